@@ -1,0 +1,198 @@
+//! The command line: a public interface (scripts use it), so names and shapes stay stable.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcu",
+    version,
+    about = "Operator console of the Municipal Control Center (МЦУ)"
+)]
+pub struct Cli {
+    /// The SQLite database file (default: [store] path in the config, else the XDG data dir).
+    #[arg(long, global = true, env = "MCU_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The config file (default: $XDG_CONFIG_HOME/mcu/config.toml).
+    #[arg(long, global = true, env = "MCU_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", global = true, value_enum)]
+    pub output: Option<Format>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List requests (an inbox page), most urgent first.
+    List(ListArgs),
+    /// Show one request with its messages, notes and audit trail.
+    Show { number: String },
+    /// Register a request by hand (a phone call, a letter).
+    New(NewArgs),
+    /// Take a request into your work.
+    Claim { number: String },
+    /// Give a request back to the queue.
+    Release { number: String },
+    /// Assign a request to an operator (shift lead), or to nobody.
+    Assign {
+        number: String,
+        /// The operator's name.
+        #[arg(long, conflicts_with = "nobody", required_unless_present = "nobody")]
+        to: Option<String>,
+        #[arg(long)]
+        nobody: bool,
+    },
+    /// Set topic, department, priority and tags.
+    Tag(TagArgs),
+    /// Add an internal note (the citizen does not see it).
+    Note {
+        number: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Reply to the citizen through the request's channel.
+    Reply {
+        number: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Forward to the responsible department (default: the request's department).
+    Forward {
+        number: String,
+        #[arg(long)]
+        department: Option<String>,
+        /// A note for the department.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record the department's answer.
+    Answer {
+        number: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Close a request.
+    Close {
+        number: String,
+        /// resolved | duplicate | out_of_scope | spam | no_reply_needed
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reopen a closed request.
+    Reopen { number: String },
+    /// Link a request as a duplicate of another (closes it as `duplicate`).
+    Link {
+        number: String,
+        #[arg(long = "duplicate-of", value_name = "NUMBER")]
+        duplicate_of: String,
+    },
+    /// Import requests from another system (JSON Lines; `-` reads stdin); all or nothing.
+    Import { file: PathBuf },
+    /// Print realistic synthetic requests as import lines (for trying mcu and benchmarks).
+    Generate {
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Spread receipt times over this many days before now.
+        #[arg(long, default_value_t = 1.0)]
+        days: f64,
+    },
+    /// Export every request (csv or jsonl) to stdout or a file.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// new | in_work | waiting_department | answered | closed (repeatable).
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Only open requests (not closed).
+    #[arg(long)]
+    pub open: bool,
+    #[arg(long)]
+    pub topic: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    #[arg(long)]
+    pub channel: Option<String>,
+    #[arg(long, conflicts_with_all = ["mine", "unassigned"])]
+    pub assignee: Option<String>,
+    /// Requests assigned to me ([operator] name).
+    #[arg(long)]
+    pub mine: bool,
+    #[arg(long)]
+    pub unassigned: bool,
+    /// Only requests whose active clock has run out.
+    #[arg(long, conflicts_with = "at_risk")]
+    pub breached: bool,
+    /// Only requests at risk of breaching (not yet breached).
+    #[arg(long)]
+    pub at_risk: bool,
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Full-text search; finds Russian word forms and prefixes.
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long, value_enum, default_value = "time-left")]
+    pub sort: SortArg,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Continue after this cursor (printed by the previous page).
+    #[arg(long)]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    TimeLeft,
+    Received,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    #[arg(long)]
+    pub text: String,
+    /// telegram | vk | pos | open311 | phone | email | manual
+    #[arg(long, default_value = "phone")]
+    pub channel: String,
+    #[arg(long)]
+    pub citizen: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub topic: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    pub number: String,
+    #[arg(long)]
+    pub topic: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    /// low | normal | high | urgent
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Add a free tag (repeatable).
+    #[arg(long = "add", value_name = "TAG")]
+    pub add: Vec<String>,
+    /// Remove a free tag (repeatable).
+    #[arg(long = "remove", value_name = "TAG")]
+    pub remove: Vec<String>,
+}

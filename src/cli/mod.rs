@@ -1,0 +1,541 @@
+//! The binary's edge: parse arguments, load config, talk to the store, print.
+//! Exit codes: 0 done; 2 the input was refused (unknown number, invalid transition, bad import
+//! line, bad arguments); 1 the system failed (database unreadable or locked, I/O).
+
+pub mod args;
+pub mod import;
+pub mod output;
+
+use anyhow::Context;
+use clap::Parser;
+use std::io::Write;
+use std::sync::Arc;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::domain::mutation::{Mutation, NewRequest, Op};
+use crate::domain::request::Location;
+use crate::domain::sla::ClockState;
+use crate::domain::{Channel, Priority, Status};
+use crate::store::{Assignee, Cursor, Env, Filter, Sort, Store, StoreError};
+use args::{Cli, Command, Format, ListArgs, SortArg};
+use output::{Labels, RequestView};
+
+/// An error the user caused and can fix: reported in one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return std::process::ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mcu: cannot start: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let refused = e.downcast_ref::<Refused>().is_some()
+                || e.downcast_ref::<StoreError>()
+                    .is_some_and(StoreError::is_bad_input);
+            // One line: the cause chain joined, newlines folded.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("mcu: {msg}");
+            std::process::ExitCode::from(if refused { 2 } else { 1 })
+        }
+    }
+}
+
+struct App {
+    store: Store,
+    operator: String,
+    format: Format,
+    labels: Labels,
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env_vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("MCU_"))
+        .collect();
+    let config =
+        Config::load(cli.config.as_deref(), &env_vars).map_err(|e| Refused(e.to_string()))?;
+    let catalog = config.catalog().map_err(|e| Refused(e.to_string()))?;
+    let policy = config.policy().map_err(|e| Refused(e.to_string()))?;
+    let db = cli.db.clone().unwrap_or_else(|| config.db_path());
+    let env = Env {
+        catalog,
+        policy,
+        journal: false,
+        now: Arc::new(chrono::Utc::now),
+    };
+    let store = Store::open(&db, env).await?;
+    let labels = Labels {
+        en: config.ui.language == "en",
+    };
+    let app = App {
+        operator: config.operator(),
+        store,
+        format: cli.output.unwrap_or(Format::Table),
+        labels,
+    };
+    app.dispatch(cli.command).await
+}
+
+impl App {
+    async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
+        match command {
+            Command::List(a) => self.list(a).await,
+            Command::Show { number } => self.show(&number).await,
+            Command::New(a) => {
+                let new = NewRequest {
+                    channel: a.channel.parse::<Channel>().map_err(Refused)?,
+                    external_id: None,
+                    channel_ref: Default::default(),
+                    citizen: a.citizen,
+                    text: a.text,
+                    attachments: vec![],
+                    location: a.address.map(|addr| Location {
+                        lat: None,
+                        lon: None,
+                        address: Some(addr),
+                    }),
+                    received_at: self.store.now(),
+                    topic: a.topic,
+                    department: a.department,
+                    priority: Priority::Normal,
+                    status: None,
+                    close_reason: None,
+                    closed_at: None,
+                    first_response_at: None,
+                };
+                let m = Mutation::new(
+                    Uuid::now_v7(),
+                    &self.operator,
+                    self.store.now(),
+                    Op::Create(Box::new(new)),
+                );
+                let applied = self.store.apply(m).await?;
+                self.print_requests(&[applied.request])
+            }
+            Command::Claim { number } => self.act(&number, vec![Op::Claim]).await,
+            Command::Release { number } => self.act(&number, vec![Op::Release]).await,
+            Command::Assign {
+                number,
+                to,
+                nobody: _,
+            } => self.act(&number, vec![Op::Assign { assignee: to }]).await,
+            Command::Tag(a) => {
+                let mut ops = vec![];
+                if let Some(t) = a.topic {
+                    // An explicit --department wins over the topic's default.
+                    ops.push(Op::SetTopic {
+                        topic: Some(t),
+                        department_follows: a.department.is_none(),
+                    });
+                }
+                if let Some(d) = a.department {
+                    ops.push(Op::SetDepartment {
+                        department: Some(d),
+                    });
+                }
+                if let Some(p) = a.priority {
+                    ops.push(Op::SetPriority {
+                        priority: p.parse().map_err(Refused)?,
+                    });
+                }
+                ops.extend(a.add.into_iter().map(|tag| Op::Tag { tag }));
+                ops.extend(a.remove.into_iter().map(|tag| Op::Untag { tag }));
+                if ops.is_empty() {
+                    return Err(Refused("nothing to change: give --topic, --department, --priority, --add or --remove".into()).into());
+                }
+                self.act(&a.number, ops).await
+            }
+            Command::Note { number, text } => {
+                self.act(
+                    &number,
+                    vec![Op::AddNote {
+                        note_id: Uuid::now_v7(),
+                        body: text,
+                    }],
+                )
+                .await
+            }
+            Command::Reply { number, text } => {
+                self.act(
+                    &number,
+                    vec![Op::Reply {
+                        message_id: Uuid::now_v7(),
+                        body: text,
+                    }],
+                )
+                .await
+            }
+            Command::Forward {
+                number,
+                department,
+                note,
+            } => {
+                self.act(
+                    &number,
+                    vec![Op::Forward {
+                        department,
+                        note_id: Uuid::now_v7(),
+                        note,
+                    }],
+                )
+                .await
+            }
+            Command::Answer { number, text } => {
+                self.act(
+                    &number,
+                    vec![Op::DepartmentAnswer {
+                        note_id: Uuid::now_v7(),
+                        body: text,
+                    }],
+                )
+                .await
+            }
+            Command::Close { number, reason } => {
+                let reason = reason.parse().map_err(Refused)?;
+                self.act(&number, vec![Op::Close { reason }]).await
+            }
+            Command::Reopen { number } => self.act(&number, vec![Op::Reopen]).await,
+            Command::Link {
+                number,
+                duplicate_of,
+            } => {
+                let parent = self.store.resolve(&duplicate_of).await?;
+                self.act(
+                    &number,
+                    vec![Op::LinkDuplicate {
+                        parent_id: parent.id,
+                    }],
+                )
+                .await
+            }
+            Command::Import { file } => self.import(&file).await,
+            Command::Generate { count, seed, days } => {
+                generate(count, seed, days, self.store.now())
+            }
+            Command::Export { out } => self.export(out.as_deref()).await,
+        }
+    }
+
+    /// Applies the operations to one request, all or nothing.
+    async fn act(&self, number: &str, ops: Vec<Op>) -> anyhow::Result<()> {
+        let request = self.store.resolve(number).await?;
+        let now = self.store.now();
+        let batch: Vec<Mutation> = ops
+            .into_iter()
+            .map(|op| Mutation::new(request.id, &self.operator, now, op))
+            .collect();
+        self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
+        let request = self.store.resolve(&request.id.to_string()).await?;
+        self.print_requests(&[request])
+    }
+
+    fn view(&self, r: &crate::domain::Request) -> RequestView {
+        RequestView::new(r, &self.store.env().policy, self.store.now())
+    }
+
+    fn print_requests(&self, requests: &[crate::domain::Request]) -> anyhow::Result<()> {
+        let views: Vec<RequestView> = requests.iter().map(|r| self.view(r)).collect();
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        match self.format {
+            Format::Table => {
+                output::table(&mut out, &views, &self.store.env().catalog, &self.labels)?
+            }
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut out, &views)?;
+                writeln!(out)?;
+            }
+            Format::Jsonl => {
+                for v in &views {
+                    serde_json::to_writer(&mut out, v)?;
+                    writeln!(out)?;
+                }
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(output::CSV_HEADER)?;
+                for v in &views {
+                    w.write_record(output::csv_record(v))?;
+                }
+                w.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, a: ListArgs) -> anyhow::Result<()> {
+        let mut filter = Filter {
+            statuses: a
+                .status
+                .iter()
+                .map(|s| s.parse::<Status>())
+                .collect::<Result<_, _>>()
+                .map_err(Refused)?,
+            open_only: a.open,
+            topic: a.topic.clone(),
+            department: a.department.clone(),
+            channel: a
+                .channel
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(Refused)?,
+            tag: a.tag.clone(),
+            text: a.search.clone(),
+            ..Default::default()
+        };
+        let catalog = &self.store.env().catalog;
+        if let Some(t) = &a.topic
+            && catalog.topic(t).is_none()
+        {
+            return Err(Refused(format!("unknown topic `{t}`")).into());
+        }
+        if let Some(d) = &a.department
+            && catalog.department(d).is_none()
+        {
+            return Err(Refused(format!("unknown department `{d}`")).into());
+        }
+        filter.assignee = if a.mine {
+            Some(Assignee::Is(self.operator.clone()))
+        } else if a.unassigned {
+            Some(Assignee::Unassigned)
+        } else {
+            a.assignee.clone().map(Assignee::Is)
+        };
+        filter.clock = if a.breached {
+            Some(ClockState::Breached)
+        } else if a.at_risk {
+            Some(ClockState::AtRisk)
+        } else {
+            None
+        };
+        let sort = match a.sort {
+            SortArg::TimeLeft => Sort::TimeLeft,
+            SortArg::Received => Sort::Received,
+        };
+        let after = a.after.as_deref().map(parse_cursor).transpose()?;
+        let page = self.store.inbox(filter, sort, after, a.limit).await?;
+        self.print_requests(&page.rows)?;
+        if let Some(next) = page.next
+            && self.format == Format::Table
+        {
+            eprintln!(
+                "{}: --after {}.{}",
+                if self.labels.en {
+                    "more"
+                } else {
+                    "дальше"
+                },
+                next.key,
+                next.rid
+            );
+        }
+        Ok(())
+    }
+
+    async fn show(&self, number: &str) -> anyhow::Result<()> {
+        let d = self.store.detail(number).await?;
+        let view = self.view(&d.request);
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        match self.format {
+            Format::Table => output::detail_text(
+                &mut out,
+                &view,
+                &d,
+                self.store.env().policy.calendar.tz(),
+                &self.labels,
+            )?,
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(output::CSV_HEADER)?;
+                w.write_record(output::csv_record(&view))?;
+                w.flush()?;
+            }
+            Format::Json | Format::Jsonl => {
+                let dv = output::DetailView {
+                    request: view,
+                    thread: &d,
+                };
+                if self.format == Format::Json {
+                    serde_json::to_writer_pretty(&mut out, &dv)?;
+                } else {
+                    serde_json::to_writer(&mut out, &dv)?;
+                }
+                writeln!(out)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn import(&self, file: &std::path::Path) -> anyhow::Result<()> {
+        let text = if file.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+        } else {
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+        };
+        let parsed =
+            import::parse(&text).map_err(|e| Refused(format!("{}: {e}", file.display())))?;
+        for w in &parsed.warnings {
+            eprintln!("mcu: {}: {w}", file.display());
+        }
+        let now = self.store.now();
+        let batch: Vec<Mutation> = parsed
+            .requests
+            .iter()
+            .map(|(_, new)| {
+                Mutation::new(
+                    Uuid::now_v7(),
+                    &self.operator,
+                    now,
+                    Op::Create(Box::new(new.clone())),
+                )
+            })
+            .collect();
+        let total = batch.len();
+        match self.store.apply_batch(batch).await {
+            Ok((created, skipped)) => {
+                if self.labels.en {
+                    println!(
+                        "imported {} of {total}; {skipped} already present",
+                        created.len()
+                    );
+                } else {
+                    println!(
+                        "импортировано {} из {total}; уже были: {skipped}",
+                        created.len()
+                    );
+                }
+                Ok(())
+            }
+            Err((i, e)) if e.is_bad_input() => {
+                let line = parsed.requests.get(i).map(|(n, _)| *n).unwrap_or(0);
+                Err(Refused(format!(
+                    "{}: line {line}: {e}; nothing imported",
+                    file.display()
+                ))
+                .into())
+            }
+            Err((_, e)) => Err(anyhow::Error::from(e).context("nothing imported")),
+        }
+    }
+
+    async fn export(&self, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+        let format = match self.format {
+            Format::Csv => Format::Csv,
+            Format::Jsonl | Format::Json | Format::Table => Format::Jsonl,
+        };
+        let mut sink: Box<dyn Write> = match out {
+            Some(p) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+            )),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        let mut csv_writer = None;
+        if format == Format::Csv {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(output::CSV_HEADER)?;
+            sink.write_all(&w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+            csv_writer = Some(());
+        }
+        let mut after: Option<Cursor> = None;
+        loop {
+            let page = self
+                .store
+                .inbox(Filter::default(), Sort::Received, after, 1000)
+                .await?;
+            for r in &page.rows {
+                let v = self.view(r);
+                if csv_writer.is_some() {
+                    let mut w = csv::WriterBuilder::new()
+                        .has_headers(false)
+                        .from_writer(Vec::new());
+                    w.write_record(output::csv_record(&v))?;
+                    sink.write_all(&w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+                } else {
+                    serde_json::to_writer(&mut sink, &v)?;
+                    sink.write_all(b"\n")?;
+                }
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        sink.flush()?;
+        Ok(())
+    }
+}
+
+fn generate(
+    count: usize,
+    seed: u64,
+    days: f64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    if !(days.is_finite() && days > 0.0) {
+        return Err(Refused(format!("--days must be a positive number, got {days}")).into());
+    }
+    let span_ms = (days * 86_400_000.0) as i64;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let channels = ["telegram", "vk", "vk", "pos"];
+    let mut g = crate::demo::corpus::Generator::new(seed);
+    for i in 0..count {
+        let s = g.next_request();
+        // Oldest first, evenly spread, so numbers follow receipt order.
+        let offset = span_ms - span_ms * i as i64 / count.max(1) as i64;
+        let channel = channels[g.below(channels.len() as u64) as usize];
+        let mut v = serde_json::json!({
+            "text": s.text,
+            "received_at": (now - chrono::Duration::milliseconds(offset)).to_rfc3339(),
+            "channel": channel,
+            "external_id": format!("gen-{seed}-{i}"),
+            "citizen": s.citizen,
+        });
+        if let Some(a) = s.address {
+            v["address"] = a.into();
+        }
+        if let (Some(lat), Some(lon)) = (s.lat, s.lon) {
+            v["lat"] = lat.into();
+            v["lon"] = lon.into();
+        }
+        serde_json::to_writer(&mut out, &v)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn parse_cursor(s: &str) -> anyhow::Result<Cursor> {
+    let bad = || {
+        Refused(format!(
+            "`{s}` is not a cursor (copy it from the previous page)"
+        ))
+    };
+    let (k, r) = s.split_once('.').ok_or_else(bad)?;
+    Ok(Cursor {
+        key: k.parse().map_err(|_| bad())?,
+        rid: r.parse().map_err(|_| bad())?,
+    })
+}

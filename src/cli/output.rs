@@ -1,0 +1,409 @@
+//! How requests look on stdout: a table for people, JSON/CSV/JSON Lines for scripts. The JSON
+//! field names are a public interface (README, "Output shapes").
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::io::Write;
+
+use crate::domain::request::ClockKind;
+use crate::domain::sla::ClockState;
+use crate::domain::{Catalog, Request};
+use crate::store::Detail;
+
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    pub number: String,
+    pub id: String,
+    pub status: String,
+    pub channel: String,
+    pub external_id: Option<String>,
+    pub topic: Option<String>,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: String,
+    pub tags: Vec<String>,
+    pub citizen: Option<String>,
+    pub text: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub received_at: DateTime<Utc>,
+    pub first_response_due: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub department_due: Option<DateTime<Utc>>,
+    pub resolution_due: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_reason: Option<String>,
+    pub parent: Option<String>,
+    /// The clock that runs now: first_response | department | resolution; null when closed.
+    pub clock: Option<ClockKind>,
+    pub clock_state: Option<ClockState>,
+    pub due: Option<DateTime<Utc>>,
+    /// Working minutes left on the active clock; negative once breached.
+    pub minutes_left: Option<i64>,
+}
+
+impl RequestView {
+    pub fn new(
+        r: &Request,
+        policy: &crate::domain::ClockPolicy,
+        now: DateTime<Utc>,
+    ) -> RequestView {
+        let active = r.active_clock();
+        let loc = r.location.as_ref();
+        RequestView {
+            number: r.number.to_string(),
+            id: r.id.to_string(),
+            status: r.status.to_string(),
+            channel: r.channel.to_string(),
+            external_id: r.external_id.clone(),
+            topic: r.topic.clone(),
+            department: r.department.clone(),
+            assignee: r.assignee.clone(),
+            priority: r.priority.to_string(),
+            tags: r.tags.iter().cloned().collect(),
+            citizen: r.citizen.clone(),
+            text: r.text.clone(),
+            address: loc.and_then(|l| l.address.clone()),
+            lat: loc.and_then(|l| l.lat),
+            lon: loc.and_then(|l| l.lon),
+            received_at: r.received_at,
+            first_response_due: r.first_response.due,
+            first_response_at: r.first_response.stopped,
+            department_due: r.department_clock.as_ref().map(|c| c.due),
+            resolution_due: r.resolution.due,
+            closed_at: r.closed_at,
+            closed_reason: r.close_reason.map(|c| c.to_string()),
+            parent: r.parent_id.map(|p| p.to_string()),
+            clock: active.map(|(k, _)| k),
+            clock_state: active.map(|(_, c)| c.state(now)),
+            due: active.map(|(_, c)| c.due),
+            minutes_left: active.map(|(_, c)| c.time_left(&policy.calendar, now).num_minutes()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DetailView<'a> {
+    #[serde(flatten)]
+    pub request: RequestView,
+    #[serde(flatten)]
+    pub thread: &'a Detail,
+}
+
+pub struct Labels {
+    pub en: bool,
+}
+
+impl Labels {
+    fn header(&self) -> [&'static str; 8] {
+        if self.en {
+            [
+                "NUMBER",
+                "CHANNEL",
+                "LEFT",
+                "TOPIC",
+                "DEPARTMENT",
+                "STATUS",
+                "ASSIGNEE",
+                "TEXT",
+            ]
+        } else {
+            [
+                "НОМЕР",
+                "КАНАЛ",
+                "ОСТАЛОСЬ",
+                "ТЕМА",
+                "ДЕПАРТАМЕНТ",
+                "СТАТУС",
+                "ИСПОЛНИТЕЛЬ",
+                "ТЕКСТ",
+            ]
+        }
+    }
+
+    pub fn status(&self, s: &str) -> String {
+        if self.en {
+            return s.replace('_', " ");
+        }
+        match s {
+            "new" => "новое",
+            "in_work" => "в работе",
+            "waiting_department" => "ждёт департамент",
+            "answered" => "отвечено",
+            "closed" => "закрыто",
+            other => other,
+        }
+        .to_string()
+    }
+
+    pub fn minutes(&self, m: Option<i64>) -> String {
+        let Some(m) = m else { return "—".into() };
+        let sign = if m < 0 { "-" } else { "" };
+        let a = m.abs();
+        let (h, mm) = (a / 60, a % 60);
+        if self.en {
+            format!("{sign}{h}h{mm:02}m")
+        } else {
+            format!("{sign}{h}ч{mm:02}м")
+        }
+    }
+}
+
+/// Citizen text is untrusted: control characters (escape sequences included) and bidi overrides
+/// never reach the terminal.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .filter(|c| !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'))
+        .collect()
+}
+
+fn clip(s: &str, n: usize) -> String {
+    let s = sanitize(s);
+    if s.chars().count() <= n {
+        s
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub fn table(
+    out: &mut dyn Write,
+    views: &[RequestView],
+    catalog: &Catalog,
+    labels: &Labels,
+) -> std::io::Result<()> {
+    let rows: Vec<[String; 8]> = views
+        .iter()
+        .map(|v| {
+            let topic = v.topic.as_deref().map(|t| {
+                catalog
+                    .topic(t)
+                    .map(|x| {
+                        if labels.en {
+                            x.name_en.clone().unwrap_or_else(|| x.name.clone())
+                        } else {
+                            x.name.clone()
+                        }
+                    })
+                    .unwrap_or_else(|| t.to_string())
+            });
+            let left = match v.clock_state {
+                Some(ClockState::Breached) => format!("!{}", labels.minutes(v.minutes_left)),
+                _ => labels.minutes(v.minutes_left),
+            };
+            [
+                v.number.clone(),
+                v.channel.clone(),
+                left,
+                clip(&topic.unwrap_or_default(), 18),
+                v.department.clone().unwrap_or_default(),
+                labels.status(&v.status),
+                clip(v.assignee.as_deref().unwrap_or(""), 14),
+                clip(&v.text, 60),
+            ]
+        })
+        .collect();
+    let header = labels.header();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header.map(str::to_string)))?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
+    }
+    Ok(())
+}
+
+pub const CSV_HEADER: [&str; 19] = [
+    "number",
+    "status",
+    "channel",
+    "topic",
+    "department",
+    "assignee",
+    "priority",
+    "tags",
+    "citizen",
+    "text",
+    "address",
+    "lat",
+    "lon",
+    "received_at",
+    "first_response_due",
+    "first_response_at",
+    "closed_at",
+    "closed_reason",
+    "clock_state",
+];
+
+pub fn csv_record(v: &RequestView) -> [String; 19] {
+    let t = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+    [
+        v.number.clone(),
+        v.status.clone(),
+        v.channel.clone(),
+        v.topic.clone().unwrap_or_default(),
+        v.department.clone().unwrap_or_default(),
+        v.assignee.clone().unwrap_or_default(),
+        v.priority.clone(),
+        v.tags.join(","),
+        v.citizen.clone().unwrap_or_default(),
+        v.text.clone(),
+        v.address.clone().unwrap_or_default(),
+        v.lat.map(|x| x.to_string()).unwrap_or_default(),
+        v.lon.map(|x| x.to_string()).unwrap_or_default(),
+        v.received_at.to_rfc3339(),
+        v.first_response_due.to_rfc3339(),
+        t(v.first_response_at),
+        t(v.closed_at),
+        v.closed_reason.clone().unwrap_or_default(),
+        v.clock_state
+            .map(|s| {
+                serde_json::to_value(s)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
+    ]
+}
+
+/// Human-readable detail for `mcu show` in table mode.
+pub fn detail_text(
+    out: &mut dyn Write,
+    v: &RequestView,
+    d: &Detail,
+    tz: Tz,
+    labels: &Labels,
+) -> std::io::Result<()> {
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string();
+    let (l_status, l_text, l_due, l_thread) = if labels.en {
+        ("Status", "Text", "Due", "Thread")
+    } else {
+        ("Статус", "Текст", "Срок", "Переписка")
+    };
+    writeln!(
+        out,
+        "{} · {} · {}",
+        v.number,
+        v.channel,
+        labels.status(&v.status)
+    )?;
+    writeln!(
+        out,
+        "{l_status}: {} / {} / {}",
+        v.topic.as_deref().unwrap_or("—"),
+        v.department.as_deref().unwrap_or("—"),
+        v.assignee.as_deref().unwrap_or("—")
+    )?;
+    if let Some(c) = &v.citizen {
+        writeln!(
+            out,
+            "{}: {}",
+            if labels.en {
+                "Citizen"
+            } else {
+                "Заявитель"
+            },
+            sanitize(c)
+        )?;
+    }
+    if let Some(a) = &v.address {
+        writeln!(
+            out,
+            "{}: {}",
+            if labels.en { "Address" } else { "Адрес" },
+            sanitize(a)
+        )?;
+    }
+    if let Some(due) = v.due {
+        writeln!(
+            out,
+            "{l_due}: {} ({})",
+            local(due),
+            labels.minutes(v.minutes_left)
+        )?;
+    }
+    writeln!(out, "{l_text}: {}", sanitize(&v.text))?;
+    writeln!(out, "{l_thread}:")?;
+    for m in &d.messages {
+        let arrow = if m.direction == crate::domain::request::Direction::In {
+            "←"
+        } else {
+            "→"
+        };
+        let state = m
+            .delivery
+            .map(|s| format!(" [{}]", s.as_str()))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {} {arrow} {}{state}: {}",
+            local(m.at),
+            sanitize(&m.author),
+            sanitize(&m.body)
+        )?;
+    }
+    for n in &d.notes {
+        writeln!(
+            out,
+            "  {} # {}: {}",
+            local(n.at),
+            sanitize(&n.author),
+            sanitize(&n.body)
+        )?;
+    }
+    for e in &d.events {
+        writeln!(
+            out,
+            "  {} · {} {}: {} → {}",
+            local(e.at),
+            sanitize(&e.actor),
+            e.field,
+            sanitize(e.old.as_deref().unwrap_or("—")),
+            sanitize(e.new.as_deref().unwrap_or("—"))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_loses_escapes_and_bidi_overrides() {
+        let s = sanitize("ok\x1b[2J\x1b]0;pwned\x07 \u{202E}evil\u{202C}\r\nnext");
+        assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
+        assert!(!s.contains('\u{202E}'));
+        assert!(s.contains("ok") && s.contains("evil") && s.contains("next"));
+    }
+
+    #[test]
+    fn minutes_are_human() {
+        let ru = Labels { en: false };
+        assert_eq!(ru.minutes(Some(85)), "1ч25м");
+        assert_eq!(ru.minutes(Some(-10)), "-0ч10м");
+        assert_eq!(Labels { en: true }.minutes(None), "—");
+    }
+}

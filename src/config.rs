@@ -1,0 +1,369 @@
+//! The config file, its defaults, and `MCU_`-prefixed environment overrides.
+//!
+//! Every key has a default, so a missing file is fine; a broken one is refused with the file,
+//! line and key named, because a console that silently runs on defaults would mislead a shift.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use crate::domain::ClockPolicy;
+use crate::domain::catalog::{self, Catalog};
+use crate::domain::sla::CalendarConfig;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub operator: OperatorConfig,
+    pub store: StoreConfig,
+    pub clocks: ClocksConfig,
+    pub calendar: CalendarConfig,
+    pub catalog: CatalogConfig,
+    pub ui: UiConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OperatorConfig {
+    /// Recorded on every mutation and audit event. Empty: the system user.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The SQLite file. Empty: `mcu.sqlite3` in the XDG data directory.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClocksConfig {
+    pub first_response_hours: f64,
+    pub department_answer_hours: f64,
+    pub resolution_hours: f64,
+    pub at_risk_ratio: f64,
+}
+
+impl Default for ClocksConfig {
+    fn default() -> Self {
+        ClocksConfig {
+            first_response_hours: 4.0,
+            department_answer_hours: 24.0,
+            resolution_hours: 72.0,
+            at_risk_ratio: 0.75,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// A catalog file replacing the shipped Krasnodar one. Empty: the shipped catalog.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// `ru` or `en`.
+    pub language: String,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            language: "ru".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {file}: cannot read: {error}")]
+    Read { file: String, error: String },
+    #[error("config {file}: {detail}")]
+    Invalid { file: String, detail: String },
+    #[error("environment variable {var}: {detail}")]
+    Env { var: String, detail: String },
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("ru", "mcu-desk", "mcu")
+}
+
+/// Where the config is read from when `--config` is not given.
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// Reads `path` (or the default location, where a missing file means defaults) and applies
+    /// `MCU_*` overrides from `env`.
+    pub fn load(path: Option<&Path>, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let (file, text) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    file: p.display().to_string(),
+                    error: e.to_string(),
+                })?;
+                (p.display().to_string(), text)
+            }
+            None => match default_config_path() {
+                Some(p) if p.exists() => {
+                    let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Read {
+                        file: p.display().to_string(),
+                        error: e.to_string(),
+                    })?;
+                    (p.display().to_string(), text)
+                }
+                _ => ("(defaults)".to_string(), String::new()),
+            },
+        };
+        Config::parse(&file, &text, env)
+    }
+
+    pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        // The file alone first, so its errors carry the line they are on.
+        let _: Config = toml::from_str(text).map_err(|e| invalid(file, text, &e))?;
+        let mut value: toml::Table = toml::from_str(text).map_err(|e| invalid(file, text, &e))?;
+        apply_env(&mut value, env)?;
+        let config: Config =
+            toml::Table::try_into(value).map_err(|e: toml::de::Error| ConfigError::Env {
+                var: "MCU_*".into(),
+                detail: e.message().trim().to_string(),
+            })?;
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |detail: String| ConfigError::Invalid {
+            file: file.to_string(),
+            detail,
+        };
+        let c = &self.clocks;
+        for (key, v) in [
+            ("clocks.first_response_hours", c.first_response_hours),
+            ("clocks.department_answer_hours", c.department_answer_hours),
+            ("clocks.resolution_hours", c.resolution_hours),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(bad(format!(
+                    "{key} must be a positive number of hours, got {v}"
+                )));
+            }
+        }
+        if !(c.at_risk_ratio > 0.0 && c.at_risk_ratio <= 1.0) {
+            return Err(bad(format!(
+                "clocks.at_risk_ratio must be in (0, 1], got {}",
+                c.at_risk_ratio
+            )));
+        }
+        if !["ru", "en"].contains(&self.ui.language.as_str()) {
+            return Err(bad(format!(
+                "ui.language must be `ru` or `en`, got `{}`",
+                self.ui.language
+            )));
+        }
+        self.calendar
+            .build()
+            .map_err(|e| bad(format!("calendar: {e}")))?;
+        Ok(())
+    }
+
+    pub fn operator(&self) -> String {
+        let name = self.operator.name.trim();
+        if !name.is_empty() {
+            return name.to_string();
+        }
+        std::env::var("USER")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "operator".to_string())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        if !self.store.path.trim().is_empty() {
+            return PathBuf::from(self.store.path.trim());
+        }
+        project_dirs()
+            .map(|d| d.data_dir().join("mcu.sqlite3"))
+            .unwrap_or_else(|| PathBuf::from("mcu.sqlite3"))
+    }
+
+    pub fn catalog(&self) -> Result<Catalog, ConfigError> {
+        let path = self.catalog.path.trim();
+        if path.is_empty() {
+            return Catalog::parse(catalog::DEFAULT_CATALOG).map_err(|e| ConfigError::Invalid {
+                file: "assets/catalog.toml".into(),
+                detail: e.to_string(),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            file: path.to_string(),
+            error: e.to_string(),
+        })?;
+        Catalog::parse(&text).map_err(|e| ConfigError::Invalid {
+            file: path.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    pub fn policy(&self) -> Result<ClockPolicy, ConfigError> {
+        let calendar = self.calendar.build().map_err(|e| ConfigError::Invalid {
+            file: "config".into(),
+            detail: format!("calendar: {e}"),
+        })?;
+        Ok(ClockPolicy {
+            calendar,
+            first_response: catalog::hours(self.clocks.first_response_hours),
+            department_answer: catalog::hours(self.clocks.department_answer_hours),
+            resolution: catalog::hours(self.clocks.resolution_hours),
+            at_risk_ratio: self.clocks.at_risk_ratio,
+        })
+    }
+}
+
+fn invalid(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
+    let detail = match e.span() {
+        Some(span) => {
+            let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
+            format!("line {line_no} (`{line}`): {}", e.message().trim())
+        }
+        None => e.message().trim().to_string(),
+    };
+    ConfigError::Invalid {
+        file: file.to_string(),
+        detail,
+    }
+}
+
+/// Applies `MCU_SECTION_KEY=value` for every key the config knows, e.g.
+/// `MCU_OPERATOR_NAME`, `MCU_CLOCKS_FIRST_RESPONSE_HOURS`, `MCU_CALENDAR_TIMEZONE`.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+    let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+    for (section, keys) in &defaults {
+        let Some(keys) = keys.as_table() else {
+            continue;
+        };
+        for (key, default) in keys {
+            let var = format!("MCU_{}_{}", section.to_uppercase(), key.to_uppercase());
+            let Some((_, raw)) = env.iter().find(|(k, _)| *k == var) else {
+                continue;
+            };
+            let value = match default {
+                toml::Value::String(_) => toml::Value::String(raw.clone()),
+                // Numbers, booleans and arrays are written as in TOML: `2.5`, `true`, `["x"]`.
+                _ => toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .ok_or_else(|| ConfigError::Env {
+                        var: var.clone(),
+                        detail: format!(
+                            "`{raw}` is not a valid value (write it as in the config file)"
+                        ),
+                    })?,
+            };
+            let sect = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            match sect.as_table_mut() {
+                Some(t) => {
+                    t.insert(key.clone(), value);
+                }
+                None => {
+                    return Err(ConfigError::Env {
+                        var,
+                        detail: format!("`{section}` in the config file is not a section"),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::parse("x.toml", "", &[]).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.clocks.first_response_hours, 4.0);
+        assert_eq!(c.calendar.timezone, "Europe/Moscow");
+    }
+
+    #[test]
+    fn example_config_parses_to_the_defaults() {
+        let text = include_str!("../config.example.toml");
+        let c = Config::parse("config.example.toml", text, &[]).expect("example config is valid");
+        assert_eq!(c.clocks, ClocksConfig::default());
+        assert_eq!(c.ui, UiConfig::default());
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = "[clocks]\nfirst_response_hours = 4\nfirst_responce_hours = 5\n";
+        let e = Config::parse("/etc/mcu.toml", text, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/etc/mcu.toml"), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("first_responce_hours"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_and_syntax_errors_name_the_line() {
+        let e = Config::parse("c.toml", "[clocks]\nat_risk_ratio = \"high\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at_risk_ratio"), "{e}");
+        let e = Config::parse("c.toml", "[operator\nname = 1\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let e = Config::parse("c.toml", "[clocks]\nat_risk_ratio = 1.5\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at_risk_ratio"), "{e}");
+        let e = Config::parse("c.toml", "[calendar]\ntimezone = \"Mars/Olympus\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Mars/Olympus"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let text = "[operator]\nname = \"anna\"\n[clocks]\nfirst_response_hours = 4\n";
+        let c = Config::parse(
+            "c.toml",
+            text,
+            &env(&[
+                ("MCU_OPERATOR_NAME", "boris"),
+                ("MCU_CLOCKS_FIRST_RESPONSE_HOURS", "2.5"),
+                ("MCU_UI_LANGUAGE", "en"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.operator(), "boris");
+        assert_eq!(c.clocks.first_response_hours, 2.5);
+        assert_eq!(c.ui.language, "en");
+        let e =
+            Config::parse("c.toml", "", &env(&[("MCU_CLOCKS_AT_RISK_RATIO", "lots")])).unwrap_err();
+        assert!(e.to_string().contains("MCU_CLOCKS_AT_RISK_RATIO"), "{e}");
+    }
+}

@@ -1,0 +1,3 @@
+//! Simulated citizens: realistic Russian requests for the demo, the simulator and benchmarks.
+
+pub mod corpus;

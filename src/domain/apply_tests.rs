@@ -1,0 +1,510 @@
+//! Rules of `apply`, one behaviour a test.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use uuid::Uuid;
+
+use super::catalog::Catalog;
+use super::mutation::*;
+use super::request::{
+    Channel, DeliveryState, Direction, NoteKind, Priority, Request, RequestNumber,
+};
+use super::sla::{Calendar, ClockState};
+use super::status::{CloseReason, Status};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 7, 0, 0).unwrap()
+}
+
+struct World {
+    catalog: Catalog,
+    policy: ClockPolicy,
+    now: DateTime<Utc>,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            catalog: Catalog::krasnodar(),
+            policy: ClockPolicy {
+                calendar: Calendar::always(chrono_tz::Europe::Moscow),
+                first_response: Duration::hours(4),
+                department_answer: Duration::hours(24),
+                resolution: Duration::hours(72),
+                at_risk_ratio: 0.75,
+            },
+            now: t0(),
+        }
+    }
+
+    fn run(&self, cur: Option<&Request>, actor: &str, op: Op) -> Result<Outcome, Rejection> {
+        let id = cur.map(|r| r.id).unwrap_or_else(Uuid::now_v7);
+        let m = Mutation::new(id, actor, self.now, op);
+        let ctx = Ctx {
+            catalog: &self.catalog,
+            policy: &self.policy,
+            now: self.now,
+            new_number: Some(RequestNumber::new(2026, 7)),
+        };
+        apply(cur, &m, &ctx)
+    }
+
+    fn ok(&self, cur: &Request, actor: &str, op: Op) -> Request {
+        self.run(Some(cur), actor, op)
+            .expect("mutation applies")
+            .request
+    }
+
+    fn created(&self, topic: Option<&str>) -> Request {
+        self.run(None, "gateway", Op::Create(Box::new(new_request(topic))))
+            .unwrap()
+            .request
+    }
+}
+
+fn new_request(topic: Option<&str>) -> NewRequest {
+    NewRequest {
+        channel: Channel::Telegram,
+        external_id: Some("tg:1:5".into()),
+        channel_ref: Default::default(),
+        citizen: Some("Ольга".into()),
+        text: "  Яма на дороге у дома 5  ".into(),
+        attachments: vec![],
+        location: None,
+        received_at: t0(),
+        topic: topic.map(str::to_string),
+        department: None,
+        priority: Priority::Normal,
+        status: None,
+        close_reason: None,
+        closed_at: None,
+        first_response_at: None,
+    }
+}
+
+#[test]
+fn create_sets_number_clocks_and_default_department() {
+    let w = World::new();
+    let out = w
+        .run(
+            None,
+            "gateway",
+            Op::Create(Box::new(new_request(Some("roads")))),
+        )
+        .unwrap();
+    let r = &out.request;
+    assert_eq!(r.number.to_string(), "2026-000007");
+    assert_eq!(r.text, "Яма на дороге у дома 5");
+    assert_eq!(r.status, Status::New);
+    assert_eq!(r.department.as_deref(), Some("transport_roads"));
+    assert_eq!(r.first_response.due, t0() + Duration::hours(4));
+    assert_eq!(r.first_response.at_risk_at, t0() + Duration::hours(3));
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].field, "created");
+}
+
+#[test]
+fn create_rejects_unknown_topic_and_empty_text() {
+    let w = World::new();
+    let e = w
+        .run(None, "x", Op::Create(Box::new(new_request(Some("ufo")))))
+        .unwrap_err();
+    assert_eq!(e, Rejection::UnknownTopic("ufo".into()));
+    assert_eq!(e.code(), "unknown_topic");
+    let mut n = new_request(None);
+    n.text = "   ".into();
+    assert_eq!(
+        w.run(None, "x", Op::Create(Box::new(n))).unwrap_err(),
+        Rejection::Empty("text")
+    );
+}
+
+#[test]
+fn create_twice_is_refused_and_mutating_nothing_is_not_found() {
+    let w = World::new();
+    let r = w.created(None);
+    let again = w.run(Some(&r), "x", Op::Create(Box::new(new_request(None))));
+    assert_eq!(again.unwrap_err(), Rejection::AlreadyExists);
+    assert_eq!(
+        w.run(None, "x", Op::Claim).unwrap_err(),
+        Rejection::NotFound
+    );
+}
+
+#[test]
+fn claim_is_exclusive_and_idempotent_for_the_owner() {
+    let w = World::new();
+    let r = w.created(None);
+    let r = w.ok(&r, "anna", Op::Claim);
+    assert_eq!(r.assignee.as_deref(), Some("anna"));
+    assert_eq!(r.status, Status::InWork);
+    let again = w.run(Some(&r), "anna", Op::Claim).unwrap();
+    assert!(
+        again.events.is_empty(),
+        "re-claim by the owner changes nothing"
+    );
+    assert_eq!(
+        w.run(Some(&r), "boris", Op::Claim).unwrap_err(),
+        Rejection::AlreadyClaimed("anna".into())
+    );
+    assert_eq!(
+        w.run(Some(&r), "boris", Op::Release).unwrap_err(),
+        Rejection::NotAssignee("anna".into())
+    );
+    let r = w.ok(&r, "anna", Op::Release);
+    assert_eq!(r.assignee, None);
+}
+
+#[test]
+fn department_follows_topic_unless_told_otherwise() {
+    let w = World::new();
+    let r = w.created(None);
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::SetTopic {
+            topic: Some("animals".into()),
+            department_follows: true,
+        },
+    );
+    assert_eq!(r.department.as_deref(), Some("veterinary"));
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::SetTopic {
+            topic: Some("roads".into()),
+            department_follows: false,
+        },
+    );
+    assert_eq!(r.topic.as_deref(), Some("roads"));
+    assert_eq!(r.department.as_deref(), Some("veterinary"));
+    let e = w.run(
+        Some(&r),
+        "anna",
+        Op::SetDepartment {
+            department: Some("nasa".into()),
+        },
+    );
+    assert_eq!(e.unwrap_err().code(), "unknown_department");
+}
+
+#[test]
+fn every_change_is_audited_with_old_and_new() {
+    let w = World::new();
+    let r = w.created(Some("roads"));
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::SetPriority {
+                priority: Priority::Urgent,
+            },
+        )
+        .unwrap();
+    let e = &out.events[0];
+    assert_eq!(
+        (e.field.as_str(), e.old.as_deref(), e.new.as_deref()),
+        ("priority", Some("normal"), Some("urgent"))
+    );
+    assert_eq!(e.actor, "anna");
+    assert_eq!(e.at, w.now);
+}
+
+#[test]
+fn tags_are_normalized_sets() {
+    let w = World::new();
+    let r = w.created(None);
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Tag {
+            tag: " Авария ".into(),
+        },
+    );
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::Tag {
+                tag: "авария".into(),
+            },
+        )
+        .unwrap();
+    assert!(out.events.is_empty());
+    assert_eq!(r.tags.iter().collect::<Vec<_>>(), vec!["авария"]);
+    assert_eq!(
+        w.run(Some(&r), "anna", Op::Tag { tag: "a b".into() })
+            .unwrap_err()
+            .code(),
+        "invalid"
+    );
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Untag {
+            tag: "АВАРИЯ".into(),
+        },
+    );
+    assert!(r.tags.is_empty());
+}
+
+#[test]
+fn forward_waits_for_department_and_starts_its_clock() {
+    let w = World::new();
+    let r = w.created(Some("animals"));
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::Forward {
+                department: None,
+                note_id: Uuid::now_v7(),
+                note: Some("срочно".into()),
+            },
+        )
+        .unwrap();
+    let r = out.request;
+    assert_eq!(r.status, Status::WaitingDepartment);
+    assert_eq!(
+        r.assignee.as_deref(),
+        Some("anna"),
+        "forwarding claims an unclaimed request"
+    );
+    // The veterinary service answers within 8 h in the shipped catalog.
+    assert_eq!(
+        r.department_clock.as_ref().unwrap().due,
+        t0() + Duration::hours(8)
+    );
+    assert_eq!(out.notes[0].kind, NoteKind::Forward);
+    assert_eq!(out.notes[0].body, "срочно");
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::DepartmentAnswer {
+            note_id: Uuid::now_v7(),
+            body: "Выехали".into(),
+        },
+    );
+    assert_eq!(r.status, Status::InWork);
+    assert!(r.department_clock.unwrap().stopped.is_some());
+}
+
+#[test]
+fn forward_without_any_department_is_refused() {
+    let w = World::new();
+    let r = w.created(None);
+    let e = w.run(
+        Some(&r),
+        "anna",
+        Op::Forward {
+            department: None,
+            note_id: Uuid::now_v7(),
+            note: None,
+        },
+    );
+    assert_eq!(e.unwrap_err(), Rejection::NoDepartment);
+}
+
+#[test]
+fn interim_reply_counts_as_first_response_and_keeps_waiting() {
+    let mut w = World::new();
+    let r = w.created(Some("roads"));
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Forward {
+            department: None,
+            note_id: Uuid::now_v7(),
+            note: None,
+        },
+    );
+    w.now = t0() + Duration::hours(5);
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::Reply {
+                message_id: Uuid::now_v7(),
+                body: "Передали в департамент".into(),
+            },
+        )
+        .unwrap();
+    let r = out.request;
+    assert_eq!(r.status, Status::WaitingDepartment);
+    assert_eq!(r.first_response_at(), Some(w.now));
+    assert_eq!(
+        r.first_response.state(w.now),
+        ClockState::Breached,
+        "answered after 5 h of 4"
+    );
+    assert_eq!(out.messages[0].direction, Direction::Out);
+    assert_eq!(out.messages[0].delivery, Some(DeliveryState::Queued));
+}
+
+#[test]
+fn reply_to_someone_elses_request_is_refused() {
+    let w = World::new();
+    let r = w.created(None);
+    let r = w.ok(&r, "anna", Op::Claim);
+    let e = w.run(
+        Some(&r),
+        "boris",
+        Op::Reply {
+            message_id: Uuid::now_v7(),
+            body: "Ок".into(),
+        },
+    );
+    assert_eq!(e.unwrap_err(), Rejection::NotAssignee("anna".into()));
+}
+
+#[test]
+fn close_and_reopen() {
+    let mut w = World::new();
+    let r = w.created(None);
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Close {
+            reason: CloseReason::Spam,
+        },
+    );
+    assert_eq!(r.status, Status::Closed);
+    assert_eq!(r.close_reason, Some(CloseReason::Spam));
+    assert_eq!(r.active_clock(), None);
+    let e = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::Close {
+                reason: CloseReason::Resolved,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_transition");
+    assert_eq!(e.to_string(), "cannot close a request that is closed");
+    w.now = t0() + Duration::days(3);
+    let r = w.ok(&r, "anna", Op::Reopen);
+    assert_eq!(r.status, Status::InWork);
+    assert_eq!(r.close_reason, None);
+    assert_eq!(r.resolution.started, w.now);
+}
+
+#[test]
+fn citizen_writing_to_a_closed_request_reopens_it() {
+    let w = World::new();
+    let r = w.created(None);
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Close {
+            reason: CloseReason::Resolved,
+        },
+    );
+    let out = w
+        .run(
+            Some(&r),
+            "gateway",
+            Op::CitizenMessage {
+                message_id: Uuid::now_v7(),
+                body: "Опять течёт".into(),
+                at: t0(),
+            },
+        )
+        .unwrap();
+    assert_eq!(out.request.status, Status::InWork);
+    assert_eq!(out.messages[0].direction, Direction::In);
+    assert_eq!(out.messages[0].author, "Ольга");
+}
+
+#[test]
+fn duplicate_link_closes_and_refuses_self() {
+    let w = World::new();
+    let r = w.created(None);
+    let parent = Uuid::now_v7();
+    let r2 = w.ok(&r, "anna", Op::LinkDuplicate { parent_id: parent });
+    assert_eq!(r2.parent_id, Some(parent));
+    assert_eq!(r2.close_reason, Some(CloseReason::Duplicate));
+    assert_eq!(
+        w.run(Some(&r), "anna", Op::LinkDuplicate { parent_id: r.id })
+            .unwrap_err(),
+        Rejection::SelfLink
+    );
+}
+
+#[test]
+fn active_clock_follows_the_work() {
+    let w = World::new();
+    let r = w.created(Some("roads"));
+    assert_eq!(
+        r.active_clock().unwrap().0,
+        super::request::ClockKind::FirstResponse
+    );
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Reply {
+            message_id: Uuid::now_v7(),
+            body: "Принято".into(),
+        },
+    );
+    assert_eq!(
+        r.active_clock().unwrap().0,
+        super::request::ClockKind::Resolution
+    );
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Forward {
+            department: None,
+            note_id: Uuid::now_v7(),
+            note: None,
+        },
+    );
+    assert_eq!(
+        r.active_clock().unwrap().0,
+        super::request::ClockKind::Department
+    );
+}
+
+#[test]
+fn imported_history_is_kept() {
+    let w = World::new();
+    let mut n = new_request(Some("waste"));
+    n.status = Some(Status::Closed);
+    n.closed_at = Some(t0() + Duration::hours(30));
+    n.first_response_at = Some(t0() + Duration::hours(2));
+    let r = w
+        .run(None, "import", Op::Create(Box::new(n)))
+        .unwrap()
+        .request;
+    assert_eq!(r.close_reason, Some(CloseReason::Resolved));
+    assert_eq!(
+        r.first_response.state(t0() + Duration::days(9)),
+        ClockState::Ok
+    );
+    let mut n = new_request(None);
+    n.closed_at = Some(t0());
+    assert_eq!(
+        w.run(None, "import", Op::Create(Box::new(n)))
+            .unwrap_err()
+            .code(),
+        "invalid"
+    );
+}
+
+#[test]
+fn mutation_json_shape_is_stable() {
+    let m = Mutation {
+        id: Uuid::nil(),
+        request_id: Uuid::nil(),
+        actor: "anna".into(),
+        at: t0(),
+        op: Op::Close {
+            reason: CloseReason::OutOfScope,
+        },
+    };
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(json["name"], "close");
+    assert_eq!(json["args"]["reason"], "out_of_scope");
+    let back: Mutation = serde_json::from_value(json).unwrap();
+    assert_eq!(back, m);
+}

@@ -1,0 +1,15 @@
+//! Pure types and rules: no I/O, no async, no clock reads (time is always passed in).
+
+pub mod catalog;
+pub mod mutation;
+pub mod request;
+pub mod sla;
+pub mod status;
+
+pub use catalog::Catalog;
+pub use mutation::{ClockPolicy, Ctx, Mutation, NewRequest, Op, Outcome, Rejection, apply};
+pub use request::{Channel, Priority, Request, RequestNumber};
+pub use status::{CloseReason, Status};
+
+#[cfg(test)]
+mod apply_tests;

@@ -1,0 +1,408 @@
+//! A citizen's request and what hangs off it: messages, notes and the audit trail.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+use super::sla::{Clock, ClockState};
+use super::status::{CloseReason, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Telegram,
+    Vk,
+    Pos,
+    Open311,
+    Phone,
+    Email,
+    Manual,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] = [
+        Channel::Telegram,
+        Channel::Vk,
+        Channel::Pos,
+        Channel::Open311,
+        Channel::Phone,
+        Channel::Email,
+        Channel::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Vk => "vk",
+            Channel::Pos => "pos",
+            Channel::Open311 => "open311",
+            Channel::Phone => "phone",
+            Channel::Email => "email",
+            Channel::Manual => "manual",
+        }
+    }
+
+    /// Whether the gateway sends replies itself; on the others the operator answers by hand
+    /// (a phone call back) and the reply is only recorded.
+    pub fn delivers(self) -> bool {
+        matches!(
+            self,
+            Channel::Telegram | Channel::Vk | Channel::Pos | Channel::Open311
+        )
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
+            format!("unknown channel `{s}` (expected telegram, vk, pos, open311, phone, email, manual)")
+        })
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Priority {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown priority `{s}` (expected low, normal, high, urgent)"))
+    }
+}
+
+/// A human request number, `YYYY-NNNNNN`: unique and never reused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RequestNumber {
+    pub year: i32,
+    pub seq: u32,
+}
+
+impl RequestNumber {
+    pub fn new(year: i32, seq: u32) -> RequestNumber {
+        RequestNumber { year, seq }
+    }
+}
+
+impl fmt::Display for RequestNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:06}", self.year, self.seq)
+    }
+}
+
+impl FromStr for RequestNumber {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a request number (expected like 2026-000123)");
+        let (y, n) = s.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let year = y.parse::<i32>().map_err(|_| bad())?;
+        let seq = n.parse::<u32>().map_err(|_| bad())?;
+        if seq == 0 {
+            return Err(bad());
+        }
+        Ok(RequestNumber { year, seq })
+    }
+}
+
+impl TryFrom<String> for RequestNumber {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<RequestNumber> for String {
+    fn from(n: RequestNumber) -> String {
+        n.to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+}
+
+impl Location {
+    pub fn map_link(&self) -> Option<String> {
+        match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => Some(format!(
+                "https://www.openstreetmap.org/?mlat={lat:.6}&mlon={lon:.6}#map=18/{lat:.6}/{lon:.6}"
+            )),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentState {
+    Pending,
+    Stored,
+    TooLarge,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: String,
+    pub name: Option<String>,
+    pub size: Option<u64>,
+    /// The channel's handle for the file (a Telegram file_id, a URL).
+    pub source: Option<String>,
+    pub local_path: Option<String>,
+    pub state: AttachmentState,
+}
+
+/// Where replies go: the channel's chat and the message to reply to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChannelRef {
+    pub chat: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    FirstResponse,
+    Department,
+    Resolution,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub id: Uuid,
+    pub number: RequestNumber,
+    pub channel: Channel,
+    /// The channel's own id for the request (deduplicates imports and inbound events).
+    pub external_id: Option<String>,
+    pub channel_ref: ChannelRef,
+    pub citizen: Option<String>,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub location: Option<Location>,
+    pub received_at: DateTime<Utc>,
+    pub status: Status,
+    pub topic: Option<String>,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Priority,
+    pub tags: BTreeSet<String>,
+    pub parent_id: Option<Uuid>,
+    pub close_reason: Option<CloseReason>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub first_response: Clock,
+    pub department_clock: Option<Clock>,
+    pub resolution: Clock,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Request {
+    pub fn first_response_at(&self) -> Option<DateTime<Utc>> {
+        self.first_response.stopped
+    }
+
+    /// The clock that matters now: what the inbox sorts by and colours.
+    pub fn active_clock(&self) -> Option<(ClockKind, &Clock)> {
+        if !self.status.is_open() {
+            return None;
+        }
+        if self.status == Status::WaitingDepartment
+            && let Some(c) = &self.department_clock
+            && c.stopped.is_none()
+        {
+            return Some((ClockKind::Department, c));
+        }
+        if self.first_response.stopped.is_none() {
+            return Some((ClockKind::FirstResponse, &self.first_response));
+        }
+        Some((ClockKind::Resolution, &self.resolution))
+    }
+
+    pub fn clock_state(&self, now: DateTime<Utc>) -> Option<ClockState> {
+        self.active_clock().map(|(_, c)| c.state(now))
+    }
+
+    pub fn year(&self) -> i32 {
+        self.received_at.year()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for the gateway.
+    Queued,
+    Sending,
+    Sent,
+    /// The channel may or may not have it; an operator decides (Telegram has no idempotency).
+    Unknown,
+    Failed,
+    /// The channel has no gateway (a phone call back): the reply is only on record.
+    Recorded,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Unknown => "unknown",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Recorded => "recorded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub direction: Direction,
+    pub author: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+    pub delivery: Option<DeliveryState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    Internal,
+    Forward,
+    DepartmentAnswer,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub kind: NoteKind,
+    pub author: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One line of the append-only audit trail: who changed what, when, from what to what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub request_id: Uuid,
+    pub mutation_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats_and_parses() {
+        let n = RequestNumber::new(2026, 123);
+        assert_eq!(n.to_string(), "2026-000123");
+        assert_eq!("2026-000123".parse::<RequestNumber>(), Ok(n));
+        assert_eq!(
+            "2026-1234567".parse::<RequestNumber>().map(|n| n.seq),
+            Ok(1_234_567)
+        );
+        for bad in [
+            "",
+            "2026",
+            "26-000001",
+            "2026-",
+            "2026-00x1",
+            "2026-000000",
+            "abcd-000001",
+        ] {
+            assert!(bad.parse::<RequestNumber>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn channel_and_priority_names_round_trip() {
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
+        }
+        for p in Priority::ALL {
+            assert_eq!(p.as_str().parse::<Priority>(), Ok(p));
+        }
+        assert!("fax".parse::<Channel>().unwrap_err().contains("fax"));
+    }
+
+    #[test]
+    fn map_link_needs_both_coordinates() {
+        let l = Location {
+            lat: Some(45.035),
+            lon: Some(38.975),
+            address: None,
+        };
+        assert!(l.map_link().unwrap().contains("mlat=45.035000"));
+        let l = Location {
+            lat: Some(45.0),
+            lon: None,
+            address: Some("ул. Красная, 1".into()),
+        };
+        assert_eq!(l.map_link(), None);
+    }
+}

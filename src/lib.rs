@@ -1,0 +1,9 @@
+//! mcu-desk: the operator console of a city's Municipal Control Center.
+//!
+//! Layers (see README): `domain` is pure; `store` owns SQLite; `cli` is the binary's edge.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod store;

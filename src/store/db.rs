@@ -1,0 +1,296 @@
+//! The write path: every change goes through `domain::apply` inside one `BEGIN IMMEDIATE`
+//! transaction, together with its audit events, search index and journal row.
+
+use chrono::{DateTime, Datelike, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use super::rows::{self, ms};
+use super::{StoreError, analyze, schema};
+use crate::domain::mutation::{Ctx, Mutation, Op, Outcome};
+use crate::domain::request::{Direction, Event, Message, Note};
+use crate::domain::{Catalog, ClockPolicy, Rejection, Request, RequestNumber};
+
+pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Everything the store needs besides the file: the rules' inputs and the injected clock.
+#[derive(Clone)]
+pub struct Env {
+    pub catalog: Catalog,
+    pub policy: ClockPolicy,
+    /// Keep mutations for a sync server (team mode). Standalone consoles have no one to send
+    /// them to, so they skip the journal.
+    pub journal: bool,
+    pub now: Now,
+}
+
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Open(format!("cannot open {}: {e}", path.display())))?;
+    configure(&conn)
+        .map_err(|e| StoreError::Open(format!("{}: {}", path.display(), StoreError::from(e))))?;
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(StdDuration::from_secs(5))?;
+    // journal_mode answers with a row, so it is read rather than executed.
+    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Touch the schema so a file that is not a database fails here, not mid-command.
+    let _: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    Ok(())
+}
+
+/// The outcome of applying one mutation.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub request: Request,
+    /// False when the same mutation (by id) had already been applied: nothing changed now.
+    pub changed: bool,
+    pub events: Vec<Event>,
+}
+
+pub fn apply(conn: &mut Connection, env: &Env, m: &Mutation) -> Result<Applied, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied = apply_in(&tx, env, m)?;
+    tx.commit()?;
+    Ok(applied)
+}
+
+/// Applies a batch all-or-nothing; a rejection names the batch position that caused it.
+/// Creations whose (channel, external_id) is already stored are skipped, so re-running an
+/// import is harmless. Returns the created requests' numbers and how many were skipped.
+pub fn apply_batch(
+    conn: &mut Connection,
+    env: &Env,
+    batch: &[Mutation],
+) -> Result<(Vec<RequestNumber>, usize), (usize, StoreError)> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| (0, e.into()))?;
+    let mut created = Vec::new();
+    let mut skipped = 0;
+    for (i, m) in batch.iter().enumerate() {
+        if let Op::Create(new) = &m.op
+            && let Some(ext) = &new.external_id
+        {
+            let exists: Option<i64> = tx
+                .query_row(
+                    "SELECT rid FROM request WHERE channel = ?1 AND external_id = ?2",
+                    params![new.channel.as_str(), ext],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| (i, e.into()))?;
+            if exists.is_some() {
+                skipped += 1;
+                continue;
+            }
+        }
+        let a = apply_in(&tx, env, m).map_err(|e| (i, e))?;
+        created.push(a.request.number);
+    }
+    tx.commit().map_err(|e| (batch.len(), e.into()))?;
+    Ok((created, skipped))
+}
+
+fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Applied, StoreError> {
+    let id = m.request_id.to_string();
+    if env.journal {
+        let seen: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM pending_mutation WHERE mutation_uuid = ?1",
+                [m.id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if seen.is_some() {
+            let (_, request) =
+                rows::load_by(tx, "id", &id)?.ok_or(StoreError::Rejected(Rejection::NotFound))?;
+            return Ok(Applied {
+                request,
+                changed: false,
+                events: vec![],
+            });
+        }
+    }
+    let current = rows::load_by(tx, "id", &id)?.map(|(_, r)| r);
+    let now = (env.now)();
+    let mut new_number = None;
+    match &m.op {
+        Op::Create(new) => {
+            if let Some(ext) = &new.external_id {
+                let dup: Option<String> = tx
+                    .query_row(
+                        "SELECT number FROM request WHERE channel = ?1 AND external_id = ?2",
+                        params![new.channel.as_str(), ext],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(n) = dup {
+                    return Err(StoreError::Rejected(Rejection::Invalid(format!(
+                        "{} request `{ext}` is already stored as {n}",
+                        new.channel
+                    ))));
+                }
+            }
+            let year = new
+                .received_at
+                .with_timezone(&env.policy.calendar.tz())
+                .year();
+            new_number = Some(next_number(tx, year)?);
+        }
+        Op::LinkDuplicate { parent_id } => {
+            if rows::load_by(tx, "id", &parent_id.to_string())?.is_none() {
+                return Err(StoreError::Rejected(Rejection::Invalid(format!(
+                    "request {parent_id} to link to does not exist"
+                ))));
+            }
+        }
+        _ => {}
+    }
+    let ctx = Ctx {
+        catalog: &env.catalog,
+        policy: &env.policy,
+        now,
+        new_number,
+    };
+    let out = crate::domain::apply(current.as_ref(), m, &ctx).map_err(StoreError::Rejected)?;
+    persist(tx, &out, matches!(m.op, Op::Create(_)))?;
+    if env.journal {
+        journal(tx, m)?;
+    }
+    Ok(Applied {
+        request: out.request,
+        changed: true,
+        events: out.events,
+    })
+}
+
+fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
+    let key = format!("number_seq:{year}");
+    let last: Option<String> = tx
+        .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let last: u32 = match last {
+        Some(v) => rows::parse("number counter", &v)?,
+        None => 0,
+    };
+    let next = last + 1;
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, next.to_string()],
+    )?;
+    Ok(RequestNumber::new(year, next))
+}
+
+fn persist(tx: &Connection, out: &Outcome, created: bool) -> Result<(), StoreError> {
+    let rid = rows::write_request(tx, &out.request)?;
+    let mut ev = tx.prepare_cached(
+        "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for e in &out.events {
+        ev.execute(params![
+            rid,
+            e.mutation_id.to_string(),
+            ms(e.at),
+            e.actor,
+            e.field,
+            e.old,
+            e.new
+        ])?;
+    }
+    for msg in &out.messages {
+        insert_message(tx, rid, msg)?;
+    }
+    for n in &out.notes {
+        insert_note(tx, rid, n)?;
+    }
+    if created || !out.messages.is_empty() || !out.notes.is_empty() {
+        reindex(tx, rid, &out.request)?;
+    }
+    Ok(())
+}
+
+fn insert_message(tx: &Connection, rid: i64, m: &Message) -> Result<(), StoreError> {
+    let direction = match m.direction {
+        Direction::In => "in",
+        Direction::Out => "out",
+    };
+    tx.prepare_cached(
+        "INSERT INTO message(id, request_rid, direction, author, body, at, delivery) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO NOTHING",
+    )?
+    .execute(params![m.id.to_string(), rid, direction, m.author, m.body, ms(m.at), m.delivery.map(|d| d.as_str())])?;
+    Ok(())
+}
+
+fn insert_note(tx: &Connection, rid: i64, n: &Note) -> Result<(), StoreError> {
+    let kind = serde_json::to_value(n.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "internal".into());
+    tx.prepare_cached(
+        "INSERT INTO note(id, request_rid, kind, author, body, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO NOTHING",
+    )?
+    .execute(params![
+        n.id.to_string(),
+        rid,
+        kind,
+        n.author,
+        n.body,
+        ms(n.at)
+    ])?;
+    Ok(())
+}
+
+/// Rebuilds the request's search document from everything written about it.
+fn reindex(tx: &Connection, rid: i64, r: &Request) -> Result<(), StoreError> {
+    let mut parts: Vec<String> = vec![r.number.to_string(), r.text.clone()];
+    parts.extend(r.citizen.clone());
+    parts.extend(r.location.as_ref().and_then(|l| l.address.clone()));
+    let mut st = tx.prepare_cached(
+        "SELECT body FROM message WHERE request_rid = ?1 UNION ALL SELECT body FROM note WHERE request_rid = ?1",
+    )?;
+    for body in st.query_map([rid], |row| row.get::<_, String>(0))? {
+        parts.push(body?);
+    }
+    let doc = analyze::document(parts.iter().map(String::as_str));
+    tx.prepare_cached("DELETE FROM request_fts WHERE rowid = ?1")?
+        .execute([rid])?;
+    tx.prepare_cached("INSERT INTO request_fts(rowid, words) VALUES (?1, ?2)")?
+        .execute(params![rid, doc])?;
+    Ok(())
+}
+
+fn journal(tx: &Connection, m: &Mutation) -> Result<(), StoreError> {
+    let args = serde_json::to_value(&m.op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT INTO pending_mutation(mutation_uuid, name, args, client_time) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        m.id.to_string(),
+        m.op.name(),
+        serde_json::json!({"request_id": m.request_id, "actor": m.actor, "op": args}).to_string(),
+        m.at.to_rfc3339(),
+    ])?;
+    Ok(())
+}

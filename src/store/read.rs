@@ -1,0 +1,347 @@
+//! Reads: one request with its thread, and keyset-paginated inbox pages.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, ToSql, params_from_iter};
+use serde::Serialize;
+
+use super::rows::{self, NO_DUE, RawRequest, ms, time};
+use super::{StoreError, analyze};
+use crate::domain::request::{DeliveryState, Direction, Event, Message, Note, NoteKind};
+use crate::domain::sla::ClockState;
+use crate::domain::{Channel, Rejection, Request, Status};
+
+/// Finds a request by number (`2026-000123`), by the number's tail (`123`) when that is
+/// unambiguous, or by id.
+pub fn resolve(conn: &Connection, key: &str) -> Result<(i64, Request), StoreError> {
+    let key = key.trim();
+    let not_found = || StoreError::UnknownRequest(key.to_string());
+    if key.contains('-') && key.len() == 36 {
+        return rows::load_by(conn, "id", key)?.ok_or_else(not_found);
+    }
+    if key.contains('-') {
+        let n: crate::domain::RequestNumber = key.parse().map_err(StoreError::BadInput)?;
+        return rows::load_by(conn, "number", &n.to_string())?.ok_or_else(not_found);
+    }
+    let seq: u32 = key.parse().map_err(|_| {
+        StoreError::BadInput(format!(
+            "`{key}` is not a request number (expected like 2026-000123)"
+        ))
+    })?;
+    let mut st = conn
+        .prepare("SELECT number FROM request WHERE number LIKE ?1 ORDER BY number DESC LIMIT 3")?;
+    let found: Vec<String> = st
+        .query_map([format!("%-{seq:06}")], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    match found.as_slice() {
+        [] => Err(not_found()),
+        [one] => rows::load_by(conn, "number", one)?.ok_or_else(not_found),
+        many => Err(StoreError::BadInput(format!(
+            "`{key}` is ambiguous: {}; give the full number",
+            many.join(", ")
+        ))),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    #[serde(skip)]
+    pub request: Request,
+    pub messages: Vec<Message>,
+    pub notes: Vec<Note>,
+    pub events: Vec<Event>,
+}
+
+pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
+    let (rid, request) = resolve(conn, key)?;
+    let mut st = conn.prepare_cached(
+        "SELECT id, direction, author, body, at, delivery FROM message WHERE request_rid = ?1 ORDER BY at, rowid",
+    )?;
+    let mut messages = vec![];
+    let raw = st.query_map([rid], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    for row in raw {
+        let (id, dir, author, body, at, delivery) = row?;
+        messages.push(Message {
+            id: rows::parse("message id", &id)?,
+            request_id: request.id,
+            direction: if dir == "in" {
+                Direction::In
+            } else {
+                Direction::Out
+            },
+            author,
+            body,
+            at: time(at)?,
+            delivery: delivery
+                .map(|d| parse_json_enum::<DeliveryState>(&d))
+                .transpose()?,
+        });
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT id, kind, author, body, at FROM note WHERE request_rid = ?1 ORDER BY at, rowid",
+    )?;
+    let mut notes = vec![];
+    let raw = st.query_map([rid], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    for row in raw {
+        let (id, kind, author, body, at) = row?;
+        notes.push(Note {
+            id: rows::parse("note id", &id)?,
+            request_id: request.id,
+            kind: parse_json_enum::<NoteKind>(&kind)?,
+            author,
+            body,
+            at: time(at)?,
+        });
+    }
+    let mut st =
+        conn.prepare_cached("SELECT mutation_id, at, actor, field, old, new FROM event WHERE request_rid = ?1 ORDER BY seq")?;
+    let mut events = vec![];
+    let raw = st.query_map([rid], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    })?;
+    for row in raw {
+        let (mid, at, actor, field, old, new) = row?;
+        events.push(Event {
+            request_id: request.id,
+            mutation_id: rows::parse("mutation id", &mid)?,
+            at: time(at)?,
+            actor,
+            field,
+            old,
+            new,
+        });
+    }
+    Ok(Detail {
+        request,
+        messages,
+        notes,
+        events,
+    })
+}
+
+fn parse_json_enum<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| StoreError::Corrupt(format!("`{s}`: {e}")))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Sort {
+    /// Least time left on the active clock first; closed requests last.
+    #[default]
+    TimeLeft,
+    /// Newest first.
+    Received,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    Unassigned,
+    Is(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub statuses: Vec<Status>,
+    pub open_only: bool,
+    pub topic: Option<String>,
+    pub department: Option<String>,
+    pub channel: Option<Channel>,
+    pub assignee: Option<Assignee>,
+    pub clock: Option<ClockState>,
+    pub tag: Option<String>,
+    pub text: Option<String>,
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_to: Option<DateTime<Utc>>,
+}
+
+/// Where the previous page ended: the sort key and rid of its last row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cursor {
+    pub key: i64,
+    pub rid: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub rows: Vec<Request>,
+    pub next: Option<Cursor>,
+}
+
+pub fn inbox(
+    conn: &Connection,
+    filter: &Filter,
+    sort: Sort,
+    after: Option<Cursor>,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Page, StoreError> {
+    let mut conds: Vec<String> = vec![];
+    let mut args: Vec<Box<dyn ToSql>> = vec![];
+    let arg = |v: Box<dyn ToSql>, args: &mut Vec<Box<dyn ToSql>>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| arg(Box::new(s.as_str()), &mut args))
+            .collect();
+        conds.push(format!("r.status IN ({})", list.join(", ")));
+    }
+    if filter.open_only {
+        conds.push("r.status != 'closed'".into());
+    }
+    for (col, val) in [("topic", &filter.topic), ("department", &filter.department)] {
+        if let Some(v) = val {
+            let p = arg(Box::new(v.clone()), &mut args);
+            conds.push(format!("r.{col} = {p}"));
+        }
+    }
+    if let Some(c) = filter.channel {
+        let p = arg(Box::new(c.as_str()), &mut args);
+        conds.push(format!("r.channel = {p}"));
+    }
+    match &filter.assignee {
+        Some(Assignee::Unassigned) => conds.push("r.assignee IS NULL".into()),
+        Some(Assignee::Is(a)) => {
+            let p = arg(Box::new(a.clone()), &mut args);
+            conds.push(format!("r.assignee = {p}"));
+        }
+        None => {}
+    }
+    let now_ms = ms(now);
+    match filter.clock {
+        Some(ClockState::Breached) => {
+            let p = arg(Box::new(now_ms), &mut args);
+            conds.push(format!("r.due_key <= {p}"));
+        }
+        Some(ClockState::AtRisk) => {
+            let p = arg(Box::new(now_ms), &mut args);
+            conds.push(format!("r.risk_key <= {p} AND r.due_key > {p}"));
+        }
+        Some(ClockState::Ok) => {
+            let p = arg(Box::new(now_ms), &mut args);
+            conds.push(format!("r.risk_key > {p} AND r.due_key < {NO_DUE}"));
+        }
+        None => {}
+    }
+    if let Some(t) = &filter.tag {
+        let p = arg(Box::new(t.trim().to_lowercase()), &mut args);
+        conds.push(format!(
+            "r.rid IN (SELECT request_rid FROM request_tag WHERE tag = {p})"
+        ));
+    }
+    if let Some(from) = filter.received_from {
+        let p = arg(Box::new(ms(from)), &mut args);
+        conds.push(format!("r.received_at >= {p}"));
+    }
+    if let Some(to) = filter.received_to {
+        let p = arg(Box::new(ms(to)), &mut args);
+        conds.push(format!("r.received_at < {p}"));
+    }
+    if let Some(text) = &filter.text {
+        match analyze::match_expression(text) {
+            Some(expr) => {
+                let p = arg(Box::new(expr), &mut args);
+                conds.push(format!(
+                    "r.rid IN (SELECT rowid FROM request_fts WHERE request_fts MATCH {p})"
+                ));
+            }
+            // Nothing searchable (only stop words or punctuation): nothing matches.
+            None => {
+                return Ok(Page {
+                    rows: vec![],
+                    next: None,
+                });
+            }
+        }
+    }
+    let (key_col, order, cmp) = match sort {
+        Sort::TimeLeft => ("r.due_key", "r.due_key ASC, r.rid ASC", ">"),
+        Sort::Received => ("r.received_at", "r.received_at DESC, r.rid DESC", "<"),
+    };
+    if let Some(c) = after {
+        let k = arg(Box::new(c.key), &mut args);
+        let r = arg(Box::new(c.rid), &mut args);
+        conds.push(format!("({key_col}, r.rid) {cmp} ({k}, {r})"));
+    }
+    let limit = limit.clamp(1, 10_000);
+    let lim = arg(Box::new(limit as i64 + 1), &mut args);
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let cols = rows::REQUEST_COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql =
+        format!("SELECT {cols}, {key_col} FROM request r {where_} ORDER BY {order} LIMIT {lim}");
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut raws = vec![];
+    let mut q = st.query(params_from_iter(args.iter().map(|b| b.as_ref())))?;
+    while let Some(row) = q.next()? {
+        let key: i64 = row.get(38)?;
+        raws.push((RawRequest::from_row(row)?, key));
+    }
+    let more = raws.len() > limit;
+    raws.truncate(limit);
+    let next = if more {
+        raws.last().map(|(raw, key)| Cursor {
+            key: *key,
+            rid: raw.rid,
+        })
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(raws.len());
+    for (raw, _) in raws {
+        let tags = rows::tags(conn, raw.rid)?;
+        out.push(raw.into_request(tags)?);
+    }
+    Ok(Page { rows: out, next })
+}
+
+/// Counts for a filter, for status lines and reports.
+pub fn count(conn: &Connection, status: Option<Status>) -> Result<i64, StoreError> {
+    Ok(match status {
+        Some(s) => conn.query_row(
+            "SELECT count(*) FROM request WHERE status = ?1",
+            [s.as_str()],
+            |r| r.get(0),
+        )?,
+        None => conn.query_row("SELECT count(*) FROM request", [], |r| r.get(0))?,
+    })
+}
+
+impl From<Rejection> for StoreError {
+    fn from(r: Rejection) -> Self {
+        StoreError::Rejected(r)
+    }
+}

@@ -1,0 +1,294 @@
+//! Mapping domain values to rows and back. Values read back that fail to parse are reported as
+//! a corrupt row instead of panicking: the file may have been edited by hand.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::str::FromStr;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::request::{ChannelRef, Location};
+use crate::domain::sla::Clock;
+use crate::domain::{Request, RequestNumber};
+
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+fn opt_time(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    ms.map(time).transpose()
+}
+
+pub fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>()
+        .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// The sort key of a request that has no running clock: after every open one.
+pub const NO_DUE: i64 = i64::MAX;
+
+pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_ref, message_ref, citizen, text, \
+    attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
+    close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
+    dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at";
+
+/// The raw row, read without interpretation so parsing errors become `StoreError`s.
+pub struct RawRequest {
+    pub rid: i64,
+    id: String,
+    number: String,
+    channel: String,
+    external_id: Option<String>,
+    chat_ref: Option<String>,
+    message_ref: Option<String>,
+    citizen: Option<String>,
+    text: String,
+    attachments: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: Option<String>,
+    received_at: i64,
+    status: String,
+    topic: Option<String>,
+    department: Option<String>,
+    assignee: Option<String>,
+    priority: String,
+    parent_id: Option<String>,
+    close_reason: Option<String>,
+    closed_at: Option<i64>,
+    clocks: [Option<i64>; 15],
+    updated_at: i64,
+}
+
+impl RawRequest {
+    pub fn from_row(r: &Row) -> rusqlite::Result<RawRequest> {
+        let mut clocks = [None; 15];
+        for (i, c) in clocks.iter_mut().enumerate() {
+            *c = r.get(22 + i)?;
+        }
+        Ok(RawRequest {
+            rid: r.get(0)?,
+            id: r.get(1)?,
+            number: r.get(2)?,
+            channel: r.get(3)?,
+            external_id: r.get(4)?,
+            chat_ref: r.get(5)?,
+            message_ref: r.get(6)?,
+            citizen: r.get(7)?,
+            text: r.get(8)?,
+            attachments: r.get(9)?,
+            lat: r.get(10)?,
+            lon: r.get(11)?,
+            address: r.get(12)?,
+            received_at: r.get(13)?,
+            status: r.get(14)?,
+            topic: r.get(15)?,
+            department: r.get(16)?,
+            assignee: r.get(17)?,
+            priority: r.get(18)?,
+            parent_id: r.get(19)?,
+            close_reason: r.get(20)?,
+            closed_at: r.get(21)?,
+            clocks,
+            updated_at: r.get(37)?,
+        })
+    }
+
+    pub fn into_request(self, tags: Vec<String>) -> Result<Request, StoreError> {
+        let c = self.clocks;
+        let clock = |i: usize| -> Result<Option<Clock>, StoreError> {
+            match (c[i], c[i + 1], c[i + 2], c[i + 3]) {
+                (Some(started), Some(target), Some(due), Some(risk)) => Ok(Some(Clock {
+                    started: time(started)?,
+                    target: Duration::milliseconds(target),
+                    due: time(due)?,
+                    at_risk_at: time(risk)?,
+                    stopped: opt_time(c[i + 4])?,
+                })),
+                _ => Ok(None),
+            }
+        };
+        let missing = || StoreError::Corrupt("request row without its clocks".into());
+        let location = if self.lat.is_some() || self.lon.is_some() || self.address.is_some() {
+            Some(Location {
+                lat: self.lat,
+                lon: self.lon,
+                address: self.address,
+            })
+        } else {
+            None
+        };
+        Ok(Request {
+            id: parse("request id", &self.id)?,
+            number: parse::<RequestNumber>("request number", &self.number)?,
+            channel: parse("channel", &self.channel)?,
+            external_id: self.external_id,
+            channel_ref: ChannelRef {
+                chat: self.chat_ref,
+                message: self.message_ref,
+            },
+            citizen: self.citizen,
+            text: self.text,
+            attachments: match self.attachments {
+                Some(a) => serde_json::from_str(&a)
+                    .map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?,
+                None => vec![],
+            },
+            location,
+            received_at: time(self.received_at)?,
+            status: parse("status", &self.status)?,
+            topic: self.topic,
+            department: self.department,
+            assignee: self.assignee,
+            priority: parse("priority", &self.priority)?,
+            tags: tags.into_iter().collect(),
+            parent_id: self
+                .parent_id
+                .as_deref()
+                .map(|p| parse::<Uuid>("parent id", p))
+                .transpose()?,
+            close_reason: self
+                .close_reason
+                .as_deref()
+                .map(|r| parse("close reason", r))
+                .transpose()?,
+            closed_at: opt_time(self.closed_at)?,
+            first_response: clock(0)?.ok_or_else(missing)?,
+            department_clock: clock(5)?,
+            resolution: clock(10)?.ok_or_else(missing)?,
+            updated_at: time(self.updated_at)?,
+        })
+    }
+}
+
+fn clock_cols(c: Option<&Clock>) -> [Option<i64>; 5] {
+    match c {
+        Some(c) => [
+            Some(ms(c.started)),
+            Some(c.target.num_milliseconds()),
+            Some(ms(c.due)),
+            Some(ms(c.at_risk_at)),
+            c.stopped.map(ms),
+        ],
+        None => [None; 5],
+    }
+}
+
+/// Inserts or updates the request row and its tags; returns its rid.
+pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> {
+    let (due_key, risk_key) = match r.active_clock() {
+        Some((_, c)) => (ms(c.due), ms(c.at_risk_at)),
+        None => (NO_DUE, NO_DUE),
+    };
+    let fr = clock_cols(Some(&r.first_response));
+    let dep = clock_cols(r.department_clock.as_ref());
+    let res = clock_cols(Some(&r.resolution));
+    let attachments = if r.attachments.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::to_string(&r.attachments)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )
+    };
+    let loc = r.location.as_ref();
+    conn.execute(
+        "INSERT INTO request(id, number, channel, external_id, chat_ref, message_ref, citizen, text, attachments,
+            lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id,
+            close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
+            dep_started, dep_target, dep_due, dep_risk, dep_stopped,
+            res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
+         ON CONFLICT(id) DO UPDATE SET
+            status = excluded.status, topic = excluded.topic, department = excluded.department,
+            assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
+            close_reason = excluded.close_reason, closed_at = excluded.closed_at,
+            attachments = excluded.attachments, address = excluded.address, lat = excluded.lat, lon = excluded.lon,
+            fr_started = excluded.fr_started, fr_target = excluded.fr_target, fr_due = excluded.fr_due,
+            fr_risk = excluded.fr_risk, fr_stopped = excluded.fr_stopped,
+            dep_started = excluded.dep_started, dep_target = excluded.dep_target, dep_due = excluded.dep_due,
+            dep_risk = excluded.dep_risk, dep_stopped = excluded.dep_stopped,
+            res_started = excluded.res_started, res_target = excluded.res_target, res_due = excluded.res_due,
+            res_risk = excluded.res_risk, res_stopped = excluded.res_stopped,
+            due_key = excluded.due_key, risk_key = excluded.risk_key, updated_at = excluded.updated_at,
+            version = version + 1",
+        params![
+            r.id.to_string(),
+            r.number.to_string(),
+            r.channel.as_str(),
+            r.external_id,
+            r.channel_ref.chat,
+            r.channel_ref.message,
+            r.citizen,
+            r.text,
+            attachments,
+            loc.and_then(|l| l.lat),
+            loc.and_then(|l| l.lon),
+            loc.and_then(|l| l.address.clone()),
+            ms(r.received_at),
+            r.status.as_str(),
+            r.topic,
+            r.department,
+            r.assignee,
+            r.priority.as_str(),
+            r.parent_id.map(|p| p.to_string()),
+            r.close_reason.map(|c| c.as_str()),
+            r.closed_at.map(ms),
+            fr[0], fr[1], fr[2], fr[3], fr[4],
+            dep[0], dep[1], dep[2], dep[3], dep[4],
+            res[0], res[1], res[2], res[3], res[4],
+            due_key,
+            risk_key,
+            ms(r.updated_at),
+        ],
+    )?;
+    let rid: i64 = conn.query_row(
+        "SELECT rid FROM request WHERE id = ?1",
+        [r.id.to_string()],
+        |row| row.get(0),
+    )?;
+    conn.execute("DELETE FROM request_tag WHERE request_rid = ?1", [rid])?;
+    let mut ins =
+        conn.prepare_cached("INSERT INTO request_tag(request_rid, tag) VALUES (?1, ?2)")?;
+    for t in &r.tags {
+        ins.execute(params![rid, t])?;
+    }
+    Ok(rid)
+}
+
+pub fn tags(conn: &Connection, rid: i64) -> Result<Vec<String>, StoreError> {
+    let mut st =
+        conn.prepare_cached("SELECT tag FROM request_tag WHERE request_rid = ?1 ORDER BY tag")?;
+    let rows = st
+        .query_map([rid], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(rows)
+}
+
+pub fn load_by(
+    conn: &Connection,
+    column: &str,
+    value: &str,
+) -> Result<Option<(i64, Request)>, StoreError> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM request WHERE {column} = ?1");
+    let raw = conn
+        .query_row(&sql, [value], RawRequest::from_row)
+        .optional()?;
+    match raw {
+        Some(raw) => {
+            let rid = raw.rid;
+            let tags = tags(conn, rid)?;
+            Ok(Some((rid, raw.into_request(tags)?)))
+        }
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,167 @@
+//! Schema versions, in code. Times are INTEGER milliseconds since the epoch (UTC), so clock
+//! predicates and keyset pages are plain integer comparisons on indexes.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::StoreError;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    r#"
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE request(
+    rid           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    number        TEXT NOT NULL UNIQUE,
+    channel       TEXT NOT NULL,
+    external_id   TEXT,
+    chat_ref      TEXT,
+    message_ref   TEXT,
+    citizen       TEXT,
+    text          TEXT NOT NULL,
+    attachments   TEXT,
+    lat           REAL,
+    lon           REAL,
+    address       TEXT,
+    received_at   INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    topic         TEXT,
+    department    TEXT,
+    assignee      TEXT,
+    priority      TEXT NOT NULL,
+    parent_id     TEXT,
+    close_reason  TEXT,
+    closed_at     INTEGER,
+    fr_started    INTEGER NOT NULL,
+    fr_target     INTEGER NOT NULL,
+    fr_due        INTEGER NOT NULL,
+    fr_risk       INTEGER NOT NULL,
+    fr_stopped    INTEGER,
+    dep_started   INTEGER,
+    dep_target    INTEGER,
+    dep_due       INTEGER,
+    dep_risk      INTEGER,
+    dep_stopped   INTEGER,
+    res_started   INTEGER NOT NULL,
+    res_target    INTEGER NOT NULL,
+    res_due       INTEGER NOT NULL,
+    res_risk      INTEGER NOT NULL,
+    res_stopped   INTEGER,
+    -- The active clock's due and at-risk instants; NULL-free so keyset pages stay simple:
+    -- a closed request sorts last with the largest integer.
+    due_key       INTEGER NOT NULL,
+    risk_key      INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX request_external ON request(channel, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX request_due ON request(due_key, rid);
+CREATE INDEX request_received ON request(received_at, rid);
+CREATE INDEX request_status_due ON request(status, due_key, rid);
+CREATE INDEX request_assignee_due ON request(assignee, due_key, rid);
+CREATE INDEX request_topic_due ON request(topic, due_key, rid);
+CREATE INDEX request_department_due ON request(department, due_key, rid);
+
+CREATE TABLE request_tag(
+    request_rid INTEGER NOT NULL REFERENCES request(rid),
+    tag         TEXT NOT NULL,
+    PRIMARY KEY(request_rid, tag)
+) WITHOUT ROWID;
+CREATE INDEX request_tag_tag ON request_tag(tag, request_rid);
+
+CREATE TABLE message(
+    id          TEXT PRIMARY KEY,
+    request_rid INTEGER NOT NULL REFERENCES request(rid),
+    direction   TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    delivery    TEXT
+);
+CREATE INDEX message_request ON message(request_rid, at);
+
+CREATE TABLE note(
+    id          TEXT PRIMARY KEY,
+    request_rid INTEGER NOT NULL REFERENCES request(rid),
+    kind        TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX note_request ON note(request_rid, at);
+
+CREATE TABLE event(
+    seq         INTEGER PRIMARY KEY,
+    request_rid INTEGER NOT NULL REFERENCES request(rid),
+    mutation_id TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    old         TEXT,
+    new         TEXT
+);
+CREATE INDEX event_request ON event(request_rid, seq);
+
+-- Every mutation applied here, by its idempotency key: a repeat is recognised and skipped.
+-- `acked_at` stays NULL until a sync server has it (team mode).
+CREATE TABLE pending_mutation(
+    mutation_id   INTEGER PRIMARY KEY,
+    mutation_uuid TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    args          TEXT NOT NULL,
+    client_time   TEXT NOT NULL,
+    acked_at      TEXT
+);
+
+-- Stems of the request text, address, citizen, messages and notes; rowid = request.rid.
+CREATE VIRTUAL TABLE request_fts USING fts5(
+    words,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+"#,
+)];
+
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+/// Brings the file to our schema; refuses a file written by a newer program rather than
+/// guessing at columns it does not know.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION as i64 {
+        return Err(StoreError::TooNew {
+            found,
+            ours: SCHEMA_VERSION as i64,
+        });
+    }
+    migrations()
+        .to_latest(conn)
+        .map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        let e = migrate(&mut c).unwrap_err();
+        assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
+        assert!(e.to_string().contains("newer"), "{e}");
+    }
+}

@@ -1,0 +1,358 @@
+//! The scriptable CLI, driven through the real binary on a real SQLite file.
+
+use assert_cmd::Command;
+use chrono::{Duration, TimeZone, Utc};
+use mcu_desk::demo::corpus::Generator;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    config: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("mcu.sqlite3");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[operator]\nname = \"anna\"\n").unwrap();
+        Env {
+            db,
+            config,
+            _dir: dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self._dir.path().join(name)
+    }
+
+    fn mcu(&self) -> Command {
+        let mut c = Command::cargo_bin("mcu").unwrap();
+        c.arg("--db")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config);
+        // The test's own environment must not leak into the config.
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
+            c.env_remove(k);
+        }
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.mcu().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "mcu {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["-o", "json"]);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    /// Fails with exit code 2 and one line on stderr; returns that line.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.mcu().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "mcu {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "one-line error: {err:?}");
+        err.trim_end().to_string()
+    }
+
+    fn snapshot(&self) -> (String, i64) {
+        let export = self.ok(&["export", "-o", "jsonl"]);
+        let c = rusqlite::Connection::open(&self.db).unwrap();
+        let events: i64 = c
+            .query_row("SELECT count(*) FROM event", [], |r| r.get(0))
+            .unwrap();
+        (export, events)
+    }
+}
+
+fn write_import(path: &Path, n: usize) {
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 6, 0, 0).unwrap();
+    let mut lines = String::new();
+    for (i, s) in Generator::new(7).take(n).enumerate() {
+        let mut v = serde_json::json!({
+            "text": s.text,
+            "received_at": (start + Duration::minutes(i as i64 * 3)).to_rfc3339(),
+            "channel": if i % 3 == 0 { "vk" } else { "telegram" },
+            "external_id": format!("ext-{i}"),
+            "citizen": s.citizen,
+        });
+        if let Some(a) = s.address {
+            v["address"] = a.into();
+        }
+        if let (Some(lat), Some(lon)) = (s.lat, s.lon) {
+            v["lat"] = lat.into();
+            v["lon"] = lon.into();
+        }
+        lines.push_str(&v.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(path, lines).unwrap();
+}
+
+#[test]
+fn import_search_tag_claim_close_show() {
+    let env = Env::new();
+    let file = env.path("batch.jsonl");
+    write_import(&file, 3000);
+    let out = env.ok(&["import", file.to_str().unwrap()]);
+    assert!(out.contains("3000"), "{out}");
+
+    // Re-running the same import adds nothing.
+    let again = env.ok(&["import", file.to_str().unwrap()]);
+    assert!(
+        again.contains("3000") && again.contains("импортировано 0"),
+        "{again}"
+    );
+
+    // Word forms: searching "ямой" finds requests written with "яма"/"ямы".
+    let found = env.json(&["list", "--search", "ямой", "--limit", "500"]);
+    let found = found.as_array().unwrap();
+    assert!(!found.is_empty(), "search finds pits");
+    for r in found {
+        let t = r["text"].as_str().unwrap().to_lowercase();
+        assert!(t.contains("ям"), "every hit mentions a pit: {t}");
+    }
+    let number = found[0]["number"].as_str().unwrap().to_string();
+
+    let tagged = env.json(&["tag", &number, "--topic", "roads", "--add", "срочно"]);
+    assert_eq!(tagged[0]["topic"], "roads");
+    assert_eq!(
+        tagged[0]["department"], "transport_roads",
+        "department follows the topic"
+    );
+    assert_eq!(tagged[0]["tags"][0], "срочно");
+
+    let claimed = env.json(&["claim", &number]);
+    assert_eq!(claimed[0]["assignee"], "anna");
+    assert_eq!(claimed[0]["status"], "in_work");
+
+    let mine = env.json(&["list", "--mine"]);
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+
+    env.ok(&[
+        "reply",
+        &number,
+        "--text",
+        "Передали в департамент транспорта",
+    ]);
+    let closed = env.json(&["close", &number, "--reason", "resolved"]);
+    assert_eq!(closed[0]["status"], "closed");
+    assert_eq!(closed[0]["closed_reason"], "resolved");
+
+    let shown = env.json(&["show", &number]);
+    for key in [
+        "number",
+        "status",
+        "channel",
+        "topic",
+        "department",
+        "assignee",
+        "priority",
+        "text",
+        "received_at",
+        "first_response_due",
+        "first_response_at",
+        "closed_reason",
+        "messages",
+        "notes",
+        "events",
+    ] {
+        assert!(
+            shown.get(key).is_some(),
+            "show -o json has `{key}`: {shown}"
+        );
+    }
+    assert_eq!(shown["messages"][0]["direction"], "out");
+    let fields: Vec<&str> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "created",
+        "topic",
+        "department",
+        "tag",
+        "assignee",
+        "status",
+        "first_response_at",
+        "close_reason",
+    ] {
+        assert!(fields.contains(&f), "audit has {f}: {fields:?}");
+    }
+
+    // Closed requests sort last by time left; the first page is the most urgent open ones.
+    let page = env.json(&["list", "--limit", "20"]);
+    let page = page.as_array().unwrap();
+    assert_eq!(page.len(), 20);
+    let dues: Vec<&str> = page.iter().map(|r| r["due"].as_str().unwrap()).collect();
+    let mut sorted = dues.clone();
+    sorted.sort();
+    assert_eq!(dues, sorted);
+}
+
+#[test]
+fn pages_cover_everything_once() {
+    let env = Env::new();
+    let file = env.path("batch.jsonl");
+    write_import(&file, 250);
+    env.ok(&["import", file.to_str().unwrap()]);
+    for sort in ["time-left", "received"] {
+        let mut seen = std::collections::HashSet::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut args = vec!["list", "--sort", sort, "--limit", "100"];
+            let a;
+            if let Some(c) = &after {
+                a = c.clone();
+                args.extend(["--after", a.as_str()]);
+            }
+            let out = env.mcu().args(&args).output().unwrap();
+            assert!(out.status.success());
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            for line in stdout.lines().skip(1) {
+                let n = line.split_whitespace().next().unwrap().to_string();
+                assert!(seen.insert(n), "no request twice");
+            }
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            match stderr.split("--after ").nth(1) {
+                Some(c) => after = Some(c.trim().to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 250, "sort {sort}");
+    }
+}
+
+#[test]
+fn refusals_exit_2_with_one_line_and_change_nothing() {
+    let env = Env::new();
+    let file = env.path("batch.jsonl");
+    write_import(&file, 20);
+    env.ok(&["import", file.to_str().unwrap()]);
+    let number = env.json(&["list", "--limit", "1"])[0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.ok(&["close", &number, "--reason", "spam"]);
+    let before = env.snapshot();
+
+    let e = env.refused(&["close", &number, "--reason", "resolved"]);
+    assert!(e.contains("cannot close a request that is closed"), "{e}");
+    let e = env.refused(&["tag", &number, "--topic", "ufo"]);
+    assert!(e.contains("unknown topic `ufo`"), "{e}");
+    let e = env.refused(&["claim", "2026-999999"]);
+    assert!(e.contains("2026-999999"), "{e}");
+    let e = env.refused(&["claim", "12x"]);
+    assert!(e.contains("not a request number"), "{e}");
+    let e = env.refused(&["close", &number, "--reason", "bored"]);
+    assert!(e.contains("bored"), "{e}");
+
+    // A bad line in the middle: nothing of the file is imported.
+    let bad = env.path("bad.jsonl");
+    let good = r#"{"text":"Нет света в подъезде","received_at":"2026-11-03T08:00:00Z"}"#;
+    std::fs::write(
+        &bad,
+        format!("{good}\n{good}\n{{\"text\": \"без даты\"}}\n{good}\n"),
+    )
+    .unwrap();
+    let e = env.refused(&["import", bad.to_str().unwrap()]);
+    assert!(e.contains("line 3") && e.contains("received_at"), "{e}");
+    // A line that parses but names an unknown topic is refused too, by its line number.
+    std::fs::write(
+        &bad,
+        format!(
+            "{good}\n{}\n",
+            r#"{"text":"x","received_at":"2026-11-03T08:00:00Z","topic":"ufo"}"#
+        ),
+    )
+    .unwrap();
+    let e = env.refused(&["import", bad.to_str().unwrap()]);
+    assert!(e.contains("line 2") && e.contains("ufo"), "{e}");
+
+    assert_eq!(env.snapshot(), before, "database unchanged");
+}
+
+#[test]
+fn broken_config_and_foreign_files_are_reported() {
+    let env = Env::new();
+    std::fs::write(&env.config, "[clocks]\nfirst_response_hours = \"four\"\n").unwrap();
+    let e = env.refused(&["list"]);
+    assert!(
+        e.contains("config.toml") && e.contains("first_response_hours"),
+        "{e}"
+    );
+
+    let env = Env::new();
+    std::fs::write(
+        &env.db,
+        "this is not a database, just text that happens to be long enough to matter",
+    )
+    .unwrap();
+    let out = env.mcu().arg("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("mcu.sqlite3"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn phone_request_registered_by_hand() {
+    let env = Env::new();
+    let r = env.json(&[
+        "new",
+        "--text",
+        "Звонок: упало дерево на ул. Северной",
+        "--topic",
+        "urban",
+        "--citizen",
+        "Иван",
+    ]);
+    assert_eq!(r[0]["channel"], "phone");
+    assert_eq!(r[0]["department"], "city_economy");
+    let n = r[0]["number"].as_str().unwrap();
+    assert!(n.ends_with("-000001"), "{n}");
+    // A phone request's reply is only recorded: the operator calls back.
+    env.ok(&["reply", n, "--text", "Перезвонили"]);
+    let shown = env.json(&["show", n]);
+    assert_eq!(shown["messages"][0]["delivery"], "recorded");
+    // The tail of the number is enough when it is unambiguous.
+    let tail = env.json(&["show", "1"]);
+    assert_eq!(tail["number"], n);
+}
+
+#[test]
+fn csv_export_quotes_citizen_text() {
+    let env = Env::new();
+    env.ok(&[
+        "new",
+        "--text",
+        "Текст с \"кавычками\", запятыми\nи переводом строки",
+    ]);
+    let csv = env.ok(&["export", "-o", "csv"]);
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        &rows[0][9],
+        "Текст с \"кавычками\", запятыми\nи переводом строки"
+    );
+}
