@@ -12,7 +12,7 @@ use mcu_desk::domain::request::{Channel, Location, Priority};
 use mcu_desk::domain::sla::Calendar;
 use mcu_desk::domain::{Catalog, ClockPolicy, Status};
 use mcu_desk::store::{Env, Filter, Sort, db, read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
@@ -46,7 +46,7 @@ fn count() -> usize {
 
 /// About 1,000 requests a day ending at `now()`; all but the last two days are closed, as in a
 /// working center's archive.
-fn build(path: &PathBuf, n: usize) {
+fn build(path: &Path, n: usize) {
     let env = env();
     let mut conn = db::open(path).expect("open bench db");
     let mut g = Generator::new(42);
@@ -119,7 +119,7 @@ fn database() -> PathBuf {
     path
 }
 
-fn size_mb(path: &PathBuf) -> f64 {
+fn size_mb(path: &Path) -> f64 {
     let mut total = 0;
     for suffix in ["", "-wal"] {
         total += std::fs::metadata(format!("{}{suffix}", path.display()))

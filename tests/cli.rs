@@ -256,9 +256,17 @@ fn refusals_exit_2_with_one_line_and_change_nothing() {
     let before = env.snapshot();
 
     let e = env.refused(&["close", &number, "--reason", "resolved"]);
-    assert!(e.contains("cannot close a request that is closed"), "{e}");
+    assert!(e.contains("нельзя закрыть заявку: она закрыта"), "{e}");
+    let e = env
+        .mcu()
+        .env("MCU_UI_LANGUAGE", "en")
+        .args(["close", &number, "--reason", "resolved"])
+        .output()
+        .unwrap();
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("cannot close a request that is closed"));
     let e = env.refused(&["tag", &number, "--topic", "ufo"]);
-    assert!(e.contains("unknown topic `ufo`"), "{e}");
+    assert!(e.contains("неизвестная тема `ufo`"), "{e}");
     let e = env.refused(&["claim", "2026-999999"]);
     assert!(e.contains("2026-999999"), "{e}");
     let e = env.refused(&["claim", "12x"]);
@@ -354,5 +362,25 @@ fn csv_export_quotes_citizen_text() {
     assert_eq!(
         &rows[0][9],
         "Текст с \"кавычками\", запятыми\nи переводом строки"
+    );
+}
+
+#[test]
+fn a_locked_database_is_reported_not_waited_on_forever() {
+    let env = Env::new();
+    env.ok(&["new", "--text", "Нет воды"]);
+    let holder = rusqlite::Connection::open(&env.db).unwrap();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; UPDATE request SET citizen = 'x';")
+        .unwrap();
+    let out = env.mcu().args(["claim", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("занята"), "{err}");
+    holder.execute_batch("ROLLBACK").unwrap();
+    let claimed = env.json(&["claim", "1"]);
+    assert_eq!(
+        claimed[0]["assignee"], "anna",
+        "works once the lock is gone"
     );
 }

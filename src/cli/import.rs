@@ -178,21 +178,19 @@ mod tests {
             ),
             (format!("{ok}\n{ok}\nnot json"), "line 3:"),
             (
-                format!("{{\"text\":\"b\",\"received_at\":\"yesterday\"}}"),
+                r#"{"text":"b","received_at":"yesterday"}"#.to_string(),
                 "line 1:",
             ),
             (
-                format!(
-                    "{{\"text\":\"b\",\"received_at\":\"2026-11-02T07:00:00Z\",\"channel\":\"fax\"}}"
-                ),
+                r#"{"text":"b","received_at":"2026-11-02T07:00:00Z","channel":"fax"}"#.to_string(),
                 "unknown channel `fax`",
             ),
             (
-                format!("{{\"text\":\"b\",\"received_at\":\"2026-11-02T07:00:00Z\",\"lat\":95}}"),
+                r#"{"text":"b","received_at":"2026-11-02T07:00:00Z","lat":95}"#.to_string(),
                 "`lat` 95",
             ),
             (
-                format!("{{\"text\":\"  \",\"received_at\":\"2026-11-02T07:00:00Z\"}}"),
+                r#"{"text":"  ","received_at":"2026-11-02T07:00:00Z"}"#.to_string(),
                 "`text` is empty",
             ),
         ];

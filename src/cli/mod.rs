@@ -3,6 +3,7 @@
 //! line, bad arguments); 1 the system failed (database unreadable or locked, I/O).
 
 pub mod args;
+pub mod i18n;
 pub mod import;
 pub mod output;
 
@@ -51,13 +52,24 @@ pub fn main() -> std::process::ExitCode {
             let refused = e.downcast_ref::<Refused>().is_some()
                 || e.downcast_ref::<StoreError>()
                     .is_some_and(StoreError::is_bad_input);
-            // One line: the cause chain joined, newlines folded.
-            let msg = format!("{e:#}").replace('\n', " ");
+            let russian = !ENGLISH.load(std::sync::atomic::Ordering::Relaxed);
+            let msg = match e
+                .downcast_ref::<StoreError>()
+                .and_then(i18n::store_error_ru)
+            {
+                Some(ru) if russian => ru,
+                // One line: the cause chain joined, newlines folded.
+                _ => format!("{e:#}"),
+            }
+            .replace('\n', " ");
             eprintln!("mcu: {msg}");
             std::process::ExitCode::from(if refused { 2 } else { 1 })
         }
     }
 }
+
+/// Set once the config is read, so errors are worded in the operator's language.
+static ENGLISH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 struct App {
     store: Store,
@@ -72,6 +84,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .collect();
     let config =
         Config::load(cli.config.as_deref(), &env_vars).map_err(|e| Refused(e.to_string()))?;
+    ENGLISH.store(
+        config.ui.language == "en",
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let catalog = config.catalog().map_err(|e| Refused(e.to_string()))?;
     let policy = config.policy().map_err(|e| Refused(e.to_string()))?;
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());

@@ -90,6 +90,7 @@ const LON_MIN: f64 = 38.905;
 const LON_MAX: f64 = 39.145;
 
 impl Generator {
+    /// A generator whose whole output is fixed by `seed`.
     pub fn new(seed: u64) -> Generator {
         Generator { state: seed }
     }
@@ -131,6 +132,7 @@ impl Generator {
         xs[self.below(xs.len() as u64) as usize]
     }
 
+    /// The next request: topic by the article's shares, then place, citizen, register and text.
     pub fn next_request(&mut self) -> SampleRequest {
         let mut r = self.below(1000);
         let topic = TOPICS
@@ -148,8 +150,8 @@ impl Generator {
         let female = self.chance(0.58);
         let (citizen, named) = self.citizen(female);
         let loc = self.pick_loc(topic.loc_p);
-        let (kw, kinds) = (100, places::ROUTE_KINDS);
-        let mut k = self.below(kw);
+        let kinds = places::ROUTE_KINDS;
+        let mut k = self.below(kinds.iter().map(|(w, _)| w).sum());
         let route_kind = kinds
             .iter()
             .find(|(w, _)| {
@@ -276,8 +278,8 @@ impl Generator {
             self.push_plain(&mut text, tail::PHOTO);
         }
         match register {
-            Register::Polite if self.chance(0.6) => self.push_plain(&mut text, tail::CLOSE_POLITE),
-            Register::Neutral if self.chance(0.3) => self.push_plain(&mut text, tail::CLOSE_POLITE),
+            Register::Polite if self.chance(0.6) => self.push_plain(&mut text, topic.close),
+            Register::Neutral if self.chance(0.3) => self.push_plain(&mut text, topic.close),
             Register::Angry if self.chance(0.6) => self.push_plain(&mut text, tail::CLOSE_ANGRY),
             _ => {}
         }
@@ -288,6 +290,7 @@ impl Generator {
                 text.push('.');
             } else if let Loc::Street { house, mode, .. } = ctx.loc
                 && mode != 4
+                && topic.history == History::Housing
             {
                 text.push_str(" Жители дома ");
                 push_house(&mut text, house);

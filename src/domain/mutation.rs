@@ -264,7 +264,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             None => {}
         },
         Op::Assign { assignee } => {
-            open_only(&out.request, "assign")?;
+            transition(&mut out, m, Action::Change)?;
             let assignee = assignee.as_ref().map(|a| a.trim().to_string());
             if assignee.as_deref() == Some("") {
                 return Err(Rejection::Empty("assignee"));
@@ -539,18 +539,6 @@ fn transition(out: &mut Outcome, m: &Mutation, action: Action) -> Result<(), Rej
         );
     }
     Ok(())
-}
-
-fn open_only(req: &Request, action: &'static str) -> Result<(), Rejection> {
-    if req.status.is_open() {
-        Ok(())
-    } else {
-        Err(TransitionError {
-            from: req.status,
-            action,
-        }
-        .into())
-    }
 }
 
 /// Replying or forwarding an unclaimed request claims it, so two operators never answer one

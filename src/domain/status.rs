@@ -28,6 +28,8 @@ pub enum CloseReason {
 /// What happened to a request, as far as its status is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Any change that needs an open request (assigning, for one).
+    Change,
     Claim,
     Forward,
     DepartmentAnswer,
@@ -38,10 +40,10 @@ pub enum Action {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action} a request that is {from}")]
+#[error("cannot {} a request that is {from}", action.verb())]
 pub struct TransitionError {
     pub from: Status,
-    pub action: &'static str,
+    pub action: Action,
 }
 
 impl Status {
@@ -74,6 +76,7 @@ impl Status {
             (Closed, Action::Reopen | Action::CitizenWrote) => Some(InWork),
             (_, Action::Reopen) => None,
             (Closed, _) => None,
+            (s, Action::Change) => Some(s),
             (New, Action::Claim) => Some(InWork),
             (s, Action::Claim) => Some(s),
             (_, Action::Forward) => Some(WaitingDepartment),
@@ -86,10 +89,7 @@ impl Status {
             (Answered, Action::CitizenWrote) => Some(InWork),
             (s, Action::CitizenWrote) => Some(s),
         };
-        next.ok_or(TransitionError {
-            from: self,
-            action: action.verb(),
-        })
+        next.ok_or(TransitionError { from: self, action })
     }
 
     /// Whether some action leads from `self` to `to`; the audit log is checked against this.
@@ -110,8 +110,9 @@ impl Status {
 }
 
 impl Action {
-    fn verb(self) -> &'static str {
+    pub fn verb(self) -> &'static str {
         match self {
+            Action::Change => "change",
             Action::Claim => "claim",
             Action::Forward => "forward",
             Action::DepartmentAnswer => "record a department answer for",

@@ -155,12 +155,12 @@ fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Applied, StoreEr
                 .year();
             new_number = Some(next_number(tx, year)?);
         }
-        Op::LinkDuplicate { parent_id } => {
-            if rows::load_by(tx, "id", &parent_id.to_string())?.is_none() {
-                return Err(StoreError::Rejected(Rejection::Invalid(format!(
-                    "request {parent_id} to link to does not exist"
-                ))));
-            }
+        Op::LinkDuplicate { parent_id }
+            if rows::load_by(tx, "id", &parent_id.to_string())?.is_none() =>
+        {
+            return Err(StoreError::Rejected(Rejection::Invalid(format!(
+                "request {parent_id} to link to does not exist"
+            ))));
         }
         _ => {}
     }

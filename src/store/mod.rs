@@ -153,3 +153,6 @@ impl Store {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -325,7 +325,7 @@ pub(super) static OOS: &[Theme] = &[
             "Какая будет погода на выходных? Собираемся на море.",
             "Во сколько сегодня начнётся салют и откуда его лучше видно?",
         ],
-        details: &["Заранее спасибо!"],
+        details: &["Любая подсказка пригодится."],
     },
 ];
 
@@ -388,6 +388,14 @@ pub(super) static CLOSE_POLITE: &[&str] = &[
     "Просим взять на контроль.",
     "Спасибо!",
     "Прошу передать в ответственную службу.",
+];
+
+/// Closings for questions and ads, where "please take measures" would sound odd.
+pub(super) static CLOSE_SOFT: &[&str] = &[
+    "Заранее спасибо!",
+    "Спасибо!",
+    "Спасибо заранее.",
+    "Буду ждать ответа.",
 ];
 
 pub(super) static CLOSE_ANGRY: &[&str] = &[

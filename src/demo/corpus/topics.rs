@@ -34,36 +34,38 @@ pub(super) struct Topic {
     pub history: History,
     /// Whether a place the problem sentence did not name is added as "Адрес: ...".
     pub trailer: bool,
+    /// Polite closings.
+    pub close: &'static [&'static str],
 }
 
 #[rustfmt::skip]
 pub(super) static TOPICS: [Topic; 13] = [
     Topic { id: "utilities", department: Some("city_economy"), weight: 220, loc_p: 0.85, photo_p: 0.35, angry_p: 0.30,
-            themes: texts::UTILITIES, common: texts::UTILITIES_COMMON, follow: texts::UTILITIES_FOLLOW, history: History::Housing, trailer: true },
+            themes: texts::UTILITIES, common: texts::UTILITIES_COMMON, follow: texts::UTILITIES_FOLLOW, history: History::Housing, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "roads", department: Some("transport_roads"), weight: 190, loc_p: 0.9, photo_p: 0.6, angry_p: 0.30,
-            themes: texts::ROADS, common: texts::ROADS_COMMON, follow: texts::ROADS_FOLLOW, history: History::Housing, trailer: true },
+            themes: texts::ROADS, common: texts::ROADS_COMMON, follow: texts::ROADS_FOLLOW, history: History::Housing, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "urban", department: Some("city_economy"), weight: 120, loc_p: 0.85, photo_p: 0.55, angry_p: 0.15,
-            themes: texts::URBAN, common: texts::URBAN_COMMON, follow: texts::URBAN_FOLLOW, history: History::Housing, trailer: true },
+            themes: texts::URBAN, common: texts::URBAN_COMMON, follow: texts::URBAN_FOLLOW, history: History::Housing, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "transport", department: Some("transport_roads"), weight: 110, loc_p: 0.0, photo_p: 0.2, angry_p: 0.30,
-            themes: texts::TRANSPORT, common: texts::TRANSPORT_COMMON, follow: texts::TRANSPORT_FOLLOW, history: History::General, trailer: false },
+            themes: texts::TRANSPORT, common: texts::TRANSPORT_COMMON, follow: texts::TRANSPORT_FOLLOW, history: History::General, trailer: false, close: tail::CLOSE_POLITE },
     Topic { id: "waste", department: Some("city_economy"), weight: 100, loc_p: 0.85, photo_p: 0.65, angry_p: 0.30,
-            themes: texts::WASTE, common: texts::WASTE_COMMON, follow: texts::WASTE_FOLLOW, history: History::Housing, trailer: true },
+            themes: texts::WASTE, common: texts::WASTE_COMMON, follow: texts::WASTE_FOLLOW, history: History::Housing, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "animals", department: Some("veterinary"), weight: 40, loc_p: 0.8, photo_p: 0.5, angry_p: 0.15,
-            themes: tail::ANIMALS, common: tail::ANIMALS_COMMON, follow: tail::ANIMALS_FOLLOW, history: History::None, trailer: true },
+            themes: tail::ANIMALS, common: tail::ANIMALS_COMMON, follow: tail::ANIMALS_FOLLOW, history: History::None, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "construction", department: Some("architecture"), weight: 35, loc_p: 0.85, photo_p: 0.5, angry_p: 0.25,
-            themes: tail::CONSTRUCTION, common: &[], follow: tail::CONSTRUCTION_FOLLOW, history: History::Housing, trailer: true },
+            themes: tail::CONSTRUCTION, common: &[], follow: tail::CONSTRUCTION_FOLLOW, history: History::Housing, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "social", department: Some("social"), weight: 35, loc_p: 0.6, photo_p: 0.05, angry_p: 0.15,
-            themes: tail::SOCIAL, common: tail::SOCIAL_COMMON, follow: tail::SOCIAL_FOLLOW, history: History::General, trailer: false },
+            themes: tail::SOCIAL, common: tail::SOCIAL_COMMON, follow: tail::SOCIAL_FOLLOW, history: History::General, trailer: false, close: tail::CLOSE_POLITE },
     Topic { id: "trade", department: Some("consumer"), weight: 30, loc_p: 0.85, photo_p: 0.3, angry_p: 0.15,
-            themes: tail::TRADE, common: &[], follow: tail::TRADE_FOLLOW, history: History::None, trailer: true },
+            themes: tail::TRADE, common: &[], follow: tail::TRADE_FOLLOW, history: History::None, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "public_order", department: Some("police"), weight: 30, loc_p: 0.85, photo_p: 0.3, angry_p: 0.2,
-            themes: tail::ORDER, common: &[], follow: tail::ORDER_FOLLOW, history: History::General, trailer: true },
+            themes: tail::ORDER, common: &[], follow: tail::ORDER_FOLLOW, history: History::General, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "communications", department: Some("other"), weight: 20, loc_p: 0.8, photo_p: 0.1, angry_p: 0.15,
-            themes: tail::COMM, common: &[], follow: tail::COMM_FOLLOW, history: History::General, trailer: true },
+            themes: tail::COMM, common: &[], follow: tail::COMM_FOLLOW, history: History::General, trailer: true, close: tail::CLOSE_POLITE },
     Topic { id: "other", department: Some("mcu"), weight: 20, loc_p: 0.0, photo_p: 0.05, angry_p: 0.05,
-            themes: tail::OTHER, common: &[], follow: tail::OTHER_FOLLOW, history: History::None, trailer: false },
+            themes: tail::OTHER, common: &[], follow: tail::OTHER_FOLLOW, history: History::None, trailer: false, close: tail::CLOSE_SOFT },
     Topic { id: "out_of_scope", department: None, weight: 50, loc_p: 0.5, photo_p: 0.25, angry_p: 0.0,
-            themes: tail::OOS, common: &[], follow: tail::OOS_FOLLOW, history: History::None, trailer: false },
+            themes: tail::OOS, common: &[], follow: tail::OOS_FOLLOW, history: History::None, trailer: false, close: tail::CLOSE_SOFT },
 ];
 
 pub(super) static SINCE: &[&str] = &[

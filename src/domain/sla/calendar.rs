@@ -429,7 +429,7 @@ fn first_instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         MappedLocalTime::Ambiguous(a, b) => a.to_utc().min(b.to_utc()),
         MappedLocalTime::None => match GapInfo::new(&local, &tz).and_then(|gap| gap.end) {
             Some(after_gap) => after_gap.to_utc(),
-            // Only reachable at the ends of the tz database; the offset there is as good as any.
+            // A real gap always has an end; this arm only keeps the function total.
             None => {
                 let offset = tz.offset_from_utc_datetime(&local).fix();
                 local.checked_sub_offset(offset).unwrap_or(local).and_utc()

@@ -163,6 +163,8 @@ proptest! {
 
     #[test]
     fn negative_work_counts_back((cal, s) in calendar_and_instant(), d in work()) {
+        // Minus zero is zero, which waits forward for working time instead.
+        prop_assume!(d > Duration::zero());
         let earlier = cal.add_working(s, -d);
         prop_assert!(earlier <= s);
         prop_assert_eq!(cal.working_between(s, earlier), -d);

@@ -1,0 +1,80 @@
+//! Russian wording of refusals for operators; English stays the source text (`Display`).
+
+use crate::domain::Rejection;
+use crate::domain::status::{Action, Status};
+use crate::store::StoreError;
+
+pub fn status_ru(s: Status) -> &'static str {
+    match s {
+        Status::New => "новая",
+        Status::InWork => "в работе",
+        Status::WaitingDepartment => "ждёт департамент",
+        Status::Answered => "отвечена",
+        Status::Closed => "закрыта",
+    }
+}
+
+fn verb_ru(a: Action) -> &'static str {
+    match a {
+        Action::Change => "изменить",
+        Action::Claim => "взять в работу",
+        Action::Forward => "передать в департамент",
+        Action::DepartmentAnswer => "записать ответ департамента для",
+        Action::Reply => "ответить на",
+        Action::Close => "закрыть",
+        Action::Reopen => "переоткрыть",
+        Action::CitizenWrote => "добавить сообщение заявителя в",
+    }
+}
+
+pub fn rejection_ru(r: &Rejection) -> String {
+    match r {
+        Rejection::NotFound => "заявка не найдена".into(),
+        Rejection::AlreadyExists => "заявка уже существует".into(),
+        Rejection::InvalidTransition(t) => {
+            format!(
+                "нельзя {} заявку: она {}",
+                verb_ru(t.action),
+                status_ru(t.from)
+            )
+        }
+        Rejection::UnknownTopic(t) => format!("неизвестная тема `{t}`"),
+        Rejection::UnknownDepartment(d) => format!("неизвестный департамент `{d}`"),
+        Rejection::AlreadyClaimed(a) => format!("заявку уже взял(а) в работу {a}"),
+        Rejection::NotAssignee(a) => format!("заявка назначена на {a}, а не на вас"),
+        Rejection::NoDepartment => "не указан департамент: задайте --department".into(),
+        Rejection::Empty(what) => format!("пустое значение: {what}"),
+        Rejection::SelfLink => "заявка не может быть дубликатом самой себя".into(),
+        Rejection::Invalid(s) => s.clone(),
+    }
+}
+
+/// The Russian message for store errors that have one; None keeps the English text.
+pub fn store_error_ru(e: &StoreError) -> Option<String> {
+    Some(match e {
+        StoreError::Rejected(r) => rejection_ru(r),
+        StoreError::UnknownRequest(k) => format!("нет заявки `{k}`"),
+        StoreError::Busy => "база данных занята другой программой — повторите позже".into(),
+        StoreError::TooNew { found, ours } => format!(
+            "база данных записана более новой версией mcu (схема {found}, эта программа знает {ours}); обновите mcu"
+        ),
+        StoreError::Corrupt(d) => format!("база данных повреждена: {d}"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::status::TransitionError;
+
+    #[test]
+    fn transition_refusal_reads_naturally() {
+        let r = Rejection::InvalidTransition(TransitionError {
+            from: Status::Closed,
+            action: Action::Close,
+        });
+        assert_eq!(rejection_ru(&r), "нельзя закрыть заявку: она закрыта");
+        assert_eq!(r.to_string(), "cannot close a request that is closed");
+    }
+}
