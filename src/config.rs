@@ -19,6 +19,61 @@ pub struct Config {
     pub calendar: CalendarConfig,
     pub catalog: CatalogConfig,
     pub ui: UiConfig,
+    pub channels: ChannelsConfig,
+    pub gateway: GatewayConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    pub telegram: TelegramConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    /// The bot token from @BotFather. Empty: the Telegram channel is off.
+    pub token: String,
+    pub api_url: String,
+    pub poll_timeout_secs: u64,
+    pub send_timeout_secs: u64,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            token: String::new(),
+            api_url: "https://api.telegram.org".into(),
+            poll_timeout_secs: 25,
+            send_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// A citizen's message joins the chat's open request if it was active this recently.
+    pub join_window_hours: f64,
+    /// A message on a closed request: "reopen" it (within reopen_window_days) or start a "new" one.
+    pub closed_policy: crate::store::ingest::ClosedPolicy,
+    pub reopen_window_days: f64,
+    /// Where citizens' files are kept. Empty: `files/` in the XDG data directory.
+    pub files_dir: String,
+    /// Larger files are not downloaded (Telegram bots cannot fetch more than 20 MB).
+    pub max_file_mb: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            join_window_hours: 24.0,
+            closed_policy: crate::store::ingest::ClosedPolicy::Reopen,
+            reopen_window_days: 7.0,
+            files_dir: String::new(),
+            max_file_mb: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -209,6 +264,15 @@ impl Config {
         })
     }
 
+    pub fn files_dir(&self) -> PathBuf {
+        if !self.gateway.files_dir.trim().is_empty() {
+            return PathBuf::from(self.gateway.files_dir.trim());
+        }
+        project_dirs()
+            .map(|d| d.data_dir().join("files"))
+            .unwrap_or_else(|| PathBuf::from("files"))
+    }
+
     pub fn policy(&self) -> Result<ClockPolicy, ConfigError> {
         let calendar = self.calendar.build().map_err(|e| ConfigError::Invalid {
             file: "config".into(),
@@ -239,49 +303,59 @@ fn invalid(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
     }
 }
 
-/// Applies `MCU_SECTION_KEY=value` for every key the config knows, e.g.
-/// `MCU_OPERATOR_NAME`, `MCU_CLOCKS_FIRST_RESPONSE_HOURS`, `MCU_CALENDAR_TIMEZONE`.
+/// Applies `MCU_<PATH>=value` for every key the config knows, the path's parts joined by `_`:
+/// `MCU_OPERATOR_NAME`, `MCU_CLOCKS_FIRST_RESPONSE_HOURS`, `MCU_CHANNELS_TELEGRAM_TOKEN`.
 fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
     let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
-    for (section, keys) in &defaults {
-        let Some(keys) = keys.as_table() else {
+    let mut leaves = vec![];
+    collect_leaves(&defaults, &mut vec![], &mut leaves);
+    for (path, default) in leaves {
+        let var = format!("MCU_{}", path.join("_").to_uppercase());
+        let Some((_, raw)) = env.iter().find(|(k, _)| *k == var) else {
             continue;
         };
-        for (key, default) in keys {
-            let var = format!("MCU_{}_{}", section.to_uppercase(), key.to_uppercase());
-            let Some((_, raw)) = env.iter().find(|(k, _)| *k == var) else {
-                continue;
-            };
-            let value = match default {
-                toml::Value::String(_) => toml::Value::String(raw.clone()),
-                // Numbers, booleans and arrays are written as in TOML: `2.5`, `true`, `["x"]`.
-                _ => toml::from_str::<toml::Table>(&format!("v = {raw}"))
-                    .ok()
-                    .and_then(|mut t| t.remove("v"))
-                    .ok_or_else(|| ConfigError::Env {
-                        var: var.clone(),
-                        detail: format!(
-                            "`{raw}` is not a valid value (write it as in the config file)"
-                        ),
-                    })?,
-            };
-            let sect = table
-                .entry(section.clone())
+        let value = match default {
+            toml::Value::String(_) => toml::Value::String(raw.clone()),
+            // Numbers, booleans and arrays are written as in TOML: `2.5`, `true`, `["x"]`.
+            _ => toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .ok_or_else(|| ConfigError::Env {
+                    var: var.clone(),
+                    detail: format!(
+                        "`{raw}` is not a valid value (write it as in the config file)"
+                    ),
+                })?,
+        };
+        let mut t = &mut *table;
+        let (last, sections) = path.split_last().expect("a leaf has a name");
+        for sect in sections {
+            let entry = t
+                .entry(sect.clone())
                 .or_insert_with(|| toml::Value::Table(Default::default()));
-            match sect.as_table_mut() {
-                Some(t) => {
-                    t.insert(key.clone(), value);
-                }
-                None => {
-                    return Err(ConfigError::Env {
-                        var,
-                        detail: format!("`{section}` in the config file is not a section"),
-                    });
-                }
-            }
+            t = entry.as_table_mut().ok_or_else(|| ConfigError::Env {
+                var: var.clone(),
+                detail: format!("`{sect}` in the config file is not a section"),
+            })?;
         }
+        t.insert(last.clone(), value);
     }
     Ok(())
+}
+
+fn collect_leaves(
+    t: &toml::Table,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, toml::Value)>,
+) {
+    for (k, v) in t {
+        path.push(k.clone());
+        match v {
+            toml::Value::Table(sub) => collect_leaves(sub, path, out),
+            leaf => out.push((path.clone(), leaf.clone())),
+        }
+        path.pop();
+    }
 }
 
 #[cfg(test)]
@@ -362,6 +436,13 @@ mod tests {
         assert_eq!(c.operator(), "boris");
         assert_eq!(c.clocks.first_response_hours, 2.5);
         assert_eq!(c.ui.language, "en");
+        let c = Config::parse(
+            "c.toml",
+            "",
+            &env(&[("MCU_CHANNELS_TELEGRAM_TOKEN", "1:x")]),
+        )
+        .unwrap();
+        assert_eq!(c.channels.telegram.token, "1:x");
         let e =
             Config::parse("c.toml", "", &env(&[("MCU_CLOCKS_AT_RISK_RATIO", "lots")])).unwrap_err();
         assert!(e.to_string().contains("MCU_CLOCKS_AT_RISK_RATIO"), "{e}");

@@ -2,8 +2,10 @@
 //!
 //! Layers (see README): `domain` is pure; `store` owns SQLite; `cli` is the binary's edge.
 
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod store;
+pub mod templates;

@@ -108,6 +108,21 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         days: f64,
     },
+    /// Run the channels (Telegram) without the screen: poll, store, send replies.
+    Gateway {
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long = "for", value_name = "SECS")]
+        duration: Option<f64>,
+    },
+    /// A local fake of the Telegram Bot API fed by simulated citizens (for tests and demos).
+    Simulate {
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: std::net::SocketAddr,
+        #[command(flatten)]
+        sim: SimArgs,
+    },
+    /// Everything at once on a throw-away database: simulated citizens, the gateway, the console.
+    Demo(DemoArgs),
     /// Export every request (csv or jsonl) to stdout or a file.
     Export {
         #[arg(long, value_name = "FILE")]
@@ -195,4 +210,52 @@ pub struct TagArgs {
     /// Remove a free tag (repeatable).
     #[arg(long = "remove", value_name = "TAG")]
     pub remove: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimArgs {
+    /// New citizen messages per minute.
+    #[arg(long, default_value_t = 6.0)]
+    pub per_minute: f64,
+    /// Citizen messages queued at once at start.
+    #[arg(long, default_value_t = 3)]
+    pub burst: usize,
+    /// Stop generating after this many citizen messages.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Share of API calls answered 5xx (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Share of sendMessage calls answered 429 with retry_after (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate_limit_rate: f64,
+    /// Share of sendMessage calls delivered but answered too late (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub ambiguous_rate: f64,
+    /// Share of generated updates that are malformed (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub malformed_rate: f64,
+    /// Added to every response, in milliseconds.
+    #[arg(long = "latency", default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The bot token the simulator accepts.
+    #[arg(long, default_value = "123456:TEST")]
+    pub token: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// No screen: one line per event (for scripts and CI).
+    #[arg(long)]
+    pub headless: bool,
+    /// The simulator's address (default: any free port on 127.0.0.1; printed at start).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub sim_listen: std::net::SocketAddr,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long = "for", value_name = "SECS")]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod i18n;
 pub mod import;
+pub mod live;
 pub mod output;
 
 use anyhow::Context;
@@ -90,6 +91,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     );
     let catalog = config.catalog().map_err(|e| Refused(e.to_string()))?;
     let policy = config.policy().map_err(|e| Refused(e.to_string()))?;
+    let command = match cli.command {
+        Command::Simulate { listen, sim } => return live::simulate(listen, &sim).await,
+        Command::Demo(a) => return live::demo(a, config, cli.db.clone()).await,
+        other => other,
+    };
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
     let env = Env {
         catalog,
@@ -101,13 +107,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let labels = Labels {
         en: config.ui.language == "en",
     };
+    if let Command::Gateway { duration } = command {
+        return live::gateway(store, &config, &db, duration).await;
+    }
     let app = App {
         operator: config.operator(),
         store,
         format: cli.output.unwrap_or(Format::Table),
         labels,
     };
-    app.dispatch(cli.command).await
+    app.dispatch(command).await
 }
 
 impl App {
@@ -247,6 +256,7 @@ impl App {
                 generate(count, seed, days, self.store.now())
             }
             Command::Export { out } => self.export(out.as_deref()).await,
+            Command::Gateway { .. } | Command::Simulate { .. } | Command::Demo(_) => Ok(()),
         }
     }
 

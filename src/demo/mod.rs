@@ -1,3 +1,4 @@
 //! Simulated citizens: realistic Russian requests for the demo, the simulator and benchmarks.
 
 pub mod corpus;
+pub mod sim;

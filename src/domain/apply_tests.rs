@@ -407,6 +407,8 @@ fn citizen_writing_to_a_closed_request_reopens_it() {
                 message_id: Uuid::now_v7(),
                 body: "Опять течёт".into(),
                 at: t0(),
+                attachments: vec![],
+                location: None,
             },
         )
         .unwrap();

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::catalog::Catalog;
 use super::request::{
-    Attachment, Channel, ChannelRef, DeliveryState, Direction, Event, Location, Message, Note,
-    NoteKind, Priority, Request, RequestNumber,
+    Attachment, AttachmentState, Channel, ChannelRef, DeliveryState, Direction, Event, Location,
+    Message, Note, NoteKind, Priority, Request, RequestNumber,
 };
 use super::sla::{Calendar, Clock};
 use super::status::{Action, CloseReason, Status, TransitionError};
@@ -117,6 +117,28 @@ pub enum Op {
         message_id: Uuid,
         body: String,
         at: DateTime<Utc>,
+        #[serde(default)]
+        attachments: Vec<Attachment>,
+        #[serde(default)]
+        location: Option<Location>,
+    },
+    /// The citizen edited a message: a new revision, the old one stays.
+    CitizenEdit {
+        message_id: Uuid,
+        edit_of: Uuid,
+        body: String,
+        at: DateTime<Utc>,
+    },
+    /// An automatic message from the center (the acknowledgement): no clock stops for it.
+    Acknowledge {
+        message_id: Uuid,
+        body: String,
+    },
+    /// The gateway fetched (or gave up on) a file the citizen sent.
+    SetAttachment {
+        source: String,
+        state: AttachmentState,
+        local_path: Option<String>,
     },
 }
 
@@ -140,6 +162,9 @@ impl Op {
             Op::Reopen => "reopen",
             Op::LinkDuplicate { .. } => "link_duplicate",
             Op::CitizenMessage { .. } => "citizen_message",
+            Op::CitizenEdit { .. } => "citizen_edit",
+            Op::Acknowledge { .. } => "acknowledge",
+            Op::SetAttachment { .. } => "set_attachment",
         }
     }
 }
@@ -381,6 +406,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                 body,
                 at: now,
                 delivery: Some(delivery),
+                edit_of: None,
             });
         }
         Op::AddNote { note_id, body } => {
@@ -407,21 +433,98 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             message_id,
             body,
             at,
+            attachments,
+            location,
         } => {
             let was_closed = !out.request.status.is_open();
             transition(&mut out, m, Action::CitizenWrote)?;
             if was_closed {
                 reopen_clocks(&mut out, m, ctx);
             }
+            for a in attachments {
+                out.request.attachments.push(a.clone());
+                record(&mut out, m, "attachment", None, Some(a.kind.clone()));
+            }
+            if out
+                .request
+                .location
+                .as_ref()
+                .is_none_or(|l| l.lat.is_none())
+                && let Some(l) = location
+            {
+                let mut l = l.clone();
+                if l.address.is_none() {
+                    l.address = out
+                        .request
+                        .location
+                        .as_ref()
+                        .and_then(|old| old.address.clone());
+                }
+                record(
+                    &mut out,
+                    m,
+                    "location",
+                    None,
+                    Some(format!("{:?}, {:?}", l.lat, l.lon)),
+                );
+                out.request.location = Some(l);
+            }
+            out.messages
+                .push(citizen_message(&out.request, *message_id, body, *at, None));
+        }
+        Op::CitizenEdit {
+            message_id,
+            edit_of,
+            body,
+            at,
+        } => {
+            record(&mut out, m, "edited", None, Some(edit_of.to_string()));
+            out.messages.push(citizen_message(
+                &out.request,
+                *message_id,
+                body,
+                *at,
+                Some(*edit_of),
+            ));
+        }
+        Op::Acknowledge { message_id, body } => {
+            let body = non_empty(body, "acknowledgement")?;
             out.messages.push(Message {
                 id: *message_id,
                 request_id: out.request.id,
-                direction: Direction::In,
-                author: out.request.citizen.clone().unwrap_or_default(),
-                body: body.clone(),
-                at: *at,
-                delivery: None,
+                direction: Direction::Out,
+                author: m.actor.clone(),
+                body,
+                at: now,
+                delivery: Some(DeliveryState::Queued),
+                edit_of: None,
             });
+        }
+        Op::SetAttachment {
+            source,
+            state,
+            local_path,
+        } => {
+            let Some(a) = out
+                .request
+                .attachments
+                .iter_mut()
+                .find(|a| a.source.as_deref() == Some(source.as_str()))
+            else {
+                return Err(Rejection::Invalid(format!("no attachment `{source}`")));
+            };
+            if a.state != *state || a.local_path != *local_path {
+                let old = format!("{:?}", a.state);
+                a.state = *state;
+                a.local_path = local_path.clone();
+                record(
+                    &mut out,
+                    m,
+                    "attachment_state",
+                    Some(old),
+                    Some(format!("{state:?}")),
+                );
+            }
         }
     }
     if out.events.is_empty() && out.messages.is_empty() && out.notes.is_empty() {
@@ -614,6 +717,25 @@ fn add_note(out: &mut Outcome, m: &Mutation, id: Uuid, kind: NoteKind, body: Str
         body,
         at: m_now(out),
     });
+}
+
+fn citizen_message(
+    r: &Request,
+    id: Uuid,
+    body: &str,
+    at: DateTime<Utc>,
+    edit_of: Option<Uuid>,
+) -> Message {
+    Message {
+        id,
+        request_id: r.id,
+        direction: Direction::In,
+        author: r.citizen.clone().unwrap_or_default(),
+        body: body.to_string(),
+        at,
+        delivery: None,
+        edit_of,
+    }
 }
 
 fn non_empty(body: &str, what: &'static str) -> Result<String, Rejection> {

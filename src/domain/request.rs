@@ -23,6 +23,16 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The longest text one outbound message may carry, in the channel's own units
+    /// (Telegram counts UTF-16 code units).
+    pub fn max_message_units(self) -> usize {
+        match self {
+            Channel::Telegram => 4096,
+            Channel::Vk => 9000,
+            _ => 20_000,
+        }
+    }
+
     pub const ALL: [Channel; 7] = [
         Channel::Telegram,
         Channel::Vk,
@@ -321,6 +331,9 @@ pub struct Message {
     pub body: String,
     pub at: DateTime<Utc>,
     pub delivery: Option<DeliveryState>,
+    /// Set on a citizen's edit: the message it revises.
+    #[serde(default)]
+    pub edit_of: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

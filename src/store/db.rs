@@ -51,6 +51,8 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // rarray(): search hands its matches to the inbox query as one bound array.
+    rusqlite::vtab::array::load_module(conn)?;
     // Touch the schema so a file that is not a database fails here, not mid-command.
     let _: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     Ok(())
@@ -109,7 +111,7 @@ pub fn apply_batch(
     Ok((created, skipped))
 }
 
-fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Applied, StoreError> {
+pub(crate) fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Applied, StoreError> {
     let id = m.request_id.to_string();
     if env.journal {
         let seen: Option<i64> = tx
@@ -218,7 +220,7 @@ fn persist(tx: &Connection, out: &Outcome, created: bool) -> Result<(), StoreErr
         ])?;
     }
     for msg in &out.messages {
-        insert_message(tx, rid, msg)?;
+        insert_message(tx, rid, &out.request, msg)?;
     }
     for n in &out.notes {
         insert_note(tx, rid, n)?;
@@ -229,16 +231,32 @@ fn persist(tx: &Connection, out: &Outcome, created: bool) -> Result<(), StoreErr
     Ok(())
 }
 
-fn insert_message(tx: &Connection, rid: i64, m: &Message) -> Result<(), StoreError> {
+fn insert_message(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<(), StoreError> {
     let direction = match m.direction {
         Direction::In => "in",
         Direction::Out => "out",
     };
-    tx.prepare_cached(
-        "INSERT INTO message(id, request_rid, direction, author, body, at, delivery) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO message(id, request_rid, direction, author, body, at, delivery, edit_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(id) DO NOTHING",
-    )?
-    .execute(params![m.id.to_string(), rid, direction, m.author, m.body, ms(m.at), m.delivery.map(|d| d.as_str())])?;
+        )?
+        .execute(params![
+            m.id.to_string(),
+            rid,
+            direction,
+            m.author,
+            m.body,
+            ms(m.at),
+            m.delivery.map(|d| d.as_str()),
+            m.edit_of.map(|e| e.to_string())
+        ])?;
+    // The reply and its outbox rows commit together: nothing queued is lost, nothing is
+    // queued twice (the outbox is keyed by message id and part).
+    if inserted == 1 && m.delivery == Some(crate::domain::request::DeliveryState::Queued) {
+        super::outbox::enqueue(tx, rid, r, m)?;
+    }
     Ok(())
 }
 

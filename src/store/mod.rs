@@ -4,6 +4,9 @@
 
 pub mod analyze;
 pub mod db;
+pub mod files;
+pub mod ingest;
+pub mod outbox;
 pub mod read;
 pub mod rows;
 pub mod schema;
@@ -41,6 +44,8 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("the database thread has stopped")]
     Closed,
+    #[error("lease `{0}` was taken over by another gateway")]
+    Fenced(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -102,7 +107,9 @@ impl Store {
         (self.env.now)()
     }
 
-    async fn call<R: Send + 'static>(
+    /// Runs `f` on the store's thread. For store-layer callers (the gateway, sync) that need a
+    /// transaction of their own; the console uses the typed methods.
+    pub async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut rusqlite::Connection, &Env) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {

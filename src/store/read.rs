@@ -1,7 +1,12 @@
 //! Reads: one request with its thread, and keyset-paginated inbox pages.
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql, params_from_iter};
+use std::rc::Rc;
+
+/// Up to this many search matches are looked up one by one; more walk the sort index instead.
+const FEW_MATCHES: usize = 5_000;
 use serde::Serialize;
 
 use super::rows::{self, NO_DUE, RawRequest, ms, time};
@@ -54,7 +59,7 @@ pub struct Detail {
 pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
     let (rid, request) = resolve(conn, key)?;
     let mut st = conn.prepare_cached(
-        "SELECT id, direction, author, body, at, delivery FROM message WHERE request_rid = ?1 ORDER BY at, rowid",
+        "SELECT id, direction, author, body, at, delivery, edit_of FROM message WHERE request_rid = ?1 ORDER BY at, rowid",
     )?;
     let mut messages = vec![];
     let raw = st.query_map([rid], |r| {
@@ -65,10 +70,11 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             r.get(3)?,
             r.get::<_, i64>(4)?,
             r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
         ))
     })?;
     for row in raw {
-        let (id, dir, author, body, at, delivery) = row?;
+        let (id, dir, author, body, at, delivery, edit_of) = row?;
         messages.push(Message {
             id: rows::parse("message id", &id)?,
             request_id: request.id,
@@ -83,6 +89,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             delivery: delivery
                 .map(|d| parse_json_enum::<DeliveryState>(&d))
                 .transpose()?,
+            edit_of: edit_of.map(|e| rows::parse("message id", &e)).transpose()?,
         });
     }
     let mut st = conn.prepare_cached(
@@ -263,22 +270,37 @@ pub fn inbox(
         let p = arg(Box::new(ms(to)), &mut args);
         conds.push(format!("r.received_at < {p}"));
     }
+    // Search runs first and hands its matches over as an array. Few matches: look each up and
+    // sort them. Many: walk the sort index and keep the matching rows, which stops after one page.
+    let mut table_hint = "";
     if let Some(text) = &filter.text {
-        match analyze::match_expression(text) {
-            Some(expr) => {
-                let p = arg(Box::new(expr), &mut args);
-                conds.push(format!(
-                    "r.rid IN (SELECT rowid FROM request_fts WHERE request_fts MATCH {p})"
-                ));
-            }
+        let Some(expr) = analyze::match_expression(text) else {
             // Nothing searchable (only stop words or punctuation): nothing matches.
-            None => {
-                return Ok(Page {
-                    rows: vec![],
-                    next: None,
-                });
-            }
+            return Ok(Page {
+                rows: vec![],
+                next: None,
+            });
+        };
+        let ids: Vec<Value> = conn
+            .prepare_cached("SELECT rowid FROM request_fts WHERE request_fts MATCH ?1")?
+            .query_map([expr], |r| r.get::<_, i64>(0).map(Value::from))?
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(Page {
+                rows: vec![],
+                next: None,
+            });
         }
+        table_hint = if ids.len() <= FEW_MATCHES {
+            "NOT INDEXED"
+        } else {
+            match sort {
+                Sort::TimeLeft => "INDEXED BY request_due",
+                Sort::Received => "INDEXED BY request_received",
+            }
+        };
+        let p = arg(Box::new(Rc::new(ids)), &mut args);
+        conds.push(format!("r.rid IN rarray({p})"));
     }
     let (key_col, order, cmp) = match sort {
         Sort::TimeLeft => ("r.due_key", "r.due_key ASC, r.rid ASC", ">"),
@@ -301,8 +323,9 @@ pub fn inbox(
         .map(|c| format!("r.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql =
-        format!("SELECT {cols}, {key_col} FROM request r {where_} ORDER BY {order} LIMIT {lim}");
+    let sql = format!(
+        "SELECT {cols}, {key_col} FROM request r {table_hint} {where_} ORDER BY {order} LIMIT {lim}"
+    );
     let mut st = conn.prepare_cached(&sql)?;
     let mut raws = vec![];
     let mut q = st.query(params_from_iter(args.iter().map(|b| b.as_ref())))?;

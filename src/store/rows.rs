@@ -32,8 +32,13 @@ where
         .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-/// The sort key of a request that has no running clock: after every open one.
-pub const NO_DUE: i64 = i64::MAX;
+/// Sort keys from here up belong to requests with no running clock (closed): after every open
+/// one, newest received first. Real due times (ms since 1970) stay far below it.
+pub const NO_DUE: i64 = 1 << 60;
+
+fn closed_key(received_ms: i64) -> i64 {
+    NO_DUE + (1i64 << 50) - received_ms
+}
 
 pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_ref, message_ref, citizen, text, \
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
@@ -186,7 +191,7 @@ fn clock_cols(c: Option<&Clock>) -> [Option<i64>; 5] {
 pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> {
     let (due_key, risk_key) = match r.active_clock() {
         Some((_, c)) => (ms(c.due), ms(c.at_risk_at)),
-        None => (NO_DUE, NO_DUE),
+        None => (closed_key(ms(r.received_at)), i64::MAX),
     };
     let fr = clock_cols(Some(&r.first_response));
     let dep = clock_cols(r.department_clock.as_ref());

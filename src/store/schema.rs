@@ -6,8 +6,9 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    r#"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
 CREATE TABLE request(
@@ -123,7 +124,110 @@ CREATE VIRTUAL TABLE request_fts USING fts5(
     prefix = '2 3'
 );
 "#,
-)];
+    ),
+    M::up(
+        r#"
+CREATE INDEX request_chat ON request(channel, chat_ref, rid);
+
+-- An edited citizen message is a new row pointing at the one it revises.
+ALTER TABLE message ADD COLUMN edit_of TEXT;
+
+-- Every update a channel delivered, by the channel's id: a repeat is recognised and skipped.
+CREATE TABLE inbound_event(
+    channel     TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    outcome     TEXT NOT NULL,
+    request_rid INTEGER REFERENCES request(rid),
+    payload     TEXT NOT NULL,
+    PRIMARY KEY(channel, account, external_id)
+) WITHOUT ROWID;
+
+-- Where each channel account's poller continues; written in the transaction that stores the
+-- events it covers.
+CREATE TABLE channel_cursor(
+    channel    TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    cursor     TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY(channel, account)
+) WITHOUT ROWID;
+
+-- Channel messages (the citizen's and ours) mapped to our messages and requests: edits,
+-- replies to our acknowledgement and albums find their request here.
+CREATE TABLE channel_message(
+    channel     TEXT NOT NULL,
+    chat        TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    message_id  TEXT,
+    request_rid INTEGER NOT NULL REFERENCES request(rid),
+    PRIMARY KEY(channel, chat, external_id)
+) WITHOUT ROWID;
+
+-- Replies waiting for, or done with, the gateway: one row per part the channel accepts.
+CREATE TABLE outbox(
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL,
+    part_no         INTEGER NOT NULL,
+    parts           INTEGER NOT NULL,
+    request_rid     INTEGER REFERENCES request(rid),
+    channel         TEXT NOT NULL,
+    chat            TEXT NOT NULL,
+    reply_to        TEXT,
+    body            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    holder_epoch    INTEGER,
+    external_id     TEXT,
+    error           TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    UNIQUE(message_id, part_no)
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at, id);
+CREATE INDEX outbox_chat ON outbox(channel, chat, id);
+
+-- One gateway per channel account: the holder renews, the epoch fences a paused old holder.
+CREATE TABLE lease(
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    epoch      INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Files citizens sent that the gateway still has to fetch.
+CREATE TABLE file_job(
+    channel         TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    request_rid     INTEGER NOT NULL REFERENCES request(rid),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    PRIMARY KEY(channel, source)
+) WITHOUT ROWID;
+
+-- Citizens a channel can no longer reach (they blocked the bot).
+CREATE TABLE unreachable(
+    channel TEXT NOT NULL,
+    chat    TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    reason  TEXT NOT NULL,
+    PRIMARY KEY(channel, chat)
+) WITHOUT ROWID;
+
+-- What operators must see: a second poller on the token (409), a revoked token, a stalled poller.
+CREATE TABLE alarm(
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    source     TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    cleared_at INTEGER
+);
+"#,
+    ),
+];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 

@@ -1,0 +1,543 @@
+//! The gateway: for one channel account, an inbound poller, an outbound sender and a file
+//! fetcher, running as tokio tasks under one lease. Everything they learn goes through the
+//! store; what happens is reported as `GatewayEvent`s for whoever shows it (the console's
+//! status bar, `mcu demo --headless`, logs).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use crate::domain::request::AttachmentState;
+use crate::store::ingest::{IngestReport, IngestRules, Source};
+use crate::store::outbox::{self, Finish, Part};
+use crate::store::rows::ms;
+use crate::store::{Store, StoreError, files, ingest};
+
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    pub rules: IngestRules,
+    pub lease_ttl: Duration,
+    /// How often an idle sender looks for replies written by other processes (`mcu reply`).
+    pub idle_poll: Duration,
+    /// Telegram: about one message a second per chat.
+    pub per_chat_interval: Duration,
+    /// Telegram: about 30 messages a second in all.
+    pub global_interval: Duration,
+    /// Where fetched files go; None leaves files unfetched.
+    pub files_dir: Option<PathBuf>,
+    pub max_file_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayEvent {
+    Started {
+        account: String,
+        epoch: i64,
+    },
+    Ingested(IngestReport),
+    Sent {
+        chat: String,
+        part: i64,
+        message_id: String,
+    },
+    Retry {
+        chat: String,
+        reason: String,
+        after: Duration,
+    },
+    Unknown {
+        chat: String,
+        reason: String,
+    },
+    Failed {
+        chat: String,
+        reason: String,
+    },
+    File {
+        source: String,
+        state: AttachmentState,
+    },
+    /// Something an operator must see (a second poller, a revoked token, a lost lease).
+    Alarm(String),
+    Warning(String),
+    Stopped,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Ctx<C> {
+    store: Store,
+    channel: Arc<C>,
+    opts: GatewayOptions,
+    events: mpsc::UnboundedSender<GatewayEvent>,
+    lease: String,
+    holder: String,
+    epoch: i64,
+    account: String,
+}
+
+impl<C> Ctx<C> {
+    fn emit(&self, e: GatewayEvent) {
+        let _ = self.events.send(e);
+    }
+
+    fn source(&self) -> String {
+        format!("{}:{}", self.lease, self.account)
+    }
+}
+
+/// Runs until `shutdown` turns true or the lease is lost. Waits for the lease while another
+/// live gateway holds it.
+pub async fn run<C: Channel>(
+    store: Store,
+    channel: Arc<C>,
+    opts: GatewayOptions,
+    events: mpsc::UnboundedSender<GatewayEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), GatewayError> {
+    let account = channel.account();
+    let lease = format!("gateway:{}:{account}", channel.channel().as_str());
+    let holder = outbox::holder_id();
+    let ttl = opts.lease_ttl;
+    let epoch = loop {
+        let (l, h) = (lease.clone(), holder.clone());
+        let now = ms(store.now());
+        match store
+            .call(move |c, _| outbox::acquire(c, &l, &h, now, ttl))
+            .await?
+        {
+            Ok(epoch) => break epoch,
+            Err(other) => {
+                let _ = events.send(GatewayEvent::Warning(format!(
+                    "{lease} is held by {other}; waiting"
+                )));
+                tokio::select! {
+                    _ = tokio::time::sleep(ttl / 3) => {}
+                    _ = shutdown.changed() => return Ok(()),
+                }
+            }
+        }
+    };
+    let ctx = Arc::new(Ctx {
+        store,
+        channel,
+        opts,
+        events,
+        lease,
+        holder,
+        epoch,
+        account,
+    });
+    ctx.emit(GatewayEvent::Started {
+        account: ctx.account.clone(),
+        epoch,
+    });
+    let ch = ctx.channel.channel().as_str();
+    let now = ms(ctx.store.now());
+    let swept = ctx
+        .store
+        .call(move |c, _| outbox::sweep(c, ch, epoch, now))
+        .await?;
+    if swept > 0 {
+        ctx.emit(GatewayEvent::Warning(format!(
+            "{swept} part(s) interrupted mid-send marked unknown"
+        )));
+    }
+    let (stop_tx, stop) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(poller(ctx.clone(), stop.clone())),
+        tokio::spawn(sender(ctx.clone(), stop.clone())),
+        tokio::spawn(fetcher(ctx.clone(), stop.clone())),
+    ];
+    let renew_every = ttl / 3;
+    let mut fenced = false;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(renew_every) => {
+                let (l, h) = (ctx.lease.clone(), ctx.holder.clone());
+                let now = ms(ctx.store.now());
+                let kept = ctx.store.call(move |c, _| outbox::renew(c, &l, &h, epoch, now, ttl)).await.unwrap_or(false);
+                if !kept {
+                    ctx.emit(GatewayEvent::Alarm(format!("{}: lease lost to another gateway; stopping", ctx.lease)));
+                    fenced = true;
+                    break;
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    if !fenced {
+        let (l, h) = (ctx.lease.clone(), ctx.holder.clone());
+        let _ = ctx
+            .store
+            .call(move |c, _| outbox::release(c, &l, &h, epoch))
+            .await;
+    }
+    ctx.emit(GatewayEvent::Stopped);
+    Ok(())
+}
+
+fn backoff(attempt: u32, salt: u64) -> Duration {
+    let base = 2u64.saturating_pow(attempt.min(8)).min(300);
+    // Deterministic jitter (±25%) so retries of many parts don't align.
+    let jitter = (salt.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) % 500;
+    Duration::from_millis(base * 750 + base * jitter)
+}
+
+async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = stop.changed() => true,
+    }
+}
+
+async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
+    let channel = ctx.channel.channel();
+    let account = ctx.account.clone();
+    let mut cursor = match ctx
+        .store
+        .call(move |c, _| ingest::cursor(c, channel, &account))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.emit(GatewayEvent::Alarm(format!(
+                "cannot read the {} cursor: {e}",
+                channel.as_str()
+            )));
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let polled = tokio::select! {
+            r = ctx.channel.poll(cursor.clone()) => r,
+            _ = stop.changed() => return,
+        };
+        match polled {
+            Ok(batch) => {
+                failures = 0;
+                let rules = ctx.opts.rules.clone();
+                let (lease, account, epoch) = (ctx.lease.clone(), ctx.account.clone(), ctx.epoch);
+                let next = batch.next_cursor.clone();
+                let stored = ctx
+                    .store
+                    .call(move |c, env| {
+                        let src = Source {
+                            channel,
+                            account: &account,
+                            lease: &lease,
+                            epoch,
+                        };
+                        ingest::ingest(c, env, &src, &batch, &rules)
+                    })
+                    .await;
+                match stored {
+                    Ok(report) => {
+                        if next.is_some() {
+                            cursor = next;
+                        }
+                        if report != IngestReport::default() {
+                            ctx.emit(GatewayEvent::Ingested(report));
+                        }
+                    }
+                    Err(StoreError::Fenced(l)) => {
+                        ctx.emit(GatewayEvent::Alarm(format!(
+                            "{l}: another gateway took over; polling stopped"
+                        )));
+                        return;
+                    }
+                    Err(e) => {
+                        // Not confirmed to the channel: the same batch comes again.
+                        ctx.emit(GatewayEvent::Warning(format!(
+                            "storing updates failed: {e}"
+                        )));
+                        if sleep_or_stop(backoff(1, 7), &mut stop).await {
+                            return;
+                        }
+                    }
+                }
+            }
+            Err(PollError::Transient {
+                reason,
+                retry_after,
+            }) => {
+                failures += 1;
+                let wait = retry_after.unwrap_or_else(|| backoff(failures, failures as u64));
+                ctx.emit(GatewayEvent::Warning(format!(
+                    "{} poll failed ({reason}); retry in {wait:?}",
+                    channel.as_str()
+                )));
+                if sleep_or_stop(wait, &mut stop).await {
+                    return;
+                }
+            }
+            Err(PollError::Conflict(reason)) | Err(PollError::Unauthorized(reason)) => {
+                let text = format!("{}: polling stopped: {reason}", channel.as_str());
+                let (src, t) = (ctx.source(), text.clone());
+                let now = ms(ctx.store.now());
+                let _ = ctx
+                    .store
+                    .call(move |c, _| outbox::raise_alarm(c, &src, "poll", &t, now))
+                    .await;
+                ctx.emit(GatewayEvent::Alarm(text));
+                return;
+            }
+        }
+    }
+}
+
+async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
+    let ch = ctx.channel.channel().as_str();
+    let mut next_per_chat: HashMap<String, Instant> = HashMap::new();
+    let mut last_send = Instant::now() - ctx.opts.global_interval;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let now_i = Instant::now();
+        next_per_chat.retain(|_, t| *t > now_i);
+        let cooling = next_per_chat.keys().cloned().collect();
+        let (lease, epoch) = (ctx.lease.clone(), ctx.epoch);
+        let now = ms(ctx.store.now());
+        let claimed = ctx
+            .store
+            .call(move |c, _| outbox::claim(c, ch, &lease, epoch, now, &cooling))
+            .await;
+        let part = match claimed {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                let soonest = next_per_chat
+                    .values()
+                    .min()
+                    .map(|t| t.saturating_duration_since(now_i));
+                let due = ctx
+                    .store
+                    .call(move |c, _| outbox::next_due(c, ch))
+                    .await
+                    .ok()
+                    .flatten();
+                let until_due =
+                    due.map(|d| Duration::from_millis((d - ms(ctx.store.now())).max(0) as u64));
+                let wait = [Some(ctx.opts.idle_poll), soonest, until_due]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(ctx.opts.idle_poll);
+                if sleep_or_stop(wait.max(Duration::from_millis(5)), &mut stop).await {
+                    return;
+                }
+                continue;
+            }
+            Err(StoreError::Fenced(_)) => return,
+            Err(e) => {
+                ctx.emit(GatewayEvent::Warning(format!("outbox: {e}")));
+                if sleep_or_stop(Duration::from_secs(1), &mut stop).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let gap = ctx.opts.global_interval.saturating_sub(last_send.elapsed());
+        if !gap.is_zero() {
+            tokio::time::sleep(gap).await;
+        }
+        last_send = Instant::now();
+        // Once claimed, the send runs to its end even during shutdown: abandoning it halfway
+        // would turn a deliverable reply into an `unknown` one.
+        let outcome = ctx
+            .channel
+            .send(&OutboundPart {
+                chat: part.chat.clone(),
+                reply_to: part.reply_to.clone(),
+                text: part.body.clone(),
+            })
+            .await;
+        next_per_chat.insert(
+            part.chat.clone(),
+            Instant::now() + ctx.opts.per_chat_interval,
+        );
+        finish(&ctx, &part, outcome).await;
+    }
+}
+
+async fn finish<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome) {
+    let now = ctx.store.now();
+    let (finish, event) = match outcome {
+        SendOutcome::Sent { external_id } => (
+            Finish::Sent { external_id },
+            GatewayEvent::Sent {
+                chat: part.chat.clone(),
+                part: part.part_no,
+                message_id: part.message_id.clone(),
+            },
+        ),
+        SendOutcome::RetryLater { reason, after } => {
+            let wait = after.unwrap_or_else(|| backoff(part.attempts as u32 + 1, part.id as u64));
+            let at = ms(now) + wait.as_millis() as i64;
+            (
+                Finish::Retry {
+                    at,
+                    reason: reason.clone(),
+                },
+                GatewayEvent::Retry {
+                    chat: part.chat.clone(),
+                    reason,
+                    after: wait,
+                },
+            )
+        }
+        SendOutcome::Failed {
+            reason,
+            unreachable,
+        } => (
+            Finish::Failed {
+                reason: reason.clone(),
+                unreachable,
+            },
+            GatewayEvent::Failed {
+                chat: part.chat.clone(),
+                reason,
+            },
+        ),
+        SendOutcome::Unknown { reason } => (
+            Finish::Unknown {
+                reason: reason.clone(),
+            },
+            GatewayEvent::Unknown {
+                chat: part.chat.clone(),
+                reason,
+            },
+        ),
+    };
+    let ch = ctx.channel.channel().as_str();
+    let (lease, epoch, p) = (ctx.lease.clone(), ctx.epoch, part.clone());
+    let n = ms(now);
+    match ctx
+        .store
+        .call(move |c, _| outbox::finish(c, ch, &lease, epoch, &p, &finish, n))
+        .await
+    {
+        Ok(()) => ctx.emit(event),
+        Err(e) => ctx.emit(GatewayEvent::Alarm(format!(
+            "could not record a send result: {e}"
+        ))),
+    }
+}
+
+async fn fetcher<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
+    let Some(dir) = ctx.opts.files_dir.clone() else {
+        return;
+    };
+    let ch = ctx.channel.channel().as_str();
+    loop {
+        let now = ms(ctx.store.now());
+        let jobs = ctx
+            .store
+            .call(move |c, _| files::due(c, ch, now, 8))
+            .await
+            .unwrap_or_default();
+        if jobs.is_empty() {
+            if sleep_or_stop(Duration::from_secs(2), &mut stop).await {
+                return;
+            }
+            continue;
+        }
+        for job in jobs {
+            if *stop.borrow() {
+                return;
+            }
+            let outcome = ctx
+                .channel
+                .fetch_file(&job.source, ctx.opts.max_file_bytes)
+                .await;
+            let (state, path) = match outcome {
+                FileOutcome::Stored { bytes, name } => {
+                    match save(&dir, &job.source, name.as_deref(), &bytes) {
+                        Ok(p) => (AttachmentState::Stored, Some(p)),
+                        Err(e) => {
+                            ctx.emit(GatewayEvent::Warning(format!("cannot save a file: {e}")));
+                            (AttachmentState::Failed, None)
+                        }
+                    }
+                }
+                FileOutcome::TooLarge { .. } => (AttachmentState::TooLarge, None),
+                FileOutcome::Failed(reason) => {
+                    ctx.emit(GatewayEvent::Warning(format!(
+                        "file {}: {reason}",
+                        job.source
+                    )));
+                    (AttachmentState::Failed, None)
+                }
+                FileOutcome::RetryLater(reason) if job.attempts < 10 => {
+                    let at = ms(ctx.store.now())
+                        + backoff(job.attempts as u32 + 1, job.request_rid as u64).as_millis()
+                            as i64;
+                    let j = job.clone();
+                    let _ = ctx
+                        .store
+                        .call(move |c, _| files::postpone(c, ch, &j, at))
+                        .await;
+                    ctx.emit(GatewayEvent::Warning(format!(
+                        "file {}: {reason}; will retry",
+                        job.source
+                    )));
+                    continue;
+                }
+                FileOutcome::RetryLater(_) => (AttachmentState::Failed, None),
+            };
+            let (j, p) = (job.clone(), path);
+            match ctx
+                .store
+                .call(move |c, env| files::settle(c, env, ch, &j, state, p))
+                .await
+            {
+                Ok(()) => ctx.emit(GatewayEvent::File {
+                    source: job.source.clone(),
+                    state,
+                }),
+                Err(e) => ctx.emit(GatewayEvent::Warning(format!("file {}: {e}", job.source))),
+            }
+        }
+    }
+}
+
+/// Stores a file under a name derived from the channel's file id; citizens' file names are
+/// untrusted, so only their extension is kept, and only if it is plain.
+fn save(
+    dir: &std::path::Path,
+    source: &str,
+    name: Option<&str>,
+    bytes: &[u8],
+) -> std::io::Result<String> {
+    std::fs::create_dir_all(dir)?;
+    let ext = name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or("bin");
+    let stem: String = source
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(80)
+        .collect();
+    let path = dir.join(format!("{stem}.{ext}"));
+    let tmp = dir.join(format!(".{stem}.{ext}.part"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path.display().to_string())
+}

@@ -1,0 +1,417 @@
+//! Long-running commands: `mcu gateway`, `mcu simulate`, `mcu demo`.
+
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+use super::Refused;
+use super::args::{DemoArgs, SimArgs};
+use crate::channels::gateway::{self, GatewayEvent, GatewayOptions};
+use crate::channels::telegram::Telegram;
+use crate::config::Config;
+use crate::demo::sim::{SimOptions, Simulator};
+use crate::domain::catalog::hours;
+use crate::store::ingest::IngestRules;
+use crate::store::{Env, Store};
+use crate::templates::BotTexts;
+
+pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
+    let en = config.ui.language == "en";
+    GatewayOptions {
+        rules: IngestRules {
+            join_window: hours(config.gateway.join_window_hours),
+            closed_policy: config.gateway.closed_policy,
+            reopen_window: hours(config.gateway.reopen_window_days * 24.0),
+            texts: BotTexts::shipped(&config.ui.language),
+            status_words: if en {
+                status_en
+            } else {
+                super::i18n::status_ru
+            },
+        },
+        lease_ttl: Duration::from_secs(15),
+        idle_poll: Duration::from_millis(300),
+        per_chat_interval: Duration::from_secs(1),
+        global_interval: Duration::from_millis(34),
+        files_dir: Some(files_dir),
+        max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
+    }
+}
+
+fn status_en(s: crate::domain::Status) -> &'static str {
+    match s {
+        crate::domain::Status::New => "registered",
+        crate::domain::Status::InWork => "in work",
+        crate::domain::Status::WaitingDepartment => "passed to the department",
+        crate::domain::Status::Answered => "answered",
+        crate::domain::Status::Closed => "closed",
+    }
+}
+
+fn telegram(
+    config: &Config,
+    api_url: Option<&str>,
+    token: Option<&str>,
+) -> anyhow::Result<Telegram> {
+    let t = &config.channels.telegram;
+    let token = token.unwrap_or(&t.token);
+    if token.trim().is_empty() {
+        return Err(Refused(
+            "no Telegram token: set [channels.telegram] token or MCU_CHANNELS_TELEGRAM_TOKEN"
+                .into(),
+        )
+        .into());
+    }
+    Telegram::new(
+        api_url.unwrap_or(&t.api_url),
+        token,
+        Duration::from_secs(t.poll_timeout_secs.max(1)),
+        Duration::from_secs(t.send_timeout_secs.max(1)),
+    )
+    .map_err(|e| Refused(e).into())
+}
+
+/// Logs go to a file next to the database: the terminal belongs to people.
+pub fn init_logging(dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(dir).ok()?;
+    let appender = tracing_appender::rolling::never(dir, "mcu.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("MCU_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn shutdown_on_ctrl_c(limit: Option<f64>) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        match limit {
+            Some(secs) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = tokio::time::sleep(Duration::from_secs_f64(secs)) => {}
+                }
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// One line per gateway event, in the operator's language.
+async fn print_events(store: Store, mut rx: mpsc::UnboundedReceiver<GatewayEvent>, en: bool) {
+    while let Some(e) = rx.recv().await {
+        let t = store
+            .now()
+            .with_timezone(&store.env().policy.calendar.tz())
+            .format("%H:%M:%S");
+        tracing::info!(?e, "gateway");
+        let line = match e {
+            GatewayEvent::Started { account, epoch } => {
+                if en {
+                    format!("gateway for bot {account} started (lease epoch {epoch})")
+                } else {
+                    format!("шлюз бота {account} запущен (эпоха аренды {epoch})")
+                }
+            }
+            GatewayEvent::Ingested(r) => {
+                let mut parts = vec![];
+                for n in &r.created {
+                    let text = store
+                        .resolve(&n.to_string())
+                        .await
+                        .map(|req| {
+                            super::output::sanitize(&req.text)
+                                .chars()
+                                .take(70)
+                                .collect::<String>()
+                        })
+                        .unwrap_or_default();
+                    parts.push(if en {
+                        format!("new request {n}: «{text}»")
+                    } else {
+                        format!("новое обращение {n}: «{text}»")
+                    });
+                }
+                if r.appended > 0 {
+                    parts.push(if en {
+                        format!("{} message(s) added to open requests", r.appended)
+                    } else {
+                        format!("сообщений к открытым обращениям: {}", r.appended)
+                    });
+                }
+                if r.edited > 0 {
+                    parts.push(if en {
+                        format!("{} edit(s)", r.edited)
+                    } else {
+                        format!("правок: {}", r.edited)
+                    });
+                }
+                if r.commands > 0 {
+                    parts.push(if en {
+                        format!("{} command(s) answered", r.commands)
+                    } else {
+                        format!("команд: {}", r.commands)
+                    });
+                }
+                if r.malformed > 0 {
+                    parts.push(if en {
+                        format!("{} malformed update(s) skipped", r.malformed)
+                    } else {
+                        format!("пропущено испорченных обновлений: {}", r.malformed)
+                    });
+                }
+                if parts.is_empty() {
+                    continue;
+                }
+                parts.join("\n")
+            }
+            GatewayEvent::Sent { chat, part, .. } => {
+                if en {
+                    format!("delivered to chat {chat} (part {})", part + 1)
+                } else {
+                    format!("доставлено в чат {chat} (часть {})", part + 1)
+                }
+            }
+            GatewayEvent::Retry {
+                chat,
+                reason,
+                after,
+            } => {
+                if en {
+                    format!(
+                        "chat {chat}: {reason}; retry in {:.1} s",
+                        after.as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "чат {chat}: {reason}; повтор через {:.1} с",
+                        after.as_secs_f64()
+                    )
+                }
+            }
+            GatewayEvent::Unknown { chat, reason } => {
+                if en {
+                    format!("chat {chat}: delivery UNKNOWN ({reason}) — not resent, check by hand")
+                } else {
+                    format!(
+                        "чат {chat}: доставка НЕИЗВЕСТНА ({reason}) — не переотправляется, проверьте вручную"
+                    )
+                }
+            }
+            GatewayEvent::Failed { chat, reason } => {
+                if en {
+                    format!("chat {chat}: delivery failed: {reason}")
+                } else {
+                    format!("чат {chat}: не доставлено: {reason}")
+                }
+            }
+            GatewayEvent::File { source, state } => {
+                let short: String = source
+                    .chars()
+                    .rev()
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let what = match (state, en) {
+                    (crate::domain::request::AttachmentState::Stored, false) => "сохранён",
+                    (crate::domain::request::AttachmentState::TooLarge, false) => {
+                        "слишком большой, не загружен"
+                    }
+                    (_, false) => "не удалось загрузить",
+                    (crate::domain::request::AttachmentState::Stored, true) => "stored",
+                    (crate::domain::request::AttachmentState::TooLarge, true) => {
+                        "too large, not downloaded"
+                    }
+                    (_, true) => "could not be downloaded",
+                };
+                if en {
+                    format!("file …{short}: {what}")
+                } else {
+                    format!("файл …{short}: {what}")
+                }
+            }
+            GatewayEvent::Alarm(a) => format!("{}: {a}", if en { "ALARM" } else { "ТРЕВОГА" }),
+            GatewayEvent::Warning(w) => format!("{}: {w}", if en { "warning" } else { "внимание" }),
+            GatewayEvent::Stopped => {
+                if en {
+                    "gateway stopped".into()
+                } else {
+                    "шлюз остановлен".into()
+                }
+            }
+        };
+        for l in line.lines() {
+            println!("{t} {l}");
+        }
+    }
+}
+
+pub async fn gateway(
+    store: Store,
+    config: &Config,
+    db: &Path,
+    duration: Option<f64>,
+) -> anyhow::Result<()> {
+    let tg = Arc::new(telegram(config, None, None)?);
+    let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
+    run_gateway(
+        store,
+        tg,
+        gateway_options(config, config.files_dir()),
+        config.ui.language == "en",
+        shutdown_on_ctrl_c(duration),
+    )
+    .await
+}
+
+async fn run_gateway(
+    store: Store,
+    tg: Arc<Telegram>,
+    opts: GatewayOptions,
+    en: bool,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let printer = tokio::spawn(print_events(store.clone(), rx, en));
+    let result = gateway::run(store, tg, opts, tx, shutdown).await;
+    let _ = printer.await;
+    result.map_err(Into::into)
+}
+
+fn sim_options(a: &SimArgs) -> anyhow::Result<SimOptions> {
+    for (name, v) in [
+        ("--fail-rate", a.fail_rate),
+        ("--rate-limit-rate", a.rate_limit_rate),
+        ("--ambiguous-rate", a.ambiguous_rate),
+        ("--malformed-rate", a.malformed_rate),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Refused(format!("{name} must be between 0 and 1, got {v}")).into());
+        }
+    }
+    if !(a.per_minute.is_finite() && a.per_minute >= 0.0) {
+        return Err(Refused(format!(
+            "--per-minute must be zero or positive, got {}",
+            a.per_minute
+        ))
+        .into());
+    }
+    Ok(SimOptions {
+        token: a.token.clone(),
+        seed: a.seed,
+        per_minute: a.per_minute,
+        burst: a.burst,
+        limit: a.limit,
+        fail_rate: a.fail_rate,
+        rate_limit_rate: a.rate_limit_rate,
+        ambiguous_rate: a.ambiguous_rate,
+        latency: Duration::from_millis(a.latency_ms),
+        malformed_rate: a.malformed_rate,
+        ..SimOptions::default()
+    })
+}
+
+pub async fn simulate(listen: std::net::SocketAddr, a: &SimArgs) -> anyhow::Result<()> {
+    let opts = sim_options(a)?;
+    crate::demo::sim::run_until_ctrl_c(listen, opts)
+        .await
+        .with_context(|| format!("simulator on {listen}"))
+}
+
+pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::Result<()> {
+    let en = config.ui.language == "en";
+    let (_tmp, db) = match db {
+        Some(p) => (None, p),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("mcu-demo-")
+                .tempdir()
+                .context("cannot create a temporary directory")?;
+            let p = dir.path().join("mcu.sqlite3");
+            (Some(dir), p)
+        }
+    };
+    let dir = db.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let _log = init_logging(&dir);
+    let listener = tokio::net::TcpListener::bind(a.sim_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.sim_listen))?;
+    let sim = Simulator::start(listener, sim_options(&a.sim)?)
+        .await
+        .context("cannot start the simulator")?;
+    let env = Env {
+        catalog: config.catalog().map_err(|e| Refused(e.to_string()))?,
+        policy: config.policy().map_err(|e| Refused(e.to_string()))?,
+        journal: false,
+        now: Arc::new(chrono::Utc::now),
+    };
+    let store = Store::open(&db, env).await?;
+    let tg = Arc::new(telegram(&config, Some(&sim.api_url()), Some(sim.token()))?);
+    if !a.headless {
+        eprintln!(
+            "{}",
+            if en {
+                "The console arrives with issue #4; running headless."
+            } else {
+                "Консоль появится с задачей #4; пока демо работает без экрана."
+            }
+        );
+    }
+    let db_s = db.display();
+    if en {
+        println!(
+            "simulator (fake Telegram): {} — what the bot sent: GET {}/_sim/sent",
+            sim.api_url(),
+            sim.api_url()
+        );
+        println!(
+            "database: {db_s}{}",
+            if _tmp.is_some() {
+                " (deleted on exit)"
+            } else {
+                ""
+            }
+        );
+        println!("answer from another shell: mcu reply NUMBER --text '...' --db {db_s}");
+        println!("stop: Ctrl-C");
+    } else {
+        println!(
+            "симулятор (поддельный Telegram): {} — что отправил бот: GET {}/_sim/sent",
+            sim.api_url(),
+            sim.api_url()
+        );
+        println!(
+            "база: {db_s}{}",
+            if _tmp.is_some() {
+                " (удалится при выходе)"
+            } else {
+                ""
+            }
+        );
+        println!("ответить из другого терминала: mcu reply НОМЕР --text '...' --db {db_s}");
+        println!("остановить: Ctrl-C");
+    }
+    let result = run_gateway(
+        store,
+        tg,
+        gateway_options(&config, dir.join("files")),
+        en,
+        shutdown_on_ctrl_c(a.duration),
+    )
+    .await;
+    sim.shutdown().await;
+    result
+}

@@ -1,0 +1,313 @@
+//! A local fake of the Telegram Bot API for tests and `mcu demo`.
+//!
+//! It speaks the real wire format (`{"ok":..}` envelopes, HTTP status = `error_code`, Telegram's
+//! exact error descriptions) so the adapter is tested against what production will send, and it
+//! adds what production cannot give on demand: seeded citizen traffic in Russian from the corpus
+//! generator, programmable faults (5xx, 429, ambiguous sends, malformed updates, expiring file
+//! links) and `/_sim/*` endpoints to inspect what the bot sent. Same seed, same traffic.
+
+mod api;
+mod control;
+mod files;
+mod malformed;
+mod params;
+mod state;
+mod traffic;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use malformed::MalformedKind;
+use state::Shared;
+
+/// What the fake accepts, how much traffic it makes and which faults it injects.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// The only bot token accepted; any other gets 401 Unauthorized.
+    pub token: String,
+    pub seed: u64,
+    /// Average rate of new citizen messages (arrivals are Poisson); 0 = none.
+    pub per_minute: f64,
+    /// Citizen messages queued before `start` returns.
+    pub burst: usize,
+    /// Stop generating after this many citizen messages in total (burst included).
+    pub limit: Option<usize>,
+    /// Share of API calls answered 500/502 before doing anything (safe to retry).
+    pub fail_rate: f64,
+    /// Share of sendMessage calls answered 429 with `retry_after` 1..=3 s, before doing anything.
+    pub rate_limit_rate: f64,
+    /// Share of sendMessage calls that are recorded as sent and then never answered.
+    pub ambiguous_rate: f64,
+    /// How long an ambiguous send is held before the connection is closed without a response.
+    pub ambiguous_delay: Duration,
+    /// Added to every Bot API response.
+    pub latency: Duration,
+    /// Share of generated citizen messages replaced by a malformed update.
+    pub malformed_rate: f64,
+    /// How long a `getFile` path stays downloadable (Telegram guarantees 1 h).
+    pub file_ttl: Duration,
+}
+
+impl Default for SimOptions {
+    fn default() -> SimOptions {
+        SimOptions {
+            token: "123456:TEST".to_owned(),
+            seed: 1,
+            per_minute: 30.0,
+            burst: 0,
+            limit: None,
+            fail_rate: 0.0,
+            rate_limit_rate: 0.0,
+            ambiguous_rate: 0.0,
+            ambiguous_delay: Duration::from_secs(3),
+            latency: Duration::ZERO,
+            malformed_rate: 0.0,
+            file_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// One message the bot sent (recorded even when the client never learned the outcome).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SentMessage {
+    pub message_id: i64,
+    pub chat_id: i64,
+    pub text: String,
+    pub reply_to_message_id: Option<i64>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Everything the bot sent; `chats` is keyed by chat id as a string (JSON object keys).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SentLog {
+    pub total: usize,
+    pub chats: BTreeMap<String, Vec<SentMessage>>,
+}
+
+/// sendMessage calls by outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SendStats {
+    /// Recorded and answered.
+    pub ok: usize,
+    /// Recorded, then the connection was closed without an answer.
+    pub ambiguous: usize,
+    /// 429 before doing anything.
+    pub rate_limited: usize,
+    /// 500/502 before doing anything.
+    pub failed: usize,
+    /// 400/403 from validation (empty, too long, unknown chat, blocked, missing reply).
+    pub rejected: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SimStats {
+    /// Generated citizen messages (what `limit` counts); injected ones are not included.
+    pub citizen_messages: usize,
+    /// Updates ever queued, generated or injected.
+    pub updates_queued: usize,
+    /// Queued and not yet confirmed by an offset.
+    pub updates_pending: usize,
+    /// The id the next update will get.
+    pub next_update_id: i64,
+    /// Highest offset a getUpdates call confirmed with (0 before the first).
+    pub highest_confirmed_offset: i64,
+    pub get_updates_calls: usize,
+    /// getUpdates calls answered 409 (a second poller or a webhook).
+    pub conflicts: usize,
+    pub send: SendStats,
+}
+
+/// One queued update, for comparing what the fake produced with what the client stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UpdateSummary {
+    pub update_id: i64,
+    /// `message`, `edited_message`, or whatever key an injected raw update used.
+    pub kind: String,
+    pub chat_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub malformed: bool,
+}
+
+/// A running fake Bot API; dropping it stops serving (call `shutdown` to wait for that).
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    traffic: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Serves on `listener` (bind 127.0.0.1:0 in tests) and starts the generator task.
+    pub async fn start(
+        listener: tokio::net::TcpListener,
+        opts: SimOptions,
+    ) -> std::io::Result<Simulator> {
+        let addr = listener.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared::new(opts, stop_rx.clone()));
+        shared.generate(shared.opts.burst);
+
+        let app = api::router(shared.clone());
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = server_stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        let traffic = tokio::spawn(traffic::run(shared.clone(), stop_rx));
+        Ok(Simulator {
+            shared,
+            addr,
+            stop,
+            server: Some(server),
+            traffic: Some(traffic),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL for the client: methods at {api_url}/bot{token}/{method}, files at
+    /// {api_url}/file/bot{token}/{file_path}.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The token the fake accepts.
+    pub fn token(&self) -> &str {
+        &self.shared.opts.token
+    }
+
+    /// Everything the bot sent, per chat, in order (same data as GET /_sim/sent).
+    pub fn sent(&self) -> SentLog {
+        self.shared.lock().world.sent.clone()
+    }
+
+    /// Queue a citizen text message from `chat_id` now; returns the update_id. An unknown chat
+    /// becomes a known private chat, so the bot can answer it.
+    pub fn inject_text(&self, chat_id: i64, text: &str) -> i64 {
+        self.shared.lock().world.inject_text(chat_id, text)
+    }
+
+    /// Queue an arbitrary raw update (the fake sets update_id). An object is served with its keys
+    /// as given; any other value is served under `"message"`. A well-formed `message.chat.id`
+    /// becomes a known chat.
+    pub fn inject_raw(&self, update_without_id: serde_json::Value) -> i64 {
+        self.shared.lock().world.inject_raw(update_without_id)
+    }
+
+    /// Queue one malformed update of the given kind from a fresh citizen.
+    pub fn inject_malformed(&self, kind: MalformedKind) -> i64 {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        inner.traffic.malformed(&mut inner.world, kind)
+    }
+
+    /// Queue a photo message (three sizes, a downloadable JPEG) from `chat_id`.
+    pub fn inject_photo(&self, chat_id: i64, caption: Option<&str>) -> i64 {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        inner
+            .traffic
+            .inject_photo(&mut inner.world, chat_id, caption)
+    }
+
+    /// Queue a document message; a `file_size` over 20 MB makes getFile answer "file is too big".
+    pub fn inject_document(&self, chat_id: i64, file_name: &str, file_size: u64) -> i64 {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        inner
+            .traffic
+            .inject_document(&mut inner.world, chat_id, file_name, file_size)
+    }
+
+    /// Generate up to `n` citizen messages now, as the timer would; returns how many were made
+    /// (fewer once `limit` is reached).
+    pub fn generate(&self, n: usize) -> usize {
+        self.shared.generate(n)
+    }
+
+    /// Mark a chat as having blocked the bot (403 on sendMessage) or unblock it.
+    pub fn block(&self, chat_id: i64, blocked: bool) {
+        self.shared.lock().world.set_blocked(chat_id, blocked);
+    }
+
+    /// Pretend a webhook is (or is no longer) set: getUpdates answers 409 while it is.
+    pub fn set_webhook(&self, set: bool) {
+        self.shared.lock().world.set_webhook(set);
+    }
+
+    /// Expire every file path issued so far, as if `file_ttl` had passed.
+    pub fn expire_files(&self) {
+        self.shared.lock().world.files.expire_all();
+    }
+
+    /// Every update ever queued, in update_id order.
+    pub fn updates(&self) -> Vec<UpdateSummary> {
+        self.shared.lock().world.queue.history.clone()
+    }
+
+    pub fn stats(&self) -> SimStats {
+        self.shared.lock().world.stats()
+    }
+
+    /// Resolves once a getUpdates long poll is being held (nothing queued for it).
+    pub async fn poll_held(&self) {
+        let mut rx = self.shared.held_rx.clone();
+        let _ = rx.wait_for(|held| held.is_some()).await;
+    }
+
+    /// Stops serving: held long polls answer empty, held ambiguous sends are dropped.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        if let Some(server) = self.server.take()
+            && let Ok(Err(e)) = server.await
+        {
+            tracing::warn!("telegram simulator server ended with an error: {e}");
+        }
+        if let Some(traffic) = self.traffic.take() {
+            let _ = traffic.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// `mcu simulate --listen ADDR` calls this: serve until ctrl-c, printing the address and api_url
+/// first.
+pub async fn run_until_ctrl_c(listen: SocketAddr, opts: SimOptions) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let sim = Simulator::start(listener, opts).await?;
+    println!("Telegram Bot API simulator listening on {}", sim.addr());
+    println!("api_url: {}", sim.api_url());
+    println!("token:   {}", sim.token());
+    println!(
+        "inspect: {}/_sim/sent  {}/_sim/stats",
+        sim.api_url(),
+        sim.api_url()
+    );
+    let result = tokio::signal::ctrl_c().await;
+    sim.shutdown().await;
+    result
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_send;
+#[cfg(test)]
+mod tests_traffic;

@@ -1,0 +1,419 @@
+//! Storing what a channel poller received: every event of a batch, the requests and messages
+//! it creates, the acknowledgements it queues, and the new cursor, in ONE transaction. Only
+//! after it commits does the poller ask for more (which confirms the batch to Telegram), so a
+//! crash at any point loses nothing and a re-delivered update is recognised by its id.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::db::{Env, apply_in};
+use super::rows::{self, ms};
+use super::{StoreError, outbox};
+use crate::channels::{Batch, Command, Inbound, IncomingMessage};
+use crate::domain::mutation::{Mutation, NewRequest, Op};
+use crate::domain::request::ChannelRef;
+use crate::domain::{Channel, Priority, RequestNumber};
+use crate::templates::{BotTexts, render};
+
+/// What to do with a citizen's message when the chat already has a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedPolicy {
+    /// Reopen the closed request (within `reopen_window`).
+    Reopen,
+    /// Always open a new request.
+    New,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestRules {
+    /// A message joins the chat's open request if the request was active this recently.
+    pub join_window: Duration,
+    pub closed_policy: ClosedPolicy,
+    /// How long after closing a message reopens rather than starting a new request.
+    pub reopen_window: Duration,
+    pub texts: BotTexts,
+    pub status_words: fn(crate::domain::Status) -> &'static str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestReport {
+    pub created: Vec<RequestNumber>,
+    pub appended: usize,
+    pub edited: usize,
+    pub commands: usize,
+    pub duplicates: usize,
+    pub ignored: usize,
+    pub malformed: usize,
+}
+
+pub struct Source<'a> {
+    pub channel: Channel,
+    pub account: &'a str,
+    pub lease: &'a str,
+    pub epoch: i64,
+}
+
+pub fn ingest(
+    conn: &mut Connection,
+    env: &Env,
+    src: &Source,
+    batch: &Batch,
+    rules: &IngestRules,
+) -> Result<IngestReport, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Fencing: a gateway paused past its lease must not write what the new holder also stores.
+    let epoch: Option<i64> = tx
+        .query_row(
+            "SELECT epoch FROM lease WHERE name = ?1",
+            [src.lease],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if epoch != Some(src.epoch) {
+        return Err(StoreError::Fenced(src.lease.to_string()));
+    }
+    let now = (env.now)();
+    let mut report = IngestReport::default();
+    let ch = src.channel.as_str();
+    for bad in &batch.malformed {
+        report.malformed += 1;
+        if let Some(id) = &bad.external_id {
+            tx.execute(
+                "INSERT INTO inbound_event(channel, account, external_id, received_at, outcome, payload) VALUES (?1, ?2, ?3, ?4, 'malformed', ?5)
+                 ON CONFLICT DO NOTHING",
+                params![ch, src.account, id, ms(now), bad.reason],
+            )?;
+        }
+    }
+    for ev in &batch.events {
+        let fresh = tx.execute(
+            "INSERT INTO inbound_event(channel, account, external_id, received_at, outcome, payload) VALUES (?1, ?2, ?3, ?4, 'received', ?5)
+             ON CONFLICT DO NOTHING",
+            params![ch, src.account, ev.external_id, ms(now), ev.payload],
+        )?;
+        if fresh == 0 {
+            report.duplicates += 1;
+            continue;
+        }
+        let (outcome, rid) = match &ev.inbound {
+            Inbound::Message(m) => message(&tx, env, src.channel, m, rules, now, &mut report)?,
+            Inbound::Edit { chat, message, text, at } => {
+                match tx
+                    .query_row(
+                        "SELECT message_id, request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
+                        params![ch, chat, message],
+                        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)),
+                    )
+                    .optional()?
+                {
+                    Some((Some(orig), rid)) => {
+                        let req = request_id(&tx, rid)?;
+                        let op = Op::CitizenEdit {
+                            message_id: Uuid::now_v7(),
+                            edit_of: rows::parse("message id", &orig)?,
+                            body: text.clone(),
+                            at: *at,
+                        };
+                        apply_in(&tx, env, &Mutation::new(req, ch, now, op))?;
+                        report.edited += 1;
+                        ("edited", Some(rid))
+                    }
+                    _ => {
+                        report.ignored += 1;
+                        ("edit_of_unknown", None)
+                    }
+                }
+            }
+            Inbound::Command { chat, message, command, .. } => {
+                report.commands += 1;
+                command_reply(&tx, src.channel, chat, message, command, rules, now)?;
+                ("command", None)
+            }
+            Inbound::Ignored { .. } => {
+                report.ignored += 1;
+                ("ignored", None)
+            }
+        };
+        tx.execute(
+            "UPDATE inbound_event SET outcome = ?4, request_rid = ?5 WHERE channel = ?1 AND account = ?2 AND external_id = ?3",
+            params![ch, src.account, ev.external_id, outcome, rid],
+        )?;
+    }
+    if let Some(cursor) = &batch.next_cursor {
+        advance_cursor(&tx, ch, src.account, cursor, ms(now))?;
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+/// The cursor only moves forward: a stale batch (a paused poller) cannot rewind it.
+fn advance_cursor(
+    tx: &Connection,
+    ch: &str,
+    account: &str,
+    cursor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT cursor FROM channel_cursor WHERE channel = ?1 AND account = ?2",
+            params![ch, account],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let newer = match (
+        current.as_deref().and_then(|c| c.parse::<i64>().ok()),
+        cursor.parse::<i64>().ok(),
+    ) {
+        (Some(old), Some(new)) => new > old,
+        _ => current.as_deref() != Some(cursor),
+    };
+    if newer {
+        tx.execute(
+            "INSERT INTO channel_cursor(channel, account, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(channel, account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            params![ch, account, cursor, now],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn cursor(
+    conn: &Connection,
+    channel: Channel,
+    account: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT cursor FROM channel_cursor WHERE channel = ?1 AND account = ?2",
+            params![channel.as_str(), account],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn request_id(tx: &Connection, rid: i64) -> Result<Uuid, StoreError> {
+    let id: String = tx.query_row("SELECT id FROM request WHERE rid = ?1", [rid], |r| r.get(0))?;
+    rows::parse("request id", &id)
+}
+
+fn queue_files(
+    tx: &Connection,
+    ch: &str,
+    m: &IncomingMessage,
+    rid: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    for a in &m.attachments {
+        if let Some(src) = &a.source {
+            tx.execute(
+                "INSERT INTO file_job(channel, source, request_rid, next_attempt_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![ch, src, rid, now],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn map_message(
+    tx: &Connection,
+    ch: &str,
+    chat: &str,
+    external: &str,
+    message_id: Option<Uuid>,
+    rid: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO channel_message(channel, chat, external_id, message_id, request_rid) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO NOTHING",
+        params![ch, chat, external, message_id.map(|m| m.to_string()), rid],
+    )?;
+    Ok(())
+}
+
+/// The request a new citizen message belongs to, if any.
+fn target(
+    tx: &Connection,
+    ch: &str,
+    m: &IncomingMessage,
+    rules: &IngestRules,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    let mapped = |external: &str| -> Result<Option<i64>, StoreError> {
+        Ok(tx
+            .query_row(
+                "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
+                params![ch, m.chat, external],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    // An explicit reply to one of the request's messages (our acknowledgement, say) wins.
+    if let Some(r) = &m.reply_to
+        && let Some(rid) = mapped(r)?
+    {
+        return Ok(Some(rid));
+    }
+    if let Some(g) = &m.media_group
+        && let Some(rid) = mapped(&format!("album:{g}"))?
+    {
+        return Ok(Some(rid));
+    }
+    let last: Option<(i64, String, i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT rid, status, updated_at, closed_at FROM request WHERE channel = ?1 AND chat_ref = ?2 ORDER BY rid DESC LIMIT 1",
+            params![ch, m.chat],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((rid, status, updated, closed_at)) = last else {
+        return Ok(None);
+    };
+    let now_ms = ms(now);
+    if status != "closed" {
+        return Ok((now_ms - updated <= rules.join_window.num_milliseconds()).then_some(rid));
+    }
+    let recent = closed_at.is_some_and(|c| now_ms - c <= rules.reopen_window.num_milliseconds());
+    Ok((rules.closed_policy == ClosedPolicy::Reopen && recent).then_some(rid))
+}
+
+fn message(
+    tx: &Connection,
+    env: &Env,
+    channel: Channel,
+    m: &IncomingMessage,
+    rules: &IngestRules,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+) -> Result<(&'static str, Option<i64>), StoreError> {
+    let ch = channel.as_str();
+    // A citizen who writes again has unblocked the bot.
+    tx.execute(
+        "DELETE FROM unreachable WHERE channel = ?1 AND chat = ?2",
+        params![ch, m.chat],
+    )?;
+    if let Some(rid) = target(tx, ch, m, rules, now)? {
+        let message_id = Uuid::now_v7();
+        let op = Op::CitizenMessage {
+            message_id,
+            body: m.text.clone(),
+            at: m.at,
+            attachments: m.attachments.clone(),
+            location: m.location.clone(),
+        };
+        apply_in(tx, env, &Mutation::new(request_id(tx, rid)?, ch, now, op))?;
+        map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
+        queue_files(tx, ch, m, rid, ms(now))?;
+        if let Some(g) = &m.media_group {
+            map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
+        }
+        report.appended += 1;
+        return Ok(("appended", Some(rid)));
+    }
+    let text = if m.text.trim().is_empty() && m.attachments.is_empty() {
+        // A bare location starts a request too; the operator asks what is there.
+        "(геопозиция без описания)".to_string()
+    } else {
+        m.text.clone()
+    };
+    let new = NewRequest {
+        channel,
+        external_id: Some(format!("{}:{}", m.chat, m.message)),
+        channel_ref: ChannelRef {
+            chat: Some(m.chat.clone()),
+            message: Some(m.message.clone()),
+        },
+        citizen: m.author.clone(),
+        text,
+        attachments: m.attachments.clone(),
+        location: m.location.clone(),
+        received_at: m.at.min(now),
+        topic: None,
+        department: None,
+        priority: Priority::Normal,
+        status: None,
+        close_reason: None,
+        closed_at: None,
+        first_response_at: None,
+    };
+    let request_id = Uuid::now_v7();
+    let created = apply_in(
+        tx,
+        env,
+        &Mutation::new(request_id, ch, now, Op::Create(Box::new(new))),
+    )?;
+    let rid: i64 = tx.query_row(
+        "SELECT rid FROM request WHERE id = ?1",
+        [request_id.to_string()],
+        |r| r.get(0),
+    )?;
+    map_message(tx, ch, &m.chat, &m.message, None, rid)?;
+    queue_files(tx, ch, m, rid, ms(now))?;
+    if let Some(g) = &m.media_group {
+        map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
+    }
+    let r = &created.request;
+    let due = r
+        .first_response
+        .due
+        .with_timezone(&env.policy.calendar.tz())
+        .format("%d.%m.%Y %H:%M")
+        .to_string();
+    let number = r.number.to_string();
+    let body = render(&rules.texts.ack, &[("number", &number), ("due", &due)]);
+    apply_in(
+        tx,
+        env,
+        &Mutation::new(
+            request_id,
+            ch,
+            now,
+            Op::Acknowledge {
+                message_id: Uuid::now_v7(),
+                body,
+            },
+        ),
+    )?;
+    report.created.push(r.number.clone());
+    Ok(("created", Some(rid)))
+}
+
+fn command_reply(
+    tx: &Connection,
+    channel: Channel,
+    chat: &str,
+    message: &str,
+    command: &Command,
+    rules: &IngestRules,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let body = match command {
+        Command::Start => rules.texts.start.clone(),
+        Command::Status(n) => {
+            let found = n
+                .parse::<RequestNumber>()
+                .ok()
+                .map(|num| rows::load_by(tx, "number", &num.to_string()))
+                .transpose()?
+                .flatten()
+                // Only the citizen who wrote it may ask about a request.
+                .filter(|(_, r)| {
+                    r.channel == channel && r.channel_ref.chat.as_deref() == Some(chat)
+                });
+            match found {
+                Some((_, r)) => render(
+                    &rules.texts.status,
+                    &[
+                        ("number", &r.number.to_string()),
+                        ("status", (rules.status_words)(r.status)),
+                    ],
+                ),
+                None => render(&rules.texts.status_not_found, &[("number", n.trim())]),
+            }
+        }
+        Command::Other(_) => return Ok(()),
+    };
+    outbox::enqueue_raw(tx, channel, chat, Some(message), &body, ms(now))
+}

@@ -1,0 +1,70 @@
+//! Texts the bot sends by itself, in Russian and English, from `assets/templates.toml`.
+
+use serde::Deserialize;
+
+const SHIPPED: &str = include_str!("../assets/templates.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotTexts {
+    pub ack: String,
+    pub start: String,
+    pub status: String,
+    pub status_not_found: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Shipped {
+    ru: BotTexts,
+    en: BotTexts,
+}
+
+impl BotTexts {
+    /// The shipped texts in `language` (`ru` unless `en`).
+    pub fn shipped(language: &str) -> BotTexts {
+        // Parsed by a unit test, so the fallback never runs in a released build.
+        match toml::from_str::<Shipped>(SHIPPED) {
+            Ok(s) if language == "en" => s.en,
+            Ok(s) => s.ru,
+            Err(_) => BotTexts {
+                ack: "{number}".into(),
+                start: "МЦУ".into(),
+                status: "{number}: {status}".into(),
+                status_not_found: "{number}?".into(),
+            },
+        }
+    }
+}
+
+/// Replaces `{name}` with its value; unknown names stay as written so a typo is visible.
+pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_templates_parse_in_both_languages() {
+        let s: Shipped = toml::from_str(SHIPPED).expect("assets/templates.toml parses");
+        assert!(s.ru.ack.contains("{number}") && s.ru.ack.contains("{due}"));
+        assert!(s.en.ack.contains("{number}"));
+        assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
+    }
+
+    #[test]
+    fn render_fills_known_and_keeps_unknown() {
+        assert_eq!(
+            render(
+                "№{number} до {due} {x}",
+                &[("number", "2026-000001"), ("due", "12:00")]
+            ),
+            "№2026-000001 до 12:00 {x}"
+        );
+    }
+}
