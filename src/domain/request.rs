@@ -331,7 +331,8 @@ pub struct Message {
     pub body: String,
     pub at: DateTime<Utc>,
     pub delivery: Option<DeliveryState>,
-    /// Set on a citizen's edit: the message it revises.
+    /// Set on a citizen's edit: the message it revises (the request's id when the citizen
+    /// edited the message that opened the request).
     #[serde(default)]
     pub edit_of: Option<Uuid>,
 }

@@ -349,7 +349,8 @@ fn message(
         [request_id.to_string()],
         |r| r.get(0),
     )?;
-    map_message(tx, ch, &m.chat, &m.message, None, rid)?;
+    // The first message's text is the request's own: an edit of it revises the request.
+    map_message(tx, ch, &m.chat, &m.message, Some(request_id), rid)?;
     queue_files(tx, ch, m, rid, ms(now))?;
     if let Some(g) = &m.media_group {
         map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;

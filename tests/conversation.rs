@@ -1,0 +1,318 @@
+//! A citizen's conversation with the bot, message by message, through the simulator and the
+//! real gateway: joining, replying to the acknowledgement, edits, commands, reopening, a
+//! blocked bot, files, and a second poller on the token.
+
+mod common;
+
+use common::{count, env, options, until};
+use mcu_desk::channels::gateway::{self, GatewayEvent};
+use mcu_desk::channels::telegram::Telegram;
+use mcu_desk::demo::sim::{SimOptions, Simulator};
+use mcu_desk::domain::CloseReason;
+use mcu_desk::domain::mutation::{Mutation, Op};
+use mcu_desk::domain::request::AttachmentState;
+use mcu_desk::store::Store;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    sim: Simulator,
+    store: Store,
+    stop: watch::Sender<bool>,
+    gw: JoinHandle<Result<(), gateway::GatewayError>>,
+    events: mpsc::UnboundedReceiver<GatewayEvent>,
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mcu.sqlite3");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::start(
+        listener,
+        SimOptions {
+            per_minute: 0.0,
+            burst: 0,
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let store = Store::open(&db, env()).await.unwrap();
+    let tg = Arc::new(
+        Telegram::new(
+            &sim.api_url(),
+            sim.token(),
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+        )
+        .unwrap(),
+    );
+    let (tx, events) = mpsc::unbounded_channel();
+    let (stop, stop_rx) = watch::channel(false);
+    let gw = tokio::spawn(gateway::run(
+        store.clone(),
+        tg,
+        options(Some(dir.path().join("files"))),
+        tx,
+        stop_rx,
+    ));
+    Rig {
+        _dir: dir,
+        db,
+        sim,
+        store,
+        stop,
+        gw,
+        events,
+    }
+}
+
+impl Rig {
+    async fn finish(self) {
+        let _ = self.stop.send(true);
+        self.gw.await.unwrap().unwrap();
+        self.sim.shutdown().await;
+    }
+
+    fn bot_messages(&self, chat: i64) -> Vec<(i64, String)> {
+        self.sim
+            .sent()
+            .chats
+            .get(&chat.to_string())
+            .map(|v| v.iter().map(|m| (m.message_id, m.text.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    async fn bot_said(&self, chat: i64, needle: &str) -> i64 {
+        let mut found = None;
+        until(Duration::from_secs(20), needle, || {
+            found = self
+                .bot_messages(chat)
+                .into_iter()
+                .find(|(_, t)| t.contains(needle))
+                .map(|(id, _)| id);
+            found.is_some()
+        })
+        .await;
+        found.unwrap()
+    }
+}
+
+fn message(chat: i64, id: i64, extra: serde_json::Value) -> serde_json::Value {
+    let mut m = json!({
+        "message_id": id,
+        "from": {"id": chat, "is_bot": false, "first_name": "Ирина", "username": "irina_krd"},
+        "chat": {"id": chat, "type": "private", "first_name": "Ирина"},
+        "date": chrono::Utc::now().timestamp(),
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        m[k] = v.clone();
+    }
+    m
+}
+
+fn one(db: &Path, sql: &str) -> String {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_builds_one_request() {
+    let rig = rig().await;
+    let chat = 5_550_001;
+    rig.sim
+        .inject_raw(json!({"message": message(chat, 10, json!({"text": "/start"}))}));
+    rig.bot_said(chat, "Муниципального центра управления").await;
+
+    rig.sim.inject_raw(json!({"message": message(chat, 11, json!({"text": "Прорвало трубу во дворе дома 5 по ул. Садовой"}))}));
+    let ack = rig.bot_said(chat, "зарегистрировано под номером").await;
+    let number = one(&rig.db, "SELECT number FROM request");
+    assert!(
+        rig.bot_messages(chat)
+            .iter()
+            .any(|(_, t)| t.contains(&number)),
+        "the acknowledgement carries the number"
+    );
+
+    // A location, a reply to the acknowledgement and an edit all belong to that request.
+    rig.sim.inject_raw(json!({"message": message(chat, 12, json!({"location": {"latitude": 45.04, "longitude": 38.98}}))}));
+    rig.sim.inject_raw(json!({"message": message(chat, 13, json!({"text": "Вода уже в подвале", "reply_to_message": {"message_id": ack, "chat": {"id": chat, "type": "private"}, "date": 0, "from": {"id": 1, "is_bot": true, "first_name": "МЦУ"}}}))}));
+    rig.sim.inject_raw(json!({"edited_message": message(chat, 11, json!({"text": "Прорвало трубу во дворе дома 5А по ул. Садовой", "edit_date": chrono::Utc::now().timestamp()}))}));
+    rig.sim.inject_raw(
+        json!({"message": message(chat, 14, json!({"text": format!("/status {number}")}))}),
+    );
+    rig.bot_said(chat, &format!("Обращение {number}: new"))
+        .await;
+    until(Duration::from_secs(10), "all stored", || {
+        count(&rig.db, "SELECT count(*) FROM inbound_event") == 6
+    })
+    .await;
+    assert_eq!(
+        count(&rig.db, "SELECT count(*) FROM request"),
+        1,
+        "one request for the whole conversation"
+    );
+    let detail = rig.store.detail(&number).await.unwrap();
+    let texts: Vec<&str> = detail.messages.iter().map(|m| m.body.as_str()).collect();
+    assert!(texts.contains(&"Вода уже в подвале"), "{texts:?}");
+    let edit = detail
+        .messages
+        .iter()
+        .find(|m| m.edit_of.is_some())
+        .expect("the edit is kept as a revision");
+    assert!(edit.body.contains("5А"));
+    assert_eq!(
+        detail.request.text, "Прорвало трубу во дворе дома 5 по ул. Садовой",
+        "the original stays"
+    );
+    assert_eq!(
+        detail.request.location.as_ref().and_then(|l| l.lat),
+        Some(45.04)
+    );
+    // Another citizen cannot read this request's status.
+    rig.sim.inject_raw(
+        json!({"message": message(chat + 1, 1, json!({"text": format!("/status {number}")}))}),
+    );
+    rig.bot_said(chat + 1, "не найдено").await;
+
+    // Closed, then the citizen writes again: reopened, not a new request.
+    let req = detail.request;
+    rig.store
+        .apply(Mutation::new(
+            req.id,
+            "anna",
+            chrono::Utc::now(),
+            Op::Close {
+                reason: CloseReason::Resolved,
+            },
+        ))
+        .await
+        .unwrap();
+    rig.sim
+        .inject_raw(json!({"message": message(chat, 15, json!({"text": "Опять течёт!"}))}));
+    until(Duration::from_secs(10), "reopened", || {
+        one(&rig.db, "SELECT status FROM request") == "in_work"
+    })
+    .await;
+    assert_eq!(count(&rig.db, "SELECT count(*) FROM request"), 1);
+    rig.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_bot_marks_the_citizen_unreachable() {
+    let rig = rig().await;
+    let chat = 5_550_100;
+    rig.sim.block(chat, true);
+    rig.sim.inject_text(chat, "Не вывозят мусор третий день");
+    until(
+        Duration::from_secs(20),
+        "the acknowledgement to fail",
+        || {
+            count(
+                &rig.db,
+                "SELECT count(*) FROM outbox WHERE state = 'failed'",
+            ) == 1
+        },
+    )
+    .await;
+    assert_eq!(count(&rig.db, "SELECT count(*) FROM unreachable"), 1);
+    assert_eq!(
+        one(
+            &rig.db,
+            "SELECT delivery FROM message WHERE direction = 'out'"
+        ),
+        "failed"
+    );
+    // Writing again means the citizen unblocked the bot.
+    rig.sim.block(chat, false);
+    rig.sim.inject_text(chat, "Мусор так и не вывезли");
+    until(Duration::from_secs(10), "unblocked", || {
+        count(&rig.db, "SELECT count(*) FROM unreachable") == 0
+    })
+    .await;
+    rig.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_fetched_refetched_when_expired_and_refused_when_too_large() {
+    let rig = rig().await;
+    rig.sim.inject_photo(5_550_200, Some("Яма у подъезда"));
+    rig.sim
+        .inject_document(5_550_201, "акт.pdf", 25 * 1024 * 1024);
+    // Links issued from now on are already stale: the fetcher must ask getFile again.
+    rig.sim.expire_files();
+    until(Duration::from_secs(30), "both files settled", || {
+        count(&rig.db, "SELECT count(*) FROM file_job") == 0
+            && count(&rig.db, "SELECT count(*) FROM request") == 2
+    })
+    .await;
+    let c = rusqlite::Connection::open(&rig.db).unwrap();
+    let mut st = c
+        .prepare("SELECT attachments FROM request ORDER BY rid")
+        .unwrap();
+    let all: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let photo: serde_json::Value = serde_json::from_str(&all[0]).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&all[1]).unwrap();
+    assert_eq!(photo[0]["state"], "stored", "{photo}");
+    let path = photo[0]["local_path"].as_str().unwrap();
+    assert!(
+        std::fs::read(path).unwrap().starts_with(&[0xFF, 0xD8]),
+        "a JPEG on disk"
+    );
+    assert_eq!(
+        doc[0]["state"],
+        serde_json::to_value(AttachmentState::TooLarge).unwrap()
+    );
+    rig.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_or_second_poller_stops_polling_and_raises_an_alarm() {
+    let mut rig = rig().await;
+    rig.sim.inject_text(5_550_300, "Не горит фонарь");
+    until(Duration::from_secs(10), "the first request", || {
+        count(&rig.db, "SELECT count(*) FROM request") == 1
+    })
+    .await;
+    rig.sim.poll_held().await;
+    rig.sim.set_webhook(true);
+    let alarm = loop {
+        match tokio::time::timeout(Duration::from_secs(20), rig.events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            GatewayEvent::Alarm(a) => break a,
+            _ => continue,
+        }
+    };
+    assert!(
+        alarm.contains("409") || alarm.contains("webhook"),
+        "{alarm}"
+    );
+    assert_eq!(
+        count(
+            &rig.db,
+            "SELECT count(*) FROM alarm WHERE cleared_at IS NULL"
+        ),
+        1
+    );
+    // Polling stopped: later messages wait in Telegram's queue, nothing is lost.
+    rig.sim.set_webhook(false);
+    rig.sim.inject_text(5_550_301, "Второе сообщение");
+    assert!(rig.sim.stats().updates_pending >= 1);
+    rig.finish().await;
+}

@@ -1,0 +1,142 @@
+//! `mcu demo --headless` as a newcomer runs it: requests arrive and are acknowledged, and a
+//! reply typed in another shell reaches the (simulated) citizen exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[test]
+fn headless_demo_delivers_a_reply_from_another_shell_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite3");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[operator]\nname = \"anna\"\n").unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_mcu"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "demo",
+            "--headless",
+            "--per-minute",
+            "30",
+            "--burst",
+            "3",
+            "--db",
+        ])
+        .arg(&db)
+        .env_remove("MCU_DB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel::<String>();
+    let stdout = demo.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let next = || {
+        lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("demo output")
+    };
+    let first = next();
+    let api = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the simulator's address is printed")
+        .to_string();
+    let number = loop {
+        let line = next();
+        if let Some(rest) = line.split("новое обращение ").nth(1) {
+            break rest.split(':').next().unwrap().to_string();
+        }
+    };
+    // The acknowledgement with the number reaches the citizen.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sent = |api: &str| -> serde_json::Value {
+        rt.block_on(async {
+            reqwest::get(format!("{api}/_sim/sent"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+    let texts_with = |log: &serde_json::Value, needle: &str| -> usize {
+        log["chats"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|v| v.as_array().unwrap())
+            .filter(|m| m["text"].as_str().unwrap().contains(needle))
+            .count()
+    };
+    let wait_for = |needle: &str| {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = sent(&api);
+            if texts_with(&log, needle) > 0 {
+                return log;
+            }
+            assert!(
+                Instant::now() < until,
+                "`{needle}` never reached the citizen"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for(&number);
+
+    let reply = format!("Ответ оператора по обращению {number}: бригада выехала");
+    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "reply",
+            &number,
+            "--text",
+            &reply,
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(&reply);
+    // Once its outbox row is `sent`, the sender never touches it again: one copy is final.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state: String = c
+            .query_row("SELECT state FROM outbox WHERE body = ?1", [&reply], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        if state == "sent" {
+            break;
+        }
+        assert!(Instant::now() < until, "reply stuck in {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        texts_with(&sent(&api), &reply),
+        1,
+        "the reply arrives exactly once"
+    );
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+}
