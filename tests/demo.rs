@@ -140,3 +140,45 @@ fn headless_demo_delivers_a_reply_from_another_shell_once() {
     demo.kill().unwrap();
     demo.wait().unwrap();
 }
+
+#[test]
+fn the_token_never_appears_in_output_or_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gw.sqlite3");
+    let config = dir.path().join("config.toml");
+    // Nothing listens on the discard port: every poll fails with a connection error whose
+    // text would carry the URL, and with it the token.
+    std::fs::write(
+        &config,
+        "[channels.telegram]\ntoken = \"424242:VERYSECRETTOKEN\"\napi_url = \"http://127.0.0.1:9\"\npoll_timeout_secs = 1\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "gateway",
+            "--for",
+            "3",
+            "--db",
+        ])
+        .arg(&db)
+        .env("MCU_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("poll failed") || stdout.contains("повтор"),
+        "the failure is reported: {stdout}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("mcu.log")).unwrap();
+    assert!(log.contains("gateway"), "the log is written");
+    for text in [stdout.as_ref(), &String::from_utf8_lossy(&out.stderr), &log] {
+        assert!(!text.contains("VERYSECRETTOKEN"), "token leaked: {text}");
+    }
+}

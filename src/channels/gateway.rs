@@ -286,8 +286,20 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
                     return;
                 }
             }
-            Err(PollError::Conflict(reason)) | Err(PollError::Unauthorized(reason)) => {
-                let text = format!("{}: polling stopped: {reason}", channel.as_str());
+            Err(e @ (PollError::Conflict(_) | PollError::Unauthorized(_))) => {
+                let text = match e {
+                    PollError::Conflict(reason) => format!(
+                        "{}: another poller or a webhook holds the bot token (409); polling stopped: {reason}",
+                        channel.as_str()
+                    ),
+                    PollError::Unauthorized(reason) => {
+                        format!(
+                            "{}: the bot token was refused (401); polling stopped: {reason}",
+                            channel.as_str()
+                        )
+                    }
+                    PollError::Transient { reason, .. } => reason,
+                };
                 let (src, t) = (ctx.source(), text.clone());
                 let now = ms(ctx.store.now());
                 let _ = ctx

@@ -108,6 +108,12 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         days: f64,
     },
+    /// Show alarms operators must see (a second poller on the bot token, a revoked token).
+    Alarms {
+        /// Mark them all as seen and handled.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Run the channels (Telegram) without the screen: poll, store, send replies.
     Gateway {
         /// Stop after this many seconds (default: until Ctrl-C).

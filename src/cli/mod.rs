@@ -256,6 +256,7 @@ impl App {
                 generate(count, seed, days, self.store.now())
             }
             Command::Export { out } => self.export(out.as_deref()).await,
+            Command::Alarms { clear } => self.alarms(clear).await,
             Command::Gateway { .. } | Command::Simulate { .. } | Command::Demo(_) => Ok(()),
         }
     }
@@ -407,6 +408,48 @@ impl App {
                     serde_json::to_writer(&mut out, &dv)?;
                 }
                 writeln!(out)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn alarms(&self, clear: bool) -> anyhow::Result<()> {
+        let now = crate::store::rows::ms(self.store.now());
+        let alarms = self
+            .store
+            .call(move |c, _| {
+                let open = crate::store::outbox::open_alarms(c)?;
+                if clear {
+                    c.execute(
+                        "UPDATE alarm SET cleared_at = ?1 WHERE cleared_at IS NULL",
+                        [now],
+                    )?;
+                }
+                Ok(open)
+            })
+            .await?;
+        match self.format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&alarms)?),
+            _ => {
+                if alarms.is_empty() {
+                    println!(
+                        "{}",
+                        if self.labels.en {
+                            "no alarms"
+                        } else {
+                            "тревог нет"
+                        }
+                    );
+                }
+                let tz = self.store.env().policy.calendar.tz();
+                for a in &alarms {
+                    println!(
+                        "{} {} {}",
+                        a.at.with_timezone(&tz).format("%d.%m.%Y %H:%M"),
+                        a.source,
+                        a.text
+                    );
+                }
             }
         }
         Ok(())
