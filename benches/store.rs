@@ -9,7 +9,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use mcu_desk::demo::corpus::Generator;
 use mcu_desk::domain::mutation::{Mutation, NewRequest, Op};
 use mcu_desk::domain::request::{Channel, Location, Priority};
-use mcu_desk::domain::sla::Calendar;
 use mcu_desk::domain::{Catalog, ClockPolicy, Status};
 use mcu_desk::store::{Env, Filter, Sort, db, read};
 use std::path::{Path, PathBuf};
@@ -25,13 +24,7 @@ fn now() -> DateTime<Utc> {
 fn env() -> Env {
     Env {
         catalog: Catalog::krasnodar(),
-        policy: ClockPolicy {
-            calendar: Calendar::always(chrono_tz::Europe::Moscow),
-            first_response: Duration::hours(4),
-            department_answer: Duration::hours(24),
-            resolution: Duration::hours(72),
-            at_risk_ratio: 0.75,
-        },
+        policy: ClockPolicy::default(),
         journal: false,
         now: Arc::new(now),
     }

@@ -47,6 +47,7 @@ struct Line {
 
 /// Fields `mcu export -o jsonl` writes that import does not take, so an export re-imports cleanly.
 const EXPORT_ONLY: &[&str] = &[
+    "attachments",
     "number",
     "id",
     "assignee",

@@ -26,6 +26,7 @@ pub struct RequestView {
     pub citizen: Option<String>,
     pub text: String,
     pub address: Option<String>,
+    pub attachments: Vec<crate::domain::request::Attachment>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub received_at: DateTime<Utc>,
@@ -66,6 +67,7 @@ impl RequestView {
             citizen: r.citizen.clone(),
             text: r.text.clone(),
             address: loc.and_then(|l| l.address.clone()),
+            attachments: r.attachments.clone(),
             lat: loc.and_then(|l| l.lat),
             lon: loc.and_then(|l| l.lon),
             received_at: r.received_at,
@@ -345,6 +347,28 @@ pub fn detail_text(
         )?;
     }
     writeln!(out, "{l_text}: {}", sanitize(&v.text))?;
+    for a in &v.attachments {
+        use crate::domain::request::AttachmentState as S;
+        let state = match (a.state, labels.en) {
+            (S::Stored, _) => a
+                .local_path
+                .clone()
+                .map(|p| sanitize(&p))
+                .unwrap_or_default(),
+            (S::Pending, false) => "загружается".into(),
+            (S::TooLarge, false) => {
+                "слишком большой (больше 20 МБ), не загружен — попросите прислать иначе".into()
+            }
+            (S::Failed, false) => "не удалось загрузить".into(),
+            (S::Pending, true) => "downloading".into(),
+            (S::TooLarge, true) => {
+                "too large (over 20 MB), not downloaded — ask for another way".into()
+            }
+            (S::Failed, true) => "could not be downloaded".into(),
+        };
+        let name = a.name.as_deref().map(sanitize).unwrap_or_default();
+        writeln!(out, "  [{}] {name} {state}", a.kind)?;
+    }
     writeln!(out, "{l_thread}:")?;
     for m in &d.messages {
         let arrow = if m.direction == crate::domain::request::Direction::In {
@@ -352,10 +376,17 @@ pub fn detail_text(
         } else {
             "→"
         };
-        let state = m
+        let mut state = m
             .delivery
             .map(|s| format!(" [{}]", s.as_str()))
             .unwrap_or_default();
+        if m.edit_of.is_some() {
+            state.push_str(if labels.en {
+                " (edited)"
+            } else {
+                " (изменено)"
+            });
+        }
         writeln!(
             out,
             "  {} {arrow} {}{state}: {}",

@@ -8,7 +8,7 @@ use super::mutation::*;
 use super::request::{
     Channel, DeliveryState, Direction, NoteKind, Priority, Request, RequestNumber,
 };
-use super::sla::{Calendar, ClockState};
+use super::sla::ClockState;
 use super::status::{CloseReason, Status};
 
 fn t0() -> DateTime<Utc> {
@@ -25,13 +25,7 @@ impl World {
     fn new() -> World {
         World {
             catalog: Catalog::krasnodar(),
-            policy: ClockPolicy {
-                calendar: Calendar::always(chrono_tz::Europe::Moscow),
-                first_response: Duration::hours(4),
-                department_answer: Duration::hours(24),
-                resolution: Duration::hours(72),
-                at_risk_ratio: 0.75,
-            },
+            policy: ClockPolicy::default(),
             now: t0(),
         }
     }

@@ -24,6 +24,20 @@ pub struct ClockPolicy {
     pub at_risk_ratio: f64,
 }
 
+impl Default for ClockPolicy {
+    /// The shipped targets: first response 4 h, department 24 h, resolution 72 h, at risk at
+    /// 75 %, round the clock in Moscow time (the config's defaults).
+    fn default() -> Self {
+        ClockPolicy {
+            calendar: Calendar::always(chrono_tz::Europe::Moscow),
+            first_response: Duration::hours(4),
+            department_answer: Duration::hours(24),
+            resolution: Duration::hours(72),
+            at_risk_ratio: 0.75,
+        }
+    }
+}
+
 impl ClockPolicy {
     fn clock(&self, started: DateTime<Utc>, target: Duration) -> Clock {
         Clock::start(&self.calendar, started, target, self.at_risk_ratio)
@@ -140,6 +154,33 @@ pub enum Op {
         state: AttachmentState,
         local_path: Option<String>,
     },
+}
+
+impl NewRequest {
+    /// A fresh request with nothing but its channel, text and receipt time.
+    pub fn new(
+        channel: Channel,
+        text: impl Into<String>,
+        received_at: DateTime<Utc>,
+    ) -> NewRequest {
+        NewRequest {
+            channel,
+            external_id: None,
+            channel_ref: ChannelRef::default(),
+            citizen: None,
+            text: text.into(),
+            attachments: vec![],
+            location: None,
+            received_at,
+            topic: None,
+            department: None,
+            priority: Priority::Normal,
+            status: None,
+            close_reason: None,
+            closed_at: None,
+            first_response_at: None,
+        }
+    }
 }
 
 impl Op {

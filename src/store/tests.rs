@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::mutation::{NewRequest, Op};
 use crate::domain::request::Channel;
-use crate::domain::sla::{Calendar, ClockState};
-use crate::domain::{Catalog, ClockPolicy, Priority, Status};
+use crate::domain::sla::ClockState;
+use crate::domain::{Catalog, ClockPolicy, Status};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 7, 0, 0).unwrap()
@@ -30,13 +30,7 @@ impl Fixture {
         let c = clock.clone();
         let env = Env {
             catalog: Catalog::krasnodar(),
-            policy: ClockPolicy {
-                calendar: Calendar::always(chrono_tz::Europe::Moscow),
-                first_response: Duration::hours(4),
-                department_answer: Duration::hours(24),
-                resolution: Duration::hours(72),
-                at_risk_ratio: 0.75,
-            },
+            policy: ClockPolicy::default(),
             journal,
             now: Arc::new(move || *c.lock().unwrap()),
         };
@@ -54,21 +48,8 @@ impl Fixture {
 
     fn create(&mut self, text: &str, received: DateTime<Utc>) -> crate::domain::Request {
         let new = NewRequest {
-            channel: Channel::Vk,
-            external_id: None,
-            channel_ref: Default::default(),
             citizen: Some("Пётр".into()),
-            text: text.into(),
-            attachments: vec![],
-            location: None,
-            received_at: received,
-            topic: None,
-            department: None,
-            priority: Priority::Normal,
-            status: None,
-            close_reason: None,
-            closed_at: None,
-            first_response_at: None,
+            ..NewRequest::new(Channel::Vk, text, received)
         };
         let m = Mutation::new(Uuid::now_v7(), "anna", received, Op::Create(Box::new(new)));
         db::apply(&mut self.conn, &self.env, &m).unwrap().request
@@ -455,21 +436,8 @@ async fn the_actor_serves_concurrent_callers() {
         let s = store.clone();
         tasks.push(tokio::spawn(async move {
             let new = NewRequest {
-                channel: Channel::Telegram,
                 external_id: Some(format!("tg-{i}")),
-                channel_ref: Default::default(),
-                citizen: None,
-                text: format!("сообщение {i}"),
-                attachments: vec![],
-                location: None,
-                received_at: t0(),
-                topic: None,
-                department: None,
-                priority: Priority::Normal,
-                status: None,
-                close_reason: None,
-                closed_at: None,
-                first_response_at: None,
+                ..NewRequest::new(Channel::Telegram, format!("сообщение {i}"), t0())
             };
             s.apply(Mutation::new(
                 Uuid::now_v7(),

@@ -3,7 +3,6 @@
 
 use chrono::Duration as ChronoDuration;
 use mcu_desk::channels::gateway::GatewayOptions;
-use mcu_desk::domain::sla::Calendar;
 use mcu_desk::domain::{Catalog, ClockPolicy};
 use mcu_desk::store::Env;
 use mcu_desk::store::ingest::{ClosedPolicy, IngestRules};
@@ -14,13 +13,7 @@ use std::time::{Duration, Instant};
 pub fn env() -> Env {
     Env {
         catalog: Catalog::krasnodar(),
-        policy: ClockPolicy {
-            calendar: Calendar::always(chrono_tz::Europe::Moscow),
-            first_response: ChronoDuration::hours(4),
-            department_answer: ChronoDuration::hours(24),
-            resolution: ChronoDuration::hours(72),
-            at_risk_ratio: 0.75,
-        },
+        policy: ClockPolicy::default(),
         journal: false,
         now: Arc::new(chrono::Utc::now),
     }
