@@ -21,6 +21,8 @@ pub struct Config {
     pub ui: UiConfig,
     pub channels: ChannelsConfig,
     pub gateway: GatewayConfig,
+    /// Console key overrides: action = ["key", ...] (see README "Keys").
+    pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -7,5 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod sanitize;
 pub mod store;
 pub mod templates;
+pub mod tui;

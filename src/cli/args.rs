@@ -19,8 +19,9 @@ pub struct Cli {
     /// Output format.
     #[arg(short = 'o', long = "output", global = true, value_enum)]
     pub output: Option<Format>,
+    /// Without a command: the console.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,6 +34,13 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The operator console (the default): inbox, detail, actions; runs the gateway too when
+    /// a channel is configured.
+    Console {
+        /// Watch only: no changes (for shift leads' screens).
+        #[arg(long)]
+        readonly: bool,
+    },
     /// List requests (an inbox page), most urgent first.
     List(ListArgs),
     /// Show one request with its messages, notes and audit trail.

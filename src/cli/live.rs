@@ -360,16 +360,6 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     };
     let store = Store::open(&db, env).await?;
     let tg = Arc::new(telegram(&config, Some(&sim.api_url()), Some(sim.token()))?);
-    if !a.headless {
-        eprintln!(
-            "{}",
-            if en {
-                "The console arrives with issue #4; running headless."
-            } else {
-                "Консоль появится с задачей #4; пока демо работает без экрана."
-            }
-        );
-    }
     let db_s = db.display();
     if en {
         println!(
@@ -404,14 +394,69 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         println!("ответить из другого терминала: mcu reply НОМЕР --text '...' --db {db_s}");
         println!("остановить: Ctrl-C");
     }
-    let result = run_gateway(
-        store,
-        tg,
-        gateway_options(&config, dir.join("files")),
-        en,
-        shutdown_on_ctrl_c(a.duration),
-    )
-    .await;
+    let opts = gateway_options(&config, dir.join("files"));
+    let result = if a.headless {
+        run_gateway(store, tg, opts, en, shutdown_on_ctrl_c(a.duration)).await
+    } else {
+        let settings = settings(&config, false, store.env().catalog.clone())?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (stop_tx, stop) = watch::channel(false);
+        let gw = tokio::spawn(gateway::run(store.clone(), tg, opts, tx, stop));
+        let result = crate::tui::run(store, settings, Some(rx)).await;
+        let _ = stop_tx.send(true);
+        let _ = gw.await;
+        result
+    };
     sim.shutdown().await;
+    result
+}
+
+fn settings(
+    config: &Config,
+    readonly: bool,
+    catalog: crate::domain::Catalog,
+) -> anyhow::Result<crate::tui::app::Settings> {
+    Ok(crate::tui::app::Settings {
+        lang: crate::tui::strings::Lang::from_config(&config.ui.language),
+        me: config.operator(),
+        readonly,
+        keymap: crate::tui::keymap::Keymap::with_overrides(&config.keys)
+            .map_err(|e| Refused(e.to_string()))?,
+        catalog: Arc::new(catalog),
+        tz: config
+            .policy()
+            .map_err(|e| Refused(e.to_string()))?
+            .calendar
+            .tz(),
+        // https://no-color.org: any value turns colours off.
+        color: std::env::var_os("NO_COLOR").is_none(),
+    })
+}
+
+/// The console; with a Telegram token configured it runs the gateway in the same process.
+pub async fn console(
+    store: Store,
+    config: &Config,
+    db: &Path,
+    readonly: bool,
+) -> anyhow::Result<()> {
+    let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
+    let settings = settings(config, readonly, store.env().catalog.clone())?;
+    if readonly || config.channels.telegram.token.trim().is_empty() {
+        return crate::tui::run(store, settings, None).await;
+    }
+    let tg = Arc::new(telegram(config, None, None)?);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop) = watch::channel(false);
+    let gw = tokio::spawn(gateway::run(
+        store.clone(),
+        tg,
+        gateway_options(config, config.files_dir()),
+        tx,
+        stop,
+    ));
+    let result = crate::tui::run(store, settings, Some(rx)).await;
+    let _ = stop_tx.send(true);
+    let _ = gw.await;
     result
 }

@@ -91,7 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     );
     let catalog = config.catalog().map_err(|e| Refused(e.to_string()))?;
     let policy = config.policy().map_err(|e| Refused(e.to_string()))?;
-    let command = match cli.command {
+    let command = match cli.command.unwrap_or(Command::Console { readonly: false }) {
         Command::Simulate { listen, sim } => return live::simulate(listen, &sim).await,
         Command::Demo(a) => return live::demo(a, config, cli.db.clone()).await,
         other => other,
@@ -109,6 +109,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     if let Command::Gateway { duration } = command {
         return live::gateway(store, &config, &db, duration).await;
+    }
+    if let Command::Console { readonly } = command {
+        return live::console(store, &config, &db, readonly).await;
     }
     let app = App {
         operator: config.operator(),
@@ -257,7 +260,10 @@ impl App {
             }
             Command::Export { out } => self.export(out.as_deref()).await,
             Command::Alarms { clear } => self.alarms(clear).await,
-            Command::Gateway { .. } | Command::Simulate { .. } | Command::Demo(_) => Ok(()),
+            Command::Gateway { .. }
+            | Command::Simulate { .. }
+            | Command::Demo(_)
+            | Command::Console { .. } => Ok(()),
         }
     }
 

@@ -153,14 +153,7 @@ impl Labels {
     }
 }
 
-/// Citizen text is untrusted: control characters (escape sequences included) and bidi overrides
-/// never reach the terminal.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
-        .filter(|c| !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'))
-        .collect()
-}
+pub use crate::sanitize::line as sanitize;
 
 fn clip(s: &str, n: usize) -> String {
     let s = sanitize(s);
@@ -421,14 +414,6 @@ pub fn detail_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hostile_text_loses_escapes_and_bidi_overrides() {
-        let s = sanitize("ok\x1b[2J\x1b]0;pwned\x07 \u{202E}evil\u{202C}\r\nnext");
-        assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
-        assert!(!s.contains('\u{202E}'));
-        assert!(s.contains("ok") && s.contains("evil") && s.contains("next"));
-    }
 
     #[test]
     fn minutes_are_human() {

@@ -182,6 +182,9 @@ pub struct Filter {
     pub text: Option<String>,
     pub received_from: Option<DateTime<Utc>>,
     pub received_to: Option<DateTime<Utc>>,
+    /// At risk or already breached: what a shift lead watches.
+    pub urgent: bool,
+    pub closed_from: Option<DateTime<Utc>>,
 }
 
 /// Where the previous page ended: the sort key and rid of its last row.
@@ -261,6 +264,14 @@ pub fn inbox(
         conds.push(format!(
             "r.rid IN (SELECT request_rid FROM request_tag WHERE tag = {p})"
         ));
+    }
+    if filter.urgent {
+        let p = arg(Box::new(ms(now)), &mut args);
+        conds.push(format!("r.risk_key <= {p}"));
+    }
+    if let Some(from) = filter.closed_from {
+        let p = arg(Box::new(ms(from)), &mut args);
+        conds.push(format!("r.closed_at >= {p}"));
     }
     if let Some(from) = filter.received_from {
         let p = arg(Box::new(ms(from)), &mut args);

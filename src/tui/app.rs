@@ -1,0 +1,240 @@
+//! The console's state. Everything on screen is drawn from an `App`; `update` (update.rs)
+//! is the only thing that changes it.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use ratatui_textarea::TextArea;
+use std::sync::Arc;
+use uuid::Uuid;
+
+use super::keymap::Keymap;
+use super::strings::Lang;
+use crate::domain::{Catalog, Request, Status};
+use crate::store::{Assignee, Cursor, Detail, Filter, Sort};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Mine,
+    New,
+    AtRisk,
+    Waiting,
+    ClosedToday,
+    All,
+}
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Mine,
+        View::New,
+        View::AtRisk,
+        View::Waiting,
+        View::ClosedToday,
+        View::All,
+    ];
+
+    pub fn filter(self, me: &str, now: DateTime<Utc>, tz: Tz) -> Filter {
+        match self {
+            View::Mine => Filter {
+                assignee: Some(Assignee::Is(me.to_string())),
+                open_only: true,
+                ..Default::default()
+            },
+            View::New => Filter {
+                statuses: vec![Status::New],
+                ..Default::default()
+            },
+            View::AtRisk => Filter {
+                urgent: true,
+                ..Default::default()
+            },
+            View::Waiting => Filter {
+                statuses: vec![Status::WaitingDepartment],
+                ..Default::default()
+            },
+            View::ClosedToday => {
+                let local = now.with_timezone(&tz).date_naive();
+                let start = local
+                    .and_hms_opt(0, 0, 0)
+                    .and_then(|t| t.and_local_timezone(tz).earliest())
+                    .map(|t| t.with_timezone(&Utc));
+                Filter {
+                    statuses: vec![Status::Closed],
+                    closed_from: start,
+                    ..Default::default()
+                }
+            }
+            View::All => Filter::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Topic,
+    Department,
+    Priority,
+    CloseReason,
+    Forward,
+}
+
+#[derive(Debug, Clone)]
+pub struct Picker {
+    pub kind: PickerKind,
+    pub target: Uuid,
+    /// (value, label); the value `""` means "none".
+    pub items: Vec<(String, String)>,
+    pub query: String,
+    pub selected: usize,
+}
+
+impl Picker {
+    /// Items matching the typed text anywhere in the label or value, case-insensitively.
+    pub fn visible(&self) -> Vec<&(String, String)> {
+        let q = self.query.to_lowercase();
+        self.items
+            .iter()
+            .filter(|(v, l)| {
+                q.is_empty() || l.to_lowercase().contains(&q) || v.to_lowercase().contains(&q)
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeKind {
+    Reply,
+    Note,
+    DepartmentAnswer,
+    /// The note that goes with a forward; may stay empty.
+    Forward,
+    Tags,
+}
+
+pub struct Compose {
+    pub kind: ComposeKind,
+    pub target: Uuid,
+    pub number: String,
+    /// For Forward: the department picked.
+    pub department: Option<String>,
+    /// The channel's limit for one message (replies only), in UTF-16 units.
+    pub limit: Option<usize>,
+    /// Values for `{number}`, `{citizen}`, `{department}`, `{due}` in the text.
+    pub vars: Vec<(String, String)>,
+    pub editor: TextArea<'static>,
+}
+
+impl Compose {
+    pub fn text(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    /// Exactly what the citizen will see: variables filled in.
+    pub fn preview(&self) -> String {
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        crate::templates::render(&self.text(), &vars)
+    }
+}
+
+pub enum Mode {
+    Normal,
+    Filter { input: String },
+    Picker(Picker),
+    Compose(Box<Compose>),
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+    pub at: DateTime<Utc>,
+}
+
+pub struct App {
+    pub lang: Lang,
+    pub me: String,
+    pub readonly: bool,
+    pub keymap: Keymap,
+    pub catalog: Arc<Catalog>,
+    pub tz: Tz,
+    pub color: bool,
+    pub view: View,
+    pub sort: Sort,
+    pub filter_line: String,
+    pub filter: Filter,
+    pub rows: Vec<Request>,
+    pub selected: usize,
+    pub scroll: usize,
+    pub next: Option<Cursor>,
+    pub loading: bool,
+    /// Bumped on every reload; answers to older loads are dropped.
+    pub generation: u64,
+    /// The request to keep selected when a reload arrives (new rows may push it down).
+    pub keep: Option<Uuid>,
+    pub detail: Option<Detail>,
+    pub show_detail: bool,
+    pub mode: Mode,
+    pub flash: Option<Flash>,
+    pub alarms: Vec<String>,
+    pub gateway: Option<String>,
+    pub now: DateTime<Utc>,
+    /// Inbox rows that fit on screen; pages are sized from it.
+    pub height: usize,
+    pub last_refresh: DateTime<Utc>,
+    pub quit: bool,
+}
+
+pub struct Settings {
+    pub lang: Lang,
+    pub me: String,
+    pub readonly: bool,
+    pub keymap: Keymap,
+    pub catalog: Arc<Catalog>,
+    pub tz: Tz,
+    pub color: bool,
+}
+
+impl App {
+    pub fn new(s: Settings, now: DateTime<Utc>) -> App {
+        let view = View::All;
+        let filter = view.filter(&s.me, now, s.tz);
+        App {
+            lang: s.lang,
+            me: s.me,
+            readonly: s.readonly,
+            keymap: s.keymap,
+            catalog: s.catalog,
+            tz: s.tz,
+            color: s.color,
+            view,
+            sort: Sort::TimeLeft,
+            filter_line: String::new(),
+            filter,
+            rows: vec![],
+            selected: 0,
+            scroll: 0,
+            next: None,
+            loading: false,
+            generation: 0,
+            keep: None,
+            detail: None,
+            show_detail: true,
+            mode: Mode::Normal,
+            flash: None,
+            alarms: vec![],
+            gateway: None,
+            now,
+            height: 20,
+            last_refresh: now,
+            quit: false,
+        }
+    }
+
+    pub fn current(&self) -> Option<&Request> {
+        self.rows.get(self.selected)
+    }
+}

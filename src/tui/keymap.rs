@@ -1,0 +1,266 @@
+//! Keys → actions. Defaults below, overridable in `[keys]`; single letters also work on the
+//! Russian ЙЦУКЕН layout (the same physical key), so an operator never switches layout to act.
+
+use crokey::KeyCombination;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Claim,
+    Release,
+    Topic,
+    Department,
+    Priority,
+    Tag,
+    Forward,
+    DepartmentAnswer,
+    Reply,
+    Note,
+    Close,
+    Reopen,
+    CopyNumber,
+    Filter,
+    SortToggle,
+    ViewMine,
+    ViewNew,
+    ViewAtRisk,
+    ViewWaiting,
+    ViewClosedToday,
+    ViewAll,
+    Refresh,
+}
+
+impl Action {
+    pub const ALL: [Action; 32] = [
+        Action::Quit,
+        Action::Help,
+        Action::Down,
+        Action::Up,
+        Action::PageDown,
+        Action::PageUp,
+        Action::Top,
+        Action::Bottom,
+        Action::Open,
+        Action::Back,
+        Action::Claim,
+        Action::Release,
+        Action::Topic,
+        Action::Department,
+        Action::Priority,
+        Action::Tag,
+        Action::Forward,
+        Action::DepartmentAnswer,
+        Action::Reply,
+        Action::Note,
+        Action::Close,
+        Action::Reopen,
+        Action::CopyNumber,
+        Action::Filter,
+        Action::SortToggle,
+        Action::ViewMine,
+        Action::ViewNew,
+        Action::ViewAtRisk,
+        Action::ViewWaiting,
+        Action::ViewClosedToday,
+        Action::ViewAll,
+        Action::Refresh,
+    ];
+}
+
+const DEFAULTS: &[(Action, &[&str])] = &[
+    (Action::Quit, &["q"]),
+    (Action::Help, &["?", "f1"]),
+    (Action::Down, &["j", "down"]),
+    (Action::Up, &["k", "up"]),
+    (Action::PageDown, &["pagedown", "ctrl-d"]),
+    (Action::PageUp, &["pageup", "ctrl-u"]),
+    (Action::Top, &["g", "home"]),
+    (Action::Bottom, &["shift-g", "end"]),
+    (Action::Open, &["enter"]),
+    (Action::Back, &["esc"]),
+    (Action::Claim, &["c"]),
+    (Action::Release, &["shift-c"]),
+    (Action::Topic, &["t"]),
+    (Action::Department, &["d"]),
+    (Action::Priority, &["p"]),
+    (Action::Tag, &["l"]),
+    (Action::Forward, &["f"]),
+    (Action::DepartmentAnswer, &["a"]),
+    (Action::Reply, &["r"]),
+    (Action::Note, &["n"]),
+    (Action::Close, &["x"]),
+    (Action::Reopen, &["shift-o"]),
+    (Action::CopyNumber, &["."]),
+    (Action::Filter, &["/"]),
+    (Action::SortToggle, &["s"]),
+    (Action::ViewMine, &["1"]),
+    (Action::ViewNew, &["2"]),
+    (Action::ViewAtRisk, &["3"]),
+    (Action::ViewWaiting, &["4"]),
+    (Action::ViewClosedToday, &["5"]),
+    (Action::ViewAll, &["6"]),
+    (Action::Refresh, &["ctrl-r"]),
+];
+
+/// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).
+pub fn latin_twin(c: char) -> Option<char> {
+    const RU: &str = "йцукенгшщзхъфывапролджэячсмитьбюё";
+    const EN: &str = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`";
+    let lower = c.to_lowercase().next()?;
+    let i = RU.chars().position(|r| r == lower)?;
+    let l = EN.chars().nth(i)?;
+    Some(if c.is_uppercase() {
+        l.to_ascii_uppercase()
+    } else {
+        l
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    map: HashMap<KeyCombination, Action>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "[keys] {action}: `{key}` is not a key (write it like \"c\", \"shift-g\", \"ctrl-r\", \"f1\", \"enter\")"
+)]
+pub struct KeyError {
+    pub action: String,
+    pub key: String,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::with_overrides(&BTreeMap::new()).unwrap_or(Keymap {
+            map: HashMap::new(),
+        })
+    }
+}
+
+impl Keymap {
+    /// Defaults, with `overrides` (action → keys) replacing an action's keys entirely.
+    pub fn with_overrides(overrides: &BTreeMap<Action, Vec<String>>) -> Result<Keymap, KeyError> {
+        let mut map = HashMap::new();
+        for (action, keys) in DEFAULTS {
+            let keys: Vec<String> = match overrides.get(action) {
+                Some(k) => k.clone(),
+                None => keys.iter().map(|k| k.to_string()).collect(),
+            };
+            for key in keys {
+                let combo: KeyCombination = key.parse().map_err(|_| KeyError {
+                    action: format!("{action:?}").to_lowercase(),
+                    key: key.clone(),
+                })?;
+                map.insert(combo, *action);
+            }
+        }
+        Ok(Keymap { map })
+    }
+
+    pub fn action(&self, key: KeyEvent) -> Option<Action> {
+        if let Some(a) = self.map.get(&KeyCombination::from(key)) {
+            return Some(*a);
+        }
+        // The same physical key on the Russian layout.
+        if let KeyCode::Char(c) = key.code
+            && let Some(l) = latin_twin(c)
+        {
+            let mods = key.modifiers - KeyModifiers::SHIFT;
+            let twin = if l.is_ascii_uppercase() {
+                KeyEvent::new(KeyCode::Char(l), mods | KeyModifiers::SHIFT)
+            } else {
+                KeyEvent::new(KeyCode::Char(l), mods)
+            };
+            return self.map.get(&KeyCombination::from(twin)).copied();
+        }
+        None
+    }
+
+    /// Keys of each action, for the help screen (generated, so it never disagrees with the map).
+    pub fn keys_of(&self, action: Action) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .map
+            .iter()
+            .filter(|(_, a)| **a == action)
+            .map(|(k, _)| k.to_string())
+            .collect();
+        keys.sort_by_key(|k| (k.len(), k.clone()));
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> KeyEvent {
+        let mods = if c.is_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        KeyEvent::new(KeyCode::Char(c), mods)
+    }
+
+    #[test]
+    fn defaults_and_russian_layout_agree() {
+        let k = Keymap::default();
+        assert_eq!(k.action(key('c')), Some(Action::Claim));
+        assert_eq!(
+            k.action(key('с')),
+            Some(Action::Claim),
+            "Cyrillic с sits on the C key"
+        );
+        assert_eq!(k.action(key('к')), Some(Action::Reply), "к sits on R");
+        assert_eq!(k.action(key('ч')), Some(Action::Close), "ч sits on X");
+        assert_eq!(k.action(key('G')), Some(Action::Bottom));
+        assert_eq!(
+            k.action(key('П')),
+            Some(Action::Bottom),
+            "shifted П is shifted G"
+        );
+        assert_eq!(k.action(key('/')), Some(Action::Filter));
+        assert_eq!(
+            k.action(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+            Some(Action::Refresh)
+        );
+        assert_eq!(
+            k.action(KeyEvent::new(KeyCode::Char('к'), KeyModifiers::CONTROL)),
+            Some(Action::Refresh)
+        );
+    }
+
+    #[test]
+    fn every_action_has_a_key() {
+        let k = Keymap::default();
+        for a in Action::ALL {
+            assert!(!k.keys_of(a).is_empty(), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_and_bad_keys_are_named() {
+        let mut o = BTreeMap::new();
+        o.insert(Action::Claim, vec!["w".to_string()]);
+        let k = Keymap::with_overrides(&o).unwrap();
+        assert_eq!(k.action(key('w')), Some(Action::Claim));
+        assert_eq!(k.action(key('c')), None);
+        o.insert(Action::Close, vec!["ctrl-nonsense".to_string()]);
+        let e = Keymap::with_overrides(&o).unwrap_err().to_string();
+        assert!(e.contains("close") && e.contains("ctrl-nonsense"), "{e}");
+    }
+}

@@ -1,0 +1,198 @@
+//! Every word the console shows, in Russian (default) and English.
+
+use super::app::{ComposeKind, PickerKind, View};
+use super::keymap::Action;
+use crate::domain::{CloseReason, Priority, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub fn from_config(language: &str) -> Lang {
+        if language == "en" { Lang::En } else { Lang::Ru }
+    }
+
+    fn pick(self, ru: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Ru => ru,
+            Lang::En => en,
+        }
+    }
+
+    pub fn view(self, v: View) -> &'static str {
+        match v {
+            View::Mine => self.pick("Мои", "Mine"),
+            View::New => self.pick("Новые", "New"),
+            View::AtRisk => self.pick("Под угрозой", "At risk"),
+            View::Waiting => self.pick("Ждут департамент", "Waiting"),
+            View::ClosedToday => self.pick("Закрыты сегодня", "Closed today"),
+            View::All => self.pick("Все", "All"),
+        }
+    }
+
+    pub fn status(self, s: Status) -> &'static str {
+        match s {
+            Status::New => self.pick("новое", "new"),
+            Status::InWork => self.pick("в работе", "in work"),
+            Status::WaitingDepartment => self.pick("ждёт деп.", "waiting dept"),
+            Status::Answered => self.pick("отвечено", "answered"),
+            Status::Closed => self.pick("закрыто", "closed"),
+        }
+    }
+
+    pub fn priority(self, p: Priority) -> &'static str {
+        match p {
+            Priority::Low => self.pick("низкий", "low"),
+            Priority::Normal => self.pick("обычный", "normal"),
+            Priority::High => self.pick("высокий", "high"),
+            Priority::Urgent => self.pick("срочный", "urgent"),
+        }
+    }
+
+    pub fn close_reason(self, r: CloseReason) -> &'static str {
+        match r {
+            CloseReason::Resolved => self.pick("решено", "resolved"),
+            CloseReason::Duplicate => self.pick("дубликат", "duplicate"),
+            CloseReason::OutOfScope => self.pick("вне компетенции", "out of scope"),
+            CloseReason::Spam => self.pick("спам", "spam"),
+            CloseReason::NoReplyNeeded => self.pick("ответ не нужен", "no reply needed"),
+        }
+    }
+
+    pub fn picker(self, k: PickerKind) -> &'static str {
+        match k {
+            PickerKind::Topic => self.pick("Тема", "Topic"),
+            PickerKind::Department => self.pick("Департамент", "Department"),
+            PickerKind::Priority => self.pick("Приоритет", "Priority"),
+            PickerKind::CloseReason => self.pick("Причина закрытия", "Close reason"),
+            PickerKind::Forward => self.pick("Передать в департамент", "Forward to department"),
+        }
+    }
+
+    pub fn compose(self, k: ComposeKind) -> &'static str {
+        match k {
+            ComposeKind::Reply => self.pick("Ответ заявителю", "Reply to the citizen"),
+            ComposeKind::Note => self.pick("Внутренняя заметка", "Internal note"),
+            ComposeKind::DepartmentAnswer => self.pick("Ответ департамента", "Department's answer"),
+            ComposeKind::Forward => self.pick(
+                "Записка для департамента (можно пустую)",
+                "Note for the department (may be empty)",
+            ),
+            ComposeKind::Tags => self.pick(
+                "Метки: +метка добавить, -метка убрать",
+                "Tags: +tag to add, -tag to remove",
+            ),
+        }
+    }
+
+    pub fn action(self, a: Action) -> &'static str {
+        match a {
+            Action::Quit => self.pick("выйти", "quit"),
+            Action::Help => self.pick("справка", "help"),
+            Action::Down => self.pick("вниз", "down"),
+            Action::Up => self.pick("вверх", "up"),
+            Action::PageDown => self.pick("страница вниз", "page down"),
+            Action::PageUp => self.pick("страница вверх", "page up"),
+            Action::Top => self.pick("в начало", "top"),
+            Action::Bottom => self.pick("в конец", "bottom"),
+            Action::Open => self.pick("показать/скрыть карточку", "show/hide detail"),
+            Action::Back => self.pick("назад, отмена", "back, cancel"),
+            Action::Claim => self.pick("взять в работу", "claim"),
+            Action::Release => self.pick("вернуть в очередь", "release"),
+            Action::Topic => self.pick("тема", "topic"),
+            Action::Department => self.pick("департамент", "department"),
+            Action::Priority => self.pick("приоритет", "priority"),
+            Action::Tag => self.pick("метки", "tags"),
+            Action::Forward => self.pick("передать в департамент", "forward to department"),
+            Action::DepartmentAnswer => {
+                self.pick("записать ответ департамента", "record department's answer")
+            }
+            Action::Reply => self.pick("ответить заявителю", "reply to citizen"),
+            Action::Note => self.pick("заметка", "note"),
+            Action::Close => self.pick("закрыть", "close"),
+            Action::Reopen => self.pick("переоткрыть", "reopen"),
+            Action::CopyNumber => self.pick("скопировать номер", "copy number"),
+            Action::Filter => self.pick("фильтр и поиск", "filter and search"),
+            Action::SortToggle => self.pick(
+                "сортировка: срок / поступление",
+                "sort: time left / received",
+            ),
+            Action::ViewMine => self.pick("вид: мои", "view: mine"),
+            Action::ViewNew => self.pick("вид: новые", "view: new"),
+            Action::ViewAtRisk => self.pick("вид: под угрозой", "view: at risk"),
+            Action::ViewWaiting => self.pick("вид: ждут департамент", "view: waiting"),
+            Action::ViewClosedToday => self.pick("вид: закрыты сегодня", "view: closed today"),
+            Action::ViewAll => self.pick("вид: все", "view: all"),
+            Action::Refresh => self.pick("обновить", "refresh"),
+        }
+    }
+
+    pub fn readonly(self) -> &'static str {
+        self.pick(
+            "только просмотр: изменения недоступны",
+            "read-only console: changes are off",
+        )
+    }
+
+    pub fn nothing_selected(self) -> &'static str {
+        self.pick("нет выбранного обращения", "no request selected")
+    }
+
+    pub fn done(self) -> &'static str {
+        self.pick("готово", "done")
+    }
+
+    pub fn copied(self) -> &'static str {
+        self.pick("номер скопирован", "number copied")
+    }
+
+    pub fn empty(self) -> &'static str {
+        self.pick("Обращений нет", "No requests")
+    }
+
+    pub fn loading(self) -> &'static str {
+        self.pick("загрузка…", "loading…")
+    }
+
+    pub fn none(self) -> &'static str {
+        self.pick("— нет —", "— none —")
+    }
+
+    pub fn compose_keys(self) -> &'static str {
+        self.pick("Ctrl-S отправить · Esc отмена", "Ctrl-S send · Esc cancel")
+    }
+
+    pub fn picker_keys(self) -> &'static str {
+        self.pick(
+            "печатайте для поиска · Enter выбрать · Esc отмена",
+            "type to filter · Enter choose · Esc cancel",
+        )
+    }
+
+    pub fn filter_prompt(self) -> &'static str {
+        self.pick(
+            "фильтр (тема:дороги @me !closed #метка текст): ",
+            "filter (topic:roads @me !closed #tag text): ",
+        )
+    }
+
+    pub fn header(self) -> [&'static str; 7] {
+        match self {
+            Lang::Ru => [
+                "НОМЕР",
+                "КАН",
+                "ОСТАЛОСЬ",
+                "ТЕМА",
+                "СТАТУС",
+                "ИСПОЛН.",
+                "ТЕКСТ",
+            ],
+            Lang::En => [
+                "NUMBER", "CH", "LEFT", "TOPIC", "STATUS", "ASSIGNEE", "TEXT",
+            ],
+        }
+    }
+}

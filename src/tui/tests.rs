@@ -1,0 +1,455 @@
+//! The console: `update` as plain functions, and screens rendered into a TestBackend.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+use uuid::Uuid;
+
+use super::app::{App, Mode, Settings};
+use super::keymap::Keymap;
+use super::strings::Lang;
+use super::update::{Cmd, Msg, update};
+use super::view;
+use crate::domain::mutation::{Ctx, Mutation, NewRequest, Op};
+use crate::domain::request::{ChannelRef, Location};
+use crate::domain::{Catalog, Channel, ClockPolicy, CloseReason, RequestNumber, Status, apply};
+use crate::store::{Assignee, Cursor, Page};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap()
+}
+
+fn request(seq: u32, text: &str, minutes_ago: i64) -> crate::domain::Request {
+    let catalog = Catalog::krasnodar();
+    let policy = ClockPolicy::default();
+    let id = Uuid::from_u128(seq as u128);
+    let new = NewRequest {
+        citizen: Some("Ольга Котова".into()),
+        channel_ref: ChannelRef {
+            chat: Some("42".into()),
+            message: Some("7".into()),
+        },
+        location: seq.is_multiple_of(2).then(|| Location {
+            lat: Some(45.03),
+            lon: Some(38.97),
+            address: Some("ул. Красная, 12".into()),
+        }),
+        topic: Some(["utilities", "roads", "waste", "utilities"][(seq as usize + 3) % 4].into()),
+        ..NewRequest::new(
+            if seq.is_multiple_of(2) {
+                Channel::Telegram
+            } else {
+                Channel::Vk
+            },
+            text,
+            now() - Duration::minutes(minutes_ago),
+        )
+    };
+    let ctx = Ctx {
+        catalog: &catalog,
+        policy: &policy,
+        now: now(),
+        new_number: Some(RequestNumber::new(2026, seq)),
+    };
+    apply(
+        None,
+        &Mutation {
+            id: Uuid::from_u128(1000 + seq as u128),
+            request_id: id,
+            actor: "tg".into(),
+            at: now(),
+            op: Op::Create(Box::new(new)),
+        },
+        &ctx,
+    )
+    .unwrap()
+    .request
+}
+
+fn app(lang: Lang, readonly: bool) -> App {
+    let settings = Settings {
+        lang,
+        me: "anna".into(),
+        readonly,
+        keymap: Keymap::default(),
+        catalog: Arc::new(Catalog::krasnodar()),
+        tz: chrono_tz::Europe::Moscow,
+        color: false,
+    };
+    let mut a = App::new(settings, now());
+    update(&mut a, Msg::Resize { height: 24 });
+    a
+}
+
+fn loaded(lang: Lang) -> App {
+    let mut a = app(lang, false);
+    let cmds = super::update::refresh(&mut a);
+    let generation = match &cmds[0] {
+        Cmd::LoadPage { generation, .. } => *generation,
+        other => panic!("{other:?}"),
+    };
+    let rows = vec![
+        request(1, "Прорвало трубу во дворе, вода заливает подвал", 230),
+        request(
+            2,
+            "Яма на дороге у школы №5, машины объезжают по тротуару",
+            170,
+        ),
+        request(3, "Контейнеры переполнены третий день", 60),
+        request(4, "Не горит фонарь на остановке", 10),
+    ];
+    update(
+        &mut a,
+        Msg::Page {
+            generation,
+            append: false,
+            page: Page {
+                rows,
+                next: Some(Cursor { key: 1, rid: 4 }),
+            },
+        },
+    );
+    a
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn ops(cmds: &[Cmd]) -> Vec<Op> {
+    cmds.iter()
+        .flat_map(|c| match c {
+            Cmd::Apply(ms) => ms.iter().map(|m| m.op.clone()).collect(),
+            _ => vec![],
+        })
+        .collect()
+}
+
+#[test]
+fn moving_loads_the_detail_and_the_next_page_early() {
+    let mut a = loaded(Lang::Ru);
+    let cmds = update(&mut a, key('j'));
+    assert_eq!(a.selected, 1);
+    assert!(cmds.contains(&Cmd::LoadDetail(Uuid::from_u128(2))));
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Cmd::LoadPage {
+                append: true,
+                after: Some(_),
+                ..
+            }
+        )),
+        "{cmds:?}"
+    );
+    // The same key on the Russian layout.
+    update(&mut a, key('о'));
+    assert_eq!(a.selected, 2);
+    update(&mut a, key('G'));
+    assert_eq!(a.selected, 3);
+    update(&mut a, key('g'));
+    assert_eq!(a.selected, 0);
+}
+
+#[test]
+fn stale_pages_are_dropped_and_the_selection_survives_a_reload() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('j'));
+    let old = a.generation;
+    let cmds = super::update::refresh(&mut a);
+    assert!(matches!(cmds[0], Cmd::LoadPage { .. }));
+    // An answer to the older load is ignored.
+    update(
+        &mut a,
+        Msg::Page {
+            generation: old,
+            append: false,
+            page: Page {
+                rows: vec![],
+                next: None,
+            },
+        },
+    );
+    assert_eq!(a.rows.len(), 4);
+    // A new request arrived on top: the operator stays on the same request.
+    let rows = vec![
+        request(9, "Новое", 1),
+        request(1, "a", 230),
+        request(2, "b", 170),
+        request(3, "c", 60),
+    ];
+    let generation = a.generation;
+    update(
+        &mut a,
+        Msg::Page {
+            generation,
+            append: false,
+            page: Page { rows, next: None },
+        },
+    );
+    assert_eq!(a.current().map(|r| r.number.seq), Some(2));
+}
+
+#[test]
+fn claim_in_both_layouts_and_readonly_refuses() {
+    let mut a = loaded(Lang::Ru);
+    let cmds = update(&mut a, key('c'));
+    assert_eq!(ops(&cmds), vec![Op::Claim]);
+    let cmds = update(&mut a, key('с'));
+    assert_eq!(ops(&cmds), vec![Op::Claim]);
+    if let Cmd::Apply(ms) = &cmds[0] {
+        assert_eq!(ms[0].actor, "anna");
+        assert_eq!(ms[0].request_id, Uuid::from_u128(1));
+    }
+    let mut ro = loaded(Lang::Ru);
+    ro.readonly = true;
+    assert!(update(&mut ro, key('c')).is_empty());
+    assert!(
+        ro.flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("только просмотр"))
+    );
+}
+
+#[test]
+fn reply_fills_variables_and_sends_on_ctrl_s() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('r'));
+    assert!(matches!(a.mode, Mode::Compose(_)));
+    update(&mut a, Msg::Paste("Обращение {number} принято".into()));
+    let cmds = update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    match ops(&cmds).as_slice() {
+        [Op::Reply { body, .. }] => assert_eq!(body, "Обращение 2026-000001 принято"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(a.mode, Mode::Normal));
+    // Esc drops a draft; an empty reply is not sent.
+    update(&mut a, key('r'));
+    assert!(
+        update(
+            &mut a,
+            Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+        )
+        .is_empty()
+    );
+    update(&mut a, code(KeyCode::Esc));
+    assert!(matches!(a.mode, Mode::Normal));
+}
+
+#[test]
+fn close_picker_filters_as_you_type() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('x'));
+    for c in "спам".chars() {
+        update(&mut a, key(c));
+    }
+    let cmds = update(&mut a, code(KeyCode::Enter));
+    assert_eq!(
+        ops(&cmds),
+        vec![Op::Close {
+            reason: CloseReason::Spam
+        }]
+    );
+}
+
+#[test]
+fn topic_picker_and_forward_with_a_note() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('t'));
+    for c in "живот".chars() {
+        update(&mut a, key(c));
+    }
+    let cmds = update(&mut a, code(KeyCode::Enter));
+    assert_eq!(
+        ops(&cmds),
+        vec![Op::SetTopic {
+            topic: Some("animals".into()),
+            department_follows: true
+        }]
+    );
+    update(&mut a, key('f'));
+    for c in "ветер".chars() {
+        update(&mut a, key(c));
+    }
+    update(&mut a, code(KeyCode::Enter));
+    update(&mut a, Msg::Paste("Срочно, кабан во дворе".into()));
+    let cmds = update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
+    );
+    match ops(&cmds).as_slice() {
+        [
+            Op::Forward {
+                department, note, ..
+            },
+        ] => {
+            assert_eq!(department.as_deref(), Some("veterinary"));
+            assert_eq!(note.as_deref(), Some("Срочно, кабан во дворе"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tags_compose_adds_and_removes() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('l'));
+    update(&mut a, Msg::Paste("+авария -дети".into()));
+    let cmds = update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(
+        ops(&cmds),
+        vec![
+            Op::Tag {
+                tag: "авария".into()
+            },
+            Op::Untag {
+                tag: "дети".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn filter_line_sets_fields_or_explains() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('/'));
+    for c in "тема:мусор @me труба".chars() {
+        update(&mut a, key(c));
+    }
+    let cmds = update(&mut a, code(KeyCode::Enter));
+    assert_eq!(a.filter.topic.as_deref(), Some("waste"));
+    assert_eq!(a.filter.assignee, Some(Assignee::Is("anna".into())));
+    assert_eq!(a.filter.text.as_deref(), Some("труба"));
+    assert!(matches!(cmds[0], Cmd::LoadPage { append: false, .. }));
+    update(&mut a, key('/'));
+    for c in " тема:космос".chars() {
+        update(&mut a, key(c));
+    }
+    assert!(update(&mut a, code(KeyCode::Enter)).is_empty());
+    assert!(
+        matches!(a.mode, Mode::Filter { .. }),
+        "stays open to fix the typo"
+    );
+    assert!(
+        a.flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("космос"))
+    );
+}
+
+#[test]
+fn views_change_the_filter() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('1'));
+    assert_eq!(a.filter.assignee, Some(Assignee::Is("anna".into())));
+    update(&mut a, key('4'));
+    assert_eq!(a.filter.statuses, vec![Status::WaitingDepartment]);
+    update(&mut a, key('3'));
+    assert!(a.filter.urgent);
+}
+
+#[test]
+fn refusals_and_alarms_reach_the_status_line() {
+    let mut a = loaded(Lang::Ru);
+    update(
+        &mut a,
+        Msg::Applied(Err("заявку уже взял(а) в работу boris".into())),
+    );
+    assert!(a.flash.as_ref().is_some_and(|f| f.error));
+    update(
+        &mut a,
+        Msg::Gateway(crate::channels::gateway::GatewayEvent::Alarm("409".into())),
+    );
+    let cmds = update(&mut a, Msg::Tick(now() + Duration::seconds(10)));
+    assert!(a.flash.is_none(), "flashes fade");
+    assert!(
+        cmds.contains(&Cmd::LoadAlarms),
+        "periodic refresh includes alarms"
+    );
+}
+
+fn render(a: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, a)).unwrap();
+    t
+}
+
+fn screen(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn inbox_at_80x24() {
+    let a = loaded(Lang::Ru);
+    insta::assert_snapshot!(screen(&render(&a, 80, 24)));
+}
+
+#[test]
+fn inbox_at_160x48_in_english() {
+    let a = loaded(Lang::En);
+    insta::assert_snapshot!(screen(&render(&a, 160, 48)));
+}
+
+#[test]
+fn help_fits_80x24() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('?'));
+    let s = screen(&render(&a, 80, 24));
+    for needle in ["взять в работу", "вид: все", "обновить", "выйти"]
+    {
+        assert!(s.contains(needle), "help shows `{needle}`:\n{s}");
+    }
+}
+
+#[test]
+fn hostile_citizen_text_cannot_drive_the_terminal() {
+    let mut a = app(Lang::Ru, false);
+    let cmds = super::update::refresh(&mut a);
+    let generation = match &cmds[0] {
+        Cmd::LoadPage { generation, .. } => *generation,
+        _ => unreachable!(),
+    };
+    let evil =
+        "Яма\x1b[2J\x1b]0;owned\x07 \u{202E}тсет\u{202C} \x1b[31mкрасный\r\nвторая строка\u{9b}";
+    let mut r = request(1, evil, 5);
+    r.citizen = Some("\x1b]52;c;ZXZpbA==\x07Иван".into());
+    update(
+        &mut a,
+        Msg::Page {
+            generation,
+            append: false,
+            page: Page {
+                rows: vec![r],
+                next: None,
+            },
+        },
+    );
+    let t = render(&a, 120, 30);
+    let s = screen(&t);
+    assert!(
+        !s.chars().any(|c| c.is_control() && c != '\n'),
+        "no control characters on screen:\n{s:?}"
+    );
+    assert!(!s.contains('\u{202E}'));
+    assert!(s.contains("Яма") && s.contains("красный") && s.contains("Иван"));
+}

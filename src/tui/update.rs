@@ -1,0 +1,634 @@
+//! `update`: a message in, the state changed, commands out. Pure: no disk, no network, no
+//! clock (time arrives as `Msg::Tick`), so every behaviour is tested as a plain function.
+
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+use uuid::Uuid;
+
+use super::app::{App, Compose, ComposeKind, Flash, Mode, Picker, PickerKind, View};
+use super::filter;
+use super::keymap::Action;
+use crate::channels::gateway::GatewayEvent;
+use crate::domain::mutation::{Mutation, Op};
+use crate::domain::{CloseReason, Priority, Request};
+use crate::store::{Cursor, Detail, Filter, Page, Sort};
+
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize {
+        height: u16,
+    },
+    Tick(DateTime<Utc>),
+    Page {
+        generation: u64,
+        append: bool,
+        page: Page,
+    },
+    Detail(Box<Detail>),
+    Applied(Result<String, String>),
+    Alarms(Vec<String>),
+    Gateway(GatewayEvent),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    LoadPage {
+        generation: u64,
+        filter: Box<Filter>,
+        sort: Sort,
+        after: Option<Cursor>,
+        limit: usize,
+        append: bool,
+    },
+    LoadDetail(Uuid),
+    Apply(Vec<Mutation>),
+    LoadAlarms,
+    Copy(String),
+}
+
+/// How often the inbox re-reads the store on its own (other consoles, `mcu reply`).
+const REFRESH_EVERY: i64 = 3;
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Key(k) => key(app, k),
+        Msg::Paste(text) => {
+            if let Mode::Compose(c) = &mut app.mode {
+                c.editor.insert_str(text);
+            } else if let Mode::Filter { input } = &mut app.mode {
+                input.push_str(&crate::sanitize::line(&text));
+            }
+            vec![]
+        }
+        Msg::Resize { height } => {
+            app.height = (height as usize).saturating_sub(4).max(3);
+            vec![]
+        }
+        Msg::Tick(now) => {
+            app.now = now;
+            if app
+                .flash
+                .as_ref()
+                .is_some_and(|f| now - f.at > Duration::seconds(6))
+            {
+                app.flash = None;
+            }
+            if now - app.last_refresh >= Duration::seconds(REFRESH_EVERY)
+                && matches!(app.mode, Mode::Normal)
+            {
+                let mut cmds = refresh(app);
+                cmds.push(Cmd::LoadAlarms);
+                return cmds;
+            }
+            vec![]
+        }
+        Msg::Page {
+            generation,
+            append,
+            page,
+        } => {
+            if generation != app.generation {
+                return vec![];
+            }
+            app.loading = false;
+            let before = app.current().map(|r| r.id);
+            if append {
+                app.rows.extend(page.rows);
+            } else {
+                app.rows = page.rows;
+                let keep = app.keep.take().or(before);
+                app.selected = keep
+                    .and_then(|id| app.rows.iter().position(|r| r.id == id))
+                    .unwrap_or(app.selected);
+            }
+            app.next = page.next;
+            clamp(app);
+            detail_if_changed(app, before)
+        }
+        Msg::Detail(d) => {
+            if app.current().is_some_and(|r| r.id == d.request.id) {
+                app.detail = Some(*d);
+            }
+            vec![]
+        }
+        Msg::Applied(Ok(number)) => {
+            flash(app, format!("{}: {number}", app.lang.done()), false);
+            let mut cmds = refresh(app);
+            if let Some(r) = app.current() {
+                cmds.push(Cmd::LoadDetail(r.id));
+            }
+            cmds
+        }
+        Msg::Applied(Err(e)) | Msg::Failed(e) => {
+            flash(app, e, true);
+            vec![]
+        }
+        Msg::Alarms(a) => {
+            app.alarms = a;
+            vec![]
+        }
+        Msg::Gateway(e) => gateway(app, e),
+    }
+}
+
+fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
+    match e {
+        GatewayEvent::Ingested(r) if !r.created.is_empty() || r.appended > 0 => refresh(app),
+        GatewayEvent::Sent { .. } | GatewayEvent::Unknown { .. } | GatewayEvent::Failed { .. } => {
+            let mut cmds = vec![];
+            if let Some(r) = app.current() {
+                cmds.push(Cmd::LoadDetail(r.id));
+            }
+            cmds
+        }
+        GatewayEvent::Alarm(a) => {
+            flash(app, a, true);
+            vec![Cmd::LoadAlarms]
+        }
+        GatewayEvent::Started { account, .. } => {
+            app.gateway = Some(format!("TG {account} ✓"));
+            vec![]
+        }
+        GatewayEvent::Stopped => {
+            app.gateway = Some("TG ✗".into());
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+fn flash(app: &mut App, text: String, error: bool) {
+    app.flash = Some(Flash {
+        text,
+        error,
+        at: app.now,
+    });
+}
+
+fn clamp(app: &mut App) {
+    if app.rows.is_empty() {
+        app.selected = 0;
+        app.scroll = 0;
+        return;
+    }
+    app.selected = app.selected.min(app.rows.len() - 1);
+    if app.selected < app.scroll {
+        app.scroll = app.selected;
+    }
+    if app.selected >= app.scroll + app.height {
+        app.scroll = app.selected + 1 - app.height;
+    }
+}
+
+fn detail_if_changed(app: &mut App, before: Option<Uuid>) -> Vec<Cmd> {
+    let now = app.current().map(|r| r.id);
+    if now != before || app.detail.as_ref().map(|d| d.request.id) != now {
+        if now.is_none() {
+            app.detail = None;
+        }
+        return now.map(Cmd::LoadDetail).into_iter().collect();
+    }
+    vec![]
+}
+
+/// Loads the inbox again from the top, as many rows as are loaded now, keeping the selection.
+pub fn refresh(app: &mut App) -> Vec<Cmd> {
+    app.generation += 1;
+    app.loading = true;
+    app.last_refresh = app.now;
+    app.keep = app.current().map(|r| r.id);
+    let limit = app.rows.len().max(app.height * 2).max(50);
+    vec![Cmd::LoadPage {
+        generation: app.generation,
+        filter: Box::new(app.filter.clone()),
+        sort: app.sort,
+        after: None,
+        limit,
+        append: false,
+    }]
+}
+
+fn reload_from_top(app: &mut App) -> Vec<Cmd> {
+    app.rows.clear();
+    app.selected = 0;
+    app.scroll = 0;
+    app.detail = None;
+    app.keep = None;
+    refresh(app)
+}
+
+fn move_to(app: &mut App, index: isize) -> Vec<Cmd> {
+    let before = app.current().map(|r| r.id);
+    let last = app.rows.len().saturating_sub(1) as isize;
+    app.selected = index.clamp(0, last.max(0)) as usize;
+    clamp(app);
+    let mut cmds = detail_if_changed(app, before);
+    // Near the end of what is loaded: fetch the next page before the operator gets there.
+    if app.selected + app.height >= app.rows.len()
+        && let Some(after) = app.next
+        && !app.loading
+    {
+        app.loading = true;
+        cmds.push(Cmd::LoadPage {
+            generation: app.generation,
+            filter: Box::new(app.filter.clone()),
+            sort: app.sort,
+            after: Some(after),
+            limit: app.height.max(50),
+            append: true,
+        });
+    }
+    cmds
+}
+
+fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
+    match std::mem::replace(&mut app.mode, Mode::Normal) {
+        Mode::Normal => normal(app, k),
+        Mode::Help => vec![],
+        Mode::Filter { input } => filter_key(app, k, input),
+        Mode::Picker(p) => picker_key(app, k, p),
+        Mode::Compose(c) => compose_key(app, k, c),
+    }
+}
+
+fn is_mutation(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Claim
+            | Action::Release
+            | Action::Topic
+            | Action::Department
+            | Action::Priority
+            | Action::Tag
+            | Action::Forward
+            | Action::DepartmentAnswer
+            | Action::Reply
+            | Action::Note
+            | Action::Close
+            | Action::Reopen
+    )
+}
+
+fn normal(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
+    let Some(action) = app.keymap.action(k) else {
+        return vec![];
+    };
+    if is_mutation(action) && app.readonly {
+        flash(app, app.lang.readonly().into(), true);
+        return vec![];
+    }
+    let page = app.height.max(1) as isize;
+    let sel = app.selected as isize;
+    match action {
+        Action::Quit => {
+            app.quit = true;
+            vec![]
+        }
+        Action::Help => {
+            app.mode = Mode::Help;
+            vec![]
+        }
+        Action::Down => move_to(app, sel + 1),
+        Action::Up => move_to(app, sel - 1),
+        Action::PageDown => move_to(app, sel + page),
+        Action::PageUp => move_to(app, sel - page),
+        Action::Top => move_to(app, 0),
+        Action::Bottom => move_to(app, app.rows.len() as isize - 1),
+        Action::Open => {
+            app.show_detail = !app.show_detail;
+            vec![]
+        }
+        Action::Back => {
+            app.flash = None;
+            vec![]
+        }
+        Action::Filter => {
+            app.mode = Mode::Filter {
+                input: app.filter_line.clone(),
+            };
+            vec![]
+        }
+        Action::SortToggle => {
+            app.sort = match app.sort {
+                Sort::TimeLeft => Sort::Received,
+                Sort::Received => Sort::TimeLeft,
+            };
+            reload_from_top(app)
+        }
+        Action::ViewMine => set_view(app, View::Mine),
+        Action::ViewNew => set_view(app, View::New),
+        Action::ViewAtRisk => set_view(app, View::AtRisk),
+        Action::ViewWaiting => set_view(app, View::Waiting),
+        Action::ViewClosedToday => set_view(app, View::ClosedToday),
+        Action::ViewAll => set_view(app, View::All),
+        Action::Refresh => {
+            let mut c = refresh(app);
+            c.push(Cmd::LoadAlarms);
+            c
+        }
+        _ => on_request(app, action),
+    }
+}
+
+fn set_view(app: &mut App, view: View) -> Vec<Cmd> {
+    app.view = view;
+    app.sort = if view == View::ClosedToday {
+        Sort::Received
+    } else {
+        Sort::TimeLeft
+    };
+    app.filter_line.clear();
+    app.filter = view.filter(&app.me, app.now, app.tz);
+    reload_from_top(app)
+}
+
+fn mutation(app: &App, r: &Request, op: Op) -> Mutation {
+    Mutation::new(r.id, &app.me, app.now, op)
+}
+
+fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
+    let Some(r) = app.current().cloned() else {
+        flash(app, app.lang.nothing_selected().into(), true);
+        return vec![];
+    };
+    let lang = app.lang;
+    let compose = |app: &mut App, kind: ComposeKind, department: Option<String>| {
+        let limit = (kind == ComposeKind::Reply).then(|| r.channel.max_message_units());
+        let dep = department
+            .clone()
+            .or(r.department.clone())
+            .unwrap_or_default();
+        let dep_name = app
+            .catalog
+            .department(&dep)
+            .map(|d| d.name.clone())
+            .unwrap_or(dep);
+        let due = r
+            .first_response
+            .due
+            .with_timezone(&app.tz)
+            .format("%d.%m.%Y %H:%M")
+            .to_string();
+        let vars = vec![
+            ("number".to_string(), r.number.to_string()),
+            ("citizen".to_string(), r.citizen.clone().unwrap_or_default()),
+            ("department".to_string(), dep_name),
+            ("due".to_string(), due),
+        ];
+        app.mode = Mode::Compose(Box::new(Compose {
+            kind,
+            target: r.id,
+            number: r.number.to_string(),
+            department,
+            limit,
+            vars,
+            editor: TextArea::default(),
+        }));
+        vec![]
+    };
+    match action {
+        Action::Claim => vec![Cmd::Apply(vec![mutation(app, &r, Op::Claim)])],
+        Action::Release => vec![Cmd::Apply(vec![mutation(app, &r, Op::Release)])],
+        Action::Reopen => vec![Cmd::Apply(vec![mutation(app, &r, Op::Reopen)])],
+        Action::CopyNumber => {
+            flash(app, format!("{}: {}", lang.copied(), r.number), false);
+            vec![Cmd::Copy(r.number.to_string())]
+        }
+        Action::Topic => {
+            let mut items: Vec<(String, String)> = app
+                .catalog
+                .topics
+                .iter()
+                .map(|t| (t.id.clone(), label(lang, &t.name, &t.name_en)))
+                .collect();
+            items.push((String::new(), lang.none().into()));
+            open_picker(app, PickerKind::Topic, r.id, items, r.topic.as_deref())
+        }
+        Action::Department | Action::Forward => {
+            let items: Vec<(String, String)> = app
+                .catalog
+                .departments
+                .iter()
+                .map(|d| (d.id.clone(), label(lang, &d.name, &d.name_en)))
+                .collect();
+            let kind = if action == Action::Forward {
+                PickerKind::Forward
+            } else {
+                PickerKind::Department
+            };
+            open_picker(app, kind, r.id, items, r.department.as_deref())
+        }
+        Action::Priority => {
+            let items = Priority::ALL
+                .iter()
+                .map(|p| (p.as_str().to_string(), lang.priority(*p).to_string()))
+                .collect();
+            open_picker(
+                app,
+                PickerKind::Priority,
+                r.id,
+                items,
+                Some(r.priority.as_str()),
+            )
+        }
+        Action::Close => {
+            let items = CloseReason::ALL
+                .iter()
+                .map(|c| (c.as_str().to_string(), lang.close_reason(*c).to_string()))
+                .collect();
+            open_picker(app, PickerKind::CloseReason, r.id, items, None)
+        }
+        Action::Reply => compose(app, ComposeKind::Reply, None),
+        Action::Note => compose(app, ComposeKind::Note, None),
+        Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, None),
+        Action::Tag => compose(app, ComposeKind::Tags, None),
+        _ => vec![],
+    }
+}
+
+fn label(lang: super::strings::Lang, ru: &str, en: &Option<String>) -> String {
+    match (lang, en) {
+        (super::strings::Lang::En, Some(e)) => e.clone(),
+        _ => ru.to_string(),
+    }
+}
+
+fn open_picker(
+    app: &mut App,
+    kind: PickerKind,
+    target: Uuid,
+    items: Vec<(String, String)>,
+    current: Option<&str>,
+) -> Vec<Cmd> {
+    let selected = current
+        .and_then(|c| items.iter().position(|(v, _)| v == c))
+        .unwrap_or(0);
+    app.mode = Mode::Picker(Picker {
+        kind,
+        target,
+        items,
+        query: String::new(),
+        selected,
+    });
+    vec![]
+}
+
+fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> {
+    match k.code {
+        KeyCode::Esc => return vec![],
+        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+        KeyCode::Down => p.selected = (p.selected + 1).min(p.visible().len().saturating_sub(1)),
+        KeyCode::Backspace => {
+            p.query.pop();
+            p.selected = 0;
+        }
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.query.push(c);
+            p.selected = 0;
+        }
+        KeyCode::Enter => {
+            let Some((value, _)) = p.visible().get(p.selected).map(|x| (*x).clone()) else {
+                app.mode = Mode::Picker(p);
+                return vec![];
+            };
+            return choose(app, &p, value);
+        }
+        _ => {}
+    }
+    app.mode = Mode::Picker(p);
+    vec![]
+}
+
+fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
+    let Some(r) = app.rows.iter().find(|r| r.id == p.target).cloned() else {
+        return vec![];
+    };
+    let some = |v: String| if v.is_empty() { None } else { Some(v) };
+    let op = match p.kind {
+        PickerKind::Topic => Op::SetTopic {
+            topic: some(value),
+            department_follows: true,
+        },
+        PickerKind::Department => Op::SetDepartment {
+            department: some(value),
+        },
+        PickerKind::Priority => match value.parse() {
+            Ok(priority) => Op::SetPriority { priority },
+            Err(_) => return vec![],
+        },
+        PickerKind::CloseReason => match value.parse() {
+            Ok(reason) => Op::Close { reason },
+            Err(_) => return vec![],
+        },
+        PickerKind::Forward => {
+            // The forward itself happens when its note is written (or left empty).
+            app.mode = Mode::Compose(Box::new(Compose {
+                kind: ComposeKind::Forward,
+                target: r.id,
+                number: r.number.to_string(),
+                department: some(value),
+                limit: None,
+                vars: vec![("number".to_string(), r.number.to_string())],
+                editor: TextArea::default(),
+            }));
+            return vec![];
+        }
+    };
+    vec![Cmd::Apply(vec![mutation(app, &r, op)])]
+}
+
+fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    let send = (ctrl && matches!(k.code, KeyCode::Char('s') | KeyCode::Char('ы')))
+        || (k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Enter);
+    if k.code == KeyCode::Esc {
+        return vec![];
+    }
+    if !send {
+        c.editor.input(k);
+        app.mode = Mode::Compose(c);
+        return vec![];
+    }
+    let text = c.preview();
+    let body = text.trim().to_string();
+    if body.is_empty() && c.kind != ComposeKind::Forward {
+        app.mode = Mode::Compose(c);
+        return vec![];
+    }
+    let Some(r) = app.rows.iter().find(|r| r.id == c.target).cloned() else {
+        return vec![];
+    };
+    let ops: Vec<Op> = match c.kind {
+        ComposeKind::Reply => vec![Op::Reply {
+            message_id: Uuid::now_v7(),
+            body,
+        }],
+        ComposeKind::Note => vec![Op::AddNote {
+            note_id: Uuid::now_v7(),
+            body,
+        }],
+        ComposeKind::DepartmentAnswer => vec![Op::DepartmentAnswer {
+            note_id: Uuid::now_v7(),
+            body,
+        }],
+        ComposeKind::Forward => vec![Op::Forward {
+            department: c.department.clone(),
+            note_id: Uuid::now_v7(),
+            note: (!body.is_empty()).then_some(body),
+        }],
+        ComposeKind::Tags => body
+            .split_whitespace()
+            .filter_map(|w| match w.strip_prefix('-') {
+                Some(t) if !t.is_empty() => Some(Op::Untag { tag: t.to_string() }),
+                Some(_) => None,
+                None => Some(Op::Tag {
+                    tag: w.trim_start_matches('+').to_string(),
+                }),
+            })
+            .collect(),
+    };
+    if ops.is_empty() {
+        return vec![];
+    }
+    vec![Cmd::Apply(
+        ops.into_iter().map(|op| mutation(app, &r, op)).collect(),
+    )]
+}
+
+fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<Cmd> {
+    match k.code {
+        KeyCode::Esc => vec![],
+        KeyCode::Enter => {
+            let base = app.view.filter(&app.me, app.now, app.tz);
+            match filter::parse(&input, base, &app.catalog, &app.me) {
+                Ok(f) => {
+                    app.filter = f;
+                    app.filter_line = input;
+                    reload_from_top(app)
+                }
+                Err(e) => {
+                    flash(app, e, true);
+                    app.mode = Mode::Filter { input };
+                    vec![]
+                }
+            }
+        }
+        KeyCode::Backspace => {
+            input.pop();
+            app.mode = Mode::Filter { input };
+            vec![]
+        }
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            input.push(c);
+            app.mode = Mode::Filter { input };
+            vec![]
+        }
+        _ => {
+            app.mode = Mode::Filter { input };
+            vec![]
+        }
+    }
+}
