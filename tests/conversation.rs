@@ -4,105 +4,14 @@
 
 mod common;
 
-use common::{count, env, options, until};
-use mcu_desk::channels::gateway::{self, GatewayEvent};
-use mcu_desk::channels::telegram::Telegram;
-use mcu_desk::demo::sim::{SimOptions, Simulator};
+use common::{Rig, count, until};
+use mcu_desk::channels::gateway::GatewayEvent;
 use mcu_desk::domain::CloseReason;
 use mcu_desk::domain::mutation::{Mutation, Op};
 use mcu_desk::domain::request::AttachmentState;
-use mcu_desk::store::Store;
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
-
-struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    sim: Simulator,
-    store: Store,
-    stop: watch::Sender<bool>,
-    gw: JoinHandle<Result<(), gateway::GatewayError>>,
-    events: mpsc::UnboundedReceiver<GatewayEvent>,
-}
-
-async fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mcu.sqlite3");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let store = Store::open(&db, env()).await.unwrap();
-    let tg = Arc::new(
-        Telegram::new(
-            &sim.api_url(),
-            sim.token(),
-            Duration::from_secs(1),
-            Duration::from_secs(2),
-        )
-        .unwrap(),
-    );
-    let (tx, events) = mpsc::unbounded_channel();
-    let (stop, stop_rx) = watch::channel(false);
-    let gw = tokio::spawn(gateway::run(
-        store.clone(),
-        tg,
-        options(Some(dir.path().join("files"))),
-        tx,
-        stop_rx,
-    ));
-    Rig {
-        _dir: dir,
-        db,
-        sim,
-        store,
-        stop,
-        gw,
-        events,
-    }
-}
-
-impl Rig {
-    async fn finish(self) {
-        let _ = self.stop.send(true);
-        self.gw.await.unwrap().unwrap();
-        self.sim.shutdown().await;
-    }
-
-    fn bot_messages(&self, chat: i64) -> Vec<(i64, String)> {
-        self.sim
-            .sent()
-            .chats
-            .get(&chat.to_string())
-            .map(|v| v.iter().map(|m| (m.message_id, m.text.clone())).collect())
-            .unwrap_or_default()
-    }
-
-    async fn bot_said(&self, chat: i64, needle: &str) -> i64 {
-        let mut found = None;
-        until(Duration::from_secs(20), needle, || {
-            found = self
-                .bot_messages(chat)
-                .into_iter()
-                .find(|(_, t)| t.contains(needle))
-                .map(|(id, _)| id);
-            found.is_some()
-        })
-        .await;
-        found.unwrap()
-    }
-}
 
 fn message(chat: i64, id: i64, extra: serde_json::Value) -> serde_json::Value {
     let mut m = json!({
@@ -126,7 +35,7 @@ fn one(db: &Path, sql: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversation_builds_one_request() {
-    let rig = rig().await;
+    let rig = Rig::quiet().await;
     let chat = 5_550_001;
     rig.sim
         .inject_raw(json!({"message": message(chat, 10, json!({"text": "/start"}))}));
@@ -208,7 +117,7 @@ async fn a_conversation_builds_one_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_bot_marks_the_citizen_unreachable() {
-    let rig = rig().await;
+    let rig = Rig::quiet().await;
     let chat = 5_550_100;
     rig.sim.block(chat, true);
     rig.sim.inject_text(chat, "Не вывозят мусор третий день");
@@ -243,7 +152,7 @@ async fn blocked_bot_marks_the_citizen_unreachable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_are_fetched_refetched_when_expired_and_refused_when_too_large() {
-    let rig = rig().await;
+    let rig = Rig::quiet().await;
     rig.sim.inject_photo(5_550_200, Some("Яма у подъезда"));
     rig.sim
         .inject_document(5_550_201, "акт.pdf", 25 * 1024 * 1024);
@@ -280,7 +189,7 @@ async fn files_are_fetched_refetched_when_expired_and_refused_when_too_large() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_or_second_poller_stops_polling_and_raises_an_alarm() {
-    let mut rig = rig().await;
+    let mut rig = Rig::quiet().await;
     rig.sim.inject_text(5_550_300, "Не горит фонарь");
     until(Duration::from_secs(10), "the first request", || {
         count(&rig.db, "SELECT count(*) FROM request") == 1

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::Duration as ChronoDuration;
-use common::{count, env, options, until};
+use common::{Rig, count, env, options, until};
 use mcu_desk::channels::gateway::{self, GatewayEvent};
 use mcu_desk::channels::telegram::Telegram;
 use mcu_desk::demo::sim::{SimOptions, Simulator};
@@ -299,38 +299,8 @@ async fn thousand_messages_with_faults_are_stored_once_and_answered_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_updates_are_skipped_and_polling_goes_on() {
     use mcu_desk::demo::sim::MalformedKind;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mcu.sqlite3");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let store = Store::open(&db, env()).await.unwrap();
-    let tg = Arc::new(
-        Telegram::new(
-            &sim.api_url(),
-            sim.token(),
-            Duration::from_secs(1),
-            Duration::from_secs(2),
-        )
-        .unwrap(),
-    );
-    let (events_tx, _events) = mpsc::unbounded_channel();
-    let (stop_tx, stop) = watch::channel(false);
-    let gw = tokio::spawn(gateway::run(
-        store.clone(),
-        tg,
-        options(None),
-        events_tx,
-        stop,
-    ));
+    let rig = Rig::quiet().await;
+    let (sim, db) = (&rig.sim, &rig.db);
     for kind in MalformedKind::ALL {
         sim.inject_malformed(kind);
     }
@@ -341,26 +311,24 @@ async fn malformed_updates_are_skipped_and_polling_goes_on() {
         "the good message after the bad ones",
         || {
             count(
-                &db,
+                db,
                 "SELECT count(*) FROM request WHERE text LIKE 'После испорченных%'",
             ) == 1
         },
     )
     .await;
-    let cursor: String = rusqlite::Connection::open(&db)
+    let cursor: String = rusqlite::Connection::open(db)
         .unwrap()
         .query_row("SELECT cursor FROM channel_cursor", [], |r| r.get(0))
         .unwrap();
     assert_eq!(cursor, (last + 1).to_string());
     assert!(
         count(
-            &db,
+            db,
             "SELECT count(*) FROM inbound_event WHERE outcome = 'malformed'"
         ) >= 3
     );
-    let _ = stop_tx.send(true);
-    gw.await.unwrap().unwrap();
-    sim.shutdown().await;
+    rig.finish().await;
 }
 
 /// `kill -9` of the `mcu gateway` process at random moments, 20 times, while citizens write

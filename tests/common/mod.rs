@@ -3,12 +3,19 @@
 
 use chrono::Duration as ChronoDuration;
 use mcu_desk::channels::gateway::GatewayOptions;
+use mcu_desk::channels::gateway::{self, GatewayEvent};
+use mcu_desk::channels::telegram::Telegram;
+use mcu_desk::demo::sim::{SimOptions, Simulator};
 use mcu_desk::domain::{Catalog, ClockPolicy};
 use mcu_desk::store::Env;
+use mcu_desk::store::Store;
 use mcu_desk::store::ingest::{ClosedPolicy, IngestRules};
 use mcu_desk::templates::BotTexts;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 pub fn env() -> Env {
     Env {
@@ -48,5 +55,95 @@ pub async fn until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) 
     while !cond() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub struct Rig {
+    pub _dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub sim: Simulator,
+    pub store: Store,
+    pub stop: watch::Sender<bool>,
+    pub gw: JoinHandle<Result<(), gateway::GatewayError>>,
+    pub events: mpsc::UnboundedReceiver<GatewayEvent>,
+}
+
+impl Rig {
+    /// A simulator that produces nothing by itself; tests inject what they need.
+    pub async fn quiet() -> Rig {
+        Rig::start(
+            SimOptions {
+                per_minute: 0.0,
+                burst: 0,
+                ..SimOptions::default()
+            },
+            Duration::from_secs(2),
+        )
+        .await
+    }
+
+    /// The simulator with `opts`, a store on a temp file, and the real gateway running.
+    pub async fn start(opts: SimOptions, send_timeout: Duration) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("mcu.sqlite3");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = Simulator::start(listener, opts).await.unwrap();
+        let store = Store::open(&db, env()).await.unwrap();
+        let tg = Arc::new(
+            Telegram::new(
+                &sim.api_url(),
+                sim.token(),
+                Duration::from_secs(1),
+                send_timeout,
+            )
+            .unwrap(),
+        );
+        let (tx, events) = mpsc::unbounded_channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let gw = tokio::spawn(gateway::run(
+            store.clone(),
+            tg,
+            options(Some(dir.path().join("files"))),
+            tx,
+            stop_rx,
+        ));
+        Rig {
+            _dir: dir,
+            db,
+            sim,
+            store,
+            stop,
+            gw,
+            events,
+        }
+    }
+
+    pub async fn finish(self) {
+        let _ = self.stop.send(true);
+        self.gw.await.unwrap().unwrap();
+        self.sim.shutdown().await;
+    }
+
+    pub fn bot_messages(&self, chat: i64) -> Vec<(i64, String)> {
+        self.sim
+            .sent()
+            .chats
+            .get(&chat.to_string())
+            .map(|v| v.iter().map(|m| (m.message_id, m.text.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    pub async fn bot_said(&self, chat: i64, needle: &str) -> i64 {
+        let mut found = None;
+        until(Duration::from_secs(20), needle, || {
+            found = self
+                .bot_messages(chat)
+                .into_iter()
+                .find(|(_, t)| t.contains(needle))
+                .map(|(id, _)| id);
+            found.is_some()
+        })
+        .await;
+        found.unwrap()
     }
 }
