@@ -10,7 +10,7 @@ pub mod strings;
 pub mod update;
 pub mod view;
 
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseButton, MouseEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -96,7 +96,17 @@ pub async fn run(
     mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::EnableMouseCapture,
+        crossterm::event::EnableBracketedPaste
+    );
     let result = event_loop(&mut terminal, store, settings, &mut gateway).await;
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste
+    );
     ratatui::restore();
     result
 }
@@ -132,6 +142,12 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Some(Ok(Event::Paste(p))) => Msg::Paste(p),
+                Some(Ok(Event::Mouse(m))) => match m.kind {
+                    MouseEventKind::ScrollDown => Msg::Scroll(1),
+                    MouseEventKind::ScrollUp => Msg::Scroll(-1),
+                    MouseEventKind::Down(MouseButton::Left) => Msg::Click { row: m.row },
+                    _ => continue,
+                },
                 Some(Ok(Event::Resize(_, h))) => Msg::Resize { height: h },
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),

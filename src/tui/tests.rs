@@ -453,3 +453,18 @@ fn hostile_citizen_text_cannot_drive_the_terminal() {
     assert!(!s.contains('\u{202E}'));
     assert!(s.contains("Яма") && s.contains("красный") && s.contains("Иван"));
 }
+
+#[test]
+fn mouse_wheel_and_click_select() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, Msg::Scroll(1));
+    assert_eq!(a.selected, 1);
+    let cmds = update(&mut a, Msg::Click { row: 5 });
+    assert_eq!(
+        a.selected, 2,
+        "row 5 is the third request under tabs, rule and header"
+    );
+    assert!(cmds.contains(&Cmd::LoadDetail(Uuid::from_u128(3))));
+    update(&mut a, Msg::Click { row: 40 });
+    assert_eq!(a.selected, 2, "a click below the list changes nothing");
+}

@@ -16,6 +16,12 @@ use crate::store::{Cursor, Detail, Filter, Page, Sort};
 
 pub enum Msg {
     Key(KeyEvent),
+    /// Wheel: +1 down, -1 up.
+    Scroll(i32),
+    /// A click on a screen row (0 = top line of the terminal).
+    Click {
+        row: u16,
+    },
     Paste(String),
     Resize {
         height: u16,
@@ -55,6 +61,19 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Key(k) => key(app, k),
+        Msg::Scroll(d) if matches!(app.mode, Mode::Normal) => {
+            move_to(app, app.selected as isize + d as isize)
+        }
+        Msg::Click { row } if matches!(app.mode, Mode::Normal) => {
+            // Rows start under the view tabs, the rule and the table header.
+            match (row as usize).checked_sub(3) {
+                Some(i) if app.scroll + i < app.rows.len() && i < app.height => {
+                    move_to(app, (app.scroll + i) as isize)
+                }
+                _ => vec![],
+            }
+        }
+        Msg::Scroll(_) | Msg::Click { .. } => vec![],
         Msg::Paste(text) => {
             if let Mode::Compose(c) = &mut app.mode {
                 c.editor.insert_str(text);
