@@ -6,21 +6,25 @@
 //!
 //! `MCU_BENCH_INGEST_N` sets the burst (default 20,000 citizen messages). With
 //! `MCU_BENCH_INGEST_PROFILE=1` it also times polling and parsing alone and lists where the store
-//! thread spent its SQLite time, statement by statement.
+//! thread spent its SQLite time, statement by statement (the tracing slows the gateway figure
+//! somewhat), and replays the same batches through `ingest` alone, without HTTP or the sender.
+//! `MCU_BENCH_INGEST_KEEP=1` keeps the databases and prints where they are.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mcu_desk::channels::Channel;
 use mcu_desk::channels::gateway::{self, GatewayEvent, GatewayOptions};
 use mcu_desk::channels::telegram::Telegram;
+use mcu_desk::channels::{Batch, Channel};
 use mcu_desk::cli::live::gateway_options;
 use mcu_desk::config::Config;
 use mcu_desk::demo::sim::{SimOptions, Simulator};
-use mcu_desk::store::{Env, Store, analyze, db};
+use mcu_desk::store::ingest::{self, Source};
+use mcu_desk::store::{Env, Store, analyze, db, outbox};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, ffi, params_from_iter};
 use tokio::sync::{mpsc, watch};
@@ -54,6 +58,16 @@ fn telegram(sim: &Simulator) -> Telegram {
     .expect("telegram client")
 }
 
+/// What `mcu gateway` runs with on a default config (a standalone console keeps no journal).
+fn env(config: &Config) -> Env {
+    Env {
+        catalog: config.catalog().expect("catalog"),
+        policy: config.policy().expect("policy"),
+        journal: false,
+        now: Arc::new(chrono::Utc::now),
+    }
+}
+
 struct GatewayRun {
     citizen_messages: usize,
     updates: usize,
@@ -77,12 +91,7 @@ async fn gateway_run(n: usize, dir: &Path, profile: bool) -> GatewayRun {
     let done_offset = queued.next_update_id;
 
     let config = Config::default();
-    let env = Env {
-        catalog: config.catalog().expect("catalog"),
-        policy: config.policy().expect("policy"),
-        journal: false,
-        now: Arc::new(chrono::Utc::now),
-    };
+    let env = env(&config);
     let path = dir.join("gateway.sqlite3");
     let store = Store::open(&path, env).await.expect("open store");
     if profile {
@@ -118,8 +127,10 @@ async fn gateway_run(n: usize, dir: &Path, profile: bool) -> GatewayRun {
         .expect("reader connection");
     let stored = || -> usize {
         reader
-            .query_row("SELECT count(*) FROM inbound_event", [], |r| r.get(0))
-            .expect("count inbound events")
+            .query_row("SELECT count(*) FROM inbound_event", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .expect("count inbound events") as usize
     };
 
     let started = Instant::now();
@@ -161,7 +172,11 @@ async fn gateway_run(n: usize, dir: &Path, profile: bool) -> GatewayRun {
     let warnings = warnings.await.expect("event task");
     sim.shutdown().await;
 
-    let count = |sql: &str| -> usize { reader.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let count = |sql: &str| -> usize {
+        reader
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .expect(sql) as usize
+    };
     GatewayRun {
         citizen_messages: queued.citizen_messages,
         updates: queued.updates_queued,
@@ -174,7 +189,8 @@ async fn gateway_run(n: usize, dir: &Path, profile: bool) -> GatewayRun {
 }
 
 /// Polling and parsing alone, nothing stored: the ceiling the simulator and HTTP put on ingest.
-async fn poll_only(n: usize) -> (usize, Duration) {
+/// The burst is made before anything is sent, so the same seed gives the gateway's updates.
+async fn poll_only(n: usize) -> (Vec<Batch>, Duration) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -185,20 +201,62 @@ async fn poll_only(n: usize) -> (usize, Duration) {
     let tg = telegram(&sim);
     let started = Instant::now();
     let mut cursor: Option<String> = None;
-    let mut events = 0;
+    let mut batches = Vec::new();
     while cursor
         .as_deref()
         .and_then(|c| c.parse::<i64>().ok())
         .is_none_or(|c| c < stats.next_update_id)
     {
         let batch = tg.poll(cursor.clone()).await.expect("poll");
-        events += batch.events.len() + batch.malformed.len();
-        cursor = batch.next_cursor.or(cursor);
+        cursor = batch.next_cursor.clone().or(cursor);
+        batches.push(batch);
     }
     let elapsed = started.elapsed();
     sim.shutdown().await;
-    assert_eq!(events, stats.updates_queued, "poll-only pass lost updates");
-    (events, elapsed)
+    assert_eq!(
+        updates(&batches),
+        stats.updates_queued,
+        "poll-only pass lost updates"
+    );
+    (batches, elapsed)
+}
+
+fn updates(batches: &[Batch]) -> usize {
+    batches
+        .iter()
+        .map(|b| b.events.len() + b.malformed.len())
+        .sum()
+}
+
+/// The write path alone: the polled batches handed to `ingest` one after another on a fresh
+/// file, as the poller does, with no HTTP and no sender sharing the connection.
+fn store_only(batches: &[Batch], path: &Path) -> Duration {
+    let config = Config::default();
+    let env = env(&config);
+    let rules = gateway_options(&config, path.with_extension("files")).rules;
+    let mut conn = db::open(path).expect("open store-only db");
+    install_profiler(&conn);
+    let lease = "gateway:telegram:bench";
+    let epoch = outbox::acquire(
+        &mut conn,
+        lease,
+        "bench",
+        chrono::Utc::now().timestamp_millis(),
+        Duration::from_secs(3600),
+    )
+    .expect("acquire")
+    .expect("lease free");
+    let src = Source {
+        channel: mcu_desk::domain::Channel::Telegram,
+        account: "123456",
+        lease,
+        epoch,
+    };
+    let started = Instant::now();
+    for b in batches {
+        ingest::ingest(&mut conn, &env, &src, b, &rules).expect("ingest");
+    }
+    started.elapsed()
 }
 
 /// What the gateway stored, as rows to insert without any of its logic.
@@ -332,32 +390,47 @@ fn baseline(rows: &Rows, path: &Path) -> Duration {
     started.elapsed()
 }
 
-/// Per-statement SQLite time on the store's connection, keyed by the statement's text.
+/// Per-statement SQLite time on the profiled connection, keyed by the statement's text.
 static PROFILE: Mutex<Option<HashMap<String, (u64, u64)>>> = Mutex::new(None);
 
-unsafe extern "C" fn on_profile(
+thread_local! {
+    /// When each running statement took its first step. SQLite's own profile figure comes from
+    /// the VFS clock in whole milliseconds, too coarse for statements of a few microseconds.
+    static STARTED: RefCell<HashMap<usize, Instant>> = RefCell::new(HashMap::new());
+}
+
+unsafe extern "C" fn on_trace(
     kind: c_uint,
     _ctx: *mut c_void,
     stmt: *mut c_void,
-    nanos: *mut c_void,
+    _x: *mut c_void,
 ) -> c_int {
-    if kind == ffi::SQLITE_TRACE_PROFILE as c_uint {
-        // SAFETY: for SQLITE_TRACE_PROFILE SQLite passes the statement and a pointer to its run
-        // time in nanoseconds, both valid for the duration of the callback.
-        let (sql, ns) = unsafe {
+    if kind == ffi::SQLITE_TRACE_STMT as c_uint {
+        STARTED.with(|s| {
+            s.borrow_mut()
+                .entry(stmt as usize)
+                .or_insert_with(Instant::now);
+        });
+    } else if kind == ffi::SQLITE_TRACE_PROFILE as c_uint {
+        let Some(started) = STARTED.with(|s| s.borrow_mut().remove(&(stmt as usize))) else {
+            return 0;
+        };
+        let ns = started.elapsed().as_nanos() as u64;
+        // SAFETY: SQLite passes the statement, valid for the duration of the callback; its SQL
+        // text is NUL-terminated and owned by the statement.
+        let sql = unsafe {
             let sql = ffi::sqlite3_sql(stmt.cast());
-            let sql = if sql.is_null() {
+            if sql.is_null() {
                 String::from("?")
             } else {
                 CStr::from_ptr(sql).to_string_lossy().into_owned()
-            };
-            (sql, *(nanos as *const i64))
+            }
         };
         let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
         if let Ok(mut p) = PROFILE.lock() {
             let e = p.get_or_insert_with(HashMap::new).entry(sql).or_default();
             e.0 += 1;
-            e.1 += ns.max(0) as u64;
+            e.1 += ns;
         }
     }
     0
@@ -368,23 +441,30 @@ fn install_profiler(conn: &Connection) {
     let rc = unsafe {
         ffi::sqlite3_trace_v2(
             conn.handle(),
-            ffi::SQLITE_TRACE_PROFILE as c_uint,
-            Some(on_profile),
+            (ffi::SQLITE_TRACE_STMT | ffi::SQLITE_TRACE_PROFILE) as c_uint,
+            Some(on_trace),
             std::ptr::null_mut(),
         )
     };
     assert_eq!(rc, ffi::SQLITE_OK, "sqlite3_trace_v2");
 }
 
-fn print_profile(wall: Duration) {
+fn print_profile(what: &str, wall: Duration) {
     let Some(p) = PROFILE.lock().ok().and_then(|mut p| p.take()) else {
         return;
     };
     let mut rows: Vec<_> = p.into_iter().collect();
     rows.sort_by_key(|(_, (_, ns))| std::cmp::Reverse(*ns));
-    let total: u64 = rows.iter().map(|(_, (_, ns))| ns).sum();
+    // FTS5 runs its own statements on its shadow tables inside ours; their time is already in
+    // the statement that caused them, so they are listed but not added up.
+    let nested = |sql: &str| sql.contains("'main'.'");
+    let total: u64 = rows
+        .iter()
+        .filter(|(sql, _)| !nested(sql))
+        .map(|(_, (_, ns))| ns)
+        .sum();
     println!(
-        "SQLite time on the store thread: {:.2} s of {:.2} s wall ({:.0} %); top statements:",
+        "{what}: SQLite busy {:.2} s of {:.2} s wall ({:.0} %); top statements (* = FTS5's own, inside another):",
         total as f64 / 1e9,
         wall.as_secs_f64(),
         100.0 * total as f64 / 1e9 / wall.as_secs_f64()
@@ -395,8 +475,9 @@ fn print_profile(wall: Duration) {
     );
     for (sql, (calls, ns)) in rows.iter().take(20) {
         let short: String = sql.chars().take(110).collect();
+        let mark = if nested(sql) { "*" } else { " " };
         println!(
-            "  {:>8.3} {:>8} {:>9.1} {:>5.1}  {short}",
+            "  {:>8.3} {:>8} {:>9.1} {:>5.1} {mark}{short}",
             *ns as f64 / 1e9,
             calls,
             *ns as f64 / 1e3 / *calls as f64,
@@ -413,6 +494,8 @@ fn main() {
         .prefix("mcu-bench-ingest-")
         .tempdir()
         .expect("temp dir");
+    // Both databases are worth a look (EXPLAIN QUERY PLAN, sizes) when the figure disappoints.
+    let keep = std::env::var_os("MCU_BENCH_INGEST_KEEP").is_some_and(|v| v != "0");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -464,12 +547,23 @@ fn main() {
         }
     }
     if profile {
-        print_profile(g.elapsed);
-        let (updates, took) = rt.block_on(poll_only(n));
+        print_profile("gateway run, store thread", g.elapsed);
+        let (batches, took) = rt.block_on(poll_only(n));
+        let u = updates(&batches);
         println!(
-            "poll + parse only (nothing stored): {updates} updates in {:.2} s = {:.0} msg/s",
+            "poll + parse only (nothing stored): {u} updates in {:.2} s = {:.0} msg/s",
             took.as_secs_f64(),
-            updates as f64 / took.as_secs_f64()
+            u as f64 / took.as_secs_f64()
         );
+        let took = store_only(&batches, &dir.path().join("store-only.sqlite3"));
+        println!(
+            "ingest() alone (same batches, no HTTP, no sender): {u} updates in {:.2} s = {:.0} msg/s",
+            took.as_secs_f64(),
+            u as f64 / took.as_secs_f64()
+        );
+        print_profile("ingest() alone", took);
+    }
+    if keep {
+        println!("databases kept in {}", dir.keep().display());
     }
 }
