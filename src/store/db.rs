@@ -1,6 +1,7 @@
 //! The write path: every change goes through `domain::apply` inside one `BEGIN IMMEDIATE`
 //! transaction, together with its audit events, search index and journal row.
 
+use super::rows::Cached;
 use chrono::{DateTime, Datelike, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
@@ -47,14 +48,16 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
 
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(StdDuration::from_secs(5))?;
+    // The ingest path alone uses about 30 distinct statements; the default cache holds 16.
+    conn.set_prepared_statement_cache_capacity(128);
     // journal_mode answers with a row, so it is read rather than executed.
-    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    let _: String = conn.row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // rarray(): search hands its matches to the inbox query as one bound array.
     rusqlite::vtab::array::load_module(conn)?;
     // Touch the schema so a file that is not a database fails here, not mid-command.
-    let _: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    let _: i64 = conn.row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     Ok(())
 }
 
@@ -92,7 +95,7 @@ pub fn apply_batch(
             && let Some(ext) = &new.external_id
         {
             let exists: Option<i64> = tx
-                .query_row(
+                .row(
                     "SELECT rid FROM request WHERE channel = ?1 AND external_id = ?2",
                     params![new.channel.as_str(), ext],
                     |r| r.get(0),
@@ -111,11 +114,39 @@ pub fn apply_batch(
     Ok((created, skipped))
 }
 
+/// When a request's search document is rebuilt: at once, or once per request at the end of a
+/// batch (ingest). Rebuilding mid-transaction makes FTS5 flush its pending data before every
+/// later write, which cost more than all the rest of ingest.
+pub(crate) enum Reindex<'a> {
+    Now,
+    Later(&'a mut std::collections::BTreeMap<i64, (Request, bool)>),
+}
+
 pub(crate) fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Applied, StoreError> {
+    apply_with(tx, env, m, &mut Reindex::Now)
+}
+
+/// Rebuilds the documents collected by `Reindex::Later`.
+pub(crate) fn reindex_all(
+    tx: &Connection,
+    pending: &std::collections::BTreeMap<i64, (Request, bool)>,
+) -> Result<(), StoreError> {
+    for (rid, (r, created)) in pending {
+        reindex(tx, *rid, r, *created)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn apply_with(
+    tx: &Connection,
+    env: &Env,
+    m: &Mutation,
+    later: &mut Reindex,
+) -> Result<Applied, StoreError> {
     let id = m.request_id.to_string();
     if env.journal {
         let seen: Option<i64> = tx
-            .query_row(
+            .row(
                 "SELECT 1 FROM pending_mutation WHERE mutation_uuid = ?1",
                 [m.id.to_string()],
                 |r| r.get(0),
@@ -138,7 +169,7 @@ pub(crate) fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Appli
         Op::Create(new) => {
             if let Some(ext) = &new.external_id {
                 let dup: Option<String> = tx
-                    .query_row(
+                    .row(
                         "SELECT number FROM request WHERE channel = ?1 AND external_id = ?2",
                         params![new.channel.as_str(), ext],
                         |r| r.get(0),
@@ -173,7 +204,7 @@ pub(crate) fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Appli
         new_number,
     };
     let out = crate::domain::apply(current.as_ref(), m, &ctx).map_err(StoreError::Rejected)?;
-    persist(tx, &out, matches!(m.op, Op::Create(_)))?;
+    persist(tx, &out, matches!(m.op, Op::Create(_)), later)?;
     if env.journal {
         journal(tx, m)?;
     }
@@ -187,7 +218,7 @@ pub(crate) fn apply_in(tx: &Connection, env: &Env, m: &Mutation) -> Result<Appli
 fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
     let key = format!("number_seq:{year}");
     let last: Option<String> = tx
-        .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+        .row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
             r.get(0)
         })
         .optional()?;
@@ -196,14 +227,19 @@ fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> 
         None => 0,
     };
     let next = last + 1;
-    tx.execute(
+    tx.exec(
         "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, next.to_string()],
     )?;
     Ok(RequestNumber::new(year, next))
 }
 
-fn persist(tx: &Connection, out: &Outcome, created: bool) -> Result<(), StoreError> {
+fn persist(
+    tx: &Connection,
+    out: &Outcome,
+    created: bool,
+    later: &mut Reindex,
+) -> Result<(), StoreError> {
     let rid = rows::write_request(tx, &out.request)?;
     let mut ev = tx.prepare_cached(
         "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -226,7 +262,16 @@ fn persist(tx: &Connection, out: &Outcome, created: bool) -> Result<(), StoreErr
         insert_note(tx, rid, n)?;
     }
     if created || !out.messages.is_empty() || !out.notes.is_empty() {
-        reindex(tx, rid, &out.request)?;
+        match later {
+            Reindex::Now => reindex(tx, rid, &out.request, created)?,
+            Reindex::Later(pending) => {
+                let entry = pending
+                    .entry(rid)
+                    .or_insert_with(|| (out.request.clone(), created));
+                entry.0 = out.request.clone();
+                entry.1 |= created;
+            }
+        }
     }
     Ok(())
 }
@@ -281,19 +326,26 @@ fn insert_note(tx: &Connection, rid: i64, n: &Note) -> Result<(), StoreError> {
 }
 
 /// Rebuilds the request's search document from everything written about it.
-fn reindex(tx: &Connection, rid: i64, r: &Request) -> Result<(), StoreError> {
+fn reindex(tx: &Connection, rid: i64, r: &Request, created: bool) -> Result<(), StoreError> {
     let mut parts: Vec<String> = vec![r.number.to_string(), r.text.clone()];
     parts.extend(r.citizen.clone());
     parts.extend(r.location.as_ref().and_then(|l| l.address.clone()));
     let mut st = tx.prepare_cached(
-        "SELECT body FROM message WHERE request_rid = ?1 UNION ALL SELECT body FROM note WHERE request_rid = ?1",
+        // The bot's own automatic messages (the acknowledgement, authored by the channel) would
+        // put the same words into every document.
+        "SELECT body FROM message WHERE request_rid = ?1 AND NOT (direction = 'out' AND author = ?2)
+         UNION ALL SELECT body FROM note WHERE request_rid = ?1",
     )?;
-    for body in st.query_map([rid], |row| row.get::<_, String>(0))? {
+    for body in st.query_map(params![rid, r.channel.as_str()], |row| {
+        row.get::<_, String>(0)
+    })? {
         parts.push(body?);
     }
     let doc = analyze::document(parts.iter().map(String::as_str));
-    tx.prepare_cached("DELETE FROM request_fts WHERE rowid = ?1")?
-        .execute([rid])?;
+    if !created {
+        tx.prepare_cached("DELETE FROM request_fts WHERE rowid = ?1")?
+            .execute([rid])?;
+    }
     tx.prepare_cached("INSERT INTO request_fts(rowid, words) VALUES (?1, ?2)")?
         .execute(params![rid, doc])?;
     Ok(())

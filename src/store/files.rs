@@ -1,6 +1,7 @@
 //! Files citizens sent: jobs for the gateway to fetch them, and the result recorded on the
 //! request through `apply` like any other change.
 
+use super::rows::Cached;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
@@ -42,7 +43,7 @@ pub fn postpone(
     job: &FileJob,
     at: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.exec(
         "UPDATE file_job SET attempts = attempts + 1, next_attempt_at = ?3 WHERE channel = ?1 AND source = ?2",
         params![channel, job.source, at],
     )?;
@@ -59,7 +60,7 @@ pub fn settle(
     local_path: Option<String>,
 ) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let id: String = tx.query_row(
+    let id: String = tx.row(
         "SELECT id FROM request WHERE rid = ?1",
         [job.request_rid],
         |r| r.get(0),
@@ -80,7 +81,7 @@ pub fn settle(
         Ok(_) | Err(StoreError::Rejected(_)) => {}
         Err(e) => return Err(e),
     }
-    tx.execute(
+    tx.exec(
         "DELETE FROM file_job WHERE channel = ?1 AND source = ?2",
         params![channel, job.source],
     )?;

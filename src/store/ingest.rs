@@ -3,11 +3,12 @@
 //! after it commits does the poller ask for more (which confirms the batch to Telegram), so a
 //! crash at any point loses nothing and a re-delivered update is recognised by its id.
 
+use super::rows::Cached;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::db::{Env, apply_in};
+use super::db::{Env, Reindex, apply_with, reindex_all};
 use super::rows::{self, ms};
 use super::{StoreError, outbox};
 use crate::channels::{Batch, Command, Inbound, IncomingMessage};
@@ -65,7 +66,7 @@ pub fn ingest(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Fencing: a gateway paused past its lease must not write what the new holder also stores.
     let epoch: Option<i64> = tx
-        .query_row(
+        .row(
             "SELECT epoch FROM lease WHERE name = ?1",
             [src.lease],
             |r| r.get(0),
@@ -76,11 +77,12 @@ pub fn ingest(
     }
     let now = (env.now)();
     let mut report = IngestReport::default();
+    let mut pending = std::collections::BTreeMap::new();
     let ch = src.channel.as_str();
     for bad in &batch.malformed {
         report.malformed += 1;
         if let Some(id) = &bad.external_id {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO inbound_event(channel, account, external_id, received_at, outcome, payload) VALUES (?1, ?2, ?3, ?4, 'malformed', ?5)
                  ON CONFLICT DO NOTHING",
                 params![ch, src.account, id, ms(now), bad.reason],
@@ -88,7 +90,7 @@ pub fn ingest(
         }
     }
     for ev in &batch.events {
-        let fresh = tx.execute(
+        let fresh = tx.exec(
             "INSERT INTO inbound_event(channel, account, external_id, received_at, outcome, payload) VALUES (?1, ?2, ?3, ?4, 'received', ?5)
              ON CONFLICT DO NOTHING",
             params![ch, src.account, ev.external_id, ms(now), ev.payload],
@@ -98,10 +100,12 @@ pub fn ingest(
             continue;
         }
         let (outcome, rid) = match &ev.inbound {
-            Inbound::Message(m) => message(&tx, env, src.channel, m, rules, now, &mut report)?,
+            Inbound::Message(m) => {
+                message(&tx, env, src.channel, m, rules, now, &mut report, &mut Reindex::Later(&mut pending))?
+            }
             Inbound::Edit { chat, message, text, at } => {
                 match tx
-                    .query_row(
+                    .row(
                         "SELECT message_id, request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
                         params![ch, chat, message],
                         |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)),
@@ -116,7 +120,7 @@ pub fn ingest(
                             body: text.clone(),
                             at: *at,
                         };
-                        apply_in(&tx, env, &Mutation::new(req, ch, now, op))?;
+                        apply_with(&tx, env, &Mutation::new(req, ch, now, op), &mut Reindex::Later(&mut pending))?;
                         report.edited += 1;
                         ("edited", Some(rid))
                     }
@@ -136,11 +140,12 @@ pub fn ingest(
                 ("ignored", None)
             }
         };
-        tx.execute(
+        tx.exec(
             "UPDATE inbound_event SET outcome = ?4, request_rid = ?5 WHERE channel = ?1 AND account = ?2 AND external_id = ?3",
             params![ch, src.account, ev.external_id, outcome, rid],
         )?;
     }
+    reindex_all(&tx, &pending)?;
     if let Some(cursor) = &batch.next_cursor {
         advance_cursor(&tx, ch, src.account, cursor, ms(now))?;
     }
@@ -157,7 +162,7 @@ fn advance_cursor(
     now: i64,
 ) -> Result<(), StoreError> {
     let current: Option<String> = tx
-        .query_row(
+        .row(
             "SELECT cursor FROM channel_cursor WHERE channel = ?1 AND account = ?2",
             params![ch, account],
             |r| r.get(0),
@@ -171,7 +176,7 @@ fn advance_cursor(
         _ => current.as_deref() != Some(cursor),
     };
     if newer {
-        tx.execute(
+        tx.exec(
             "INSERT INTO channel_cursor(channel, account, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(channel, account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
             params![ch, account, cursor, now],
@@ -186,7 +191,7 @@ pub fn cursor(
     account: &str,
 ) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT cursor FROM channel_cursor WHERE channel = ?1 AND account = ?2",
             params![channel.as_str(), account],
             |r| r.get(0),
@@ -195,7 +200,7 @@ pub fn cursor(
 }
 
 fn request_id(tx: &Connection, rid: i64) -> Result<Uuid, StoreError> {
-    let id: String = tx.query_row("SELECT id FROM request WHERE rid = ?1", [rid], |r| r.get(0))?;
+    let id: String = tx.row("SELECT id FROM request WHERE rid = ?1", [rid], |r| r.get(0))?;
     rows::parse("request id", &id)
 }
 
@@ -208,7 +213,7 @@ fn queue_files(
 ) -> Result<(), StoreError> {
     for a in &m.attachments {
         if let Some(src) = &a.source {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO file_job(channel, source, request_rid, next_attempt_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                 params![ch, src, rid, now],
             )?;
@@ -225,7 +230,7 @@ fn map_message(
     message_id: Option<Uuid>,
     rid: i64,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO channel_message(channel, chat, external_id, message_id, request_rid) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT DO NOTHING",
         params![ch, chat, external, message_id.map(|m| m.to_string()), rid],
@@ -243,7 +248,7 @@ fn target(
 ) -> Result<Option<i64>, StoreError> {
     let mapped = |external: &str| -> Result<Option<i64>, StoreError> {
         Ok(tx
-            .query_row(
+            .row(
                 "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
                 params![ch, m.chat, external],
                 |r| r.get(0),
@@ -262,7 +267,7 @@ fn target(
         return Ok(Some(rid));
     }
     let last: Option<(i64, String, i64, Option<i64>)> = tx
-        .query_row(
+        .row(
             "SELECT rid, status, updated_at, closed_at FROM request WHERE channel = ?1 AND chat_ref = ?2 ORDER BY rid DESC LIMIT 1",
             params![ch, m.chat],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -279,6 +284,8 @@ fn target(
     Ok((rules.closed_policy == ClosedPolicy::Reopen && recent).then_some(rid))
 }
 
+// One citizen message's whole effect; the arguments are the transaction's shared context.
+#[allow(clippy::too_many_arguments)]
 fn message(
     tx: &Connection,
     env: &Env,
@@ -287,10 +294,11 @@ fn message(
     rules: &IngestRules,
     now: DateTime<Utc>,
     report: &mut IngestReport,
+    later: &mut Reindex,
 ) -> Result<(&'static str, Option<i64>), StoreError> {
     let ch = channel.as_str();
     // A citizen who writes again has unblocked the bot.
-    tx.execute(
+    tx.exec(
         "DELETE FROM unreachable WHERE channel = ?1 AND chat = ?2",
         params![ch, m.chat],
     )?;
@@ -303,7 +311,12 @@ fn message(
             attachments: m.attachments.clone(),
             location: m.location.clone(),
         };
-        apply_in(tx, env, &Mutation::new(request_id(tx, rid)?, ch, now, op))?;
+        apply_with(
+            tx,
+            env,
+            &Mutation::new(request_id(tx, rid)?, ch, now, op),
+            later,
+        )?;
         map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
         queue_files(tx, ch, m, rid, ms(now))?;
         if let Some(g) = &m.media_group {
@@ -339,12 +352,13 @@ fn message(
         first_response_at: None,
     };
     let request_id = Uuid::now_v7();
-    let created = apply_in(
+    let created = apply_with(
         tx,
         env,
         &Mutation::new(request_id, ch, now, Op::Create(Box::new(new))),
+        later,
     )?;
-    let rid: i64 = tx.query_row(
+    let rid: i64 = tx.row(
         "SELECT rid FROM request WHERE id = ?1",
         [request_id.to_string()],
         |r| r.get(0),
@@ -364,7 +378,7 @@ fn message(
         .to_string();
     let number = r.number.to_string();
     let body = render(&rules.texts.ack, &[("number", &number), ("due", &due)]);
-    apply_in(
+    apply_with(
         tx,
         env,
         &Mutation::new(
@@ -376,6 +390,7 @@ fn message(
                 body,
             },
         ),
+        later,
     )?;
     report.created.push(r.number.clone());
     Ok(("created", Some(rid)))

@@ -6,6 +6,7 @@
 //! delivered, so it becomes `unknown` and is never resent automatically (Telegram has no
 //! idempotency key; SYNC.md, scenario 19).
 
+use super::rows::Cached;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use crate::domain::request::Message;
 pub fn enqueue(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<(), StoreError> {
     let Some(chat) = r.channel_ref.chat.as_deref() else {
         // Nowhere to send it (an imported request without a chat): say so at once.
-        tx.execute(
+        tx.exec(
             "UPDATE message SET delivery = 'failed' WHERE id = ?1",
             [m.id.to_string()],
         )?;
@@ -125,7 +126,7 @@ pub struct Fenced(pub String);
 
 fn check_fence(tx: &Connection, lease: &str, epoch: i64) -> Result<(), StoreError> {
     let current: Option<i64> = tx
-        .query_row("SELECT epoch FROM lease WHERE name = ?1", [lease], |r| {
+        .row("SELECT epoch FROM lease WHERE name = ?1", [lease], |r| {
             r.get(0)
         })
         .optional()?;
@@ -150,7 +151,7 @@ pub fn claim(
     let picked = {
         let mut st = tx.prepare_cached(
             "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts
-             FROM outbox o
+             FROM outbox o INDEXED BY outbox_pending
              WHERE o.channel = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel AND e.chat = o.chat
                                AND e.id < o.id AND e.state IN ('pending', 'sending'))
@@ -179,7 +180,7 @@ pub fn claim(
         picked
     };
     if let Some(p) = &picked {
-        tx.execute(
+        tx.exec(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, holder_epoch = ?2, updated_at = ?3 WHERE id = ?1",
             params![p.id, epoch, now],
         )?;
@@ -207,7 +208,7 @@ pub fn finish(
         Finish::Failed { reason, .. } => ("failed", None, Some(reason.as_str()), now),
         Finish::Unknown { reason } => ("unknown", None, Some(reason.as_str()), now),
     };
-    let changed = tx.execute(
+    let changed = tx.exec(
         "UPDATE outbox SET state = ?2, external_id = ?3, error = ?4, next_attempt_at = ?5, updated_at = ?6
          WHERE id = ?1 AND holder_epoch = ?7 AND state = 'sending'",
         params![part.id, state, external, error, next, now, epoch],
@@ -215,7 +216,7 @@ pub fn finish(
     if changed == 1 {
         if let (Finish::Sent { external_id }, Some(rid)) = (result, part.request_rid) {
             // Our message's id in the chat: a citizen replying to it joins this request.
-            tx.execute(
+            tx.exec(
                 "INSERT INTO channel_message(channel, chat, external_id, message_id, request_rid) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT DO NOTHING",
                 params![channel, part.chat, external_id, part.message_id, rid],
@@ -226,7 +227,7 @@ pub fn finish(
             unreachable: true,
         } = result
         {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO unreachable(channel, chat, at, reason) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(channel, chat) DO UPDATE SET at = excluded.at, reason = excluded.reason",
                 params![channel, part.chat, now, reason],
@@ -250,7 +251,7 @@ pub fn sweep(
         .prepare("SELECT DISTINCT message_id FROM outbox WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)")?
         .query_map(params![channel, epoch], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let n = tx.execute(
+    let n = tx.exec(
         "UPDATE outbox SET state = 'unknown', error = 'the gateway stopped while sending: may or may not have been delivered', updated_at = ?3
          WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)",
         params![channel, epoch, now],
@@ -264,7 +265,7 @@ pub fn sweep(
 
 /// When the next part becomes due, for the sender's sleep.
 pub fn next_due(conn: &Connection, channel: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "SELECT min(next_attempt_at) FROM outbox WHERE channel = ?1 AND state = 'pending'",
         [channel],
         |r| r.get::<_, Option<i64>>(0),
@@ -335,7 +336,7 @@ pub fn acquire(
 ) -> Result<Result<i64, String>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let cur: Option<(String, i64, i64)> = tx
-        .query_row(
+        .row(
             "SELECT holder, epoch, expires_at FROM lease WHERE name = ?1",
             [name],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -348,7 +349,7 @@ pub fn acquire(
         Some((h, e, exp)) if exp < now || holder_is_dead(&h) => e + 1,
         Some((h, _, _)) => return Ok(Err(h)),
     };
-    tx.execute(
+    tx.exec(
         "INSERT INTO lease(name, holder, epoch, expires_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at",
         params![name, holder, epoch, expires],
@@ -366,7 +367,7 @@ pub fn renew(
     now: i64,
     ttl: Duration,
 ) -> Result<bool, StoreError> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE lease SET expires_at = ?4 WHERE name = ?1 AND holder = ?2 AND epoch = ?3",
         params![name, holder, epoch, now + ttl.as_millis() as i64],
     )?;
@@ -374,7 +375,7 @@ pub fn renew(
 }
 
 pub fn release(conn: &Connection, name: &str, holder: &str, epoch: i64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.exec(
         "UPDATE lease SET expires_at = 0 WHERE name = ?1 AND holder = ?2 AND epoch = ?3",
         params![name, holder, epoch],
     )?;
@@ -390,14 +391,14 @@ pub fn raise_alarm(
 ) -> Result<(), StoreError> {
     // One open alarm per source and kind: a poller retrying must not flood the list.
     let open: Option<i64> = conn
-        .query_row(
+        .row(
             "SELECT id FROM alarm WHERE source = ?1 AND kind = ?2 AND cleared_at IS NULL",
             params![source, kind],
             |r| r.get(0),
         )
         .optional()?;
     if open.is_none() {
-        conn.execute(
+        conn.exec(
             "INSERT INTO alarm(at, source, kind, text) VALUES (?1, ?2, ?3, ?4)",
             params![now, source, kind, text],
         )?;
@@ -406,7 +407,7 @@ pub fn raise_alarm(
 }
 
 pub fn clear_alarms(conn: &Connection, source: &str, now: i64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.exec(
         "UPDATE alarm SET cleared_at = ?2 WHERE source = ?1 AND cleared_at IS NULL",
         params![source, now],
     )?;

@@ -227,6 +227,9 @@ CREATE TABLE alarm(
 );
 "#,
     ),
+    // The sender's claim walks pending parts in id order and stops at a page; without this it
+    // scanned and sorted the whole backlog on every claim.
+    M::up("CREATE INDEX outbox_pending ON outbox(channel, id) WHERE state = 'pending';"),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
