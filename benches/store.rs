@@ -96,12 +96,14 @@ fn build(path: &Path, n: usize) {
     );
 }
 
+/// The file name carries a version: bump it when the schema or the sort keys change, so an old
+/// generated database is not measured by mistake.
 fn database() -> PathBuf {
     let n = count();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = dir.join(format!("store-{n}.sqlite3"));
-    let ready = dir.join(format!("store-{n}.ready"));
+    let path = dir.join(format!("store-{n}-v3.sqlite3"));
+    let ready = dir.join(format!("store-{n}-v3.ready"));
     if !ready.exists() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
