@@ -17,6 +17,26 @@ pub struct BotTexts {
 struct Shipped {
     ru: BotTexts,
     en: BotTexts,
+    #[serde(default)]
+    reply: Vec<ReplyTemplate>,
+}
+
+/// A ready reply an operator inserts with `::shortcut` + Tab.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyTemplate {
+    pub shortcut: String,
+    pub title: String,
+    #[serde(default)]
+    pub title_en: Option<String>,
+    pub text: String,
+}
+
+/// The shipped reply templates.
+pub fn replies() -> Vec<ReplyTemplate> {
+    toml::from_str::<Shipped>(SHIPPED)
+        .map(|s| s.reply)
+        .unwrap_or_default()
 }
 
 impl BotTexts {
@@ -55,6 +75,8 @@ mod tests {
         assert!(s.ru.ack.contains("{number}") && s.ru.ack.contains("{due}"));
         assert!(s.en.ack.contains("{number}"));
         assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
+        let shortcuts: Vec<String> = replies().into_iter().map(|r| r.shortcut).collect();
+        assert_eq!(shortcuts, ["ack", "dep", "ans", "out"]);
     }
 
     #[test]

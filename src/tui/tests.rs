@@ -468,3 +468,31 @@ fn mouse_wheel_and_click_select() {
     update(&mut a, Msg::Click { row: 40 });
     assert_eq!(a.selected, 2, "a click below the list changes nothing");
 }
+
+#[test]
+fn shortcut_and_tab_insert_a_ready_reply() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('r'));
+    update(&mut a, Msg::Paste("::dep".into()));
+    update(&mut a, code(KeyCode::Tab));
+    let cmds = update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    match ops(&cmds).as_slice() {
+        [Op::Reply { body, .. }] => {
+            assert!(body.starts_with("Здравствуйте! Ваше обращение 2026-000001 передано в Департамент городского хозяйства"), "{body}");
+            assert!(!body.contains("::dep"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // An unknown shortcut stays as typed.
+    update(&mut a, key('r'));
+    update(&mut a, Msg::Paste("::nope".into()));
+    update(&mut a, code(KeyCode::Tab));
+    if let Mode::Compose(c) = &a.mode {
+        assert!(c.text().starts_with("::nope"));
+    } else {
+        panic!("still composing");
+    }
+}

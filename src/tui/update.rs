@@ -566,6 +566,10 @@ fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
     if k.code == KeyCode::Esc {
         return vec![];
     }
+    if k.code == KeyCode::Tab && expand_shortcut(&mut c) {
+        app.mode = Mode::Compose(c);
+        return vec![];
+    }
     if !send {
         c.editor.input(k);
         app.mode = Mode::Compose(c);
@@ -650,4 +654,26 @@ fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<Cmd> {
             vec![]
         }
     }
+}
+
+/// `::shortcut` before the cursor becomes the ready reply it names; false when there is none.
+fn expand_shortcut(c: &mut Compose) -> bool {
+    let ratatui_textarea::DataCursor(row, col) = c.editor.cursor();
+    let line = c.editor.lines().get(row).cloned().unwrap_or_default();
+    let before: String = line.chars().take(col).collect();
+    let word = before.rsplit(char::is_whitespace).next().unwrap_or("");
+    let Some(name) = word.strip_prefix("::") else {
+        return false;
+    };
+    let Some(t) = crate::templates::replies()
+        .into_iter()
+        .find(|t| t.shortcut == name)
+    else {
+        return false;
+    };
+    for _ in 0..word.chars().count() {
+        c.editor.delete_char();
+    }
+    c.editor.insert_str(t.text);
+    true
 }
