@@ -141,10 +141,17 @@ impl Compose {
 
 pub enum Mode {
     Normal,
-    Filter { input: String },
+    Filter {
+        input: String,
+    },
     Picker(Picker),
     Compose(Box<Compose>),
     Help,
+    /// `:` — every action by name, fuzzy-matched.
+    Palette {
+        query: String,
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -237,4 +244,26 @@ impl App {
     pub fn current(&self) -> Option<&Request> {
         self.rows.get(self.selected)
     }
+}
+
+/// The actions the palette offers for `query`, best match first (all, in keymap order, when empty).
+pub fn palette_matches(lang: super::strings::Lang, query: &str) -> Vec<super::keymap::Action> {
+    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+    let actions: Vec<super::keymap::Action> = super::keymap::Action::ALL
+        .into_iter()
+        .filter(|a| *a != super::keymap::Action::Palette)
+        .collect();
+    if query.trim().is_empty() {
+        return actions;
+    }
+    let names: Vec<(super::keymap::Action, &str)> =
+        actions.iter().map(|a| (*a, lang.action(*a))).collect();
+    let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+    let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
+    let labels: Vec<&str> = names.iter().map(|(_, n)| *n).collect();
+    pattern
+        .match_list(labels, &mut matcher)
+        .into_iter()
+        .filter_map(|(label, _)| names.iter().find(|(_, n)| *n == label).map(|(a, _)| *a))
+        .collect()
 }

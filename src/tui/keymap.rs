@@ -33,6 +33,7 @@ pub enum Action {
     Reopen,
     CopyNumber,
     Filter,
+    Palette,
     SortToggle,
     ViewMine,
     ViewNew,
@@ -44,7 +45,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -69,6 +70,7 @@ impl Action {
         Action::Reopen,
         Action::CopyNumber,
         Action::Filter,
+        Action::Palette,
         Action::SortToggle,
         Action::ViewMine,
         Action::ViewNew,
@@ -105,6 +107,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Reopen, &["shift-o"]),
     (Action::CopyNumber, &["."]),
     (Action::Filter, &["/"]),
+    (Action::Palette, &[":"]),
     (Action::SortToggle, &["s"]),
     (Action::ViewMine, &["1"]),
     (Action::ViewNew, &["2"]),

@@ -116,6 +116,10 @@ impl Lang {
             Action::Reopen => self.pick("переоткрыть", "reopen"),
             Action::CopyNumber => self.pick("скопировать номер", "copy number"),
             Action::Filter => self.pick("фильтр и поиск", "filter and search"),
+            Action::Palette => self.pick(
+                "все команды (поиск по названию)",
+                "all commands (search by name)",
+            ),
             Action::SortToggle => self.pick(
                 "сортировка: срок / поступление",
                 "sort: time left / received",

@@ -496,3 +496,31 @@ fn shortcut_and_tab_insert_a_ready_reply() {
         panic!("still composing");
     }
 }
+
+#[test]
+fn palette_finds_actions_by_part_of_their_name() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key(':'));
+    assert!(matches!(a.mode, Mode::Palette { .. }));
+    for c in "ответить".chars() {
+        update(&mut a, key(c));
+    }
+    let best = super::app::palette_matches(Lang::Ru, "ответить");
+    assert!(super::app::palette_matches(Lang::Ru, "отв").contains(&super::keymap::Action::DepartmentAnswer));
+    assert_eq!(
+        best.first(),
+        Some(&super::keymap::Action::Reply),
+        "{best:?}"
+    );
+    update(&mut a, code(KeyCode::Enter));
+    assert!(
+        matches!(a.mode, Mode::Compose(_)),
+        "the reply editor opened"
+    );
+    update(&mut a, code(KeyCode::Esc));
+    update(&mut a, key(':'));
+    for c in "взять".chars() {
+        update(&mut a, key(c));
+    }
+    assert_eq!(ops(&update(&mut a, code(KeyCode::Enter))), vec![Op::Claim]);
+}

@@ -270,6 +270,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Filter { input } => filter_key(app, k, input),
         Mode::Picker(p) => picker_key(app, k, p),
         Mode::Compose(c) => compose_key(app, k, c),
+        Mode::Palette { query, selected } => palette_key(app, k, query, selected),
     }
 }
 
@@ -291,10 +292,43 @@ fn is_mutation(a: Action) -> bool {
     )
 }
 
+fn palette_key(app: &mut App, k: KeyEvent, mut query: String, mut selected: usize) -> Vec<Cmd> {
+    match k.code {
+        KeyCode::Esc => return vec![],
+        KeyCode::Enter => {
+            return match super::app::palette_matches(app.lang, &query).get(selected) {
+                Some(action) => perform(app, *action),
+                None => vec![],
+            };
+        }
+        KeyCode::Up => selected = selected.saturating_sub(1),
+        KeyCode::Down => selected += 1,
+        KeyCode::Backspace => {
+            query.pop();
+            selected = 0;
+        }
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            query.push(c);
+            selected = 0;
+        }
+        _ => {}
+    }
+    let n = super::app::palette_matches(app.lang, &query).len();
+    app.mode = Mode::Palette {
+        query,
+        selected: selected.min(n.saturating_sub(1)),
+    };
+    vec![]
+}
+
 fn normal(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     let Some(action) = app.keymap.action(k) else {
         return vec![];
     };
+    perform(app, action)
+}
+
+fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
     if is_mutation(action) && app.readonly {
         flash(app, app.lang.readonly().into(), true);
         return vec![];
@@ -327,6 +361,13 @@ fn normal(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Action::Filter => {
             app.mode = Mode::Filter {
                 input: app.filter_line.clone(),
+            };
+            vec![]
+        }
+        Action::Palette => {
+            app.mode = Mode::Palette {
+                query: String::new(),
+                selected: 0,
             };
             vec![]
         }

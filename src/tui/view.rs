@@ -67,6 +67,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Mode::Help => help(f, app, area),
         Mode::Picker(_) => picker(f, app, area),
         Mode::Compose(_) => compose(f, app, area),
+        Mode::Palette { .. } => palette(f, app, area),
         _ => {}
     }
 }
@@ -446,6 +447,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Picker(_) => "ВЫБОР",
         Mode::Compose(_) => "ТЕКСТ",
         Mode::Help => "?",
+        Mode::Palette { .. } => ":",
     };
     let mut left = vec![];
     if let Mode::Filter { input } = &app.mode {
@@ -632,4 +634,40 @@ fn compose(f: &mut Frame, app: &App, area: Rect) {
             .map(|l| Line::from(l.to_string())),
     );
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), parts[2]);
+}
+
+fn palette(f: &mut Frame, app: &App, area: Rect) {
+    let Mode::Palette { query, selected } = &app.mode else {
+        return;
+    };
+    let matches = super::app::palette_matches(app.lang, query);
+    let r = popup(area, 60, (matches.len() as u16 + 3).min(18));
+    f.render_widget(Clear, r);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(": "),
+        Span::styled(format!("{}▏", sanitize::line(query)), bold()),
+    ])];
+    let room = r.height.saturating_sub(3) as usize;
+    let start = selected.saturating_sub(room.saturating_sub(1));
+    for (i, a) in matches.iter().enumerate().skip(start).take(room) {
+        let st = if i == *selected {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        let keys = app.keymap.keys_of(*a).join(" ");
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<40}", app.lang.action(*a)), st),
+            Span::styled(keys, style(app, Color::DarkGray)),
+        ]));
+    }
+    let title = if app.lang == Lang::En {
+        " Commands · type to search · Enter runs "
+    } else {
+        " Команды · печатайте для поиска · Enter выполнить "
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        r,
+    );
 }
