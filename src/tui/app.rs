@@ -192,6 +192,8 @@ pub struct App {
     /// Inbox rows that fit on screen; pages are sized from it.
     pub height: usize,
     pub last_refresh: DateTime<Utc>,
+    /// Requests marked with space: the next action applies to each of them.
+    pub marks: std::collections::BTreeSet<Uuid>,
     pub quit: bool,
 }
 
@@ -237,12 +239,30 @@ impl App {
             now,
             height: 20,
             last_refresh: now,
+            marks: Default::default(),
             quit: false,
         }
     }
 
     pub fn current(&self) -> Option<&Request> {
         self.rows.get(self.selected)
+    }
+
+    /// What an action works on: the marked requests, or the selected one.
+    pub fn targets(&self, selected: Uuid) -> Vec<Request> {
+        if self.marks.is_empty() {
+            return self
+                .rows
+                .iter()
+                .filter(|r| r.id == selected)
+                .cloned()
+                .collect();
+        }
+        self.rows
+            .iter()
+            .filter(|r| self.marks.contains(&r.id))
+            .cloned()
+            .collect()
     }
 }
 

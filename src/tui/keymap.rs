@@ -34,6 +34,7 @@ pub enum Action {
     CopyNumber,
     Filter,
     Palette,
+    Mark,
     SortToggle,
     ViewMine,
     ViewNew,
@@ -45,7 +46,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -71,6 +72,7 @@ impl Action {
         Action::CopyNumber,
         Action::Filter,
         Action::Palette,
+        Action::Mark,
         Action::SortToggle,
         Action::ViewMine,
         Action::ViewNew,
@@ -108,6 +110,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::CopyNumber, &["."]),
     (Action::Filter, &["/"]),
     (Action::Palette, &[":"]),
+    (Action::Mark, &["space"]),
     (Action::SortToggle, &["s"]),
     (Action::ViewMine, &["1"]),
     (Action::ViewNew, &["2"]),

@@ -116,6 +116,10 @@ impl Lang {
             Action::Reopen => self.pick("переоткрыть", "reopen"),
             Action::CopyNumber => self.pick("скопировать номер", "copy number"),
             Action::Filter => self.pick("фильтр и поиск", "filter and search"),
+            Action::Mark => self.pick(
+                "отметить (следующее действие — для всех отмеченных)",
+                "mark (the next action applies to all marked)",
+            ),
             Action::Palette => self.pick(
                 "все команды (поиск по названию)",
                 "all commands (search by name)",

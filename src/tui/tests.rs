@@ -506,7 +506,10 @@ fn palette_finds_actions_by_part_of_their_name() {
         update(&mut a, key(c));
     }
     let best = super::app::palette_matches(Lang::Ru, "ответить");
-    assert!(super::app::palette_matches(Lang::Ru, "отв").contains(&super::keymap::Action::DepartmentAnswer));
+    assert!(
+        super::app::palette_matches(Lang::Ru, "отв")
+            .contains(&super::keymap::Action::DepartmentAnswer)
+    );
     assert_eq!(
         best.first(),
         Some(&super::keymap::Action::Reply),
@@ -523,4 +526,54 @@ fn palette_finds_actions_by_part_of_their_name() {
         update(&mut a, key(c));
     }
     assert_eq!(ops(&update(&mut a, code(KeyCode::Enter))), vec![Op::Claim]);
+}
+
+#[test]
+fn marks_apply_one_action_to_each_marked_request() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key(' '));
+    update(&mut a, key(' '));
+    assert_eq!(a.marks.len(), 2);
+    assert_eq!(a.selected, 2, "marking moves on");
+    let cmds = update(&mut a, key('c'));
+    let claimed: Vec<Uuid> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Cmd::Apply(ms) => Some(ms[0].request_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        claimed,
+        vec![Uuid::from_u128(1), Uuid::from_u128(2)],
+        "one command each, so one refusal can't block the rest"
+    );
+    assert!(a.marks.is_empty(), "marks are spent");
+    // A reply to several requests carries each one's own number.
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE)),
+    );
+    update(&mut a, key('g'));
+    update(&mut a, key(' '));
+    update(&mut a, key('r'));
+    update(&mut a, Msg::Paste("Обращение {number} принято".into()));
+    let cmds = update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    let bodies: Vec<String> = ops(&cmds)
+        .into_iter()
+        .filter_map(|o| match o {
+            Op::Reply { body, .. } => Some(body),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "Обращение 2026-000001 принято".to_string(),
+            "Обращение 2026-000003 принято".to_string()
+        ]
+    );
 }

@@ -364,6 +364,14 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             };
             vec![]
         }
+        Action::Mark => {
+            if let Some(id) = app.current().map(|r| r.id)
+                && !app.marks.remove(&id)
+            {
+                app.marks.insert(id);
+            }
+            move_to(app, app.selected as isize + 1)
+        }
         Action::Palette => {
             app.mode = Mode::Palette {
                 query: String::new(),
@@ -417,27 +425,7 @@ fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
     let lang = app.lang;
     let compose = |app: &mut App, kind: ComposeKind, department: Option<String>| {
         let limit = (kind == ComposeKind::Reply).then(|| r.channel.max_message_units());
-        let dep = department
-            .clone()
-            .or(r.department.clone())
-            .unwrap_or_default();
-        let dep_name = app
-            .catalog
-            .department(&dep)
-            .map(|d| d.name.clone())
-            .unwrap_or(dep);
-        let due = r
-            .first_response
-            .due
-            .with_timezone(&app.tz)
-            .format("%d.%m.%Y %H:%M")
-            .to_string();
-        let vars = vec![
-            ("number".to_string(), r.number.to_string()),
-            ("citizen".to_string(), r.citizen.clone().unwrap_or_default()),
-            ("department".to_string(), dep_name),
-            ("due".to_string(), due),
-        ];
+        let vars = vars_for(app, &r, department.as_deref());
         app.mode = Mode::Compose(Box::new(Compose {
             kind,
             target: r.id,
@@ -450,9 +438,9 @@ fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         vec![]
     };
     match action {
-        Action::Claim => vec![Cmd::Apply(vec![mutation(app, &r, Op::Claim)])],
-        Action::Release => vec![Cmd::Apply(vec![mutation(app, &r, Op::Release)])],
-        Action::Reopen => vec![Cmd::Apply(vec![mutation(app, &r, Op::Reopen)])],
+        Action::Claim => each(app, r.id, |_| Some(Op::Claim)),
+        Action::Release => each(app, r.id, |_| Some(Op::Release)),
+        Action::Reopen => each(app, r.id, |_| Some(Op::Reopen)),
         Action::CopyNumber => {
             flash(app, format!("{}: {}", lang.copied(), r.number), false);
             vec![Cmd::Copy(r.number.to_string())]
@@ -597,7 +585,44 @@ fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
             return vec![];
         }
     };
-    vec![Cmd::Apply(vec![mutation(app, &r, op)])]
+    each(app, r.id, |_| Some(op.clone()))
+}
+
+/// One command per target, so a refusal on one request does not hold back the others; marks
+/// are spent by the action.
+fn each(app: &mut App, selected: Uuid, op: impl Fn(&Request) -> Option<Op>) -> Vec<Cmd> {
+    let cmds = app
+        .targets(selected)
+        .iter()
+        .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r, o)])))
+        .collect();
+    app.marks.clear();
+    cmds
+}
+
+/// `{number}`, `{citizen}`, `{department}`, `{due}` for one request.
+fn vars_for(app: &App, r: &Request, department: Option<&str>) -> Vec<(String, String)> {
+    let dep = department
+        .map(str::to_string)
+        .or(r.department.clone())
+        .unwrap_or_default();
+    let dep_name = app
+        .catalog
+        .department(&dep)
+        .map(|d| d.name.clone())
+        .unwrap_or(dep);
+    let due = r
+        .first_response
+        .due
+        .with_timezone(&app.tz)
+        .format("%d.%m.%Y %H:%M")
+        .to_string();
+    vec![
+        ("number".to_string(), r.number.to_string()),
+        ("citizen".to_string(), r.citizen.clone().unwrap_or_default()),
+        ("department".to_string(), dep_name),
+        ("due".to_string(), due),
+    ]
 }
 
 fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
@@ -616,50 +641,55 @@ fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
         app.mode = Mode::Compose(c);
         return vec![];
     }
-    let text = c.preview();
-    let body = text.trim().to_string();
-    if body.is_empty() && c.kind != ComposeKind::Forward {
+    if c.preview().trim().is_empty() && c.kind != ComposeKind::Forward {
         app.mode = Mode::Compose(c);
         return vec![];
     }
-    let Some(r) = app.rows.iter().find(|r| r.id == c.target).cloned() else {
-        return vec![];
-    };
-    let ops: Vec<Op> = match c.kind {
-        ComposeKind::Reply => vec![Op::Reply {
-            message_id: Uuid::now_v7(),
-            body,
-        }],
-        ComposeKind::Note => vec![Op::AddNote {
-            note_id: Uuid::now_v7(),
-            body,
-        }],
-        ComposeKind::DepartmentAnswer => vec![Op::DepartmentAnswer {
-            note_id: Uuid::now_v7(),
-            body,
-        }],
-        ComposeKind::Forward => vec![Op::Forward {
-            department: c.department.clone(),
-            note_id: Uuid::now_v7(),
-            note: (!body.is_empty()).then_some(body),
-        }],
-        ComposeKind::Tags => body
-            .split_whitespace()
-            .filter_map(|w| match w.strip_prefix('-') {
-                Some(t) if !t.is_empty() => Some(Op::Untag { tag: t.to_string() }),
-                Some(_) => None,
-                None => Some(Op::Tag {
-                    tag: w.trim_start_matches('+').to_string(),
-                }),
-            })
-            .collect(),
-    };
-    if ops.is_empty() {
-        return vec![];
+    let text = c.text();
+    let targets = app.targets(c.target);
+    let mut cmds = vec![];
+    // Each marked request gets the text with its own number, citizen and department.
+    for r in &targets {
+        let vars = vars_for(app, r, c.department.as_deref());
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = crate::templates::render(&text, &pairs).trim().to_string();
+        let ops: Vec<Op> = match c.kind {
+            ComposeKind::Reply => vec![Op::Reply {
+                message_id: Uuid::now_v7(),
+                body,
+            }],
+            ComposeKind::Note => vec![Op::AddNote {
+                note_id: Uuid::now_v7(),
+                body,
+            }],
+            ComposeKind::DepartmentAnswer => vec![Op::DepartmentAnswer {
+                note_id: Uuid::now_v7(),
+                body,
+            }],
+            ComposeKind::Forward => vec![Op::Forward {
+                department: c.department.clone(),
+                note_id: Uuid::now_v7(),
+                note: (!body.is_empty()).then_some(body),
+            }],
+            ComposeKind::Tags => body
+                .split_whitespace()
+                .filter_map(|w| match w.strip_prefix('-') {
+                    Some(t) if !t.is_empty() => Some(Op::Untag { tag: t.to_string() }),
+                    Some(_) => None,
+                    None => Some(Op::Tag {
+                        tag: w.trim_start_matches('+').to_string(),
+                    }),
+                })
+                .collect(),
+        };
+        if !ops.is_empty() {
+            cmds.push(Cmd::Apply(
+                ops.into_iter().map(|op| mutation(app, r, op)).collect(),
+            ));
+        }
     }
-    vec![Cmd::Apply(
-        ops.into_iter().map(|op| mutation(app, &r, op)).collect(),
-    )]
+    app.marks.clear();
+    cmds
 }
 
 fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<Cmd> {

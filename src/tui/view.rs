@@ -181,6 +181,9 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
                 marks.push('@');
             }
             let first_line = sanitize::line(r.text.lines().next().unwrap_or(""));
+            if app.marks.contains(&r.id) {
+                marks.insert(0, '*');
+            }
             let text = if marks.is_empty() {
                 first_line
             } else {
@@ -464,6 +467,17 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         ));
     } else {
         let more = if app.next.is_some() { "+" } else { "" };
+        if !app.marks.is_empty() {
+            let label = if app.lang == Lang::En {
+                "marked"
+            } else {
+                "отмечено"
+            };
+            left.push(Span::styled(
+                format!("{label}: {} · ", app.marks.len()),
+                bold(),
+            ));
+        }
         left.push(Span::raw(format!("{mode} {}{more} · ? ", app.rows.len())));
         left.push(Span::raw(if app.lang == Lang::En {
             "help"
