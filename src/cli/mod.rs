@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::Location;
 use crate::domain::sla::ClockState;
-use crate::domain::{Channel, Priority, Status};
+use crate::domain::{Channel, Status};
 use crate::store::{Assignee, Cursor, Env, Filter, Sort, Store, StoreError};
 use args::{Cli, Command, Format, ListArgs, SortArg};
 use output::{Labels, RequestView};
@@ -128,26 +128,17 @@ impl App {
             Command::List(a) => self.list(a).await,
             Command::Show { number } => self.show(&number).await,
             Command::New(a) => {
+                let channel = a.channel.parse::<Channel>().map_err(Refused)?;
                 let new = NewRequest {
-                    channel: a.channel.parse::<Channel>().map_err(Refused)?,
-                    external_id: None,
-                    channel_ref: Default::default(),
                     citizen: a.citizen,
-                    text: a.text,
-                    attachments: vec![],
                     location: a.address.map(|addr| Location {
                         lat: None,
                         lon: None,
                         address: Some(addr),
                     }),
-                    received_at: self.store.now(),
                     topic: a.topic,
                     department: a.department,
-                    priority: Priority::Normal,
-                    status: None,
-                    close_reason: None,
-                    closed_at: None,
-                    first_response_at: None,
+                    ..NewRequest::new(channel, a.text, self.store.now())
                 };
                 let m = Mutation::new(
                     Uuid::now_v7(),

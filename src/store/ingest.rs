@@ -14,7 +14,7 @@ use super::{StoreError, outbox};
 use crate::channels::{Batch, Command, Inbound, IncomingMessage};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::ChannelRef;
-use crate::domain::{Channel, Priority, RequestNumber};
+use crate::domain::{Channel, RequestNumber};
 use crate::templates::{BotTexts, render};
 
 /// What to do with a citizen's message when the chat already has a request.
@@ -332,24 +332,15 @@ fn message(
         m.text.clone()
     };
     let new = NewRequest {
-        channel,
         external_id: Some(format!("{}:{}", m.chat, m.message)),
         channel_ref: ChannelRef {
             chat: Some(m.chat.clone()),
             message: Some(m.message.clone()),
         },
         citizen: m.author.clone(),
-        text,
         attachments: m.attachments.clone(),
         location: m.location.clone(),
-        received_at: m.at.min(now),
-        topic: None,
-        department: None,
-        priority: Priority::Normal,
-        status: None,
-        close_reason: None,
-        closed_at: None,
-        first_response_at: None,
+        ..NewRequest::new(channel, text, m.at.min(now))
     };
     let request_id = Uuid::now_v7();
     let created = apply_with(
