@@ -147,6 +147,11 @@ pub enum Mode {
     Picker(Picker),
     Compose(Box<Compose>),
     Help,
+    /// The number of the request this one duplicates.
+    LinkInput {
+        target: Uuid,
+        input: String,
+    },
     /// `:` — every action by name, fuzzy-matched.
     Palette {
         query: String,

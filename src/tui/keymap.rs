@@ -31,6 +31,7 @@ pub enum Action {
     Note,
     Close,
     Reopen,
+    LinkDuplicate,
     CopyNumber,
     Filter,
     Palette,
@@ -46,7 +47,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -69,6 +70,7 @@ impl Action {
         Action::Note,
         Action::Close,
         Action::Reopen,
+        Action::LinkDuplicate,
         Action::CopyNumber,
         Action::Filter,
         Action::Palette,
@@ -107,6 +109,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Note, &["n"]),
     (Action::Close, &["x"]),
     (Action::Reopen, &["shift-o"]),
+    (Action::LinkDuplicate, &["shift-d"]),
     (Action::CopyNumber, &["."]),
     (Action::Filter, &["/"]),
     (Action::Palette, &[":"]),

@@ -71,6 +71,32 @@ fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
                 Ok(a) => Msg::Alarms(a.into_iter().map(|a| a.text).collect()),
                 Err(e) => Msg::Failed(e.to_string()),
             },
+            Cmd::LinkDuplicate {
+                target,
+                actor,
+                number,
+            } => {
+                match store.resolve(&number).await {
+                    Ok(parent) => {
+                        let m = crate::domain::mutation::Mutation::new(
+                            target,
+                            &actor,
+                            store.now(),
+                            crate::domain::mutation::Op::LinkDuplicate {
+                                parent_id: parent.id,
+                            },
+                        );
+                        match store.apply(m).await {
+                            Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
+                            Err(e) => Msg::Applied(Err(crate::cli::i18n::store_error_ru(&e)
+                                .unwrap_or_else(|| e.to_string()))),
+                        }
+                    }
+                    Err(e) => Msg::Applied(Err(
+                        crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+                    )),
+                }
+            }
             Cmd::Copy(text) => {
                 copy_to_clipboard(&text);
                 return;

@@ -114,6 +114,9 @@ impl Lang {
             Action::Note => self.pick("заметка", "note"),
             Action::Close => self.pick("закрыть", "close"),
             Action::Reopen => self.pick("переоткрыть", "reopen"),
+            Action::LinkDuplicate => {
+                self.pick("дубликат другого обращения", "duplicate of another request")
+            }
             Action::CopyNumber => self.pick("скопировать номер", "copy number"),
             Action::Filter => self.pick("фильтр и поиск", "filter and search"),
             Action::Mark => self.pick(
@@ -177,6 +180,13 @@ impl Lang {
         self.pick(
             "печатайте для поиска · Enter выбрать · Esc отмена",
             "type to filter · Enter choose · Esc cancel",
+        )
+    }
+
+    pub fn link_prompt(self) -> &'static str {
+        self.pick(
+            "дубликат обращения номер: ",
+            "duplicate of request number: ",
         )
     }
 

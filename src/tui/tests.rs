@@ -577,3 +577,22 @@ fn marks_apply_one_action_to_each_marked_request() {
         ]
     );
 }
+
+#[test]
+fn link_as_duplicate_asks_for_the_number() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('D'));
+    assert!(matches!(a.mode, Mode::LinkInput { .. }));
+    for c in "2026-000003".chars() {
+        update(&mut a, key(c));
+    }
+    let cmds = update(&mut a, code(KeyCode::Enter));
+    assert_eq!(
+        cmds,
+        vec![Cmd::LinkDuplicate {
+            target: Uuid::from_u128(1),
+            actor: "anna".into(),
+            number: "2026-000003".into()
+        }]
+    );
+}

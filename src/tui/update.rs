@@ -53,6 +53,12 @@ pub enum Cmd {
     Apply(Vec<Mutation>),
     LoadAlarms,
     Copy(String),
+    /// Finds the request by its number, then links `target` to it as a duplicate.
+    LinkDuplicate {
+        target: Uuid,
+        actor: String,
+        number: String,
+    },
 }
 
 /// How often the inbox re-reads the store on its own (other consoles, `mcu reply`).
@@ -268,6 +274,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Normal => normal(app, k),
         Mode::Help => vec![],
         Mode::Filter { input } => filter_key(app, k, input),
+        Mode::LinkInput { target, input } => link_key(app, k, target, input),
         Mode::Picker(p) => picker_key(app, k, p),
         Mode::Compose(c) => compose_key(app, k, c),
         Mode::Palette { query, selected } => palette_key(app, k, query, selected),
@@ -289,6 +296,7 @@ fn is_mutation(a: Action) -> bool {
             | Action::Note
             | Action::Close
             | Action::Reopen
+            | Action::LinkDuplicate
     )
 }
 
@@ -441,6 +449,13 @@ fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Claim => each(app, r.id, |_| Some(Op::Claim)),
         Action::Release => each(app, r.id, |_| Some(Op::Release)),
         Action::Reopen => each(app, r.id, |_| Some(Op::Reopen)),
+        Action::LinkDuplicate => {
+            app.mode = Mode::LinkInput {
+                target: r.id,
+                input: String::new(),
+            };
+            vec![]
+        }
         Action::CopyNumber => {
             flash(app, format!("{}: {}", lang.copied(), r.number), false);
             vec![Cmd::Copy(r.number.to_string())]
@@ -747,4 +762,24 @@ fn expand_shortcut(c: &mut Compose) -> bool {
     }
     c.editor.insert_str(t.text);
     true
+}
+
+fn link_key(app: &mut App, k: KeyEvent, target: Uuid, mut input: String) -> Vec<Cmd> {
+    match k.code {
+        KeyCode::Esc => return vec![],
+        KeyCode::Enter if !input.trim().is_empty() => {
+            return vec![Cmd::LinkDuplicate {
+                target,
+                actor: app.me.clone(),
+                number: input.trim().to_string(),
+            }];
+        }
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        KeyCode::Char(c) if c.is_ascii_digit() || c == '-' => input.push(c),
+        _ => {}
+    }
+    app.mode = Mode::LinkInput { target, input };
+    vec![]
 }

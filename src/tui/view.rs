@@ -451,9 +451,13 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Compose(_) => "ТЕКСТ",
         Mode::Help => "?",
         Mode::Palette { .. } => ":",
+        Mode::LinkInput { .. } => "D",
     };
     let mut left = vec![];
-    if let Mode::Filter { input } = &app.mode {
+    if let Mode::LinkInput { input, .. } = &app.mode {
+        left.push(Span::raw(app.lang.link_prompt()));
+        left.push(Span::styled(format!("{}▏", sanitize::line(input)), bold()));
+    } else if let Mode::Filter { input } = &app.mode {
         left.push(Span::raw(app.lang.filter_prompt()));
         left.push(Span::styled(format!("{}▏", sanitize::line(input)), bold()));
     } else if let Some(fl) = &app.flash {
