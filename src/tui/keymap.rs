@@ -87,7 +87,7 @@ impl Action {
 }
 
 const DEFAULTS: &[(Action, &[&str])] = &[
-    (Action::Quit, &["q"]),
+    (Action::Quit, &["q", "ctrl-c"]),
     (Action::Help, &["?", "f1"]),
     (Action::Down, &["j", "down"]),
     (Action::Up, &["k", "up"]),
@@ -243,6 +243,10 @@ mod tests {
             "shifted П is shifted G"
         );
         assert_eq!(k.action(key('/')), Some(Action::Filter));
+        assert_eq!(
+            k.action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
         assert_eq!(
             k.action(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
             Some(Action::Refresh)
