@@ -4,25 +4,27 @@
 mod common;
 
 use chrono::Duration as ChronoDuration;
-use common::{Rig, count, env, options, until};
-use mcu_desk::channels::gateway::{self, GatewayEvent};
-use mcu_desk::channels::telegram::Telegram;
+use common::{Rig, count, until};
+use mcu_desk::channels::gateway::GatewayEvent;
 use mcu_desk::demo::sim::{SimOptions, Simulator};
 use mcu_desk::domain::mutation::{Mutation, Op};
-use mcu_desk::store::{Filter, Sort, Store};
+use mcu_desk::store::{Filter, Sort};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_messages_with_faults_are_stored_once_and_answered_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mcu.sqlite3");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
+    let Rig {
+        _dir,
+        db,
+        sim,
+        store,
+        stop,
+        gw,
+        mut events,
+    } = Rig::start(
         SimOptions {
             seed: 11,
             per_minute: 0.0,
@@ -34,28 +36,9 @@ async fn thousand_messages_with_faults_are_stored_once_and_answered_once() {
             ambiguous_delay: Duration::from_secs(3),
             ..SimOptions::default()
         },
+        Duration::from_secs(1),
     )
-    .await
-    .unwrap();
-    let store = Store::open(&db, env()).await.unwrap();
-    let tg = Arc::new(
-        Telegram::new(
-            &sim.api_url(),
-            sim.token(),
-            Duration::from_secs(1),
-            Duration::from_secs(1),
-        )
-        .unwrap(),
-    );
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let (stop_tx, stop) = watch::channel(false);
-    let gw = tokio::spawn(gateway::run(
-        store.clone(),
-        tg,
-        options(None),
-        events_tx,
-        stop,
-    ));
+    .await;
     let alarms = tokio::spawn(async move {
         let mut alarms = vec![];
         while let Some(e) = events.recv().await {
@@ -145,7 +128,7 @@ async fn thousand_messages_with_faults_are_stored_once_and_answered_once() {
         samples > 10,
         "the cursor was observed moving ({samples} samples)"
     );
-    let _ = stop_tx.send(true);
+    let _ = stop.send(true);
     gw.await.unwrap().unwrap();
     let alarms = alarms.await.unwrap();
     assert!(alarms.is_empty(), "no alarms: {alarms:?}");

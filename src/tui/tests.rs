@@ -122,6 +122,10 @@ fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
+fn ctrl_s() -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+}
+
 fn ops(cmds: &[Cmd]) -> Vec<Op> {
     cmds.iter()
         .flat_map(|c| match c {
@@ -223,10 +227,7 @@ fn reply_fills_variables_and_sends_on_ctrl_s() {
     update(&mut a, key('r'));
     assert!(matches!(a.mode, Mode::Compose(_)));
     update(&mut a, Msg::Paste("Обращение {number} принято".into()));
-    let cmds = update(
-        &mut a,
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-    );
+    let cmds = update(&mut a, ctrl_s());
     match ops(&cmds).as_slice() {
         [Op::Reply { body, .. }] => assert_eq!(body, "Обращение 2026-000001 принято"),
         other => panic!("{other:?}"),
@@ -234,13 +235,7 @@ fn reply_fills_variables_and_sends_on_ctrl_s() {
     assert!(matches!(a.mode, Mode::Normal));
     // Esc drops a draft; an empty reply is not sent.
     update(&mut a, key('r'));
-    assert!(
-        update(
-            &mut a,
-            Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
-        )
-        .is_empty()
-    );
+    assert!(update(&mut a, ctrl_s()).is_empty());
     update(&mut a, code(KeyCode::Esc));
     assert!(matches!(a.mode, Mode::Normal));
 }
@@ -304,10 +299,7 @@ fn tags_compose_adds_and_removes() {
     let mut a = loaded(Lang::Ru);
     update(&mut a, key('l'));
     update(&mut a, Msg::Paste("+авария -дети".into()));
-    let cmds = update(
-        &mut a,
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-    );
+    let cmds = update(&mut a, ctrl_s());
     assert_eq!(
         ops(&cmds),
         vec![
@@ -475,10 +467,7 @@ fn shortcut_and_tab_insert_a_ready_reply() {
     update(&mut a, key('r'));
     update(&mut a, Msg::Paste("::dep".into()));
     update(&mut a, code(KeyCode::Tab));
-    let cmds = update(
-        &mut a,
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-    );
+    let cmds = update(&mut a, ctrl_s());
     match ops(&cmds).as_slice() {
         [Op::Reply { body, .. }] => {
             assert!(body.starts_with("Здравствуйте! Ваше обращение 2026-000001 передано в Департамент городского хозяйства"), "{body}");
@@ -558,10 +547,7 @@ fn marks_apply_one_action_to_each_marked_request() {
     update(&mut a, key(' '));
     update(&mut a, key('r'));
     update(&mut a, Msg::Paste("Обращение {number} принято".into()));
-    let cmds = update(
-        &mut a,
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-    );
+    let cmds = update(&mut a, ctrl_s());
     let bodies: Vec<String> = ops(&cmds)
         .into_iter()
         .filter_map(|o| match o {
