@@ -23,6 +23,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     /// Console key overrides: action = ["key", ...] (see README "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
+    /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
+    pub templates: Vec<crate::templates::ReplyTemplate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -124,12 +126,19 @@ pub struct CatalogConfig {
 pub struct UiConfig {
     /// `ru` or `en`.
     pub language: String,
+    /// `dark` or `light`: the terminal's background.
+    pub theme: crate::tui::theme::ThemeName,
+    /// The program that opens a citizen's photo or document (`o`); empty: `xdg-open`, on
+    /// macOS `open`.
+    pub open_command: String,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
         UiConfig {
             language: "ru".into(),
+            theme: Default::default(),
+            open_command: String::new(),
         }
     }
 }
@@ -225,6 +234,24 @@ impl Config {
         self.calendar
             .build()
             .map_err(|e| bad(format!("calendar: {e}")))?;
+        let mut seen = std::collections::BTreeSet::new();
+        for t in &self.templates {
+            if t.shortcut.is_empty() || t.shortcut.chars().any(char::is_whitespace) {
+                return Err(bad(format!(
+                    "templates: shortcut `{}` must be one word (typed as ::{0})",
+                    t.shortcut
+                )));
+            }
+            if !seen.insert(t.shortcut.as_str()) {
+                return Err(bad(format!(
+                    "templates: shortcut `{}` is given twice",
+                    t.shortcut
+                )));
+            }
+            if t.text.trim().is_empty() {
+                return Err(bad(format!("templates: `{}` has no text", t.shortcut)));
+            }
+        }
         Ok(())
     }
 
@@ -420,6 +447,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("Mars/Olympus"), "{e}");
+    }
+
+    #[test]
+    fn own_templates_and_theme_are_read_and_checked() {
+        let text = "[ui]\ntheme = \"light\"\n[[templates]]\nshortcut = \"gas\"\ntitle = \"Газ\"\ntext = \"Звоните 04\"\n";
+        let c = Config::parse("c.toml", text, &[]).unwrap();
+        assert_eq!(c.ui.theme, crate::tui::theme::ThemeName::Light);
+        assert_eq!(c.templates[0].shortcut, "gas");
+        let e = Config::parse(
+            "c.toml",
+            "[[templates]]\nshortcut = \"a b\"\ntext = \"x\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("one word"), "{e}");
+        let twice = "[[templates]]\nshortcut = \"a\"\ntext = \"x\"\n".repeat(2);
+        let e = Config::parse("c.toml", &twice, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("twice"), "{e}");
+        let e = Config::parse("c.toml", "[ui]\ntheme = \"pink\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") || e.contains("theme"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Texts the bot sends by itself, in Russian and English, from `assets/templates.toml`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const SHIPPED: &str = include_str!("../assets/templates.toml");
 
@@ -21,13 +21,14 @@ struct Shipped {
     reply: Vec<ReplyTemplate>,
 }
 
-/// A ready reply an operator inserts with `::shortcut` + Tab.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A ready reply an operator inserts with `::shortcut` + Tab or picks from a list (Ctrl-T).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyTemplate {
     pub shortcut: String,
-    pub title: String,
     #[serde(default)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_en: Option<String>,
     pub text: String,
 }
@@ -37,6 +38,19 @@ pub fn replies() -> Vec<ReplyTemplate> {
     toml::from_str::<Shipped>(SHIPPED)
         .map(|s| s.reply)
         .unwrap_or_default()
+}
+
+/// The shipped replies with the center's own: a configured shortcut replaces the shipped one
+/// in place, new ones follow.
+pub fn merged(own: &[ReplyTemplate]) -> Vec<ReplyTemplate> {
+    let mut all = replies();
+    for t in own {
+        match all.iter_mut().find(|s| s.shortcut == t.shortcut) {
+            Some(s) => *s = t.clone(),
+            None => all.push(t.clone()),
+        }
+    }
+    all
 }
 
 impl BotTexts {
@@ -77,6 +91,23 @@ mod tests {
         assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
         let shortcuts: Vec<String> = replies().into_iter().map(|r| r.shortcut).collect();
         assert_eq!(shortcuts, ["ack", "dep", "ans", "out"]);
+    }
+
+    #[test]
+    fn own_templates_replace_shipped_ones_in_place_and_add_new() {
+        let own = |shortcut: &str, text: &str| ReplyTemplate {
+            shortcut: shortcut.into(),
+            title: String::new(),
+            title_en: None,
+            text: text.into(),
+        };
+        let all = merged(&[
+            own("dep", "Передали: {department}"),
+            own("gas", "Звоните 04"),
+        ]);
+        let shortcuts: Vec<&str> = all.iter().map(|t| t.shortcut.as_str()).collect();
+        assert_eq!(shortcuts, ["ack", "dep", "ans", "out", "gas"]);
+        assert_eq!(all[1].text, "Передали: {department}");
     }
 
     #[test]

@@ -429,7 +429,17 @@ fn settings(
             .calendar
             .tz(),
         // https://no-color.org: any value turns colours off.
-        color: std::env::var_os("NO_COLOR").is_none(),
+        theme: crate::tui::theme::Theme::new(
+            config.ui.theme,
+            std::env::var_os("NO_COLOR").is_none(),
+        ),
+        templates: crate::templates::merged(&config.templates),
+        open_command: config
+            .ui
+            .open_command
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
     })
 }
 

@@ -417,10 +417,7 @@ impl App {
             .call(move |c, _| {
                 let open = crate::store::outbox::open_alarms(c)?;
                 if clear {
-                    c.execute(
-                        "UPDATE alarm SET cleared_at = ?1 WHERE cleared_at IS NULL",
-                        [now],
-                    )?;
+                    crate::store::outbox::clear_all_alarms(c, now)?;
                 }
                 Ok(open)
             })

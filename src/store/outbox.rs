@@ -406,6 +406,15 @@ pub fn raise_alarm(
     Ok(())
 }
 
+/// Every open alarm, from any source: an operator has seen them.
+pub fn clear_all_alarms(conn: &Connection, now: i64) -> Result<(), StoreError> {
+    conn.exec(
+        "UPDATE alarm SET cleared_at = ?1 WHERE cleared_at IS NULL",
+        params![now],
+    )?;
+    Ok(())
+}
+
 pub fn clear_alarms(conn: &Connection, source: &str, now: i64) -> Result<(), StoreError> {
     conn.exec(
         "UPDATE alarm SET cleared_at = ?2 WHERE source = ?1 AND cleared_at IS NULL",

@@ -75,6 +75,8 @@ pub enum PickerKind {
     Priority,
     CloseReason,
     Forward,
+    /// One of the request's stored files, to open externally.
+    Attachment,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +123,42 @@ pub struct Compose {
     /// Values for `{number}`, `{citizen}`, `{department}`, `{due}` in the text.
     pub vars: Vec<(String, String)>,
     pub editor: TextArea<'static>,
+    /// The list of ready replies (Ctrl-T, or Tab after an unknown `::word`), over the editor.
+    pub templates: Option<TemplateList>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateList {
+    pub query: String,
+    pub selected: usize,
+    /// Characters before the cursor (`::wor`) that the chosen template replaces.
+    pub replace: usize,
+}
+
+/// Templates whose shortcut, title or text contains the query, shortcut matches first.
+pub fn template_matches<'a>(
+    all: &'a [crate::templates::ReplyTemplate],
+    query: &str,
+) -> Vec<&'a crate::templates::ReplyTemplate> {
+    let q = query.trim().to_lowercase();
+    let mut hits: Vec<(u8, &crate::templates::ReplyTemplate)> = all
+        .iter()
+        .filter_map(|t| {
+            let rank = if t.shortcut.to_lowercase().starts_with(&q) {
+                0
+            } else if [&t.title, t.title_en.as_deref().unwrap_or(""), &t.text]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&q))
+            {
+                1
+            } else {
+                return None;
+            };
+            Some((rank, t))
+        })
+        .collect();
+    hits.sort_by_key(|(rank, _)| *rank);
+    hits.into_iter().map(|(_, t)| t).collect()
 }
 
 impl Compose {
@@ -147,6 +185,8 @@ pub enum Mode {
     Picker(Picker),
     Compose(Box<Compose>),
     Help,
+    /// Open alarms and the channel's state.
+    Alarms,
     /// The number of the request this one duplicates.
     LinkInput {
         target: Uuid,
@@ -173,7 +213,7 @@ pub struct App {
     pub keymap: Keymap,
     pub catalog: Arc<Catalog>,
     pub tz: Tz,
-    pub color: bool,
+    pub theme: super::theme::Theme,
     pub view: View,
     pub sort: Sort,
     pub filter_line: String,
@@ -191,14 +231,19 @@ pub struct App {
     pub show_detail: bool,
     pub mode: Mode,
     pub flash: Option<Flash>,
-    pub alarms: Vec<String>,
-    pub gateway: Option<String>,
+    pub alarms: Vec<crate::store::outbox::Alarm>,
+    /// The channel's state from the gateway's events; None without a gateway in this process.
+    pub health: Option<super::health::ChannelHealth>,
+    /// How many lines the detail's thread is scrolled back from its newest line.
+    pub detail_scroll: u16,
     pub now: DateTime<Utc>,
     /// Inbox rows that fit on screen; pages are sized from it.
     pub height: usize,
     pub last_refresh: DateTime<Utc>,
     /// Requests marked with space: the next action applies to each of them.
     pub marks: std::collections::BTreeSet<Uuid>,
+    pub templates: Vec<crate::templates::ReplyTemplate>,
+    pub open_command: Vec<String>,
     pub quit: bool,
 }
 
@@ -209,7 +254,10 @@ pub struct Settings {
     pub keymap: Keymap,
     pub catalog: Arc<Catalog>,
     pub tz: Tz,
-    pub color: bool,
+    pub theme: super::theme::Theme,
+    pub templates: Vec<crate::templates::ReplyTemplate>,
+    /// Opens a file outside the terminal; empty: the platform's opener.
+    pub open_command: Vec<String>,
 }
 
 impl App {
@@ -223,7 +271,7 @@ impl App {
             keymap: s.keymap,
             catalog: s.catalog,
             tz: s.tz,
-            color: s.color,
+            theme: s.theme,
             view,
             sort: Sort::TimeLeft,
             filter_line: String::new(),
@@ -240,11 +288,14 @@ impl App {
             mode: Mode::Normal,
             flash: None,
             alarms: vec![],
-            gateway: None,
+            health: None,
+            detail_scroll: 0,
             now,
             height: 20,
             last_refresh: now,
             marks: Default::default(),
+            templates: s.templates,
+            open_command: s.open_command,
             quit: false,
         }
     }

@@ -44,10 +44,14 @@ pub enum Action {
     ViewClosedToday,
     ViewAll,
     Refresh,
+    DetailDown,
+    DetailUp,
+    OpenAttachment,
+    Alarms,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -83,6 +87,10 @@ impl Action {
         Action::ViewClosedToday,
         Action::ViewAll,
         Action::Refresh,
+        Action::DetailDown,
+        Action::DetailUp,
+        Action::OpenAttachment,
+        Action::Alarms,
     ];
 }
 
@@ -122,6 +130,10 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ViewClosedToday, &["5"]),
     (Action::ViewAll, &["6"]),
     (Action::Refresh, &["ctrl-r"]),
+    (Action::DetailDown, &["shift-j", "ctrl-e"]),
+    (Action::DetailUp, &["shift-k", "ctrl-y"]),
+    (Action::OpenAttachment, &["o"]),
+    (Action::Alarms, &["!"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

@@ -4,9 +4,14 @@
 //! after the queue is drained, so it never waits on disk or network.
 
 pub mod app;
+mod audit;
+pub mod editor;
 pub mod filter;
+pub mod health;
 pub mod keymap;
+mod popups;
 pub mod strings;
+pub mod theme;
 pub mod update;
 pub mod view;
 
@@ -23,6 +28,7 @@ use update::{Cmd, Msg, update};
 fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
     let store = store.clone();
     let tx = tx.clone();
+    let now_ms = crate::store::rows::ms(store.now());
     tokio::spawn(async move {
         let msg = match cmd {
             Cmd::LoadPage {
@@ -68,7 +74,7 @@ fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
                 .call(|c, _| crate::store::outbox::open_alarms(c))
                 .await
             {
-                Ok(a) => Msg::Alarms(a.into_iter().map(|a| a.text).collect()),
+                Ok(a) => Msg::Alarms(a),
                 Err(e) => Msg::Failed(e.to_string()),
             },
             Cmd::LinkDuplicate {
@@ -97,13 +103,61 @@ fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
                     )),
                 }
             }
+            Cmd::ClearAlarms => match store
+                .call(move |c, _| {
+                    crate::store::outbox::clear_all_alarms(c, now_ms)?;
+                    crate::store::outbox::open_alarms(c)
+                })
+                .await
+            {
+                Ok(a) => Msg::Alarms(a),
+                Err(e) => Msg::Failed(e.to_string()),
+            },
+            Cmd::Open { program, path } => Msg::Opened(open_externally(&program, &path).await),
             Cmd::Copy(text) => {
                 copy_to_clipboard(&text);
                 return;
             }
+            // The event loop runs the editor itself: it owns the terminal.
+            Cmd::Edit(_) => return,
         };
         let _ = tx.send(msg);
     });
+}
+
+/// Starts the viewer without waiting for it and without letting it write over the screen;
+/// only a failure to start (or an opener that fails at once) is reported.
+async fn open_externally(program: &[String], path: &str) -> Result<String, String> {
+    let default = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let (cmd, args) = match program.split_first() {
+        Some((c, a)) => (c.as_str(), a),
+        None => (default, &[][..]),
+    };
+    if !std::path::Path::new(path).exists() {
+        return Err(format!("{path}: файла нет / no such file"));
+    }
+    let mut child = tokio::process::Command::new(cmd)
+        .args(args)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    // xdg-open hands the file to a viewer and exits; a quick failure means no viewer here
+    // (a console over SSH), which the operator should hear about.
+    match tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await {
+        Ok(Ok(status)) if !status.success() => Err(format!("{cmd} {path}: {status}")),
+        Ok(Err(e)) => Err(format!("{cmd}: {e}")),
+        _ => Ok(std::path::Path::new(path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()),
+    }
 }
 
 /// OSC 52: the terminal puts the text on the clipboard (works over SSH too).
@@ -116,24 +170,47 @@ fn copy_to_clipboard(text: &str) {
     let _ = out.flush();
 }
 
-pub async fn run(
-    store: Store,
-    settings: Settings,
-    mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
-) -> anyhow::Result<()> {
-    let mut terminal = ratatui::init();
+fn enter_screen() {
     let _ = crossterm::execute!(
         std::io::stdout(),
         crossterm::event::EnableMouseCapture,
         crossterm::event::EnableBracketedPaste
     );
-    let result = event_loop(&mut terminal, store, settings, &mut gateway).await;
+}
+
+fn leave_screen() {
     let _ = crossterm::execute!(
         std::io::stdout(),
         crossterm::event::DisableMouseCapture,
         crossterm::event::DisableBracketedPaste
     );
     ratatui::restore();
+}
+
+/// Gives the terminal to `$EDITOR` and takes it back, redrawn from scratch.
+async fn suspended(
+    terminal: &mut ratatui::DefaultTerminal,
+    text: &str,
+    lang: strings::Lang,
+) -> Result<String, String> {
+    leave_screen();
+    let argv = editor::command(std::env::var_os("VISUAL"), std::env::var_os("EDITOR"));
+    let edited = editor::edit(&argv, text, lang == strings::Lang::Ru).await;
+    *terminal = ratatui::init();
+    enter_screen();
+    let _ = terminal.clear();
+    edited
+}
+
+pub async fn run(
+    store: Store,
+    settings: Settings,
+    mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+) -> anyhow::Result<()> {
+    let mut terminal = ratatui::init();
+    enter_screen();
+    let result = event_loop(&mut terminal, store, settings, &mut gateway).await;
+    leave_screen();
     result
 }
 
@@ -157,8 +234,18 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
-        for c in cmds.drain(..) {
-            execute(&store, c, &tx);
+        while !cmds.is_empty() {
+            for c in std::mem::take(&mut cmds) {
+                if let Cmd::Edit(text) = c {
+                    // Dropping the stream stops crossterm's reader before the editor reads keys.
+                    drop(events);
+                    let edited = suspended(terminal, &text, app.lang).await;
+                    events = EventStream::new();
+                    cmds.extend(update(&mut app, Msg::Edited(edited)));
+                    continue;
+                }
+                execute(&store, c, &tx);
+            }
         }
         if app.quit {
             return Ok(());

@@ -33,6 +33,18 @@ impl Lang {
         }
     }
 
+    pub fn delivery(self, d: crate::domain::request::DeliveryState) -> &'static str {
+        use crate::domain::request::DeliveryState as D;
+        match d {
+            D::Queued => self.pick("в очереди", "queued"),
+            D::Sending => self.pick("отправляется", "sending"),
+            D::Sent => self.pick("доставлено", "sent"),
+            D::Unknown => self.pick("не известно, дошло ли", "delivery unknown"),
+            D::Failed => self.pick("не доставлено", "failed"),
+            D::Recorded => self.pick("записано", "recorded"),
+        }
+    }
+
     pub fn status(self, s: Status) -> &'static str {
         match s {
             Status::New => self.pick("новое", "new"),
@@ -69,6 +81,7 @@ impl Lang {
             PickerKind::Priority => self.pick("Приоритет", "Priority"),
             PickerKind::CloseReason => self.pick("Причина закрытия", "Close reason"),
             PickerKind::Forward => self.pick("Передать в департамент", "Forward to department"),
+            PickerKind::Attachment => self.pick("Открыть файл", "Open a file"),
         }
     }
 
@@ -138,6 +151,13 @@ impl Lang {
             Action::ViewClosedToday => self.pick("вид: закрыты сегодня", "view: closed today"),
             Action::ViewAll => self.pick("вид: все", "view: all"),
             Action::Refresh => self.pick("обновить", "refresh"),
+            Action::DetailDown => self.pick("карточка: прокрутить вниз", "detail: scroll down"),
+            Action::DetailUp => self.pick("карточка: прокрутить вверх", "detail: scroll up"),
+            Action::OpenAttachment => self.pick(
+                "открыть вложение в программе системы",
+                "open the attachment externally",
+            ),
+            Action::Alarms => self.pick("тревоги и состояние каналов", "alarms and channels"),
         }
     }
 
@@ -174,6 +194,24 @@ impl Lang {
 
     pub fn compose_keys(self) -> &'static str {
         self.pick("Ctrl-S отправить · Esc отмена", "Ctrl-S send · Esc cancel")
+    }
+
+    pub fn opened(self) -> &'static str {
+        self.pick("открыто во внешней программе", "opened externally")
+    }
+
+    pub fn no_files(self) -> &'static str {
+        self.pick(
+            "у обращения нет загруженных файлов",
+            "the request has no downloaded files",
+        )
+    }
+
+    pub fn compose_more_keys(self) -> &'static str {
+        self.pick(
+            "::слово Tab · Ctrl-T шаблоны · Ctrl-O редактор",
+            "::word Tab · Ctrl-T templates · Ctrl-O editor",
+        )
     }
 
     pub fn picker_keys(self) -> &'static str {

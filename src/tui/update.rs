@@ -6,7 +6,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
-use super::app::{App, Compose, ComposeKind, Flash, Mode, Picker, PickerKind, View};
+use super::app::{
+    App, Compose, ComposeKind, Flash, Mode, Picker, PickerKind, TemplateList, View,
+    template_matches,
+};
 use super::filter;
 use super::keymap::Action;
 use crate::channels::gateway::GatewayEvent;
@@ -34,9 +37,13 @@ pub enum Msg {
     },
     Detail(Box<Detail>),
     Applied(Result<String, String>),
-    Alarms(Vec<String>),
+    Alarms(Vec<crate::store::outbox::Alarm>),
     Gateway(GatewayEvent),
     Failed(String),
+    /// The composer's text back from `$EDITOR`, or why the editor did not run.
+    Edited(Result<String, String>),
+    /// The viewer started (the file's name) or why it did not.
+    Opened(Result<String, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +59,16 @@ pub enum Cmd {
     LoadDetail(Uuid),
     Apply(Vec<Mutation>),
     LoadAlarms,
+    /// Marks every open alarm as seen and dealt with.
+    ClearAlarms,
+    /// A stored attachment in the system's viewer: the program (with its arguments) and the file.
+    Open {
+        program: Vec<String>,
+        path: String,
+    },
     Copy(String),
+    /// Hands the composer's text to `$VISUAL`/`$EDITOR`; the terminal is theirs until it exits.
+    Edit(String),
     /// Finds the request by its number, then links `target` to it as a duplicate.
     LinkDuplicate {
         target: Uuid,
@@ -156,10 +172,32 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         Msg::Gateway(e) => gateway(app, e),
+        Msg::Edited(Ok(text)) => {
+            if let Mode::Compose(c) = &mut app.mode {
+                // Editors end files with a newline the citizen should not get.
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                c.editor = TextArea::from(text.split('\n').map(str::to_string));
+                c.editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
+                c.editor.move_cursor(ratatui_textarea::CursorMove::End);
+            }
+            vec![]
+        }
+        Msg::Opened(Ok(name)) => {
+            flash(app, format!("{}: {name}", app.lang.opened()), false);
+            vec![]
+        }
+        Msg::Opened(Err(e)) | Msg::Edited(Err(e)) => {
+            flash(app, e, true);
+            vec![]
+        }
     }
 }
 
 fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
+    app.health
+        .get_or_insert_with(|| super::health::ChannelHealth::new("TG"))
+        .on_event(&e, app.now);
     match e {
         GatewayEvent::Ingested(r) if !r.created.is_empty() || r.appended > 0 => refresh(app),
         GatewayEvent::Sent { .. } | GatewayEvent::Unknown { .. } | GatewayEvent::Failed { .. } => {
@@ -172,14 +210,6 @@ fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
         GatewayEvent::Alarm(a) => {
             flash(app, a, true);
             vec![Cmd::LoadAlarms]
-        }
-        GatewayEvent::Started { account, .. } => {
-            app.gateway = Some(format!("TG {account} ✓"));
-            vec![]
-        }
-        GatewayEvent::Stopped => {
-            app.gateway = Some("TG ✗".into());
-            vec![]
         }
         _ => vec![],
     }
@@ -210,6 +240,9 @@ fn clamp(app: &mut App) {
 
 fn detail_if_changed(app: &mut App, before: Option<Uuid>) -> Vec<Cmd> {
     let now = app.current().map(|r| r.id);
+    if now != before {
+        app.detail_scroll = 0;
+    }
     if now != before || app.detail.as_ref().map(|d| d.request.id) != now {
         if now.is_none() {
             app.detail = None;
@@ -273,6 +306,17 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     match std::mem::replace(&mut app.mode, Mode::Normal) {
         Mode::Normal => normal(app, k),
         Mode::Help => vec![],
+        Mode::Alarms => match k.code {
+            KeyCode::Char('x' | 'ч') | KeyCode::Delete if !app.alarms.is_empty() => {
+                if app.readonly {
+                    flash(app, app.lang.readonly().into(), true);
+                    app.mode = Mode::Alarms;
+                    return vec![];
+                }
+                vec![Cmd::ClearAlarms]
+            }
+            _ => vec![],
+        },
         Mode::Filter { input } => filter_key(app, k, input),
         Mode::LinkInput { target, input } => link_key(app, k, target, input),
         Mode::Picker(p) => picker_key(app, k, p),
@@ -350,6 +394,19 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         }
         Action::Help => {
             app.mode = Mode::Help;
+            vec![]
+        }
+        Action::Alarms => {
+            app.mode = Mode::Alarms;
+            vec![Cmd::LoadAlarms]
+        }
+        // The thread is anchored at its newest line: up goes back in time.
+        Action::DetailUp => {
+            app.detail_scroll = app.detail_scroll.saturating_add(3);
+            vec![]
+        }
+        Action::DetailDown => {
+            app.detail_scroll = app.detail_scroll.saturating_sub(3);
             vec![]
         }
         Action::Down => move_to(app, sel + 1),
@@ -442,6 +499,7 @@ fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
             limit,
             vars,
             editor: TextArea::default(),
+            templates: None,
         }));
         vec![]
     };
@@ -455,6 +513,30 @@ fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
                 input: String::new(),
             };
             vec![]
+        }
+        Action::OpenAttachment => {
+            use crate::domain::request::AttachmentState;
+            let stored: Vec<(String, String)> = r
+                .attachments
+                .iter()
+                .filter(|a| a.state == AttachmentState::Stored)
+                .filter_map(|a| {
+                    let path = a.local_path.clone()?;
+                    let name = a.name.clone().unwrap_or_else(|| a.kind.clone());
+                    Some((path, crate::sanitize::line(&name)))
+                })
+                .collect();
+            match stored.len() {
+                0 => {
+                    flash(app, lang.no_files().into(), true);
+                    vec![]
+                }
+                1 => vec![Cmd::Open {
+                    program: app.open_command.clone(),
+                    path: stored[0].0.clone(),
+                }],
+                _ => open_picker(app, PickerKind::Attachment, r.id, stored, None),
+            }
         }
         Action::CopyNumber => {
             flash(app, format!("{}: {}", lang.copied(), r.number), false);
@@ -586,6 +668,12 @@ fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
             Ok(reason) => Op::Close { reason },
             Err(_) => return vec![],
         },
+        PickerKind::Attachment => {
+            return vec![Cmd::Open {
+                program: app.open_command.clone(),
+                path: value,
+            }];
+        }
         PickerKind::Forward => {
             // The forward itself happens when its note is written (or left empty).
             app.mode = Mode::Compose(Box::new(Compose {
@@ -596,6 +684,7 @@ fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
                 limit: None,
                 vars: vec![("number".to_string(), r.number.to_string())],
                 editor: TextArea::default(),
+                templates: None,
             }));
             return vec![];
         }
@@ -644,10 +733,25 @@ fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     let send = (ctrl && matches!(k.code, KeyCode::Char('s') | KeyCode::Char('ы')))
         || (k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Enter);
+    if let Some(list) = c.templates.take() {
+        template_key(app, k, &mut c, list);
+        app.mode = Mode::Compose(c);
+        return vec![];
+    }
     if k.code == KeyCode::Esc {
         return vec![];
     }
-    if k.code == KeyCode::Tab && expand_shortcut(&mut c) {
+    if ctrl && matches!(k.code, KeyCode::Char('o') | KeyCode::Char('щ')) {
+        let text = c.text();
+        app.mode = Mode::Compose(c);
+        return vec![Cmd::Edit(text)];
+    }
+    if ctrl && matches!(k.code, KeyCode::Char('t') | KeyCode::Char('е')) {
+        c.templates = Some(TemplateList::default());
+        app.mode = Mode::Compose(c);
+        return vec![];
+    }
+    if k.code == KeyCode::Tab && expand_shortcut(&app.templates, &mut c) {
         app.mode = Mode::Compose(c);
         return vec![];
     }
@@ -742,8 +846,10 @@ fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<Cmd> {
     }
 }
 
-/// `::shortcut` before the cursor becomes the ready reply it names; false when there is none.
-fn expand_shortcut(c: &mut Compose) -> bool {
+/// `::shortcut` before the cursor becomes the ready reply it names; `::` with a word that is
+/// no shortcut opens the list filtered by it. False when there is no `::` word (Tab then
+/// goes to the editor).
+fn expand_shortcut(all: &[crate::templates::ReplyTemplate], c: &mut Compose) -> bool {
     let ratatui_textarea::DataCursor(row, col) = c.editor.cursor();
     let line = c.editor.lines().get(row).cloned().unwrap_or_default();
     let before: String = line.chars().take(col).collect();
@@ -751,17 +857,52 @@ fn expand_shortcut(c: &mut Compose) -> bool {
     let Some(name) = word.strip_prefix("::") else {
         return false;
     };
-    let Some(t) = crate::templates::replies()
-        .into_iter()
-        .find(|t| t.shortcut == name)
-    else {
-        return false;
-    };
-    for _ in 0..word.chars().count() {
+    let replace = word.chars().count();
+    match all.iter().find(|t| t.shortcut == name) {
+        Some(t) => insert_template(c, replace, &t.text),
+        None => {
+            c.templates = Some(TemplateList {
+                query: name.to_string(),
+                selected: 0,
+                replace,
+            })
+        }
+    }
+    true
+}
+
+fn insert_template(c: &mut Compose, replace: usize, text: &str) {
+    for _ in 0..replace {
         c.editor.delete_char();
     }
-    c.editor.insert_str(t.text);
-    true
+    c.editor.insert_str(text);
+}
+
+/// Keys while the template list is open over the composer.
+fn template_key(app: &App, k: KeyEvent, c: &mut Compose, mut list: TemplateList) {
+    let shown = template_matches(&app.templates, &list.query);
+    match k.code {
+        KeyCode::Esc => return,
+        KeyCode::Up => list.selected = list.selected.saturating_sub(1),
+        KeyCode::Down => list.selected = (list.selected + 1).min(shown.len().saturating_sub(1)),
+        KeyCode::Backspace => {
+            list.query.pop();
+            list.selected = 0;
+        }
+        KeyCode::Enter | KeyCode::Tab => {
+            if let Some(t) = shown.get(list.selected) {
+                let text = t.text.clone();
+                insert_template(c, list.replace, &text);
+                return;
+            }
+        }
+        KeyCode::Char(ch) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            list.query.push(ch);
+            list.selected = 0;
+        }
+        _ => {}
+    }
+    c.templates = Some(list);
 }
 
 fn link_key(app: &mut App, k: KeyEvent, target: Uuid, mut input: String) -> Vec<Cmd> {

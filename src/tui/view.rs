@@ -6,25 +6,22 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::app::{App, Mode, View};
-use super::keymap::Action;
 use super::strings::Lang;
 use crate::domain::request::{ClockKind, Direction as Dir};
 use crate::domain::sla::ClockState;
 use crate::domain::{Channel, Request};
 use crate::sanitize;
 
-fn style(app: &App, color: Color) -> Style {
-    if app.color {
-        Style::default().fg(color)
-    } else {
-        Style::default()
-    }
+use super::popups;
+
+pub(super) fn style(_app: &App, color: Option<Color>) -> Style {
+    super::theme::Theme::fg(color)
 }
 
-fn bold() -> Style {
+pub(super) fn bold() -> Style {
     Style::default().add_modifier(Modifier::BOLD)
 }
 
@@ -64,10 +61,11 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
     status(f, app, rows[2]);
     match &app.mode {
-        Mode::Help => help(f, app, area),
-        Mode::Picker(_) => picker(f, app, area),
-        Mode::Compose(_) => compose(f, app, area),
-        Mode::Palette { .. } => palette(f, app, area),
+        Mode::Help => popups::help(f, app, area),
+        Mode::Alarms => popups::alarms(f, app, area),
+        Mode::Picker(_) => popups::picker(f, app, area),
+        Mode::Compose(_) => popups::compose(f, app, area),
+        Mode::Palette { .. } => popups::palette(f, app, area),
         _ => {}
     }
 }
@@ -85,7 +83,7 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
     if !app.filter_line.is_empty() {
         spans.push(Span::styled(
             format!(" / {}", sanitize::line(&app.filter_line)),
-            style(app, Color::Cyan),
+            style(app, app.theme.accent),
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -125,10 +123,10 @@ pub fn time_left(app: &App, r: &Request) -> (String, Option<ClockState>) {
 
 fn clock_color(app: &App, s: Option<ClockState>) -> Style {
     match s {
-        Some(ClockState::Breached) => style(app, Color::Red).add_modifier(Modifier::BOLD),
-        Some(ClockState::AtRisk) => style(app, Color::Yellow),
-        Some(ClockState::Ok) => style(app, Color::Green),
-        None => style(app, Color::DarkGray),
+        Some(ClockState::Breached) => style(app, app.theme.bad).add_modifier(Modifier::BOLD),
+        Some(ClockState::AtRisk) => style(app, app.theme.warn),
+        Some(ClockState::Ok) => style(app, app.theme.ok),
+        None => style(app, app.theme.muted),
     }
 }
 
@@ -380,20 +378,20 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
         };
         lines.push(Line::from(Span::styled(
             format!("[{}] {state}", a.kind),
-            style(app, Color::Cyan),
+            style(app, app.theme.accent),
         )));
     }
+    let mut thread: Vec<Line> = vec![];
     if let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) {
-        lines.push(Line::from(""));
         let mut items: Vec<(DateTime<Utc>, Line)> = vec![];
         for m in &d.messages {
             let (arrow, st) = match m.direction {
-                Dir::In => ("←", style(app, Color::White)),
-                Dir::Out => ("→", style(app, Color::Cyan)),
+                Dir::In => ("←", style(app, app.theme.text)),
+                Dir::Out => ("→", style(app, app.theme.accent)),
             };
             let mut meta = m
                 .delivery
-                .map(|s| format!(" [{}]", s.as_str()))
+                .map(|s| format!(" [{}]", lang.delivery(s)))
                 .unwrap_or_default();
             if m.edit_of.is_some() {
                 meta.push_str(if en {
@@ -427,14 +425,48 @@ fn detail(f: &mut Frame, app: &App, area: Rect) {
                         sanitize::line(&n.author),
                         sanitize::line(&n.body)
                     ),
-                    style(app, Color::Yellow),
+                    style(app, app.theme.warn),
                 )),
             ));
         }
+        for e in &d.events {
+            if let Some(text) = super::audit::describe(app, e) {
+                items.push((
+                    e.at,
+                    Line::from(Span::styled(text, style(app, app.theme.muted))),
+                ));
+            }
+        }
+        // Stable: a message and the event it caused keep their recorded order.
         items.sort_by_key(|(at, _)| *at);
-        lines.extend(items.into_iter().map(|(_, l)| l));
+        thread.extend(items.into_iter().map(|(_, l)| l));
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    // The card's head stays; the thread below reads like a chat, its newest line at the
+    // bottom, and scrolls back (`K`) through older ones.
+    let head = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let thread = Paragraph::new(thread).wrap(Wrap { trim: false });
+    let head_h = head.line_count(inner.width) as u16;
+    let thread_h = thread.line_count(inner.width) as u16;
+    let head_max = if thread_h == 0 {
+        inner.height
+    } else {
+        (inner.height / 2).max(inner.height.saturating_sub(thread_h + 1))
+    };
+    let head_h = head_h.min(head_max);
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(head_h),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .split(inner);
+    f.render_widget(head, parts[0]);
+    let room = parts[2].height;
+    let from_top = thread_h
+        .saturating_sub(room)
+        .saturating_sub(app.detail_scroll);
+    f.render_widget(thread.scroll((from_top, 0)), parts[2]);
 }
 
 fn status(f: &mut Frame, app: &App, area: Rect) {
@@ -450,6 +482,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Picker(_) => "ВЫБОР",
         Mode::Compose(_) => "ТЕКСТ",
         Mode::Help => "?",
+        Mode::Alarms => "!",
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",
     };
@@ -464,9 +497,9 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         left.push(Span::styled(
             sanitize::line(&fl.text),
             if fl.error {
-                style(app, Color::Red).add_modifier(Modifier::BOLD)
+                style(app, app.theme.bad).add_modifier(Modifier::BOLD)
             } else {
-                style(app, Color::Green)
+                style(app, app.theme.ok)
             },
         ));
     } else {
@@ -493,11 +526,11 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
     if !app.alarms.is_empty() {
         right.push(Span::styled(
             format!(" ⚠ {} ", app.alarms.len()),
-            style(app, Color::Red).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            style(app, app.theme.bad).add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
     }
-    if let Some(g) = &app.gateway {
-        right.push(Span::raw(format!(" {g} ")));
+    if let Some(h) = &app.health {
+        right.push(Span::raw(format!(" {} ", h.badge(app.now))));
     }
     right.push(Span::styled(
         app.now
@@ -513,179 +546,4 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         .split(area);
     f.render_widget(Paragraph::new(Line::from(left)), parts[0]);
     f.render_widget(Paragraph::new(Line::from(right)), parts[1]);
-}
-
-fn popup(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width.saturating_sub(2)).max(10);
-    let h = h.min(area.height.saturating_sub(2)).max(3);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-fn help(f: &mut Frame, app: &App, area: Rect) {
-    let entries: Vec<Line> = Action::ALL
-        .iter()
-        .map(|a| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{:>14}  ", app.keymap.keys_of(*a).join(" ")),
-                    bold(),
-                ),
-                Span::raw(app.lang.action(*a)),
-            ])
-        })
-        .collect();
-    // Two columns when one does not fit (an 80×24 terminal).
-    let two = entries.len() as u16 + 2 > area.height.saturating_sub(2);
-    let r = if two {
-        popup(area, area.width, entries.len().div_ceil(2) as u16 + 2)
-    } else {
-        popup(area, 70, entries.len() as u16 + 2)
-    };
-    f.render_widget(Clear, r);
-    let title = if app.lang == Lang::En {
-        " Keys (any key closes) "
-    } else {
-        " Клавиши (любая клавиша закроет) "
-    };
-    let block = Block::default().borders(Borders::ALL).title(title);
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    if two {
-        let half = entries.len().div_ceil(2);
-        let cols = Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
-            .split(inner);
-        f.render_widget(Paragraph::new(entries[..half].to_vec()), cols[0]);
-        f.render_widget(Paragraph::new(entries[half..].to_vec()), cols[1]);
-    } else {
-        f.render_widget(Paragraph::new(entries), inner);
-    }
-}
-
-fn picker(f: &mut Frame, app: &App, area: Rect) {
-    let Mode::Picker(p) = &app.mode else { return };
-    let visible = p.visible();
-    let r = popup(area, 60, (visible.len() as u16 + 4).min(20));
-    f.render_widget(Clear, r);
-    let mut lines = vec![Line::from(vec![
-        Span::raw("> "),
-        Span::styled(format!("{}▏", sanitize::line(&p.query)), bold()),
-    ])];
-    let room = r.height.saturating_sub(3) as usize;
-    let start = p.selected.saturating_sub(room.saturating_sub(1));
-    for (i, (_, label)) in visible.iter().enumerate().skip(start).take(room) {
-        let st = if i == p.selected {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default()
-        };
-        lines.push(Line::from(Span::styled(format!(" {label}"), st)));
-    }
-    let title = format!(" {} · {} ", app.lang.picker(p.kind), app.lang.picker_keys());
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
-        r,
-    );
-}
-
-fn compose(f: &mut Frame, app: &App, area: Rect) {
-    let Mode::Compose(c) = &app.mode else { return };
-    let r = popup(area, 100, 20);
-    f.render_widget(Clear, r);
-    let block = Block::default().borders(Borders::ALL).title(format!(
-        " {} · {} · {} ",
-        app.lang.compose(c.kind),
-        c.number,
-        app.lang.compose_keys()
-    ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let parts = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Percentage(55),
-            Constraint::Length(1),
-            Constraint::Min(1),
-        ])
-        .split(inner);
-    f.render_widget(&c.editor, parts[0]);
-    let preview = c.preview();
-    let units = crate::channels::split::utf16_units(&preview);
-    let counter = match c.limit {
-        Some(limit) => {
-            let parts_n =
-                crate::channels::split::split(&preview, limit, crate::channels::split::utf16_units)
-                    .len()
-                    .max(1);
-            let over = if parts_n > 1 {
-                if app.lang == Lang::En {
-                    format!(" — will go as {parts_n} messages")
-                } else {
-                    format!(" — уйдёт {parts_n} сообщениями")
-                }
-            } else {
-                String::new()
-            };
-            format!("{units}/{limit}{over}")
-        }
-        None => format!("{units}"),
-    };
-    f.render_widget(
-        Paragraph::new(Span::styled(counter, style(app, Color::DarkGray))),
-        parts[1],
-    );
-    let title = if app.lang == Lang::En {
-        "The citizen will see:"
-    } else {
-        "Заявитель увидит:"
-    };
-    let mut lines = vec![Line::from(Span::styled(title, bold()))];
-    lines.extend(
-        sanitize::text(&preview)
-            .lines()
-            .map(|l| Line::from(l.to_string())),
-    );
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), parts[2]);
-}
-
-fn palette(f: &mut Frame, app: &App, area: Rect) {
-    let Mode::Palette { query, selected } = &app.mode else {
-        return;
-    };
-    let matches = super::app::palette_matches(app.lang, query);
-    let r = popup(area, 60, (matches.len() as u16 + 3).min(18));
-    f.render_widget(Clear, r);
-    let mut lines = vec![Line::from(vec![
-        Span::raw(": "),
-        Span::styled(format!("{}▏", sanitize::line(query)), bold()),
-    ])];
-    let room = r.height.saturating_sub(3) as usize;
-    let start = selected.saturating_sub(room.saturating_sub(1));
-    for (i, a) in matches.iter().enumerate().skip(start).take(room) {
-        let st = if i == *selected {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default()
-        };
-        let keys = app.keymap.keys_of(*a).join(" ");
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {:<40}", app.lang.action(*a)), st),
-            Span::styled(keys, style(app, Color::DarkGray)),
-        ]));
-    }
-    let title = if app.lang == Lang::En {
-        " Commands · type to search · Enter runs "
-    } else {
-        " Команды · печатайте для поиска · Enter выполнить "
-    };
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
-        r,
-    );
 }

@@ -8,6 +8,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::app::{App, Mode, Settings};
+
+mod alarms;
+mod compose;
+mod detail;
 use super::keymap::Keymap;
 use super::strings::Lang;
 use super::update::{Cmd, Msg, update};
@@ -76,7 +80,9 @@ fn app(lang: Lang, readonly: bool) -> App {
         keymap: Keymap::default(),
         catalog: Arc::new(Catalog::krasnodar()),
         tz: chrono_tz::Europe::Moscow,
-        color: false,
+        theme: super::theme::Theme::plain(),
+        templates: crate::templates::replies(),
+        open_command: vec![],
     };
     let mut a = App::new(settings, now());
     update(&mut a, Msg::Resize { height: 24 });

@@ -1,0 +1,324 @@
+//! Windows over the main screen: help, pickers, the composer, the command palette.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Mode};
+use super::keymap::Action;
+use super::strings::Lang;
+use super::view::{bold, style};
+use crate::sanitize;
+
+fn popup(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width.saturating_sub(2)).max(10);
+    let h = h.min(area.height.saturating_sub(2)).max(3);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
+    let entries: Vec<Line> = Action::ALL
+        .iter()
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{:>14}  ", app.keymap.keys_of(*a).join(" ")),
+                    bold(),
+                ),
+                Span::raw(app.lang.action(*a)),
+            ])
+        })
+        .collect();
+    // Two columns when one does not fit (an 80×24 terminal).
+    let two = entries.len() as u16 + 2 > area.height.saturating_sub(2);
+    let r = if two {
+        popup(area, area.width, entries.len().div_ceil(2) as u16 + 2)
+    } else {
+        popup(area, 70, entries.len() as u16 + 2)
+    };
+    f.render_widget(Clear, r);
+    let title = if app.lang == Lang::En {
+        " Keys (any key closes) "
+    } else {
+        " Клавиши (любая клавиша закроет) "
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    if two {
+        let half = entries.len().div_ceil(2);
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .split(inner);
+        f.render_widget(Paragraph::new(entries[..half].to_vec()), cols[0]);
+        f.render_widget(Paragraph::new(entries[half..].to_vec()), cols[1]);
+    } else {
+        f.render_widget(Paragraph::new(entries), inner);
+    }
+}
+
+pub(super) fn picker(f: &mut Frame, app: &App, area: Rect) {
+    let Mode::Picker(p) = &app.mode else { return };
+    let visible = p.visible();
+    let r = popup(area, 60, (visible.len() as u16 + 4).min(20));
+    f.render_widget(Clear, r);
+    let mut lines = vec![Line::from(vec![
+        Span::raw("> "),
+        Span::styled(format!("{}▏", sanitize::line(&p.query)), bold()),
+    ])];
+    let room = r.height.saturating_sub(3) as usize;
+    let start = p.selected.saturating_sub(room.saturating_sub(1));
+    for (i, (_, label)) in visible.iter().enumerate().skip(start).take(room) {
+        let st = if i == p.selected {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(Span::styled(format!(" {label}"), st)));
+    }
+    let title = format!(" {} · {} ", app.lang.picker(p.kind), app.lang.picker_keys());
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        r,
+    );
+}
+
+pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
+    let Mode::Compose(c) = &app.mode else { return };
+    let r = popup(area, 100, 20);
+    f.render_widget(Clear, r);
+    let block = Block::default().borders(Borders::ALL).title(format!(
+        " {} · {} · {} ",
+        app.lang.compose(c.kind),
+        c.number,
+        app.lang.compose_keys()
+    ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Percentage(55),
+            Constraint::Length(1),
+            Constraint::Min(1),
+        ])
+        .split(inner);
+    f.render_widget(&c.editor, parts[0]);
+    let preview = c.preview();
+    let units = crate::channels::split::utf16_units(&preview);
+    let counter = match c.limit {
+        Some(limit) => {
+            let parts_n =
+                crate::channels::split::split(&preview, limit, crate::channels::split::utf16_units)
+                    .len()
+                    .max(1);
+            let over = if parts_n > 1 {
+                if app.lang == Lang::En {
+                    format!(" — will go as {parts_n} messages")
+                } else {
+                    format!(" — уйдёт {parts_n} сообщениями")
+                }
+            } else {
+                String::new()
+            };
+            format!("{units}/{limit}{over}")
+        }
+        None => format!("{units}"),
+    };
+    let hint = app.lang.compose_more_keys();
+    let fits = counter.chars().count() + hint.chars().count() + 2 <= parts[1].width as usize;
+    f.render_widget(
+        Paragraph::new(Span::styled(counter, style(app, app.theme.muted))),
+        parts[1],
+    );
+    if fits {
+        f.render_widget(
+            Paragraph::new(Span::styled(hint, style(app, app.theme.muted)))
+                .alignment(ratatui::layout::Alignment::Right),
+            parts[1],
+        );
+    }
+    let title = if app.lang == Lang::En {
+        "The citizen will see:"
+    } else {
+        "Заявитель увидит:"
+    };
+    let mut lines = vec![Line::from(Span::styled(title, bold()))];
+    lines.extend(
+        sanitize::text(&preview)
+            .lines()
+            .map(|l| Line::from(l.to_string())),
+    );
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), parts[2]);
+    if let Some(list) = &c.templates {
+        templates(f, app, r, list, &c.vars);
+    }
+}
+
+/// Ready replies over the composer: shortcut and title, and the chosen one as the citizen
+/// would read it for this request.
+fn templates(
+    f: &mut Frame,
+    app: &App,
+    over: Rect,
+    list: &super::app::TemplateList,
+    vars: &[(String, String)],
+) {
+    let shown = super::app::template_matches(&app.templates, &list.query);
+    let r = popup(
+        over,
+        over.width.saturating_sub(8),
+        over.height.saturating_sub(2),
+    );
+    f.render_widget(Clear, r);
+    let title = if app.lang == Lang::En {
+        " Templates · type to search · Enter inserts · Esc back "
+    } else {
+        " Шаблоны · печатайте для поиска · Enter вставить · Esc назад "
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Percentage(50), Constraint::Min(2)])
+        .split(inner);
+    let mut lines = vec![Line::from(vec![
+        Span::raw("::"),
+        Span::styled(format!("{}▏", sanitize::line(&list.query)), bold()),
+    ])];
+    if shown.is_empty() {
+        lines.push(Line::from(Span::styled(
+            if app.lang == Lang::En {
+                " no template matches"
+            } else {
+                " нет подходящих шаблонов"
+            },
+            style(app, app.theme.muted),
+        )));
+    }
+    let room = parts[0].height.saturating_sub(1) as usize;
+    let start = list.selected.saturating_sub(room.saturating_sub(1));
+    for (i, t) in shown.iter().enumerate().skip(start).take(room) {
+        let st = if i == list.selected {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        let name = match (app.lang, &t.title_en) {
+            (Lang::En, Some(e)) => e.as_str(),
+            _ => t.title.as_str(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" ::{:<8}", sanitize::line(&t.shortcut)), st),
+            Span::styled(format!(" {}", sanitize::line(name)), st),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), parts[0]);
+    if let Some(t) = shown.get(list.selected) {
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let text = sanitize::text(&crate::templates::render(&t.text, &pairs));
+        f.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::TOP)),
+            parts[1],
+        );
+    }
+}
+
+pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
+    let Mode::Palette { query, selected } = &app.mode else {
+        return;
+    };
+    let matches = super::app::palette_matches(app.lang, query);
+    let r = popup(area, 60, (matches.len() as u16 + 3).min(18));
+    f.render_widget(Clear, r);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(": "),
+        Span::styled(format!("{}▏", sanitize::line(query)), bold()),
+    ])];
+    let room = r.height.saturating_sub(3) as usize;
+    let start = selected.saturating_sub(room.saturating_sub(1));
+    for (i, a) in matches.iter().enumerate().skip(start).take(room) {
+        let st = if i == *selected {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        let keys = app.keymap.keys_of(*a).join(" ");
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<40}", app.lang.action(*a)), st),
+            Span::styled(keys, style(app, app.theme.muted)),
+        ]));
+    }
+    let title = if app.lang == Lang::En {
+        " Commands · type to search · Enter runs "
+    } else {
+        " Команды · печатайте для поиска · Enter выполнить "
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        r,
+    );
+}
+
+/// `!`: open alarms, newest last, and the channel's state.
+pub(super) fn alarms(f: &mut Frame, app: &App, area: Rect) {
+    let en = app.lang == Lang::En;
+    let mut lines: Vec<Line> = vec![];
+    match &app.health {
+        Some(h) => lines.extend(h.describe(app.lang, app.tz).into_iter().map(Line::from)),
+        None => lines.push(Line::from(Span::styled(
+            if en {
+                "No gateway in this console: channels run in `mcu gateway` or the server."
+            } else {
+                "Шлюз не запущен в этой консоли: каналы работают в `mcu gateway` или на сервере."
+            },
+            style(app, app.theme.muted),
+        ))),
+    }
+    lines.push(Line::from(""));
+    if app.alarms.is_empty() {
+        lines.push(Line::from(if en {
+            "No open alarms."
+        } else {
+            "Тревог нет."
+        }));
+    }
+    for a in &app.alarms {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{} {} ",
+                    a.at.with_timezone(&app.tz).format("%d.%m %H:%M"),
+                    sanitize::line(&a.source)
+                ),
+                bold(),
+            ),
+            Span::styled(sanitize::line(&a.text), style(app, app.theme.bad)),
+        ]));
+    }
+    let title = match (en, app.alarms.is_empty()) {
+        (true, false) => " Alarms and channels · x marks all as dealt with · any key closes ",
+        (false, false) => " Тревоги и каналы · x — всё разобрано · любая клавиша закроет ",
+        (true, true) => " Alarms and channels · any key closes ",
+        (false, true) => " Тревоги и каналы · любая клавиша закроет ",
+    };
+    let r = popup(area, 110, lines.len() as u16 + 4);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        r,
+    );
+}

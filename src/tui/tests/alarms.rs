@@ -1,0 +1,115 @@
+//! `!` (alarms and the channel's state) and `o` (a citizen's file in the system's viewer).
+
+use crossterm::event::KeyCode;
+
+use super::super::app::Mode;
+use super::super::strings::Lang;
+use super::super::update::{Cmd, Msg, update};
+use super::{app, code, key, loaded, now, render, screen};
+use crate::channels::gateway::GatewayEvent;
+use crate::domain::request::{Attachment, AttachmentState};
+use crate::store::outbox::Alarm;
+
+fn alarm(text: &str) -> Alarm {
+    Alarm {
+        at: now(),
+        source: "telegram".into(),
+        kind: "conflict".into(),
+        text: text.into(),
+    }
+}
+
+#[test]
+fn bang_lists_alarms_with_the_channel_and_x_clears_them() {
+    let mut a = loaded(Lang::Ru);
+    update(
+        &mut a,
+        Msg::Gateway(GatewayEvent::Started {
+            account: "@mcu_bot".into(),
+            epoch: 3,
+        }),
+    );
+    assert_eq!(update(&mut a, key('!')), vec![Cmd::LoadAlarms]);
+    assert!(matches!(a.mode, Mode::Alarms));
+    update(
+        &mut a,
+        Msg::Alarms(vec![alarm(
+            "409: другой процесс читает getUpdates этого бота",
+        )]),
+    );
+    let s = screen(&render(&a, 80, 24));
+    assert!(s.contains("409: другой процесс"), "{s}");
+    assert!(s.contains("@mcu_bot: работает"), "{s}");
+    insta::assert_snapshot!("alarms_at_80x24", s);
+    assert_eq!(update(&mut a, key('x')), vec![Cmd::ClearAlarms]);
+    assert!(matches!(a.mode, Mode::Normal));
+    // Any other key only closes the window.
+    update(&mut a, key('!'));
+    assert!(update(&mut a, key('j')).is_empty());
+    assert!(matches!(a.mode, Mode::Normal));
+}
+
+#[test]
+fn a_readonly_console_sees_alarms_but_does_not_clear_them() {
+    let mut a = app(Lang::Ru, true);
+    update(&mut a, key('!'));
+    update(&mut a, Msg::Alarms(vec![alarm("401")]));
+    assert!(update(&mut a, key('x')).is_empty());
+    assert!(a.flash.as_ref().is_some_and(|f| f.error));
+    let s = screen(&render(&a, 80, 24));
+    assert!(s.contains("Шлюз не запущен"), "{s}");
+}
+
+fn file(path: &str, state: AttachmentState) -> Attachment {
+    Attachment {
+        kind: "photo".into(),
+        name: Some(format!("{path}.jpg")),
+        size: Some(1000),
+        source: Some("AgAD".into()),
+        local_path: Some(path.into()),
+        state,
+    }
+}
+
+#[test]
+fn o_opens_the_one_stored_file_or_asks_which() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('o'));
+    assert!(
+        a.flash.as_ref().is_some_and(|f| f.error),
+        "no files: said so"
+    );
+    a.rows[0].attachments = vec![
+        file("/f/one", AttachmentState::Stored),
+        file("/f/pending", AttachmentState::Pending),
+    ];
+    assert_eq!(
+        update(&mut a, key('o')),
+        vec![Cmd::Open {
+            program: vec![],
+            path: "/f/one".into()
+        }]
+    );
+    a.rows[0]
+        .attachments
+        .push(file("/f/two", AttachmentState::Stored));
+    assert!(
+        update(&mut a, key('щ')).is_empty(),
+        "the same key on ЙЦУКЕН"
+    );
+    assert!(matches!(a.mode, Mode::Picker(_)));
+    update(&mut a, code(KeyCode::Down));
+    assert_eq!(
+        update(&mut a, code(KeyCode::Enter)),
+        vec![Cmd::Open {
+            program: vec![],
+            path: "/f/two".into()
+        }]
+    );
+    update(&mut a, Msg::Opened(Err("xdg-open: not found".into())));
+    assert!(
+        a.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("xdg-open"))
+    );
+}
