@@ -131,6 +131,9 @@ pub struct UiConfig {
     /// The program that opens a citizen's photo or document (`o`); empty: `xdg-open`, on
     /// macOS `open`.
     pub open_command: String,
+    /// Citizens' photos in the card (kitty/sixel/iTerm2, else halfblocks); false also skips
+    /// asking the terminal what it can draw.
+    pub photos: bool,
 }
 
 impl Default for UiConfig {
@@ -139,6 +142,7 @@ impl Default for UiConfig {
             language: "ru".into(),
             theme: Default::default(),
             open_command: String::new(),
+            photos: true,
         }
     }
 }

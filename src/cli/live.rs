@@ -440,6 +440,7 @@ fn settings(
             .split_whitespace()
             .map(str::to_string)
             .collect(),
+        photos: config.ui.photos,
     })
 }
 

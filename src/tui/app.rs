@@ -244,6 +244,7 @@ pub struct App {
     pub marks: std::collections::BTreeSet<Uuid>,
     pub templates: Vec<crate::templates::ReplyTemplate>,
     pub open_command: Vec<String>,
+    pub photos: bool,
     pub quit: bool,
 }
 
@@ -258,6 +259,8 @@ pub struct Settings {
     pub templates: Vec<crate::templates::ReplyTemplate>,
     /// Opens a file outside the terminal; empty: the platform's opener.
     pub open_command: Vec<String>,
+    /// Photos in the card (the terminal is asked for its graphics protocol at start).
+    pub photos: bool,
 }
 
 impl App {
@@ -296,6 +299,7 @@ impl App {
             marks: Default::default(),
             templates: s.templates,
             open_command: s.open_command,
+            photos: s.photos,
             quit: false,
         }
     }

@@ -5,10 +5,12 @@
 
 pub mod app;
 mod audit;
+mod card;
 pub mod editor;
 pub mod filter;
 pub mod health;
 pub mod keymap;
+pub mod photo;
 mod popups;
 pub mod strings;
 pub mod theme;
@@ -23,6 +25,10 @@ use crate::channels::gateway::GatewayEvent;
 use crate::store::Store;
 use app::{App, Settings};
 use update::{Cmd, Msg, update};
+
+/// How long the terminal may take to say which graphics it draws; local terminals answer in
+/// milliseconds, and one that never answers still gets halfblocks.
+const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Runs a command against the store and reports back; never blocks the UI task.
 fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
@@ -231,6 +237,11 @@ async fn event_loop(
     );
     cmds.extend(update::refresh(&mut app));
     cmds.push(Cmd::LoadAlarms);
+    // Asked before the key reader exists: the terminal's answer arrives on stdin.
+    let (photo_tx, mut photo_rx) = mpsc::unbounded_channel();
+    let mut photos = app
+        .photos
+        .then(|| photo::Photos::new(photo::picker(PICKER_TIMEOUT), photo_tx, app.lang));
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
@@ -250,7 +261,15 @@ async fn event_loop(
         if app.quit {
             return Ok(());
         }
-        terminal.draw(|f| view::draw(f, &app))?;
+        if let Some(p) = photos.as_mut() {
+            p.follow(photo::wanted(&app));
+        }
+        terminal.draw(|f| {
+            let slot = view::draw_with_photo_slot(f, &app);
+            if let (Some(p), Some(slot)) = (photos.as_mut(), slot) {
+                p.draw(f, slot);
+            }
+        })?;
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
@@ -269,6 +288,12 @@ async fn event_loop(
             Some(m) = rx.recv() => m,
             Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
             _ = tick.tick() => Msg::Tick(store.now()),
+            Some(p) = photo_rx.recv() => {
+                if let Some(photos) = photos.as_mut() {
+                    photos.on_msg(p);
+                }
+                continue;
+            }
         };
         cmds.extend(update(&mut app, msg));
         // Drain what else has arrived before drawing again.

@@ -1,16 +1,14 @@
 //! Drawing: everything comes from `App`; nothing here waits on anything. Citizen text passes
 //! through `sanitize` before it reaches a cell.
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::app::{App, Mode, View};
 use super::strings::Lang;
-use crate::domain::request::{ClockKind, Direction as Dir};
 use crate::domain::sla::ClockState;
 use crate::domain::{Channel, Request};
 use crate::sanitize;
@@ -26,7 +24,15 @@ pub(super) fn bold() -> Style {
 }
 
 pub fn draw(f: &mut Frame, app: &App) {
+    draw_with_photo_slot(f, app);
+}
+
+/// Draws the screen and returns where the card leaves room for the request's photo (only
+/// when one is downloaded and the card is tall enough; the photo itself is drawn by the
+/// caller, which owns the image state).
+pub fn draw_with_photo_slot(f: &mut Frame, app: &App) -> Option<Rect> {
     let area = f.area();
+    let mut slot = None;
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -55,7 +61,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             .constraints(split)
             .split(body);
         inbox(f, app, parts[0]);
-        detail(f, app, parts[1]);
+        slot = super::card::detail(f, app, parts[1]);
     } else {
         inbox(f, app, body);
     }
@@ -68,6 +74,8 @@ pub fn draw(f: &mut Frame, app: &App) {
         Mode::Palette { .. } => popups::palette(f, app, area),
         _ => {}
     }
+    // A window over the card would be drawn over by the photo.
+    slot.filter(|_| matches!(app.mode, Mode::Normal | Mode::Filter { .. }))
 }
 
 fn header(f: &mut Frame, app: &App, area: Rect) {
@@ -121,7 +129,7 @@ pub fn time_left(app: &App, r: &Request) -> (String, Option<ClockState>) {
     (text, Some(clock.state(app.now)))
 }
 
-fn clock_color(app: &App, s: Option<ClockState>) -> Style {
+pub(super) fn clock_color(app: &App, s: Option<ClockState>) -> Style {
     match s {
         Some(ClockState::Breached) => style(app, app.theme.bad).add_modifier(Modifier::BOLD),
         Some(ClockState::AtRisk) => style(app, app.theme.warn),
@@ -232,241 +240,6 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
         .header(Row::new(head).style(bold()))
         .column_spacing(1);
     f.render_widget(table, inner);
-}
-
-fn local(app: &App, t: DateTime<Utc>) -> String {
-    t.with_timezone(&app.tz).format("%d.%m %H:%M").to_string()
-}
-
-fn detail(f: &mut Frame, app: &App, area: Rect) {
-    let Some(r) = app.current() else { return };
-    let block = Block::default()
-        .borders(Borders::TOP | Borders::LEFT)
-        .title(Span::styled(format!(" {} ", r.number), bold()));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let lang = app.lang;
-    let en = lang == Lang::En;
-    let mut lines: Vec<Line> = vec![];
-    let dep = r
-        .department
-        .as_deref()
-        .and_then(|d| app.catalog.department(d))
-        .map(|d| {
-            if en {
-                d.name_en.clone().unwrap_or(d.name.clone())
-            } else {
-                d.name.clone()
-            }
-        })
-        .unwrap_or("—".into());
-    let topic = r
-        .topic
-        .as_deref()
-        .and_then(|t| app.catalog.topic(t))
-        .map(|t| {
-            if en {
-                t.name_en.clone().unwrap_or(t.name.clone())
-            } else {
-                t.name.clone()
-            }
-        })
-        .unwrap_or("—".into());
-    lines.push(Line::from(vec![
-        Span::styled(
-            format!(
-                "{} · {} · ",
-                channel_short(r.channel),
-                lang.status(r.status)
-            ),
-            bold(),
-        ),
-        Span::raw(format!(
-            "{} → {}",
-            sanitize::line(&topic),
-            sanitize::line(&dep)
-        )),
-    ]));
-    let who = r
-        .assignee
-        .as_deref()
-        .map(sanitize::line)
-        .unwrap_or_else(|| "—".into());
-    let citizen = r
-        .citizen
-        .as_deref()
-        .map(sanitize::line)
-        .unwrap_or_else(|| "—".into());
-    lines.push(Line::from(format!(
-        "{} {citizen} · {} {who} · {}",
-        if en {
-            "Citizen:"
-        } else {
-            "Заявитель:"
-        },
-        if en {
-            "assignee:"
-        } else {
-            "исполнитель:"
-        },
-        lang.priority(r.priority)
-    )));
-    if let Some(l) = &r.location {
-        let addr = l.address.as_deref().map(sanitize::line).unwrap_or_default();
-        let link = l.map_link().unwrap_or_default();
-        lines.push(Line::from(format!(
-            "{} {addr} {link}",
-            if en { "Where:" } else { "Где:" }
-        )));
-    }
-    // All the clocks with their due times; the running one is coloured.
-    let active = r.active_clock().map(|(k, _)| k);
-    let mut clocks = vec![(
-        ClockKind::FirstResponse,
-        &r.first_response,
-        if en { "1st answer" } else { "ответ" },
-    )];
-    if let Some(c) = &r.department_clock {
-        clocks.push((
-            ClockKind::Department,
-            c,
-            if en {
-                "department"
-            } else {
-                "департамент"
-            },
-        ));
-    }
-    clocks.push((
-        ClockKind::Resolution,
-        &r.resolution,
-        if en { "resolution" } else { "решение" },
-    ));
-    let mut spans = vec![];
-    for (kind, c, name) in clocks {
-        let state = c.state(app.now);
-        let mark = if c.stopped.is_some() { "✓" } else { "" };
-        let st = if Some(kind) == active {
-            clock_color(app, Some(state))
-        } else {
-            Style::default()
-        };
-        spans.push(Span::styled(
-            format!("{name} {} {mark}  ", local(app, c.due)),
-            st,
-        ));
-    }
-    lines.push(Line::from(spans));
-    lines.push(Line::from(""));
-    for l in sanitize::text(&r.text).lines() {
-        lines.push(Line::from(l.to_string()));
-    }
-    for a in &r.attachments {
-        use crate::domain::request::AttachmentState as S;
-        let state = match (a.state, en) {
-            (S::Stored, _) => a
-                .local_path
-                .as_deref()
-                .map(sanitize::line)
-                .unwrap_or_default(),
-            (S::Pending, false) => "загружается".into(),
-            (S::TooLarge, false) => "больше 20 МБ — не загружен".into(),
-            (S::Failed, false) => "не загрузился".into(),
-            (S::Pending, true) => "downloading".into(),
-            (S::TooLarge, true) => "over 20 MB — not downloaded".into(),
-            (S::Failed, true) => "download failed".into(),
-        };
-        lines.push(Line::from(Span::styled(
-            format!("[{}] {state}", a.kind),
-            style(app, app.theme.accent),
-        )));
-    }
-    let mut thread: Vec<Line> = vec![];
-    if let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) {
-        let mut items: Vec<(DateTime<Utc>, Line)> = vec![];
-        for m in &d.messages {
-            let (arrow, st) = match m.direction {
-                Dir::In => ("←", style(app, app.theme.text)),
-                Dir::Out => ("→", style(app, app.theme.accent)),
-            };
-            let mut meta = m
-                .delivery
-                .map(|s| format!(" [{}]", lang.delivery(s)))
-                .unwrap_or_default();
-            if m.edit_of.is_some() {
-                meta.push_str(if en {
-                    " (edited)"
-                } else {
-                    " (изменено)"
-                });
-            }
-            items.push((
-                m.at,
-                Line::from(vec![
-                    Span::styled(
-                        format!(
-                            "{} {arrow} {}{meta}: ",
-                            local(app, m.at),
-                            sanitize::line(&m.author)
-                        ),
-                        st,
-                    ),
-                    Span::raw(sanitize::line(&m.body)),
-                ]),
-            ));
-        }
-        for n in &d.notes {
-            items.push((
-                n.at,
-                Line::from(Span::styled(
-                    format!(
-                        "{} # {}: {}",
-                        local(app, n.at),
-                        sanitize::line(&n.author),
-                        sanitize::line(&n.body)
-                    ),
-                    style(app, app.theme.warn),
-                )),
-            ));
-        }
-        for e in &d.events {
-            if let Some(text) = super::audit::describe(app, e) {
-                items.push((
-                    e.at,
-                    Line::from(Span::styled(text, style(app, app.theme.muted))),
-                ));
-            }
-        }
-        // Stable: a message and the event it caused keep their recorded order.
-        items.sort_by_key(|(at, _)| *at);
-        thread.extend(items.into_iter().map(|(_, l)| l));
-    }
-    // The card's head stays; the thread below reads like a chat, its newest line at the
-    // bottom, and scrolls back (`K`) through older ones.
-    let head = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let thread = Paragraph::new(thread).wrap(Wrap { trim: false });
-    let head_h = head.line_count(inner.width) as u16;
-    let thread_h = thread.line_count(inner.width) as u16;
-    let head_max = if thread_h == 0 {
-        inner.height
-    } else {
-        (inner.height / 2).max(inner.height.saturating_sub(thread_h + 1))
-    };
-    let head_h = head_h.min(head_max);
-    let parts = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(head_h),
-            Constraint::Length(1),
-            Constraint::Min(0),
-        ])
-        .split(inner);
-    f.render_widget(head, parts[0]);
-    let room = parts[2].height;
-    let from_top = thread_h
-        .saturating_sub(room)
-        .saturating_sub(app.detail_scroll);
-    f.render_widget(thread.scroll((from_top, 0)), parts[2]);
 }
 
 fn status(f: &mut Frame, app: &App, area: Rect) {

@@ -12,6 +12,7 @@ use super::app::{App, Mode, Settings};
 mod alarms;
 mod compose;
 mod detail;
+mod photo;
 use super::keymap::Keymap;
 use super::strings::Lang;
 use super::update::{Cmd, Msg, update};
@@ -83,6 +84,7 @@ fn app(lang: Lang, readonly: bool) -> App {
         theme: super::theme::Theme::plain(),
         templates: crate::templates::replies(),
         open_command: vec![],
+        photos: true,
     };
     let mut a = App::new(settings, now());
     update(&mut a, Msg::Resize { height: 24 });

@@ -1,0 +1,184 @@
+//! The selected request's photo in the card. Decoding and the resize/encode for the
+//! terminal's graphics protocol run on blocking threads; the UI task only swaps in results,
+//! so a 5 MB photo never holds up a keystroke.
+
+use image::DynamicImage;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui_image::StatefulImage;
+use ratatui_image::picker::Picker;
+use ratatui_image::thread::{ResizeRequest, ResizeResponse, ThreadProtocol};
+use std::sync::mpsc;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::app::App;
+use crate::domain::request::AttachmentState;
+
+/// Photos larger than this in either side are refused before decoding: citizens' phones make
+/// 4000×3000, an attack makes 60000×60000.
+const MAX_SIDE: u32 = 12_000;
+const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+
+pub enum PhotoMsg {
+    Decoded { path: String, image: DynamicImage },
+    Failed { path: String, error: String },
+    Resized(ResizeResponse),
+}
+
+/// The file of the first downloaded photo of the selected request, if any.
+pub fn wanted(app: &App) -> Option<String> {
+    app.current()?
+        .attachments
+        .iter()
+        .find(|a| a.kind == "photo" && a.state == AttachmentState::Stored)
+        .and_then(|a| a.local_path.clone())
+}
+
+pub fn decode(path: &str) -> Result<DynamicImage, String> {
+    let mut reader = image::ImageReader::open(path)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| e.to_string())?;
+    // The card is a few dozen cells wide: a smaller copy makes every later resize cheap.
+    Ok(if image.width() > 1600 || image.height() > 1600 {
+        image.thumbnail(1600, 1600)
+    } else {
+        image
+    })
+}
+
+pub struct Photos {
+    picker: Picker,
+    protocol: ThreadProtocol,
+    shown: Option<String>,
+    failed: Option<String>,
+    tx: UnboundedSender<PhotoMsg>,
+    resize_rx: mpsc::Receiver<ResizeRequest>,
+    say_failed: &'static str,
+}
+
+impl Photos {
+    pub fn new(
+        picker: Picker,
+        tx: UnboundedSender<PhotoMsg>,
+        lang: super::strings::Lang,
+    ) -> Photos {
+        let (resize_tx, resize_rx) = mpsc::channel();
+        Photos {
+            picker,
+            protocol: ThreadProtocol::new(resize_tx, None),
+            shown: None,
+            failed: None,
+            tx,
+            resize_rx,
+            say_failed: if lang == super::strings::Lang::En {
+                "the photo cannot be shown"
+            } else {
+                "фото не показать"
+            },
+        }
+    }
+
+    /// Starts loading the photo the card should show, when it changed.
+    pub fn follow(&mut self, want: Option<String>) {
+        if want == self.shown {
+            return;
+        }
+        self.protocol.empty_protocol();
+        self.failed = None;
+        self.shown = want.clone();
+        if let Some(path) = want {
+            let tx = self.tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let msg = match decode(&path) {
+                    Ok(image) => PhotoMsg::Decoded { path, image },
+                    Err(error) => PhotoMsg::Failed { path, error },
+                };
+                let _ = tx.send(msg);
+            });
+        }
+    }
+
+    pub fn on_msg(&mut self, msg: PhotoMsg) {
+        match msg {
+            PhotoMsg::Decoded { path, image } if Some(&path) == self.shown.as_ref() => {
+                self.protocol
+                    .replace_protocol(self.picker.new_resize_protocol(image));
+            }
+            PhotoMsg::Failed { path, error } if Some(&path) == self.shown.as_ref() => {
+                tracing::warn!(%path, %error, "photo not shown");
+                self.failed = Some(error);
+            }
+            PhotoMsg::Resized(done) => {
+                self.protocol.update_resized_protocol(done);
+            }
+            _ => {}
+        }
+    }
+
+    /// Draws into the slot the view left; a resize the widget asks for goes to a thread.
+    pub fn draw(&mut self, f: &mut Frame, slot: Rect) {
+        if let Some(e) = &self.failed {
+            let text = format!("{}: {}", self.say_failed, crate::sanitize::line(e));
+            f.render_widget(ratatui::widgets::Paragraph::new(text), slot);
+            return;
+        }
+        f.render_stateful_widget(StatefulImage::default(), slot, &mut self.protocol);
+        while let Ok(req) = self.resize_rx.try_recv() {
+            let tx = self.tx.clone();
+            tokio::task::spawn_blocking(move || match req.resize_encode() {
+                Ok(done) => {
+                    let _ = tx.send(PhotoMsg::Resized(done));
+                }
+                Err(e) => tracing::warn!(error = %e, "photo resize failed"),
+            });
+        }
+    }
+}
+
+/// The terminal's graphics protocol, asked once before the key reader starts. A terminal that
+/// does not answer within `timeout` gets halfblocks, which work everywhere.
+pub fn picker(timeout: std::time::Duration) -> Picker {
+    let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
+        timeout,
+        ..Default::default()
+    };
+    Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_and_oversized_files_are_refused_without_panicking() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.jpg");
+        std::fs::write(&junk, b"\xff\xd8\xff\xe0 not really a jpeg").unwrap();
+        assert!(decode(&junk.display().to_string()).is_err());
+        assert!(decode("/nonexistent/photo.jpg").is_err());
+        // A PNG header claiming 100000×100000 pixels.
+        let big = dir.path().join("big.png");
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        std::fs::write(&big, png).unwrap();
+        assert!(decode(&big.display().to_string()).is_err());
+    }
+
+    #[test]
+    fn a_large_photo_is_scaled_down_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wide.png");
+        image::RgbImage::new(3200, 800).save(&p).unwrap();
+        let img = decode(&p.display().to_string()).unwrap();
+        assert_eq!((img.width(), img.height()), (1600, 400));
+    }
+}
