@@ -26,9 +26,9 @@ use crate::store::Store;
 use app::{App, Settings};
 use update::{Cmd, Msg, update};
 
-/// How long the terminal may take to say which graphics it draws; local terminals answer in
-/// milliseconds, and one that never answers still gets halfblocks.
-const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
+/// How long a graphics terminal may take to say what it draws (they answer in milliseconds;
+/// over a slow SSH link the photo falls back to halfblocks).
+const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Runs a command against the store and reports back; never blocks the UI task.
 fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {

@@ -142,14 +142,43 @@ impl Photos {
     }
 }
 
-/// The terminal's graphics protocol, asked once before the key reader starts. A terminal that
-/// does not answer within `timeout` gets halfblocks, which work everywhere.
+/// The terminal's graphics protocol. Asking means writing a query and reading the answer from
+/// stdin on a thread; a terminal that never answers (tmux without passthrough, many
+/// others) leaves that thread reading, and it would swallow the operator's first keystroke.
+/// So only terminals known to answer are asked; everything else gets halfblocks at once.
 pub fn picker(timeout: std::time::Duration) -> Picker {
+    let env = |k: &str| std::env::var(k).unwrap_or_default();
+    if !known_graphics_terminal(&env("TERM"), &env("TERM_PROGRAM"), &env("TMUX"), |k| {
+        std::env::var_os(k).is_some_and(|v| !v.is_empty())
+    }) {
+        return Picker::halfblocks();
+    }
     let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
         timeout,
         ..Default::default()
     };
     Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks())
+}
+
+pub fn known_graphics_terminal(
+    term: &str,
+    term_program: &str,
+    tmux: &str,
+    set: impl Fn(&str) -> bool,
+) -> bool {
+    if !tmux.is_empty() || term.starts_with("screen") || term.starts_with("tmux") {
+        return false;
+    }
+    term == "xterm-kitty"
+        || term.starts_with("foot")
+        || term == "xterm-ghostty"
+        || matches!(
+            term_program,
+            "iTerm.app" | "WezTerm" | "ghostty" | "WarpTerminal"
+        )
+        || set("KITTY_WINDOW_ID")
+        || set("WEZTERM_EXECUTABLE")
+        || set("KONSOLE_VERSION")
 }
 
 #[cfg(test)]
@@ -171,6 +200,34 @@ mod tests {
         png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
         std::fs::write(&big, png).unwrap();
         assert!(decode(&big.display().to_string()).is_err());
+    }
+
+    #[test]
+    fn only_terminals_that_answer_are_asked() {
+        let none = |_: &str| false;
+        assert!(known_graphics_terminal("xterm-kitty", "", "", none));
+        assert!(known_graphics_terminal(
+            "xterm-256color",
+            "WezTerm",
+            "",
+            none
+        ));
+        assert!(known_graphics_terminal("xterm-256color", "", "", |k| k == "KITTY_WINDOW_ID"));
+        // Inside tmux the query may never be answered, and a plain xterm-256color is unknown.
+        assert!(!known_graphics_terminal(
+            "xterm-kitty",
+            "",
+            "/tmp/tmux-0/default,1,0",
+            none
+        ));
+        assert!(!known_graphics_terminal(
+            "screen-256color",
+            "iTerm.app",
+            "",
+            none
+        ));
+        assert!(!known_graphics_terminal("xterm-256color", "", "", none));
+        assert!(!known_graphics_terminal("linux", "", "", none));
     }
 
     #[test]
