@@ -40,17 +40,11 @@ fn attachment_line(lang: Lang, a: &crate::domain::request::Attachment) -> String
         Some(b) => format!(" {} {}", b.div_ceil(1024), if en { "KB" } else { "КБ" }),
         None => String::new(),
     };
+    // Photos have no name but their file id; documents keep the citizen's file name.
     let name = a
         .name
-        .clone()
-        .or_else(|| {
-            a.local_path.as_deref().and_then(|p| {
-                std::path::Path::new(p)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-            })
-        })
-        .map(|n| format!(" {}", sanitize::line(&n)))
+        .as_deref()
+        .map(|n| format!(" {}", sanitize::line(n)))
         .unwrap_or_default();
     let state = match (a.state, en) {
         (S::Stored, false) => " — o открыть",

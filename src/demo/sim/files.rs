@@ -97,7 +97,7 @@ impl Files {
         let meta = self.by_id.get(&issued.file_id)?;
         let size = usize::try_from(meta.size).ok()?;
         Some(match meta.kind {
-            FileKind::Photo => (jpeg_of_size(size), "image/jpeg"),
+            FileKind::Photo => (picture_of_size(&issued.file_id, size), "image/jpeg"),
             FileKind::Document => (pdf_of_size(size), "application/pdf"),
         })
     }
@@ -137,10 +137,57 @@ fn tiny_jpeg_tail() -> Vec<u8> {
 
 /// The tiny JPEG padded with comment segments up to `size` bytes, so `file_size` is honest.
 pub(super) fn jpeg_of_size(size: usize) -> Vec<u8> {
-    let tail = tiny_jpeg_tail();
-    let mut b = Vec::with_capacity(size.max(TINY_JPEG_HEAD.len() + tail.len()));
-    b.extend_from_slice(TINY_JPEG_HEAD);
-    let mut pad = size.saturating_sub(TINY_JPEG_HEAD.len() + tail.len());
+    padded(TINY_JPEG_HEAD, &tiny_jpeg_tail(), size)
+}
+
+/// A street with a pothole, different for every file, so the demo's cards show something
+/// worth looking at; the tiny grey JPEG when the advertised size is too small for it.
+pub(super) fn picture_of_size(file_id: &str, size: usize) -> Vec<u8> {
+    let seed = file_id.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    let (w, h) = (480u32, 360u32);
+    let horizon = 120 + (seed % 60) as u32;
+    let (cx, cy) = (
+        120 + (seed >> 8) % 240,
+        horizon as u64 + 80 + (seed >> 16) % 120,
+    );
+    let (rx, ry) = (50 + (seed >> 24) % 60, 18 + (seed >> 32) % 20);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (x64, y64) = (x as u64, y as u64);
+        let dx = x64.abs_diff(cx) as f64 / rx as f64;
+        let dy = y64.abs_diff(cy) as f64 / ry as f64;
+        if y < horizon {
+            // Sky, lighter towards the horizon.
+            let t = (y * 90 / horizon) as u8;
+            image::Rgb([110 + t, 150 + t, 200 + t / 2])
+        } else if dx * dx + dy * dy < 1.0 {
+            image::Rgb([40, 38, 36])
+        } else {
+            // Asphalt with some grain.
+            let grain = ((x64 * 7919 + y64 * 104729 + seed) % 23) as u8;
+            image::Rgb([95 + grain, 95 + grain, 98 + grain])
+        }
+    });
+    let mut encoded = vec![];
+    let ok = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, 75)
+        .encode_image(&img)
+        .is_ok();
+    // SOI, then APP0 (its length in bytes 4..6): the padding goes after them.
+    let head_len = encoded
+        .get(4..6)
+        .map(|l| 4 + u16::from_be_bytes([l[0], l[1]]) as usize)
+        .unwrap_or(0);
+    if !ok || head_len == 0 || encoded.len() > size || encoded.get(2..4) != Some(&[0xFF, 0xE0]) {
+        return jpeg_of_size(size);
+    }
+    padded(&encoded[..head_len], &encoded[head_len..], size)
+}
+
+fn padded(head: &[u8], tail: &[u8], size: usize) -> Vec<u8> {
+    let mut b = Vec::with_capacity(size.max(head.len() + tail.len()));
+    b.extend_from_slice(head);
+    let mut pad = size.saturating_sub(head.len() + tail.len());
     while pad >= 4 {
         let mut seg = pad.min(4 + 65533);
         // A segment is at least 4 bytes; never leave a remainder no segment can fill.
@@ -153,7 +200,7 @@ pub(super) fn jpeg_of_size(size: usize) -> Vec<u8> {
         b.resize(b.len() + seg - 4, b' ');
         pad -= seg;
     }
-    b.extend_from_slice(&tail);
+    b.extend_from_slice(tail);
     b.resize(b.len() + pad, 0);
     b
 }
@@ -179,6 +226,20 @@ pub(super) fn pdf_of_size(size: usize) -> Vec<u8> {
 #[cfg(test)]
 mod unit {
     use super::*;
+
+    #[test]
+    fn demo_pictures_decode_differ_and_keep_the_advertised_size() {
+        let a = picture_of_size("AgAD-one", 120_000);
+        let b = picture_of_size("AgAD-two", 120_000);
+        assert_eq!((a.len(), b.len()), (120_000, 120_000));
+        assert_ne!(a, b);
+        let img = image::load_from_memory(&a).expect("a real JPEG");
+        assert_eq!((img.width(), img.height()), (480, 360));
+        // Too small for a picture: still an honest, decodable file of that size.
+        let thumb = picture_of_size("AgAD-thumb", 1_500);
+        assert_eq!(thumb.len(), 1_500);
+        assert!(image::load_from_memory(&thumb).is_ok());
+    }
 
     #[test]
     fn padded_files_have_the_advertised_size_and_valid_framing() {
