@@ -8,6 +8,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod sanitize;
+pub mod server;
 pub mod store;
+pub mod sync;
 pub mod templates;
 pub mod tui;

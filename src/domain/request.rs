@@ -229,7 +229,9 @@ pub enum ClockKind {
     Resolution,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized whole in sync patches and the server's documents; fields only ever get added
+/// with `#[serde(default)]`, so an older console reads a newer server's request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub id: Uuid,
     pub number: RequestNumber,

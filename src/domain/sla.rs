@@ -33,13 +33,28 @@ pub enum ClockState {
 }
 
 /// A response clock: started at `started`, due after `target` of working time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clock {
     pub started: DateTime<Utc>,
+    #[serde(with = "seconds")]
     pub target: Duration,
     pub due: DateTime<Utc>,
     pub at_risk_at: DateTime<Utc>,
     pub stopped: Option<DateTime<Utc>>,
+}
+
+/// A working-time target as whole seconds on the wire.
+mod seconds {
+    use chrono::Duration;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::seconds(i64::deserialize(d)?))
+    }
 }
 
 /// For validating a configured ratio up front; [`Clock::start`] itself never fails.

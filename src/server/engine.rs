@@ -1,0 +1,534 @@
+//! The server's rules for push and pull, written once over `ServerTx`, which each backend
+//! (SQLite, PostgreSQL) implements with plain SQL. One mutation is one transaction
+//! (SYNC.md §4): idempotent by the mutation's uuid, refused on a gap in the client's ids,
+//! recorded as rejected (and moved past) when the domain or a conflict rule says no.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::mutation::{Ctx, Op, Outcome};
+use crate::domain::{Catalog, ClockPolicy, RequestNumber};
+use crate::sync::wire::{
+    Cookie, Entity, MutationResult, PatchOp, PullRequest, PullResponse, PushMutation, PushRequest,
+    PushResponse, RequestDoc, SCHEMA_VERSION, Verdict,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The server has no record of this client although it has pushed before (the server
+    /// was restored): the client takes a new id and pushes its journal again.
+    #[error("client_unknown")]
+    ClientUnknown,
+    #[error("schema version {0} is not supported (this server speaks {SCHEMA_VERSION})")]
+    Schema(u32),
+    #[error("client {0} belongs to another operator or scope")]
+    Forbidden(Uuid),
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Operator,
+    Lead,
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "operator" => Ok(Role::Operator),
+            "lead" => Ok(Role::Lead),
+            "admin" => Ok(Role::Admin),
+            _ => Err(format!("role `{s}`: operator, lead or admin")),
+        }
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Lead => "lead",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Who is pushing, from the token; the mutation's own `actor` is not trusted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub user: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRow {
+    pub client_id: Uuid,
+    pub scope_id: String,
+    pub user: String,
+    pub last_mutation_id: i64,
+}
+
+/// A backend's statements inside one open transaction. Rows are locked where the backend
+/// can (`FOR UPDATE`); SQLite has one writer anyway.
+pub trait ServerTx {
+    /// The scope's seq and epoch, created on first use.
+    fn scope(&mut self, scope: &str) -> Result<(i64, Uuid), ServerError>;
+    fn lock_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError>;
+    fn save_client(&mut self, c: &ClientRow, now: DateTime<Utc>) -> Result<(), ServerError>;
+    fn processed(&mut self, uuid: Uuid) -> Result<Option<MutationResult>, ServerError>;
+    fn record_processed(
+        &mut self,
+        client: Uuid,
+        r: &MutationResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError>;
+    fn load_request(&mut self, id: Uuid) -> Result<Option<RequestDoc>, ServerError>;
+    /// The number of a request already stored under this channel id.
+    fn find_external(
+        &mut self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, ServerError>;
+    fn next_number(&mut self, scope: &str, year: i32) -> Result<i64, ServerError>;
+    /// Advances the scope's counter by `n` and returns the last of the new seqs. Taken as
+    /// late as possible: in PostgreSQL it locks the scope's row until commit, which is what
+    /// makes seq order equal commit order.
+    fn bump_seq(&mut self, scope: &str, n: i64) -> Result<i64, ServerError>;
+    fn save_request(&mut self, scope: &str, doc: &RequestDoc) -> Result<(), ServerError>;
+    /// Appends a message, note or event; a repeat of the same id changes nothing.
+    fn append(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError>;
+    fn log_change(
+        &mut self,
+        scope: &str,
+        seq: i64,
+        entity: Entity,
+        id: &str,
+    ) -> Result<(), ServerError>;
+    fn last_mutation_id(&mut self, client: Uuid) -> Result<i64, ServerError>;
+    /// Changes after `seq`, oldest first.
+    fn changes_since(
+        &mut self,
+        scope: &str,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Entity, String)>, ServerError>;
+    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError>;
+}
+
+/// What the rules need besides storage.
+pub struct Rules<'a> {
+    pub catalog: &'a Catalog,
+    pub policy: &'a ClockPolicy,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<Value, ServerError> {
+    serde_json::to_value(v).map_err(|e| ServerError::Corrupt(e.to_string()))
+}
+
+/// Checks the client before any mutation is looked at: known and the pusher's own, or new.
+pub fn admit(
+    tx: &mut dyn ServerTx,
+    who: &Principal,
+    req: &PushRequest,
+    now: DateTime<Utc>,
+) -> Result<ClientRow, ServerError> {
+    if req.schema_version != SCHEMA_VERSION {
+        return Err(ServerError::Schema(req.schema_version));
+    }
+    tx.scope(&req.scope_id)?;
+    match tx.lock_client(req.client_id)? {
+        Some(c) if c.user != who.user || c.scope_id != req.scope_id => {
+            Err(ServerError::Forbidden(req.client_id))
+        }
+        Some(c) => Ok(c),
+        None => {
+            // A client that starts anywhere but at 1 has pushed to a server that forgot it.
+            if req.mutations.first().is_some_and(|m| m.id > 1) {
+                return Err(ServerError::ClientUnknown);
+            }
+            let c = ClientRow {
+                client_id: req.client_id,
+                scope_id: req.scope_id.clone(),
+                user: who.user.clone(),
+                last_mutation_id: 0,
+            };
+            tx.save_client(&c, now)?;
+            Ok(c)
+        }
+    }
+}
+
+/// What one mutation did, for the push response; `None` means stop (a gap).
+pub enum Step {
+    Done(MutationResult),
+    Gap { expected: i64 },
+}
+
+/// One mutation in its own transaction (the caller opens and commits it).
+pub fn push_one(
+    tx: &mut dyn ServerTx,
+    rules: &Rules,
+    who: &Principal,
+    client_id: Uuid,
+    pm: &PushMutation,
+    now: DateTime<Utc>,
+) -> Result<Step, ServerError> {
+    let mut client = tx
+        .lock_client(client_id)?
+        .ok_or(ServerError::ClientUnknown)?;
+    let uuid = pm.mutation.id;
+    if pm.id <= client.last_mutation_id {
+        // Already taken: answer as the first time (the client may have lost that answer).
+        let earlier = tx.processed(uuid)?;
+        return Ok(Step::Done(earlier.map_or_else(
+            || applied(pm.id, uuid),
+            |mut r| {
+                r.id = pm.id;
+                r
+            },
+        )));
+    }
+    if pm.id > client.last_mutation_id + 1 {
+        return Ok(Step::Gap {
+            expected: client.last_mutation_id + 1,
+        });
+    }
+    client.last_mutation_id = pm.id;
+    // A journal pushed again under a new client id (a restored file): the effect is once.
+    if let Some(mut earlier) = tx.processed(uuid)? {
+        earlier.id = pm.id;
+        tx.save_client(&client, now)?;
+        return Ok(Step::Done(earlier));
+    }
+    let result = match decide(tx, rules, who, &client.scope_id, pm, now)? {
+        Ok(()) => applied(pm.id, uuid),
+        Err((rejection, current)) => MutationResult {
+            id: pm.id,
+            uuid,
+            status: Verdict::Rejected,
+            code: Some(rejection.0.to_string()),
+            message: Some(rejection.1),
+            current,
+        },
+    };
+    tx.record_processed(client_id, &result, now)?;
+    tx.save_client(&client, now)?;
+    Ok(Step::Done(result))
+}
+
+fn applied(id: i64, uuid: Uuid) -> MutationResult {
+    MutationResult {
+        id,
+        uuid,
+        status: Verdict::Applied,
+        code: None,
+        message: None,
+        current: None,
+    }
+}
+
+type Refusal = ((&'static str, String), Option<Value>);
+
+/// Applies the mutation under the server's rules, or says why not (with the request as it
+/// is, so the operator sees the current value).
+fn decide(
+    tx: &mut dyn ServerTx,
+    rules: &Rules,
+    who: &Principal,
+    scope: &str,
+    pm: &PushMutation,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, ServerError> {
+    let mut m = pm.mutation.clone();
+    // The token says who acts; a console cannot act in someone else's name.
+    m.actor = who.user.clone();
+    let stored = tx.load_request(m.request_id)?;
+    let current = stored.as_ref().map(|d| json(&d.request)).transpose()?;
+    let refuse = |code: &'static str, text: String| Ok(Err(((code, text), current.clone())));
+    match &m.op {
+        Op::CitizenMessage { .. }
+        | Op::CitizenEdit { .. }
+        | Op::Acknowledge { .. }
+        | Op::SetAttachment { .. } => {
+            return refuse(
+                "forbidden",
+                "only the server's channels record citizens' messages".into(),
+            );
+        }
+        Op::Assign { .. } if who.role == Role::Operator => {
+            return refuse(
+                "forbidden",
+                "an operator claims for themself; assigning is for a shift lead".into(),
+            );
+        }
+        _ => {}
+    }
+    if let (Some(doc), Some(base)) = (&stored, pm.base_seq) {
+        let department_changes = matches!(
+            &m.op,
+            Op::SetDepartment { .. }
+                | Op::Forward {
+                    department: Some(_),
+                    ..
+                }
+                | Op::SetTopic {
+                    department_follows: true,
+                    ..
+                }
+        );
+        // Re-routing is a human decision: an offline console must not silently undo it.
+        if department_changes && doc.department_seq > base {
+            return refuse(
+                "stale_base",
+                format!(
+                    "the department was changed meanwhile (now: {})",
+                    doc.request.department.as_deref().unwrap_or("—")
+                ),
+            );
+        }
+        if matches!(m.op, Op::Assign { .. }) && doc.assignee_seq > base {
+            return refuse(
+                "stale_base",
+                format!(
+                    "the assignee was changed meanwhile (now: {})",
+                    doc.request.assignee.as_deref().unwrap_or("—")
+                ),
+            );
+        }
+    }
+    let mut new_number = None;
+    if let Op::Create(new) = &m.op {
+        if let Some(ext) = &new.external_id
+            && let Some(n) = tx.find_external(new.channel.as_str(), ext)?
+        {
+            return refuse(
+                "already_exists",
+                format!("{} request `{ext}` is already stored as {n}", new.channel),
+            );
+        }
+        let year = new
+            .received_at
+            .with_timezone(&rules.policy.calendar.tz())
+            .year();
+        let seq = tx.next_number(scope, year)?;
+        let seq = u32::try_from(seq)
+            .map_err(|_| ServerError::Corrupt(format!("request counter {seq} for {year}")))?;
+        new_number = Some(RequestNumber::new(year, seq));
+    }
+    if let Op::LinkDuplicate { parent_id } = &m.op
+        && tx.load_request(*parent_id)?.is_none()
+    {
+        return refuse(
+            "invalid",
+            format!("request {parent_id} to link to does not exist"),
+        );
+    }
+    let ctx = Ctx {
+        catalog: rules.catalog,
+        policy: rules.policy,
+        now,
+        new_number,
+    };
+    let out = match crate::domain::apply(stored.as_ref().map(|d| &d.request), &m, &ctx) {
+        Ok(out) => out,
+        Err(r) => return refuse(r.code(), r.to_string()),
+    };
+    write(tx, scope, stored, out)?;
+    Ok(Ok(()))
+}
+
+/// The outcome's rows, each with its own seq in the change log.
+fn write(
+    tx: &mut dyn ServerTx,
+    scope: &str,
+    before: Option<RequestDoc>,
+    out: Outcome,
+) -> Result<(), ServerError> {
+    let rows = 1 + out.messages.len() + out.notes.len() + out.events.len();
+    let last = tx.bump_seq(scope, rows as i64)?;
+    let mut seq = last - rows as i64;
+    let (department_seq, assignee_seq) = before
+        .as_ref()
+        .map_or((0, 0), |d| (d.department_seq, d.assignee_seq));
+    let old = before.as_ref().map(|d| &d.request);
+    let version = last;
+    let doc = RequestDoc {
+        department_seq: if old.map(|r| &r.department) != Some(&out.request.department) {
+            version
+        } else {
+            department_seq
+        },
+        assignee_seq: if old.map(|r| &r.assignee) != Some(&out.request.assignee) {
+            version
+        } else {
+            assignee_seq
+        },
+        version,
+        request: out.request,
+    };
+    let rid = doc.request.id;
+    for m in &out.messages {
+        seq += 1;
+        let id = m.id.to_string();
+        tx.append(scope, Entity::Message, &id, rid, &json(m)?)?;
+        tx.log_change(scope, seq, Entity::Message, &id)?;
+    }
+    for n in &out.notes {
+        seq += 1;
+        let id = n.id.to_string();
+        tx.append(scope, Entity::Note, &id, rid, &json(n)?)?;
+        tx.log_change(scope, seq, Entity::Note, &id)?;
+    }
+    for (i, e) in out.events.iter().enumerate() {
+        seq += 1;
+        let id = format!("{}:{i}", e.mutation_id);
+        tx.append(scope, Entity::Event, &id, rid, &json(e)?)?;
+        tx.log_change(scope, seq, Entity::Event, &id)?;
+    }
+    seq += 1;
+    debug_assert_eq!(seq, last);
+    tx.save_request(scope, &doc)?;
+    tx.log_change(scope, seq, Entity::Request, &rid.to_string())?;
+    Ok(())
+}
+
+/// Changes since the client's cookie, read in one snapshot (the caller's transaction), with
+/// the client's last mutation id from the same snapshot.
+pub fn pull(
+    tx: &mut dyn ServerTx,
+    who: &Principal,
+    req: &PullRequest,
+    max: usize,
+) -> Result<PullResponse, ServerError> {
+    if req.schema_version != SCHEMA_VERSION {
+        return Err(ServerError::Schema(req.schema_version));
+    }
+    let (head, epoch) = tx.scope(&req.scope_id)?;
+    if let Some(c) = tx.lock_client(req.client_id)?
+        && (c.user != who.user || c.scope_id != req.scope_id)
+    {
+        return Err(ServerError::Forbidden(req.client_id));
+    }
+    // Another epoch (a restored server) or no cookie: everything again, from the start.
+    let (reset, from) = match req.cookie {
+        Some(c) if c.epoch == epoch && c.seq <= head => (false, c.seq),
+        _ => (true, 0),
+    };
+    let limit = req.limit.unwrap_or(max).clamp(1, max);
+    let changes = tx.changes_since(&req.scope_id, from, limit + 1)?;
+    let more = changes.len() > limit;
+    let page = &changes[..changes.len().min(limit)];
+    let seq = if more {
+        page.last().map_or(from, |c| c.0)
+    } else {
+        head
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut patch = vec![];
+    for (_, entity, id) in page {
+        if !seen.insert((*entity, id.clone())) {
+            continue;
+        }
+        match tx.get(*entity, id)? {
+            Some(value) => patch.push(PatchOp::Put {
+                entity: *entity,
+                id: id.clone(),
+                value,
+            }),
+            None => patch.push(PatchOp::Del {
+                entity: *entity,
+                id: id.clone(),
+            }),
+        }
+    }
+    Ok(PullResponse {
+        cookie: Cookie { epoch, seq },
+        last_mutation_id: tx.last_mutation_id(req.client_id)?,
+        reset,
+        patch,
+        more,
+    })
+}
+
+/// A store that runs closures in transactions: what the push and pull drivers below need.
+/// Sync on purpose: the rules run on a blocking thread, one transaction at a time per call.
+pub trait Transactional {
+    /// A read-write transaction, committed when `f` returns Ok.
+    fn in_tx<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError>;
+    /// One consistent snapshot for reading.
+    fn in_snapshot<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError>;
+}
+
+/// A whole push: the client checked once, then each mutation in its own transaction, so a
+/// failure of the store half-way keeps what was committed and the client resumes after it.
+pub fn push<S: Transactional>(
+    store: &S,
+    rules: &Rules,
+    who: &Principal,
+    req: &PushRequest,
+    now: DateTime<Utc>,
+) -> Result<PushResponse, ServerError> {
+    store.in_tx(|tx| admit(tx, who, req, now))?;
+    let mut steps = vec![];
+    for pm in &req.mutations {
+        let step = store.in_tx(|tx| push_one(tx, rules, who, req.client_id, pm, now))?;
+        let gap = matches!(step, Step::Gap { .. });
+        steps.push(step);
+        if gap {
+            break;
+        }
+    }
+    let last = store.in_snapshot(|tx| tx.last_mutation_id(req.client_id))?;
+    Ok(answer(last, steps))
+}
+
+/// Most changes one pull answers with.
+pub const PULL_PAGE: usize = 500;
+
+pub fn pull_page<S: Transactional>(
+    store: &S,
+    who: &Principal,
+    req: &PullRequest,
+) -> Result<PullResponse, ServerError> {
+    store.in_snapshot(|tx| pull(tx, who, req, PULL_PAGE))
+}
+
+/// Folds the per-mutation steps of one push into its answer.
+pub fn answer(last_mutation_id: i64, steps: Vec<Step>) -> PushResponse {
+    let mut results = vec![];
+    let mut gap_expected = None;
+    for s in steps {
+        match s {
+            Step::Done(r) => results.push(r),
+            Step::Gap { expected } => {
+                gap_expected = Some(expected);
+                break;
+            }
+        }
+    }
+    PushResponse {
+        last_mutation_id,
+        results,
+        gap_expected,
+    }
+}

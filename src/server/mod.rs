@@ -1,0 +1,6 @@
+//! `mcu serve`: the team's authoritative store and the sync endpoints. The rules live once in
+//! `engine`; `sqlite` and `pg` are the two stores that keep them.
+
+pub mod contract;
+pub mod engine;
+pub mod sqlite;

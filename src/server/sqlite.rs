@@ -1,0 +1,370 @@
+//! The server's store in one SQLite file (the default, for a city's five operators): the same
+//! tables and rules as the PostgreSQL store, one writer thread, `BEGIN IMMEDIATE` per mutation.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::{M, Migrations};
+use serde_json::Value;
+use std::path::Path;
+use uuid::Uuid;
+
+use super::engine::{ClientRow, ServerError, ServerTx, Transactional};
+use crate::sync::wire::{Entity, MutationResult, RequestDoc};
+
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("schema_sqlite.sql"))];
+
+fn err(e: impl std::fmt::Display) -> ServerError {
+    ServerError::Storage(e.to_string())
+}
+
+pub fn open(path: &Path) -> Result<Connection, ServerError> {
+    let mut conn = Connection::open(path).map_err(err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err)?;
+    let _: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(err)?;
+    Migrations::from_slice(MIGRATIONS)
+        .to_latest(&mut conn)
+        .map_err(err)?;
+    Ok(conn)
+}
+
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only when it returns Ok.
+pub fn in_tx<R>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+) -> Result<R, ServerError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let r = f(&mut Tx(&tx))?;
+    tx.commit().map_err(err)?;
+    Ok(r)
+}
+
+/// A read snapshot: a deferred transaction sees one state of the WAL for its whole life.
+pub fn in_snapshot<R>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+) -> Result<R, ServerError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Deferred)
+        .map_err(err)?;
+    let r = f(&mut Tx(&tx))?;
+    tx.commit().map_err(err)?;
+    Ok(r)
+}
+
+struct Tx<'a>(&'a Connection);
+
+/// The server's SQLite store: one connection behind a mutex (one writer is what SQLite wants;
+/// a city's handful of consoles never queue long).
+pub struct SqliteStore {
+    conn: std::sync::Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, ServerError> {
+        Ok(SqliteStore {
+            conn: std::sync::Mutex::new(open(path)?),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half transaction behind (rusqlite rolls
+        // back on drop), so the connection is still good.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Transactional for SqliteStore {
+    fn in_tx<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        in_tx(&mut self.conn(), f)
+    }
+
+    fn in_snapshot<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        in_snapshot(&mut self.conn(), f)
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, ServerError> {
+    serde_json::from_str(text).map_err(|e| ServerError::Corrupt(format!("{what}: {e}")))
+}
+
+impl ServerTx for Tx<'_> {
+    fn scope(&mut self, scope: &str) -> Result<(i64, Uuid), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO sync_scope(scope_id, seq, epoch) VALUES (?1, 0, ?2) ON CONFLICT DO NOTHING",
+                params![scope, Uuid::now_v7().to_string()],
+            )
+            .map_err(err)?;
+        let (seq, epoch): (i64, String) = self
+            .0
+            .query_row(
+                "SELECT seq, epoch FROM sync_scope WHERE scope_id = ?1",
+                [scope],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(err)?;
+        Ok((seq, epoch.parse().map_err(err)?))
+    }
+
+    fn lock_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError> {
+        self.0
+            .query_row(
+                "SELECT scope_id, user_name, last_mutation_id FROM client WHERE client_id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok(ClientRow {
+                        client_id: id,
+                        scope_id: r.get(0)?,
+                        user: r.get(1)?,
+                        last_mutation_id: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn save_client(&mut self, c: &ClientRow, now: DateTime<Utc>) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO client(client_id, scope_id, user_name, last_mutation_id, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(client_id) DO UPDATE SET last_mutation_id = excluded.last_mutation_id,
+                   last_seen = excluded.last_seen",
+                params![
+                    c.client_id.to_string(),
+                    c.scope_id,
+                    c.user,
+                    c.last_mutation_id,
+                    ms(now)
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn processed(&mut self, uuid: Uuid) -> Result<Option<MutationResult>, ServerError> {
+        let text: Option<String> = self
+            .0
+            .query_row(
+                "SELECT result FROM processed_mutation WHERE mutation_uuid = ?1",
+                [uuid.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        text.map(|t| parse("processed mutation", &t)).transpose()
+    }
+
+    fn record_processed(
+        &mut self,
+        client: Uuid,
+        r: &MutationResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        let text = serde_json::to_string(r).map_err(err)?;
+        self.0
+            .execute(
+                "INSERT INTO processed_mutation(mutation_uuid, client_id, mutation_id, result, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![r.uuid.to_string(), client.to_string(), r.id, text, ms(now)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn load_request(&mut self, id: Uuid) -> Result<Option<RequestDoc>, ServerError> {
+        let row: Option<(String, i64, i64, i64)> = self
+            .0
+            .query_row(
+                "SELECT doc, version, department_seq, assignee_seq FROM request_doc WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        row.map(|(doc, version, department_seq, assignee_seq)| {
+            Ok(RequestDoc {
+                request: parse("request", &doc)?,
+                version,
+                department_seq,
+                assignee_seq,
+            })
+        })
+        .transpose()
+    }
+
+    fn find_external(
+        &mut self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, ServerError> {
+        self.0
+            .query_row(
+                "SELECT number FROM request_doc WHERE channel = ?1 AND external_id = ?2",
+                [channel, external_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn next_number(&mut self, scope: &str, year: i32) -> Result<i64, ServerError> {
+        self.0
+            .query_row(
+                "INSERT INTO number_seq(scope_id, year, last) VALUES (?1, ?2, 1)
+                 ON CONFLICT(scope_id, year) DO UPDATE SET last = last + 1 RETURNING last",
+                params![scope, year],
+                |r| r.get(0),
+            )
+            .map_err(err)
+    }
+
+    fn bump_seq(&mut self, scope: &str, n: i64) -> Result<i64, ServerError> {
+        self.0
+            .query_row(
+                "UPDATE sync_scope SET seq = seq + ?2 WHERE scope_id = ?1 RETURNING seq",
+                params![scope, n],
+                |r| r.get(0),
+            )
+            .map_err(err)
+    }
+
+    fn save_request(&mut self, scope: &str, doc: &RequestDoc) -> Result<(), ServerError> {
+        let r = &doc.request;
+        let text = serde_json::to_string(r).map_err(err)?;
+        self.0
+            .execute(
+                "INSERT INTO request_doc(id, scope_id, number, channel, external_id, doc, version,
+                   department_seq, assignee_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, version = excluded.version,
+                   department_seq = excluded.department_seq, assignee_seq = excluded.assignee_seq",
+                params![
+                    r.id.to_string(),
+                    scope,
+                    r.number.to_string(),
+                    r.channel.as_str(),
+                    r.external_id,
+                    text,
+                    doc.version,
+                    doc.department_seq,
+                    doc.assignee_seq
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn append(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO row_doc(entity, id, scope_id, request_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT DO NOTHING",
+                params![
+                    entity.as_str(),
+                    id,
+                    scope,
+                    request_id.to_string(),
+                    value.to_string()
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn log_change(
+        &mut self,
+        scope: &str,
+        seq: i64,
+        entity: Entity,
+        id: &str,
+    ) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO change_log(scope_id, seq, entity, entity_id) VALUES (?1, ?2, ?3, ?4)",
+                params![scope, seq, entity.as_str(), id],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn last_mutation_id(&mut self, client: Uuid) -> Result<i64, ServerError> {
+        Ok(self.lock_client(client)?.map_or(0, |c| c.last_mutation_id))
+    }
+
+    fn changes_since(
+        &mut self,
+        scope: &str,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Entity, String)>, ServerError> {
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT seq, entity, entity_id FROM change_log WHERE scope_id = ?1 AND seq > ?2
+                 ORDER BY seq LIMIT ?3",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![scope, seq, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })
+            .map_err(err)?;
+        let mut out = vec![];
+        for row in rows {
+            let (seq, entity, id) = row.map_err(err)?;
+            let entity = Entity::parse(&entity)
+                .ok_or_else(|| ServerError::Corrupt(format!("change_log entity `{entity}`")))?;
+            out.push((seq, entity, id));
+        }
+        Ok(out)
+    }
+
+    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError> {
+        let text: Option<String> = match entity {
+            Entity::Request => self
+                .0
+                .query_row(
+                    "SELECT json_object('request', json(doc), 'version', version) FROM request_doc WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional(),
+            _ => self
+                .0
+                .query_row(
+                    "SELECT doc FROM row_doc WHERE entity = ?1 AND id = ?2",
+                    [entity.as_str(), id],
+                    |r| r.get(0),
+                )
+                .optional(),
+        }
+        .map_err(err)?;
+        text.map(|t| parse(entity.as_str(), &t)).transpose()
+    }
+}

@@ -1,0 +1,5 @@
+//! Team mode: consoles keep their local SQLite file and a journal of their actions; the server
+//! orders every change of a scope (a city) and hands the changes back. Protocol: SYNC.md; the
+//! wire shapes are in `wire`.
+
+pub mod wire;

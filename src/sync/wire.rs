@@ -1,0 +1,154 @@
+//! What consoles and the server say to each other (SYNC.md §4). JSON over HTTP; the same types
+//! on both sides, so a field can't be spelled two ways.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::mutation::Mutation;
+
+/// Bumped when a mutation or patch changes shape; the server refuses what it can't read
+/// instead of guessing (SYNC.md scenario 28).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One journaled operator action on its way to the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushMutation {
+    /// Strictly +1 per client: the server refuses gaps, so nothing is skipped silently.
+    pub id: i64,
+    /// The request's `version` the operator saw; compare-and-set fields (department,
+    /// assignment by a lead) are refused as `stale_base` when it changed since.
+    #[serde(default)]
+    pub base_seq: Option<i64>,
+    /// The action itself; its `id` is the global idempotency key and its `at` the writer's
+    /// clock, kept for audit only.
+    pub mutation: Mutation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub client_id: Uuid,
+    pub schema_version: u32,
+    pub scope_id: String,
+    pub mutations: Vec<PushMutation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Applied,
+    /// A permanent refusal: recorded, and the client's queue moves on past it.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub status: Verdict,
+    /// Stable refusal code (`already_claimed`, `stale_base`, `invalid_transition`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The refusal in words, for the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The request as it is on the server, so the console can show the current value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub last_mutation_id: i64,
+    pub results: Vec<MutationResult>,
+    /// Set when a mutation's id skipped ahead: the server expects this id next and took
+    /// nothing from that one on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_expected: Option<i64>,
+}
+
+/// Where a console is in the server's history of its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cookie {
+    /// Changes when the server's history was restored or reset: an old cookie then means
+    /// "start over", never "you are up to date".
+    pub epoch: Uuid,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub client_id: Uuid,
+    pub schema_version: u32,
+    pub scope_id: String,
+    #[serde(default)]
+    pub cookie: Option<Cookie>,
+    /// At most this many changes per answer (the server caps it).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum PatchOp {
+    Put {
+        entity: Entity,
+        id: String,
+        value: serde_json::Value,
+    },
+    Del {
+        entity: Entity,
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Request,
+    Message,
+    Note,
+    Event,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Request => "request",
+            Entity::Message => "message",
+            Entity::Note => "note",
+            Entity::Event => "event",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Entity> {
+        Some(match s {
+            "request" => Entity::Request,
+            "message" => Entity::Message,
+            "note" => Entity::Note,
+            "event" => Entity::Event,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub cookie: Cookie,
+    pub last_mutation_id: i64,
+    /// The console must drop its mirror and take this patch as the whole state.
+    pub reset: bool,
+    pub patch: Vec<PatchOp>,
+    /// More changes wait: pull again with the new cookie.
+    pub more: bool,
+}
+
+/// A request on the server with the change counters its conflict rules need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestDoc {
+    pub request: crate::domain::Request,
+    /// The scope's seq of the request's last change: what a client's `base_seq` is
+    /// compared with.
+    pub version: i64,
+    pub department_seq: i64,
+    pub assignee_seq: i64,
+}
