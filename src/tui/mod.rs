@@ -24,86 +24,92 @@ fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
     let store = store.clone();
     let tx = tx.clone();
     tokio::spawn(async move {
-        let msg = match cmd {
-            Cmd::LoadPage {
+        if let Some(msg) = run_command(&store, cmd).await {
+            let _ = tx.send(msg);
+        }
+    });
+}
+
+/// One command to the message that answers it (`None` for those that answer nothing). Public so
+/// the console benchmark drives the same store path as the event loop.
+pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
+    Some(match cmd {
+        Cmd::LoadPage {
+            generation,
+            filter,
+            sort,
+            after,
+            limit,
+            append,
+        } => match store.inbox(*filter, sort, after, limit).await {
+            Ok(page) => Msg::Page {
                 generation,
-                filter,
-                sort,
-                after,
-                limit,
                 append,
-            } => match store.inbox(*filter, sort, after, limit).await {
-                Ok(page) => Msg::Page {
-                    generation,
-                    append,
-                    page,
-                },
-                Err(e) => Msg::Failed(e.to_string()),
+                page,
             },
-            Cmd::LoadDetail(id) => match store.detail(&id.to_string()).await {
-                Ok(d) => Msg::Detail(Box::new(d)),
-                Err(e) => Msg::Failed(e.to_string()),
-            },
-            Cmd::Apply(batch) => {
-                let id = batch.first().map(|m| m.request_id);
-                match store.apply_batch(batch).await {
-                    Ok(_) => {
-                        let number = match id {
-                            Some(id) => store
-                                .resolve(&id.to_string())
-                                .await
-                                .map(|r| r.number.to_string())
-                                .unwrap_or_default(),
-                            None => String::new(),
-                        };
-                        Msg::Applied(Ok(number))
-                    }
-                    Err((_, e)) => Msg::Applied(Err(match crate::cli::i18n::store_error_ru(&e) {
-                        Some(ru) => ru,
-                        None => e.to_string(),
-                    })),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
+        Cmd::LoadDetail(id) => match store.detail(&id.to_string()).await {
+            Ok(d) => Msg::Detail(Box::new(d)),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
+        Cmd::Apply(batch) => {
+            let id = batch.first().map(|m| m.request_id);
+            match store.apply_batch(batch).await {
+                Ok(_) => {
+                    let number = match id {
+                        Some(id) => store
+                            .resolve(&id.to_string())
+                            .await
+                            .map(|r| r.number.to_string())
+                            .unwrap_or_default(),
+                        None => String::new(),
+                    };
+                    Msg::Applied(Ok(number))
                 }
+                Err((_, e)) => Msg::Applied(Err(match crate::cli::i18n::store_error_ru(&e) {
+                    Some(ru) => ru,
+                    None => e.to_string(),
+                })),
             }
-            Cmd::LoadAlarms => match store
-                .call(|c, _| crate::store::outbox::open_alarms(c))
-                .await
-            {
-                Ok(a) => Msg::Alarms(a.into_iter().map(|a| a.text).collect()),
-                Err(e) => Msg::Failed(e.to_string()),
-            },
-            Cmd::LinkDuplicate {
-                target,
-                actor,
-                number,
-            } => {
-                match store.resolve(&number).await {
-                    Ok(parent) => {
-                        let m = crate::domain::mutation::Mutation::new(
-                            target,
-                            &actor,
-                            store.now(),
-                            crate::domain::mutation::Op::LinkDuplicate {
-                                parent_id: parent.id,
-                            },
-                        );
-                        match store.apply(m).await {
-                            Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
-                            Err(e) => Msg::Applied(Err(crate::cli::i18n::store_error_ru(&e)
-                                .unwrap_or_else(|| e.to_string()))),
-                        }
-                    }
+        }
+        Cmd::LoadAlarms => match store
+            .call(|c, _| crate::store::outbox::open_alarms(c))
+            .await
+        {
+            Ok(a) => Msg::Alarms(a.into_iter().map(|a| a.text).collect()),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
+        Cmd::LinkDuplicate {
+            target,
+            actor,
+            number,
+        } => match store.resolve(&number).await {
+            Ok(parent) => {
+                let m = crate::domain::mutation::Mutation::new(
+                    target,
+                    &actor,
+                    store.now(),
+                    crate::domain::mutation::Op::LinkDuplicate {
+                        parent_id: parent.id,
+                    },
+                );
+                match store.apply(m).await {
+                    Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
                     Err(e) => Msg::Applied(Err(
                         crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
                     )),
                 }
             }
-            Cmd::Copy(text) => {
-                copy_to_clipboard(&text);
-                return;
-            }
-        };
-        let _ = tx.send(msg);
-    });
+            Err(e) => Msg::Applied(Err(
+                crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+            )),
+        },
+        Cmd::Copy(text) => {
+            copy_to_clipboard(&text);
+            return None;
+        }
+    })
 }
 
 /// OSC 52: the terminal puts the text on the clipboard (works over SSH too).
