@@ -411,7 +411,8 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     result
 }
 
-fn settings(
+/// The console's settings from the config, as `mcu` builds them (the console benchmark too).
+pub fn settings(
     config: &Config,
     readonly: bool,
     catalog: crate::domain::Catalog,

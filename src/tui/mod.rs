@@ -34,82 +34,91 @@ const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500
 fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
     let store = store.clone();
     let tx = tx.clone();
-    let now_ms = crate::store::rows::ms(store.now());
     tokio::spawn(async move {
-        let msg = match cmd {
-            Cmd::LoadPage {
+        if let Some(msg) = run_command(&store, cmd).await {
+            let _ = tx.send(msg);
+        }
+    });
+}
+
+/// One command to the message that answers it (`None` for those that answer nothing). Public so
+/// the console benchmark drives the same store path as the event loop.
+pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
+    Some(match cmd {
+        Cmd::LoadPage {
+            generation,
+            filter,
+            sort,
+            after,
+            limit,
+            append,
+        } => match store.inbox(*filter, sort, after, limit).await {
+            Ok(page) => Msg::Page {
                 generation,
-                filter,
-                sort,
-                after,
-                limit,
                 append,
-            } => match store.inbox(*filter, sort, after, limit).await {
-                Ok(page) => Msg::Page {
-                    generation,
-                    append,
-                    page,
-                },
-                Err(e) => Msg::Failed(e.to_string()),
+                page,
             },
-            Cmd::LoadDetail(id) => match store.detail(&id.to_string()).await {
-                Ok(d) => Msg::Detail(Box::new(d)),
-                Err(e) => Msg::Failed(e.to_string()),
-            },
-            Cmd::Apply(batch) => {
-                let id = batch.first().map(|m| m.request_id);
-                match store.apply_batch(batch).await {
-                    Ok(_) => {
-                        let number = match id {
-                            Some(id) => store
-                                .resolve(&id.to_string())
-                                .await
-                                .map(|r| r.number.to_string())
-                                .unwrap_or_default(),
-                            None => String::new(),
-                        };
-                        Msg::Applied(Ok(number))
-                    }
-                    Err((_, e)) => Msg::Applied(Err(match crate::cli::i18n::store_error_ru(&e) {
-                        Some(ru) => ru,
-                        None => e.to_string(),
-                    })),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
+        Cmd::LoadDetail(id) => match store.detail(&id.to_string()).await {
+            Ok(d) => Msg::Detail(Box::new(d)),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
+        Cmd::Apply(batch) => {
+            let id = batch.first().map(|m| m.request_id);
+            match store.apply_batch(batch).await {
+                Ok(_) => {
+                    let number = match id {
+                        Some(id) => store
+                            .resolve(&id.to_string())
+                            .await
+                            .map(|r| r.number.to_string())
+                            .unwrap_or_default(),
+                        None => String::new(),
+                    };
+                    Msg::Applied(Ok(number))
                 }
+                Err((_, e)) => Msg::Applied(Err(match crate::cli::i18n::store_error_ru(&e) {
+                    Some(ru) => ru,
+                    None => e.to_string(),
+                })),
             }
-            Cmd::LoadAlarms => match store
-                .call(|c, _| crate::store::outbox::open_alarms(c))
-                .await
-            {
-                Ok(a) => Msg::Alarms(a),
-                Err(e) => Msg::Failed(e.to_string()),
-            },
-            Cmd::LinkDuplicate {
-                target,
-                actor,
-                number,
-            } => {
-                match store.resolve(&number).await {
-                    Ok(parent) => {
-                        let m = crate::domain::mutation::Mutation::new(
-                            target,
-                            &actor,
-                            store.now(),
-                            crate::domain::mutation::Op::LinkDuplicate {
-                                parent_id: parent.id,
-                            },
-                        );
-                        match store.apply(m).await {
-                            Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
-                            Err(e) => Msg::Applied(Err(crate::cli::i18n::store_error_ru(&e)
-                                .unwrap_or_else(|| e.to_string()))),
-                        }
-                    }
+        }
+        Cmd::LoadAlarms => match store
+            .call(|c, _| crate::store::outbox::open_alarms(c))
+            .await
+        {
+            Ok(a) => Msg::Alarms(a),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
+        Cmd::LinkDuplicate {
+            target,
+            actor,
+            number,
+        } => match store.resolve(&number).await {
+            Ok(parent) => {
+                let m = crate::domain::mutation::Mutation::new(
+                    target,
+                    &actor,
+                    store.now(),
+                    crate::domain::mutation::Op::LinkDuplicate {
+                        parent_id: parent.id,
+                    },
+                );
+                match store.apply(m).await {
+                    Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
                     Err(e) => Msg::Applied(Err(
                         crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
                     )),
                 }
             }
-            Cmd::ClearAlarms => match store
+            Err(e) => Msg::Applied(Err(
+                crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+            )),
+        },
+        Cmd::ClearAlarms => {
+            let now_ms = crate::store::rows::ms(store.now());
+            match store
                 .call(move |c, _| {
                     crate::store::outbox::clear_all_alarms(c, now_ms)?;
                     crate::store::outbox::open_alarms(c)
@@ -118,17 +127,16 @@ fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
             {
                 Ok(a) => Msg::Alarms(a),
                 Err(e) => Msg::Failed(e.to_string()),
-            },
-            Cmd::Open { program, path } => Msg::Opened(open_externally(&program, &path).await),
-            Cmd::Copy(text) => {
-                copy_to_clipboard(&text);
-                return;
             }
-            // The event loop runs the editor itself: it owns the terminal.
-            Cmd::Edit(_) => return,
-        };
-        let _ = tx.send(msg);
-    });
+        }
+        Cmd::Open { program, path } => Msg::Opened(open_externally(&program, &path).await),
+        Cmd::Copy(text) => {
+            copy_to_clipboard(&text);
+            return None;
+        }
+        // The event loop runs the editor itself: it owns the terminal.
+        Cmd::Edit(_) => return None,
+    })
 }
 
 /// Starts the viewer without waiting for it and without letting it write over the screen;

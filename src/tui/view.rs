@@ -159,6 +159,19 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
     };
     let wide = inner.width >= 120;
     let header: Vec<&str> = app.lang.header().to_vec();
+    // Number, channel, time left, topic, status, assignee (and department when wide); the text
+    // takes the rest.
+    let fixed: &[u16] = if wide {
+        &[11, 3, 8, 22, 16, 12, 16]
+    } else {
+        &[11, 3, 8, 12, 10, 8]
+    };
+    // A first line runs to hundreds of characters and the cell shows a few dozen: cut it before
+    // sanitizing, measuring and laying it out, which took most of the inbox's drawing time
+    // (benches/console.rs). Twice the columns leaves room for zero-width characters.
+    let text_cols = (inner.width as usize)
+        .saturating_sub(fixed.iter().map(|w| *w as usize + 1).sum())
+        .max(10);
     let rows: Vec<Row> = app
         .rows
         .iter()
@@ -186,7 +199,12 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             if r.location.as_ref().is_some_and(|l| l.lat.is_some()) {
                 marks.push('@');
             }
-            let first_line = sanitize::line(r.text.lines().next().unwrap_or(""));
+            let first = r.text.lines().next().unwrap_or("");
+            let cut = first
+                .char_indices()
+                .nth(text_cols * 2)
+                .map_or(first, |(i, _)| &first[..i]);
+            let first_line = sanitize::line(cut);
             if app.marks.contains(&r.id) {
                 marks.insert(0, '*');
             }
@@ -217,17 +235,9 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             }
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(11),
-        Constraint::Length(3),
-        Constraint::Length(8),
-        Constraint::Length(if wide { 22 } else { 12 }),
-        Constraint::Length(if wide { 16 } else { 10 }),
-        Constraint::Length(if wide { 12 } else { 8 }),
-    ];
+    let mut widths: Vec<Constraint> = fixed.iter().map(|w| Constraint::Length(*w)).collect();
     let mut head = header[..6].to_vec();
     if wide {
-        widths.push(Constraint::Length(16));
         head.push(if app.lang == Lang::En {
             "DEPARTMENT"
         } else {

@@ -455,6 +455,45 @@ fn hostile_citizen_text_cannot_drive_the_terminal() {
 }
 
 #[test]
+fn a_long_first_line_still_fills_its_cell() {
+    // The inbox cuts a first line before laying it out; the cut must never show less than the
+    // cell holds, zero-width characters (an accent after every letter) included.
+    for text in [
+        "Очень длинное обращение ".repeat(40),
+        "а\u{301}".repeat(500),
+    ] {
+        let mut a = app(Lang::Ru, false);
+        a.show_detail = false;
+        let cmds = super::update::refresh(&mut a);
+        let generation = match &cmds[0] {
+            Cmd::LoadPage { generation, .. } => *generation,
+            _ => unreachable!(),
+        };
+        update(
+            &mut a,
+            Msg::Page {
+                generation,
+                append: false,
+                page: Page {
+                    rows: vec![request(1, &text, 5)],
+                    next: None,
+                },
+            },
+        );
+        for (w, h) in [(80, 24), (160, 48)] {
+            let t = render(&a, w, h);
+            // Under the view tabs, the rule and the table header.
+            let edge = t.backend().buffer()[(w - 1, 3)].symbol().to_string();
+            assert!(
+                !edge.trim().is_empty(),
+                "the text reaches the right edge at {w}×{h}:\n{}",
+                screen(&t)
+            );
+        }
+    }
+}
+
+#[test]
 fn mouse_wheel_and_click_select() {
     let mut a = loaded(Lang::Ru);
     update(&mut a, Msg::Scroll(1));
