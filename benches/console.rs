@@ -255,12 +255,21 @@ async fn keystroke(c: &mut Console, k: KeyEvent) -> Key {
     let waited = runqueue_wait();
     let t0 = Instant::now();
     let cmds = update(&mut c.app, Msg::Key(k));
+    // As the event loop: a key that asks for a card waits a moment for it before drawing.
+    let wants_detail = cmds.iter().any(|c| matches!(c, Cmd::LoadDetail(_)));
     c.execute(cmds);
+    let mut store = Duration::ZERO;
+    if wants_detail {
+        let w = Instant::now();
+        if let Ok(cmds) = tokio::time::timeout(mcu_desk::tui::DETAIL_GRACE, c.receive()).await {
+            c.execute(cmds);
+        }
+        store += w.elapsed();
+    }
     let d = Instant::now();
     c.draw();
     let mut draw = d.elapsed();
     let first = t0.elapsed();
-    let mut store = Duration::ZERO;
     while c.pending > 0 {
         let w = Instant::now();
         let cmds = c.receive().await;

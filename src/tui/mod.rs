@@ -30,6 +30,9 @@ use update::{Cmd, Msg, update};
 /// over a slow SSH link the photo falls back to halfblocks).
 const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How long a frame may wait for the card the same keystroke asked for.
+pub const DETAIL_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
+
 /// Runs a command against the store and reports back; never blocks the UI task.
 fn execute(store: &Store, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) {
     let store = store.clone();
@@ -253,6 +256,9 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
+        // A move asks for the newly selected request's card; the store answers in well under a
+        // millisecond, so one frame with both beats two frames (the second only adding the card).
+        let wants_detail = cmds.iter().any(|c| matches!(c, Cmd::LoadDetail(_)));
         while !cmds.is_empty() {
             for c in std::mem::take(&mut cmds) {
                 if let Cmd::Edit(text) = c {
@@ -268,6 +274,15 @@ async fn event_loop(
         }
         if app.quit {
             return Ok(());
+        }
+        if wants_detail && let Ok(Some(m)) = tokio::time::timeout(DETAIL_GRACE, rx.recv()).await {
+            cmds.extend(update(&mut app, m));
+            while let Ok(m) = rx.try_recv() {
+                cmds.extend(update(&mut app, m));
+            }
+            for c in std::mem::take(&mut cmds) {
+                execute(&store, c, &tx);
+            }
         }
         if let Some(p) = photos.as_mut() {
             p.follow(photo::wanted(&app));

@@ -258,7 +258,9 @@ pub fn refresh(app: &mut App) -> Vec<Cmd> {
     app.loading = true;
     app.last_refresh = app.now;
     app.keep = app.current().map(|r| r.id);
-    let limit = app.rows.len().max(app.height * 2).max(50);
+    // What is on screen and a screen beyond: rows further down are fetched again as the
+    // operator scrolls, instead of every loaded row being re-read every few seconds.
+    let limit = (app.scroll + app.height * 2).max(50);
     vec![Cmd::LoadPage {
         generation: app.generation,
         filter: Box::new(app.filter.clone()),
