@@ -3,4 +3,5 @@
 
 pub mod contract;
 pub mod engine;
+pub mod pg;
 pub mod sqlite;

@@ -142,11 +142,13 @@ impl ServerTx for Tx<'_> {
     }
 
     fn save_client(&mut self, c: &ClientRow, now: DateTime<Utc>) -> Result<(), ServerError> {
+        // Never backwards: a new client's registration racing its own first push (two
+        // connections) must not undo what that push recorded.
         self.0
             .execute(
                 "INSERT INTO client(client_id, scope_id, user_name, last_mutation_id, last_seen)
                  VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(client_id) DO UPDATE SET last_mutation_id = excluded.last_mutation_id,
+                 ON CONFLICT(client_id) DO UPDATE SET last_mutation_id = max(client.last_mutation_id, excluded.last_mutation_id),
                    last_seen = excluded.last_seen",
                 params![
                     c.client_id.to_string(),

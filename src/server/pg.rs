@@ -1,0 +1,405 @@
+//! The server's store in PostgreSQL (a region: many cities, several server replicas). The
+//! rules are the engine's; here is only SQL. The engine is synchronous, so each statement is
+//! driven with `Handle::block_on` from the blocking thread the caller runs it on
+//! (`spawn_blocking` in the HTTP server, the test's own thread in tests).
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use serde_json::Value;
+use tokio::runtime::Handle;
+use tokio_postgres::{IsolationLevel, NoTls};
+use uuid::Uuid;
+
+use super::engine::{ClientRow, ServerError, ServerTx, Transactional};
+use crate::sync::wire::{Entity, MutationResult, RequestDoc};
+
+/// Schema versions in order; applied once each, recorded in `schema_version`.
+const MIGRATIONS: &[&str] = &[include_str!("schema_pg.sql")];
+
+fn err(e: impl std::fmt::Display) -> ServerError {
+    ServerError::Storage(e.to_string())
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::Corrupt(format!("{what}: {e}"))
+}
+
+pub struct PgStore {
+    pool: Pool,
+    rt: Handle,
+}
+
+impl PgStore {
+    /// Connects (`url` in libpq form: `postgres://…` or `host=… dbname=…`) and brings the
+    /// schema up to date. Call from inside a tokio runtime.
+    pub async fn connect(url: &str) -> Result<PgStore, ServerError> {
+        let config: tokio_postgres::Config = url.parse().map_err(err)?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager).max_size(16).build().map_err(err)?;
+        let store = PgStore {
+            pool,
+            rt: Handle::current(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), ServerError> {
+        let mut client = self.pool.get().await.map_err(err)?;
+        let tx = client.transaction().await.map_err(err)?;
+        // One migrator at a time when several replicas start together.
+        tx.execute("SELECT pg_advisory_xact_lock(7243001)", &[])
+            .await
+            .map_err(err)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")
+            .await
+            .map_err(err)?;
+        let done: i64 = tx
+            .query_one("SELECT count(*) FROM schema_version", &[])
+            .await
+            .map_err(err)?
+            .get(0);
+        if done as usize > MIGRATIONS.len() {
+            return Err(ServerError::Storage(format!(
+                "the database has schema version {done}, newer than this server's {}",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+            tx.batch_execute(sql).await.map_err(err)?;
+            tx.execute(
+                "INSERT INTO schema_version(version) VALUES ($1)",
+                &[&(i as i32 + 1)],
+            )
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    fn run<R>(
+        &self,
+        isolation: IsolationLevel,
+        read_only: bool,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        let rt = self.rt.clone();
+        let mut client = rt.block_on(self.pool.get()).map_err(err)?;
+        let tx = rt
+            .block_on(
+                client
+                    .build_transaction()
+                    .isolation_level(isolation)
+                    .read_only(read_only)
+                    .start(),
+            )
+            .map_err(err)?;
+        let mut t = Tx { tx, rt: rt.clone() };
+        let r = f(&mut t)?;
+        rt.block_on(t.tx.commit()).map_err(err)?;
+        Ok(r)
+    }
+}
+
+impl Transactional for PgStore {
+    fn in_tx<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        // Rows are locked explicitly (FOR UPDATE, the scope's counter), so read committed
+        // is enough and never fails a push for a serialization conflict.
+        self.run(IsolationLevel::ReadCommitted, false, f)
+    }
+
+    fn in_snapshot<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        // A pull reads the change log and the client's last mutation id in one snapshot.
+        self.run(IsolationLevel::RepeatableRead, true, f)
+    }
+}
+
+struct Tx<'a> {
+    tx: Transaction<'a>,
+    rt: Handle,
+}
+
+impl Tx<'_> {
+    fn opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<tokio_postgres::Row>, ServerError> {
+        self.rt
+            .block_on(self.tx.query_opt(sql, params))
+            .map_err(err)
+    }
+
+    fn one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<tokio_postgres::Row, ServerError> {
+        self.rt
+            .block_on(self.tx.query_one(sql, params))
+            .map_err(err)
+    }
+
+    fn exec(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, ServerError> {
+        self.rt.block_on(self.tx.execute(sql, params)).map_err(err)
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl ServerTx for Tx<'_> {
+    fn scope(&mut self, scope: &str) -> Result<(i64, Uuid), ServerError> {
+        self.exec(
+            "INSERT INTO sync_scope(scope_id, seq, epoch) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+            &[&scope, &Uuid::now_v7().to_string()],
+        )?;
+        let row = self.one(
+            "SELECT seq, epoch FROM sync_scope WHERE scope_id = $1",
+            &[&scope],
+        )?;
+        let epoch: String = row.get(1);
+        Ok((row.get(0), epoch.parse().map_err(|e| corrupt("epoch", e))?))
+    }
+
+    fn lock_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError> {
+        // FOR UPDATE serializes pushes from one client (a retry racing its original).
+        let row = self.opt(
+            "SELECT scope_id, user_name, last_mutation_id FROM client WHERE client_id = $1 FOR UPDATE",
+            &[&id.to_string()],
+        )?;
+        Ok(row.map(|r| ClientRow {
+            client_id: id,
+            scope_id: r.get(0),
+            user: r.get(1),
+            last_mutation_id: r.get(2),
+        }))
+    }
+
+    fn save_client(&mut self, c: &ClientRow, now: DateTime<Utc>) -> Result<(), ServerError> {
+        // Never backwards: a new client's registration racing its own first push (two
+        // connections) must not undo what that push recorded.
+        self.exec(
+            "INSERT INTO client(client_id, scope_id, user_name, last_mutation_id, last_seen)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT(client_id) DO UPDATE SET last_mutation_id = GREATEST(client.last_mutation_id, excluded.last_mutation_id),
+               last_seen = excluded.last_seen",
+            &[
+                &c.client_id.to_string(),
+                &c.scope_id,
+                &c.user,
+                &c.last_mutation_id,
+                &ms(now),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn processed(&mut self, uuid: Uuid) -> Result<Option<MutationResult>, ServerError> {
+        let row = self.opt(
+            "SELECT result FROM processed_mutation WHERE mutation_uuid = $1",
+            &[&uuid.to_string()],
+        )?;
+        row.map(|r| {
+            serde_json::from_value(r.get::<_, Value>(0))
+                .map_err(|e| corrupt("processed mutation", e))
+        })
+        .transpose()
+    }
+
+    fn record_processed(
+        &mut self,
+        client: Uuid,
+        r: &MutationResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        let v = serde_json::to_value(r).map_err(err)?;
+        self.exec(
+            "INSERT INTO processed_mutation(mutation_uuid, client_id, mutation_id, result, at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &r.uuid.to_string(),
+                &client.to_string(),
+                &r.id,
+                &v,
+                &ms(now),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn load_request(&mut self, id: Uuid) -> Result<Option<RequestDoc>, ServerError> {
+        // Locked until commit: two consoles changing one request apply one after the other.
+        let row = self.opt(
+            "SELECT doc, version, department_seq, assignee_seq FROM request_doc WHERE id = $1 FOR UPDATE",
+            &[&id.to_string()],
+        )?;
+        row.map(|r| {
+            Ok(RequestDoc {
+                request: serde_json::from_value(r.get::<_, Value>(0))
+                    .map_err(|e| corrupt("request", e))?,
+                version: r.get(1),
+                department_seq: r.get(2),
+                assignee_seq: r.get(3),
+            })
+        })
+        .transpose()
+    }
+
+    fn find_external(
+        &mut self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, ServerError> {
+        Ok(self
+            .opt(
+                "SELECT number FROM request_doc WHERE channel = $1 AND external_id = $2",
+                &[&channel, &external_id],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn next_number(&mut self, scope: &str, year: i32) -> Result<i64, ServerError> {
+        Ok(self
+            .one(
+                "INSERT INTO number_seq(scope_id, year, last) VALUES ($1, $2, 1)
+                 ON CONFLICT(scope_id, year) DO UPDATE SET last = number_seq.last + 1 RETURNING last",
+                &[&scope, &year],
+            )?
+            .get(0))
+    }
+
+    fn bump_seq(&mut self, scope: &str, n: i64) -> Result<i64, ServerError> {
+        Ok(self
+            .one(
+                "UPDATE sync_scope SET seq = seq + $2 WHERE scope_id = $1 RETURNING seq",
+                &[&scope, &n],
+            )?
+            .get(0))
+    }
+
+    fn save_request(&mut self, scope: &str, doc: &RequestDoc) -> Result<(), ServerError> {
+        let r = &doc.request;
+        let v = serde_json::to_value(r).map_err(err)?;
+        self.exec(
+            "INSERT INTO request_doc(id, scope_id, number, channel, external_id, doc, version,
+               department_seq, assignee_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, version = excluded.version,
+               department_seq = excluded.department_seq, assignee_seq = excluded.assignee_seq",
+            &[
+                &r.id.to_string(),
+                &scope,
+                &r.number.to_string(),
+                &r.channel.as_str(),
+                &r.external_id,
+                &v,
+                &doc.version,
+                &doc.department_seq,
+                &doc.assignee_seq,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn append(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError> {
+        self.exec(
+            "INSERT INTO row_doc(entity, id, scope_id, request_id, doc) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING",
+            &[
+                &entity.as_str(),
+                &id,
+                &scope,
+                &request_id.to_string(),
+                value,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn log_change(
+        &mut self,
+        scope: &str,
+        seq: i64,
+        entity: Entity,
+        id: &str,
+    ) -> Result<(), ServerError> {
+        self.exec(
+            "INSERT INTO change_log(scope_id, seq, entity, entity_id) VALUES ($1, $2, $3, $4)",
+            &[&scope, &seq, &entity.as_str(), &id],
+        )?;
+        Ok(())
+    }
+
+    fn last_mutation_id(&mut self, client: Uuid) -> Result<i64, ServerError> {
+        Ok(self
+            .opt(
+                "SELECT last_mutation_id FROM client WHERE client_id = $1",
+                &[&client.to_string()],
+            )?
+            .map_or(0, |r| r.get(0)))
+    }
+
+    fn changes_since(
+        &mut self,
+        scope: &str,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Entity, String)>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT seq, entity, entity_id FROM change_log WHERE scope_id = $1 AND seq > $2
+                 ORDER BY seq LIMIT $3",
+                &[&scope, &seq, &(limit as i64)],
+            ))
+            .map_err(err)?;
+        rows.into_iter()
+            .map(|r| {
+                let entity: String = r.get(1);
+                let e =
+                    Entity::parse(&entity).ok_or_else(|| corrupt("change_log entity", &entity))?;
+                Ok((r.get(0), e, r.get(2)))
+            })
+            .collect()
+    }
+
+    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError> {
+        let row = match entity {
+            Entity::Request => self.opt(
+                "SELECT jsonb_build_object('request', doc, 'version', version) FROM request_doc WHERE id = $1",
+                &[&id],
+            )?,
+            _ => self.opt(
+                "SELECT doc FROM row_doc WHERE entity = $1 AND id = $2",
+                &[&entity.as_str(), &id],
+            )?,
+        };
+        Ok(row.map(|r| r.get(0)))
+    }
+}
