@@ -421,8 +421,10 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             app.show_detail = !app.show_detail;
             vec![]
         }
+        // Esc: drop the message and the marks, so no action goes to forgotten marks.
         Action::Back => {
             app.flash = None;
+            app.marks.clear();
             vec![]
         }
         Action::Filter => {

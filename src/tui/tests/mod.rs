@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::app::{App, Mode, Settings};
 
+mod actions;
 mod alarms;
 mod compose;
 mod detail;

@@ -1,0 +1,99 @@
+//! Every action, pressed by its first default key on a loaded inbox, does what it says. The
+//! match is exhaustive: a new action cannot be added without saying here what it does.
+
+use crossterm::event::KeyEvent;
+
+use super::super::app::{ComposeKind, Mode, PickerKind, View};
+use super::super::keymap::Action;
+use super::super::strings::Lang;
+use super::super::update::{Cmd, Msg, update};
+use super::{loaded, ops};
+use crate::domain::mutation::Op;
+use crate::store::Sort;
+
+fn first_key(a: &super::App, action: Action) -> KeyEvent {
+    let name = a
+        .keymap
+        .keys_of(action)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{action:?} has a default key"));
+    let combo: crokey::KeyCombination = name.parse().expect("a key name");
+    let crokey::OneToThree::One(code) = combo.codes else {
+        panic!("{name}: one key")
+    };
+    KeyEvent::new(code, combo.modifiers)
+}
+
+fn loads_page(cmds: &[Cmd]) -> bool {
+    cmds.iter().any(|c| matches!(c, Cmd::LoadPage { .. }))
+}
+
+#[test]
+fn every_action_does_what_it_says() {
+    for action in Action::ALL {
+        let mut a = loaded(Lang::Ru);
+        let number = a.rows[0].number.to_string();
+        let last = a.rows.len() - 1;
+        if action == Action::Up || action == Action::PageUp {
+            let k = first_key(&a, Action::Bottom);
+            update(&mut a, Msg::Key(k));
+        }
+        let k = first_key(&a, action);
+        let cmds = update(&mut a, Msg::Key(k));
+        let picker =
+            |a: &super::App, kind: PickerKind| matches!(&a.mode, Mode::Picker(p) if p.kind == kind);
+        let compose = |a: &super::App, kind: ComposeKind| matches!(&a.mode, Mode::Compose(c) if c.kind == kind);
+        let ok = match action {
+            Action::Quit => a.quit,
+            Action::Help => matches!(a.mode, Mode::Help),
+            Action::Down => a.selected == 1,
+            Action::Up | Action::PageUp => a.selected < last,
+            Action::PageDown | Action::Bottom => a.selected == last,
+            Action::Top => a.selected == 0,
+            Action::Open => !a.show_detail,
+            Action::Back => a.flash.is_none() && a.marks.is_empty(),
+            Action::Claim => ops(&cmds) == [Op::Claim],
+            Action::Release => ops(&cmds) == [Op::Release],
+            Action::Reopen => ops(&cmds) == [Op::Reopen],
+            Action::Topic => picker(&a, PickerKind::Topic),
+            Action::Department => picker(&a, PickerKind::Department),
+            Action::Priority => picker(&a, PickerKind::Priority),
+            Action::Forward => picker(&a, PickerKind::Forward),
+            Action::Close => picker(&a, PickerKind::CloseReason),
+            Action::Tag => compose(&a, ComposeKind::Tags),
+            Action::DepartmentAnswer => compose(&a, ComposeKind::DepartmentAnswer),
+            Action::Reply => compose(&a, ComposeKind::Reply),
+            Action::Note => compose(&a, ComposeKind::Note),
+            Action::LinkDuplicate => matches!(a.mode, Mode::LinkInput { .. }),
+            Action::CopyNumber => cmds == [Cmd::Copy(number)],
+            Action::Filter => matches!(a.mode, Mode::Filter { .. }),
+            Action::Palette => matches!(a.mode, Mode::Palette { .. }),
+            Action::Mark => a.marks.len() == 1 && a.selected == 1,
+            Action::SortToggle => a.sort == Sort::Received && loads_page(&cmds),
+            Action::ViewMine => a.view == View::Mine && loads_page(&cmds),
+            Action::ViewNew => a.view == View::New && loads_page(&cmds),
+            Action::ViewAtRisk => a.view == View::AtRisk && loads_page(&cmds),
+            Action::ViewWaiting => a.view == View::Waiting && loads_page(&cmds),
+            Action::ViewClosedToday => a.view == View::ClosedToday && loads_page(&cmds),
+            Action::ViewAll => a.view == View::All && loads_page(&cmds),
+            Action::Refresh => loads_page(&cmds) && cmds.contains(&Cmd::LoadAlarms),
+            Action::DetailUp => a.detail_scroll == 3,
+            Action::DetailDown => a.detail_scroll == 0,
+            // No downloaded file on these requests: said so.
+            Action::OpenAttachment => a.flash.as_ref().is_some_and(|f| f.error),
+            Action::Alarms => matches!(a.mode, Mode::Alarms) && cmds == [Cmd::LoadAlarms],
+        };
+        assert!(ok, "{action:?}: {cmds:?}");
+    }
+}
+
+#[test]
+fn esc_drops_the_marks_and_the_message() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, super::key(' '));
+    update(&mut a, super::key(' '));
+    assert_eq!(a.marks.len(), 2);
+    update(&mut a, super::code(crossterm::event::KeyCode::Esc));
+    assert!(a.marks.is_empty());
+}
