@@ -3,5 +3,6 @@
 
 pub mod contract;
 pub mod engine;
+pub mod local;
 pub mod pg;
 pub mod sqlite;

@@ -186,7 +186,13 @@ pub(crate) fn apply_with(
                 .received_at
                 .with_timezone(&env.policy.calendar.tz())
                 .year();
-            new_number = Some(next_number(tx, year)?);
+            // In team mode the server numbers requests; until it answers, a request made
+            // here carries a provisional number from a range the server never reaches.
+            new_number = Some(if env.journal {
+                provisional_number(tx, year)?
+            } else {
+                next_number(tx, year)?
+            });
         }
         Op::LinkDuplicate { parent_id }
             if rows::load_by(tx, "id", &parent_id.to_string())?.is_none() =>
@@ -215,8 +221,20 @@ pub(crate) fn apply_with(
     })
 }
 
+/// Where provisional numbers start: a city registers ~365,000 requests a year at most.
+pub const PROVISIONAL_FROM: u32 = 900_000;
+
+fn provisional_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
+    let n = counter(tx, &format!("provisional_seq:{year}"))?;
+    Ok(RequestNumber::new(year, PROVISIONAL_FROM + n))
+}
+
 fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
-    let key = format!("number_seq:{year}");
+    counter(tx, &format!("number_seq:{year}")).map(|n| RequestNumber::new(year, n))
+}
+
+/// The next value of a counter kept in `meta`.
+fn counter(tx: &Connection, key: &str) -> Result<u32, StoreError> {
     let last: Option<String> = tx
         .row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
             r.get(0)
@@ -231,7 +249,7 @@ fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> 
         "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, next.to_string()],
     )?;
-    Ok(RequestNumber::new(year, next))
+    Ok(next)
 }
 
 fn persist(
@@ -326,7 +344,12 @@ fn insert_note(tx: &Connection, rid: i64, n: &Note) -> Result<(), StoreError> {
 }
 
 /// Rebuilds the request's search document from everything written about it.
-fn reindex(tx: &Connection, rid: i64, r: &Request, created: bool) -> Result<(), StoreError> {
+pub(crate) fn reindex(
+    tx: &Connection,
+    rid: i64,
+    r: &Request,
+    created: bool,
+) -> Result<(), StoreError> {
     let mut parts: Vec<String> = vec![r.number.to_string(), r.text.clone()];
     parts.extend(r.citizen.clone());
     parts.extend(r.location.as_ref().and_then(|l| l.address.clone()));
@@ -353,14 +376,25 @@ fn reindex(tx: &Connection, rid: i64, r: &Request, created: bool) -> Result<(), 
 
 fn journal(tx: &Connection, m: &Mutation) -> Result<(), StoreError> {
     let args = serde_json::to_value(&m.op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // The server's version this action was taken on: its compare-and-set rules need it.
+    let base: Option<i64> = tx
+        .row(
+            "SELECT server_version FROM request WHERE id = ?1",
+            [m.request_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
     tx.prepare_cached(
-        "INSERT INTO pending_mutation(mutation_uuid, name, args, client_time) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO pending_mutation(mutation_uuid, name, args, client_time, base_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         m.id.to_string(),
         m.op.name(),
         serde_json::json!({"request_id": m.request_id, "actor": m.actor, "op": args}).to_string(),
         m.at.to_rfc3339(),
+        base,
     ])?;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod db;
 pub mod files;
 pub mod ingest;
+pub mod mirror;
 pub mod outbox;
 pub mod read;
 pub mod rows;

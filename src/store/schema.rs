@@ -230,6 +230,23 @@ CREATE TABLE alarm(
     // The sender's claim walks pending parts in id order and stops at a page; without this it
     // scanned and sorted the whole backlog on every claim.
     M::up("CREATE INDEX outbox_pending ON outbox(channel, id) WHERE state = 'pending';"),
+    // Team mode: the server's version of each request (what a change was based on), the
+    // version seen when each journaled action was taken, and the server's refusals.
+    M::up(
+        r#"
+ALTER TABLE request ADD COLUMN server_version INTEGER;
+ALTER TABLE pending_mutation ADD COLUMN base_seq INTEGER;
+CREATE TABLE sync_rejection(
+    mutation_uuid TEXT PRIMARY KEY,
+    request_id    TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    message       TEXT NOT NULL,
+    current       TEXT,
+    at            INTEGER NOT NULL,
+    seen          INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -2,4 +2,8 @@
 //! orders every change of a scope (a city) and hands the changes back. Protocol: SYNC.md; the
 //! wire shapes are in `wire`.
 
+pub mod client;
 pub mod wire;
+
+#[cfg(test)]
+mod tests;

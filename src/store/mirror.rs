@@ -1,0 +1,304 @@
+//! Team mode on the console's own file: the journal of actions waiting for the server, the
+//! server's refusals, and the server's changes written over the local rows — with the
+//! actions not yet taken by the server applied again on top (SYNC.md §2, a rebase).
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::StoreError;
+use super::db::Env;
+use super::rows::{self, Cached, ms};
+use crate::domain::Request;
+use crate::domain::mutation::{Ctx, Mutation, Op};
+use crate::domain::request::{Event, Message, Note};
+use crate::sync::wire::{Entity, PatchOp};
+
+/// One journaled action, as the console recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Journaled {
+    /// The journal's own row number; the wire id is this minus the client's id base.
+    pub local_id: i64,
+    pub base_seq: Option<i64>,
+    pub mutation: Mutation,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.exec(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Actions the server has not confirmed, oldest first.
+pub fn unacked(conn: &Connection, limit: usize) -> Result<Vec<Journaled>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT mutation_id, mutation_uuid, args, client_time, base_seq FROM pending_mutation
+         WHERE acked_at IS NULL ORDER BY mutation_id LIMIT ?1",
+    )?;
+    let rows = st.query_map([limit as i64], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+        ))
+    })?;
+    let mut out = vec![];
+    for row in rows {
+        let (local_id, uuid, args, at, base_seq) = row?;
+        let args: Value = serde_json::from_str(&args).map_err(|e| corrupt("journal", e))?;
+        let op: Op =
+            serde_json::from_value(args["op"].clone()).map_err(|e| corrupt("journal op", e))?;
+        out.push(Journaled {
+            local_id,
+            base_seq,
+            mutation: Mutation {
+                id: uuid.parse().map_err(|e| corrupt("journal uuid", e))?,
+                request_id: serde_json::from_value(args["request_id"].clone())
+                    .map_err(|e| corrupt("journal request", e))?,
+                actor: args["actor"].as_str().unwrap_or_default().to_string(),
+                at: chrono::DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| corrupt("journal time", e))?
+                    .with_timezone(&chrono::Utc),
+                op,
+            },
+        });
+    }
+    Ok(out)
+}
+
+pub fn pending_count(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.row(
+        "SELECT count(*) FROM pending_mutation WHERE acked_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn ack(conn: &Connection, local_id: i64, at: i64) -> Result<(), StoreError> {
+    conn.exec(
+        "UPDATE pending_mutation SET acked_at = ?2 WHERE mutation_id = ?1 AND acked_at IS NULL",
+        params![local_id, at.to_string()],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rejected {
+    pub mutation_uuid: Uuid,
+    pub request_id: Uuid,
+    pub number: Option<String>,
+    pub code: String,
+    pub message: String,
+    pub current: Option<Value>,
+}
+
+pub fn reject(conn: &Connection, r: &Rejected, at: i64) -> Result<(), StoreError> {
+    conn.exec(
+        "INSERT INTO sync_rejection(mutation_uuid, request_id, code, message, current, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        params![
+            r.mutation_uuid.to_string(),
+            r.request_id.to_string(),
+            r.code,
+            r.message,
+            r.current.as_ref().map(Value::to_string),
+            at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Refusals the operator has not been shown yet; marks them shown.
+pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT s.mutation_uuid, s.request_id, r.number, s.code, s.message, s.current
+         FROM sync_rejection s LEFT JOIN request r ON r.id = s.request_id
+         WHERE s.seen = 0 ORDER BY s.at",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    let mut out = vec![];
+    for row in rows {
+        let (uuid, rid, number, code, message, current) = row?;
+        out.push(Rejected {
+            mutation_uuid: uuid.parse().map_err(|e| corrupt("rejection", e))?,
+            request_id: rid.parse().map_err(|e| corrupt("rejection", e))?,
+            number,
+            code,
+            message,
+            current: current.and_then(|c| serde_json::from_str(&c).ok()),
+        });
+    }
+    conn.exec("UPDATE sync_rejection SET seen = 1 WHERE seen = 0", [])?;
+    Ok(out)
+}
+
+/// Writes one page of the server's changes over the local rows, in one transaction, then
+/// applies the actions still waiting for the server to the requests it touched.
+pub fn apply_patch(
+    conn: &mut Connection,
+    env: &Env,
+    patch: &[PatchOp],
+) -> Result<usize, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut touched = std::collections::BTreeSet::new();
+    let mut later = std::collections::HashMap::new();
+    for op in patch {
+        let PatchOp::Put { entity, value, .. } = op else {
+            // Nothing is deleted on the server yet (messages and notes are append-only).
+            continue;
+        };
+        match entity {
+            Entity::Request => {
+                let request: Request = serde_json::from_value(value["request"].clone())
+                    .map_err(|e| corrupt("pulled request", e))?;
+                let version = value["version"].as_i64();
+                let created = rows::load_by(&tx, "id", &request.id.to_string())?.is_none();
+                let rid = rows::write_request(&tx, &request)?;
+                // The server numbers requests: a provisional number made here gives way.
+                tx.exec(
+                    "UPDATE request SET server_version = ?2, number = ?3 WHERE rid = ?1",
+                    params![rid, version, request.number.to_string()],
+                )?;
+                touched.insert(request.id);
+                later.insert(rid, (request, created));
+            }
+            Entity::Message => {
+                let m: Message = serde_json::from_value(value.clone())
+                    .map_err(|e| corrupt("pulled message", e))?;
+                let Some((rid, _)) = rows::load_by(&tx, "id", &m.request_id.to_string())? else {
+                    continue;
+                };
+                let direction = match m.direction {
+                    crate::domain::request::Direction::In => "in",
+                    crate::domain::request::Direction::Out => "out",
+                };
+                // The delivery state changes on the server (sent, unknown): keep it current.
+                tx.exec(
+                    "INSERT INTO message(id, request_rid, direction, author, body, at, delivery, edit_of)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery",
+                    params![
+                        m.id.to_string(),
+                        rid,
+                        direction,
+                        m.author,
+                        m.body,
+                        ms(m.at),
+                        m.delivery.map(|d| d.as_str()),
+                        m.edit_of.map(|e| e.to_string())
+                    ],
+                )?;
+            }
+            Entity::Note => {
+                let n: Note =
+                    serde_json::from_value(value.clone()).map_err(|e| corrupt("pulled note", e))?;
+                let Some((rid, _)) = rows::load_by(&tx, "id", &n.request_id.to_string())? else {
+                    continue;
+                };
+                let kind = serde_json::to_value(n.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "internal".into());
+                tx.exec(
+                    "INSERT INTO note(id, request_rid, kind, author, body, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(id) DO NOTHING",
+                    params![n.id.to_string(), rid, kind, n.author, n.body, ms(n.at)],
+                )?;
+            }
+            Entity::Event => {
+                let e: Event = serde_json::from_value(value.clone())
+                    .map_err(|e| corrupt("pulled event", e))?;
+                let Some((rid, _)) = rows::load_by(&tx, "id", &e.request_id.to_string())? else {
+                    continue;
+                };
+                // The console recorded the same event when it applied the action itself.
+                let known: Option<i64> = tx
+                    .row(
+                        "SELECT 1 FROM event WHERE request_rid = ?1 AND mutation_id = ?2 AND field = ?3
+                           AND new IS ?4",
+                        params![rid, e.mutation_id.to_string(), e.field, e.new],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if known.is_none() {
+                    tx.exec(
+                        "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![
+                            rid,
+                            e.mutation_id.to_string(),
+                            ms(e.at),
+                            e.actor,
+                            e.field,
+                            e.old,
+                            e.new
+                        ],
+                    )?;
+                }
+            }
+        }
+    }
+    rebase(&tx, env, &touched, &mut later)?;
+    for (rid, (request, created)) in &later {
+        super::db::reindex(&tx, *rid, request, *created)?;
+    }
+    tx.commit()?;
+    Ok(patch.len())
+}
+
+/// The server's state is the base; actions it has not taken yet are applied again on top,
+/// so the operator keeps seeing what they did until the server answers.
+fn rebase(
+    tx: &Connection,
+    env: &Env,
+    touched: &std::collections::BTreeSet<Uuid>,
+    later: &mut std::collections::HashMap<i64, (Request, bool)>,
+) -> Result<(), StoreError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    for j in unacked(tx, usize::MAX >> 1)? {
+        if !touched.contains(&j.mutation.request_id) {
+            continue;
+        }
+        let Some((rid, current)) = rows::load_by(tx, "id", &j.mutation.request_id.to_string())?
+        else {
+            continue;
+        };
+        let ctx = Ctx {
+            catalog: &env.catalog,
+            policy: &env.policy,
+            now: (env.now)(),
+            new_number: None,
+        };
+        // A refusal here is the server's to give; the local view just stays as the server has it.
+        if let Ok(out) = crate::domain::apply(Some(&current), &j.mutation, &ctx) {
+            rows::write_request(tx, &out.request)?;
+            later.insert(rid, (out.request, false));
+        }
+    }
+    Ok(())
+}

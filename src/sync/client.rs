@@ -1,0 +1,294 @@
+//! The console's side of sync: push the journal, pull the server's changes, remember the
+//! refusals for the operator. The client id belongs to the database file (`meta`), so a
+//! copied or restored file is caught by the server's rules, not trusted.
+
+use std::future::Future;
+use uuid::Uuid;
+
+use super::wire::{
+    Cookie, MutationResult, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse,
+    SCHEMA_VERSION, Verdict,
+};
+use crate::store::Store;
+use crate::store::mirror::{self, Rejected};
+use crate::store::rows::ms;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The server can't be reached or answered 5xx: try again later, nothing is lost.
+    #[error("server unavailable: {0}")]
+    Unavailable(String),
+    /// The server does not know this file's client id although it pushed before.
+    #[error("the server does not know this console (client_unknown)")]
+    ClientUnknown,
+    /// A 4xx that retrying won't fix (a revoked token, another operator's file).
+    #[error("refused by the server: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// How the console reaches a server: HTTP in real life, the engine itself in tests.
+pub trait Transport: Send + Sync {
+    fn push(
+        &self,
+        req: PushRequest,
+    ) -> impl Future<Output = Result<PushResponse, SyncError>> + Send;
+    fn pull(
+        &self,
+        req: PullRequest,
+    ) -> impl Future<Output = Result<PullResponse, SyncError>> + Send;
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub pushed: usize,
+    pub rejected: Vec<Rejected>,
+    pub pulled: usize,
+    pub pending: i64,
+}
+
+const PUSH_PAGE: usize = 100;
+const CLIENT_ID: &str = "sync_client_id";
+/// Journal row number minus this is the id the server sees: after a restore the console
+/// takes a new client id and numbers its unsent actions from 1 again.
+const ID_BASE: &str = "sync_id_base";
+const COOKIE: &str = "sync_cookie";
+
+struct Identity {
+    client_id: Uuid,
+    base: i64,
+}
+
+async fn identity(store: &Store) -> Result<Identity, SyncError> {
+    Ok(store
+        .call(|c, _| {
+            let id = match mirror::meta(c, CLIENT_ID)? {
+                Some(id) => id,
+                None => {
+                    let id = Uuid::now_v7().to_string();
+                    mirror::set_meta(c, CLIENT_ID, &id)?;
+                    id
+                }
+            };
+            let base = mirror::meta(c, ID_BASE)?
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(0);
+            Ok(Identity {
+                client_id: id
+                    .parse()
+                    .map_err(|e| crate::store::StoreError::Corrupt(format!("client id: {e}")))?,
+                base,
+            })
+        })
+        .await?)
+}
+
+/// A new client id, with the unsent actions numbered from 1 again (the server dedups what
+/// it already took by each action's uuid).
+async fn rotate(store: &Store) -> Result<(), SyncError> {
+    store
+        .call(|c, _| {
+            let first = mirror::unacked(c, 1)?.first().map(|j| j.local_id);
+            mirror::set_meta(c, CLIENT_ID, &Uuid::now_v7().to_string())?;
+            mirror::set_meta(c, ID_BASE, &first.map_or(0, |f| f - 1).to_string())?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// Sends the journal, page by page, until nothing is waiting or the server stops taking.
+pub async fn push_all<T: Transport>(
+    store: &Store,
+    t: &T,
+    scope: &str,
+) -> Result<(usize, Vec<Rejected>), SyncError> {
+    let mut pushed = 0;
+    let mut rejected = vec![];
+    let mut rotated = false;
+    loop {
+        let me = identity(store).await?;
+        let batch = store.call(|c, _| mirror::unacked(c, PUSH_PAGE)).await?;
+        if batch.is_empty() {
+            return Ok((pushed, rejected));
+        }
+        let req = PushRequest {
+            client_id: me.client_id,
+            schema_version: SCHEMA_VERSION,
+            scope_id: scope.to_string(),
+            mutations: batch
+                .iter()
+                .map(|j| PushMutation {
+                    id: j.local_id - me.base,
+                    base_seq: j.base_seq,
+                    mutation: j.mutation.clone(),
+                })
+                .collect(),
+        };
+        let resp = match t.push(req).await {
+            Err(SyncError::ClientUnknown) if !rotated => {
+                rotated = true;
+                rotate(store).await?;
+                continue;
+            }
+            other => other?,
+        };
+        let at = ms(store.now());
+        let by_id: std::collections::HashMap<i64, &crate::store::mirror::Journaled> =
+            batch.iter().map(|j| (j.local_id - me.base, j)).collect();
+        let mut settled = 0;
+        let results: Vec<MutationResult> = resp.results;
+        let mut newly_rejected = vec![];
+        for r in &results {
+            let Some(j) = by_id.get(&r.id) else { continue };
+            if r.status == Verdict::Rejected {
+                newly_rejected.push(Rejected {
+                    mutation_uuid: j.mutation.id,
+                    request_id: j.mutation.request_id,
+                    number: None,
+                    code: r.code.clone().unwrap_or_else(|| "rejected".into()),
+                    message: r.message.clone().unwrap_or_default(),
+                    current: r.current.clone(),
+                });
+            }
+            settled += 1;
+        }
+        let acked: Vec<i64> = results
+            .iter()
+            .filter_map(|r| by_id.get(&r.id).map(|j| j.local_id))
+            .collect();
+        let to_store = newly_rejected.clone();
+        store
+            .call(move |c, _| {
+                for id in acked {
+                    mirror::ack(c, id, at)?;
+                }
+                for r in &to_store {
+                    mirror::reject(c, r, at)?;
+                }
+                Ok(())
+            })
+            .await?;
+        pushed += settled;
+        rejected.extend(newly_rejected);
+        if settled == 0 {
+            // A gap or nothing taken: stop rather than spin; the next round tries again.
+            return Ok((pushed, rejected));
+        }
+    }
+}
+
+/// Pulls until the server has nothing more, writing each page over the local rows.
+pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result<usize, SyncError> {
+    let mut total = 0;
+    loop {
+        let me = identity(store).await?;
+        let cookie: Option<Cookie> = store
+            .call(|c, _| mirror::meta(c, COOKIE))
+            .await?
+            .and_then(|s| serde_json::from_str(&s).ok());
+        let page = t
+            .pull(PullRequest {
+                client_id: me.client_id,
+                schema_version: SCHEMA_VERSION,
+                scope_id: scope.to_string(),
+                cookie,
+                limit: None,
+            })
+            .await?;
+        let more = page.more;
+        let cookie = serde_json::to_string(&page.cookie).unwrap_or_default();
+        let patch = page.patch;
+        total += patch.len();
+        store
+            .call(move |c, env| {
+                mirror::apply_patch(c, env, &patch)?;
+                mirror::set_meta(c, COOKIE, &cookie)
+            })
+            .await?;
+        if !more {
+            return Ok(total);
+        }
+    }
+}
+
+/// One round: push, then pull (so the pull already carries the server's answer to the push).
+pub async fn sync_once<T: Transport>(
+    store: &Store,
+    t: &T,
+    scope: &str,
+) -> Result<Report, SyncError> {
+    let (pushed, rejected) = push_all(store, t, scope).await?;
+    let pulled = pull_all(store, t, scope).await?;
+    let pending = store.call(|c, _| mirror::pending_count(c)).await?;
+    Ok(Report {
+        pushed,
+        rejected,
+        pulled,
+        pending,
+    })
+}
+
+/// The HTTP transport: JSON to `mcu serve` with the operator's token.
+pub struct Http {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Http {
+    pub fn new(base: &str, token: &str) -> Result<Http, SyncError> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| SyncError::Unavailable(e.to_string()))?;
+        Ok(Http {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    async fn post<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Q,
+    ) -> Result<A, SyncError> {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unavailable(e.without_url().to_string()))?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp
+                .json()
+                .await
+                .map_err(|e| SyncError::Unavailable(e.without_url().to_string()));
+        }
+        let text = resp.text().await.unwrap_or_default();
+        if status == reqwest::StatusCode::CONFLICT && text.contains("client_unknown") {
+            return Err(SyncError::ClientUnknown);
+        }
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(SyncError::Unavailable(format!("{status}: {text}")));
+        }
+        Err(SyncError::Refused(format!("{status}: {text}")))
+    }
+}
+
+impl Transport for Http {
+    async fn push(&self, req: PushRequest) -> Result<PushResponse, SyncError> {
+        self.post("/v1/sync/push", &req).await
+    }
+
+    async fn pull(&self, req: PullRequest) -> Result<PullResponse, SyncError> {
+        self.post("/v1/sync/pull", &req).await
+    }
+}

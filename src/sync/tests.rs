@@ -1,0 +1,183 @@
+//! Two consoles (two database files) and one server in process: what one does reaches the
+//! other, offline work arrives later, and a refusal comes back to the one who acted.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use uuid::Uuid;
+
+use super::client::{SyncError, sync_once};
+use crate::domain::mutation::{Mutation, NewRequest, Op};
+use crate::domain::{Catalog, Channel, ClockPolicy};
+use crate::server::contract::{lead, operator};
+use crate::server::local::{Local, Shared};
+use crate::server::sqlite::SqliteStore;
+use crate::store::db::Env;
+use crate::store::{Store, mirror};
+
+const SCOPE: &str = "krasnodar";
+
+async fn console(dir: &std::path::Path, name: &str) -> Store {
+    let env = Env {
+        catalog: Catalog::krasnodar(),
+        policy: ClockPolicy::default(),
+        journal: true,
+        now: Arc::new(chrono::Utc::now),
+    };
+    Store::open(&dir.join(format!("{name}.sqlite3")), env)
+        .await
+        .unwrap()
+}
+
+async fn act(store: &Store, who: &str, id: Uuid, op: Op) {
+    store
+        .apply(Mutation::new(id, who, chrono::Utc::now(), op))
+        .await
+        .expect("applied locally");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_on_one_console_shows_on_the_other_with_the_servers_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let (a, b) = (
+        console(dir.path(), "a").await,
+        console(dir.path(), "b").await,
+    );
+    let anna = Local {
+        server: server.clone(),
+        who: operator("anna"),
+    };
+    let boris = Local {
+        server: server.clone(),
+        who: operator("boris"),
+    };
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Phone, "Звонок: нет воды", chrono::Utc::now());
+    act(&a, "anna", id, Op::Create(Box::new(new))).await;
+    act(&a, "anna", id, Op::Claim).await;
+    // Until the server answers, the number is provisional.
+    let local = a.resolve(&id.to_string()).await.unwrap();
+    assert!(local.number.seq > crate::store::db::PROVISIONAL_FROM);
+
+    let r = sync_once(&a, &anna, SCOPE).await.unwrap();
+    assert_eq!((r.pushed, r.pending), (2, 0));
+    assert!(r.rejected.is_empty());
+    let mine = a.resolve(&id.to_string()).await.unwrap();
+    assert_eq!(
+        mine.number.seq, 1,
+        "the server's number replaced the provisional one"
+    );
+
+    sync_once(&b, &boris, SCOPE).await.unwrap();
+    let theirs = b.resolve(&id.to_string()).await.unwrap();
+    assert_eq!(theirs.assignee.as_deref(), Some("anna"));
+    assert_eq!(theirs.number, mine.number);
+    // The thread came along: the audit of the claim is on B too.
+    let d = b.detail(&id.to_string()).await.unwrap();
+    assert!(
+        d.events.iter().any(|e| e.field == "assignee"),
+        "{:?}",
+        d.events
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_made_offline_arrive_when_the_server_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let (a, b) = (
+        console(dir.path(), "a").await,
+        console(dir.path(), "b").await,
+    );
+    let anna = Local {
+        server: server.clone(),
+        who: operator("anna"),
+    };
+    let boris = Local {
+        server: server.clone(),
+        who: operator("boris"),
+    };
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Phone, "Яма", chrono::Utc::now());
+    act(&a, "anna", id, Op::Create(Box::new(new))).await;
+    sync_once(&a, &anna, SCOPE).await.unwrap();
+
+    server.down.store(true, Ordering::SeqCst);
+    for i in 0..100 {
+        act(
+            &a,
+            "anna",
+            id,
+            Op::Tag {
+                tag: format!("t{i}"),
+            },
+        )
+        .await;
+    }
+    assert!(matches!(
+        sync_once(&a, &anna, SCOPE).await,
+        Err(SyncError::Unavailable(_))
+    ));
+    assert_eq!(a.call(|c, _| mirror::pending_count(c)).await.unwrap(), 100);
+    // The operator still sees their own edits while offline.
+    assert_eq!(a.resolve(&id.to_string()).await.unwrap().tags.len(), 100);
+
+    server.down.store(false, Ordering::SeqCst);
+    let r = sync_once(&a, &anna, SCOPE).await.unwrap();
+    assert_eq!((r.pushed, r.pending), (100, 0));
+    sync_once(&b, &boris, SCOPE).await.unwrap();
+    assert_eq!(b.resolve(&id.to_string()).await.unwrap().tags.len(), 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_change_comes_back_with_the_current_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let (a, b) = (
+        console(dir.path(), "a").await,
+        console(dir.path(), "b").await,
+    );
+    let anna = Local {
+        server: server.clone(),
+        who: operator("anna"),
+    };
+    let lena = Local {
+        server: server.clone(),
+        who: lead("lena"),
+    };
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Phone, "Дорога", chrono::Utc::now());
+    act(&a, "anna", id, Op::Create(Box::new(new))).await;
+    sync_once(&a, &anna, SCOPE).await.unwrap();
+    sync_once(&b, &lena, SCOPE).await.unwrap();
+    // Both re-route the same version while apart; the lead syncs first.
+    let to = |d: &str| Op::SetDepartment {
+        department: Some(d.into()),
+    };
+    act(&b, "lena", id, to("transport_roads")).await;
+    act(&a, "anna", id, to("city_economy")).await;
+    sync_once(&b, &lena, SCOPE).await.unwrap();
+    let r = sync_once(&a, &anna, SCOPE).await.unwrap();
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!(r.rejected[0].code, "stale_base");
+    assert_eq!(
+        r.rejected[0].current.as_ref().unwrap()["department"],
+        "transport_roads"
+    );
+    // A's screen now shows the server's department, and the refusal waits to be shown once.
+    let now = a.resolve(&id.to_string()).await.unwrap();
+    assert_eq!(now.department.as_deref(), Some("transport_roads"));
+    let shown = a.call(|c, _| mirror::take_rejections(c)).await.unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(
+        shown[0].number.as_deref(),
+        Some(now.number.to_string().as_str())
+    );
+    assert!(
+        a.call(|c, _| mirror::take_rejections(c))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
