@@ -21,6 +21,8 @@ pub struct Config {
     pub ui: UiConfig,
     pub channels: ChannelsConfig,
     pub gateway: GatewayConfig,
+    /// Team mode: the sync server. Empty url: standalone.
+    pub server: ServerConfig,
     /// Console key overrides: action = ["key", ...] (see README "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
@@ -111,6 +113,33 @@ impl Default for ClocksConfig {
             resolution_hours: 72.0,
             at_risk_ratio: 0.75,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// `http://host:port` of `mcu serve`; empty: this console works alone.
+    pub url: String,
+    /// The operator's token from `mcu user add` (prefer MCU_SERVER_TOKEN).
+    pub token: String,
+    /// The city this console belongs to; one server keeps several apart.
+    pub scope: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            url: String::new(),
+            token: String::new(),
+            scope: "city".into(),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn team(&self) -> bool {
+        !self.url.trim().is_empty()
     }
 }
 

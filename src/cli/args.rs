@@ -137,6 +137,10 @@ pub enum Command {
     },
     /// Everything at once on a throw-away database: simulated citizens, the gateway, the console.
     Demo(DemoArgs),
+    /// Team mode: push this console's actions to the server and pull everyone else's, once.
+    /// Exit 0: all taken; 3: the server refused some (printed, with the current values);
+    /// 4: the server can't be reached (nothing is lost: the next sync sends them).
+    Sync,
     /// Export every request (csv or jsonl) to stdout or a file.
     Export {
         #[arg(long, value_name = "FILE")]

@@ -355,7 +355,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     let env = Env {
         catalog: config.catalog().map_err(|e| Refused(e.to_string()))?,
         policy: config.policy().map_err(|e| Refused(e.to_string()))?,
-        journal: false,
+        journal: config.server.team(),
         now: Arc::new(chrono::Utc::now),
     };
     let store = Store::open(&db, env).await?;
@@ -471,4 +471,90 @@ pub async fn console(
     let _ = stop_tx.send(true);
     let _ = gw.await;
     result
+}
+
+/// `mcu sync`: one round against `[server] url`, refusals printed, the exit code saying how it
+/// went.
+pub async fn sync_command(
+    store: &Store,
+    config: &Config,
+    format: crate::cli::Format,
+) -> anyhow::Result<()> {
+    use crate::sync::client::{Http, SyncError, sync_once};
+    let en = config.ui.language == "en";
+    let s = &config.server;
+    if !s.team() {
+        return Err(Refused(if en {
+            "no server: set [server] url (and token) in the config, or MCU_SERVER_URL".into()
+        } else {
+            "сервер не задан: укажите [server] url (и token) в настройках или MCU_SERVER_URL".into()
+        })
+        .into());
+    }
+    let t = Http::new(&s.url, &s.token).map_err(|e| Refused(e.to_string()))?;
+    let report = match sync_once(store, &t, &s.scope).await {
+        Ok(r) => r,
+        Err(SyncError::Unavailable(e)) => {
+            return Err(super::Exit {
+                code: 4,
+                message: if en {
+                    format!("the server can't be reached ({e}); the actions wait for the next sync")
+                } else {
+                    format!(
+                        "сервер недоступен ({e}); действия отправятся при следующей синхронизации"
+                    )
+                },
+            }
+            .into());
+        }
+        Err(e) => return Err(Refused(e.to_string()).into()),
+    };
+    // Shown here: the console will not show them a second time.
+    let refused = store
+        .call(|c, _| crate::store::mirror::take_rejections(c))
+        .await?;
+    match format {
+        crate::cli::Format::Json | crate::cli::Format::Jsonl => {
+            let out = serde_json::json!({
+                "pushed": report.pushed,
+                "pulled": report.pulled,
+                "pending": report.pending,
+                "rejected": refused,
+            });
+            println!("{out}");
+        }
+        _ => {
+            if en {
+                println!(
+                    "sent {}, received {} changes, waiting {}",
+                    report.pushed, report.pulled, report.pending
+                );
+            } else {
+                println!(
+                    "отправлено {}, получено изменений {}, ждут отправки {}",
+                    report.pushed, report.pulled, report.pending
+                );
+            }
+            for r in &refused {
+                println!(
+                    "{}: {} — {}",
+                    r.number.as_deref().unwrap_or("?"),
+                    r.code,
+                    crate::sanitize::line(&r.message)
+                );
+            }
+        }
+    }
+    if !report.rejected.is_empty() {
+        return Err(super::Exit {
+            code: 3,
+            message: if en {
+                format!("the server refused {} action(s)", report.rejected.len())
+            } else {
+                format!("сервер отклонил действий: {}", report.rejected.len())
+            },
+        }
+        .into());
+    }
+    Ok(())
 }

@@ -28,6 +28,15 @@ use output::{Labels, RequestView};
 #[error("{0}")]
 pub struct Refused(pub String);
 
+/// A finished command that still must say something with its exit code (`mcu sync`: 3 when
+/// the server refused an action, 4 when it can't be reached).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
 pub fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -49,6 +58,11 @@ pub fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Exit>().is_some() => {
+            let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
+            eprintln!("mcu: {}", format!("{e:#}").replace('\n', " "));
+            std::process::ExitCode::from(code)
+        }
         Err(e) => {
             let refused = e.downcast_ref::<Refused>().is_some()
                 || e.downcast_ref::<StoreError>()
@@ -100,7 +114,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env {
         catalog,
         policy,
-        journal: false,
+        // With a server every action is also kept for it until it confirms.
+        journal: config.server.team(),
         now: Arc::new(chrono::Utc::now),
     };
     let store = Store::open(&db, env).await?;
@@ -112,6 +127,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Command::Console { readonly } = command {
         return live::console(store, &config, &db, readonly).await;
+    }
+    if let Command::Sync = command {
+        return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;
     }
     let app = App {
         operator: config.operator(),
@@ -252,6 +270,7 @@ impl App {
             Command::Export { out } => self.export(out.as_deref()).await,
             Command::Alarms { clear } => self.alarms(clear).await,
             Command::Gateway { .. }
+            | Command::Sync
             | Command::Simulate { .. }
             | Command::Demo(_)
             | Command::Console { .. } => Ok(()),

@@ -5,4 +5,5 @@ pub mod contract;
 pub mod engine;
 pub mod local;
 pub mod pg;
+pub mod pg_cluster;
 pub mod sqlite;

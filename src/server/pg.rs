@@ -21,6 +21,14 @@ fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
 }
 
+/// tokio-postgres says only "db error"; the server's own words are in the source.
+fn pg(e: tokio_postgres::Error) -> ServerError {
+    match e.as_db_error() {
+        Some(d) => ServerError::Storage(format!("{} ({})", d.message(), d.code().code())),
+        None => ServerError::Storage(e.to_string()),
+    }
+}
+
 fn corrupt(what: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::Corrupt(format!("{what}: {e}"))
 }
@@ -103,7 +111,7 @@ impl PgStore {
             .map_err(err)?;
         let mut t = Tx { tx, rt: rt.clone() };
         let r = f(&mut t)?;
-        rt.block_on(t.tx.commit()).map_err(err)?;
+        rt.block_on(t.tx.commit()).map_err(pg)?;
         Ok(r)
     }
 }
@@ -123,7 +131,8 @@ impl Transactional for PgStore {
         f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
     ) -> Result<R, ServerError> {
         // A pull reads the change log and the client's last mutation id in one snapshot.
-        self.run(IsolationLevel::RepeatableRead, true, f)
+        // Not read-only: a scope's first pull creates its row.
+        self.run(IsolationLevel::RepeatableRead, false, f)
     }
 }
 
@@ -138,9 +147,7 @@ impl Tx<'_> {
         sql: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Option<tokio_postgres::Row>, ServerError> {
-        self.rt
-            .block_on(self.tx.query_opt(sql, params))
-            .map_err(err)
+        self.rt.block_on(self.tx.query_opt(sql, params)).map_err(pg)
     }
 
     fn one(
@@ -148,9 +155,7 @@ impl Tx<'_> {
         sql: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<tokio_postgres::Row, ServerError> {
-        self.rt
-            .block_on(self.tx.query_one(sql, params))
-            .map_err(err)
+        self.rt.block_on(self.tx.query_one(sql, params)).map_err(pg)
     }
 
     fn exec(
@@ -158,7 +163,7 @@ impl Tx<'_> {
         sql: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<u64, ServerError> {
-        self.rt.block_on(self.tx.execute(sql, params)).map_err(err)
+        self.rt.block_on(self.tx.execute(sql, params)).map_err(pg)
     }
 }
 

@@ -3,6 +3,7 @@
 //! wire shapes are in `wire`.
 
 pub mod client;
+pub mod runner;
 pub mod wire;
 
 #[cfg(test)]

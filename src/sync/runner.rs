@@ -1,0 +1,105 @@
+//! The console's sync loop: a round every second while the server answers; when it does not,
+//! rounds on a growing timer with jitter (not on the operator's next keystroke), so a
+//! restarted server is not met by every console at once.
+
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::client::{Transport, sync_once};
+use crate::store::Store;
+use crate::store::mirror::{self, Rejected};
+
+/// What the status bar shows, after every round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncStatus {
+    pub online: bool,
+    pub pending: i64,
+    pub last_ok: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// Refusals not shown before; each is shown once.
+    pub rejected: Vec<Rejected>,
+}
+
+const PERIOD: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The wait after `failures` failed rounds in a row: doubling from the period, capped, then
+/// spread by ±25 % so consoles that lost the server together don't return together.
+pub fn backoff(failures: u32, random: u64) -> Duration {
+    let base = PERIOD
+        .saturating_mul(1u32 << failures.min(6))
+        .min(MAX_BACKOFF);
+    let spread = (random % 501) as f64 / 1000.0 + 0.75;
+    base.mul_f64(spread)
+}
+
+pub async fn run<T: Transport>(
+    store: Store,
+    transport: T,
+    scope: String,
+    status: UnboundedSender<SyncStatus>,
+) {
+    let mut failures = 0u32;
+    let mut last_ok = None;
+    loop {
+        let report = sync_once(&store, &transport, &scope).await;
+        let pending = store
+            .call(|c, _| mirror::pending_count(c))
+            .await
+            .unwrap_or(-1);
+        let s = match report {
+            Ok(_) => {
+                failures = 0;
+                last_ok = Some(store.now());
+                let rejected = store
+                    .call(|c, _| mirror::take_rejections(c))
+                    .await
+                    .unwrap_or_default();
+                SyncStatus {
+                    online: true,
+                    pending,
+                    last_ok,
+                    error: None,
+                    rejected,
+                }
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e, failures, "sync round failed");
+                SyncStatus {
+                    online: false,
+                    pending,
+                    last_ok,
+                    error: Some(e.to_string()),
+                    rejected: vec![],
+                }
+            }
+        };
+        if status.send(s).is_err() {
+            return;
+        }
+        let wait = if failures == 0 {
+            PERIOD
+        } else {
+            backoff(failures, uuid::Uuid::now_v7().as_u128() as u64)
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_spread() {
+        assert!(
+            backoff(1, 0) >= Duration::from_millis(1500)
+                && backoff(1, 0) <= Duration::from_millis(2500)
+        );
+        assert!(backoff(3, 250) > backoff(1, 250));
+        assert!(backoff(30, 500) <= MAX_BACKOFF.mul_f64(1.25));
+        assert_ne!(backoff(4, 0), backoff(4, 500));
+    }
+}
