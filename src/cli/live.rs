@@ -402,7 +402,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         let (tx, rx) = mpsc::unbounded_channel();
         let (stop_tx, stop) = watch::channel(false);
         let gw = tokio::spawn(gateway::run(store.clone(), tg, opts, tx, stop));
-        let result = crate::tui::run(store, settings, Some(rx)).await;
+        let result = crate::tui::run(store, settings, Some(rx), None).await;
         let _ = stop_tx.send(true);
         let _ = gw.await;
         result
@@ -454,8 +454,24 @@ pub async fn console(
 ) -> anyhow::Result<()> {
     let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
     let settings = settings(config, readonly, store.env().catalog.clone())?;
+    if config.server.team() {
+        // In team mode the server runs the channels; this console keeps its file in sync.
+        let s = &config.server;
+        let transport =
+            crate::sync::client::Http::new(&s.url, &s.token).map_err(|e| Refused(e.to_string()))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let runner = tokio::spawn(crate::sync::runner::run(
+            store.clone(),
+            transport,
+            s.scope.clone(),
+            tx,
+        ));
+        let result = crate::tui::run(store, settings, None, Some(rx)).await;
+        runner.abort();
+        return result;
+    }
     if readonly || config.channels.telegram.token.trim().is_empty() {
-        return crate::tui::run(store, settings, None).await;
+        return crate::tui::run(store, settings, None, None).await;
     }
     let tg = Arc::new(telegram(config, None, None)?);
     let (tx, rx) = mpsc::unbounded_channel();
@@ -467,7 +483,7 @@ pub async fn console(
         tx,
         stop,
     ));
-    let result = crate::tui::run(store, settings, Some(rx)).await;
+    let result = crate::tui::run(store, settings, Some(rx), None).await;
     let _ = stop_tx.send(true);
     let _ = gw.await;
     result

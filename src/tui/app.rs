@@ -234,6 +234,8 @@ pub struct App {
     pub alarms: Vec<crate::store::outbox::Alarm>,
     /// The channel's state from the gateway's events; None without a gateway in this process.
     pub health: Option<super::health::ChannelHealth>,
+    /// The last sync round (team mode); None when this console works alone.
+    pub sync: Option<crate::sync::runner::SyncStatus>,
     /// How many lines the detail's thread is scrolled back from its newest line.
     pub detail_scroll: u16,
     pub now: DateTime<Utc>,
@@ -292,6 +294,7 @@ impl App {
             flash: None,
             alarms: vec![],
             health: None,
+            sync: None,
             detail_scroll: 0,
             now,
             height: 20,

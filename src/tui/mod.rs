@@ -223,10 +223,11 @@ pub async fn run(
     store: Store,
     settings: Settings,
     mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+    mut sync: Option<mpsc::UnboundedReceiver<crate::sync::runner::SyncStatus>>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     enter_screen();
-    let result = event_loop(&mut terminal, store, settings, &mut gateway).await;
+    let result = event_loop(&mut terminal, store, settings, &mut gateway, &mut sync).await;
     leave_screen();
     result
 }
@@ -236,6 +237,7 @@ async fn event_loop(
     store: Store,
     settings: Settings,
     gateway: &mut Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+    sync: &mut Option<mpsc::UnboundedReceiver<crate::sync::runner::SyncStatus>>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(settings, store.now());
@@ -310,6 +312,7 @@ async fn event_loop(
             },
             Some(m) = rx.recv() => m,
             Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
+            Some(s) = async { match sync.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
             _ = tick.tick() => Msg::Tick(store.now()),
             Some(p) = photo_rx.recv() => {
                 if let Some(photos) = photos.as_mut() {

@@ -196,6 +196,10 @@ impl Lang {
         self.pick("Ctrl-S отправить · Esc отмена", "Ctrl-S send · Esc cancel")
     }
 
+    pub fn refused_by_server(self) -> &'static str {
+        self.pick("сервер не принял", "the server refused")
+    }
+
     pub fn opened(self) -> &'static str {
         self.pick("открыто во внешней программе", "opened externally")
     }

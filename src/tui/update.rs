@@ -42,6 +42,8 @@ pub enum Msg {
     Failed(String),
     /// The composer's text back from `$EDITOR`, or why the editor did not run.
     Edited(Result<String, String>),
+    /// A sync round ended (team mode).
+    Sync(crate::sync::runner::SyncStatus),
     /// The viewer started (the file's name) or why it did not.
     Opened(Result<String, String>),
 }
@@ -182,6 +184,28 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 c.editor.move_cursor(ratatui_textarea::CursorMove::End);
             }
             vec![]
+        }
+        Msg::Sync(s) => {
+            let changed = s.online && app.sync.as_ref().is_none_or(|old| !old.online);
+            if !s.rejected.is_empty() {
+                let text = s
+                    .rejected
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}: {} — {}",
+                            r.number.as_deref().unwrap_or("?"),
+                            app.lang.refused_by_server(),
+                            r.message
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                flash(app, text, true);
+            }
+            let reload = !s.rejected.is_empty() || changed;
+            app.sync = Some(s);
+            if reload { refresh(app) } else { vec![] }
         }
         Msg::Opened(Ok(name)) => {
             flash(app, format!("{}: {name}", app.lang.opened()), false);

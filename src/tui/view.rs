@@ -97,6 +97,28 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// `⇅ 18:02:11` online (last sync), `⇅ нет связи · ждут 5` offline, with what waits to be sent.
+fn sync_badge<'a>(app: &App, s: &crate::sync::runner::SyncStatus) -> Span<'a> {
+    let en = app.lang == Lang::En;
+    let waiting = if s.pending > 0 {
+        format!(" · {} {}", if en { "waiting" } else { "ждут" }, s.pending)
+    } else {
+        String::new()
+    };
+    if s.online {
+        let at = s
+            .last_ok
+            .map(|t| t.with_timezone(&app.tz).format("%H:%M:%S").to_string())
+            .unwrap_or_default();
+        Span::raw(format!(" ⇅ {at}{waiting} "))
+    } else {
+        Span::styled(
+            format!(" ⇅ {}{waiting} ", if en { "offline" } else { "нет связи" }),
+            style(app, app.theme.warn).add_modifier(Modifier::BOLD),
+        )
+    }
+}
+
 pub fn channel_short(c: Channel) -> &'static str {
     match c {
         Channel::Telegram => "TG",
@@ -314,6 +336,9 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
     }
     if let Some(h) = &app.health {
         right.push(Span::raw(format!(" {} ", h.badge(app.now))));
+    }
+    if let Some(s) = &app.sync {
+        right.push(sync_badge(app, s));
     }
     right.push(Span::styled(
         app.now

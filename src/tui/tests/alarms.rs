@@ -113,3 +113,39 @@ fn o_opens_the_one_stored_file_or_asks_which() {
             .is_some_and(|f| f.text.contains("xdg-open"))
     );
 }
+
+#[test]
+fn team_mode_shows_the_link_what_waits_and_each_refusal_once() {
+    use crate::store::mirror::Rejected;
+    use crate::sync::runner::SyncStatus;
+    let mut a = loaded(Lang::Ru);
+    let status = |online: bool, pending: i64, rejected: Vec<Rejected>| SyncStatus {
+        online,
+        pending,
+        last_ok: Some(now()),
+        error: (!online).then(|| "connection refused".into()),
+        rejected,
+    };
+    update(&mut a, Msg::Sync(status(false, 5, vec![])));
+    let s = screen(&render(&a, 80, 24));
+    assert!(s.contains("⇅ нет связи · ждут 5"), "{s}");
+    let refused = Rejected {
+        mutation_uuid: uuid::Uuid::now_v7(),
+        request_id: a.rows[0].id,
+        number: Some("2026-000001".into()),
+        code: "stale_base".into(),
+        message: "the department was changed meanwhile (now: transport_roads)".into(),
+        current: None,
+    };
+    // Back online with a refusal: said once, and the inbox reloads to show the server's value.
+    let cmds = update(&mut a, Msg::Sync(status(true, 0, vec![refused])));
+    assert!(cmds.iter().any(|c| matches!(c, Cmd::LoadPage { .. })));
+    let flash = a.flash.clone().expect("the refusal is shown");
+    assert!(
+        flash.error && flash.text.contains("2026-000001: сервер не принял"),
+        "{flash:?}"
+    );
+    let s = screen(&render(&a, 160, 48));
+    assert!(s.contains("⇅ 12:00:00"), "{s}");
+    assert!(update(&mut a, Msg::Sync(status(true, 0, vec![]))).is_empty());
+}
