@@ -384,3 +384,33 @@ fn a_locked_database_is_reported_not_waited_on_forever() {
         "works once the lock is gone"
     );
 }
+
+#[test]
+fn sync_says_whether_a_server_is_set_and_reachable_by_its_exit_code() {
+    let e = Env::new();
+    let out = e.mcu().arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[server] url"));
+    // A closed port: nothing is lost, the action waits, exit 4.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    e.mcu()
+        .env("MCU_SERVER_URL", &url)
+        .args(["new", "--text", "Звонок: нет света"])
+        .assert()
+        .success();
+    let out = e
+        .mcu()
+        .env("MCU_SERVER_URL", &url)
+        .arg("sync")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("недоступен"));
+}
