@@ -11,6 +11,7 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// The SQLite database file (default: [store] path in the config, else the XDG data dir).
+    /// For `serve` and `user`: the server's store, `sqlite:PATH` (or a path) or `postgres://…`.
     #[arg(long, global = true, env = "MCU_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// The config file (default: $XDG_CONFIG_HOME/mcu/config.toml).
@@ -146,6 +147,47 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The team server: consoles push and pull through it (`--db` is the server's store).
+    /// Plain HTTP: put nginx or caddy in front for TLS.
+    Serve {
+        /// Where to listen; port 0 takes a free one. The address is the first stdout line.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+    /// The team server's accounts (`--db` is the server's store).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its token, once (only a hash is kept).
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value = "operator")]
+        role: RoleArg,
+    },
+    /// Accounts with their roles (never tokens).
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Operator,
+    Lead,
+    Admin,
+}
+
+impl From<RoleArg> for crate::server::engine::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Operator => Self::Operator,
+            RoleArg::Lead => Self::Lead,
+            RoleArg::Admin => Self::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod i18n;
 pub mod import;
 pub mod live;
 pub mod output;
+pub mod server;
 
 use anyhow::Context;
 use clap::Parser;
@@ -46,10 +47,16 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The server answers many consoles at once; everything else is one person's command.
+    let mut builder = if matches!(
+        cli.command,
+        Some(Command::Serve { .. } | Command::User { .. })
+    ) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mcu: cannot start: {e}");
@@ -108,6 +115,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command.unwrap_or(Command::Console { readonly: false }) {
         Command::Simulate { listen, sim } => return live::simulate(listen, &sim).await,
         Command::Demo(a) => return live::demo(a, config, cli.db.clone()).await,
+        // The server's store is not the console's file: no default from the config.
+        Command::Serve { listen } => {
+            return server::serve(cli.db.as_deref(), listen, catalog, policy).await;
+        }
+        Command::User { command } => {
+            let format = cli.output.unwrap_or(Format::Table);
+            return server::user(cli.db.as_deref(), command, format, policy.calendar.tz()).await;
+        }
         other => other,
     };
     let db = cli.db.clone().unwrap_or_else(|| config.db_path());
@@ -273,6 +288,8 @@ impl App {
             | Command::Sync
             | Command::Simulate { .. }
             | Command::Demo(_)
+            | Command::Serve { .. }
+            | Command::User { .. }
             | Command::Console { .. } => Ok(()),
         }
     }

@@ -60,11 +60,25 @@ impl Role {
     }
 }
 
+/// A role as stored: anything else means the row was written by something else.
+pub fn stored_role(name: &str, role: &str) -> Result<Role, ServerError> {
+    role.parse()
+        .map_err(|e| ServerError::Corrupt(format!("account `{name}`: {e}")))
+}
+
 /// Who is pushing, from the token; the mutation's own `actor` is not trusted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
     pub user: String,
     pub role: Role,
+}
+
+/// A server account as `mcu user list` shows it; the token's hash never leaves the store.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Account {
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +141,19 @@ pub trait ServerTx {
         limit: usize,
     ) -> Result<Vec<(i64, Entity, String)>, ServerError>;
     fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError>;
+    /// Creates an account; false (and nothing written) when the name is taken.
+    fn add_account(
+        &mut self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServerError>;
+    /// Who holds the token with this hash (`accounts::hash_token`), if anyone.
+    fn account_by_token_hash(&mut self, token_hash: &str)
+    -> Result<Option<Principal>, ServerError>;
+    /// Every account, by name.
+    fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
 }
 
 /// What the rules need besides storage.

@@ -1,9 +1,13 @@
 //! `mcu serve`: the team's authoritative store and the sync endpoints. The rules live once in
-//! `engine`; `sqlite` and `pg` are the two stores that keep them.
+//! `engine`; `sqlite` and `pg` are the two stores that keep them; `http` carries them over
+//! the network to the accounts in `accounts`; `url` picks the store from `--db`.
 
+pub mod accounts;
 pub mod contract;
 pub mod engine;
+pub mod http;
 pub mod local;
 pub mod pg;
 pub mod pg_cluster;
 pub mod sqlite;
+pub mod url;

@@ -11,7 +11,9 @@ use tokio::runtime::Handle;
 use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
 
-use super::engine::{ClientRow, ServerError, ServerTx, Transactional};
+use super::engine::{
+    Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional, stored_role,
+};
 use crate::sync::wire::{Entity, MutationResult, RequestDoc};
 
 /// Schema versions in order; applied once each, recorded in `schema_version`.
@@ -406,5 +408,63 @@ impl ServerTx for Tx<'_> {
             )?,
         };
         Ok(row.map(|r| r.get(0)))
+    }
+
+    fn add_account(
+        &mut self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServerError> {
+        let n = self.exec(
+            "INSERT INTO account(name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT(name) DO NOTHING",
+            &[&name, &role.as_str(), &token_hash, &ms(now)],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn account_by_token_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<Principal>, ServerError> {
+        let row = self.opt(
+            "SELECT name, role FROM account WHERE token_hash = $1",
+            &[&token_hash],
+        )?;
+        row.map(|r| {
+            let user: String = r.get(0);
+            let role: String = r.get(1);
+            Ok(Principal {
+                role: stored_role(&user, &role)?,
+                user,
+            })
+        })
+        .transpose()
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT name, role, created_at FROM account ORDER BY name",
+                &[],
+            ))
+            .map_err(pg)?;
+        rows.into_iter()
+            .map(|r| {
+                let name: String = r.get(0);
+                let role: String = r.get(1);
+                let at: i64 = r.get(2);
+                Ok(Account {
+                    role: stored_role(&name, &role)?,
+                    created_at: DateTime::from_timestamp_millis(at).ok_or_else(|| {
+                        ServerError::Corrupt(format!("account `{name}`: created_at {at}"))
+                    })?,
+                    name,
+                })
+            })
+            .collect()
     }
 }

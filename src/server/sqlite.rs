@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 use uuid::Uuid;
 
-use super::engine::{ClientRow, ServerError, ServerTx, Transactional};
+use super::engine::{Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional};
 use crate::sync::wire::{Entity, MutationResult, RequestDoc};
 
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("schema_sqlite.sql"))];
@@ -368,5 +368,75 @@ impl ServerTx for Tx<'_> {
         }
         .map_err(err)?;
         text.map(|t| parse(entity.as_str(), &t)).transpose()
+    }
+
+    fn add_account(
+        &mut self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServerError> {
+        // Only a taken name is "no"; a clash on the token hash stays an error (it would mean a
+        // broken random source, not a user's mistake).
+        let n = self
+            .0
+            .execute(
+                "INSERT INTO account(name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO NOTHING",
+                params![name, role.as_str(), token_hash, ms(now)],
+            )
+            .map_err(err)?;
+        Ok(n == 1)
+    }
+
+    fn account_by_token_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<Principal>, ServerError> {
+        let row: Option<(String, String)> = self
+            .0
+            .query_row(
+                "SELECT name, role FROM account WHERE token_hash = ?1",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        row.map(|(user, role)| {
+            Ok(Principal {
+                role: super::engine::stored_role(&user, &role)?,
+                user,
+            })
+        })
+        .transpose()
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>, ServerError> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT name, role, created_at FROM account ORDER BY name")
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(err)?;
+        let mut out = vec![];
+        for row in rows {
+            let (name, role, at) = row.map_err(err)?;
+            out.push(Account {
+                role: super::engine::stored_role(&name, &role)?,
+                created_at: DateTime::from_timestamp_millis(at).ok_or_else(|| {
+                    ServerError::Corrupt(format!("account `{name}`: created_at {at}"))
+                })?,
+                name,
+            });
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,218 @@
+//! `mcu serve` and `mcu user`: the team server's edge. `--db` names the server's store (not
+//! the console's file), so it has no default from the config.
+
+use anyhow::Context;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use super::Refused;
+use super::args::{Format, UserCommand};
+use crate::domain::{Catalog, ClockPolicy};
+use crate::server::engine::Role;
+use crate::server::url::{self, DbUrl, OpenError, ServerStore};
+use crate::server::{accounts, http};
+
+fn english() -> bool {
+    super::ENGLISH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The operator's language for messages the CLI localizes.
+fn say(en: String, ru: String) -> String {
+    if english() { en } else { ru }
+}
+
+async fn open_store(db: Option<&Path>) -> anyhow::Result<(DbUrl, ServerStore)> {
+    let Some(db) = db else {
+        return Err(Refused(say(
+            "give --db: the server's store, sqlite:PATH or postgres://…".into(),
+            "укажите --db: хранилище сервера, sqlite:ПУТЬ или postgres://…".into(),
+        ))
+        .into());
+    };
+    let text = db.to_str().ok_or_else(|| {
+        Refused(say(
+            format!("--db {}: not UTF-8", db.display()),
+            format!("--db {}: не UTF-8", db.display()),
+        ))
+    })?;
+    let url = DbUrl::parse(text).map_err(Refused)?;
+    let store = match url::open(&url).await {
+        Ok(s) => s,
+        Err(OpenError::Store(e)) => {
+            return Err(anyhow::Error::from(e).context(format!("cannot open {url}")));
+        }
+    };
+    Ok((url, store))
+}
+
+/// Logs to stderr: a server has no screen to protect, and service managers collect stderr.
+fn init_stderr_logging() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("MCU_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in journald or a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(filter)
+        .try_init();
+}
+
+pub async fn serve(
+    db: Option<&Path>,
+    listen: SocketAddr,
+    catalog: Catalog,
+    policy: ClockPolicy,
+) -> anyhow::Result<()> {
+    init_stderr_logging();
+    let (url, store) = open_store(db).await?;
+    // Handlers in place before anyone can learn the address: a stop signal sent right after
+    // the first line is then a graceful shutdown, not the default kill.
+    let shutdown = shutdown_signal()?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    // The first stdout line, in English in every language: scripts and tests read the port
+    // from it (`--listen 127.0.0.1:0`).
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, db = %url, "serving");
+    http::serve(
+        listener,
+        store,
+        catalog,
+        policy,
+        http::ServeOptions::default(),
+        shutdown,
+    )
+    .await
+    .context("the server stopped")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere). Registered now, awaited later.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+pub async fn user(
+    db: Option<&Path>,
+    command: UserCommand,
+    format: Format,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<()> {
+    let (_, store) = open_store(db).await?;
+    // The stores' rules are synchronous (PostgreSQL's are driven from the calling thread).
+    tokio::task::block_in_place(|| user_with(&store, command, format, tz))
+}
+
+fn user_with(
+    store: &ServerStore,
+    command: UserCommand,
+    format: Format,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { name, role } => {
+            accounts::check_name(&name).map_err(Refused)?;
+            let role = Role::from(role);
+            let Some(token) = accounts::add(store, &name, role, chrono::Utc::now())? else {
+                return Err(Refused(say(
+                    format!("user `{name}` already exists; no token issued"),
+                    format!("пользователь `{name}` уже есть; токен не выдан"),
+                ))
+                .into());
+            };
+            // The token alone on stdout, so `TOKEN=$(mcu user add …)` captures exactly it.
+            println!("{token}");
+            eprintln!(
+                "{}",
+                say(
+                    format!(
+                        "user {name} ({}) created; the token is shown this once: keep it",
+                        role.as_str()
+                    ),
+                    format!(
+                        "пользователь {name} ({}) создан; токен показан один раз — сохраните его",
+                        role.as_str()
+                    ),
+                )
+            );
+            Ok(())
+        }
+        UserCommand::List => {
+            let all = accounts::list(store)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match format {
+                Format::Table => {
+                    let (n, r, c) = if english() {
+                        ("name", "role", "created")
+                    } else {
+                        ("имя", "роль", "создан")
+                    };
+                    let width = all
+                        .iter()
+                        .map(|a| a.name.chars().count())
+                        .chain([n.chars().count()])
+                        .max()
+                        .unwrap_or(0);
+                    let pad = |s: &str, w: usize| {
+                        format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())))
+                    };
+                    writeln!(out, "{}  {}  {c}", pad(n, width), pad(r, 8))?;
+                    for a in &all {
+                        let at = a.created_at.with_timezone(&tz).format("%d.%m.%Y %H:%M");
+                        writeln!(
+                            out,
+                            "{}  {}  {at}",
+                            pad(&a.name, width),
+                            pad(a.role.as_str(), 8)
+                        )?;
+                    }
+                }
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &all)?;
+                    writeln!(out)?;
+                }
+                Format::Jsonl => {
+                    for a in &all {
+                        serde_json::to_writer(&mut out, a)?;
+                        writeln!(out)?;
+                    }
+                }
+                Format::Csv => {
+                    let mut w = csv::Writer::from_writer(out);
+                    w.write_record(["name", "role", "created_at"])?;
+                    for a in &all {
+                        w.write_record([
+                            a.name.as_str(),
+                            a.role.as_str(),
+                            &a.created_at.to_rfc3339(),
+                        ])?;
+                    }
+                    w.flush()?;
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,578 @@
+//! The sync endpoints over HTTP (SYNC.md §4): push, pull, the poke stream, health and
+//! metrics. JSON in and out; every `/v1` route wants `Authorization: Bearer <token>`. The
+//! rules are the engine's; this file only carries them: it authenticates, runs the engine on
+//! a blocking thread, maps its errors to statuses, and tells subscribers a scope moved.
+//!
+//! No TLS here: run it behind a reverse proxy (nginx, caddy) that terminates TLS.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use futures::StreamExt;
+use metrics::{Counter, Gauge, Key, Label, Level, Metadata, Recorder, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+use super::accounts;
+use super::engine::{self, Principal, Rules, ServerError, Transactional};
+use crate::domain::{Catalog, ClockPolicy};
+use crate::sync::wire::{PullRequest, PushRequest, Verdict};
+
+/// What a store must be to sit behind the server: shared across request tasks and moved into
+/// blocking threads.
+pub trait Store: Transactional + Send + Sync + 'static {}
+impl<S: Transactional + Send + Sync + 'static> Store for S {}
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Largest request body. A push of a long offline shift is a few hundred KB; 8 MB leaves
+    /// room without letting one client fill the server's memory.
+    pub body_limit: usize,
+    /// A request (body upload included) that takes longer is answered 408, so a slow or stuck
+    /// client can't hold a worker forever. The poke stream is not cut: only producing its
+    /// response head counts. A push cut by this still commits what it did; the client's
+    /// retry is deduplicated by mutation uuid.
+    pub request_timeout: Duration,
+    /// Comment lines on idle poke streams, so proxies and NATs don't drop them.
+    pub keep_alive: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            body_limit: 8 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Serves until `shutdown` completes, then stops taking requests, ends the poke streams and
+/// waits for requests in flight (each bounded by the request timeout).
+pub async fn serve<S: Store>(
+    listener: tokio::net::TcpListener,
+    store: S,
+    catalog: Catalog,
+    policy: ClockPolicy,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let app = router(Arc::new(Shared {
+        store,
+        catalog,
+        policy,
+        pokes: Pokes::default(),
+        metrics: Metrics::new(),
+        stop: stop_rx,
+        opts,
+    }));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        })
+        .await
+}
+
+struct Shared<S> {
+    store: S,
+    catalog: Catalog,
+    policy: ClockPolicy,
+    pokes: Pokes,
+    metrics: Metrics,
+    /// Turns true on shutdown; poke streams end on it (graceful shutdown waits for them).
+    stop: watch::Receiver<bool>,
+    opts: ServeOptions,
+}
+
+type App<S> = Arc<Shared<S>>;
+
+fn router<S: Store>(app: App<S>) -> Router {
+    let sync = Router::new()
+        .route("/v1/sync/push", post(push::<S>))
+        .route("/v1/sync/pull", post(pull::<S>))
+        .route("/v1/sync/poke", get(poke::<S>))
+        // Before the handlers' extractors: an unauthenticated body is never read.
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            require_token::<S>,
+        ));
+    let opts = app.opts.clone();
+    Router::new()
+        .merge(sync)
+        .route("/health", get(health::<S>))
+        .route("/metrics", get(metrics_text::<S>))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", None) })
+        // The tower-http limit below answers 413 itself; axum's own 2 MB default would
+        // otherwise cut in first.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(opts.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            opts.request_timeout,
+        ))
+        .layer(
+            // One line per request at info, with its method and path (never headers: tokens).
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(app)
+}
+
+/// An error answer: always JSON with an `error` code; `message` for people when there is more
+/// to say.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: Option<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message,
+        }
+    }
+
+    fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            Some("missing or unknown token: send Authorization: Bearer <token>".into()),
+        )
+    }
+
+    fn bad_request(message: String) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", Some(message))
+    }
+}
+
+impl From<ServerError> for ApiError {
+    fn from(e: ServerError) -> ApiError {
+        let message = Some(e.to_string());
+        match e {
+            ServerError::Schema(_) => ApiError::new(StatusCode::BAD_REQUEST, "schema", message),
+            ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            // The client re-registers and re-pushes; the shape is the protocol's (SYNC.md §4).
+            ServerError::ClientUnknown => {
+                ApiError::new(StatusCode::CONFLICT, "client_unknown", None)
+            }
+            // Temporary as far as the client can tell: it retries with backoff.
+            ServerError::Storage(_) => {
+                tracing::error!(error = %e, "store");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage", message)
+            }
+            ServerError::Corrupt(_) => {
+                tracing::error!(error = %e, "store");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "corrupt", message)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code });
+        if let Some(m) = self.message {
+            body["message"] = m.into();
+        }
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// The engine and the store are synchronous: their work runs on tokio's blocking pool, never
+/// on the threads serving other connections.
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, ServerError> + Send + 'static,
+) -> Result<R, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "blocking task failed");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                None,
+            ))
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// Puts the token's `Principal` into the request for the handlers, or answers 401.
+async fn require_token<S: Store>(
+    State(app): State<App<S>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = bearer(req.headers()) else {
+        return ApiError::unauthorized().into_response();
+    };
+    let a = app.clone();
+    match blocking(move || accounts::authenticate(&a.store, &token)).await {
+        Ok(Some(who)) => {
+            req.extensions_mut().insert(who);
+            next.run(req).await
+        }
+        Ok(None) => ApiError::unauthorized().into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Parses the body ourselves so a malformed one is answered in our JSON shape, not axum's text.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+}
+
+async fn push<S: Store>(
+    State(app): State<App<S>>,
+    Extension(who): Extension<Principal>,
+    body: Bytes,
+) -> Result<axum::Json<crate::sync::wire::PushResponse>, ApiError> {
+    let req: PushRequest = parse(&body)?;
+    app.metrics.push_requests.increment(1);
+    let a = app.clone();
+    let (resp, before, head) = blocking(move || {
+        // Only what is past the client's last id is new; a retried batch is answered again
+        // but not counted again. (Two pushes of one client racing may both count: metrics.)
+        let before = a
+            .store
+            .in_snapshot(|tx| tx.last_mutation_id(req.client_id))?;
+        let rules = Rules {
+            catalog: &a.catalog,
+            policy: &a.policy,
+        };
+        let resp = engine::push(&a.store, &rules, &who, &req, Utc::now())?;
+        let any_applied = resp.results.iter().any(|r| r.status == Verdict::Applied);
+        let head = if any_applied {
+            Some((
+                req.scope_id.clone(),
+                a.store.in_tx(|tx| tx.scope(&req.scope_id))?.0,
+            ))
+        } else {
+            None
+        };
+        Ok((resp, before, head))
+    })
+    .await?;
+    for r in resp.results.iter().filter(|r| r.id > before) {
+        match r.status {
+            Verdict::Applied => app.metrics.mutations_applied.increment(1),
+            Verdict::Rejected => app.metrics.mutations_rejected.increment(1),
+        }
+    }
+    app.metrics.last_push.set(unix_now());
+    if let Some((scope, seq)) = head {
+        app.observe(&scope, seq);
+    }
+    Ok(axum::Json(resp))
+}
+
+async fn pull<S: Store>(
+    State(app): State<App<S>>,
+    Extension(who): Extension<Principal>,
+    body: Bytes,
+) -> Result<axum::Json<crate::sync::wire::PullResponse>, ApiError> {
+    let req: PullRequest = parse(&body)?;
+    app.metrics.pull_requests.increment(1);
+    let a = app.clone();
+    let scope = req.scope_id.clone();
+    let resp = blocking(move || engine::pull_page(&a.store, &who, &req)).await?;
+    app.metrics.last_pull.set(unix_now());
+    if !resp.more {
+        // A last page's cookie is the scope's head.
+        app.observe(&scope, resp.cookie.seq);
+    }
+    Ok(axum::Json(resp))
+}
+
+#[derive(serde::Deserialize)]
+struct PokeQuery {
+    scope_id: Option<String>,
+}
+
+/// Server-Sent Events: `{"seq":N}` first with the scope's current seq (a console that missed
+/// a change while connecting sees it is behind), then at every change. Only a hint: consoles
+/// also pull on a timer, so a lost event costs a delay, never data.
+async fn poke<S: Store>(
+    State(app): State<App<S>>,
+    Extension(_who): Extension<Principal>,
+    Query(q): Query<PokeQuery>,
+) -> Result<Response, ApiError> {
+    let scope = match q.scope_id {
+        Some(s) if !s.is_empty() => s,
+        _ => return Err(ApiError::bad_request("scope_id is required".into())),
+    };
+    let a = app.clone();
+    let s = scope.clone();
+    let (seq, _) = blocking(move || a.store.in_tx(|tx| tx.scope(&s))).await?;
+    let rx = app.observe(&scope, seq);
+    let mut stop = app.stop.clone();
+    let events = futures::stream::unfold((rx, true), |(mut rx, first)| async move {
+        if !first && rx.changed().await.is_err() {
+            return None;
+        }
+        let seq = *rx.borrow_and_update();
+        let event = Event::default().data(json!({ "seq": seq }).to_string());
+        Some((Ok::<Event, Infallible>(event), (rx, false)))
+    })
+    .take_until(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    });
+    let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(app.opts.keep_alive));
+    // nginx buffers responses by default, which would hold pokes back until the buffer fills.
+    let no_buffering = [(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    )];
+    Ok((no_buffering, sse).into_response())
+}
+
+/// 200 when the store answers a read, 503 otherwise (no auth: for load balancers).
+async fn health<S: Store>(State(app): State<App<S>>) -> Response {
+    let a = app.clone();
+    // A lookup that can't match: it reads the store's tables and writes nothing.
+    let read = blocking(move || {
+        a.store
+            .in_snapshot(|tx| tx.account_by_token_hash("").map(|_| ()))
+    });
+    // A store that hangs is as unhealthy as one that fails.
+    match tokio::time::timeout(Duration::from_secs(5), read).await {
+        Ok(Ok(())) => (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response(),
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "unavailable", "error": e.message.unwrap_or_default() })),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(
+                json!({ "status": "unavailable", "error": "the store did not answer in 5 s" }),
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics_text<S: Store>(State(app): State<App<S>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        app.metrics.recorder.handle().render(),
+    )
+        .into_response()
+}
+
+impl<S> Shared<S> {
+    /// Records a scope's seq: pokes go out and the gauge moves only when it went forward
+    /// (pushes finish in any order). Returns a subscription to the scope.
+    fn observe(&self, scope: &str, seq: i64) -> watch::Receiver<i64> {
+        let rx = self.pokes.observe(scope, seq);
+        self.metrics.scope_seq(scope).set(*rx.borrow() as f64);
+        rx
+    }
+}
+
+fn unix_now() -> f64 {
+    Utc::now().timestamp_millis() as f64 / 1000.0
+}
+
+/// One watch channel per scope: the latest seq is all a subscriber needs, so a slow one
+/// skips to it instead of queueing every change.
+#[derive(Default)]
+struct Pokes {
+    scopes: Mutex<HashMap<String, watch::Sender<i64>>>,
+}
+
+impl Pokes {
+    fn observe(&self, scope: &str, seq: i64) -> watch::Receiver<i64> {
+        let mut scopes = self.scopes.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = scopes
+            .entry(scope.to_owned())
+            .or_insert_with(|| watch::channel(seq).0);
+        tx.send_if_modified(|v| {
+            let forward = seq > *v;
+            if forward {
+                *v = seq;
+            }
+            forward
+        });
+        tx.subscribe()
+    }
+}
+
+/// The server's metrics in its own recorder, not the process-global one: tests run several
+/// servers in one process, and each `/metrics` must show only its own server.
+struct Metrics {
+    recorder: PrometheusRecorder,
+    push_requests: Counter,
+    mutations_applied: Counter,
+    mutations_rejected: Counter,
+    pull_requests: Counter,
+    last_push: Gauge,
+    last_pull: Gauge,
+}
+
+static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+impl Metrics {
+    fn new() -> Metrics {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let counter = |name: &'static str, help: &'static str| {
+            recorder.describe_counter(name.into(), None, help.into());
+            recorder.register_counter(&Key::from_static_name(name), &META)
+        };
+        let push_requests = counter(
+            "mcu_push_requests_total",
+            "Push requests accepted for processing.",
+        );
+        let mutations_applied = counter(
+            "mcu_mutations_applied_total",
+            "Mutations applied (retries of taken ones not counted).",
+        );
+        let mutations_rejected = counter(
+            "mcu_mutations_rejected_total",
+            "Mutations rejected for good (stale_base, already_claimed, ...).",
+        );
+        let pull_requests = counter(
+            "mcu_pull_requests_total",
+            "Pull requests accepted for processing.",
+        );
+        let gauge = |name: &'static str, help: &'static str| {
+            recorder.describe_gauge(name.into(), Some(Unit::Seconds), help.into());
+            recorder.register_gauge(&Key::from_static_name(name), &META)
+        };
+        let last_push = gauge(
+            "mcu_last_push_timestamp_seconds",
+            "Unix time of the last push answered.",
+        );
+        let last_pull = gauge(
+            "mcu_last_pull_timestamp_seconds",
+            "Unix time of the last pull answered.",
+        );
+        recorder.describe_gauge(
+            "mcu_scope_seq".into(),
+            None,
+            "The latest change number of each sync scope.".into(),
+        );
+        Metrics {
+            recorder,
+            push_requests,
+            mutations_applied,
+            mutations_rejected,
+            pull_requests,
+            last_push,
+            last_pull,
+        }
+    }
+
+    fn scope_seq(&self, scope: &str) -> Gauge {
+        let key = Key::from_parts("mcu_scope_seq", vec![Label::new("scope", scope.to_owned())]);
+        self.recorder.register_gauge(&key, &META)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            bearer(&m)
+        };
+        assert_eq!(h("Bearer mcu_abc").as_deref(), Some("mcu_abc"));
+        assert_eq!(h("bearer  mcu_abc ").as_deref(), Some("mcu_abc"));
+        assert_eq!(h("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(h("Bearer "), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn pokes_only_move_forward() {
+        let pokes = Pokes::default();
+        let mut rx = pokes.observe("city", 5);
+        assert_eq!(*rx.borrow_and_update(), 5);
+        pokes.observe("city", 3);
+        assert!(!rx.has_changed().unwrap());
+        pokes.observe("city", 9);
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(*rx.borrow_and_update(), 9);
+        // Scopes are independent.
+        pokes.observe("other", 100);
+        assert!(!rx.has_changed().unwrap());
+    }
+
+    #[test]
+    fn each_server_has_its_own_metrics() {
+        let a = Metrics::new();
+        let b = Metrics::new();
+        a.push_requests.increment(3);
+        a.scope_seq("krasnodar").set(42.0);
+        let text = a.recorder.handle().render();
+        assert!(text.contains("mcu_push_requests_total 3"), "{text}");
+        assert!(
+            text.contains("mcu_scope_seq{scope=\"krasnodar\"} 42"),
+            "{text}"
+        );
+        let other = b.recorder.handle().render();
+        assert!(other.contains("mcu_push_requests_total 0"), "{other}");
+    }
+
+    #[test]
+    fn engine_errors_map_to_statuses() {
+        let s = |e: ServerError| ApiError::from(e).status;
+        assert_eq!(s(ServerError::Schema(9)), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            s(ServerError::Forbidden(uuid::Uuid::nil())),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(s(ServerError::ClientUnknown), StatusCode::CONFLICT);
+        assert_eq!(
+            s(ServerError::Storage("x".into())),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            s(ServerError::Corrupt("x".into())),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}
