@@ -23,25 +23,41 @@ fn popup(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
-    let entries: Vec<Line> = Action::ALL
+/// One column of help: keys right-aligned to the column's widest, names cut with `…` to fit.
+fn help_lines(app: &App, actions: &[Action], width: u16) -> Vec<Line<'static>> {
+    let keys: Vec<String> = actions
         .iter()
-        .map(|a| {
+        .map(|a| app.keymap.keys_of(*a).join(" "))
+        .collect();
+    let kw = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+    let room = (width as usize).saturating_sub(kw + 3);
+    actions
+        .iter()
+        .zip(keys)
+        .map(|(a, k)| {
+            let name = app.lang.action(*a);
+            let name = if name.chars().count() > room {
+                let cut: String = name.chars().take(room.saturating_sub(1)).collect();
+                format!("{cut}…")
+            } else {
+                name.to_string()
+            };
             Line::from(vec![
-                Span::styled(
-                    format!("{:>14}  ", app.keymap.keys_of(*a).join(" ")),
-                    bold(),
-                ),
-                Span::raw(app.lang.action(*a)),
+                Span::styled(format!("{k:>kw$}  "), bold()),
+                Span::raw(name),
             ])
         })
-        .collect();
+        .collect()
+}
+
+pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
+    let all = Action::ALL;
     // Two columns when one does not fit (an 80×24 terminal).
-    let two = entries.len() as u16 + 2 > area.height.saturating_sub(2);
+    let two = all.len() as u16 + 2 > area.height.saturating_sub(2);
     let r = if two {
-        popup(area, area.width, entries.len().div_ceil(2) as u16 + 2)
+        popup(area, area.width, all.len().div_ceil(2) as u16 + 2)
     } else {
-        popup(area, 70, entries.len() as u16 + 2)
+        popup(area, 70, all.len() as u16 + 2)
     };
     f.render_widget(Clear, r);
     let title = if app.lang == Lang::En {
@@ -53,15 +69,18 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(r);
     f.render_widget(block, r);
     if two {
-        let half = entries.len().div_ceil(2);
+        let half = all.len().div_ceil(2);
         let cols = Layout::default()
             .direction(Direction::Horizontal)
             .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
             .split(inner);
-        f.render_widget(Paragraph::new(entries[..half].to_vec()), cols[0]);
-        f.render_widget(Paragraph::new(entries[half..].to_vec()), cols[1]);
+        for (col, actions) in cols.iter().zip([&all[..half], &all[half..]]) {
+            // A space between the columns, so a long name never runs into the next key.
+            let width = col.width.saturating_sub(1);
+            f.render_widget(Paragraph::new(help_lines(app, actions, width)), *col);
+        }
     } else {
-        f.render_widget(Paragraph::new(entries), inner);
+        f.render_widget(Paragraph::new(help_lines(app, &all, inner.width)), inner);
     }
 }
 
@@ -240,7 +259,7 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let matches = super::app::palette_matches(app.lang, query);
-    let r = popup(area, 60, (matches.len() as u16 + 3).min(18));
+    let r = popup(area, 72, (matches.len() as u16 + 3).min(18));
     f.render_widget(Clear, r);
     let mut lines = vec![Line::from(vec![
         Span::raw(": "),
@@ -256,7 +275,7 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
         };
         let keys = app.keymap.keys_of(*a).join(" ");
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<40}", app.lang.action(*a)), st),
+            Span::styled(format!(" {:<52}", app.lang.action(*a)), st),
             Span::styled(keys, style(app, app.theme.muted)),
         ]));
     }
