@@ -414,3 +414,33 @@ fn sync_says_whether_a_server_is_set_and_reachable_by_its_exit_code() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("недоступен"));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let e = Env::new();
+    let lines = e.ok(&["generate", "--count", "3000", "--seed", "7"]);
+    let file = e.path("many.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    e.ok(&["import", file.to_str().unwrap()]);
+    // `mcu export | head -c 100`: the pipe closes long before 3,000 lines are written.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mcu"))
+        .args(["--db"])
+        .arg(&e.db)
+        .arg("--config")
+        .arg(&e.config)
+        .args(["export", "-o", "jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -65,6 +65,22 @@ pub fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `mcu list | head`: the reader had enough; that is not the command failing.
+        Err(e)
+            if e.chain().any(|c| {
+                let pipe = std::io::ErrorKind::BrokenPipe;
+                // serde_json and csv keep the io error inside rather than as a source.
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == pipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .is_some_and(|j| j.io_error_kind() == Some(pipe))
+                    || c.downcast_ref::<csv::Error>().is_some_and(
+                        |x| matches!(x.kind(), csv::ErrorKind::Io(io) if io.kind() == pipe),
+                    )
+            }) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) if e.downcast_ref::<Exit>().is_some() => {
             let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
             eprintln!("mcu: {}", format!("{e:#}").replace('\n', " "));
