@@ -440,6 +440,39 @@ pub fn a_restored_console_repushes_without_duplicates<S: Transactional>(h: &Harn
     assert_eq!(notes, 4);
 }
 
+/// Scenario 12's danger: a console file restored from a copy reuses journal ids for new
+/// actions. The server must not answer "already applied" for them.
+pub fn reused_ids_with_new_actions_are_not_swallowed<S: Transactional>(h: &Harness<S>) {
+    let mut anna = Client::new(operator("anna"));
+    let id = h.create(&mut anna, "Копия");
+    let tag = |c: &mut Client, t: &str| c.journal(id, Op::Tag { tag: t.into() }, None);
+    let a = tag(&mut anna, "a");
+    let b = tag(&mut anna, "b");
+    h.push(&anna, vec![a, b]);
+    // The restored file knows only up to id 1 and writes new actions as 2 and 3.
+    anna.next = 2;
+    let c = tag(&mut anna, "c");
+    let d = tag(&mut anna, "d");
+    assert!(matches!(
+        h.try_push(&anna, vec![c.clone(), d.clone()]),
+        Err(ServerError::ClientUnknown)
+    ));
+    // Under a new client id, numbered from 1, everything lands once.
+    let mut fresh = Client::new(operator("anna"));
+    let mut again = vec![c, d];
+    for m in &mut again {
+        m.id = fresh.next;
+        fresh.next += 1;
+    }
+    let r = h.push(&fresh, again);
+    assert!(r.results.iter().all(|x| x.status == Verdict::Applied));
+    let doc = h.request(&fresh, id);
+    assert_eq!(
+        doc["request"]["tags"],
+        serde_json::json!(["a", "b", "c", "d"])
+    );
+}
+
 /// Scenario 8 at the pull: page boundaries at exact multiples of the page size lose and
 /// repeat nothing.
 pub fn pull_pages_at_exact_multiples<S: Transactional>(h: &Harness<S>) {
@@ -564,6 +597,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
     client_clocks_decide_nothing(&Harness::new(fresh()));
     a_restored_console_repushes_without_duplicates(&Harness::new(fresh()));
     pull_pages_at_exact_multiples(&Harness::new(fresh()));
+    reused_ids_with_new_actions_are_not_swallowed(&Harness::new(fresh()));
 }
 
 #[cfg(test)]

@@ -220,14 +220,16 @@ pub fn push_one(
     let uuid = pm.mutation.id;
     if pm.id <= client.last_mutation_id {
         // Already taken: answer as the first time (the client may have lost that answer).
-        let earlier = tx.processed(uuid)?;
-        return Ok(Step::Done(earlier.map_or_else(
-            || applied(pm.id, uuid),
-            |mut r| {
+        // An id already used by a *different* action means the console's file was restored
+        // from a copy: answering "applied" would lose the action silently, so the console is
+        // told to take a new id and push its journal again (deduplicated by uuid).
+        return match tx.processed(uuid)? {
+            Some(mut r) => {
                 r.id = pm.id;
-                r
-            },
-        )));
+                Ok(Step::Done(r))
+            }
+            None => Err(ServerError::ClientUnknown),
+        };
     }
     if pm.id > client.last_mutation_id + 1 {
         return Ok(Step::Gap {
