@@ -587,3 +587,35 @@ fn two_consoles_through_serve_on_sqlite() {
 fn two_consoles_through_serve_on_postgres() {
     two_consoles(Env::postgres());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_poke_listener_rings_when_another_console_pushes() {
+    let env = Env::new();
+    let anna_token = env.add_user("anna", "operator");
+    let boris_token = env.add_user("boris", "operator");
+    let server = env.serve();
+    let kick = std::sync::Arc::new(tokio::sync::Notify::new());
+    let listener = tokio::spawn(mcu_desk::sync::runner::listen_pokes(
+        server.base.clone(),
+        boris_token,
+        SCOPE.to_owned(),
+        kick.clone(),
+    ));
+    // The stream opens with the scope's current seq: the listener is connected once it rings.
+    tokio::time::timeout(Duration::from_secs(5), kick.notified())
+        .await
+        .expect("connected");
+    let mut anna = Client::new(operator("anna"));
+    let (_, batch) = create_and_claim(&mut anna, "Нет света во дворе");
+    let (status, body) = post(
+        &server.url("/v1/sync/push"),
+        Some(&anna_token),
+        &anna.push_req(batch),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::timeout(Duration::from_secs(2), kick.notified())
+        .await
+        .expect("anna's push rang boris's console within 2 s");
+    listener.abort();
+}

@@ -460,14 +460,24 @@ pub async fn console(
         let transport =
             crate::sync::client::Http::new(&s.url, &s.token).map_err(|e| Refused(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let kick = Arc::new(tokio::sync::Notify::new());
         let runner = tokio::spawn(crate::sync::runner::run(
             store.clone(),
             transport,
             s.scope.clone(),
             tx,
+            kick.clone(),
         ));
-        let result = crate::tui::run(store, settings, None, Some(rx)).await;
+        let pokes = tokio::spawn(crate::sync::runner::listen_pokes(
+            s.url.clone(),
+            s.token.clone(),
+            s.scope.clone(),
+            kick.clone(),
+        ));
+        let sync = crate::tui::SyncLink { status: rx, kick };
+        let result = crate::tui::run(store, settings, None, Some(sync)).await;
         runner.abort();
+        pokes.abort();
         return result;
     }
     if readonly || config.channels.telegram.token.trim().is_empty() {

@@ -34,11 +34,14 @@ pub fn backoff(failures: u32, random: u64) -> Duration {
     base.mul_f64(spread)
 }
 
+/// `kick` starts a round at once: the console rings it after a local action, and the
+/// server's poke stream rings it when another console changed something.
 pub async fn run<T: Transport>(
     store: Store,
     transport: T,
     scope: String,
     status: UnboundedSender<SyncStatus>,
+    kick: std::sync::Arc<tokio::sync::Notify>,
 ) {
     let mut failures = 0u32;
     let mut last_ok = None;
@@ -79,12 +82,55 @@ pub async fn run<T: Transport>(
         if status.send(s).is_err() {
             return;
         }
-        let wait = if failures == 0 {
-            PERIOD
+        if failures == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(PERIOD) => {}
+                _ = kick.notified() => {}
+            }
         } else {
-            backoff(failures, uuid::Uuid::now_v7().as_u128() as u64)
-        };
-        tokio::time::sleep(wait).await;
+            // Away: the timer alone decides, not the operator's next keystroke.
+            tokio::time::sleep(backoff(failures, uuid::Uuid::now_v7().as_u128() as u64)).await;
+        }
+    }
+}
+
+/// Listens to the server's poke stream (`GET /v1/sync/poke`) and rings `kick` on every event;
+/// reconnects after a pause when the stream ends. Only a hint: the rounds run anyway.
+pub async fn listen_pokes(
+    base: String,
+    token: String,
+    scope: String,
+    kick: std::sync::Arc<tokio::sync::Notify>,
+) {
+    let client = match reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return,
+    };
+    let url = format!("{}/v1/sync/poke", base.trim_end_matches('/'));
+    loop {
+        let resp = client
+            .get(&url)
+            .query(&[("scope_id", scope.as_str())])
+            .bearer_auth(&token)
+            .send()
+            .await;
+        if let Ok(mut resp) = resp
+            && resp.status().is_success()
+        {
+            while let Ok(Some(chunk)) = resp.chunk().await {
+                // A comment line (`:`) is the keep-alive; anything else is an event.
+                if chunk
+                    .split(|b| *b == b'\n')
+                    .any(|l| l.starts_with(b"data:"))
+                {
+                    kick.notify_one();
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }
 

@@ -30,6 +30,12 @@ use update::{Cmd, Msg, update};
 /// over a slow SSH link the photo falls back to halfblocks).
 const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Team mode: the sync loop's reports, and a bell that starts its next round at once.
+pub struct SyncLink {
+    pub status: mpsc::UnboundedReceiver<crate::sync::runner::SyncStatus>,
+    pub kick: std::sync::Arc<tokio::sync::Notify>,
+}
+
 /// How long a frame may wait for the card the same keystroke asked for.
 pub const DETAIL_GRACE: std::time::Duration = std::time::Duration::from_millis(3);
 
@@ -223,7 +229,7 @@ pub async fn run(
     store: Store,
     settings: Settings,
     mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
-    mut sync: Option<mpsc::UnboundedReceiver<crate::sync::runner::SyncStatus>>,
+    mut sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     enter_screen();
@@ -237,7 +243,7 @@ async fn event_loop(
     store: Store,
     settings: Settings,
     gateway: &mut Option<mpsc::UnboundedReceiver<GatewayEvent>>,
-    sync: &mut Option<mpsc::UnboundedReceiver<crate::sync::runner::SyncStatus>>,
+    sync: &mut Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(settings, store.now());
@@ -312,7 +318,7 @@ async fn event_loop(
             },
             Some(m) = rx.recv() => m,
             Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
-            Some(s) = async { match sync.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
+            Some(s) = async { match sync.as_mut() { Some(l) => l.status.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
             _ = tick.tick() => Msg::Tick(store.now()),
             Some(p) = photo_rx.recv() => {
                 if let Some(photos) = photos.as_mut() {
@@ -321,10 +327,16 @@ async fn event_loop(
                 continue;
             }
         };
+        let mut applied = matches!(msg, Msg::Applied(Ok(_)));
         cmds.extend(update(&mut app, msg));
         // Drain what else has arrived before drawing again.
         while let Ok(m) = rx.try_recv() {
+            applied |= matches!(m, Msg::Applied(Ok(_)));
             cmds.extend(update(&mut app, m));
+        }
+        // An action stored here goes to the server now, not at the next round.
+        if applied && let Some(l) = sync.as_ref() {
+            l.kick.notify_one();
         }
     }
 }
