@@ -162,6 +162,22 @@ impl<S: Transactional> Harness<S> {
     }
 }
 
+/// The ids of every note a pull from nothing brings, repeats included.
+pub fn note_ids<S: Transactional>(h: &Harness<S>, c: &Client) -> Vec<String> {
+    h.pull(c, None, None)
+        .patch
+        .into_iter()
+        .filter_map(|p| match p {
+            PatchOp::Put {
+                entity: Entity::Note,
+                id,
+                ..
+            } => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn version(doc: &Value) -> i64 {
     doc["version"].as_i64().expect("version")
 }
@@ -217,20 +233,7 @@ pub fn duplicate_push_applies_once<S: Transactional>(h: &Harness<S>) {
         assert_eq!(again.results, first.results);
         assert_eq!(again.last_mutation_id, 6);
     }
-    let notes = h
-        .pull(&anna, None, None)
-        .patch
-        .iter()
-        .filter(|p| {
-            matches!(
-                p,
-                PatchOp::Put {
-                    entity: Entity::Note,
-                    ..
-                }
-            )
-        })
-        .count();
+    let notes = note_ids(h, &anna).len();
     assert_eq!(notes, 5);
 }
 
@@ -423,20 +426,7 @@ pub fn a_restored_console_repushes_without_duplicates<S: Transactional>(h: &Harn
     let r = h.push(&rotated, again);
     assert_eq!(r.last_mutation_id, 4);
     assert!(r.results.iter().all(|x| x.status == Verdict::Applied));
-    let notes = h
-        .pull(&rotated, None, None)
-        .patch
-        .iter()
-        .filter(|p| {
-            matches!(
-                p,
-                PatchOp::Put {
-                    entity: Entity::Note,
-                    ..
-                }
-            )
-        })
-        .count();
+    let notes = note_ids(h, &rotated).len();
     assert_eq!(notes, 4);
 }
 
@@ -576,13 +566,8 @@ pub fn concurrent_claims_and_duplicate_pushes<S: Transactional + Sync>(h: &Harne
             .collect()
     });
     assert!(answers.iter().all(|a| a.last_mutation_id == 2));
-    let notes = h
-        .pull(&lena, None, None)
-        .patch
-        .iter()
-        .filter(|p| matches!(p, PatchOp::Put { entity: Entity::Note, id, .. } if *id == note.to_string()))
-        .count();
-    assert_eq!(notes, 1);
+    let ids = note_ids(h, &lena);
+    assert_eq!(ids.iter().filter(|i| **i == note.to_string()).count(), 1);
 }
 
 /// Every check, in order, on fresh stores from `fresh`.

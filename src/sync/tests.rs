@@ -29,6 +29,37 @@ async fn console(dir: &std::path::Path, name: &str) -> Store {
         .unwrap()
 }
 
+struct Team {
+    _dir: tempfile::TempDir,
+    server: Arc<Shared<SqliteStore>>,
+    a: Store,
+    b: Store,
+}
+
+/// A server and two consoles, each with its own file.
+async fn team() -> Team {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let a = console(dir.path(), "a").await;
+    let b = console(dir.path(), "b").await;
+    Team {
+        _dir: dir,
+        server,
+        a,
+        b,
+    }
+}
+
+fn link(
+    server: &Arc<Shared<SqliteStore>>,
+    who: crate::server::engine::Principal,
+) -> Local<SqliteStore> {
+    Local {
+        server: server.clone(),
+        who,
+    }
+}
+
 async fn act(store: &Store, who: &str, id: Uuid, op: Op) {
     store
         .apply(Mutation::new(id, who, chrono::Utc::now(), op))
@@ -38,20 +69,9 @@ async fn act(store: &Store, who: &str, id: Uuid, op: Op) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_on_one_console_shows_on_the_other_with_the_servers_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
-    let (a, b) = (
-        console(dir.path(), "a").await,
-        console(dir.path(), "b").await,
-    );
-    let anna = Local {
-        server: server.clone(),
-        who: operator("anna"),
-    };
-    let boris = Local {
-        server: server.clone(),
-        who: operator("boris"),
-    };
+    let Team { _dir, server, a, b } = team().await;
+    let anna = link(&server, operator("anna"));
+    let boris = link(&server, operator("boris"));
     let id = Uuid::now_v7();
     let new = NewRequest::new(Channel::Phone, "Звонок: нет воды", chrono::Utc::now());
     act(&a, "anna", id, Op::Create(Box::new(new))).await;
@@ -84,20 +104,9 @@ async fn a_claim_on_one_console_shows_on_the_other_with_the_servers_number() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_made_offline_arrive_when_the_server_is_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
-    let (a, b) = (
-        console(dir.path(), "a").await,
-        console(dir.path(), "b").await,
-    );
-    let anna = Local {
-        server: server.clone(),
-        who: operator("anna"),
-    };
-    let boris = Local {
-        server: server.clone(),
-        who: operator("boris"),
-    };
+    let Team { _dir, server, a, b } = team().await;
+    let anna = link(&server, operator("anna"));
+    let boris = link(&server, operator("boris"));
     let id = Uuid::now_v7();
     let new = NewRequest::new(Channel::Phone, "Яма", chrono::Utc::now());
     act(&a, "anna", id, Op::Create(Box::new(new))).await;
@@ -132,20 +141,9 @@ async fn edits_made_offline_arrive_when_the_server_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_change_comes_back_with_the_current_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
-    let (a, b) = (
-        console(dir.path(), "a").await,
-        console(dir.path(), "b").await,
-    );
-    let anna = Local {
-        server: server.clone(),
-        who: operator("anna"),
-    };
-    let lena = Local {
-        server: server.clone(),
-        who: lead("lena"),
-    };
+    let Team { _dir, server, a, b } = team().await;
+    let anna = link(&server, operator("anna"));
+    let lena = link(&server, lead("lena"));
     let id = Uuid::now_v7();
     let new = NewRequest::new(Channel::Phone, "Дорога", chrono::Utc::now());
     act(&a, "anna", id, Op::Create(Box::new(new))).await;
