@@ -323,7 +323,7 @@ fn insert_message(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result
     Ok(())
 }
 
-fn insert_note(tx: &Connection, rid: i64, n: &Note) -> Result<(), StoreError> {
+pub(crate) fn insert_note(tx: &Connection, rid: i64, n: &Note) -> Result<(), StoreError> {
     let kind = serde_json::to_value(n.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

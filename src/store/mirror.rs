@@ -195,7 +195,8 @@ pub fn apply_patch(
                     crate::domain::request::Direction::In => "in",
                     crate::domain::request::Direction::Out => "out",
                 };
-                // The delivery state changes on the server (sent, unknown): keep it current.
+                // Not `db::insert_message`: the delivery state changes on the server (sent,
+                // unknown) and must be kept current, and the server's gateway sends, not ours.
                 tx.exec(
                     "INSERT INTO message(id, request_rid, direction, author, body, at, delivery, edit_of)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -218,15 +219,7 @@ pub fn apply_patch(
                 let Some((rid, _)) = rows::load_by(&tx, "id", &n.request_id.to_string())? else {
                     continue;
                 };
-                let kind = serde_json::to_value(n.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "internal".into());
-                tx.exec(
-                    "INSERT INTO note(id, request_rid, kind, author, body, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(id) DO NOTHING",
-                    params![n.id.to_string(), rid, kind, n.author, n.body, ms(n.at)],
-                )?;
+                super::db::insert_note(&tx, rid, &n)?;
             }
             Entity::Event => {
                 let e: Event = serde_json::from_value(value.clone())
