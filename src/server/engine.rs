@@ -95,6 +95,9 @@ pub trait ServerTx {
     /// The scope's seq and epoch, created on first use.
     fn scope(&mut self, scope: &str) -> Result<(i64, Uuid), ServerError>;
     fn lock_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError>;
+    /// The client without taking its lock: a pull reads in its snapshot and must neither wait
+    /// for nor fail on a push of the same client committing meanwhile.
+    fn read_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError>;
     fn save_client(&mut self, c: &ClientRow, now: DateTime<Utc>) -> Result<(), ServerError>;
     fn processed(&mut self, uuid: Uuid) -> Result<Option<MutationResult>, ServerError>;
     fn record_processed(
@@ -447,7 +450,7 @@ pub fn pull(
         return Err(ServerError::Schema(req.schema_version));
     }
     let (head, epoch) = tx.scope(&req.scope_id)?;
-    if let Some(c) = tx.lock_client(req.client_id)?
+    if let Some(c) = tx.read_client(req.client_id)?
         && (c.user != who.user || c.scope_id != req.scope_id)
     {
         return Err(ServerError::Forbidden(req.client_id));

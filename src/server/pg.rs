@@ -175,14 +175,20 @@ fn ms(t: DateTime<Utc>) -> i64 {
 
 impl ServerTx for Tx<'_> {
     fn scope(&mut self, scope: &str) -> Result<(i64, Uuid), ServerError> {
-        self.exec(
-            "INSERT INTO sync_scope(scope_id, seq, epoch) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
-            &[&scope, &Uuid::now_v7().to_string()],
-        )?;
-        let row = self.one(
-            "SELECT seq, epoch FROM sync_scope WHERE scope_id = $1",
-            &[&scope],
-        )?;
+        let select = "SELECT seq, epoch FROM sync_scope WHERE scope_id = $1";
+        // Read first, insert only the first time: every push updates this row, and in a
+        // pull's REPEATABLE READ snapshot an insert that meets a newer version of it fails
+        // with a serialization error (40001).
+        let row = match self.opt(select, &[&scope])? {
+            Some(row) => row,
+            None => {
+                self.exec(
+                    "INSERT INTO sync_scope(scope_id, seq, epoch) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+                    &[&scope, &Uuid::now_v7().to_string()],
+                )?;
+                self.one(select, &[&scope])?
+            }
+        };
         let epoch: String = row.get(1);
         Ok((row.get(0), epoch.parse().map_err(|e| corrupt("epoch", e))?))
     }
@@ -191,6 +197,19 @@ impl ServerTx for Tx<'_> {
         // FOR UPDATE serializes pushes from one client (a retry racing its original).
         let row = self.opt(
             "SELECT scope_id, user_name, last_mutation_id FROM client WHERE client_id = $1 FOR UPDATE",
+            &[&id.to_string()],
+        )?;
+        Ok(row.map(|r| ClientRow {
+            client_id: id,
+            scope_id: r.get(0),
+            user: r.get(1),
+            last_mutation_id: r.get(2),
+        }))
+    }
+
+    fn read_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError> {
+        let row = self.opt(
+            "SELECT scope_id, user_name, last_mutation_id FROM client WHERE client_id = $1",
             &[&id.to_string()],
         )?;
         Ok(row.map(|r| ClientRow {

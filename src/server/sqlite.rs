@@ -141,6 +141,11 @@ impl ServerTx for Tx<'_> {
             .map_err(err)
     }
 
+    fn read_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError> {
+        // One writer: nothing to lock.
+        self.lock_client(id)
+    }
+
     fn save_client(&mut self, c: &ClientRow, now: DateTime<Utc>) -> Result<(), ServerError> {
         // Never backwards: a new client's registration racing its own first push (two
         // connections) must not undo what that push recorded.

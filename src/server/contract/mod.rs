@@ -14,6 +14,9 @@ use crate::sync::wire::{
     SCHEMA_VERSION, Verdict,
 };
 
+mod concurrent;
+pub use concurrent::{concurrent_claims_and_duplicate_pushes, pulls_beside_pushes_are_answered};
+
 pub const SCOPE: &str = "krasnodar";
 
 pub fn now() -> DateTime<Utc> {
@@ -511,68 +514,10 @@ pub fn pull_pages_at_exact_multiples<S: Transactional>(h: &Harness<S>) {
     }
 }
 
-/// Scenarios 3 and 9 with real concurrency: 50 consoles claim at once (exactly one wins),
-/// and one push body is sent from 3 threads at once (its effect lands once).
-pub fn concurrent_claims_and_duplicate_pushes<S: Transactional + Sync>(h: &Harness<S>) {
-    let mut lena = Client::new(lead("lena"));
-    let id = h.create(&mut lena, "Гонка");
-    let results: Vec<(String, Verdict, Option<String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..50)
-            .map(|i| {
-                s.spawn(move || {
-                    let mut c = Client::new(operator(&format!("op{i}")));
-                    let m = c.journal(id, Op::Claim, None);
-                    let r = h.push(&c, vec![m]);
-                    (c.who.user, r.results[0].status, r.results[0].code.clone())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|t| t.join().expect("thread"))
-            .collect()
-    });
-    let winners: Vec<&String> = results
-        .iter()
-        .filter(|(_, v, _)| *v == Verdict::Applied)
-        .map(|(who, _, _)| who)
-        .collect();
-    assert_eq!(winners.len(), 1, "{results:?}");
-    assert!(
-        results
-            .iter()
-            .filter(|(_, v, _)| *v == Verdict::Rejected)
-            .all(|(_, _, code)| code.as_deref() == Some("already_claimed"))
-    );
-    let doc = h.request(&lena, id);
-    assert_eq!(&doc["request"]["assignee"], winners[0].as_str());
-
-    let note = Uuid::now_v7();
-    let batch = vec![lena.journal(
-        id,
-        Op::AddNote {
-            note_id: note,
-            body: "одна".into(),
-        },
-        None,
-    )];
-    let answers: Vec<PushResponse> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..3)
-            .map(|_| s.spawn(|| h.push(&lena, batch.clone())))
-            .collect();
-        handles
-            .into_iter()
-            .map(|t| t.join().expect("thread"))
-            .collect()
-    });
-    assert!(answers.iter().all(|a| a.last_mutation_id == 2));
-    let ids = note_ids(h, &lena);
-    assert_eq!(ids.iter().filter(|i| **i == note.to_string()).count(), 1);
-}
-
 /// Every check, in order, on fresh stores from `fresh`.
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
     concurrent_claims_and_duplicate_pushes(&Harness::new(fresh()));
+    pulls_beside_pushes_are_answered(&Harness::new(fresh()));
     create_claim_and_pull(&Harness::new(fresh()));
     duplicate_push_applies_once(&Harness::new(fresh()));
     poison_is_rejected_and_the_queue_moves_on(&Harness::new(fresh()));
