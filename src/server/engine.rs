@@ -383,7 +383,9 @@ fn decide(
     Ok(Ok(()))
 }
 
-/// The outcome's rows, each with its own seq in the change log.
+/// The outcome's rows, each with its own seq in the change log: the request first, so a
+/// console that first hears of it in this change has its row before the messages, notes and
+/// events it files under it, even when a pull's page ends between them.
 fn write(
     tx: &mut dyn ServerTx,
     scope: &str,
@@ -392,12 +394,11 @@ fn write(
 ) -> Result<(), ServerError> {
     let rows = 1 + out.messages.len() + out.notes.len() + out.events.len();
     let last = tx.bump_seq(scope, rows as i64)?;
-    let mut seq = last - rows as i64;
+    let version = last - rows as i64 + 1;
     let (department_seq, assignee_seq) = before
         .as_ref()
         .map_or((0, 0), |d| (d.department_seq, d.assignee_seq));
     let old = before.as_ref().map(|d| &d.request);
-    let version = last;
     let doc = RequestDoc {
         department_seq: if old.map(|r| &r.department) != Some(&out.request.department) {
             version
@@ -413,6 +414,9 @@ fn write(
         request: out.request,
     };
     let rid = doc.request.id;
+    tx.save_request(scope, &doc)?;
+    tx.log_change(scope, version, Entity::Request, &rid.to_string())?;
+    let mut seq = version;
     for m in &out.messages {
         seq += 1;
         let id = m.id.to_string();
@@ -431,10 +435,7 @@ fn write(
         tx.append(scope, Entity::Event, &id, rid, &json(e)?)?;
         tx.log_change(scope, seq, Entity::Event, &id)?;
     }
-    seq += 1;
     debug_assert_eq!(seq, last);
-    tx.save_request(scope, &doc)?;
-    tx.log_change(scope, seq, Entity::Request, &rid.to_string())?;
     Ok(())
 }
 

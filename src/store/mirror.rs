@@ -165,7 +165,17 @@ pub fn apply_patch(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut touched = std::collections::BTreeSet::new();
     let mut later = std::collections::HashMap::new();
-    for op in patch {
+    // Requests first: messages, notes and events are filed under their request's row.
+    let (requests, others): (Vec<&PatchOp>, Vec<&PatchOp>) = patch.iter().partition(|op| {
+        matches!(
+            op,
+            PatchOp::Put {
+                entity: Entity::Request,
+                ..
+            }
+        )
+    });
+    for op in requests.into_iter().chain(others) {
         let PatchOp::Put { entity, value, .. } = op else {
             // Nothing is deleted on the server yet (messages and notes are append-only).
             continue;

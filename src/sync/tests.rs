@@ -15,9 +15,9 @@ use crate::server::sqlite::SqliteStore;
 use crate::store::db::Env;
 use crate::store::{Store, mirror};
 
-const SCOPE: &str = "krasnodar";
+pub(super) const SCOPE: &str = "krasnodar";
 
-async fn console(dir: &std::path::Path, name: &str) -> Store {
+pub(super) async fn console(dir: &std::path::Path, name: &str) -> Store {
     let env = Env {
         catalog: Catalog::krasnodar(),
         policy: ClockPolicy::default(),
@@ -29,15 +29,15 @@ async fn console(dir: &std::path::Path, name: &str) -> Store {
         .unwrap()
 }
 
-struct Team {
-    _dir: tempfile::TempDir,
-    server: Arc<Shared<SqliteStore>>,
-    a: Store,
-    b: Store,
+pub(super) struct Team {
+    pub _dir: tempfile::TempDir,
+    pub server: Arc<Shared<SqliteStore>>,
+    pub a: Store,
+    pub b: Store,
 }
 
 /// A server and two consoles, each with its own file.
-async fn team() -> Team {
+pub(super) async fn team() -> Team {
     let dir = tempfile::tempdir().unwrap();
     let server = Shared::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
     let a = console(dir.path(), "a").await;
@@ -50,7 +50,7 @@ async fn team() -> Team {
     }
 }
 
-fn link(
+pub(super) fn link(
     server: &Arc<Shared<SqliteStore>>,
     who: crate::server::engine::Principal,
 ) -> Local<SqliteStore> {
@@ -60,7 +60,7 @@ fn link(
     }
 }
 
-async fn act(store: &Store, who: &str, id: Uuid, op: Op) {
+pub(super) async fn act(store: &Store, who: &str, id: Uuid, op: Op) {
     store
         .apply(Mutation::new(id, who, chrono::Utc::now(), op))
         .await

@@ -1,0 +1,68 @@
+//! What a console's file holds after syncing is what the server holds: the whole audit of a
+//! request first heard of in a pull.
+
+use uuid::Uuid;
+
+use super::client::{SyncError, Transport, sync_once};
+use super::tests::{SCOPE, Team, act, link, team};
+use super::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use crate::domain::Channel;
+use crate::domain::mutation::{NewRequest, Op};
+use crate::server::contract::operator;
+use crate::store::Store;
+
+/// A link whose pulls bring one change at a time: every page boundary there is.
+struct OneByOne<T>(T);
+
+impl<T: Transport> Transport for OneByOne<T> {
+    async fn push(&self, req: PushRequest) -> Result<PushResponse, SyncError> {
+        self.0.push(req).await
+    }
+
+    async fn pull(&self, mut req: PullRequest) -> Result<PullResponse, SyncError> {
+        req.limit = Some(1);
+        self.0.pull(req).await
+    }
+}
+
+/// (field, old, new) of the request's audit, in the order the console shows it.
+async fn audit(store: &Store, id: Uuid) -> Vec<(String, Option<String>, Option<String>)> {
+    let d = store.detail(&id.to_string()).await.unwrap();
+    d.events
+        .into_iter()
+        .map(|e| (e.field, e.old, e.new))
+        .collect()
+}
+
+fn line(
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> (String, Option<String>, Option<String>) {
+    (field.into(), old.map(Into::into), new.map(Into::into))
+}
+
+async fn created_and_claimed(t: &Team) -> Uuid {
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Phone, "Открытый люк", chrono::Utc::now());
+    act(&t.a, "anna", id, Op::Create(Box::new(new))).await;
+    act(&t.a, "anna", id, Op::Claim).await;
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_new_to_a_request_gets_its_whole_audit_across_page_ends() {
+    let t = team().await;
+    let id = created_and_claimed(&t).await;
+    sync_once(&t.a, &link(&t.server, operator("anna")), SCOPE)
+        .await
+        .unwrap();
+    let boris = OneByOne(link(&t.server, operator("boris")));
+    sync_once(&t.b, &boris, SCOPE).await.unwrap();
+    let want = vec![
+        line("created", None, Some("2026-000001")),
+        line("status", Some("new"), Some("in_work")),
+        line("assignee", None, Some("anna")),
+    ];
+    assert_eq!(audit(&t.b, id).await, want);
+}
