@@ -88,10 +88,18 @@ pub fn pending_count(conn: &Connection) -> Result<i64, StoreError> {
     )?)
 }
 
+/// The server has the action (applied or refused). The console's own audit lines for it stood
+/// in for the server's until now: they go, and the server's (if it wrote any) come with the
+/// pull, or have come already and replaced them.
 pub fn ack(conn: &Connection, local_id: i64, at: i64) -> Result<(), StoreError> {
     conn.exec(
         "UPDATE pending_mutation SET acked_at = ?2 WHERE mutation_id = ?1 AND acked_at IS NULL",
         params![local_id, at.to_string()],
+    )?;
+    conn.exec(
+        "DELETE FROM event WHERE server_id IS NULL AND mutation_id =
+           (SELECT mutation_uuid FROM pending_mutation WHERE mutation_id = ?1)",
+        [local_id],
     )?;
     Ok(())
 }
@@ -176,7 +184,7 @@ pub fn apply_patch(
         )
     });
     for op in requests.into_iter().chain(others) {
-        let PatchOp::Put { entity, value, .. } = op else {
+        let PatchOp::Put { entity, id, value } = op else {
             // Nothing is deleted on the server yet (messages and notes are append-only).
             continue;
         };
@@ -207,10 +215,12 @@ pub fn apply_patch(
                 };
                 // Not `db::insert_message`: the delivery state changes on the server (sent,
                 // unknown) and must be kept current, and the server's gateway sends, not ours.
+                // A reply this console wrote takes the server's time and author.
                 tx.exec(
                     "INSERT INTO message(id, request_rid, direction, author, body, at, delivery, edit_of)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery",
+                     ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery,
+                       author = excluded.author, at = excluded.at",
                     params![
                         m.id.to_string(),
                         rid,
@@ -230,6 +240,11 @@ pub fn apply_patch(
                     continue;
                 };
                 super::db::insert_note(&tx, rid, &n)?;
+                // A note this console wrote takes the server's time and author.
+                tx.exec(
+                    "UPDATE note SET author = ?2, at = ?3 WHERE id = ?1",
+                    params![n.id.to_string(), n.author, ms(n.at)],
+                )?;
             }
             Entity::Event => {
                 let e: Event = serde_json::from_value(value.clone())
@@ -237,19 +252,27 @@ pub fn apply_patch(
                 let Some((rid, _)) = rows::load_by(&tx, "id", &e.request_id.to_string())? else {
                     continue;
                 };
-                // The console recorded the same event when it applied the action itself.
-                let known: Option<i64> = tx
-                    .row(
-                        "SELECT 1 FROM event WHERE request_rid = ?1 AND mutation_id = ?2 AND field = ?3
-                           AND new IS ?4",
-                        params![rid, e.mutation_id.to_string(), e.field, e.new],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if known.is_none() {
+                // The console's own line for the same action and field stands in for this
+                // one: the server's takes its place in the audit, or is added.
+                let replaced = tx.exec(
+                    "UPDATE event SET at = ?4, actor = ?5, old = ?6, new = ?7, server_id = ?8
+                     WHERE seq = (SELECT seq FROM event WHERE request_rid = ?1 AND mutation_id = ?2
+                       AND field = ?3 AND server_id IS NULL ORDER BY seq LIMIT 1)",
+                    params![
+                        rid,
+                        e.mutation_id.to_string(),
+                        e.field,
+                        ms(e.at),
+                        e.actor,
+                        e.old,
+                        e.new,
+                        id
+                    ],
+                )?;
+                if replaced == 0 {
                     tx.exec(
-                        "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new, server_id)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(server_id) DO NOTHING",
                         params![
                             rid,
                             e.mutation_id.to_string(),
@@ -257,7 +280,8 @@ pub fn apply_patch(
                             e.actor,
                             e.field,
                             e.old,
-                            e.new
+                            e.new,
+                            id
                         ],
                     )?;
                 }

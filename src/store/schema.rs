@@ -247,6 +247,18 @@ CREATE TABLE sync_rejection(
 ) WITHOUT ROWID;
 "#,
     ),
+    // Team mode: the server's id of each audit line that came from it. The console's own lines
+    // for an action stand in for the server's until those arrive (they may differ: the number
+    // the server gave, what the request was when the server applied it) or the server refuses
+    // it. Lines of actions already settled before this version are kept as they are.
+    M::up(
+        r#"
+ALTER TABLE event ADD COLUMN server_id TEXT;
+UPDATE event SET server_id = 'kept:' || seq WHERE mutation_id NOT IN
+    (SELECT mutation_uuid FROM pending_mutation WHERE acked_at IS NULL);
+CREATE UNIQUE INDEX event_server_id ON event(server_id);
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -277,6 +289,42 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut c, SCHEMA_VERSION - 1).unwrap();
+        c.execute_batch(
+            "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
+               fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,
+               due_key, risk_key, updated_at)
+             VALUES (1, 'r', '2026-000001', 'phone', 't', 0, 'new', 'normal', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+             INSERT INTO pending_mutation(mutation_uuid, name, args, client_time, acked_at)
+               VALUES ('sent', 'tag', '{}', '', '1'), ('waiting', 'tag', '{}', '', NULL);
+             INSERT INTO event(request_rid, mutation_id, at, actor, field, new) VALUES
+               (1, 'sent', 0, 'a', 'tag', 'x'), (1, 'waiting', 0, 'a', 'tag', 'y'),
+               (1, 'theirs', 0, 'b', 'tag', 'z');",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let mut st = c
+            .prepare("SELECT mutation_id, server_id IS NULL FROM event ORDER BY seq")
+            .unwrap();
+        let provisional: Vec<(String, bool)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // Only the line of the action still waiting stands in for the server's.
+        assert_eq!(
+            provisional,
+            [
+                ("sent".to_string(), false),
+                ("waiting".to_string(), true),
+                ("theirs".to_string(), false)
+            ]
+        );
     }
 
     #[test]

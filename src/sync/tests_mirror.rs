@@ -1,5 +1,5 @@
 //! What a console's file holds after syncing is what the server holds: the whole audit of a
-//! request first heard of in a pull.
+//! request first heard of in a pull, the server's audit lines in place of the console's own.
 
 use uuid::Uuid;
 
@@ -65,4 +65,73 @@ async fn a_console_new_to_a_request_gets_its_whole_audit_across_page_ends() {
         line("assignee", None, Some("anna")),
     ];
     assert_eq!(audit(&t.b, id).await, want);
+    assert_eq!(audit(&t.a, id).await, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_audit_and_times_replace_the_consoles_own() {
+    let t = team().await;
+    let (anna, boris) = (
+        link(&t.server, operator("anna")),
+        link(&t.server, operator("boris")),
+    );
+    let id = created_and_claimed(&t).await;
+    let note = Uuid::now_v7();
+    let body = "на месте".to_string();
+    act(
+        &t.a,
+        "anna",
+        id,
+        Op::AddNote {
+            note_id: note,
+            body,
+        },
+    )
+    .await;
+    // Until the server answers, the console's own line carries its provisional number.
+    assert_eq!(audit(&t.a, id).await[0].2.as_deref(), Some("2026-900001"));
+    sync_once(&t.a, &anna, SCOPE).await.unwrap();
+    sync_once(&t.b, &boris, SCOPE).await.unwrap();
+    // Both tag the same word while apart; Boris's reaches the server first, so Anna's finds
+    // nothing to change and writes no line there: her own line goes.
+    act(
+        &t.b,
+        "boris",
+        id,
+        Op::Tag {
+            tag: "люк".into()
+        },
+    )
+    .await;
+    act(
+        &t.a,
+        "anna",
+        id,
+        Op::Tag {
+            tag: "люк".into()
+        },
+    )
+    .await;
+    sync_once(&t.b, &boris, SCOPE).await.unwrap();
+    sync_once(&t.a, &anna, SCOPE).await.unwrap();
+    sync_once(&t.b, &boris, SCOPE).await.unwrap();
+
+    let mine = t.a.detail(&id.to_string()).await.unwrap();
+    let theirs = t.b.detail(&id.to_string()).await.unwrap();
+    assert_eq!(
+        mine.events, theirs.events,
+        "the same audit, times and actors included"
+    );
+    assert_eq!(mine.notes, theirs.notes, "the note at the server's time");
+    let tags: Vec<&str> = mine
+        .events
+        .iter()
+        .filter(|e| e.field == "tag")
+        .map(|e| e.actor.as_str())
+        .collect();
+    assert_eq!(tags, ["boris"]);
+    assert_eq!(
+        audit(&t.a, id).await[0],
+        line("created", None, Some("2026-000001"))
+    );
 }
