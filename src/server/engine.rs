@@ -248,18 +248,33 @@ pub fn push_one(
     }
     let result = match decide(tx, rules, who, &client.scope_id, pm, now)? {
         Ok(()) => applied(pm.id, uuid),
-        Err((rejection, current)) => MutationResult {
-            id: pm.id,
-            uuid,
-            status: Verdict::Rejected,
-            code: Some(rejection.0.to_string()),
-            message: Some(rejection.1),
-            current,
-        },
+        Err((rejection, current)) => {
+            relog(tx, &client.scope_id, pm.mutation.request_id)?;
+            MutationResult {
+                id: pm.id,
+                uuid,
+                status: Verdict::Rejected,
+                code: Some(rejection.0.to_string()),
+                message: Some(rejection.1),
+                current,
+            }
+        }
     };
     tx.record_processed(client_id, &result, now)?;
     tx.save_client(&client, now)?;
     Ok(Step::Done(result))
+}
+
+/// The console that made a refused action shows its effect on the request until it pulls the
+/// request again, and nothing else need change the request for that to happen: it is logged
+/// again (same content, a new version) so every console's next pull brings it.
+fn relog(tx: &mut dyn ServerTx, scope: &str, request_id: Uuid) -> Result<(), ServerError> {
+    let Some(doc) = tx.load_request(request_id)? else {
+        return Ok(());
+    };
+    let version = tx.bump_seq(scope, 1)?;
+    tx.save_request(scope, &RequestDoc { version, ..doc })?;
+    tx.log_change(scope, version, Entity::Request, &request_id.to_string())
 }
 
 fn applied(id: i64, uuid: Uuid) -> MutationResult {

@@ -104,6 +104,30 @@ pub fn ack(conn: &Connection, local_id: i64, at: i64) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// A refused action's message or note was only ever on this console: it goes, with the
+/// reply's queued parts. (Its request comes back from the server with the next pull.)
+pub fn forget(conn: &Connection, op: &Op) -> Result<(), StoreError> {
+    match op {
+        Op::AddNote { note_id, .. }
+        | Op::DepartmentAnswer { note_id, .. }
+        | Op::Forward { note_id, .. } => {
+            conn.exec("DELETE FROM note WHERE id = ?1", [note_id.to_string()])?;
+        }
+        Op::Reply { message_id, .. } => {
+            conn.exec(
+                "DELETE FROM outbox WHERE message_id = ?1",
+                [message_id.to_string()],
+            )?;
+            conn.exec(
+                "DELETE FROM message WHERE id = ?1",
+                [message_id.to_string()],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Rejected {
     pub mutation_uuid: Uuid,

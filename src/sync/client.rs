@@ -160,14 +160,24 @@ pub async fn push_all<T: Transport>(
             .filter_map(|r| by_id.get(&r.id).map(|j| j.local_id))
             .collect();
         let to_store = newly_rejected.clone();
+        let refused: Vec<crate::domain::Op> = results
+            .iter()
+            .filter(|r| r.status == Verdict::Rejected)
+            .filter_map(|r| by_id.get(&r.id).map(|j| j.mutation.op.clone()))
+            .collect();
         store
             .call(move |c, _| {
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 for id in acked {
-                    mirror::ack(c, id, at)?;
+                    mirror::ack(&tx, id, at)?;
                 }
                 for r in &to_store {
-                    mirror::reject(c, r, at)?;
+                    mirror::reject(&tx, r, at)?;
                 }
+                for op in &refused {
+                    mirror::forget(&tx, op)?;
+                }
+                tx.commit()?;
                 Ok(())
             })
             .await?;

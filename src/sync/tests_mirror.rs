@@ -1,13 +1,14 @@
 //! What a console's file holds after syncing is what the server holds: the whole audit of a
-//! request first heard of in a pull, the server's audit lines in place of the console's own.
+//! request first heard of in a pull, the server's audit lines in place of the console's own,
+//! nothing left of a refused action.
 
 use uuid::Uuid;
 
 use super::client::{SyncError, Transport, sync_once};
 use super::tests::{SCOPE, Team, act, link, team};
 use super::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
-use crate::domain::Channel;
 use crate::domain::mutation::{NewRequest, Op};
+use crate::domain::{Channel, CloseReason};
 use crate::server::contract::operator;
 use crate::store::Store;
 
@@ -133,5 +134,67 @@ async fn the_servers_audit_and_times_replace_the_consoles_own() {
     assert_eq!(
         audit(&t.a, id).await[0],
         line("created", None, Some("2026-000001"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_action_leaves_nothing_behind_on_the_console() {
+    let t = team().await;
+    let (anna, boris) = (
+        link(&t.server, operator("anna")),
+        link(&t.server, operator("boris")),
+    );
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Telegram, "Нет света", chrono::Utc::now());
+    act(&t.b, "boris", id, Op::Create(Box::new(new))).await;
+    sync_once(&t.b, &boris, SCOPE).await.unwrap();
+    sync_once(&t.a, &anna, SCOPE).await.unwrap();
+    let before = t.a.detail(&id.to_string()).await.unwrap();
+
+    // An operator's assignment is refused by the server (a lead's to make), though the
+    // console applied it; nothing else changes the request, so no pull would bring it back.
+    let assign = Op::Assign {
+        assignee: Some("boris".into()),
+    };
+    act(&t.a, "anna", id, assign).await;
+    assert_eq!(
+        t.a.resolve(&id.to_string())
+            .await
+            .unwrap()
+            .assignee
+            .as_deref(),
+        Some("boris")
+    );
+    let r = sync_once(&t.a, &anna, SCOPE).await.unwrap();
+    assert_eq!(r.rejected[0].code, "forbidden");
+    let after = t.a.detail(&id.to_string()).await.unwrap();
+    assert_eq!(after.request.assignee, None);
+    assert_eq!(after.events, before.events);
+
+    // A reply to a request Boris closed meanwhile: refused, and gone from the thread and
+    // from the queue of parts to send.
+    let close = Op::Close {
+        reason: CloseReason::Resolved,
+    };
+    act(&t.b, "boris", id, close).await;
+    sync_once(&t.b, &boris, SCOPE).await.unwrap();
+    let reply = Op::Reply {
+        message_id: Uuid::now_v7(),
+        body: "Уже едем".into(),
+    };
+    act(&t.a, "anna", id, reply).await;
+    let r = sync_once(&t.a, &anna, SCOPE).await.unwrap();
+    assert_eq!(r.rejected[0].code, "invalid_transition");
+    let after = t.a.detail(&id.to_string()).await.unwrap();
+    assert!(after.messages.is_empty(), "{:?}", after.messages);
+    assert_eq!(after.request.status, crate::domain::Status::Closed);
+    let queued: i64 =
+        t.a.call(|c, _| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+    assert_eq!(queued, 0);
+    assert_eq!(
+        after.events,
+        t.b.detail(&id.to_string()).await.unwrap().events
     );
 }
