@@ -99,7 +99,9 @@ async fn rotate(store: &Store) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// Sends the journal, page by page, until nothing is waiting or the server stops taking.
+/// Sends the journal, page by page, until what was waiting when it started is sent or the
+/// server stops taking. Actions taken meanwhile wait for the next round: an operator who
+/// keeps working must not keep the round from its pull.
 pub async fn push_all<T: Transport>(
     store: &Store,
     t: &T,
@@ -108,9 +110,19 @@ pub async fn push_all<T: Transport>(
     let mut pushed = 0;
     let mut rejected = vec![];
     let mut rotated = false;
+    let upto: i64 = store
+        .call(|c, _| {
+            Ok(c.query_row(
+                "SELECT coalesce(max(mutation_id), 0) FROM pending_mutation",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await?;
     loop {
         let me = identity(store).await?;
-        let batch = store.call(|c, _| mirror::unacked(c, PUSH_PAGE)).await?;
+        let mut batch = store.call(|c, _| mirror::unacked(c, PUSH_PAGE)).await?;
+        batch.retain(|j| j.local_id <= upto);
         if batch.is_empty() {
             return Ok((pushed, rejected));
         }

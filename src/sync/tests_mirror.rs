@@ -1,16 +1,18 @@
 //! What a console's file holds after syncing is what the server holds: the whole audit of a
 //! request first heard of in a pull, the server's audit lines in place of the console's own,
-//! nothing left of a refused action.
+//! nothing left of a refused action, and a round that ends although the operator keeps on.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use uuid::Uuid;
 
-use super::client::{SyncError, Transport, sync_once};
+use super::client::{SyncError, Transport, push_all, sync_once};
 use super::tests::{SCOPE, Team, act, link, team};
 use super::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
-use crate::domain::mutation::{NewRequest, Op};
+use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Channel, CloseReason};
 use crate::server::contract::operator;
-use crate::store::Store;
+use crate::store::{Store, mirror};
 
 /// A link whose pulls bring one change at a time: every page boundary there is.
 struct OneByOne<T>(T);
@@ -197,4 +199,46 @@ async fn a_refused_action_leaves_nothing_behind_on_the_console() {
         after.events,
         t.b.detail(&id.to_string()).await.unwrap().events
     );
+}
+
+/// The operator acts again during every push (a busy console), up to a bound.
+struct Busy<T> {
+    inner: T,
+    store: Store,
+    request: Uuid,
+    acted: AtomicUsize,
+}
+
+impl<T: Transport> Transport for Busy<T> {
+    async fn push(&self, req: PushRequest) -> Result<PushResponse, SyncError> {
+        if self.acted.fetch_add(1, Ordering::SeqCst) < 20 {
+            let tag = format!("t{}", self.acted.load(Ordering::SeqCst));
+            let m = Mutation::new(self.request, "anna", chrono::Utc::now(), Op::Tag { tag });
+            self.store.apply(m).await.unwrap();
+        }
+        self.inner.push(req).await
+    }
+
+    async fn pull(&self, req: PullRequest) -> Result<PullResponse, SyncError> {
+        self.inner.pull(req).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_pushes_what_waited_when_it_began() {
+    let t = team().await;
+    let id = created_and_claimed(&t).await;
+    let busy = Busy {
+        inner: link(&t.server, operator("anna")),
+        store: t.a.clone(),
+        request: id,
+        acted: AtomicUsize::new(0),
+    };
+    let (pushed, _) = push_all(&t.a, &busy, SCOPE).await.unwrap();
+    assert_eq!(
+        pushed, 2,
+        "the creation and the claim; the tag made meanwhile waits"
+    );
+    let waiting = t.a.call(|c, _| mirror::pending_count(c)).await.unwrap();
+    assert_eq!(waiting, 1);
 }
