@@ -187,12 +187,14 @@ pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
     Ok(out)
 }
 
-/// Writes one page of the server's changes over the local rows, in one transaction, then
-/// applies the actions still waiting for the server to the requests it touched.
+/// Writes one page of the server's changes over the local rows, in one transaction with the
+/// cookie it brings, then applies the actions still waiting for the server to the requests
+/// it touched.
 pub fn apply_patch(
     conn: &mut Connection,
     env: &Env,
     patch: &[PatchOp],
+    cookie: &str,
 ) -> Result<usize, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut touched = std::collections::BTreeSet::new();
@@ -316,6 +318,10 @@ pub fn apply_patch(
     for (rid, (request, created)) in &later {
         super::db::reindex(&tx, *rid, request, *created)?;
     }
+    // With the page, not after it: two syncs of one file (the console's loop and `mcu sync`)
+    // could otherwise leave an older page over a newer one under the newer one's cookie, and
+    // what lies between would never be pulled again.
+    set_meta(&tx, crate::sync::client::COOKIE, cookie)?;
     tx.commit()?;
     Ok(patch.len())
 }

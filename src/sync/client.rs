@@ -54,7 +54,8 @@ const CLIENT_ID: &str = "sync_client_id";
 /// Journal row number minus this is the id the server sees: after a restore the console
 /// takes a new client id and numbers its unsent actions from 1 again.
 const ID_BASE: &str = "sync_id_base";
-const COOKIE: &str = "sync_cookie";
+/// The `meta` key of how far the file has pulled.
+pub const COOKIE: &str = "sync_cookie";
 
 struct Identity {
     client_id: Uuid,
@@ -225,10 +226,7 @@ pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result
         let patch = page.patch;
         total += patch.len();
         store
-            .call(move |c, env| {
-                mirror::apply_patch(c, env, &patch)?;
-                mirror::set_meta(c, COOKIE, &cookie)
-            })
+            .call(move |c, env| mirror::apply_patch(c, env, &patch, &cookie).map(drop))
             .await?;
         if !more {
             return Ok(total);
