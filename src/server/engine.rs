@@ -157,6 +157,9 @@ pub trait ServerTx {
     -> Result<Option<Principal>, ServerError>;
     /// Every account, by name.
     fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
+    /// Rows that break the store's invariants (`invariants::QUERIES`, plus the backend's own
+    /// integrity check), one line each; empty when all hold. For the checker, not the rules.
+    fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError>;
 }
 
 /// What the rules need besides storage.

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod contract;
 pub mod engine;
 pub mod http;
+pub mod invariants;
 pub mod local;
 pub mod pg;
 pub mod pg_cluster;

@@ -486,4 +486,13 @@ impl ServerTx for Tx<'_> {
             })
             .collect()
     }
+
+    fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError> {
+        // PostgreSQL checks its own pages; what can break here is ours, in the tables.
+        let (rt, tx) = (&self.rt, &self.tx);
+        super::invariants::run(|sql| {
+            let rows = rt.block_on(tx.query(sql, &[])).map_err(pg)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
 }

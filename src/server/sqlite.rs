@@ -444,4 +444,19 @@ impl ServerTx for Tx<'_> {
         }
         Ok(out)
     }
+
+    fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError> {
+        let query = |sql: &str| -> Result<Vec<Option<String>>, ServerError> {
+            let mut st = self.0.prepare(sql).map_err(err)?;
+            let rows = st.query_map([], |r| r.get(0)).map_err(err)?;
+            rows.collect::<Result<_, _>>().map_err(err)
+        };
+        let mut out = super::invariants::run(query)?;
+        for line in query("PRAGMA integrity_check")? {
+            if line.as_deref() != Some("ok") {
+                out.push(format!("integrity_check: {}", line.unwrap_or_default()));
+            }
+        }
+        Ok(out)
+    }
 }

@@ -2,6 +2,8 @@
 //! orders every change of a scope (a city) and hands the changes back. Protocol: SYNC.md; the
 //! wire shapes are in `wire`.
 
+#[doc(hidden)]
+pub mod checker;
 pub mod client;
 pub mod runner;
 pub mod wire;
