@@ -1,0 +1,132 @@
+//! Scenario 12 end to end: a console file is backed up while 200 actions wait; they are synced
+//! and more work follows; then the file is restored from the backup and new actions are made.
+//! Its journal ids now repeat ids the server already took for other actions: the server must
+//! not answer "already applied" for the new ones. The console takes a new client id, pushes
+//! again, the server dedups by uuid, and the new actions land.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::support::{Backend, Env, tags};
+
+const WAITING: usize = 200;
+
+fn meta(db: &std::path::Path, key: &str) -> Option<String> {
+    let c = Connection::open(db).unwrap();
+    c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+        .unwrap()
+}
+
+fn unacked(db: &std::path::Path) -> i64 {
+    let c = Connection::open(db).unwrap();
+    c.query_row(
+        "SELECT count(*) FROM pending_mutation WHERE acked_at IS NULL",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn notes(shown: &serde_json::Value) -> Vec<String> {
+    let mut n: Vec<String> = shown["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("notes in {shown}"))
+        .iter()
+        .map(|n| n["body"].as_str().unwrap().to_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+fn restored_console_repushes_under_a_new_id(backend: Backend) {
+    let env = Env::new(backend);
+    let anna_token = env.add_user("anna", "operator");
+    let boris_token = env.add_user("boris", "operator");
+    let server = env.serve();
+    let a = env.console(&server, "a.sqlite3", "anna", &anna_token);
+    let b = env.console(&server, "b.sqlite3", "boris", &boris_token);
+    a.new_request("Не вывозят мусор");
+    a.sync_quiet();
+    let listed: serde_json::Value = serde_json::from_str(&a.ok(&["list", "-o", "json"])).unwrap();
+    let number = listed[0]["number"].as_str().unwrap().to_owned();
+
+    // 200 actions waiting: an import of 200 requests, journaled one action each.
+    let lines: String = (0..WAITING)
+        .map(|i| {
+            format!(
+                "{{\"text\":\"Обращение {i}\",\"received_at\":\"{}\"}}\n",
+                chrono::Utc::now().to_rfc3339()
+            )
+        })
+        .collect();
+    let file = env.path("import.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    a.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(unacked(&a.db), WAITING as i64);
+
+    // The backup, taken with SQLite's own consistent copy (no console is running).
+    let backup = env.path("a.backup.sqlite3");
+    Connection::open(&a.db)
+        .unwrap()
+        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+        .unwrap();
+    let old_client = meta(&a.db, "sync_client_id").expect("a client id");
+
+    // The 200 go to the server, and work goes on after the backup.
+    a.sync_quiet();
+    a.ok(&["tag", &number, "--add", "before-restore"]);
+    a.ok(&["note", &number, "--text", "до восстановления"]);
+    a.sync_quiet();
+
+    // The file comes back from the backup, and the operator works on.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = a.db.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(&p);
+    }
+    std::fs::copy(&backup, &a.db).unwrap();
+    assert_eq!(
+        unacked(&a.db),
+        WAITING as i64,
+        "the backup's 200 wait again"
+    );
+    a.ok(&["tag", &number, "--add", "after-restore"]);
+    a.ok(&["note", &number, "--text", "после восстановления"]);
+    a.sync_quiet();
+
+    let new_client = meta(&a.db, "sync_client_id").expect("a client id");
+    assert_ne!(
+        new_client, old_client,
+        "the restored console took a new client id"
+    );
+    assert_eq!(unacked(&a.db), 0);
+
+    b.sync_quiet();
+    let shown = b.show(&number);
+    assert_eq!(tags(&shown), ["after-restore", "before-restore"], "{shown}");
+    assert_eq!(
+        notes(&shown),
+        ["до восстановления", "после восстановления"],
+        "{shown}"
+    );
+    let all: serde_json::Value =
+        serde_json::from_str(&b.ok(&["list", "-o", "json", "--limit", "1000"])).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), WAITING + 1);
+
+    let summary = env.check(&[&a.db, &b.db]);
+    // In the journals now: the first request, the 200, and the two actions after the restore
+    // (the two before it left the file with the restore; Boris shows them from the server).
+    assert_eq!(summary.applied, 1 + WAITING + 2, "{summary:?}");
+    assert_eq!(summary.rejected, 0, "{summary:?}");
+    assert_eq!(summary.notes, 2, "{summary:?}");
+}
+
+#[test]
+fn a_restored_console_repushes_under_a_new_id_on_sqlite() {
+    restored_console_repushes_under_a_new_id(Backend::Sqlite);
+}
+
+#[test]
+fn a_restored_console_repushes_under_a_new_id_on_postgres() {
+    restored_console_repushes_under_a_new_id(Backend::Postgres);
+}
