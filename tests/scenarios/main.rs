@@ -1,10 +1,12 @@
 //! SYNC.md's reliability scenarios end to end, each on the SQLite and on the PostgreSQL server
 //! store and each ending with the checker (I1–I5): `kill` scenario 1 (real `mcu` processes
 //! killed mid-edit), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
-//! restored from a backup), `busy` 26 (operator and sync writes on one file).
+//! restored from a backup), `busy` 26 (operator and sync writes on one file); and `props`,
+//! scenario 30 scaled down: random consoles through a faulty link.
 
 mod busy;
 mod kill;
+mod props;
 mod restore;
 mod retry;
 mod support;
