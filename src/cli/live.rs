@@ -50,7 +50,7 @@ fn status_en(s: crate::domain::Status) -> &'static str {
     }
 }
 
-fn telegram(
+pub(crate) fn telegram(
     config: &Config,
     api_url: Option<&str>,
     token: Option<&str>,

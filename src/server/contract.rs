@@ -77,6 +77,7 @@ impl Client {
             schema_version: SCHEMA_VERSION,
             scope_id: SCOPE.into(),
             mutations,
+            fence: None,
         }
     }
 
@@ -583,6 +584,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
     a_restored_console_repushes_without_duplicates(&Harness::new(fresh()));
     pull_pages_at_exact_multiples(&Harness::new(fresh()));
     reused_ids_with_new_actions_are_not_swallowed(&Harness::new(fresh()));
+    super::contract_fence::leases_fence_the_old_holder(&Harness::new(fresh()));
 }
 
 #[cfg(test)]

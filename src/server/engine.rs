@@ -28,6 +28,9 @@ pub enum ServerError {
     Forbidden(Uuid),
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// A gateway's lease moved to another holder: what it writes now would race the new one.
+    #[error("lease `{0}` is held by another gateway")]
+    Fenced(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +39,9 @@ pub enum Role {
     Operator,
     Lead,
     Admin,
+    /// The server's own channel gateway: records citizens' messages and nothing else a
+    /// console could. It has no token; it runs inside `mcu serve`.
+    Gateway,
 }
 
 impl std::str::FromStr for Role {
@@ -56,6 +62,7 @@ impl Role {
             Role::Operator => "operator",
             Role::Lead => "lead",
             Role::Admin => "admin",
+            Role::Gateway => "gateway",
         }
     }
 }
@@ -154,6 +161,22 @@ pub trait ServerTx {
     -> Result<Option<Principal>, ServerError>;
     /// Every account, by name.
     fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
+    /// Overwrites a message (its delivery state moved); the caller logs the change.
+    fn replace_row(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError>;
+    /// The gateway's shared state (`fence.rs`), locked for the transaction where it can be.
+    fn gw_get(&mut self, kind: &str, name: &str) -> Result<Option<Value>, ServerError>;
+    fn gw_put(&mut self, kind: &str, name: &str, doc: &Value) -> Result<(), ServerError>;
+    fn gw_del(&mut self, kind: &str, name: &str) -> Result<(), ServerError>;
+    fn gw_list(&mut self, kind: &str) -> Result<Vec<(String, Value)>, ServerError>;
+    /// Every scope's latest seq: pokes for changes made by other replicas or in-process.
+    fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError>;
 }
 
 /// What the rules need besides storage.
@@ -292,7 +315,9 @@ fn decide(
         Op::CitizenMessage { .. }
         | Op::CitizenEdit { .. }
         | Op::Acknowledge { .. }
-        | Op::SetAttachment { .. } => {
+        | Op::SetAttachment { .. }
+            if who.role != Role::Gateway =>
+        {
             return refuse(
                 "forbidden",
                 "only the server's channels record citizens' messages".into(),
@@ -413,7 +438,13 @@ fn write(
     for m in &out.messages {
         seq += 1;
         let id = m.id.to_string();
-        tx.append(scope, Entity::Message, &id, rid, &json(m)?)?;
+        let mut value = json(m)?;
+        // The gateway may have sent its own acknowledgement before pushing the action that
+        // records it: the message starts in the state its send already reached.
+        if let Some(state) = super::fence::early_delivery(tx, &id)? {
+            value["delivery"] = Value::String(state);
+        }
+        tx.append(scope, Entity::Message, &id, rid, &value)?;
         tx.log_change(scope, seq, Entity::Message, &id)?;
     }
     for n in &out.notes {
@@ -508,6 +539,23 @@ pub trait Transactional {
     ) -> Result<R, ServerError>;
 }
 
+/// The server's store shared by the HTTP handlers and the gateway inside `mcu serve`.
+impl<T: Transactional> Transactional for std::sync::Arc<T> {
+    fn in_tx<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        self.as_ref().in_tx(f)
+    }
+
+    fn in_snapshot<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        self.as_ref().in_snapshot(f)
+    }
+}
+
 /// A whole push: the client checked once, then each mutation in its own transaction, so a
 /// failure of the store half-way keeps what was committed and the client resumes after it.
 pub fn push<S: Transactional>(
@@ -517,10 +565,22 @@ pub fn push<S: Transactional>(
     req: &PushRequest,
     now: DateTime<Utc>,
 ) -> Result<PushResponse, ServerError> {
+    let fence = match (who.role, &req.fence) {
+        (Role::Gateway, None) => return Err(ServerError::Fenced("(none given)".into())),
+        (Role::Gateway, Some(f)) => Some(f),
+        // A console carries no lease; one that sends a fence gains nothing by it.
+        _ => None,
+    };
     store.in_tx(|tx| admit(tx, who, req, now))?;
     let mut steps = vec![];
     for pm in &req.mutations {
-        let step = store.in_tx(|tx| push_one(tx, rules, who, req.client_id, pm, now))?;
+        let step = store.in_tx(|tx| {
+            // Checked in the mutation's own transaction: a lease lost a moment ago counts.
+            if let Some(f) = fence {
+                super::fence::check(tx, f, now)?;
+            }
+            push_one(tx, rules, who, req.client_id, pm, now)
+        })?;
         let gap = matches!(step, Step::Gap { .. });
         steps.push(step);
         if gap {

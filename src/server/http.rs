@@ -52,6 +52,11 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// Comment lines on idle poke streams, so proxies and NATs don't drop them.
     pub keep_alive: Duration,
+    /// How often the store's seqs are read for changes this process's handlers did not make
+    /// (the gateway inside it, another replica on the same PostgreSQL): they poke too.
+    pub watch_every: Duration,
+    /// Rung on every change seen, for the gateway's own sync loop.
+    pub on_change: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Default for ServeOptions {
@@ -60,6 +65,8 @@ impl Default for ServeOptions {
             body_limit: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             keep_alive: Duration::from_secs(15),
+            watch_every: Duration::from_millis(250),
+            on_change: None,
         }
     }
 }
@@ -75,7 +82,7 @@ pub async fn serve<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let app = router(Arc::new(Shared {
+    let shared = Arc::new(Shared {
         store,
         catalog,
         policy,
@@ -83,14 +90,42 @@ pub async fn serve<S: Store>(
         metrics: Metrics::new(),
         stop: stop_rx,
         opts,
-    }));
-    axum::serve(listener, app)
+    });
+    let watcher = tokio::spawn(watch_store(shared.clone()));
+    let app = router(shared);
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
             let _ = stop_tx.send(true);
         })
-        .await
+        .await;
+    watcher.abort();
+    served
+}
+
+/// Pokes for changes made outside this process's handlers, read from the store's seqs.
+async fn watch_store<S: Store>(app: App<S>) {
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    loop {
+        tokio::time::sleep(app.opts.watch_every).await;
+        let a = app.clone();
+        let Ok(Ok(seqs)) =
+            tokio::task::spawn_blocking(move || a.store.in_snapshot(|tx| tx.scope_seqs())).await
+        else {
+            continue;
+        };
+        let mut changed = false;
+        for (scope, seq) in seqs {
+            if seen.get(&scope) != Some(&seq) {
+                app.observe(&scope, seq);
+                changed |= seen.insert(scope, seq).is_some();
+            }
+        }
+        if changed && let Some(n) = &app.opts.on_change {
+            n.notify_one();
+        }
+    }
 }
 
 struct Shared<S> {
@@ -176,6 +211,7 @@ impl From<ServerError> for ApiError {
         match e {
             ServerError::Schema(_) => ApiError::new(StatusCode::BAD_REQUEST, "schema", message),
             ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServerError::Fenced(_) => ApiError::new(StatusCode::CONFLICT, "fenced", message),
             // The client re-registers and re-pushes; the shape is the protocol's (SYNC.md §4).
             ServerError::ClientUnknown => {
                 ApiError::new(StatusCode::CONFLICT, "client_unknown", None)

@@ -4,7 +4,10 @@
 
 pub mod accounts;
 pub mod contract;
+pub mod contract_fence;
 pub mod engine;
+pub mod fence;
+pub mod gateway_link;
 pub mod http;
 pub mod local;
 pub mod pg;

@@ -126,6 +126,7 @@ pub async fn push_all<T: Transport>(
                     mutation: j.mutation.clone(),
                 })
                 .collect(),
+            fence: None,
         };
         let resp = match t.push(req).await {
             Err(SyncError::ClientUnknown) if !rotated => {

@@ -30,6 +30,16 @@ pub struct PushRequest {
     pub schema_version: u32,
     pub scope_id: String,
     pub mutations: Vec<PushMutation>,
+    /// A channel gateway's lease: its pushes count only while it still holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<Fence>,
+}
+
+/// A lease name and the epoch its holder got: the fencing token of SYNC.md §6.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fence {
+    pub lease: String,
+    pub epoch: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
