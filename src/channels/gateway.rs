@@ -310,8 +310,20 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
         }
     }
     let mut failures = 0u32;
+    let mut conflicts = 0u32;
     loop {
         if *stop.borrow() {
+            return;
+        }
+        // Team mode: a server that was frozen past its lease must not poll even once, or
+        // Telegram would cut off the new leader's poll (409).
+        if let Some((link, fence)) = &ctx.team
+            && let Ok(false) = link.renew(fence, ctx.opts.lease_ttl).await
+        {
+            ctx.emit(GatewayEvent::Alarm(format!(
+                "{}: another gateway took over; polling stopped",
+                fence.lease
+            )));
             return;
         }
         let polled = tokio::select! {
@@ -321,6 +333,7 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
         match polled {
             Ok(batch) => {
                 failures = 0;
+                conflicts = 0;
                 let rules = ctx.opts.rules.clone();
                 let (lease, account, epoch) = (ctx.lease.clone(), ctx.account.clone(), ctx.epoch);
                 let next = batch.next_cursor.clone();
@@ -378,6 +391,18 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
                     channel.as_str()
                 )));
                 if sleep_or_stop(wait, &mut stop).await {
+                    return;
+                }
+            }
+            Err(PollError::Conflict(reason)) if ctx.team.is_some() && conflicts < 5 => {
+                // The lease is ours: the other poller is a server that lost it and is about
+                // to notice. Only a conflict that lasts means a stray bot or a webhook.
+                conflicts += 1;
+                ctx.emit(GatewayEvent::Warning(format!(
+                    "{}: another poller cut in (409: {reason}); retrying",
+                    channel.as_str()
+                )));
+                if sleep_or_stop(backoff(conflicts, conflicts as u64), &mut stop).await {
                     return;
                 }
             }
