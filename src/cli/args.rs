@@ -189,6 +189,8 @@ pub enum RoleArg {
     Operator,
     Lead,
     Admin,
+    /// Reads everything, changes nothing (a wall display, an observer).
+    Viewer,
 }
 
 impl From<RoleArg> for crate::server::engine::Role {
@@ -197,6 +199,7 @@ impl From<RoleArg> for crate::server::engine::Role {
             RoleArg::Operator => Self::Operator,
             RoleArg::Lead => Self::Lead,
             RoleArg::Admin => Self::Admin,
+            RoleArg::Viewer => Self::Viewer,
         }
     }
 }

@@ -28,6 +28,9 @@ pub enum ServerError {
     Forbidden(Uuid),
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// The account may read but not change anything.
+    #[error("{0} has a read-only account")]
+    ReadOnly(String),
     /// A gateway's lease moved to another holder: what it writes now would race the new one.
     #[error("lease `{0}` is held by another gateway")]
     Fenced(String),
@@ -39,6 +42,9 @@ pub enum Role {
     Operator,
     Lead,
     Admin,
+    /// Pulls and watches; every push is refused (a console started `--readonly` by choice is
+    /// the console's business, this is the server's).
+    Viewer,
     /// The server's own channel gateway: records citizens' messages and nothing else a
     /// console could. It has no token; it runs inside `mcu serve`.
     Gateway,
@@ -51,7 +57,8 @@ impl std::str::FromStr for Role {
             "operator" => Ok(Role::Operator),
             "lead" => Ok(Role::Lead),
             "admin" => Ok(Role::Admin),
-            _ => Err(format!("role `{s}`: operator, lead or admin")),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(format!("role `{s}`: operator, lead, admin or viewer")),
         }
     }
 }
@@ -62,6 +69,7 @@ impl Role {
             Role::Operator => "operator",
             Role::Lead => "lead",
             Role::Admin => "admin",
+            Role::Viewer => "viewer",
             Role::Gateway => "gateway",
         }
     }
@@ -565,6 +573,9 @@ pub fn push<S: Transactional>(
     req: &PushRequest,
     now: DateTime<Utc>,
 ) -> Result<PushResponse, ServerError> {
+    if who.role == Role::Viewer {
+        return Err(ServerError::ReadOnly(who.user.clone()));
+    }
     let fence = match (who.role, &req.fence) {
         (Role::Gateway, None) => return Err(ServerError::Fenced("(none given)".into())),
         (Role::Gateway, Some(f)) => Some(f),

@@ -212,6 +212,7 @@ impl From<ServerError> for ApiError {
             ServerError::Schema(_) => ApiError::new(StatusCode::BAD_REQUEST, "schema", message),
             ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             ServerError::Fenced(_) => ApiError::new(StatusCode::CONFLICT, "fenced", message),
+            ServerError::ReadOnly(_) => ApiError::new(StatusCode::FORBIDDEN, "read_only", message),
             // The client re-registers and re-pushes; the shape is the protocol's (SYNC.md §4).
             ServerError::ClientUnknown => {
                 ApiError::new(StatusCode::CONFLICT, "client_unknown", None)
