@@ -310,6 +310,28 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
         b.log().contains("gateway took the lease") && !b.log().contains("ERROR"),
         "b worked without alarms"
     );
+    // /metrics says who works the channel and how its sends ended.
+    let metrics = |base: &str| {
+        let url = format!("{base}/metrics");
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let mb = metrics(&b.base).await;
+    assert!(
+        mb.contains("mcu_channel_up{channel=\"telegram\"} 1"),
+        "{mb}"
+    );
+    let sent_by_b = mb
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("mcu_outbox_parts_total{channel=\"telegram\",state=\"sent\"} ")
+        })
+        .and_then(|v| v.parse::<u64>().ok());
+    assert_eq!(sent_by_b, Some(15), "5 + 10 acknowledgements... {mb}");
+    let ma = metrics(&a.base).await;
+    assert!(
+        ma.contains("mcu_channel_up{channel=\"telegram\"} 0"),
+        "{ma}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -527,7 +527,8 @@ async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
         match claim_on_server(&ctx, &part).await {
             Ok(None) => {}
             Ok(Some(settled)) => {
-                finish(&ctx, &part, settled).await;
+                // Not sent here: recorded quietly, so nothing counts it as this server's send.
+                settle(&ctx, &part, settled, false).await;
                 continue;
             }
             Err(()) => return,
@@ -551,7 +552,7 @@ async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
             part.chat.clone(),
             Instant::now() + ctx.opts.per_chat_interval,
         );
-        finish(&ctx, &part, outcome).await;
+        settle(&ctx, &part, outcome, true).await;
     }
 }
 
@@ -625,7 +626,7 @@ async fn report<C>(ctx: &Ctx<C>, part: &Part, state: PartState, external_id: Opt
     }
 }
 
-async fn finish<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome) {
+async fn settle<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, announce: bool) {
     let now = ctx.store.now();
     let (finish, event) = match outcome {
         SendOutcome::Sent { external_id } => (
@@ -692,7 +693,8 @@ async fn finish<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome) {
         .call(move |c, _| outbox::finish(c, ch, &lease, epoch, &p, &finish, n))
         .await
     {
-        Ok(()) => ctx.emit(event),
+        Ok(()) if announce => ctx.emit(event),
+        Ok(()) => {}
         Err(e) => ctx.emit(GatewayEvent::Alarm(format!(
             "could not record a send result: {e}"
         ))),

@@ -13,6 +13,7 @@ use super::live;
 use crate::channels::gateway::{self, GatewayEvent};
 use crate::config::Config;
 use crate::domain::{Catalog, ClockPolicy};
+use crate::server::channel_metrics::ChannelMetrics;
 use crate::server::gateway_link::{FencedLocal, ServerLink, principal};
 use crate::server::local::{Local, Shared};
 use crate::server::url::ServerStore;
@@ -31,6 +32,7 @@ pub struct Setup<'a> {
 }
 
 pub struct Running {
+    pub metrics: Arc<ChannelMetrics>,
     gateway: JoinHandle<()>,
     sync: JoinHandle<()>,
 }
@@ -102,8 +104,11 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
     let mut opts = live::gateway_options(s.config, s.config.files_dir());
     opts.lease_ttl = s.lease;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let metrics = Arc::new(ChannelMetrics::new("telegram"));
+    let m = metrics.clone();
     let events = tokio::spawn(async move {
         while let Some(e) = ev_rx.recv().await {
+            m.observe(&e);
             match e {
                 GatewayEvent::Alarm(a) => tracing::error!(alarm = %a, "gateway"),
                 GatewayEvent::Warning(w) => tracing::warn!(warning = %w, "gateway"),
@@ -121,5 +126,9 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
         }
         let _ = events.await;
     });
-    Ok(Running { gateway, sync })
+    Ok(Running {
+        metrics,
+        gateway,
+        sync,
+    })
 }

@@ -134,6 +134,7 @@ pub async fn serve(
     }
     let opts = http::ServeOptions {
         on_change: Some(kick),
+        channels: running.iter().map(|r| r.metrics.clone()).collect(),
         ..http::ServeOptions::default()
     };
     let stopping = async move {

@@ -57,6 +57,8 @@ pub struct ServeOptions {
     pub watch_every: Duration,
     /// Rung on every change seen, for the gateway's own sync loop.
     pub on_change: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// The gateways running in this process, for `/metrics`.
+    pub channels: Vec<std::sync::Arc<super::channel_metrics::ChannelMetrics>>,
 }
 
 impl Default for ServeOptions {
@@ -67,6 +69,7 @@ impl Default for ServeOptions {
             keep_alive: Duration::from_secs(15),
             watch_every: Duration::from_millis(250),
             on_change: None,
+            channels: vec![],
         }
     }
 }
@@ -431,7 +434,13 @@ async fn metrics_text<S: Store>(State(app): State<App<S>>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        app.metrics.recorder.handle().render(),
+        {
+            let mut text = app.metrics.recorder.handle().render();
+            for c in &app.opts.channels {
+                c.render(&mut text);
+            }
+            text
+        },
     )
         .into_response()
 }

@@ -3,6 +3,7 @@
 //! the network to the accounts in `accounts`; `url` picks the store from `--db`.
 
 pub mod accounts;
+pub mod channel_metrics;
 pub mod contract;
 pub mod contract_fence;
 pub mod engine;
