@@ -573,6 +573,7 @@ mod tests {
         timezone = "Asia/Vladivostok"
         mode = "working_hours"
         holidays = ["2026-01-01", "2026-01-02"]
+        holiday_set = ""
 
         [week]
         mon = ["08:00-12:00", "13:00-17:00"]
@@ -607,6 +608,41 @@ mod tests {
             cal.add_working(Utc.with_ymd_and_hms(2026, 1, 4, 0, 0, 0).unwrap(), hours(5)),
             at(Tz::Asia__Vladivostok, 2026, 1, 5, 14, 0)
         );
+    }
+
+    #[test]
+    fn russias_days_off_are_shipped_and_the_new_year_waits_for_them() {
+        let days = super::config::holiday_set("ru").expect("the shipped set parses");
+        let mut unique = days.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), days.len(), "no day twice");
+        for d in [
+            date(2026, 1, 9),
+            date(2026, 5, 11),
+            date(2026, 12, 31),
+            date(2027, 6, 14),
+        ] {
+            assert!(days.contains(&d), "{d}");
+        }
+        // Every listed day is a holiday or a day off moved onto a weekday of that year.
+        assert!(
+            days.iter()
+                .all(|d| (2026..=2027).contains(&chrono::Datelike::year(d)))
+        );
+        let config: CalendarConfig = toml::from_str("mode = \"working_hours\"").unwrap();
+        let cal = config.build().expect("valid calendar");
+        // 30 Dec 2026 17:00: one hour today; then 31 Dec and 1–8 Jan are off, 9–10 Jan a weekend.
+        assert_eq!(
+            cal.add_working(at(MSK, 2026, 12, 30, 17, 0), hours(2)),
+            at(MSK, 2027, 1, 11, 10, 0)
+        );
+        let none: CalendarConfig =
+            toml::from_str("mode = \"working_hours\"\nholiday_set = \"\"").unwrap();
+        assert_eq!(none.build().unwrap().holidays().count(), 0);
+        let bad: CalendarConfig =
+            toml::from_str("mode = \"working_hours\"\nholiday_set = \"fr\"").unwrap();
+        assert!(bad.build().unwrap_err().to_string().contains("\"fr\""));
     }
 
     #[test]
