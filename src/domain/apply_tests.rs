@@ -504,3 +504,25 @@ fn mutation_json_shape_is_stable() {
     let back: Mutation = serde_json::from_value(json).unwrap();
     assert_eq!(back, m);
 }
+
+#[test]
+fn a_channel_target_applies_unless_the_topic_has_its_own() {
+    let mut w = World::new();
+    w.policy
+        .channel_first_response
+        .insert(Channel::Telegram, Duration::hours(2));
+    let plain = w.created(None);
+    assert_eq!(plain.first_response.due, t0() + Duration::hours(2));
+    w.catalog.topics[0].response_hours = Some(1.0);
+    let topic = w.catalog.topics[0].id.clone();
+    let own = w.created(Some(&topic));
+    assert_eq!(own.first_response.due, t0() + Duration::hours(1));
+    // Another channel keeps the general target.
+    let mut phone = new_request(None);
+    phone.channel = Channel::Phone;
+    let other = w
+        .run(None, "anna", Op::Create(Box::new(phone)))
+        .unwrap()
+        .request;
+    assert_eq!(other.first_response.due, t0() + Duration::hours(4));
+}

@@ -22,6 +22,8 @@ pub struct ClockPolicy {
     pub department_answer: Duration,
     pub resolution: Duration,
     pub at_risk_ratio: f64,
+    /// First-response targets of some channels, over `first_response`; a topic's own wins.
+    pub channel_first_response: std::collections::BTreeMap<Channel, Duration>,
 }
 
 impl Default for ClockPolicy {
@@ -34,6 +36,7 @@ impl Default for ClockPolicy {
             department_answer: Duration::hours(24),
             resolution: Duration::hours(72),
             at_risk_ratio: 0.75,
+            channel_first_response: Default::default(),
         }
     }
 }
@@ -599,6 +602,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
     let target = ctx
         .catalog
         .response_target(new.topic.as_deref())
+        .or_else(|| ctx.policy.channel_first_response.get(&new.channel).copied())
         .unwrap_or(ctx.policy.first_response);
     let mut first_response = ctx.policy.clock(received, target);
     if let Some(at) = new.first_response_at {
