@@ -33,6 +33,9 @@ const SETTLE: Duration = Duration::from_millis(300);
 const SETTLE_MAX: Duration = Duration::from_secs(1);
 /// After a lost stream, before connecting again.
 const RECONNECT: Duration = Duration::from_secs(5);
+/// The server writes a keep-alive every 15 s; a stream silent for longer than this is a
+/// connection that died without closing, and the names on screen would go stale with it.
+const IDLE: Duration = Duration::from_secs(40);
 
 /// The presence endpoints of one server, as one operator.
 #[derive(Clone)]
@@ -152,7 +155,7 @@ pub async fn listen(c: Client, out: UnboundedSender<Vec<Presence>>) {
         match resp {
             Ok(mut resp) if resp.status().is_success() => {
                 let mut sse = SseReader::default();
-                while let Ok(Some(chunk)) = resp.chunk().await {
+                while let Ok(Ok(Some(chunk))) = tokio::time::timeout(IDLE, resp.chunk()).await {
                     for (event, data) in sse.feed(&chunk) {
                         if event != "presence" {
                             continue;
