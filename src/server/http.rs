@@ -1,7 +1,8 @@
 //! The sync endpoints over HTTP (SYNC.md §4): push, pull, the poke stream, health and
-//! metrics. JSON in and out; every `/v1` route wants `Authorization: Bearer <token>`. The
-//! rules are the engine's; this file only carries them: it authenticates, runs the engine on
-//! a blocking thread, maps its errors to statuses, and tells subscribers a scope moved.
+//! metrics (presence's routes are in presence.rs). JSON in and out; every `/v1` route wants
+//! `Authorization: Bearer <token>`. The rules are the engine's; this file only carries them:
+//! it authenticates, runs the engine on a blocking thread, maps its errors to statuses, and
+//! tells subscribers a scope moved.
 //!
 //! No TLS here: run it behind a reverse proxy (nginx, caddy) that terminates TLS.
 
@@ -32,6 +33,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 use super::accounts;
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
+use super::presence;
 use crate::domain::{Catalog, ClockPolicy};
 use crate::sync::wire::{PullRequest, PushRequest, Verdict};
 
@@ -59,6 +61,8 @@ pub struct ServeOptions {
     pub on_change: Option<std::sync::Arc<tokio::sync::Notify>>,
     /// The gateways running in this process, for `/metrics`.
     pub channels: Vec<std::sync::Arc<super::channel_metrics::ChannelMetrics>>,
+    /// How long a console's presence lasts without a heartbeat (they beat every 5 s).
+    pub presence_ttl: Duration,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +74,7 @@ impl Default for ServeOptions {
             watch_every: Duration::from_millis(250),
             on_change: None,
             channels: vec![],
+            presence_ttl: presence::DEFAULT_TTL,
         }
     }
 }
@@ -85,11 +90,14 @@ pub async fn serve<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let board = Arc::new(presence::Board::new(opts.presence_ttl));
+    let sweeper = tokio::spawn(board.clone().sweeper(stop_rx.clone()));
     let shared = Arc::new(Shared {
         store,
         catalog,
         policy,
         pokes: Pokes::default(),
+        presence: board,
         metrics: Metrics::new(),
         stop: stop_rx,
         opts,
@@ -104,6 +112,7 @@ pub async fn serve<S: Store>(
         })
         .await;
     watcher.abort();
+    sweeper.abort();
     served
 }
 
@@ -136,6 +145,8 @@ struct Shared<S> {
     catalog: Catalog,
     policy: ClockPolicy,
     pokes: Pokes,
+    /// Who is on which request: memory only (presence.rs says why).
+    presence: Arc<presence::Board>,
     metrics: Metrics,
     /// Turns true on shutdown; poke streams end on it (graceful shutdown waits for them).
     stop: watch::Receiver<bool>,
@@ -149,6 +160,11 @@ fn router<S: Store>(app: App<S>) -> Router {
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
         .route("/v1/sync/poke", get(poke::<S>))
+        .merge(presence::routes(presence::Routes {
+            board: app.presence.clone(),
+            stop: app.stop.clone(),
+            keep_alive: app.opts.keep_alive,
+        }))
         // Before the handlers' extractors: an unauthenticated body is never read.
         .route_layer(middleware::from_fn_with_state(
             app.clone(),

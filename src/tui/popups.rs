@@ -6,10 +6,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, Mode};
+use super::app::{App, ComposeKind, Mode};
 use super::keymap::Action;
 use super::strings::Lang;
-use super::view::{bold, style};
+use super::view::{bold, names, style};
 use crate::sanitize;
 
 fn popup(area: Rect, w: u16, h: u16) -> Rect {
@@ -170,7 +170,20 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     } else {
         "Заявитель увидит:"
     };
-    let mut lines = vec![Line::from(Span::styled(title, bold()))];
+    let mut lines = vec![];
+    // Another reply on its way to the same citizen: said before what this one will read.
+    let (_, composing) = app.others_on(c.target);
+    if c.kind == ComposeKind::Reply && !composing.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "⚠ {}",
+                app.lang
+                    .already_replying(&names(&composing), composing.len())
+            ),
+            style(app, app.theme.bad).add_modifier(Modifier::BOLD),
+        )));
+    }
+    lines.push(Line::from(Span::styled(title, bold())));
     lines.extend(
         sanitize::text(&preview)
             .lines()
