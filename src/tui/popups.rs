@@ -65,7 +65,16 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
     } else {
         " Клавиши (любая клавиша закроет) "
     };
-    let block = Block::default().borders(Borders::ALL).title(title);
+    // The inbox's marks, which no key explains.
+    let legend = if app.lang == Lang::En {
+        " ◉ another operator views · ✎ writes a reply "
+    } else {
+        " ◉ смотрит другой оператор · ✎ пишет ответ "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .title_bottom(legend);
     let inner = block.inner(r);
     f.render_widget(block, r);
     if two {
