@@ -103,6 +103,8 @@ pub struct ClocksConfig {
     pub department_answer_hours: f64,
     pub resolution_hours: f64,
     pub at_risk_ratio: f64,
+    /// Hold the resolution clock while a request waits for its department.
+    pub pause_resolution_while_waiting: bool,
     /// First-response targets by channel (`vk = 2.0`): a topic's own target still wins.
     pub channels: std::collections::BTreeMap<String, f64>,
 }
@@ -114,6 +116,7 @@ impl Default for ClocksConfig {
             department_answer_hours: 24.0,
             resolution_hours: 72.0,
             at_risk_ratio: 0.75,
+            pause_resolution_while_waiting: true,
             channels: std::collections::BTreeMap::new(),
         }
     }
@@ -359,6 +362,7 @@ impl Config {
             department_answer: catalog::hours(self.clocks.department_answer_hours),
             resolution: catalog::hours(self.clocks.resolution_hours),
             at_risk_ratio: self.clocks.at_risk_ratio,
+            pause_resolution_while_waiting: self.clocks.pause_resolution_while_waiting,
             // Names were checked when the file was read.
             channel_first_response: self
                 .clocks

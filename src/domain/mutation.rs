@@ -24,6 +24,8 @@ pub struct ClockPolicy {
     pub at_risk_ratio: f64,
     /// First-response targets of some channels, over `first_response`; a topic's own wins.
     pub channel_first_response: std::collections::BTreeMap<Channel, Duration>,
+    /// Hold the resolution clock while the request waits for its department.
+    pub pause_resolution_while_waiting: bool,
 }
 
 impl Default for ClockPolicy {
@@ -37,6 +39,7 @@ impl Default for ClockPolicy {
             resolution: Duration::hours(72),
             at_risk_ratio: 0.75,
             channel_first_response: Default::default(),
+            pause_resolution_while_waiting: true,
         }
     }
 }
@@ -570,6 +573,14 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                 );
             }
         }
+    }
+    // The center's resolution clock waits while the department has the request (its own
+    // clock runs then): the center is not late for the time a third party takes.
+    if ctx.policy.pause_resolution_while_waiting && out.request.status == Status::WaitingDepartment
+    {
+        out.request.resolution.pause(now);
+    } else {
+        out.request.resolution.resume(&ctx.policy.calendar, now);
     }
     if out.events.is_empty() && out.messages.is_empty() && out.notes.is_empty() {
         out.request.updated_at = untouched_since;

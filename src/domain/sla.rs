@@ -41,6 +41,10 @@ pub struct Clock {
     pub due: DateTime<Utc>,
     pub at_risk_at: DateTime<Utc>,
     pub stopped: Option<DateTime<Utc>>,
+    /// Set while the clock is held (the request waits for a third party): time since does
+    /// not count, and `due` moves on by as much when it runs again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<DateTime<Utc>>,
 }
 
 /// A working-time target as whole seconds on the wire.
@@ -89,6 +93,29 @@ impl Clock {
             due: cal.add_working(started, target),
             at_risk_at: cal.add_working(started, share(target, ratio)),
             stopped: None,
+            paused: None,
+        }
+    }
+
+    /// Holds a running clock at `at`; a stopped or already held one is left as it is.
+    pub fn pause(&mut self, at: DateTime<Utc>) {
+        if self.stopped.is_none() && self.paused.is_none() {
+            self.paused = Some(at);
+        }
+    }
+
+    /// Runs a held clock again at `at`: the working time that was left when it was held is
+    /// left now. A warning or breach already reached when it was held stays reached.
+    pub fn resume(&mut self, cal: &Calendar, at: DateTime<Utc>) {
+        let Some(held) = self.paused.take() else {
+            return;
+        };
+        let at = at.max(held);
+        if self.due > held {
+            self.due = cal.add_working(at, cal.working_between(held, self.due));
+        }
+        if self.at_risk_at > held {
+            self.at_risk_at = cal.add_working(at, cal.working_between(held, self.at_risk_at));
         }
     }
 
@@ -100,6 +127,8 @@ impl Clock {
     /// Running: Breached if `now >= due`, AtRisk if `now >= at_risk_at`, else Ok.
     /// Stopped: Breached if stopped after `due`, else Ok, whatever `now` is.
     pub fn state(&self, now: DateTime<Utc>) -> ClockState {
+        // A held clock shows what it showed when it was held.
+        let now = self.paused.map_or(now, |p| now.min(p));
         match self.stopped {
             Some(stopped) if stopped > self.due => ClockState::Breached,
             Some(_) => ClockState::Ok,
@@ -111,6 +140,7 @@ impl Clock {
 
     /// Working time left until due, negative when overdue; frozen at `stopped` once stopped.
     pub fn time_left(&self, cal: &Calendar, now: DateTime<Utc>) -> Duration {
+        let now = self.paused.map_or(now, |p| now.min(p));
         cal.working_between(self.stopped.unwrap_or(now), self.due)
     }
 }

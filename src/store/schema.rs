@@ -247,6 +247,8 @@ CREATE TABLE sync_rejection(
 ) WITHOUT ROWID;
 "#,
     ),
+    // The resolution clock is held while the department has the request.
+    M::up("ALTER TABLE request ADD COLUMN res_paused INTEGER;"),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
