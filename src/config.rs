@@ -103,6 +103,10 @@ pub struct ClocksConfig {
     pub department_answer_hours: f64,
     pub resolution_hours: f64,
     pub at_risk_ratio: f64,
+    /// Hold the resolution clock while a request waits for its department.
+    pub pause_resolution_while_waiting: bool,
+    /// First-response targets by channel (`vk = 2.0`): a topic's own target still wins.
+    pub channels: std::collections::BTreeMap<String, f64>,
 }
 
 impl Default for ClocksConfig {
@@ -112,6 +116,8 @@ impl Default for ClocksConfig {
             department_answer_hours: 24.0,
             resolution_hours: 72.0,
             at_risk_ratio: 0.75,
+            pause_resolution_while_waiting: true,
+            channels: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -252,6 +258,16 @@ impl Config {
                 )));
             }
         }
+        for (channel, v) in &c.channels {
+            channel
+                .parse::<crate::domain::Channel>()
+                .map_err(|e| bad(format!("clocks.channels: {e}")))?;
+            if !(v.is_finite() && *v > 0.0) {
+                return Err(bad(format!(
+                    "clocks.channels.{channel} must be a positive number of hours, got {v}"
+                )));
+            }
+        }
         if !(c.at_risk_ratio > 0.0 && c.at_risk_ratio <= 1.0) {
             return Err(bad(format!(
                 "clocks.at_risk_ratio must be in (0, 1], got {}",
@@ -346,6 +362,14 @@ impl Config {
             department_answer: catalog::hours(self.clocks.department_answer_hours),
             resolution: catalog::hours(self.clocks.resolution_hours),
             at_risk_ratio: self.clocks.at_risk_ratio,
+            pause_resolution_while_waiting: self.clocks.pause_resolution_while_waiting,
+            // Names were checked when the file was read.
+            channel_first_response: self
+                .clocks
+                .channels
+                .iter()
+                .filter_map(|(c, h)| Some((c.parse().ok()?, catalog::hours(*h))))
+                .collect(),
         })
     }
 }
@@ -533,5 +557,20 @@ mod tests {
         let e =
             Config::parse("c.toml", "", &env(&[("MCU_CLOCKS_AT_RISK_RATIO", "lots")])).unwrap_err();
         assert!(e.to_string().contains("MCU_CLOCKS_AT_RISK_RATIO"), "{e}");
+    }
+
+    #[test]
+    fn channel_targets_are_checked_and_reach_the_policy() {
+        let text = "[clocks.channels]\nvk = 2\ntelegram = 1.5\n";
+        let c = Config::parse("c.toml", text, &[]).expect("valid");
+        let p = c.policy().unwrap();
+        assert_eq!(
+            p.channel_first_response.get(&crate::domain::Channel::Vk),
+            Some(&chrono::Duration::hours(2))
+        );
+        let e = Config::parse("c.toml", "[clocks.channels]\nfax = 2\n", &[]).unwrap_err();
+        assert!(e.to_string().contains("fax"), "{e}");
+        let e = Config::parse("c.toml", "[clocks.channels]\nvk = -1\n", &[]).unwrap_err();
+        assert!(e.to_string().contains("clocks.channels.vk"), "{e}");
     }
 }

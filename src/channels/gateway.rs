@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
+use super::team::{Claim, LinkError, PartState, TeamLink};
 use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
 use crate::domain::request::AttachmentState;
 use crate::store::ingest::{IngestReport, IngestRules, Source};
 use crate::store::outbox::{self, Finish, Part};
 use crate::store::rows::ms;
 use crate::store::{Store, StoreError, files, ingest};
+use crate::sync::wire::Fence;
 
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
@@ -81,6 +83,8 @@ struct Ctx<C> {
     holder: String,
     epoch: i64,
     account: String,
+    /// Team mode: the server's lease and the link that settles each step there.
+    team: Option<(Arc<dyn TeamLink>, Fence)>,
 }
 
 impl<C> Ctx<C> {
@@ -100,7 +104,31 @@ pub async fn run<C: Channel>(
     channel: Arc<C>,
     opts: GatewayOptions,
     events: mpsc::UnboundedSender<GatewayEvent>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), GatewayError> {
+    run_with(store, channel, opts, events, shutdown, None).await
+}
+
+/// As `run`, in team mode: the server's lease is taken as well as the working file's, and
+/// every update batch, cursor and send is settled on the server through `team`.
+pub async fn run_team<C: Channel>(
+    store: Store,
+    channel: Arc<C>,
+    opts: GatewayOptions,
+    events: mpsc::UnboundedSender<GatewayEvent>,
+    shutdown: watch::Receiver<bool>,
+    team: Arc<dyn TeamLink>,
+) -> Result<(), GatewayError> {
+    run_with(store, channel, opts, events, shutdown, Some(team)).await
+}
+
+async fn run_with<C: Channel>(
+    store: Store,
+    channel: Arc<C>,
+    opts: GatewayOptions,
+    events: mpsc::UnboundedSender<GatewayEvent>,
     mut shutdown: watch::Receiver<bool>,
+    team: Option<Arc<dyn TeamLink>>,
 ) -> Result<(), GatewayError> {
     let account = channel.account();
     let lease = format!("gateway:{}:{account}", channel.channel().as_str());
@@ -125,6 +153,42 @@ pub async fn run<C: Channel>(
             }
         }
     };
+    let team = match team {
+        None => None,
+        Some(link) => {
+            let mut warned = false;
+            let remote = loop {
+                match link.acquire(&lease, &holder, ttl).await {
+                    Ok(Ok(epoch)) => break epoch,
+                    Ok(Err(other)) if !warned => {
+                        warned = true;
+                        let _ = events.send(GatewayEvent::Warning(format!(
+                            "{lease} is held by {other} on the server; standing by"
+                        )));
+                    }
+                    Ok(Err(_)) => {}
+                    Err(e) => {
+                        let _ = events.send(GatewayEvent::Warning(format!(
+                            "{lease}: cannot reach the server's lease: {e}"
+                        )));
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(ttl / 3) => {}
+                    _ = shutdown.changed() => {
+                        let (l, h) = (lease.clone(), holder.clone());
+                        let _ = store.call(move |c, _| outbox::release(c, &l, &h, epoch)).await;
+                        return Ok(());
+                    }
+                }
+            };
+            let fence = Fence {
+                lease: lease.clone(),
+                epoch: remote,
+            };
+            Some((link, fence))
+        }
+    };
     let ctx = Arc::new(Ctx {
         store,
         channel,
@@ -134,10 +198,11 @@ pub async fn run<C: Channel>(
         holder,
         epoch,
         account,
+        team,
     });
     ctx.emit(GatewayEvent::Started {
         account: ctx.account.clone(),
-        epoch,
+        epoch: ctx.team.as_ref().map_or(epoch, |(_, f)| f.epoch),
     });
     let ch = ctx.channel.channel().as_str();
     let now = ms(ctx.store.now());
@@ -163,7 +228,16 @@ pub async fn run<C: Channel>(
             _ = tokio::time::sleep(renew_every) => {
                 let (l, h) = (ctx.lease.clone(), ctx.holder.clone());
                 let now = ms(ctx.store.now());
-                let kept = ctx.store.call(move |c, _| outbox::renew(c, &l, &h, epoch, now, ttl)).await.unwrap_or(false);
+                let mut kept = ctx.store.call(move |c, _| outbox::renew(c, &l, &h, epoch, now, ttl)).await.unwrap_or(false);
+                if let Some((link, fence)) = &ctx.team {
+                    match link.renew(fence, ttl).await {
+                        Ok(true) => {}
+                        Ok(false) => kept = false,
+                        // The store is away: the lease runs out on its own if this lasts,
+                        // and every write is fenced meanwhile.
+                        Err(e) => ctx.emit(GatewayEvent::Warning(format!("{}: lease renewal failed: {e}", ctx.lease))),
+                    }
+                }
                 if !kept {
                     ctx.emit(GatewayEvent::Alarm(format!("{}: lease lost to another gateway; stopping", ctx.lease)));
                     fenced = true;
@@ -183,6 +257,9 @@ pub async fn run<C: Channel>(
             .store
             .call(move |c, _| outbox::release(c, &l, &h, epoch))
             .await;
+        if let Some((link, fence)) = &ctx.team {
+            let _ = link.release(fence).await;
+        }
     }
     ctx.emit(GatewayEvent::Stopped);
     Ok(())
@@ -219,9 +296,34 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
             return;
         }
     };
+    if let Some((link, fence)) = &ctx.team {
+        // Another server may have led this account: its confirmed position wins over ours.
+        match link.cursor(&fence.lease).await {
+            Ok(remote) => cursor = newer(cursor, remote),
+            Err(e) => {
+                ctx.emit(GatewayEvent::Alarm(format!(
+                    "cannot read the {} cursor on the server: {e}",
+                    channel.as_str()
+                )));
+                return;
+            }
+        }
+    }
     let mut failures = 0u32;
+    let mut conflicts = 0u32;
     loop {
         if *stop.borrow() {
+            return;
+        }
+        // Team mode: a server that was frozen past its lease must not poll even once, or
+        // Telegram would cut off the new leader's poll (409).
+        if let Some((link, fence)) = &ctx.team
+            && let Ok(false) = link.renew(fence, ctx.opts.lease_ttl).await
+        {
+            ctx.emit(GatewayEvent::Alarm(format!(
+                "{}: another gateway took over; polling stopped",
+                fence.lease
+            )));
             return;
         }
         let polled = tokio::select! {
@@ -231,6 +333,7 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
         match polled {
             Ok(batch) => {
                 failures = 0;
+                conflicts = 0;
                 let rules = ctx.opts.rules.clone();
                 let (lease, account, epoch) = (ctx.lease.clone(), ctx.account.clone(), ctx.epoch);
                 let next = batch.next_cursor.clone();
@@ -248,6 +351,11 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
                     .await;
                 match stored {
                     Ok(report) => {
+                        // Team mode: the next poll confirms this batch to the channel, so
+                        // the server must hold it first.
+                        if !flush(&ctx, next.clone(), &mut stop).await {
+                            return;
+                        }
                         if next.is_some() {
                             cursor = next;
                         }
@@ -286,6 +394,18 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
                     return;
                 }
             }
+            Err(PollError::Conflict(reason)) if ctx.team.is_some() && conflicts < 5 => {
+                // The lease is ours: the other poller is a server that lost it and is about
+                // to notice. Only a conflict that lasts means a stray bot or a webhook.
+                conflicts += 1;
+                ctx.emit(GatewayEvent::Warning(format!(
+                    "{}: another poller cut in (409: {reason}); retrying",
+                    channel.as_str()
+                )));
+                if sleep_or_stop(backoff(conflicts, conflicts as u64), &mut stop).await {
+                    return;
+                }
+            }
             Err(e @ (PollError::Conflict(_) | PollError::Unauthorized(_))) => {
                 let text = match e {
                     PollError::Conflict(reason) => format!(
@@ -308,6 +428,46 @@ async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
                     .await;
                 ctx.emit(GatewayEvent::Alarm(text));
                 return;
+            }
+        }
+    }
+}
+
+/// The later of two cursors; Telegram's are numbers, anything else keeps ours when we have one.
+fn newer(local: Option<String>, remote: Option<String>) -> Option<String> {
+    match (local, remote) {
+        (Some(l), Some(r)) => match (l.parse::<i64>(), r.parse::<i64>()) {
+            (Ok(a), Ok(b)) if b > a => Some(r),
+            _ => Some(l),
+        },
+        (l, r) => l.or(r),
+    }
+}
+
+/// Pushes what was stored and records the cursor on the server, retrying while the server is
+/// away. False when the gateway must stop (fenced, or shutting down).
+async fn flush<C>(ctx: &Ctx<C>, cursor: Option<String>, stop: &mut watch::Receiver<bool>) -> bool {
+    let Some((link, fence)) = &ctx.team else {
+        return true;
+    };
+    let mut attempt = 0u32;
+    loop {
+        match link.flush(fence, cursor.clone()).await {
+            Ok(()) => return true,
+            Err(LinkError::Fenced(l)) => {
+                ctx.emit(GatewayEvent::Alarm(format!(
+                    "{l}: another gateway took over; polling stopped"
+                )));
+                return false;
+            }
+            Err(LinkError::Unavailable(e)) => {
+                attempt += 1;
+                ctx.emit(GatewayEvent::Warning(format!(
+                    "the server did not take the updates ({e}); polling waits"
+                )));
+                if sleep_or_stop(backoff(attempt.min(5), attempt as u64), stop).await {
+                    return false;
+                }
             }
         }
     }
@@ -364,6 +524,15 @@ async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
                 continue;
             }
         };
+        match claim_on_server(&ctx, &part).await {
+            Ok(None) => {}
+            Ok(Some(settled)) => {
+                // Not sent here: recorded quietly, so nothing counts it as this server's send.
+                settle(&ctx, &part, settled, false).await;
+                continue;
+            }
+            Err(()) => return,
+        }
         let gap = ctx.opts.global_interval.saturating_sub(last_send.elapsed());
         if !gap.is_zero() {
             tokio::time::sleep(gap).await;
@@ -383,11 +552,81 @@ async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
             part.chat.clone(),
             Instant::now() + ctx.opts.per_chat_interval,
         );
-        finish(&ctx, &part, outcome).await;
+        settle(&ctx, &part, outcome, true).await;
     }
 }
 
-async fn finish<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome) {
+/// Team mode: the server decides whether this part may be sent. `Ok(None)`: send it;
+/// `Ok(Some(outcome))`: settle it locally without sending; `Err`: the lease is gone.
+async fn claim_on_server<C: Channel>(ctx: &Ctx<C>, part: &Part) -> Result<Option<SendOutcome>, ()> {
+    let Some((link, fence)) = &ctx.team else {
+        return Ok(None);
+    };
+    let Ok(message_id) = part.message_id.parse() else {
+        return Ok(None);
+    };
+    match link.claim(fence, message_id, part.part_no).await {
+        Ok(Claim::Go) => Ok(None),
+        Ok(Claim::Settled(state)) => Ok(Some(match state {
+            PartState::Sent => SendOutcome::Sent {
+                external_id: String::new(),
+            },
+            PartState::Failed => SendOutcome::Failed {
+                reason: "refused when another gateway sent it".into(),
+                unreachable: false,
+            },
+            _ => SendOutcome::Unknown {
+                reason: "an earlier gateway was sending it when it stopped".into(),
+            },
+        })),
+        Err(LinkError::Fenced(l)) => {
+            ctx.emit(GatewayEvent::Alarm(format!(
+                "{l}: another gateway took over; sending stopped"
+            )));
+            Err(())
+        }
+        Err(LinkError::Unavailable(e)) => Ok(Some(SendOutcome::RetryLater {
+            reason: format!("the server is away: {e}"),
+            after: Some(Duration::from_secs(2)),
+        })),
+    }
+}
+
+/// Team mode: tells the server how the send ended, so consoles see it and no later gateway
+/// sends it again. Retried while the server is away; a fenced holder just stops trying.
+async fn report<C>(ctx: &Ctx<C>, part: &Part, state: PartState, external_id: Option<String>) {
+    let Some((link, fence)) = &ctx.team else {
+        return;
+    };
+    let Ok(message_id) = part.message_id.parse() else {
+        return;
+    };
+    for attempt in 1..=8u32 {
+        match link
+            .finish(
+                fence,
+                message_id,
+                part.part_no,
+                part.parts,
+                state,
+                external_id.clone(),
+                part.request_rid.is_some(),
+            )
+            .await
+        {
+            Ok(()) => return,
+            Err(LinkError::Fenced(_)) => return,
+            Err(LinkError::Unavailable(e)) => {
+                ctx.emit(GatewayEvent::Warning(format!(
+                    "cannot record a send on the server ({e}); retrying"
+                )));
+                tokio::time::sleep(backoff(attempt.min(4), attempt as u64)).await;
+            }
+        }
+    }
+}
+
+async fn settle<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, announce: bool) {
     let now = ctx.store.now();
     let (finish, event) = match outcome {
         SendOutcome::Sent { external_id } => (
@@ -439,12 +678,23 @@ async fn finish<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome) {
     let ch = ctx.channel.channel().as_str();
     let (lease, epoch, p) = (ctx.lease.clone(), ctx.epoch, part.clone());
     let n = ms(now);
+    let remote = match &finish {
+        Finish::Sent { external_id } => (
+            PartState::Sent,
+            Some(external_id.clone()).filter(|e| !e.is_empty()),
+        ),
+        Finish::Retry { .. } => (PartState::Pending, None),
+        Finish::Failed { .. } => (PartState::Failed, None),
+        Finish::Unknown { .. } => (PartState::Unknown, None),
+    };
+    report(ctx, part, remote.0, remote.1).await;
     match ctx
         .store
         .call(move |c, _| outbox::finish(c, ch, &lease, epoch, &p, &finish, n))
         .await
     {
-        Ok(()) => ctx.emit(event),
+        Ok(()) if announce => ctx.emit(event),
+        Ok(()) => {}
         Err(e) => ctx.emit(GatewayEvent::Alarm(format!(
             "could not record a send result: {e}"
         ))),

@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod split;
+pub mod team;
 pub mod telegram;
 
 use chrono::{DateTime, Utc};

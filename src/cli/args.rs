@@ -153,6 +153,17 @@ pub enum Command {
         /// Where to listen; port 0 takes a free one. The address is the first stdout line.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// Run these channels' gateways here (team mode): `telegram`. Only one server of a
+        /// team gets the lease of each account; the others stand by and take over if it stops.
+        #[arg(long, value_delimiter = ',', value_name = "CHANNELS")]
+        channels: Vec<String>,
+        /// The gateway's working file (default: next to a SQLite store, or in the data dir).
+        #[arg(long, value_name = "FILE")]
+        gateway_db: Option<PathBuf>,
+        /// Seconds a gateway's lease lasts without renewal: how long a stopped server holds
+        /// up the channel before another takes over.
+        #[arg(long, default_value_t = 15.0, value_name = "SECS")]
+        lease_secs: f64,
     },
     /// The team server's accounts (`--db` is the server's store).
     User {
@@ -178,6 +189,8 @@ pub enum RoleArg {
     Operator,
     Lead,
     Admin,
+    /// Reads everything, changes nothing (a wall display, an observer).
+    Viewer,
 }
 
 impl From<RoleArg> for crate::server::engine::Role {
@@ -186,6 +199,7 @@ impl From<RoleArg> for crate::server::engine::Role {
             RoleArg::Operator => Self::Operator,
             RoleArg::Lead => Self::Lead,
             RoleArg::Admin => Self::Admin,
+            RoleArg::Viewer => Self::Viewer,
         }
     }
 }

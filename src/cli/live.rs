@@ -50,7 +50,7 @@ fn status_en(s: crate::domain::Status) -> &'static str {
     }
 }
 
-fn telegram(
+pub(crate) fn telegram(
     config: &Config,
     api_url: Option<&str>,
     token: Option<&str>,
@@ -459,6 +459,8 @@ pub async fn console(
         let s = &config.server;
         let transport =
             crate::sync::client::Http::new(&s.url, &s.token).map_err(|e| Refused(e.to_string()))?;
+        let presence = crate::sync::presence::Client::new(&s.url, &s.token, &s.scope)
+            .map_err(|e| Refused(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let kick = Arc::new(tokio::sync::Notify::new());
         let runner = tokio::spawn(crate::sync::runner::run(
@@ -474,10 +476,28 @@ pub async fn console(
             s.scope.clone(),
             kick.clone(),
         ));
-        let sync = crate::tui::SyncLink { status: rx, kick };
+        let (here, here_rx) = tokio::sync::watch::channel(crate::sync::presence::Here::default());
+        let reporter = tokio::spawn(crate::sync::presence::report(presence.clone(), here_rx));
+        let (presence_tx, presence_rx) = mpsc::unbounded_channel();
+        let listener = tokio::spawn(crate::sync::presence::listen(presence, presence_tx));
+        let sync = crate::tui::SyncLink {
+            status: rx,
+            kick,
+            here,
+            presence: presence_rx,
+        };
         let result = crate::tui::run(store, settings, None, Some(sync)).await;
         runner.abort();
         pokes.abort();
+        listener.abort();
+        // The screen closed its end: the reporter says goodbye, so the others stop seeing
+        // this operator now rather than in 15 s. Not worth a longer wait at quit.
+        if tokio::time::timeout(std::time::Duration::from_secs(1), reporter)
+            .await
+            .is_err()
+        {
+            tracing::debug!("presence goodbye not sent within 1 s");
+        }
         return result;
     }
     if readonly || config.channels.telegram.token.trim().is_empty() {

@@ -3,6 +3,7 @@
 //! line, bad arguments); 1 the system failed (database unreadable or locked, I/O).
 
 pub mod args;
+pub mod gateway;
 pub mod i18n;
 pub mod import;
 pub mod live;
@@ -132,8 +133,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate { listen, sim } => return live::simulate(listen, &sim).await,
         Command::Demo(a) => return live::demo(a, config, cli.db.clone()).await,
         // The server's store is not the console's file: no default from the config.
-        Command::Serve { listen } => {
-            return server::serve(cli.db.as_deref(), listen, catalog, policy).await;
+        Command::Serve {
+            listen,
+            channels,
+            gateway_db,
+            lease_secs,
+        } => {
+            let gateways = server::Gateways {
+                channels,
+                db: gateway_db,
+                lease_secs,
+            };
+            return server::serve(
+                cli.db.as_deref(),
+                listen,
+                &config,
+                catalog,
+                policy,
+                gateways,
+            )
+            .await;
         }
         Command::User { command } => {
             let format = cli.output.unwrap_or(Format::Table);
@@ -154,6 +173,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         en: config.ui.language == "en",
     };
     if let Command::Gateway { duration } = command {
+        if config.server.team() {
+            // Two gateways would answer one citizen: in a team, the server's runs the channel.
+            return Err(Refused(if config.ui.language == "en" {
+                "in team mode the channels run in the server: `mcu serve --channels telegram`"
+                    .into()
+            } else {
+                "в командном режиме каналы работают на сервере: `mcu serve --channels telegram`"
+                    .into()
+            })
+            .into());
+        }
         return live::gateway(store, &config, &db, duration).await;
     }
     if let Command::Console { readonly } = command {

@@ -4,10 +4,15 @@
 use anyhow::Context;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
 
-use super::Refused;
+use crate::config::Config;
+
 use super::args::{Format, UserCommand};
+use super::{Refused, gateway};
 use crate::domain::{Catalog, ClockPolicy};
 use crate::server::engine::Role;
 use crate::server::url::{self, DbUrl, OpenError, ServerStore};
@@ -58,14 +63,40 @@ fn init_stderr_logging() {
         .try_init();
 }
 
+/// `mcu serve --channels …`: which gateways this server runs, and how.
+pub struct Gateways {
+    pub channels: Vec<String>,
+    pub db: Option<PathBuf>,
+    pub lease_secs: f64,
+}
+
 pub async fn serve(
     db: Option<&Path>,
     listen: SocketAddr,
+    config: &Config,
     catalog: Catalog,
     policy: ClockPolicy,
+    gateways: Gateways,
 ) -> anyhow::Result<()> {
     init_stderr_logging();
+    for ch in &gateways.channels {
+        if ch != "telegram" {
+            return Err(Refused(say(
+                format!("--channels {ch}: this server runs `telegram`"),
+                format!("--channels {ch}: этот сервер ведёт канал `telegram`"),
+            ))
+            .into());
+        }
+    }
+    if !(gateways.lease_secs.is_finite() && (1.0..=3600.0).contains(&gateways.lease_secs)) {
+        return Err(Refused(say(
+            format!("--lease-secs {}: 1 to 3600", gateways.lease_secs),
+            format!("--lease-secs {}: от 1 до 3600", gateways.lease_secs),
+        ))
+        .into());
+    }
     let (url, store) = open_store(db).await?;
+    let store = Arc::new(store);
     // Handlers in place before anyone can learn the address: a stop signal sent right after
     // the first line is then a graceful shutdown, not the default kill.
     let shutdown = shutdown_signal()?;
@@ -77,18 +108,55 @@ pub async fn serve(
     // from it (`--listen 127.0.0.1:0`).
     println!("listening on http://{addr}");
     tracing::info!(%addr, db = %url, "serving");
-    http::serve(
-        listener,
-        store,
-        catalog,
-        policy,
-        http::ServeOptions::default(),
-        shutdown,
-    )
-    .await
-    .context("the server stopped")?;
+    let (stop_tx, stop) = watch::channel(false);
+    let kick = Arc::new(Notify::new());
+    let mut running = vec![];
+    if !gateways.channels.is_empty() {
+        let path = gateways
+            .db
+            .clone()
+            .unwrap_or_else(|| gateway_db(&url, config, "telegram"));
+        running.push(
+            gateway::start(
+                gateway::Setup {
+                    server: store.clone(),
+                    path,
+                    config,
+                    catalog: catalog.clone(),
+                    policy: policy.clone(),
+                    lease: Duration::from_secs_f64(gateways.lease_secs),
+                    kick: kick.clone(),
+                },
+                stop.clone(),
+            )
+            .await?,
+        );
+    }
+    let opts = http::ServeOptions {
+        on_change: Some(kick),
+        channels: running.iter().map(|r| r.metrics.clone()).collect(),
+        ..http::ServeOptions::default()
+    };
+    let stopping = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let served = http::serve(listener, store, catalog, policy, opts, stopping).await;
+    for r in running {
+        r.stop().await;
+    }
+    served.context("the server stopped")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The gateway's working file: beside a SQLite store, else in the console's data directory.
+fn gateway_db(url: &DbUrl, config: &Config, channel: &str) -> PathBuf {
+    let name = format!("gateway-{channel}.sqlite3");
+    match url {
+        DbUrl::Sqlite(path) => path.with_file_name(name),
+        DbUrl::Postgres(_) => config.db_path().with_file_name(name),
+    }
 }
 
 /// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere). Registered now, awaited later.

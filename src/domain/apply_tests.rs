@@ -504,3 +504,69 @@ fn mutation_json_shape_is_stable() {
     let back: Mutation = serde_json::from_value(json).unwrap();
     assert_eq!(back, m);
 }
+
+#[test]
+fn a_channel_target_applies_unless_the_topic_has_its_own() {
+    let mut w = World::new();
+    w.policy
+        .channel_first_response
+        .insert(Channel::Telegram, Duration::hours(2));
+    let plain = w.created(None);
+    assert_eq!(plain.first_response.due, t0() + Duration::hours(2));
+    w.catalog.topics[0].response_hours = Some(1.0);
+    let topic = w.catalog.topics[0].id.clone();
+    let own = w.created(Some(&topic));
+    assert_eq!(own.first_response.due, t0() + Duration::hours(1));
+    // Another channel keeps the general target.
+    let mut phone = new_request(None);
+    phone.channel = Channel::Phone;
+    let other = w
+        .run(None, "anna", Op::Create(Box::new(phone)))
+        .unwrap()
+        .request;
+    assert_eq!(other.first_response.due, t0() + Duration::hours(4));
+}
+
+#[test]
+fn the_resolution_clock_waits_while_the_department_has_the_request() {
+    let mut w = World::new();
+    let r = w.created(Some("animals"));
+    let due = r.resolution.due;
+    w.now = t0() + Duration::hours(1);
+    let sent = w.ok(
+        &r,
+        "anna",
+        Op::Forward {
+            department: None,
+            note_id: Uuid::now_v7(),
+            note: None,
+        },
+    );
+    assert_eq!(sent.resolution.paused, Some(w.now));
+    // Ten hours with the department: the center's clock does not run.
+    w.now = t0() + Duration::hours(11);
+    let back = w.ok(
+        &sent,
+        "anna",
+        Op::DepartmentAnswer {
+            note_id: Uuid::now_v7(),
+            body: "Отловлена".into(),
+        },
+    );
+    assert_eq!(back.resolution.paused, None);
+    assert_eq!(back.resolution.due, due + Duration::hours(10));
+
+    // A center that wants its clock to run anyway says so.
+    w.policy.pause_resolution_while_waiting = false;
+    let r = w.created(Some("animals"));
+    let sent = w.ok(
+        &r,
+        "anna",
+        Op::Forward {
+            department: None,
+            note_id: Uuid::now_v7(),
+            note: None,
+        },
+    );
+    assert_eq!(sent.resolution.paused, None);
+}

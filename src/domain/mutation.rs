@@ -22,6 +22,10 @@ pub struct ClockPolicy {
     pub department_answer: Duration,
     pub resolution: Duration,
     pub at_risk_ratio: f64,
+    /// First-response targets of some channels, over `first_response`; a topic's own wins.
+    pub channel_first_response: std::collections::BTreeMap<Channel, Duration>,
+    /// Hold the resolution clock while the request waits for its department.
+    pub pause_resolution_while_waiting: bool,
 }
 
 impl Default for ClockPolicy {
@@ -34,6 +38,8 @@ impl Default for ClockPolicy {
             department_answer: Duration::hours(24),
             resolution: Duration::hours(72),
             at_risk_ratio: 0.75,
+            channel_first_response: Default::default(),
+            pause_resolution_while_waiting: true,
         }
     }
 }
@@ -568,6 +574,14 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             }
         }
     }
+    // The center's resolution clock waits while the department has the request (its own
+    // clock runs then): the center is not late for the time a third party takes.
+    if ctx.policy.pause_resolution_while_waiting && out.request.status == Status::WaitingDepartment
+    {
+        out.request.resolution.pause(now);
+    } else {
+        out.request.resolution.resume(&ctx.policy.calendar, now);
+    }
     if out.events.is_empty() && out.messages.is_empty() && out.notes.is_empty() {
         out.request.updated_at = untouched_since;
     }
@@ -599,6 +613,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
     let target = ctx
         .catalog
         .response_target(new.topic.as_deref())
+        .or_else(|| ctx.policy.channel_first_response.get(&new.channel).copied())
         .unwrap_or(ctx.policy.first_response);
     let mut first_response = ctx.policy.clock(received, target);
     if let Some(at) = new.first_response_at {

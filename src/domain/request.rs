@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::sla::{Clock, ClockState};
 use super::status::{CloseReason, Status};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Telegram,

@@ -41,6 +41,10 @@ pub struct Clock {
     pub due: DateTime<Utc>,
     pub at_risk_at: DateTime<Utc>,
     pub stopped: Option<DateTime<Utc>>,
+    /// Set while the clock is held (the request waits for a third party): time since does
+    /// not count, and `due` moves on by as much when it runs again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<DateTime<Utc>>,
 }
 
 /// A working-time target as whole seconds on the wire.
@@ -89,6 +93,29 @@ impl Clock {
             due: cal.add_working(started, target),
             at_risk_at: cal.add_working(started, share(target, ratio)),
             stopped: None,
+            paused: None,
+        }
+    }
+
+    /// Holds a running clock at `at`; a stopped or already held one is left as it is.
+    pub fn pause(&mut self, at: DateTime<Utc>) {
+        if self.stopped.is_none() && self.paused.is_none() {
+            self.paused = Some(at);
+        }
+    }
+
+    /// Runs a held clock again at `at`: the working time that was left when it was held is
+    /// left now. A warning or breach already reached when it was held stays reached.
+    pub fn resume(&mut self, cal: &Calendar, at: DateTime<Utc>) {
+        let Some(held) = self.paused.take() else {
+            return;
+        };
+        let at = at.max(held);
+        if self.due > held {
+            self.due = cal.add_working(at, cal.working_between(held, self.due));
+        }
+        if self.at_risk_at > held {
+            self.at_risk_at = cal.add_working(at, cal.working_between(held, self.at_risk_at));
         }
     }
 
@@ -100,6 +127,8 @@ impl Clock {
     /// Running: Breached if `now >= due`, AtRisk if `now >= at_risk_at`, else Ok.
     /// Stopped: Breached if stopped after `due`, else Ok, whatever `now` is.
     pub fn state(&self, now: DateTime<Utc>) -> ClockState {
+        // A held clock shows what it showed when it was held.
+        let now = self.paused.map_or(now, |p| now.min(p));
         match self.stopped {
             Some(stopped) if stopped > self.due => ClockState::Breached,
             Some(_) => ClockState::Ok,
@@ -111,6 +140,7 @@ impl Clock {
 
     /// Working time left until due, negative when overdue; frozen at `stopped` once stopped.
     pub fn time_left(&self, cal: &Calendar, now: DateTime<Utc>) -> Duration {
+        let now = self.paused.map_or(now, |p| now.min(p));
         cal.working_between(self.stopped.unwrap_or(now), self.due)
     }
 }
@@ -573,6 +603,7 @@ mod tests {
         timezone = "Asia/Vladivostok"
         mode = "working_hours"
         holidays = ["2026-01-01", "2026-01-02"]
+        holiday_set = ""
 
         [week]
         mon = ["08:00-12:00", "13:00-17:00"]
@@ -607,6 +638,41 @@ mod tests {
             cal.add_working(Utc.with_ymd_and_hms(2026, 1, 4, 0, 0, 0).unwrap(), hours(5)),
             at(Tz::Asia__Vladivostok, 2026, 1, 5, 14, 0)
         );
+    }
+
+    #[test]
+    fn russias_days_off_are_shipped_and_the_new_year_waits_for_them() {
+        let days = super::config::holiday_set("ru").expect("the shipped set parses");
+        let mut unique = days.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), days.len(), "no day twice");
+        for d in [
+            date(2026, 1, 9),
+            date(2026, 5, 11),
+            date(2026, 12, 31),
+            date(2027, 6, 14),
+        ] {
+            assert!(days.contains(&d), "{d}");
+        }
+        // Every listed day is a holiday or a day off moved onto a weekday of that year.
+        assert!(
+            days.iter()
+                .all(|d| (2026..=2027).contains(&chrono::Datelike::year(d)))
+        );
+        let config: CalendarConfig = toml::from_str("mode = \"working_hours\"").unwrap();
+        let cal = config.build().expect("valid calendar");
+        // 30 Dec 2026 17:00: one hour today; then 31 Dec and 1–8 Jan are off, 9–10 Jan a weekend.
+        assert_eq!(
+            cal.add_working(at(MSK, 2026, 12, 30, 17, 0), hours(2)),
+            at(MSK, 2027, 1, 11, 10, 0)
+        );
+        let none: CalendarConfig =
+            toml::from_str("mode = \"working_hours\"\nholiday_set = \"\"").unwrap();
+        assert_eq!(none.build().unwrap().holidays().count(), 0);
+        let bad: CalendarConfig =
+            toml::from_str("mode = \"working_hours\"\nholiday_set = \"fr\"").unwrap();
+        assert!(bad.build().unwrap_err().to_string().contains("\"fr\""));
     }
 
     #[test]

@@ -28,6 +28,12 @@ pub enum ServerError {
     Forbidden(Uuid),
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// The account may read but not change anything.
+    #[error("{0} has a read-only account")]
+    ReadOnly(String),
+    /// A gateway's lease moved to another holder: what it writes now would race the new one.
+    #[error("lease `{0}` is held by another gateway")]
+    Fenced(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +42,12 @@ pub enum Role {
     Operator,
     Lead,
     Admin,
+    /// Pulls and watches; every push is refused (a console started `--readonly` by choice is
+    /// the console's business, this is the server's).
+    Viewer,
+    /// The server's own channel gateway: records citizens' messages and nothing else a
+    /// console could. It has no token; it runs inside `mcu serve`.
+    Gateway,
 }
 
 impl std::str::FromStr for Role {
@@ -45,7 +57,8 @@ impl std::str::FromStr for Role {
             "operator" => Ok(Role::Operator),
             "lead" => Ok(Role::Lead),
             "admin" => Ok(Role::Admin),
-            _ => Err(format!("role `{s}`: operator, lead or admin")),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(format!("role `{s}`: operator, lead, admin or viewer")),
         }
     }
 }
@@ -56,6 +69,8 @@ impl Role {
             Role::Operator => "operator",
             Role::Lead => "lead",
             Role::Admin => "admin",
+            Role::Viewer => "viewer",
+            Role::Gateway => "gateway",
         }
     }
 }
@@ -157,6 +172,22 @@ pub trait ServerTx {
     -> Result<Option<Principal>, ServerError>;
     /// Every account, by name.
     fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
+    /// Overwrites a message (its delivery state moved); the caller logs the change.
+    fn replace_row(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError>;
+    /// The gateway's shared state (`fence.rs`), locked for the transaction where it can be.
+    fn gw_get(&mut self, kind: &str, name: &str) -> Result<Option<Value>, ServerError>;
+    fn gw_put(&mut self, kind: &str, name: &str, doc: &Value) -> Result<(), ServerError>;
+    fn gw_del(&mut self, kind: &str, name: &str) -> Result<(), ServerError>;
+    fn gw_list(&mut self, kind: &str) -> Result<Vec<(String, Value)>, ServerError>;
+    /// Every scope's latest seq: pokes for changes made by other replicas or in-process.
+    fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError>;
     /// Rows that break the store's invariants (`invariants::QUERIES`, plus the backend's own
     /// integrity check), one line each; empty when all hold. For the checker, not the rules.
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError>;
@@ -313,7 +344,9 @@ fn decide(
         Op::CitizenMessage { .. }
         | Op::CitizenEdit { .. }
         | Op::Acknowledge { .. }
-        | Op::SetAttachment { .. } => {
+        | Op::SetAttachment { .. }
+            if who.role != Role::Gateway =>
+        {
             return refuse(
                 "forbidden",
                 "only the server's channels record citizens' messages".into(),
@@ -438,7 +471,13 @@ fn write(
     for m in &out.messages {
         seq += 1;
         let id = m.id.to_string();
-        tx.append(scope, Entity::Message, &id, rid, &json(m)?)?;
+        let mut value = json(m)?;
+        // The gateway may have sent its own acknowledgement before pushing the action that
+        // records it: the message starts in the state its send already reached.
+        if let Some(state) = super::fence::early_delivery(tx, &id)? {
+            value["delivery"] = Value::String(state);
+        }
+        tx.append(scope, Entity::Message, &id, rid, &value)?;
         tx.log_change(scope, seq, Entity::Message, &id)?;
     }
     for n in &out.notes {
@@ -530,6 +569,23 @@ pub trait Transactional {
     ) -> Result<R, ServerError>;
 }
 
+/// The server's store shared by the HTTP handlers and the gateway inside `mcu serve`.
+impl<T: Transactional> Transactional for std::sync::Arc<T> {
+    fn in_tx<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        self.as_ref().in_tx(f)
+    }
+
+    fn in_snapshot<R>(
+        &self,
+        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
+    ) -> Result<R, ServerError> {
+        self.as_ref().in_snapshot(f)
+    }
+}
+
 /// A whole push: the client checked once, then each mutation in its own transaction, so a
 /// failure of the store half-way keeps what was committed and the client resumes after it.
 pub fn push<S: Transactional>(
@@ -539,10 +595,25 @@ pub fn push<S: Transactional>(
     req: &PushRequest,
     now: DateTime<Utc>,
 ) -> Result<PushResponse, ServerError> {
+    if who.role == Role::Viewer {
+        return Err(ServerError::ReadOnly(who.user.clone()));
+    }
+    let fence = match (who.role, &req.fence) {
+        (Role::Gateway, None) => return Err(ServerError::Fenced("(none given)".into())),
+        (Role::Gateway, Some(f)) => Some(f),
+        // A console carries no lease; one that sends a fence gains nothing by it.
+        _ => None,
+    };
     store.in_tx(|tx| admit(tx, who, req, now))?;
     let mut steps = vec![];
     for pm in &req.mutations {
-        let step = store.in_tx(|tx| push_one(tx, rules, who, req.client_id, pm, now))?;
+        let step = store.in_tx(|tx| {
+            // Checked in the mutation's own transaction: a lease lost a moment ago counts.
+            if let Some(f) = fence {
+                super::fence::check(tx, f, now)?;
+            }
+            push_one(tx, rules, who, req.client_id, pm, now)
+        })?;
         let gap = matches!(step, Step::Gap { .. });
         steps.push(step);
         if gap {

@@ -1,7 +1,8 @@
 //! The sync endpoints over HTTP (SYNC.md §4): push, pull, the poke stream, health and
-//! metrics. JSON in and out; every `/v1` route wants `Authorization: Bearer <token>`. The
-//! rules are the engine's; this file only carries them: it authenticates, runs the engine on
-//! a blocking thread, maps its errors to statuses, and tells subscribers a scope moved.
+//! metrics (presence's routes are in presence.rs). JSON in and out; every `/v1` route wants
+//! `Authorization: Bearer <token>`. The rules are the engine's; this file only carries them:
+//! it authenticates, runs the engine on a blocking thread, maps its errors to statuses, and
+//! tells subscribers a scope moved.
 //!
 //! No TLS here: run it behind a reverse proxy (nginx, caddy) that terminates TLS.
 
@@ -32,6 +33,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 use super::accounts;
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
+use super::presence;
 use crate::domain::{Catalog, ClockPolicy};
 use crate::sync::wire::{PullRequest, PushRequest, Verdict};
 
@@ -52,6 +54,15 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// Comment lines on idle poke streams, so proxies and NATs don't drop them.
     pub keep_alive: Duration,
+    /// How often the store's seqs are read for changes this process's handlers did not make
+    /// (the gateway inside it, another replica on the same PostgreSQL): they poke too.
+    pub watch_every: Duration,
+    /// Rung on every change seen, for the gateway's own sync loop.
+    pub on_change: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// The gateways running in this process, for `/metrics`.
+    pub channels: Vec<std::sync::Arc<super::channel_metrics::ChannelMetrics>>,
+    /// How long a console's presence lasts without a heartbeat (they beat every 5 s).
+    pub presence_ttl: Duration,
 }
 
 impl Default for ServeOptions {
@@ -60,6 +71,10 @@ impl Default for ServeOptions {
             body_limit: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             keep_alive: Duration::from_secs(15),
+            watch_every: Duration::from_millis(250),
+            on_change: None,
+            channels: vec![],
+            presence_ttl: presence::DEFAULT_TTL,
         }
     }
 }
@@ -75,22 +90,54 @@ pub async fn serve<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let app = router(Arc::new(Shared {
+    let board = Arc::new(presence::Board::new(opts.presence_ttl));
+    let sweeper = tokio::spawn(board.clone().sweeper(stop_rx.clone()));
+    let shared = Arc::new(Shared {
         store,
         catalog,
         policy,
         pokes: Pokes::default(),
+        presence: board,
         metrics: Metrics::new(),
         stop: stop_rx,
         opts,
-    }));
-    axum::serve(listener, app)
+    });
+    let watcher = tokio::spawn(watch_store(shared.clone()));
+    let app = router(shared);
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
             let _ = stop_tx.send(true);
         })
-        .await
+        .await;
+    watcher.abort();
+    sweeper.abort();
+    served
+}
+
+/// Pokes for changes made outside this process's handlers, read from the store's seqs.
+async fn watch_store<S: Store>(app: App<S>) {
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    loop {
+        tokio::time::sleep(app.opts.watch_every).await;
+        let a = app.clone();
+        let Ok(Ok(seqs)) =
+            tokio::task::spawn_blocking(move || a.store.in_snapshot(|tx| tx.scope_seqs())).await
+        else {
+            continue;
+        };
+        let mut changed = false;
+        for (scope, seq) in seqs {
+            if seen.get(&scope) != Some(&seq) {
+                app.observe(&scope, seq);
+                changed |= seen.insert(scope, seq).is_some();
+            }
+        }
+        if changed && let Some(n) = &app.opts.on_change {
+            n.notify_one();
+        }
+    }
 }
 
 struct Shared<S> {
@@ -98,6 +145,8 @@ struct Shared<S> {
     catalog: Catalog,
     policy: ClockPolicy,
     pokes: Pokes,
+    /// Who is on which request: memory only (presence.rs says why).
+    presence: Arc<presence::Board>,
     metrics: Metrics,
     /// Turns true on shutdown; poke streams end on it (graceful shutdown waits for them).
     stop: watch::Receiver<bool>,
@@ -111,6 +160,11 @@ fn router<S: Store>(app: App<S>) -> Router {
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
         .route("/v1/sync/poke", get(poke::<S>))
+        .merge(presence::routes(presence::Routes {
+            board: app.presence.clone(),
+            stop: app.stop.clone(),
+            keep_alive: app.opts.keep_alive,
+        }))
         // Before the handlers' extractors: an unauthenticated body is never read.
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
@@ -176,6 +230,8 @@ impl From<ServerError> for ApiError {
         match e {
             ServerError::Schema(_) => ApiError::new(StatusCode::BAD_REQUEST, "schema", message),
             ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServerError::Fenced(_) => ApiError::new(StatusCode::CONFLICT, "fenced", message),
+            ServerError::ReadOnly(_) => ApiError::new(StatusCode::FORBIDDEN, "read_only", message),
             // The client re-registers and re-pushes; the shape is the protocol's (SYNC.md §4).
             ServerError::ClientUnknown => {
                 ApiError::new(StatusCode::CONFLICT, "client_unknown", None)
@@ -394,7 +450,13 @@ async fn metrics_text<S: Store>(State(app): State<App<S>>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        app.metrics.recorder.handle().render(),
+        {
+            let mut text = app.metrics.recorder.handle().render();
+            for c in &app.opts.channels {
+                c.render(&mut text);
+            }
+            text
+        },
     )
         .into_response()
 }

@@ -37,6 +37,7 @@ pub struct Local<S> {
 fn map(e: ServerError) -> SyncError {
     match e {
         ServerError::ClientUnknown => SyncError::ClientUnknown,
+        ServerError::ReadOnly(_) => SyncError::ReadOnly,
         ServerError::Storage(s) => SyncError::Unavailable(s),
         other => SyncError::Refused(other.to_string()),
     }

@@ -1,14 +1,20 @@
 //! `mcu serve`: the team's authoritative store and the sync endpoints. The rules live once in
 //! `engine`; `sqlite` and `pg` are the two stores that keep them; `http` carries them over
-//! the network to the accounts in `accounts`; `url` picks the store from `--db`.
+//! the network to the accounts in `accounts`; `url` picks the store from `--db`; `presence`
+//! keeps who is on which request, in memory.
 
 pub mod accounts;
+pub mod channel_metrics;
 pub mod contract;
+pub mod contract_fence;
 pub mod engine;
+pub mod fence;
+pub mod gateway_link;
 pub mod http;
 pub mod invariants;
 pub mod local;
 pub mod pg;
 pub mod pg_cluster;
+pub mod presence;
 pub mod sqlite;
 pub mod url;

@@ -17,7 +17,10 @@ use super::engine::{
 use crate::sync::wire::{Entity, MutationResult, RequestDoc};
 
 /// Schema versions in order; applied once each, recorded in `schema_version`.
-const MIGRATIONS: &[&str] = &[include_str!("schema_pg.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_pg.sql"),
+    include_str!("schema_pg_2.sql"),
+];
 
 fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
@@ -485,6 +488,73 @@ impl ServerTx for Tx<'_> {
                 })
             })
             .collect()
+    }
+
+    fn replace_row(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError> {
+        self.exec(
+            "INSERT INTO row_doc(entity, id, scope_id, request_id, doc) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT(entity, id) DO UPDATE SET doc = excluded.doc",
+            &[
+                &entity.as_str(),
+                &id,
+                &scope,
+                &request_id.to_string(),
+                value,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn gw_get(&mut self, kind: &str, name: &str) -> Result<Option<Value>, ServerError> {
+        // Locked: two gateways racing for one lease or one part take turns.
+        let row = self.opt(
+            "SELECT doc FROM gateway_state WHERE kind = $1 AND name = $2 FOR UPDATE",
+            &[&kind, &name],
+        )?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn gw_put(&mut self, kind: &str, name: &str, doc: &Value) -> Result<(), ServerError> {
+        self.exec(
+            "INSERT INTO gateway_state(kind, name, doc) VALUES ($1, $2, $3)
+             ON CONFLICT(kind, name) DO UPDATE SET doc = excluded.doc",
+            &[&kind, &name, doc],
+        )?;
+        Ok(())
+    }
+
+    fn gw_del(&mut self, kind: &str, name: &str) -> Result<(), ServerError> {
+        self.exec(
+            "DELETE FROM gateway_state WHERE kind = $1 AND name = $2",
+            &[&kind, &name],
+        )?;
+        Ok(())
+    }
+
+    fn gw_list(&mut self, kind: &str) -> Result<Vec<(String, Value)>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT name, doc FROM gateway_state WHERE kind = $1 ORDER BY name",
+                &[&kind],
+            ))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query("SELECT scope_id, seq FROM sync_scope", &[]))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError> {

@@ -11,7 +11,10 @@ use uuid::Uuid;
 use super::engine::{Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional};
 use crate::sync::wire::{Entity, MutationResult, RequestDoc};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("schema_sqlite.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("schema_sqlite.sql")),
+    M::up(include_str!("schema_sqlite_2.sql")),
+];
 
 fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
@@ -443,6 +446,92 @@ impl ServerTx for Tx<'_> {
             });
         }
         Ok(out)
+    }
+
+    fn replace_row(
+        &mut self,
+        scope: &str,
+        entity: Entity,
+        id: &str,
+        request_id: Uuid,
+        value: &Value,
+    ) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO row_doc(entity, id, scope_id, request_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(entity, id) DO UPDATE SET doc = excluded.doc",
+                params![
+                    entity.as_str(),
+                    id,
+                    scope,
+                    request_id.to_string(),
+                    value.to_string()
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn gw_get(&mut self, kind: &str, name: &str) -> Result<Option<Value>, ServerError> {
+        let text: Option<String> = self
+            .0
+            .query_row(
+                "SELECT doc FROM gateway_state WHERE kind = ?1 AND name = ?2",
+                [kind, name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        text.map(|t| parse(kind, &t)).transpose()
+    }
+
+    fn gw_put(&mut self, kind: &str, name: &str, doc: &Value) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO gateway_state(kind, name, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(kind, name) DO UPDATE SET doc = excluded.doc",
+                params![kind, name, doc.to_string()],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn gw_del(&mut self, kind: &str, name: &str) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "DELETE FROM gateway_state WHERE kind = ?1 AND name = ?2",
+                [kind, name],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn gw_list(&mut self, kind: &str) -> Result<Vec<(String, Value)>, ServerError> {
+        let mut st = self
+            .0
+            .prepare("SELECT name, doc FROM gateway_state WHERE kind = ?1 ORDER BY name")
+            .map_err(err)?;
+        let rows = st
+            .query_map([kind], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        rows.into_iter()
+            .map(|(n, d)| Ok((n, parse(kind, &d)?)))
+            .collect()
+    }
+
+    fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError> {
+        let mut st = self
+            .0
+            .prepare("SELECT scope_id, seq FROM sync_scope")
+            .map_err(err)?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)
     }
 
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError> {

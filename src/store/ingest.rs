@@ -101,7 +101,7 @@ pub fn ingest(
         }
         let (outcome, rid) = match &ev.inbound {
             Inbound::Message(m) => {
-                message(&tx, env, src.channel, m, rules, now, &mut report, &mut Reindex::Later(&mut pending))?
+                message(&tx, env, src, m, rules, now, &mut report, &mut Reindex::Later(&mut pending))?
             }
             Inbound::Edit { chat, message, text, at } => {
                 match tx
@@ -114,13 +114,15 @@ pub fn ingest(
                 {
                     Some((Some(orig), rid)) => {
                         let req = request_id(&tx, rid)?;
+                        let key = format!("{chat}:{message}:edit:{}", at.timestamp_millis());
                         let op = Op::CitizenEdit {
-                            message_id: Uuid::now_v7(),
+                            message_id: derive(src, &key, "message", *at),
                             edit_of: rows::parse("message id", &orig)?,
                             body: text.clone(),
                             at: *at,
                         };
-                        apply_with(&tx, env, &Mutation::new(req, ch, now, op), &mut Reindex::Later(&mut pending))?;
+                        let m = Mutation { id: derive(src, &key, "mutation", *at), ..Mutation::new(req, ch, now, op) };
+                        apply_with(&tx, env, &m, &mut Reindex::Later(&mut pending))?;
                         report.edited += 1;
                         ("edited", Some(rid))
                     }
@@ -289,21 +291,23 @@ fn target(
 fn message(
     tx: &Connection,
     env: &Env,
-    channel: Channel,
+    src: &Source,
     m: &IncomingMessage,
     rules: &IngestRules,
     now: DateTime<Utc>,
     report: &mut IngestReport,
     later: &mut Reindex,
 ) -> Result<(&'static str, Option<i64>), StoreError> {
+    let channel = src.channel;
     let ch = channel.as_str();
+    let key = format!("{}:{}", m.chat, m.message);
     // A citizen who writes again has unblocked the bot.
     tx.exec(
         "DELETE FROM unreachable WHERE channel = ?1 AND chat = ?2",
         params![ch, m.chat],
     )?;
     if let Some(rid) = target(tx, ch, m, rules, now)? {
-        let message_id = Uuid::now_v7();
+        let message_id = derive(src, &key, "message", m.at);
         let op = Op::CitizenMessage {
             message_id,
             body: m.text.clone(),
@@ -314,7 +318,10 @@ fn message(
         apply_with(
             tx,
             env,
-            &Mutation::new(request_id(tx, rid)?, ch, now, op),
+            &Mutation {
+                id: derive(src, &key, "mutation", m.at),
+                ..Mutation::new(request_id(tx, rid)?, ch, now, op)
+            },
             later,
         )?;
         map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
@@ -342,11 +349,14 @@ fn message(
         location: m.location.clone(),
         ..NewRequest::new(channel, text, m.at.min(now))
     };
-    let request_id = Uuid::now_v7();
+    let request_id = derive(src, &key, "request", m.at);
     let created = apply_with(
         tx,
         env,
-        &Mutation::new(request_id, ch, now, Op::Create(Box::new(new))),
+        &Mutation {
+            id: derive(src, &key, "create", m.at),
+            ..Mutation::new(request_id, ch, now, Op::Create(Box::new(new)))
+        },
         later,
     )?;
     let rid: i64 = tx.row(
@@ -372,15 +382,18 @@ fn message(
     apply_with(
         tx,
         env,
-        &Mutation::new(
-            request_id,
-            ch,
-            now,
-            Op::Acknowledge {
-                message_id: Uuid::now_v7(),
-                body,
-            },
-        ),
+        &Mutation {
+            id: derive(src, &key, "acknowledge", m.at),
+            ..Mutation::new(
+                request_id,
+                ch,
+                now,
+                Op::Acknowledge {
+                    message_id: derive(src, &key, "ack", m.at),
+                    body,
+                },
+            )
+        },
         later,
     )?;
     report.created.push(r.number.clone());
@@ -423,4 +436,24 @@ fn command_reply(
         Command::Other(_) => return Ok(()),
     };
     outbox::enqueue_raw(tx, channel, chat, Some(message), &body, ms(now))
+}
+
+/// Ids for what one channel update causes, the same whoever stores it: when a gateway that
+/// lost its lease stored an update and the new holder stores it again, the server sees one
+/// action (deduplicated by mutation id) with one request and one message id. Time-ordered
+/// like v7, from `at`, so they sort as the rest of the store's ids.
+fn derive(src: &Source, key: &str, what: &str, at: DateTime<Utc>) -> Uuid {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!(
+        "{}\u{0}{}\u{0}{key}\u{0}{what}",
+        src.channel.as_str(),
+        src.account
+    ));
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&hash[..16]);
+    let ms = at.timestamp_millis().max(0) as u64;
+    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    b[6] = (b[6] & 0x0F) | 0x70;
+    b[8] = (b[8] & 0x3F) | 0x80;
+    Uuid::from_bytes(b)
 }

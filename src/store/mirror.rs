@@ -27,6 +27,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// Set in the server gateway's working file: replies pulled from the server go to its outbox.
+pub const SENDS: &str = "sends";
+
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
         .row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -199,6 +202,8 @@ pub fn apply_patch(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut touched = std::collections::BTreeSet::new();
     let mut later = std::collections::HashMap::new();
+    // The server's gateway works a file like a console's; it alone sends what others wrote.
+    let sends = meta(&tx, SENDS)?.is_some();
     // Requests first: messages, notes and events are filed under their request's row.
     let (requests, others): (Vec<&PatchOp>, Vec<&PatchOp>) = patch.iter().partition(|op| {
         matches!(
@@ -232,9 +237,18 @@ pub fn apply_patch(
             Entity::Message => {
                 let m: Message = serde_json::from_value(value.clone())
                     .map_err(|e| corrupt("pulled message", e))?;
-                let Some((rid, _)) = rows::load_by(&tx, "id", &m.request_id.to_string())? else {
+                let Some((rid, request)) = rows::load_by(&tx, "id", &m.request_id.to_string())?
+                else {
                     continue;
                 };
+                if sends
+                    && m.direction == crate::domain::request::Direction::Out
+                    && m.delivery == Some(crate::domain::request::DeliveryState::Queued)
+                {
+                    // Parts already queued here (the gateway's own acknowledgement) stay as
+                    // they are: the outbox ignores a repeat of a message's parts.
+                    super::outbox::enqueue(&tx, rid, &request, &m)?;
+                }
                 let direction = match m.direction {
                     crate::domain::request::Direction::In => "in",
                     crate::domain::request::Direction::Out => "out",

@@ -163,4 +163,6 @@ impl Store {
 }
 
 #[cfg(test)]
+mod ingest_tests;
+#[cfg(test)]
 mod tests;

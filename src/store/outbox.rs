@@ -109,6 +109,8 @@ pub struct Part {
     pub reply_to: Option<String>,
     pub body: String,
     pub attempts: i64,
+    /// How many parts the message was split into: the last one's send delivers it.
+    pub parts: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +152,7 @@ pub fn claim(
     check_fence(&tx, lease, epoch)?;
     let picked = {
         let mut st = tx.prepare_cached(
-            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts
+            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts
              FROM outbox o INDEXED BY outbox_pending
              WHERE o.channel = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel AND e.chat = o.chat
@@ -167,6 +169,7 @@ pub fn claim(
                 reply_to: r.get(5)?,
                 body: r.get(6)?,
                 attempts: r.get(7)?,
+                parts: r.get(8)?,
             })
         })?;
         let mut picked = None;

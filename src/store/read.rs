@@ -341,7 +341,8 @@ pub fn inbox(
     let mut raws = vec![];
     let mut q = st.query(params_from_iter(args.iter().map(|b| b.as_ref())))?;
     while let Some(row) = q.next()? {
-        let key: i64 = row.get(38)?;
+        // Just after the request's own columns.
+        let key: i64 = row.get(rows::REQUEST_COLUMN_COUNT)?;
         raws.push((RawRequest::from_row(row)?, key));
     }
     let more = raws.len() > limit;

@@ -70,7 +70,10 @@ fn closed_key(received_ms: i64) -> i64 {
 pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_ref, message_ref, citizen, text, \
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
-    dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at";
+    dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused";
+
+/// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
+pub const REQUEST_COLUMN_COUNT: usize = 39;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -98,6 +101,8 @@ pub struct RawRequest {
     closed_at: Option<i64>,
     clocks: [Option<i64>; 15],
     updated_at: i64,
+    /// Only the resolution clock is ever held (while the department has the request).
+    res_paused: Option<i64>,
 }
 
 impl RawRequest {
@@ -131,6 +136,7 @@ impl RawRequest {
             closed_at: r.get(21)?,
             clocks,
             updated_at: r.get(37)?,
+            res_paused: r.get(38)?,
         })
     }
 
@@ -144,6 +150,7 @@ impl RawRequest {
                     due: time(due)?,
                     at_risk_at: time(risk)?,
                     stopped: opt_time(c[i + 4])?,
+                    paused: None,
                 })),
                 _ => Ok(None),
             }
@@ -195,7 +202,11 @@ impl RawRequest {
             closed_at: opt_time(self.closed_at)?,
             first_response: clock(0)?.ok_or_else(missing)?,
             department_clock: clock(5)?,
-            resolution: clock(10)?.ok_or_else(missing)?,
+            resolution: {
+                let mut res = clock(10)?.ok_or_else(missing)?;
+                res.paused = opt_time(self.res_paused)?;
+                res
+            },
             updated_at: time(self.updated_at)?,
         })
     }
@@ -217,6 +228,8 @@ fn clock_cols(c: Option<&Clock>) -> [Option<i64>; 5] {
 /// Inserts or updates the request row and its tags; returns its rid.
 pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> {
     let (due_key, risk_key) = match r.active_clock() {
+        // A held clock neither warns nor breaches until it runs again.
+        Some((_, c)) if c.paused.is_some() => (NO_DUE - 1, NO_DUE - 1),
         Some((_, c)) => (ms(c.due), ms(c.at_risk_at)),
         None => (closed_key(ms(r.received_at)), i64::MAX),
     };
@@ -237,9 +250,9 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id,
             close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
-            res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at)
+            res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -250,7 +263,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             dep_started = excluded.dep_started, dep_target = excluded.dep_target, dep_due = excluded.dep_due,
             dep_risk = excluded.dep_risk, dep_stopped = excluded.dep_stopped,
             res_started = excluded.res_started, res_target = excluded.res_target, res_due = excluded.res_due,
-            res_risk = excluded.res_risk, res_stopped = excluded.res_stopped,
+            res_risk = excluded.res_risk, res_stopped = excluded.res_stopped, res_paused = excluded.res_paused,
             due_key = excluded.due_key, risk_key = excluded.risk_key, updated_at = excluded.updated_at,
             version = version + 1
          RETURNING rid",
@@ -282,6 +295,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             due_key,
             risk_key,
             ms(r.updated_at),
+            r.resolution.paused.map(ms),
         ],
         |row| row.get(0),
     )?;
@@ -317,5 +331,16 @@ pub fn load_by(
             Ok(Some((rid, raw.into_request(tags)?)))
         }
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod column_count {
+    #[test]
+    fn the_count_matches_the_list() {
+        assert_eq!(
+            super::REQUEST_COLUMNS.split(',').count(),
+            super::REQUEST_COLUMN_COUNT
+        );
     }
 }

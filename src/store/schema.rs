@@ -247,6 +247,8 @@ CREATE TABLE sync_rejection(
 ) WITHOUT ROWID;
 "#,
     ),
+    // The resolution clock is held while the department has the request.
+    M::up("ALTER TABLE request ADD COLUMN res_paused INTEGER;"),
     // Team mode: the server's id of each audit line that came from it. The console's own lines
     // for an action stand in for the server's until those arrive (they may differ: the number
     // the server gave, what the request was when the server applied it) or the server refuses

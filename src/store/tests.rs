@@ -461,3 +461,35 @@ async fn the_actor_serves_concurrent_callers() {
     let e = store.resolve("2026-000999").await.unwrap_err();
     assert!(matches!(e, StoreError::UnknownRequest(_)));
 }
+
+#[test]
+fn a_held_resolution_clock_is_stored_and_read_back() {
+    let mut f = Fixture::new(false);
+    let r = f.create("Бездомные собаки у школы", t0());
+    let r = f
+        .run(
+            &r,
+            Op::SetDepartment {
+                department: Some("veterinary".into()),
+            },
+        )
+        .unwrap()
+        .request;
+    f.set_now(t0() + Duration::hours(2));
+    let sent = f
+        .run(
+            &r,
+            Op::Forward {
+                department: None,
+                note_id: Uuid::now_v7(),
+                note: None,
+            },
+        )
+        .unwrap()
+        .request;
+    assert_eq!(sent.resolution.paused, Some(t0() + Duration::hours(2)));
+    let (_, loaded) = rows::load_by(&f.conn, "id", &sent.id.to_string())
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.resolution, sent.resolution);
+}

@@ -21,6 +21,9 @@ pub enum SyncError {
     /// The server does not know this file's client id although it pushed before.
     #[error("the server does not know this console (client_unknown)")]
     ClientUnknown,
+    /// The account only reads (`viewer`): the console's own actions can't be taken.
+    #[error("this account is read-only")]
+    ReadOnly,
     /// A 4xx that retrying won't fix (a revoked token, another operator's file).
     #[error("refused by the server: {0}")]
     Refused(String),
@@ -139,11 +142,19 @@ pub async fn push_all<T: Transport>(
                     mutation: j.mutation.clone(),
                 })
                 .collect(),
+            fence: None,
         };
         let resp = match t.push(req).await {
             Err(SyncError::ClientUnknown) if !rotated => {
                 rotated = true;
                 rotate(store).await?;
+                continue;
+            }
+            Err(SyncError::ReadOnly) => {
+                // Refused for good: shown once and let go, so the pulls behind them go on.
+                let refused = refuse_all(store, &batch).await?;
+                pushed += refused.len();
+                rejected.extend(refused);
                 continue;
             }
             other => other?,
@@ -201,6 +212,40 @@ pub async fn push_all<T: Transport>(
             return Ok((pushed, rejected));
         }
     }
+}
+
+async fn refuse_all(
+    store: &Store,
+    batch: &[crate::store::mirror::Journaled],
+) -> Result<Vec<Rejected>, SyncError> {
+    let refused: Vec<(i64, Rejected)> = batch
+        .iter()
+        .map(|j| {
+            (
+                j.local_id,
+                Rejected {
+                    mutation_uuid: j.mutation.id,
+                    request_id: j.mutation.request_id,
+                    number: None,
+                    code: "read_only".into(),
+                    message: "read-only account: the server takes no changes from it".into(),
+                    current: None,
+                },
+            )
+        })
+        .collect();
+    let at = ms(store.now());
+    let out = refused.iter().map(|(_, r)| r.clone()).collect();
+    store
+        .call(move |c, _| {
+            for (id, r) in &refused {
+                mirror::ack(c, *id, at)?;
+                mirror::reject(c, r, at)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(out)
 }
 
 /// Pulls until the server has nothing more, writing each page over the local rows.
@@ -295,6 +340,9 @@ impl Http {
         let text = resp.text().await.unwrap_or_default();
         if status == reqwest::StatusCode::CONFLICT && text.contains("client_unknown") {
             return Err(SyncError::ClientUnknown);
+        }
+        if status == reqwest::StatusCode::FORBIDDEN && text.contains("read_only") {
+            return Err(SyncError::ReadOnly);
         }
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(SyncError::Unavailable(format!("{status}: {text}")));

@@ -120,7 +120,11 @@ pub async fn listen_pokes(
         if let Ok(mut resp) = resp
             && resp.status().is_success()
         {
-            while let Ok(Some(chunk)) = resp.chunk().await {
+            // The server writes a keep-alive every 15 s: a stream silent for longer is a
+            // connection that died without closing (a NAT dropped it); reconnect.
+            while let Ok(Ok(Some(chunk))) =
+                tokio::time::timeout(Duration::from_secs(40), resp.chunk()).await
+            {
                 // A comment line (`:`) is the keep-alive; anything else is an event.
                 if chunk
                     .split(|b| *b == b'\n')

@@ -179,3 +179,35 @@ async fn a_refused_change_comes_back_with_the_current_value() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_console_keeps_pulling_after_its_actions_are_refused() {
+    let Team { _dir, server, a, b } = team().await;
+    let anna = link(&server, operator("anna"));
+    let wall = link(
+        &server,
+        crate::server::engine::Principal {
+            user: "wall".into(),
+            role: crate::server::engine::Role::Viewer,
+        },
+    );
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Phone, "Нет света", chrono::Utc::now());
+    act(&a, "anna", id, Op::Create(Box::new(new))).await;
+    sync_once(&a, &anna, SCOPE).await.unwrap();
+
+    // Something typed at the read-only console: refused once, shown, and out of the way.
+    sync_once(&b, &wall, SCOPE).await.unwrap();
+    act(&b, "wall", id, Op::Claim).await;
+    let r = sync_once(&b, &wall, SCOPE).await.unwrap();
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!(r.rejected[0].code, "read_only");
+    assert_eq!(r.pending, 0);
+
+    // What others do still arrives.
+    act(&a, "anna", id, Op::Claim).await;
+    sync_once(&a, &anna, SCOPE).await.unwrap();
+    sync_once(&b, &wall, SCOPE).await.unwrap();
+    let seen = b.resolve(&id.to_string()).await.unwrap();
+    assert_eq!(seen.assignee.as_deref(), Some("anna"));
+}

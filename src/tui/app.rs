@@ -236,6 +236,8 @@ pub struct App {
     pub health: Option<super::health::ChannelHealth>,
     /// The last sync round (team mode); None when this console works alone.
     pub sync: Option<crate::sync::runner::SyncStatus>,
+    /// Other operators on requests, as the server last said (team mode); never this one.
+    pub presence: Vec<crate::sync::wire::Presence>,
     /// How many lines the detail's thread is scrolled back from its newest line.
     pub detail_scroll: u16,
     pub now: DateTime<Utc>,
@@ -295,6 +297,7 @@ impl App {
             alarms: vec![],
             health: None,
             sync: None,
+            presence: vec![],
             detail_scroll: 0,
             now,
             height: 20,
@@ -309,6 +312,39 @@ impl App {
 
     pub fn current(&self) -> Option<&Request> {
         self.rows.get(self.selected)
+    }
+
+    /// Where this console is, for the others' screens: the card on screen, or the request a
+    /// window over it works on; composing only in the reply composer (a second reply is what
+    /// presence prevents; two notes harm nobody).
+    pub fn here(&self) -> crate::sync::presence::Here {
+        use crate::sync::presence::Here;
+        let at = |id: Uuid, composing: bool| Here {
+            request_id: Some(id),
+            composing,
+        };
+        match &self.mode {
+            Mode::Compose(c) => at(c.target, c.kind == ComposeKind::Reply),
+            Mode::Picker(p) => at(p.target, false),
+            Mode::LinkInput { target, .. } => at(*target, false),
+            _ => Here {
+                request_id: self.current().filter(|_| self.show_detail).map(|r| r.id),
+                composing: false,
+            },
+        }
+    }
+
+    /// Other operators on request `id`: those looking at it, those writing a reply to it.
+    pub fn others_on(&self, id: Uuid) -> (Vec<&str>, Vec<&str>) {
+        use crate::sync::wire::Activity;
+        let on = |a: Activity| {
+            self.presence
+                .iter()
+                .filter(|p| p.request_id == id && p.activity == a)
+                .map(|p| p.user.as_str())
+                .collect::<Vec<_>>()
+        };
+        (on(Activity::Viewing), on(Activity::Composing))
     }
 
     /// What an action works on: the marked requests, or the selected one.

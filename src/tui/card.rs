@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::app::App;
 use super::strings::Lang;
-use super::view::{bold, channel_short, clock_color, style};
+use super::view::{bold, channel_short, clock_color, names, style};
 use crate::domain::request::{ClockKind, Direction as Dir};
 use crate::sanitize;
 
@@ -132,6 +132,31 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         },
         lang.priority(r.priority)
     )));
+    // Who else is on this request: the line that keeps two operators from one citizen.
+    let (viewing, composing) = app.others_on(r.id);
+    let mut here = vec![];
+    if !viewing.is_empty() {
+        here.push(Span::styled(
+            format!("◉ {}: {}", lang.viewing(viewing.len()), names(&viewing)),
+            style(app, app.theme.accent),
+        ));
+    }
+    if !composing.is_empty() {
+        if !here.is_empty() {
+            here.push(Span::raw(" · "));
+        }
+        here.push(Span::styled(
+            format!(
+                "✎ {}: {}",
+                lang.replying(composing.len()),
+                names(&composing)
+            ),
+            style(app, app.theme.warn).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if !here.is_empty() {
+        lines.push(Line::from(here));
+    }
     if let Some(l) = &r.location {
         let addr = l.address.as_deref().map(sanitize::line).unwrap_or_default();
         let link = l.map_link().unwrap_or_default();

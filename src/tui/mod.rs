@@ -30,10 +30,16 @@ use update::{Cmd, Msg, update};
 /// over a slow SSH link the photo falls back to halfblocks).
 const PICKER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Team mode: the sync loop's reports, and a bell that starts its next round at once.
+/// Team mode: the sync loop's reports, and a bell that starts its next round at once;
+/// presence both ways (sync/presence.rs).
 pub struct SyncLink {
     pub status: mpsc::UnboundedReceiver<crate::sync::runner::SyncStatus>,
     pub kick: std::sync::Arc<tokio::sync::Notify>,
+    /// Where this console is; the loop sets it after every batch of messages, and the
+    /// reporter reads only the latest. Dropped when the console closes (its goodbye).
+    pub here: tokio::sync::watch::Sender<crate::sync::presence::Here>,
+    /// The others' whereabouts from the server's stream.
+    pub presence: mpsc::UnboundedReceiver<Vec<crate::sync::wire::Presence>>,
 }
 
 /// How long a frame may wait for the card the same keystroke asked for.
@@ -229,11 +235,11 @@ pub async fn run(
     store: Store,
     settings: Settings,
     mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
-    mut sync: Option<SyncLink>,
+    sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     enter_screen();
-    let result = event_loop(&mut terminal, store, settings, &mut gateway, &mut sync).await;
+    let result = event_loop(&mut terminal, store, settings, &mut gateway, sync).await;
     leave_screen();
     result
 }
@@ -243,9 +249,19 @@ async fn event_loop(
     store: Store,
     settings: Settings,
     gateway: &mut Option<mpsc::UnboundedReceiver<GatewayEvent>>,
-    sync: &mut Option<SyncLink>,
+    sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // Taken apart so `select!` can wait on both receivers at once.
+    let (mut status, mut presence, link) = match sync {
+        Some(SyncLink {
+            status,
+            kick,
+            here,
+            presence,
+        }) => (Some(status), Some(presence), Some((kick, here))),
+        None => (None, None, None),
+    };
     let mut app = App::new(settings, store.now());
     let size = terminal.size()?;
     let mut cmds = update(
@@ -295,6 +311,14 @@ async fn event_loop(
         if let Some(p) = photos.as_mut() {
             p.follow(photo::wanted(&app));
         }
+        if let Some((_, tx)) = link.as_ref() {
+            let here = app.here();
+            tx.send_if_modified(|h| {
+                let moved = *h != here;
+                *h = here;
+                moved
+            });
+        }
         terminal.draw(|f| {
             let slot = view::draw_with_photo_slot(f, &app);
             if let (Some(p), Some(slot)) = (photos.as_mut(), slot) {
@@ -318,7 +342,8 @@ async fn event_loop(
             },
             Some(m) = rx.recv() => m,
             Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
-            Some(s) = async { match sync.as_mut() { Some(l) => l.status.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
+            Some(s) = async { match status.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
+            Some(p) = async { match presence.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Presence(p),
             _ = tick.tick() => Msg::Tick(store.now()),
             Some(p) = photo_rx.recv() => {
                 if let Some(photos) = photos.as_mut() {
@@ -335,8 +360,8 @@ async fn event_loop(
             cmds.extend(update(&mut app, m));
         }
         // An action stored here goes to the server now, not at the next round.
-        if applied && let Some(l) = sync.as_ref() {
-            l.kick.notify_one();
+        if applied && let Some((kick, _)) = link.as_ref() {
+            kick.notify_one();
         }
     }
 }

@@ -6,10 +6,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, Mode};
+use super::app::{App, ComposeKind, Mode};
 use super::keymap::Action;
 use super::strings::Lang;
-use super::view::{bold, style};
+use super::view::{bold, names, style};
 use crate::sanitize;
 
 fn popup(area: Rect, w: u16, h: u16) -> Rect {
@@ -65,7 +65,16 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
     } else {
         " Клавиши (любая клавиша закроет) "
     };
-    let block = Block::default().borders(Borders::ALL).title(title);
+    // The inbox's marks, which no key explains.
+    let legend = if app.lang == Lang::En {
+        " ◉ another operator views · ✎ writes a reply "
+    } else {
+        " ◉ смотрит другой оператор · ✎ пишет ответ "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .title_bottom(legend);
     let inner = block.inner(r);
     f.render_widget(block, r);
     if two {
@@ -170,7 +179,20 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     } else {
         "Заявитель увидит:"
     };
-    let mut lines = vec![Line::from(Span::styled(title, bold()))];
+    let mut lines = vec![];
+    // Another reply on its way to the same citizen: said before what this one will read.
+    let (_, composing) = app.others_on(c.target);
+    if c.kind == ComposeKind::Reply && !composing.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "⚠ {}",
+                app.lang
+                    .already_replying(&names(&composing), composing.len())
+            ),
+            style(app, app.theme.bad).add_modifier(Modifier::BOLD),
+        )));
+    }
+    lines.push(Line::from(Span::styled(title, bold())));
     lines.extend(
         sanitize::text(&preview)
             .lines()

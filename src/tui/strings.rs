@@ -239,6 +239,34 @@ impl Lang {
         )
     }
 
+    /// Before the names of those who have the card open (the detail's presence line).
+    pub fn viewing(self, people: usize) -> &'static str {
+        match (self, people) {
+            (Lang::Ru, 1) => "Смотрит",
+            (Lang::Ru, _) => "Смотрят",
+            (Lang::En, _) => "Viewing",
+        }
+    }
+
+    /// Before the names of those writing a reply.
+    pub fn replying(self, people: usize) -> &'static str {
+        match (self, people) {
+            (Lang::Ru, 1) => "Пишет ответ",
+            (Lang::Ru, _) => "Пишут ответ",
+            (Lang::En, _) => "Replying",
+        }
+    }
+
+    /// The composer's warning: someone else is writing a reply to the same citizen.
+    pub fn already_replying(self, who: &str, people: usize) -> String {
+        match (self, people) {
+            (Lang::Ru, 1) => format!("{who} уже пишет ответ"),
+            (Lang::Ru, _) => format!("{who} уже пишут ответ"),
+            (Lang::En, 1) => format!("{who} is already writing a reply"),
+            (Lang::En, _) => format!("{who} are already writing a reply"),
+        }
+    }
+
     pub fn header(self) -> [&'static str; 7] {
         match self {
             Lang::Ru => [

@@ -44,6 +44,8 @@ pub enum Msg {
     Edited(Result<String, String>),
     /// A sync round ended (team mode).
     Sync(crate::sync::runner::SyncStatus),
+    /// Who else is on which request now (team mode); empty when the server can't say.
+    Presence(Vec<crate::sync::wire::Presence>),
     /// The viewer started (the file's name) or why it did not.
     Opened(Result<String, String>),
 }
@@ -206,6 +208,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             let reload = !s.rejected.is_empty() || changed;
             app.sync = Some(s);
             if reload { refresh(app) } else { vec![] }
+        }
+        Msg::Presence(p) => {
+            app.presence = p;
+            vec![]
         }
         Msg::Opened(Ok(name)) => {
             flash(app, format!("{}: {name}", app.lang.opened()), false);

@@ -235,6 +235,13 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 format!("{marks} {first_line}")
             };
+            // Someone else on it: one character in front, the names are in the card.
+            let text = match presence_mark(app, r.id) {
+                Some((mark, st)) => {
+                    Line::from(vec![Span::styled(mark, st), Span::raw(format!(" {text}"))])
+                }
+                None => Line::from(text),
+            };
             let mut cells = vec![
                 Cell::from(r.number.to_string()),
                 Cell::from(channel_short(r.channel)),
@@ -272,6 +279,27 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
         .header(Row::new(head).style(bold()))
         .column_spacing(1);
     f.render_widget(table, inner);
+}
+
+/// `✎` someone else is writing a reply to it, `◉` someone else has its card open.
+fn presence_mark(app: &App, id: uuid::Uuid) -> Option<(&'static str, Style)> {
+    let (viewing, composing) = app.others_on(id);
+    if !composing.is_empty() {
+        Some(("✎", style(app, app.theme.warn).add_modifier(Modifier::BOLD)))
+    } else if !viewing.is_empty() {
+        Some(("◉", style(app, app.theme.accent)))
+    } else {
+        None
+    }
+}
+
+/// Names from the server, for one line.
+pub(super) fn names(people: &[&str]) -> String {
+    people
+        .iter()
+        .map(|n| sanitize::line(n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn status(f: &mut Frame, app: &App, area: Rect) {

@@ -153,6 +153,8 @@ pub enum CalendarError {
     NoWorkingTime,
     #[error("at_risk_ratio {0} is outside (0, 1]")]
     BadAtRiskRatio(f64),
+    #[error("holiday_set {0:?}: expected \"ru\" or \"\" (none)")]
+    UnknownHolidaySet(String),
 }
 
 /// The config key of a weekday, so errors point at the line to fix.

@@ -23,6 +23,9 @@ pub struct CalendarConfig {
     /// strings ("2026-01-01") or as TOML dates (2026-01-01).
     #[serde(deserialize_with = "holiday_dates")]
     pub holidays: Vec<NaiveDate>,
+    /// A shipped list of a country's non-working days added to `holidays`: "ru" (Russia,
+    /// 2026–2027, `assets/holidays-ru.toml`) or "" for none.
+    pub holiday_set: String,
 }
 
 impl Default for CalendarConfig {
@@ -32,6 +35,7 @@ impl Default for CalendarConfig {
             mode: CalendarMode::default(),
             week: WeekConfig::default(),
             holidays: Vec::new(),
+            holiday_set: "ru".to_owned(),
         }
     }
 }
@@ -101,10 +105,40 @@ impl CalendarConfig {
         match self.mode {
             CalendarMode::Always => Ok(Calendar::always(tz)),
             CalendarMode::WorkingHours => {
-                Calendar::working_hours(tz, week, self.holidays.iter().copied())
+                let shipped = holiday_set(&self.holiday_set)?;
+                Calendar::working_hours(
+                    tz,
+                    week,
+                    shipped.into_iter().chain(self.holidays.iter().copied()),
+                )
             }
         }
     }
+}
+
+const HOLIDAYS_RU: &str = include_str!("../../../assets/holidays-ru.toml");
+
+#[derive(Deserialize)]
+struct HolidaySet {
+    days: std::collections::BTreeMap<String, Vec<HolidayDate>>,
+}
+
+/// The non-working days of a shipped set, every year it has.
+pub fn holiday_set(name: &str) -> Result<Vec<NaiveDate>, CalendarError> {
+    let text = match name {
+        "" => return Ok(vec![]),
+        "ru" => HOLIDAYS_RU,
+        other => return Err(CalendarError::UnknownHolidaySet(other.to_owned())),
+    };
+    // Shipped with the binary and checked by a test: a failure here is a build's mistake.
+    let set: HolidaySet = toml::from_str(text)
+        .map_err(|e| CalendarError::UnknownHolidaySet(format!("{name}: {e}")))?;
+    Ok(set
+        .days
+        .into_values()
+        .flatten()
+        .map(|HolidayDate(d)| d)
+        .collect())
 }
 
 /// An IANA time-zone name, exactly as spelled in the tz database.

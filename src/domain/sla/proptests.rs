@@ -115,6 +115,40 @@ fn weekday_slots(week: &[Vec<Slot>; 7], date: NaiveDate) -> &[Slot] {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    /// A held clock counts exactly its target of working time outside the hold, whatever the
+    /// calendar, the zone's DST and the holidays; and it shows what it showed when held.
+    #[test]
+    fn a_held_clock_counts_its_target_outside_the_hold(
+        (cal, s) in calendar_and_instant(),
+        target in work(),
+        to_hold in work(),
+        held_for in 0i64..(30 * 24 * 60),
+    ) {
+        let target = target.abs();
+        let mut c = super::Clock::start(&cal, s, target, 0.75);
+        let p = s + to_hold.abs();
+        let r = p + chrono::Duration::minutes(held_for);
+        let before = c.clone();
+        c.pause(p);
+        prop_assert_eq!(c.state(r), before.state(p));
+        prop_assert_eq!(c.time_left(&cal, r), before.time_left(&cal, p));
+        c.resume(&cal, r);
+        prop_assert!(c.paused.is_none());
+        if p < before.due {
+            let counted = cal.working_between(s, p) + cal.working_between(r, c.due);
+            prop_assert_eq!(counted, target);
+            prop_assert!(c.at_risk_at <= c.due);
+        } else {
+            // Already late when held: the breach stands.
+            prop_assert_eq!(c.due, before.due);
+        }
+        // Holding and running again at once changes nothing.
+        let mut same = before.clone();
+        same.pause(p);
+        same.resume(&cal, p);
+        prop_assert_eq!(same, before);
+    }
+
     #[test]
     fn add_then_measure_gives_back_the_work((cal, s) in calendar_and_instant(), d in work()) {
         let due = cal.add_working(s, d);

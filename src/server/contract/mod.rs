@@ -80,6 +80,7 @@ impl Client {
             schema_version: SCHEMA_VERSION,
             scope_id: SCOPE.into(),
             mutations,
+            fence: None,
         }
     }
 
@@ -514,6 +515,23 @@ pub fn pull_pages_at_exact_multiples<S: Transactional>(h: &Harness<S>) {
     }
 }
 
+/// A viewer's account reads everything and changes nothing, whatever its console allows.
+pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
+    let mut anna = Client::new(operator("anna"));
+    let id = h.create(&mut anna, "Не работает светофор");
+    let mut wall = Client::new(Principal {
+        user: "wall".into(),
+        role: Role::Viewer,
+    });
+    let claim = wall.journal(id, Op::Claim, None);
+    assert!(matches!(
+        h.try_push(&wall, vec![claim]),
+        Err(ServerError::ReadOnly(_))
+    ));
+    let seen = h.request(&wall, id);
+    assert!(seen["request"]["assignee"].is_null(), "{seen}");
+}
+
 /// Every check, in order, on fresh stores from `fresh`.
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
     concurrent_claims_and_duplicate_pushes(&Harness::new(fresh()));
@@ -528,6 +546,8 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
     a_restored_console_repushes_without_duplicates(&Harness::new(fresh()));
     pull_pages_at_exact_multiples(&Harness::new(fresh()));
     reused_ids_with_new_actions_are_not_swallowed(&Harness::new(fresh()));
+    viewers_pull_but_cannot_push(&Harness::new(fresh()));
+    super::contract_fence::leases_fence_the_old_holder(&Harness::new(fresh()));
 }
 
 #[cfg(test)]

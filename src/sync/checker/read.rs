@@ -61,7 +61,8 @@ pub struct ServerState {
     pub mirror: Mirror,
     /// The server's events of each request in the order they were logged (I4).
     pub history: BTreeMap<Uuid, Vec<EventRow>>,
-    /// Every change-log entry of a message, note or event beyond its first (I2).
+    /// Every change-log entry of a note or audit event beyond its first (I2); a message is
+    /// logged again when its delivery state moves.
     pub logged_twice: Vec<String>,
     pub processed: BTreeMap<Uuid, MutationResult>,
     pub violations: Vec<String>,
@@ -77,7 +78,8 @@ pub struct JournalRow {
 pub struct ConsoleState {
     pub name: String,
     pub journal: Vec<JournalRow>,
-    pub rejections: Vec<Uuid>,
+    /// The refusals kept for the operator, by action, with their codes.
+    pub rejections: BTreeMap<Uuid, String>,
     pub cookie: Option<Cookie>,
     pub mirror: Mirror,
     pub integrity: Vec<String>,
@@ -168,7 +170,7 @@ pub fn server(
     let mut seen = std::collections::BTreeSet::new();
     for (seq, entity, id) in &log {
         let first = seen.insert((*entity, id.clone()));
-        if !first && *entity != Entity::Request {
+        if !first && matches!(entity, Entity::Note | Entity::Event) {
             logged_twice.push(format!("{} {id} again at seq {seq}", entity.as_str()));
         }
         if !first {
@@ -271,10 +273,10 @@ pub fn console(path: &Path) -> Result<ConsoleState, String> {
     }
     drop(st);
 
-    let rejections = strings(&c, "SELECT mutation_uuid FROM sync_rejection")?
-        .iter()
-        .map(|u| u.parse().map_err(|e| sql("rejection uuid", e)))
-        .collect::<Result<_, _>>()?;
+    let rejections = pairs_text(&c, "SELECT mutation_uuid, code FROM sync_rejection")?
+        .into_iter()
+        .map(|(u, code)| Ok((uuid(&u)?, code)))
+        .collect::<Result<_, String>>()?;
     let cookie: Option<String> = c
         .query_row(
             "SELECT value FROM meta WHERE key = ?1",
@@ -410,9 +412,11 @@ fn uuid(s: &str) -> Result<Uuid, String> {
     s.parse().map_err(|e| format!("id `{s}`: {e}"))
 }
 
-fn strings(c: &Connection, q: &str) -> Result<Vec<String>, String> {
+fn pairs_text(c: &Connection, q: &str) -> Result<Vec<(String, String)>, String> {
     let mut st = c.prepare(q).map_err(|e| sql(q, e))?;
-    let rows = st.query_map([], |r| r.get(0)).map_err(|e| sql(q, e))?;
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| sql(q, e))?;
     rows.collect::<Result<_, _>>().map_err(|e| sql(q, e))
 }
 

@@ -14,6 +14,7 @@ mod alarms;
 mod compose;
 mod detail;
 mod photo;
+mod presence;
 mod views;
 use super::keymap::Keymap;
 use super::strings::Lang;

@@ -1,0 +1,134 @@
+//! The Telegram gateway inside `mcu serve --channels telegram`: its working file, the sync
+//! loop that carries what it stores to the server and the consoles' replies back, and the
+//! gateway itself under the server's lease (`server::gateway_link`).
+
+use anyhow::Context;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::live;
+use crate::channels::gateway::{self, GatewayEvent};
+use crate::config::Config;
+use crate::domain::{Catalog, ClockPolicy};
+use crate::server::channel_metrics::ChannelMetrics;
+use crate::server::gateway_link::{FencedLocal, ServerLink, principal};
+use crate::server::local::{Local, Shared};
+use crate::server::url::ServerStore;
+use crate::store::{Env, Store, mirror};
+use crate::sync::{client, runner};
+
+pub struct Setup<'a> {
+    pub server: Arc<ServerStore>,
+    pub path: PathBuf,
+    pub config: &'a Config,
+    pub catalog: Catalog,
+    pub policy: ClockPolicy,
+    pub lease: Duration,
+    /// Rung when the server's store changed: the gateway pulls the consoles' replies at once.
+    pub kick: Arc<Notify>,
+}
+
+pub struct Running {
+    pub metrics: Arc<ChannelMetrics>,
+    gateway: JoinHandle<()>,
+    sync: JoinHandle<()>,
+}
+
+impl Running {
+    /// Waits for the gateway to finish its send and give the lease back, then stops syncing.
+    pub async fn stop(self) {
+        let _ = self.gateway.await;
+        self.sync.abort();
+    }
+}
+
+pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<Running> {
+    let tg = Arc::new(live::telegram(s.config, None, None)?);
+    let env = Env {
+        catalog: s.catalog.clone(),
+        policy: s.policy.clone(),
+        journal: true,
+        now: Arc::new(chrono::Utc::now),
+    };
+    let store = Store::open(&s.path, env)
+        .await
+        .with_context(|| format!("the gateway's file {}", s.path.display()))?;
+    store
+        .call(|c, _| mirror::set_meta(c, mirror::SENDS, "1"))
+        .await?;
+    let shared = Arc::new(Shared {
+        store: s.server.clone(),
+        catalog: s.catalog,
+        policy: s.policy,
+        down: false.into(),
+    });
+    let scope = s.config.server.scope.clone();
+    let link = Arc::new(ServerLink::new(
+        shared.clone(),
+        store.clone(),
+        &scope,
+        "telegram",
+    ));
+    let transport = FencedLocal {
+        inner: Local {
+            server: shared,
+            who: principal("telegram"),
+        },
+        fence: link.transport.fence.clone(),
+    };
+    // The gateway joins a citizen's new message to their open request: it must know the
+    // requests other servers' gateways and the consoles made before it polls.
+    let pulled = client::pull_all(&store, &transport, &scope)
+        .await
+        .context("the gateway's first pull from the store")?;
+    tracing::info!(pulled, file = %s.path.display(), "gateway file in step with the store");
+    let (status_tx, mut status_rx) = mpsc::unbounded_channel();
+    let sync = tokio::spawn(async move {
+        let log = tokio::spawn(async move {
+            while let Some(st) = status_rx.recv().await {
+                let st: runner::SyncStatus = st;
+                if let Some(e) = &st.error {
+                    tracing::warn!(error = %e, pending = st.pending, "gateway sync");
+                }
+                for r in &st.rejected {
+                    tracing::warn!(code = %r.code, message = %r.message, "gateway action refused");
+                }
+            }
+        });
+        runner::run(store.clone(), transport, scope, status_tx, s.kick).await;
+        log.abort();
+    });
+    let mut opts = live::gateway_options(s.config, s.config.files_dir());
+    opts.lease_ttl = s.lease;
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let metrics = Arc::new(ChannelMetrics::new("telegram"));
+    let m = metrics.clone();
+    let events = tokio::spawn(async move {
+        while let Some(e) = ev_rx.recv().await {
+            m.observe(&e);
+            match e {
+                GatewayEvent::Alarm(a) => tracing::error!(alarm = %a, "gateway"),
+                GatewayEvent::Warning(w) => tracing::warn!(warning = %w, "gateway"),
+                GatewayEvent::Started { account, epoch } => {
+                    tracing::info!(%account, epoch, "gateway took the lease")
+                }
+                other => tracing::info!(event = ?other, "gateway"),
+            }
+        }
+    });
+    let gw_store = link.store.clone();
+    let gateway = tokio::spawn(async move {
+        if let Err(e) = gateway::run_team(gw_store, tg, opts, ev_tx, stop, link).await {
+            tracing::error!(error = %e, "gateway stopped");
+        }
+        let _ = events.await;
+    });
+    Ok(Running {
+        metrics,
+        gateway,
+        sync,
+    })
+}

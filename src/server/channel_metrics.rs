@@ -1,0 +1,110 @@
+//! What the gateways inside `mcu serve` report on `/metrics`: whether each channel is worked
+//! here, what came in, and how sends ended (the outbox's states as they are reached).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use crate::channels::gateway::GatewayEvent;
+
+#[derive(Debug, Default)]
+pub struct ChannelMetrics {
+    pub channel: String,
+    /// 1 while this server holds the channel's lease and polls.
+    up: AtomicI64,
+    epoch: AtomicI64,
+    ingested: AtomicU64,
+    sent: AtomicU64,
+    retried: AtomicU64,
+    unknown: AtomicU64,
+    failed: AtomicU64,
+    alarms: AtomicU64,
+}
+
+impl ChannelMetrics {
+    pub fn new(channel: &str) -> ChannelMetrics {
+        ChannelMetrics {
+            channel: channel.into(),
+            ..ChannelMetrics::default()
+        }
+    }
+
+    pub fn observe(&self, e: &GatewayEvent) {
+        let add = |c: &AtomicU64, n: u64| c.fetch_add(n, Ordering::Relaxed);
+        match e {
+            GatewayEvent::Started { epoch, .. } => {
+                self.up.store(1, Ordering::Relaxed);
+                self.epoch.store(*epoch, Ordering::Relaxed);
+            }
+            GatewayEvent::Ingested(r) => {
+                add(
+                    &self.ingested,
+                    (r.created.len() + r.appended + r.edited) as u64,
+                );
+            }
+            GatewayEvent::Sent { .. } => {
+                add(&self.sent, 1);
+            }
+            GatewayEvent::Retry { .. } => {
+                add(&self.retried, 1);
+            }
+            GatewayEvent::Unknown { .. } => {
+                add(&self.unknown, 1);
+            }
+            GatewayEvent::Failed { .. } => {
+                add(&self.failed, 1);
+            }
+            GatewayEvent::Alarm(_) => {
+                add(&self.alarms, 1);
+            }
+            GatewayEvent::Stopped => self.up.store(0, Ordering::Relaxed),
+            _ => {}
+        }
+    }
+
+    /// Prometheus text lines, appended to the recorder's.
+    pub fn render(&self, out: &mut String) {
+        let ch = &self.channel;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP mcu_channel_up 1 while this server holds the channel's lease and works it.\n\
+             # TYPE mcu_channel_up gauge\nmcu_channel_up{{channel=\"{ch}\"}} {}",
+            self.up.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mcu_channel_lease_epoch The fencing epoch of this server's lease.\n\
+             # TYPE mcu_channel_lease_epoch gauge\nmcu_channel_lease_epoch{{channel=\"{ch}\"}} {}",
+            self.epoch.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mcu_channel_inbound_total Citizens' messages stored (new requests, follow-ups, edits).\n\
+             # TYPE mcu_channel_inbound_total counter\nmcu_channel_inbound_total{{channel=\"{ch}\"}} {}",
+            get(&self.ingested)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mcu_outbox_parts_total Outbound parts by how their send ended.\n\
+             # TYPE mcu_outbox_parts_total counter"
+        );
+        for (state, c) in [
+            ("sent", &self.sent),
+            ("retry", &self.retried),
+            ("unknown", &self.unknown),
+            ("failed", &self.failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "mcu_outbox_parts_total{{channel=\"{ch}\",state=\"{state}\"}} {}",
+                get(c)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mcu_channel_alarms_total Alarms raised (409, revoked token, lost lease).\n\
+             # TYPE mcu_channel_alarms_total counter\nmcu_channel_alarms_total{{channel=\"{ch}\"}} {}",
+            get(&self.alarms)
+        );
+    }
+}

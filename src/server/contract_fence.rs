@@ -1,0 +1,270 @@
+//! The gateway's lease on the server, as both stores must keep it (SYNC.md §6, scenario 21 at
+//! the server): a holder paused past its lease is fenced out of every write, parts it left
+//! mid-send become `unknown` and are never sent again, and the cursor only moves forward.
+
+use chrono::{DateTime, Duration, Utc};
+use std::time::Duration as StdDuration;
+use uuid::Uuid;
+
+use super::contract::{Client, Harness, SCOPE, now, operator};
+use super::engine::{self, Principal, Role, Rules, ServerError, Transactional};
+use super::fence::{self, Claim, PartState};
+use crate::domain::mutation::{NewRequest, Op};
+use crate::domain::{Catalog, Channel, ClockPolicy};
+use crate::sync::wire::{Entity, Fence, PatchOp, PushMutation, PushResponse, Verdict};
+
+const LEASE: &str = "gateway:telegram:bot";
+const TTL: StdDuration = StdDuration::from_secs(10);
+
+fn gateway() -> Principal {
+    Principal {
+        user: "telegram".into(),
+        role: Role::Gateway,
+    }
+}
+
+fn push_fenced<S: Transactional>(
+    h: &Harness<S>,
+    c: &Client,
+    ms: Vec<PushMutation>,
+    fence: Option<Fence>,
+    at: DateTime<Utc>,
+) -> Result<PushResponse, ServerError> {
+    let (catalog, policy) = (Catalog::krasnodar(), ClockPolicy::default());
+    let rules = Rules {
+        catalog: &catalog,
+        policy: &policy,
+    };
+    let mut req = c.push_req(ms);
+    req.fence = fence;
+    engine::push(&h.store, &rules, &c.who, &req, at)
+}
+
+fn acquire<S: Transactional>(
+    h: &Harness<S>,
+    holder: &str,
+    at: DateTime<Utc>,
+) -> Result<i64, String> {
+    h.store
+        .in_tx(|tx| fence::acquire(tx, SCOPE, LEASE, holder, at, TTL))
+        .expect("acquire")
+}
+
+fn delivery<S: Transactional>(h: &Harness<S>, c: &Client, message: Uuid) -> Option<String> {
+    let page = h.pull(c, None, None);
+    page.patch.into_iter().find_map(|p| match p {
+        PatchOp::Put {
+            entity: Entity::Message,
+            id,
+            value,
+        } if id == message.to_string() => value["delivery"].as_str().map(str::to_string),
+        _ => None,
+    })
+}
+
+pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
+    let t0 = now();
+    let e1 = acquire(h, "server-a", t0).expect("a free lease is taken");
+    assert_eq!(acquire(h, "server-b", t0), Err("server-a".into()));
+    let fa = Fence {
+        lease: LEASE.into(),
+        epoch: e1,
+    };
+
+    // The gateway records a citizen's request only under its lease.
+    let mut gw = Client::new(gateway());
+    let rid = Uuid::now_v7();
+    let new = NewRequest {
+        external_id: Some("42:1".into()),
+        ..NewRequest::new(Channel::Telegram, "Нет воды", t0)
+    };
+    let create = gw.journal(rid, Op::Create(Box::new(new)), None);
+    assert!(matches!(
+        push_fenced(h, &gw, vec![create.clone()], None, t0),
+        Err(ServerError::Fenced(_))
+    ));
+    let r = push_fenced(h, &gw, vec![create], Some(fa.clone()), t0).expect("fenced push");
+    assert_eq!(r.results[0].status, Verdict::Applied, "{r:?}");
+
+    // A console can't pose as the channel, lease or not.
+    let mut anna = Client::new(operator("anna"));
+    let forged = anna.journal(
+        rid,
+        Op::CitizenMessage {
+            message_id: Uuid::now_v7(),
+            body: "подделка".into(),
+            at: t0,
+            attachments: vec![],
+            location: None,
+        },
+        None,
+    );
+    let r = push_fenced(h, &anna, vec![forged], Some(fa.clone()), t0).unwrap();
+    assert_eq!(r.results[0].code.as_deref(), Some("forbidden"));
+
+    // The cursor only moves forward.
+    let save = |f: &Fence, v: &str, at| h.store.in_tx(|tx| fence::save_cursor(tx, f, v, at));
+    save(&fa, "100", t0).unwrap();
+    save(&fa, "90", t0).unwrap();
+    let cursor = || h.store.in_snapshot(|tx| fence::cursor(tx, LEASE)).unwrap();
+    assert_eq!(cursor().as_deref(), Some("100"));
+
+    // An operator answers; server A claims the part and freezes mid-send.
+    let claim = anna.journal(rid, Op::Claim, None);
+    let reply_id = Uuid::now_v7();
+    let reply = anna.journal(
+        rid,
+        Op::Reply {
+            message_id: reply_id,
+            body: "Бригада выехала".into(),
+        },
+        None,
+    );
+    let r = push_fenced(h, &anna, vec![claim, reply], None, t0).unwrap();
+    assert!(
+        r.results.iter().all(|x| x.status == Verdict::Applied),
+        "{r:?}"
+    );
+    assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("queued"));
+    let go = h
+        .store
+        .in_tx(|tx| fence::claim(tx, SCOPE, &fa, reply_id, 0, t0))
+        .unwrap();
+    assert_eq!(go, Claim::Go);
+
+    // Its lease runs out; server B takes over and finds the part in doubt.
+    let later = t0 + Duration::seconds(11);
+    let e2 = acquire(h, "server-b", later).expect("an expired lease is taken");
+    assert!(e2 > e1);
+    let fb = Fence {
+        lease: LEASE.into(),
+        epoch: e2,
+    };
+    assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("unknown"));
+    let again = h
+        .store
+        .in_tx(|tx| fence::claim(tx, SCOPE, &fb, reply_id, 0, later))
+        .unwrap();
+    assert_eq!(
+        again,
+        Claim::Settled(PartState::Unknown),
+        "never sent twice"
+    );
+
+    // Server A wakes up: every write it tries is refused.
+    let finish_a = h.store.in_tx(|tx| {
+        fence::finish(
+            tx,
+            &fa,
+            reply_id,
+            0,
+            1,
+            PartState::Sent,
+            Some("m-1"),
+            true,
+            later,
+        )
+    });
+    assert!(matches!(finish_a, Err(ServerError::Fenced(_))));
+    assert!(matches!(
+        save(&fa, "150", later),
+        Err(ServerError::Fenced(_))
+    ));
+    let renewed = h
+        .store
+        .in_tx(|tx| fence::renew(tx, &fa, later, TTL))
+        .unwrap();
+    assert!(!renewed);
+    let note = gw.journal(
+        rid,
+        Op::CitizenMessage {
+            message_id: Uuid::now_v7(),
+            body: "Ещё вопрос".into(),
+            at: later,
+            attachments: vec![],
+            location: None,
+        },
+        None,
+    );
+    assert!(matches!(
+        push_fenced(h, &gw, vec![note.clone()], Some(fa.clone()), later),
+        Err(ServerError::Fenced(_))
+    ));
+    assert_eq!(cursor().as_deref(), Some("100"));
+    assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("unknown"));
+
+    // Server B sends the next reply once; the consoles see it delivered.
+    let second = Uuid::now_v7();
+    let reply = anna.journal(
+        rid,
+        Op::Reply {
+            message_id: second,
+            body: "Воду дали".into(),
+        },
+        None,
+    );
+    push_fenced(h, &anna, vec![reply], None, later).unwrap();
+    let tx_claim = |f: &Fence, id, at| h.store.in_tx(|tx| fence::claim(tx, SCOPE, f, id, 0, at));
+    assert_eq!(tx_claim(&fb, second, later).unwrap(), Claim::Go);
+    h.store
+        .in_tx(|tx| {
+            fence::finish(
+                tx,
+                &fb,
+                second,
+                0,
+                1,
+                PartState::Sent,
+                Some("m-2"),
+                true,
+                later,
+            )
+        })
+        .unwrap();
+    assert_eq!(delivery(h, &anna, second).as_deref(), Some("sent"));
+    assert_eq!(
+        tx_claim(&fb, second, later).unwrap(),
+        Claim::Settled(PartState::Sent)
+    );
+    save(&fb, "120", later).unwrap();
+    assert_eq!(cursor().as_deref(), Some("120"));
+
+    // The gateway's own acknowledgement may be sent before the action recording it is pushed:
+    // the message arrives already delivered.
+    let ack = Uuid::now_v7();
+    assert_eq!(tx_claim(&fb, ack, later).unwrap(), Claim::Go);
+    h.store
+        .in_tx(|tx| {
+            fence::finish(
+                tx,
+                &fb,
+                ack,
+                0,
+                1,
+                PartState::Sent,
+                Some("m-3"),
+                true,
+                later,
+            )
+        })
+        .unwrap();
+    let acknowledge = gw.journal(
+        rid,
+        Op::Acknowledge {
+            message_id: ack,
+            body: "Заявка принята".into(),
+        },
+        None,
+    );
+    // What the fenced holder could not push goes with the new holder's next push.
+    let r = push_fenced(h, &gw, vec![note, acknowledge], Some(fb.clone()), later).unwrap();
+    assert!(
+        r.results.iter().all(|x| x.status == Verdict::Applied),
+        "{r:?}"
+    );
+    assert_eq!(delivery(h, &anna, ack).as_deref(), Some("sent"));
+
+    // A clean stop hands the lease over at once.
+    h.store.in_tx(|tx| fence::release(tx, &fb)).unwrap();
+    assert!(acquire(h, "server-a", later).is_ok());
+}

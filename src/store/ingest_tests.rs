@@ -1,0 +1,113 @@
+//! The same channel update stored by two gateways (the old and the new holder of a lease)
+//! becomes the very same actions, so the server keeps it once.
+
+use chrono::{Duration, TimeZone, Utc};
+use std::sync::Arc;
+
+use super::db::{self, Env};
+use super::ingest::{ClosedPolicy, IngestRules, Source, ingest};
+use super::outbox;
+use crate::channels::{Batch, Inbound, InboundEvent, IncomingMessage};
+use crate::domain::{Catalog, Channel, ClockPolicy};
+use crate::templates::BotTexts;
+
+fn text(chat: &str, message: &str, body: &str, minute: u32) -> InboundEvent {
+    InboundEvent {
+        external_id: format!("{chat}{message}"),
+        payload: "{}".into(),
+        inbound: Inbound::Message(IncomingMessage {
+            chat: chat.into(),
+            message: message.into(),
+            author: Some("Иван".into()),
+            text: body.into(),
+            attachments: vec![],
+            location: None,
+            reply_to: None,
+            media_group: None,
+            at: Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).unwrap(),
+        }),
+    }
+}
+
+/// Stores the batches in a fresh file at `clock` and returns its journal and its ids.
+fn store_at(dir: &std::path::Path, name: &str, clock: i64, batches: &[Batch]) -> Vec<String> {
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 9, 30, 0).unwrap() + Duration::seconds(clock);
+    let env = Env {
+        catalog: Catalog::krasnodar(),
+        policy: ClockPolicy::default(),
+        journal: true,
+        now: Arc::new(move || now),
+    };
+    let mut conn = db::open(&dir.join(name)).unwrap();
+    let lease = "gateway:telegram:bot";
+    let epoch = outbox::acquire(
+        &mut conn,
+        lease,
+        name,
+        0,
+        std::time::Duration::from_secs(15),
+    )
+    .unwrap()
+    .unwrap();
+    let src = Source {
+        channel: Channel::Telegram,
+        account: "bot",
+        lease,
+        epoch,
+    };
+    let rules = IngestRules {
+        join_window: Duration::hours(24),
+        closed_policy: ClosedPolicy::Reopen,
+        reopen_window: Duration::days(7),
+        texts: BotTexts::shipped("ru"),
+        status_words: |s| s.as_str(),
+    };
+    for b in batches {
+        ingest(&mut conn, &env, &src, b, &rules).unwrap();
+    }
+    let mut st = conn
+        .prepare(
+            "SELECT mutation_uuid FROM pending_mutation
+             UNION ALL SELECT id FROM request UNION ALL SELECT id FROM message ORDER BY 1",
+        )
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn two_gateways_storing_one_update_make_the_same_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let batches = [
+        Batch {
+            events: vec![text("42", "1", "Нет воды", 0)],
+            ..Batch::default()
+        },
+        Batch {
+            events: vec![
+                text("42", "2", "И света нет", 5),
+                text("7", "1", "Яма на дороге", 6),
+            ],
+            ..Batch::default()
+        },
+    ];
+    let a = store_at(dir.path(), "a.sqlite3", 0, &batches);
+    // The new holder stores the same updates seconds later, on its own file.
+    let b = store_at(dir.path(), "b.sqlite3", 40, &batches);
+    // Two requests, each with its creation and acknowledgement, one follow-up message.
+    assert_eq!(a.len(), 5 + 2 + 3, "{a:?}");
+    assert_eq!(a, b);
+    // A different update is a different action.
+    let other = store_at(
+        dir.path(),
+        "c.sqlite3",
+        0,
+        &[Batch {
+            events: vec![text("42", "3", "Нет воды", 0)],
+            ..Batch::default()
+        }],
+    );
+    assert!(other.iter().all(|id| !a.contains(id)), "{other:?}");
+}
