@@ -100,10 +100,22 @@ pub fn ingest(
             continue;
         }
         let (outcome, rid) = match &ev.inbound {
-            Inbound::Message(m) => {
-                message(&tx, env, src, m, rules, now, &mut report, &mut Reindex::Later(&mut pending))?
-            }
-            Inbound::Edit { chat, message, text, at } => {
+            Inbound::Message(m) => message(
+                &tx,
+                env,
+                src,
+                m,
+                rules,
+                now,
+                &mut report,
+                &mut Reindex::Later(&mut pending),
+            )?,
+            Inbound::Edit {
+                chat,
+                message,
+                text,
+                at,
+            } => {
                 match tx
                     .row(
                         "SELECT message_id, request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
@@ -114,7 +126,9 @@ pub fn ingest(
                 {
                     Some((Some(orig), rid)) => {
                         let req = request_id(&tx, rid)?;
-                        let key = format!("{chat}:{message}:edit:{}", at.timestamp_millis());
+                        // The update's own id: a citizen may edit one message twice within
+                        // the second Telegram stamps edits with.
+                        let key = format!("{chat}:{message}:edit:{}", ev.external_id);
                         let op = Op::CitizenEdit {
                             message_id: derive(src, &key, "message", *at),
                             edit_of: rows::parse("message id", &orig)?,
@@ -132,7 +146,12 @@ pub fn ingest(
                     }
                 }
             }
-            Inbound::Command { chat, message, command, .. } => {
+            Inbound::Command {
+                chat,
+                message,
+                command,
+                ..
+            } => {
                 report.commands += 1;
                 command_reply(&tx, src.channel, chat, message, command, rules, now)?;
                 ("command", None)

@@ -29,6 +29,19 @@ fn text(chat: &str, message: &str, body: &str, minute: u32) -> InboundEvent {
     }
 }
 
+fn edit(update: &str, chat: &str, message: &str, body: &str) -> InboundEvent {
+    InboundEvent {
+        external_id: update.into(),
+        payload: "{}".into(),
+        inbound: Inbound::Edit {
+            chat: chat.into(),
+            message: message.into(),
+            text: body.into(),
+            at: Utc.with_ymd_and_hms(2026, 11, 30, 9, 10, 0).unwrap(),
+        },
+    }
+}
+
 /// Stores the batches in a fresh file at `clock` and returns its journal and its ids.
 fn store_at(dir: &std::path::Path, name: &str, clock: i64, batches: &[Batch]) -> Vec<String> {
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 9, 30, 0).unwrap() + Duration::seconds(clock);
@@ -92,12 +105,21 @@ fn two_gateways_storing_one_update_make_the_same_actions() {
             ],
             ..Batch::default()
         },
+        // Two edits of one message stamped with the same second are two edits.
+        Batch {
+            events: vec![
+                edit("e1", "42", "2", "И света нет с утра"),
+                edit("e2", "42", "2", "И света нет с 7 утра"),
+            ],
+            ..Batch::default()
+        },
     ];
     let a = store_at(dir.path(), "a.sqlite3", 0, &batches);
     // The new holder stores the same updates seconds later, on its own file.
     let b = store_at(dir.path(), "b.sqlite3", 40, &batches);
-    // Two requests, each with its creation and acknowledgement, one follow-up message.
-    assert_eq!(a.len(), 5 + 2 + 3, "{a:?}");
+    // Two requests, each with its creation and acknowledgement, one follow-up message, two
+    // edits: seven actions, two request ids, five message ids.
+    assert_eq!(a.len(), 7 + 2 + 5, "{a:?}");
     assert_eq!(a, b);
     // A different update is a different action.
     let other = store_at(
