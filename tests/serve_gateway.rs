@@ -73,7 +73,11 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        self.signal("-CONT");
+        // It may have exited already (stopped by the test): nothing to wake then.
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
@@ -194,7 +198,7 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
     )
     .await;
     let b = Serve::start(d, &db, "b");
-    until(Duration::from_secs(20), "server b to stand by", || {
+    until(Duration::from_secs(60), "server b to stand by", || {
         b.log().contains("standing by")
     })
     .await;
@@ -204,7 +208,7 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
     for chat in &first {
         sim.inject_text(*chat, &format!("Яма на дороге у дома {chat}"));
     }
-    until(Duration::from_secs(20), "acknowledgements from a", || {
+    until(Duration::from_secs(60), "acknowledgements from a", || {
         first.iter().all(|c| texts(&sim, *c).len() == 1)
     })
     .await;
@@ -219,7 +223,7 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
         );
     }
     console(d, &a.base, &token, &["sync"]);
-    until(Duration::from_secs(20), "replies through a", || {
+    until(Duration::from_secs(60), "replies through a", || {
         first.iter().all(|c| texts(&sim, *c).len() == 2)
     })
     .await;
@@ -238,7 +242,7 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
     }
     // A citizen of the first wave writes again: joined to their open request, not a new one.
     sim.inject_text(1, "Яма стала глубже");
-    until(Duration::from_secs(20), "acknowledgements from b", || {
+    until(Duration::from_secs(60), "acknowledgements from b", || {
         second.iter().all(|c| texts(&sim, *c).len() == 1)
     })
     .await;
@@ -257,7 +261,7 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
 
     // a wakes with its old epoch: it must notice and stop, writing nothing.
     a.signal("-CONT");
-    until(Duration::from_secs(20), "server a to step down", || {
+    until(Duration::from_secs(60), "server a to step down", || {
         let log = a.log();
         log.contains("another gateway took over") || log.contains("lease lost")
     })
@@ -332,6 +336,23 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
         ma.contains("mcu_channel_up{channel=\"telegram\"} 0"),
         "{ma}"
     );
+
+    // I1–I5 over the store, the operator's file and the leader's working file, once b has
+    // stopped (a clean stop: its last sends recorded, its lease given back).
+    console(d, &b.base, &token, &["sync"]);
+    b.signal("-TERM");
+    let mut b = b;
+    let _ = b.child.wait();
+    let url = mcu_desk::server::url::DbUrl::parse(&db).unwrap();
+    let store = mcu_desk::server::url::open(&url).await.unwrap();
+    let files = [d.join("anna.sqlite3"), d.join("gateway-b.sqlite3")];
+    let summary = tokio::task::spawn_blocking(move || {
+        let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+        mcu_desk::sync::checker::assert_all(&store, SCOPE, &paths)
+    })
+    .await
+    .unwrap();
+    assert_eq!(summary.requests, 10, "{summary:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
