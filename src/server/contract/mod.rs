@@ -533,8 +533,11 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 }
 
 /// Every check, in order, on fresh stores from `fresh`.
+/// A named contract check.
+type Check<S> = (&'static str, fn(&Harness<S>));
+
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [(&str, fn(&Harness<S>)); 14] = [
+    let checks: [Check<S>; 14] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
