@@ -3,6 +3,8 @@
 //! gateway itself under the server's lease (`server::gateway_link`).
 
 use anyhow::Context;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,13 +37,18 @@ pub struct Running {
     pub metrics: Arc<ChannelMetrics>,
     gateway: JoinHandle<()>,
     sync: JoinHandle<()>,
+    last_pull: BoxFuture<'static, ()>,
 }
 
 impl Running {
-    /// Waits for the gateway to finish its send and give the lease back, then stops syncing.
+    /// Waits for the gateway to finish its send and give the lease back, stops syncing, and
+    /// pulls once more: the file is left as the store is (the next start, or a standby on this
+    /// machine, begins from there).
     pub async fn stop(self) {
         let _ = self.gateway.await;
         self.sync.abort();
+        let _ = self.sync.await;
+        self.last_pull.await;
     }
 }
 
@@ -72,12 +79,22 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
         &scope,
         "telegram",
     ));
-    let transport = FencedLocal {
+    let fenced = |shared: Arc<Shared<Arc<ServerStore>>>| FencedLocal {
         inner: Local {
             server: shared,
             who: principal("telegram"),
         },
         fence: link.transport.fence.clone(),
+    };
+    let transport = fenced(shared.clone());
+    let last_pull = {
+        let (store, t, scope) = (store.clone(), fenced(shared), scope.clone());
+        async move {
+            if let Err(e) = client::pull_all(&store, &t, &scope).await {
+                tracing::warn!(error = %e, "the gateway's last pull");
+            }
+        }
+        .boxed()
     };
     // The gateway joins a citizen's new message to their open request: it must know the
     // requests other servers' gateways and the consoles made before it polls.
@@ -130,5 +147,6 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
         metrics,
         gateway,
         sync,
+        last_pull,
     })
 }
