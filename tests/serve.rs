@@ -2,9 +2,11 @@
 //! endpoints over HTTP with bearer tokens, the poke stream, health, metrics, and a graceful
 //! stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -87,25 +89,13 @@ impl Env {
     /// Starts `mcu serve` on a free port and waits for its address line.
     fn serve(&self) -> Server {
         let log = self.dir.path().join("serve.log");
-        let mut child = self
-            .mcu(&self.db_url())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("MCU_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(base) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("first line {line:?}; log: {log}");
-        };
+        let (child, stdout, base) = common::spawn_serve(
+            self.mcu(&self.db_url())
+                .args(["serve", "--listen", "127.0.0.1:0"]),
+            &log,
+        );
         Server {
-            base: base.to_owned(),
+            base,
             child,
             _stdout: stdout,
             log,

@@ -3,9 +3,11 @@
 //! takes over, then the old one wakes (SIGCONT) and must write nothing: every citizen's
 //! message is stored once, every reply reaches the chat once, and the cursor never goes back.
 
+mod common;
+
 use mcu_desk::demo::sim::{SimOptions, Simulator};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,26 +32,16 @@ struct Serve {
 impl Serve {
     fn start(dir: &Path, db: &str, name: &str) -> Serve {
         let log = dir.join(format!("{name}.log"));
-        let mut child = clean(&mut Command::new(BIN))
-            .arg("--config")
-            .arg(dir.join("server.toml"))
-            .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--lease-secs", "2"])
-            .arg("--gateway-db")
-            .arg(dir.join(format!("gateway-{name}.sqlite3")))
-            .env("MCU_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{name}: {line:?}: {}", read(&log)))
-            .to_owned();
+        let (child, stdout, base) = common::spawn_serve(
+            clean(&mut Command::new(BIN))
+                .arg("--config")
+                .arg(dir.join("server.toml"))
+                .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+                .args(["--channels", "telegram", "--lease-secs", "2"])
+                .arg("--gateway-db")
+                .arg(dir.join(format!("gateway-{name}.sqlite3"))),
+            &log,
+        );
         Serve {
             child,
             _stdout: stdout,

@@ -147,3 +147,35 @@ impl Rig {
         found.unwrap()
     }
 }
+
+/// Starts a prepared `mcu serve` (its stderr into `log`) and waits for the address it prints
+/// first; the child, its stdout (kept open) and the base URL.
+pub fn spawn_serve(
+    cmd: &mut std::process::Command,
+    log: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+    String,
+) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .env("MCU_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let Some(base) = line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "first line {line:?}; log: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    };
+    let base = base.to_owned();
+    (child, stdout, base)
+}

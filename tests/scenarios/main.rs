@@ -4,6 +4,9 @@
 //! restored from a backup), `busy` 26 (operator and sync writes on one file); and `props`,
 //! scenario 30 scaled down: random consoles through a faulty link.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod busy;
 mod kill;
 mod props;

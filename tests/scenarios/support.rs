@@ -2,9 +2,9 @@
 //! SQLite or on a fresh PostgreSQL database, consoles as real `mcu` commands on their own
 //! files, and the checker run against the server's own store.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output};
 
 use mcu_desk::server::contract::SCOPE;
 use mcu_desk::server::pg::PgStore;
@@ -84,27 +84,13 @@ impl Env {
     /// `mcu serve` on a free port, once it says where it listens.
     pub fn serve(&self) -> Server {
         let log = self.path("serve.log");
-        let mut child = self
-            .mcu(&self.db_url())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("MCU_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(base) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "first line {line:?}; log: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
+        let (child, stdout, base) = crate::common::spawn_serve(
+            self.mcu(&self.db_url())
+                .args(["serve", "--listen", "127.0.0.1:0"]),
+            &log,
+        );
         Server {
-            base: base.to_owned(),
+            base,
             child,
             _stdout: stdout,
             log,
