@@ -135,7 +135,7 @@ impl<S: Transactional> Harness<S> {
                     value,
                 } = op
                 {
-                    docs.insert(id, value);
+                    docs.insert(id, value.value());
                 }
             }
             cookie = Some(page.cookie);
