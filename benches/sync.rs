@@ -4,9 +4,9 @@
 //! - `local`: in process, the engine and a real store behind the console's `Transport` (no
 //!   HTTP): a push+pull round of 1,000 actions, a new console's first pull of them, and how
 //!   long a change on console A takes to be on console B (A syncs, then B).
-//! - `http`: the same through `mcu serve`'s router on a loopback port and the console's `Http`
-//!   transport; A→B runs as the console does: A's sync loop kicked by the action, B's kicked
-//!   by the server's poke stream (SSE).
+//! - `http`: the same against `mcu serve` (the binary, its own process) on a loopback port,
+//!   through the console's `Http` transport; A→B runs as the console does: A's sync loop
+//!   kicked by the action, B's kicked by the server's poke stream (SSE).
 //! - `first`: a new console's first sync over HTTP against a server holding a city's year
 //!   (`MCU_BENCH_SYNC_N` requests, default 400,000, with their replies, notes and events; see
 //!   `sync/seed.rs`, cached in `bench-data/`, `MCU_BENCH_SYNC_DB` names an existing file).
@@ -25,7 +25,6 @@ use mcu_desk::domain::{Catalog, Channel, ClockPolicy};
 use mcu_desk::server::accounts;
 use mcu_desk::server::contract::operator;
 use mcu_desk::server::engine::{Role, Transactional};
-use mcu_desk::server::http::{self, ServeOptions};
 use mcu_desk::server::local::{Local, Shared};
 use mcu_desk::server::pg::PgStore;
 use mcu_desk::server::pg_cluster::PgCluster;
@@ -33,7 +32,6 @@ use mcu_desk::server::sqlite::SqliteStore;
 use mcu_desk::store::{Env, Store};
 use mcu_desk::sync::client::{Http, Transport, sync_once};
 use mcu_desk::sync::runner::{self, SyncStatus};
-use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 const SCOPE: &str = "bench";
@@ -136,30 +134,59 @@ async fn in_process<S: Transactional + Send + Sync + 'static>(name: &str, store:
     report(name, "in process", round_t, first, crossing);
 }
 
-/// `mcu serve` in this process: its own runtime (as its own process would have), on a
-/// loopback port. Stops when the returned sender is dropped.
+/// `mcu serve` as its own process on a loopback port, as a city runs it; stopped (SIGTERM)
+/// when dropped.
 struct Server {
     base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    child: std::process::Child,
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    _dir: tempfile::TempDir,
 }
 
-fn serve<S: http::Store>(rt: &Runtime, store: S) -> Server {
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("loopback port");
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    rt.spawn(http::serve(
-        listener,
-        store,
-        Catalog::krasnodar(),
-        ClockPolicy::default(),
-        ServeOptions::default(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Server { base, _stop: stop }
+fn serve(db: &str) -> Server {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcu"));
+    cmd.arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["--db", db, "serve", "--listen", "127.0.0.1:0"]);
+    // The bench's own settings must not reach the server's config.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
+        .env("MCU_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
+        .spawn()
+        .expect("mcu serve");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| {
+            let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+            panic!("mcu serve said {line:?}; log: {log}")
+        })
+        .to_owned();
+    Server {
+        base,
+        child,
+        _stdout: stdout,
+        _dir: dir,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
 }
 
 /// Waits for B's sync loop to report a round after which B shows `want` tags.
@@ -295,12 +322,6 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    // The server's runtime, as `mcu serve`'s own process would have one.
-    let srt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let pg_url = || {
         rt.block_on(PgCluster::shared().fresh_database())
             .expect("PostgreSQL")
@@ -318,16 +339,17 @@ fn main() {
     }
     if want(&parts, "http") {
         if want(&backends, "sqlite") {
-            let s = SqliteStore::open(&tmp.path().join("http.sqlite3")).unwrap();
-            let (anna, boris) = accounts_on(&s);
-            let server = serve(&srt, s);
+            let path = tmp.path().join("http.sqlite3");
+            let (anna, boris) = accounts_on(&SqliteStore::open(&path).unwrap());
+            let server = serve(&format!("sqlite:{}", path.display()));
             rt.block_on(over_http("SQLite", &server.base, &anna, &boris));
         }
         if want(&backends, "postgres") {
             let url = pg_url();
-            let pg = srt.block_on(PgStore::connect(&url)).unwrap();
+            let pg = rt.block_on(PgStore::connect(&url)).unwrap();
             let (anna, boris) = accounts_on(&pg);
-            let server = serve(&srt, pg);
+            drop(pg);
+            let server = serve(&url);
             rt.block_on(over_http("PostgreSQL", &server.base, &anna, &boris));
         }
     }
@@ -338,21 +360,21 @@ fn main() {
         let path = seed::server_db();
         let n = seed::count();
         if want(&backends, "sqlite") {
-            let s = SqliteStore::open(&path).unwrap();
-            let server = serve(&srt, s);
+            let server = serve(&format!("sqlite:{}", path.display()));
             rt.block_on(first_sync("SQLite", &server.base, n, None));
         }
         if want(&backends, "postgres") {
             let url = pg_url();
-            let pg = srt.block_on(PgStore::connect(&url)).unwrap();
+            // The schema as the server makes it, then the seeded rows.
+            drop(rt.block_on(PgStore::connect(&url)).unwrap());
             let t = Instant::now();
-            let rows = srt.block_on(seed::copy_to_postgres(&path, &url));
+            let rows = rt.block_on(seed::copy_to_postgres(&path, &url));
             let load = t.elapsed();
             eprintln!(
                 "copied {rows} rows into PostgreSQL in {:.0} s",
                 load.as_secs_f64()
             );
-            let server = serve(&srt, pg);
+            let server = serve(&url);
             rt.block_on(first_sync("PostgreSQL", &server.base, n, Some(load)));
         }
     }
