@@ -29,7 +29,7 @@ use mcu_desk::server::local::{Local, Shared};
 use mcu_desk::server::pg::PgStore;
 use mcu_desk::server::pg_cluster::PgCluster;
 use mcu_desk::server::sqlite::SqliteStore;
-use mcu_desk::store::{Env, Store};
+use mcu_desk::store::{Env, Filter, Sort, Store};
 use mcu_desk::sync::client::{Http, Transport, sync_once};
 use mcu_desk::sync::runner::{self, SyncStatus};
 use uuid::Uuid;
@@ -274,26 +274,50 @@ fn accounts_on<S: Transactional>(store: &S) -> (String, String) {
 }
 
 /// A new console's first sync against the seeded server at `base`.
-async fn first_sync(name: &str, base: &str, n: usize, load: Option<Duration>) {
+async fn first_sync(name: &str, base: &str, seeded: &std::path::Path, load: Option<Duration>) {
     let dir = tempfile::tempdir().unwrap();
     let c = console(dir.path(), "new").await;
     let t = Http::new(base, seed::READER_TOKEN).unwrap();
     let started = Instant::now();
     let r = sync_once(&c, &t, seed::SCOPE).await.expect("first sync");
     let took = started.elapsed();
-    let [requests, messages, notes, events] = c
-        .call(|conn, _| {
-            let n = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |conn: &rusqlite::Connection, sql: &str| -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    let got = c
+        .call(move |conn, _| {
             Ok([
-                n("SELECT count(*) FROM request"),
-                n("SELECT count(*) FROM message"),
-                n("SELECT count(*) FROM note"),
-                n("SELECT count(*) FROM event"),
+                count(conn, "SELECT count(*) FROM request"),
+                count(conn, "SELECT count(*) FROM message"),
+                count(conn, "SELECT count(*) FROM note"),
+                count(conn, "SELECT count(*) FROM event"),
             ])
         })
         .await
         .unwrap();
-    assert_eq!(requests as usize, n, "every request on the new console");
+    let server = rusqlite::Connection::open(seeded).unwrap();
+    let want = [
+        count(&server, "SELECT count(*) FROM request_doc"),
+        count(&server, "SELECT count(*) FROM row_doc WHERE entity = 'message'"),
+        count(&server, "SELECT count(*) FROM row_doc WHERE entity = 'note'"),
+        count(&server, "SELECT count(*) FROM row_doc WHERE entity = 'event'"),
+    ];
+    assert_eq!(got, want, "requests, messages, notes, events: console vs server");
+    // The search index came along too.
+    let found = c
+        .inbox(
+            Filter {
+                text: Some("открытый люк".into()),
+                ..Default::default()
+            },
+            Sort::Received,
+            None,
+            50,
+        )
+        .await
+        .unwrap();
+    assert!(!found.rows.is_empty(), "search finds pulled requests");
+    let [requests, messages, notes, events] = got;
     let size = std::fs::metadata(dir.path().join("new.sqlite3"))
         .map(|m| m.len())
         .unwrap_or(0)
@@ -301,7 +325,7 @@ async fn first_sync(name: &str, base: &str, n: usize, load: Option<Duration>) {
             .map(|m| m.len())
             .unwrap_or(0);
     println!(
-        "{name:<11} first sync of a new console, server holding {n} requests: {:.1} s \
+        "{name:<11} first sync of a new console, server holding {requests} requests: {:.1} s \
          ({} patch entries; {requests} requests, {messages} messages, {notes} notes, {events} events; \
          console file {:.0} MB){}",
         took.as_secs_f64(),
@@ -358,10 +382,9 @@ fn main() {
     }
     if want(&parts, "first") {
         let path = seed::server_db();
-        let n = seed::count();
         if want(&backends, "sqlite") {
             let server = serve(&format!("sqlite:{}", path.display()));
-            rt.block_on(first_sync("SQLite", &server.base, n, None));
+            rt.block_on(first_sync("SQLite", &server.base, &path, None));
         }
         if want(&backends, "postgres") {
             let url = pg_url();
@@ -375,7 +398,7 @@ fn main() {
                 load.as_secs_f64()
             );
             let server = serve(&url);
-            rt.block_on(first_sync("PostgreSQL", &server.base, n, Some(load)));
+            rt.block_on(first_sync("PostgreSQL", &server.base, &path, Some(load)));
         }
     }
 }
