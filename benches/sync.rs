@@ -298,11 +298,23 @@ async fn first_sync(name: &str, base: &str, seeded: &std::path::Path, load: Opti
     let server = rusqlite::Connection::open(seeded).unwrap();
     let want = [
         count(&server, "SELECT count(*) FROM request_doc"),
-        count(&server, "SELECT count(*) FROM row_doc WHERE entity = 'message'"),
-        count(&server, "SELECT count(*) FROM row_doc WHERE entity = 'note'"),
-        count(&server, "SELECT count(*) FROM row_doc WHERE entity = 'event'"),
+        count(
+            &server,
+            "SELECT count(*) FROM row_doc WHERE entity = 'message'",
+        ),
+        count(
+            &server,
+            "SELECT count(*) FROM row_doc WHERE entity = 'note'",
+        ),
+        count(
+            &server,
+            "SELECT count(*) FROM row_doc WHERE entity = 'event'",
+        ),
     ];
-    assert_eq!(got, want, "requests, messages, notes, events: console vs server");
+    assert_eq!(
+        got, want,
+        "requests, messages, notes, events: console vs server"
+    );
     // The search index came along too.
     let found = c
         .inbox(

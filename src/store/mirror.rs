@@ -188,6 +188,8 @@ struct PulledRequest {
     version: Option<i64>,
 }
 
+/// A document that doesn't read as its entity is a corrupt answer: the page is refused whole
+/// rather than written in part.
 pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
     let mut page = Pulled::default();
     for op in patch {
