@@ -1,21 +1,39 @@
-//! Team-mode sync, measured in process (the engine and a real store behind the console's
-//! `Transport`; no HTTP): a push+pull round of 1,000 actions, a new console's first pull of
-//! them, and how long a change on console A takes to be on console B (A syncs, then B).
-//! On SQLite (a file) and PostgreSQL (this process's throw-away cluster).
+//! Team-mode sync on SQLite (a file) and PostgreSQL (this process's throw-away cluster), in
+//! three parts (`MCU_BENCH_SYNC=local,http,first` picks them; all by default):
+//!
+//! - `local`: in process, the engine and a real store behind the console's `Transport` (no
+//!   HTTP): a push+pull round of 1,000 actions, a new console's first pull of them, and how
+//!   long a change on console A takes to be on console B (A syncs, then B).
+//! - `http`: the same against `mcu serve` (the binary, its own process) on a loopback port,
+//!   through the console's `Http` transport; A→B runs as the console does: A's sync loop
+//!   kicked by the action, B's kicked by the server's poke stream (SSE).
+//! - `first`: a new console's first sync over HTTP against a server holding a city's year
+//!   (`MCU_BENCH_SYNC_N` requests, default 400,000, with their replies, notes and events; see
+//!   `sync/seed.rs`, cached in `bench-data/`, `MCU_BENCH_SYNC_DB` names an existing file).
+//!
+//! `MCU_BENCH_SYNC=seed` only builds the seeded server file.
+//! `MCU_BENCH_SYNC_BACKENDS=sqlite,postgres` picks the server stores.
+
+#[path = "common/cache.rs"]
+mod cache;
+#[path = "sync/seed.rs"]
+mod seed;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcu_desk::domain::mutation::{Mutation, NewRequest, Op};
 use mcu_desk::domain::{Catalog, Channel, ClockPolicy};
+use mcu_desk::server::accounts;
 use mcu_desk::server::contract::operator;
-use mcu_desk::server::engine::Transactional;
+use mcu_desk::server::engine::{Role, Transactional};
 use mcu_desk::server::local::{Local, Shared};
 use mcu_desk::server::pg::PgStore;
 use mcu_desk::server::pg_cluster::PgCluster;
 use mcu_desk::server::sqlite::SqliteStore;
-use mcu_desk::store::{Env, Store};
-use mcu_desk::sync::client::sync_once;
+use mcu_desk::store::{Env, Filter, Sort, Store};
+use mcu_desk::sync::client::{Http, Transport, sync_once};
+use mcu_desk::sync::runner::{self, SyncStatus};
 use uuid::Uuid;
 
 const SCOPE: &str = "bench";
@@ -39,19 +57,13 @@ fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn measure<S: Transactional + Send + Sync + 'static>(name: &str, store: S) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Shared::new(store);
-    let a = console(dir.path(), "a").await;
-    let b = console(dir.path(), "b").await;
-    let ta = Local {
-        server: server.clone(),
-        who: operator("anna"),
-    };
-    let tb = Local {
-        server: server.clone(),
-        who: operator("boris"),
-    };
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A's 1,000 actions, pushed and pulled, then pulled by a new console B. Returns the request
+/// and both timings.
+async fn round<T: Transport>(a: &Store, ta: &T, b: &Store, tb: &T) -> (Uuid, Duration, Duration) {
     let id = Uuid::now_v7();
     let act = |op: Op| Mutation::new(id, "anna", chrono::Utc::now(), op);
     let new = NewRequest::new(Channel::Phone, "Нагрузка", chrono::Utc::now());
@@ -65,49 +77,342 @@ async fn measure<S: Transactional + Send + Sync + 'static>(name: &str, store: S)
         .unwrap();
     }
     let t = Instant::now();
-    let r = sync_once(&a, &ta, SCOPE).await.unwrap();
+    let r = sync_once(a, ta, SCOPE).await.unwrap();
     let round = t.elapsed();
     assert_eq!(r.pushed, ACTIONS);
     let t = Instant::now();
-    let r = sync_once(&b, &tb, SCOPE).await.unwrap();
+    let r = sync_once(b, tb, SCOPE).await.unwrap();
     let first = t.elapsed();
     assert!(r.pulled >= ACTIONS);
+    (id, round, first)
+}
 
+fn tag(id: Uuid, i: usize) -> Mutation {
+    Mutation::new(
+        id,
+        "anna",
+        chrono::Utc::now(),
+        Op::Tag {
+            tag: format!("t{i}"),
+        },
+    )
+}
+
+fn report(name: &str, how: &str, round: Duration, first: Duration, crossing: Vec<Duration>) {
+    println!(
+        "{name:<11} {how:<10} push+pull of {ACTIONS} actions: {:>7.1} ms | new console's first pull of them: {:>7.1} ms | A→B: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        ms(round),
+        ms(first),
+        ms(pct(crossing.clone(), 0.5)),
+        ms(pct(crossing.clone(), 0.95)),
+        ms(pct(crossing, 1.0)),
+    );
+}
+
+async fn in_process<S: Transactional + Send + Sync + 'static>(name: &str, store: S) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Shared::new(store);
+    let a = console(dir.path(), "a").await;
+    let b = console(dir.path(), "b").await;
+    let ta = Local {
+        server: server.clone(),
+        who: operator("anna"),
+    };
+    let tb = Local {
+        server: server.clone(),
+        who: operator("boris"),
+    };
+    let (id, round_t, first) = round(&a, &ta, &b, &tb).await;
     let mut crossing = vec![];
     for i in 0..CROSSINGS {
         let t = Instant::now();
-        a.apply(act(Op::Tag {
-            tag: format!("t{i}"),
-        }))
-        .await
-        .unwrap();
+        a.apply(tag(id, i)).await.unwrap();
         sync_once(&a, &ta, SCOPE).await.unwrap();
         sync_once(&b, &tb, SCOPE).await.unwrap();
         crossing.push(t.elapsed());
     }
     let seen = b.resolve(&id.to_string()).await.unwrap();
     assert_eq!(seen.tags.len(), CROSSINGS);
+    report(name, "in process", round_t, first, crossing);
+}
+
+/// `mcu serve` as its own process on a loopback port, as a city runs it; stopped (SIGTERM)
+/// when dropped.
+struct Server {
+    base: String,
+    child: std::process::Child,
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    _dir: tempfile::TempDir,
+}
+
+fn serve(db: &str) -> Server {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcu"));
+    cmd.arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["--db", db, "serve", "--listen", "127.0.0.1:0"]);
+    // The bench's own settings must not reach the server's config.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
+        .env("MCU_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
+        .spawn()
+        .expect("mcu serve");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| {
+            let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+            panic!("mcu serve said {line:?}; log: {log}")
+        })
+        .to_owned();
+    Server {
+        base,
+        child,
+        _stdout: stdout,
+        _dir: dir,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for B's sync loop to report a round after which B shows `want` tags.
+async fn until_tags(
+    b: &Store,
+    id: Uuid,
+    status: &mut tokio::sync::mpsc::UnboundedReceiver<SyncStatus>,
+    want: usize,
+) {
+    loop {
+        let s = tokio::time::timeout(Duration::from_secs(10), status.recv())
+            .await
+            .expect("B syncs within 10 s")
+            .expect("B's loop runs");
+        assert!(s.error.is_none(), "B: {:?}", s.error);
+        if b.resolve(&id.to_string()).await.unwrap().tags.len() >= want {
+            return;
+        }
+    }
+}
+
+async fn over_http(name: &str, base: &str, anna: &str, boris: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = console(dir.path(), "a").await;
+    let b = console(dir.path(), "b").await;
+    let ta = Http::new(base, anna).unwrap();
+    let tb = Http::new(base, boris).unwrap();
+    let (id, round_t, first) = round(&a, &ta, &b, &tb).await;
+
+    // The console's own loops: a round when the operator acts (A) or the server pokes (B),
+    // and every second anyway.
+    let mut loops = vec![];
+    let mut statuses = vec![];
+    let mut kicks = vec![];
+    for (store, token) in [(&a, anna), (&b, boris)] {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let kick = Arc::new(tokio::sync::Notify::new());
+        loops.push(tokio::spawn(runner::run(
+            store.clone(),
+            Http::new(base, token).unwrap(),
+            SCOPE.into(),
+            tx,
+            kick.clone(),
+        )));
+        loops.push(tokio::spawn(runner::listen_pokes(
+            base.into(),
+            token.into(),
+            SCOPE.into(),
+            kick.clone(),
+        )));
+        statuses.push(rx);
+        kicks.push(kick);
+    }
+    let mut b_status = statuses.pop().unwrap();
+    // Let both loops finish their first rounds and the poke streams connect.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while b_status.try_recv().is_ok() {}
+    let mut crossing = vec![];
+    for i in 0..CROSSINGS {
+        let t = Instant::now();
+        a.apply(tag(id, i)).await.unwrap();
+        kicks[0].notify_one();
+        until_tags(&b, id, &mut b_status, i + 1).await;
+        crossing.push(t.elapsed());
+        // An operator's next action comes later than a machine's: let A's own poke-driven
+        // round end, so each crossing starts from quiet consoles.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        while b_status.try_recv().is_ok() {}
+    }
+    for l in loops {
+        l.abort();
+    }
+    report(name, "over HTTP", round_t, first, crossing);
+}
+
+fn accounts_on<S: Transactional>(store: &S) -> (String, String) {
+    let now = chrono::Utc::now();
+    let anna = accounts::add(store, "anna", Role::Operator, now)
+        .unwrap()
+        .unwrap();
+    let boris = accounts::add(store, "boris", Role::Operator, now)
+        .unwrap()
+        .unwrap();
+    (anna, boris)
+}
+
+/// A new console's first sync against the seeded server at `base`.
+async fn first_sync(name: &str, base: &str, seeded: &std::path::Path, load: Option<Duration>) {
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(dir.path(), "new").await;
+    let t = Http::new(base, seed::READER_TOKEN).unwrap();
+    let started = Instant::now();
+    let r = sync_once(&c, &t, seed::SCOPE).await.expect("first sync");
+    let took = started.elapsed();
+    let count = |conn: &rusqlite::Connection, sql: &str| -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    let got = c
+        .call(move |conn, _| {
+            Ok([
+                count(conn, "SELECT count(*) FROM request"),
+                count(conn, "SELECT count(*) FROM message"),
+                count(conn, "SELECT count(*) FROM note"),
+                count(conn, "SELECT count(*) FROM event"),
+            ])
+        })
+        .await
+        .unwrap();
+    let server = rusqlite::Connection::open(seeded).unwrap();
+    let want = [
+        count(&server, "SELECT count(*) FROM request_doc"),
+        count(
+            &server,
+            "SELECT count(*) FROM row_doc WHERE entity = 'message'",
+        ),
+        count(
+            &server,
+            "SELECT count(*) FROM row_doc WHERE entity = 'note'",
+        ),
+        count(
+            &server,
+            "SELECT count(*) FROM row_doc WHERE entity = 'event'",
+        ),
+    ];
+    assert_eq!(
+        got, want,
+        "requests, messages, notes, events: console vs server"
+    );
+    // The search index came along too.
+    let found = c
+        .inbox(
+            Filter {
+                text: Some("открытый люк".into()),
+                ..Default::default()
+            },
+            Sort::Received,
+            None,
+            50,
+        )
+        .await
+        .unwrap();
+    assert!(!found.rows.is_empty(), "search finds pulled requests");
+    let [requests, messages, notes, events] = got;
+    let size = std::fs::metadata(dir.path().join("new.sqlite3"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + std::fs::metadata(dir.path().join("new.sqlite3-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
     println!(
-        "{name:<11} push+pull of {ACTIONS} actions: {:>7.1} ms | new console's first pull of them: {:>7.1} ms | A→B: p50 {:.1} ms, p95 {:.1} ms",
-        round.as_secs_f64() * 1e3,
-        first.as_secs_f64() * 1e3,
-        pct(crossing.clone(), 0.5).as_secs_f64() * 1e3,
-        pct(crossing, 0.95).as_secs_f64() * 1e3,
+        "{name:<11} first sync of a new console, server holding {requests} requests: {:.1} s \
+         ({} patch entries; {requests} requests, {messages} messages, {notes} notes, {events} events; \
+         console file {:.0} MB){}",
+        took.as_secs_f64(),
+        r.pulled,
+        size as f64 / 1_048_576.0,
+        load.map(|l| format!("; loading PostgreSQL took {:.0} s", l.as_secs_f64()))
+            .unwrap_or_default(),
     );
 }
 
 fn main() {
+    let parts = std::env::var("MCU_BENCH_SYNC").unwrap_or_else(|_| "local,http,first".into());
+    let backends =
+        std::env::var("MCU_BENCH_SYNC_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let want = |list: &str, x: &str| list.split(',').any(|p| p.trim() == x);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
-    rt.block_on(measure("SQLite", sqlite));
-    let url = rt
-        .block_on(PgCluster::shared().fresh_database())
-        .expect("PostgreSQL");
-    let pg = rt.block_on(PgStore::connect(&url)).unwrap();
-    rt.block_on(measure("PostgreSQL", pg));
+    let pg_url = || {
+        rt.block_on(PgCluster::shared().fresh_database())
+            .expect("PostgreSQL")
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    if want(&parts, "local") {
+        if want(&backends, "sqlite") {
+            let s = SqliteStore::open(&tmp.path().join("local.sqlite3")).unwrap();
+            rt.block_on(in_process("SQLite", s));
+        }
+        if want(&backends, "postgres") {
+            let pg = rt.block_on(PgStore::connect(&pg_url())).unwrap();
+            rt.block_on(in_process("PostgreSQL", pg));
+        }
+    }
+    if want(&parts, "http") {
+        if want(&backends, "sqlite") {
+            let path = tmp.path().join("http.sqlite3");
+            let (anna, boris) = accounts_on(&SqliteStore::open(&path).unwrap());
+            let server = serve(&format!("sqlite:{}", path.display()));
+            rt.block_on(over_http("SQLite", &server.base, &anna, &boris));
+        }
+        if want(&backends, "postgres") {
+            let url = pg_url();
+            let pg = rt.block_on(PgStore::connect(&url)).unwrap();
+            let (anna, boris) = accounts_on(&pg);
+            drop(pg);
+            let server = serve(&url);
+            rt.block_on(over_http("PostgreSQL", &server.base, &anna, &boris));
+        }
+    }
+    if want(&parts, "seed") {
+        seed::server_db();
+    }
+    if want(&parts, "first") {
+        let path = seed::server_db();
+        if want(&backends, "sqlite") {
+            let server = serve(&format!("sqlite:{}", path.display()));
+            rt.block_on(first_sync("SQLite", &server.base, &path, None));
+        }
+        if want(&backends, "postgres") {
+            let url = pg_url();
+            // The schema as the server makes it, then the seeded rows.
+            drop(rt.block_on(PgStore::connect(&url)).unwrap());
+            let t = Instant::now();
+            let rows = rt.block_on(seed::copy_to_postgres(&path, &url));
+            let load = t.elapsed();
+            eprintln!(
+                "copied {rows} rows into PostgreSQL in {:.0} s",
+                load.as_secs_f64()
+            );
+            let server = serve(&url);
+            rt.block_on(first_sync("PostgreSQL", &server.base, &path, Some(load)));
+        }
+    }
 }

@@ -245,7 +245,7 @@ async fn accounts_push_pull_errors_health_and_metrics() {
                 entity: Entity::Request,
                 id: rid,
                 value,
-            } if *rid == id.to_string() => Some(value),
+            } if *rid == id.to_string() => Some(value.value()),
             _ => None,
         })
         .expect("the request in boris's pull");

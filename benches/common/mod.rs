@@ -7,6 +7,8 @@
 // Each bench compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+mod cache;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mcu_desk::demo::corpus::Generator;
 use mcu_desk::domain::mutation::{Mutation, NewRequest, Op};
@@ -103,24 +105,8 @@ fn build(path: &Path, n: usize) {
 /// The generated file name carries a version: bump it when the schema or the sort keys change,
 /// so an old generated database is not measured by mistake.
 pub fn database() -> PathBuf {
-    if let Some(p) = std::env::var_os("MCU_BENCH_DB") {
-        let p = PathBuf::from(p);
-        assert!(p.is_file(), "MCU_BENCH_DB: no file {}", p.display());
-        return p;
-    }
     let n = count();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = dir.join(format!("store-{n}-v3.sqlite3"));
-    let ready = dir.join(format!("store-{n}-v3.ready"));
-    if !ready.exists() {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-        build(&path, n);
-        std::fs::write(&ready, b"ok").expect("mark ready");
-    }
-    path
+    cache::seeded("MCU_BENCH_DB", &format!("store-{n}-v3"), |p| build(p, n))
 }
 
 /// How many requests the database holds (with `MCU_BENCH_DB` it need not be `count()`).

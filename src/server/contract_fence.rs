@@ -57,7 +57,7 @@ fn delivery<S: Transactional>(h: &Harness<S>, c: &Client, message: Uuid) -> Opti
             entity: Entity::Message,
             id,
             value,
-        } if id == message.to_string() => value["delivery"].as_str().map(str::to_string),
+        } if id == message.to_string() => value.value()["delivery"].as_str().map(str::to_string),
         _ => None,
     })
 }

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::domain::mutation::{Ctx, Op, Outcome};
 use crate::domain::{Catalog, ClockPolicy, RequestNumber};
 use crate::sync::wire::{
-    Cookie, Entity, MutationResult, PatchOp, PullRequest, PullResponse, PushMutation, PushRequest,
-    PushResponse, RequestDoc, SCHEMA_VERSION, Verdict,
+    Cookie, Doc, Entity, MutationResult, PatchOp, PullRequest, PullResponse, PushMutation,
+    PushRequest, PushResponse, RequestDoc, SCHEMA_VERSION, Verdict,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +158,19 @@ pub trait ServerTx {
         seq: i64,
         limit: usize,
     ) -> Result<Vec<(i64, Entity, String)>, ServerError>;
-    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError>;
+    /// The current documents of these entities of one kind, in one statement (a pull's page
+    /// asks once per kind, not once per row); ids without a row are left out.
+    fn docs(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<(String, Doc)>, ServerError>;
+    /// One current document as a tree, for the rules that edit it (delivery states) and the
+    /// checker; the pull path passes documents through as text (`docs`).
+    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError> {
+        let Some((_, doc)) = self.docs(entity, &[id.to_string()])?.into_iter().next() else {
+            return Ok(None);
+        };
+        doc.parse()
+            .map(Some)
+            .map_err(|e| ServerError::Corrupt(format!("{} {id}: {e}", entity.as_str())))
+    }
     /// Creates an account; false (and nothing written) when the name is taken.
     fn add_account(
         &mut self,
@@ -201,6 +213,12 @@ pub struct Rules<'a> {
 
 fn json<T: serde::Serialize>(v: &T) -> Result<Value, ServerError> {
     serde_json::to_value(v).map_err(|e| ServerError::Corrupt(e.to_string()))
+}
+
+/// A request as a pull sends it: the stored document with its version, put together as text.
+pub fn request_doc(doc: &str, version: i64) -> Result<Doc, ServerError> {
+    Doc::from_text(format!("{{\"request\":{doc},\"version\":{version}}}"))
+        .map_err(|e| ServerError::Corrupt(format!("request document: {e}")))
 }
 
 /// Checks the client before any mutation is looked at: known and the pusher's own, or new.
@@ -518,33 +536,57 @@ pub fn pull(
         Some(c) if c.epoch == epoch && c.seq <= head => (false, c.seq),
         _ => (true, 0),
     };
-    let limit = req.limit.unwrap_or(max).clamp(1, max);
-    let changes = tx.changes_since(&req.scope_id, from, limit + 1)?;
-    let more = changes.len() > limit;
-    let page = &changes[..changes.len().min(limit)];
-    let seq = if more {
-        page.last().map_or(from, |c| c.0)
-    } else {
-        head
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    let mut patch = vec![];
-    for (_, entity, id) in page {
-        if !seen.insert((*entity, id.clone())) {
-            continue;
-        }
-        match tx.get(*entity, id)? {
-            Some(value) => patch.push(PatchOp::Put {
-                entity: *entity,
-                id: id.clone(),
-                value,
-            }),
-            None => patch.push(PatchOp::Del {
-                entity: *entity,
-                id: id.clone(),
-            }),
+    let limit = req.limit.unwrap_or(PULL_PAGE).clamp(1, max);
+    let mut page = tx.changes_since(&req.scope_id, from, limit)?;
+    // A page never ends inside a mutation: each one logs its request first (`write`), so the
+    // page runs on up to the next request entry. Cut earlier, a console would show half an
+    // action (a reply without its event) until the next page.
+    while page.len() >= limit {
+        let after = page.last().map_or(from, |c| c.0);
+        let tail = tx.changes_since(&req.scope_id, after, 64)?;
+        let upto = tail
+            .iter()
+            .position(|c| c.1 == Entity::Request)
+            .unwrap_or(tail.len());
+        let whole = upto < tail.len() || tail.len() < 64;
+        page.extend(tail.into_iter().take(upto));
+        if whole {
+            break;
         }
     }
+    let last = page.last().map_or(from, |c| c.0);
+    let more = !tx.changes_since(&req.scope_id, last, 1)?.is_empty();
+    let seq = if more { last } else { head };
+    // Each entity once, where it first appears; its document is the current one anyway.
+    let mut seen = std::collections::HashSet::new();
+    let mut order = vec![];
+    let mut wanted: std::collections::BTreeMap<Entity, Vec<String>> = Default::default();
+    for (_, entity, id) in &page {
+        if seen.insert((*entity, id.as_str())) {
+            order.push((*entity, id));
+            wanted.entry(*entity).or_default().push(id.clone());
+        }
+    }
+    let mut docs = std::collections::HashMap::with_capacity(order.len());
+    for (entity, ids) in wanted {
+        for (id, value) in tx.docs(entity, &ids)? {
+            docs.insert((entity, id), value);
+        }
+    }
+    let patch = order
+        .into_iter()
+        .map(|(entity, id)| match docs.remove(&(entity, id.clone())) {
+            Some(value) => PatchOp::Put {
+                entity,
+                id: id.clone(),
+                value,
+            },
+            None => PatchOp::Del {
+                entity,
+                id: id.clone(),
+            },
+        })
+        .collect();
     Ok(PullResponse {
         cookie: Cookie { epoch, seq },
         last_mutation_id: tx.last_mutation_id(req.client_id)?,
@@ -624,15 +666,19 @@ pub fn push<S: Transactional>(
     Ok(answer(last, steps))
 }
 
-/// Most changes one pull answers with.
-pub const PULL_PAGE: usize = 500;
+/// Changes one pull answers with when the console names no limit.
+pub const PULL_PAGE: usize = 5_000;
+/// Most changes one pull answers with, whatever the console asks: a console catching up asks
+/// for this much (`sync::client`). Large pages mean fewer round trips and a request changed
+/// several times within a page sent once; 50,000 changes are ~15 MB of JSON.
+pub const PULL_PAGE_MAX: usize = 50_000;
 
 pub fn pull_page<S: Transactional>(
     store: &S,
     who: &Principal,
     req: &PullRequest,
 ) -> Result<PullResponse, ServerError> {
-    store.in_snapshot(|tx| pull(tx, who, req, PULL_PAGE))
+    store.in_snapshot(|tx| pull(tx, who, req, PULL_PAGE_MAX))
 }
 
 /// Folds the per-mutation steps of one push into its answer.

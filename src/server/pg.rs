@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::engine::{
     Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional, stored_role,
 };
-use crate::sync::wire::{Entity, MutationResult, RequestDoc};
+use crate::sync::wire::{Doc, Entity, MutationResult, RequestDoc};
 
 /// Schema versions in order; applied once each, recorded in `schema_version`.
 const MIGRATIONS: &[&str] = &[
@@ -418,18 +418,34 @@ impl ServerTx for Tx<'_> {
             .collect()
     }
 
-    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError> {
-        let row = match entity {
-            Entity::Request => self.opt(
-                "SELECT jsonb_build_object('request', doc, 'version', version) FROM request_doc WHERE id = $1",
-                &[&id],
-            )?,
-            _ => self.opt(
-                "SELECT doc FROM row_doc WHERE entity = $1 AND id = $2",
-                &[&entity.as_str(), &id],
-            )?,
-        };
-        Ok(row.map(|r| r.get(0)))
+    fn docs(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<(String, Doc)>, ServerError> {
+        // As text: the documents are passed on, not looked into.
+        if entity == Entity::Request {
+            let rows = self
+                .rt
+                .block_on(self.tx.query(
+                    "SELECT id, doc::text, version FROM request_doc WHERE id = ANY($1)",
+                    &[&ids],
+                ))
+                .map_err(pg)?;
+            rows.into_iter()
+                .map(|r| Ok((r.get(0), super::engine::request_doc(r.get(1), r.get(2))?)))
+                .collect()
+        } else {
+            let rows = self
+                .rt
+                .block_on(self.tx.query(
+                    "SELECT id, doc::text FROM row_doc WHERE entity = $1 AND id = ANY($2)",
+                    &[&entity.as_str(), &ids],
+                ))
+                .map_err(pg)?;
+            rows.into_iter()
+                .map(|r| {
+                    let doc = Doc::from_text(r.get(1)).map_err(|e| corrupt(entity.as_str(), e))?;
+                    Ok((r.get(0), doc))
+                })
+                .collect()
+        }
     }
 
     fn add_account(

@@ -9,7 +9,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 use super::engine::{Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional};
-use crate::sync::wire::{Entity, MutationResult, RequestDoc};
+use crate::sync::wire::{Doc, Entity, MutationResult, RequestDoc};
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("schema_sqlite.sql")),
@@ -355,27 +355,45 @@ impl ServerTx for Tx<'_> {
         Ok(out)
     }
 
-    fn get(&mut self, entity: Entity, id: &str) -> Result<Option<Value>, ServerError> {
-        let text: Option<String> = match entity {
-            Entity::Request => self
+    fn docs(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<(String, Doc)>, ServerError> {
+        // The ids go in as one JSON array; CROSS JOIN keeps it the outer loop, so each id is
+        // one primary-key lookup however large the table.
+        let list = serde_json::to_string(ids).map_err(err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        if entity == Entity::Request {
+            let mut st = self
                 .0
-                .query_row(
-                    "SELECT json_object('request', json(doc), 'version', version) FROM request_doc WHERE id = ?1",
-                    [id],
-                    |r| r.get(0),
+                .prepare_cached(
+                    "SELECT r.id, r.doc, r.version FROM json_each(?1) AS j
+                     CROSS JOIN request_doc AS r ON r.id = j.value",
                 )
-                .optional(),
-            _ => self
+                .map_err(err)?;
+            let mut rows = st.query(params![list]).map_err(err)?;
+            while let Some(r) = rows.next().map_err(err)? {
+                let doc: &str = r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(err)?;
+                let version: i64 = r.get(2).map_err(err)?;
+                out.push((
+                    r.get(0).map_err(err)?,
+                    super::engine::request_doc(doc, version)?,
+                ));
+            }
+        } else {
+            let mut st = self
                 .0
-                .query_row(
-                    "SELECT doc FROM row_doc WHERE entity = ?1 AND id = ?2",
-                    [entity.as_str(), id],
-                    |r| r.get(0),
+                .prepare_cached(
+                    "SELECT r.id, r.doc FROM json_each(?1) AS j CROSS JOIN row_doc AS r
+                     ON r.entity = ?2 AND r.id = j.value",
                 )
-                .optional(),
+                .map_err(err)?;
+            let mut rows = st.query(params![list, entity.as_str()]).map_err(err)?;
+            while let Some(r) = rows.next().map_err(err)? {
+                let doc: String = r.get(1).map_err(err)?;
+                let doc = Doc::from_text(doc)
+                    .map_err(|e| ServerError::Corrupt(format!("{}: {e}", entity.as_str())))?;
+                out.push((r.get(0).map_err(err)?, doc));
+            }
         }
-        .map_err(err)?;
-        text.map(|t| parse(entity.as_str(), &t)).transpose()
+        Ok(out)
     }
 
     fn add_account(

@@ -21,10 +21,36 @@ pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
     text.unicode_words().map(|w| {
         let w = w.to_lowercase().replace('ё', "е");
         if w.chars().any(is_cyrillic) {
-            russian().stem(&w).into_owned()
+            stem(w)
         } else {
             w
         }
+    })
+}
+
+/// Most different word forms remembered per thread before the memory starts over.
+const STEM_CACHE: usize = 100_000;
+
+thread_local! {
+    static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        Default::default();
+}
+
+/// Snowball stemming of `word`, remembered: requests repeat a few thousand word forms, and
+/// stemming each anew was the larger part of building a search document (a first sync
+/// indexes hundreds of thousands of them).
+fn stem(word: String) -> String {
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(s) = cache.get(&word) {
+            return s.clone();
+        }
+        if cache.len() >= STEM_CACHE {
+            cache.clear();
+        }
+        let s = russian().stem(&word).into_owned();
+        cache.insert(word, s.clone());
+        s
     })
 }
 

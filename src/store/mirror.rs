@@ -3,6 +3,7 @@
 //! actions not yet taken by the server applied again on top (SYNC.md §2, a rebase).
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -190,64 +191,103 @@ pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
     Ok(out)
 }
 
-/// Writes one page of the server's changes over the local rows, in one transaction with the
-/// cookie it brings, then applies the actions still waiting for the server to the requests
-/// it touched.
-pub fn apply_patch(
-    conn: &mut Connection,
-    env: &Env,
-    patch: &[PatchOp],
-    cookie: &str,
-) -> Result<usize, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut touched = std::collections::BTreeSet::new();
-    let mut later = std::collections::HashMap::new();
-    // The server's gateway works a file like a console's; it alone sends what others wrote.
-    let sends = meta(&tx, SENDS)?.is_some();
-    // Requests first: messages, notes and events are filed under their request's row.
-    let (requests, others): (Vec<&PatchOp>, Vec<&PatchOp>) = patch.iter().partition(|op| {
-        matches!(
-            op,
-            PatchOp::Put {
-                entity: Entity::Request,
-                ..
-            }
-        )
-    });
-    for op in requests.into_iter().chain(others) {
+/// One page of the server's changes in the console's own types. Parsed apart from writing,
+/// so the parsing runs off the store's thread (which is what a long catch-up waits on).
+#[derive(Debug, Default)]
+pub struct Pulled {
+    pub requests: Vec<(Request, Option<i64>)>,
+    /// Messages, notes and events in the server's order.
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+pub enum Row {
+    Message(Message),
+    Note(Note),
+    /// The server's id of the audit line, with it.
+    Event(String, Event),
+}
+
+impl Row {
+    fn request_id(&self) -> Uuid {
+        match self {
+            Row::Message(m) => m.request_id,
+            Row::Note(n) => n.request_id,
+            Row::Event(_, e) => e.request_id,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PulledRequest {
+    request: Request,
+    version: Option<i64>,
+}
+
+/// A document that doesn't read as its entity is a corrupt answer: the page is refused whole
+/// rather than written in part.
+pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
+    let mut page = Pulled::default();
+    for op in patch {
         let PatchOp::Put { entity, id, value } = op else {
             // Nothing is deleted on the server yet (messages and notes are append-only).
             continue;
         };
         match entity {
             Entity::Request => {
-                let request: Request = serde_json::from_value(value["request"].clone())
-                    .map_err(|e| corrupt("pulled request", e))?;
-                let version = value["version"].as_i64();
-                let created = rows::load_by(&tx, "id", &request.id.to_string())?.is_none();
-                let rid = rows::write_request(&tx, &request)?;
-                // The server numbers requests: a provisional number made here gives way.
-                tx.exec(
-                    "UPDATE request SET server_version = ?2, number = ?3 WHERE rid = ?1",
-                    params![rid, version, request.number.to_string()],
-                )?;
-                touched.insert(request.id);
-                later.insert(rid, (request, created));
+                let r: PulledRequest = value.parse().map_err(|e| corrupt("pulled request", e))?;
+                page.requests.push((r.request, r.version));
             }
-            Entity::Message => {
-                let m: Message = serde_json::from_value(value.clone())
-                    .map_err(|e| corrupt("pulled message", e))?;
-                let Some((rid, request)) = rows::load_by(&tx, "id", &m.request_id.to_string())?
-                else {
-                    continue;
-                };
+            Entity::Message => page.rows.push(Row::Message(
+                value.parse().map_err(|e| corrupt("pulled message", e))?,
+            )),
+            Entity::Note => page.rows.push(Row::Note(
+                value.parse().map_err(|e| corrupt("pulled note", e))?,
+            )),
+            Entity::Event => page.rows.push(Row::Event(
+                id.clone(),
+                value.parse().map_err(|e| corrupt("pulled event", e))?,
+            )),
+        }
+    }
+    Ok(page)
+}
+
+/// Where the console is in the server's history (a `Cookie` as JSON).
+pub const COOKIE: &str = "sync_cookie";
+
+/// Writes one page of the server's changes over the local rows and moves the cookie past
+/// it, in one transaction; then applies the actions still waiting for the server to the
+/// requests it touched.
+pub fn apply_patch(
+    conn: &mut Connection,
+    env: &Env,
+    pulled: &Pulled,
+    cookie: &str,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut page = Page::default();
+    // The server's gateway works a file like a console's; it alone sends what others wrote.
+    let sends = meta(&tx, SENDS)?.is_some();
+    // Requests before their rows, whatever the page's order: the rows are filed under them.
+    for (request, version) in &pulled.requests {
+        put_request(&tx, &mut page, request, *version)?;
+    }
+    for row in &pulled.rows {
+        let Some(rid) = page.rid(&tx, row.request_id())? else {
+            continue;
+        };
+        match row {
+            Row::Message(m) => {
                 if sends
                     && m.direction == crate::domain::request::Direction::Out
                     && m.delivery == Some(crate::domain::request::DeliveryState::Queued)
                 {
                     // Parts already queued here (the gateway's own acknowledgement) stay as
                     // they are: the outbox ignores a repeat of a message's parts.
-                    super::outbox::enqueue(&tx, rid, &request, &m)?;
+                    if let Some((_, request)) = rows::load_by(&tx, "rid", &rid.to_string())? {
+                        super::outbox::enqueue(&tx, rid, &request, m)?;
+                    }
                 }
                 let direction = match m.direction {
                     crate::domain::request::Direction::In => "in",
@@ -272,43 +312,40 @@ pub fn apply_patch(
                         m.edit_of.map(|e| e.to_string())
                     ],
                 )?;
+                page.reindex.insert(rid);
             }
-            Entity::Note => {
-                let n: Note =
-                    serde_json::from_value(value.clone()).map_err(|e| corrupt("pulled note", e))?;
-                let Some((rid, _)) = rows::load_by(&tx, "id", &n.request_id.to_string())? else {
-                    continue;
-                };
-                super::db::insert_note(&tx, rid, &n)?;
+            Row::Note(n) => {
+                super::db::insert_note(&tx, rid, n)?;
                 // A note this console wrote takes the server's time and author.
                 tx.exec(
                     "UPDATE note SET author = ?2, at = ?3 WHERE id = ?1",
                     params![n.id.to_string(), n.author, ms(n.at)],
                 )?;
+                page.reindex.insert(rid);
             }
-            Entity::Event => {
-                let e: Event = serde_json::from_value(value.clone())
-                    .map_err(|e| corrupt("pulled event", e))?;
-                let Some((rid, _)) = rows::load_by(&tx, "id", &e.request_id.to_string())? else {
-                    continue;
-                };
+            Row::Event(id, e) => {
                 // The console's own line for the same action and field stands in for this
-                // one: the server's takes its place in the audit, or is added.
-                let replaced = tx.exec(
-                    "UPDATE event SET at = ?4, actor = ?5, old = ?6, new = ?7, server_id = ?8
-                     WHERE seq = (SELECT seq FROM event WHERE request_rid = ?1 AND mutation_id = ?2
-                       AND field = ?3 AND server_id IS NULL ORDER BY seq LIMIT 1)",
-                    params![
-                        rid,
-                        e.mutation_id.to_string(),
-                        e.field,
-                        ms(e.at),
-                        e.actor,
-                        e.old,
-                        e.new,
-                        id
-                    ],
-                )?;
+                // one: the server's takes its place in the audit, or is added. A request new
+                // in this page has no lines of ours.
+                let replaced = if page.created.contains(&rid) {
+                    0
+                } else {
+                    tx.exec(
+                        "UPDATE event SET at = ?4, actor = ?5, old = ?6, new = ?7, server_id = ?8
+                         WHERE seq = (SELECT seq FROM event WHERE request_rid = ?1 AND mutation_id = ?2
+                           AND field = ?3 AND server_id IS NULL ORDER BY seq LIMIT 1)",
+                        params![
+                            rid,
+                            e.mutation_id.to_string(),
+                            e.field,
+                            ms(e.at),
+                            e.actor,
+                            e.old,
+                            e.new,
+                            id
+                        ],
+                    )?
+                };
                 if replaced == 0 {
                     tx.exec(
                         "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new, server_id)
@@ -328,16 +365,106 @@ pub fn apply_patch(
             }
         }
     }
-    rebase(&tx, env, &touched, &mut later)?;
-    for (rid, (request, created)) in &later {
-        super::db::reindex(&tx, *rid, request, *created)?;
+    rebase(&tx, env, &page.touched, &mut page.later)?;
+    for rid in &page.reindex {
+        let created = page.created.contains(rid);
+        match page.later.get(rid) {
+            Some(r) => super::db::reindex(&tx, *rid, r, created)?,
+            None => {
+                // Rows for a request whose own change came in an earlier page.
+                let Some((_, r)) = rows::load_by(&tx, "rid", &rid.to_string())? else {
+                    continue;
+                };
+                super::db::reindex(&tx, *rid, &r, created)?;
+            }
+        }
     }
     // With the page, not after it: two syncs of one file (the console's loop and `mcu sync`)
     // could otherwise leave an older page over a newer one under the newer one's cookie, and
     // what lies between would never be pulled again.
-    set_meta(&tx, crate::sync::client::COOKIE, cookie)?;
+    set_meta(&tx, COOKIE, cookie)?;
     tx.commit()?;
-    Ok(patch.len())
+    Ok(())
+}
+
+/// What one page has done so far.
+#[derive(Default)]
+struct Page {
+    /// Local row ids of the requests seen in this page, by server id.
+    rids: std::collections::HashMap<Uuid, i64>,
+    /// Requests this page brought for the first time.
+    created: std::collections::HashSet<i64>,
+    /// Requests whose search words may have changed (number, address, messages, notes).
+    reindex: std::collections::BTreeSet<i64>,
+    touched: std::collections::BTreeSet<Uuid>,
+    /// The requests as written, by row id: what the search document is built from.
+    later: std::collections::HashMap<i64, Request>,
+}
+
+impl Page {
+    fn rid(&mut self, tx: &Connection, id: Uuid) -> Result<Option<i64>, StoreError> {
+        if let Some(rid) = self.rids.get(&id) {
+            return Ok(Some(*rid));
+        }
+        let rid: Option<i64> = tx
+            .row(
+                "SELECT rid FROM request WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(rid) = rid {
+            self.rids.insert(id, rid);
+        }
+        Ok(rid)
+    }
+}
+
+/// The words a request's search document takes from the request row itself.
+type Words = (String, String, Option<String>, Option<String>);
+
+fn words(r: &Request) -> Words {
+    (
+        r.number.to_string(),
+        r.text.clone(),
+        r.citizen.clone(),
+        r.location.as_ref().and_then(|l| l.address.clone()),
+    )
+}
+
+fn put_request(
+    tx: &Connection,
+    page: &mut Page,
+    request: &Request,
+    version: Option<i64>,
+) -> Result<(), StoreError> {
+    let before: Option<Words> = tx
+        .row(
+            "SELECT number, text, citizen, address FROM request WHERE id = ?1",
+            [request.id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let rid = rows::write_request(tx, request)?;
+    // The server numbers requests: a provisional number made here gives way.
+    tx.exec(
+        "UPDATE request SET server_version = ?2, number = ?3 WHERE rid = ?1",
+        params![rid, version, request.number.to_string()],
+    )?;
+    match before {
+        None => {
+            page.created.insert(rid);
+            page.reindex.insert(rid);
+        }
+        Some(old) if old != words(request) => {
+            page.reindex.insert(rid);
+        }
+        Some(_) => {}
+    }
+    page.rids.insert(request.id, rid);
+    page.touched.insert(request.id);
+    page.later.insert(rid, request.clone());
+    Ok(())
 }
 
 /// The server's state is the base; actions it has not taken yet are applied again on top,
@@ -346,7 +473,7 @@ fn rebase(
     tx: &Connection,
     env: &Env,
     touched: &std::collections::BTreeSet<Uuid>,
-    later: &mut std::collections::HashMap<i64, (Request, bool)>,
+    later: &mut std::collections::HashMap<i64, Request>,
 ) -> Result<(), StoreError> {
     if touched.is_empty() {
         return Ok(());
@@ -368,7 +495,7 @@ fn rebase(
         // A refusal here is the server's to give; the local view just stays as the server has it.
         if let Ok(out) = crate::domain::apply(Some(&current), &j.mutation, &ctx) {
             rows::write_request(tx, &out.request)?;
-            later.insert(rid, (out.request, false));
+            later.insert(rid, out.request);
         }
     }
     Ok(())

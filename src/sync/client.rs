@@ -58,7 +58,7 @@ const CLIENT_ID: &str = "sync_client_id";
 /// takes a new client id and numbers its unsent actions from 1 again.
 const ID_BASE: &str = "sync_id_base";
 /// The `meta` key of how far the file has pulled.
-pub const COOKIE: &str = "sync_cookie";
+pub use crate::store::mirror::COOKIE;
 
 struct Identity {
     client_id: Uuid,
@@ -248,34 +248,55 @@ async fn refuse_all(
     Ok(out)
 }
 
-/// Pulls until the server has nothing more, writing each page over the local rows.
+/// Changes per page asked for while catching up (the server's largest page): fewer round
+/// trips, and a request changed several times within one page comes once.
+const CATCH_UP_PAGE: usize = crate::server::engine::PULL_PAGE_MAX;
+
+/// Pulls until the server has nothing more, writing each page over the local rows. While a
+/// page is written the next one is already asked for and parsed, so a long catch-up keeps
+/// the server, the parsing and the console's disk busy at the same time.
 pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result<usize, SyncError> {
+    let me = identity(store).await?;
+    // The first page at the server's everyday size; only a console that turns out to be
+    // behind asks for large ones.
+    let ask = |cookie: Option<Cookie>, limit: Option<usize>| PullRequest {
+        client_id: me.client_id,
+        schema_version: SCHEMA_VERSION,
+        scope_id: scope.to_string(),
+        cookie,
+        limit,
+    };
+    let ask = &ask;
+    let fetch = |cookie: Option<Cookie>, limit: Option<usize>| async move {
+        let page = t.pull(ask(cookie, limit)).await?;
+        let n = page.patch.len();
+        let patch = page.patch;
+        // Parsing is CPU work of its own, kept off the store's thread and the runtime's.
+        let pulled = tokio::task::spawn_blocking(move || mirror::parse_patch(&patch))
+            .await
+            .map_err(|e| SyncError::Unavailable(e.to_string()))??;
+        Ok::<_, SyncError>((page.cookie, page.more, n, pulled))
+    };
+    let cookie: Option<Cookie> = store
+        .call(|c, _| mirror::meta(c, mirror::COOKIE))
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok());
+    let mut current = fetch(cookie, None).await?;
     let mut total = 0;
     loop {
-        let me = identity(store).await?;
-        let cookie: Option<Cookie> = store
-            .call(|c, _| mirror::meta(c, COOKIE))
-            .await?
-            .and_then(|s| serde_json::from_str(&s).ok());
-        let page = t
-            .pull(PullRequest {
-                client_id: me.client_id,
-                schema_version: SCHEMA_VERSION,
-                scope_id: scope.to_string(),
-                cookie,
-                limit: None,
-            })
-            .await?;
-        let more = page.more;
-        let cookie = serde_json::to_string(&page.cookie).unwrap_or_default();
-        let patch = page.patch;
-        total += patch.len();
-        store
-            .call(move |c, env| mirror::apply_patch(c, env, &patch, &cookie).map(drop))
-            .await?;
+        let (cookie, more, n, pulled) = current;
+        total += n;
+        let text = serde_json::to_string(&cookie).unwrap_or_default();
+        let write = store.call(move |c, env| mirror::apply_patch(c, env, &pulled, &text));
         if !more {
+            write.await?;
             return Ok(total);
         }
+        // The next page is asked for with this page's cookie; should writing this one fail,
+        // that answer is dropped and the stored cookie still says where to resume.
+        let (written, fetched) = tokio::join!(write, fetch(Some(cookie), Some(CATCH_UP_PAGE)));
+        written?;
+        current = fetched?;
     }
 }
 

@@ -93,10 +93,16 @@ async fn a_claim_on_one_console_shows_on_the_other_with_the_servers_number() {
     let theirs = b.resolve(&id.to_string()).await.unwrap();
     assert_eq!(theirs.assignee.as_deref(), Some("anna"));
     assert_eq!(theirs.number, mine.number);
-    // The thread came along: the audit of the claim is on B too.
+    // The thread came along: the audit of the claim is on B too, and of the creation, which
+    // the server logs ahead of the request it belongs to.
     let d = b.detail(&id.to_string()).await.unwrap();
     assert!(
         d.events.iter().any(|e| e.field == "assignee"),
+        "{:?}",
+        d.events
+    );
+    assert!(
+        d.events.iter().any(|e| e.field == "created"),
         "{:?}",
         d.events
     );

@@ -97,18 +97,103 @@ pub struct PullRequest {
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum PatchOp {
     Put {
         entity: Entity,
         id: String,
-        value: serde_json::Value,
+        value: Doc,
     },
     Del {
         entity: Entity,
         id: String,
     },
+}
+
+/// By hand: serde's derive for an internally tagged enum buffers the fields first, and a
+/// buffered field can't be a `RawValue` (`Doc`).
+impl<'de> Deserialize<'de> for PatchOp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PatchOp, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = PatchOp;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a patch entry: op, entity, id and (for put) value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PatchOp, A::Error> {
+                use serde::de::Error;
+                let (mut op, mut entity, mut id, mut value) = (None, None, None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "op" => {
+                            op = Some(map.next_value::<std::borrow::Cow<'de, str>>()?.into_owned())
+                        }
+                        "entity" => entity = Some(map.next_value::<Entity>()?),
+                        "id" => id = Some(map.next_value::<String>()?),
+                        "value" => value = Some(map.next_value::<Doc>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let entity = entity.ok_or_else(|| A::Error::missing_field("entity"))?;
+                let id = id.ok_or_else(|| A::Error::missing_field("id"))?;
+                match op.as_deref() {
+                    Some("put") => Ok(PatchOp::Put {
+                        entity,
+                        id,
+                        value: value.ok_or_else(|| A::Error::missing_field("value"))?,
+                    }),
+                    Some("del") => Ok(PatchOp::Del { entity, id }),
+                    Some(other) => Err(A::Error::unknown_variant(other, &["put", "del"])),
+                    None => Err(A::Error::missing_field("op")),
+                }
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+/// A stored document as JSON text, passed through as it is: the server forwards what it
+/// stored without parsing it, and the console parses it once, straight into its own types.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Doc(Box<serde_json::value::RawValue>);
+
+impl Doc {
+    /// Checks that `text` is one JSON value.
+    pub fn from_text(text: String) -> Result<Doc, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(Doc)
+    }
+
+    pub fn from_value(v: &serde_json::Value) -> Result<Doc, serde_json::Error> {
+        serde_json::value::to_raw_value(v).map(Doc)
+    }
+
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// The document as a tree, for tests and tools; the sync path parses into its own types.
+    /// (The text was checked to be JSON when the `Doc` was made, so this never comes out
+    /// `Null` for a document that isn't.)
+    pub fn value(&self) -> serde_json::Value {
+        self.parse().unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for Doc {
+    fn eq(&self, other: &Doc) -> bool {
+        self.text() == other.text()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
