@@ -91,7 +91,8 @@ impl Env {
         let log = self.dir.path().join("serve.log");
         let (child, stdout, base) = common::spawn_serve(
             self.mcu(&self.db_url())
-                .args(["serve", "--listen", "127.0.0.1:0"]),
+                .args(["serve", "--listen", "127.0.0.1:0", "--seed-db"])
+                .arg(self.dir.path().join("seed.sqlite3")),
             &log,
         );
         Server {
@@ -319,10 +320,27 @@ async fn accounts_push_pull_errors_health_and_metrics() {
     // Health, no token needed.
     let resp = http().get(server.url("/health")).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(
-        resp.json::<Value>().await.unwrap(),
-        serde_json::json!({"status": "ok"})
+    let health = resp.json::<Value>().await.unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+    // Where the file for new consoles is (null until its first pull ends).
+    assert!(
+        health["seed_seq"].is_i64() || health["seed_seq"].is_null(),
+        "{health}"
     );
+    assert!(health.get("seed_seq").is_some(), "{health}");
+
+    // That file, for a scope it doesn't follow: none; without a token: nothing at all.
+    let seed = |token: Option<&str>| {
+        let mut req = http().get(server.url("/v1/seed?scope=another-city"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let resp = seed(Some(&anna_token)).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"], "no_seed");
+    assert_eq!(seed(None).await.unwrap().status().as_u16(), 401);
 
     // Metrics, no token needed: counters and the scope's seq.
     let resp = http().get(server.url("/metrics")).send().await.unwrap();

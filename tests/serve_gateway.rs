@@ -39,7 +39,9 @@ impl Serve {
                 .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
                 .args(["--channels", "telegram", "--lease-secs", "2"])
                 .arg("--gateway-db")
-                .arg(dir.join(format!("gateway-{name}.sqlite3"))),
+                .arg(dir.join(format!("gateway-{name}.sqlite3")))
+                .arg("--seed-db")
+                .arg(dir.join(format!("seed-{name}.sqlite3"))),
             &log,
         );
         Serve {

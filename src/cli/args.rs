@@ -164,6 +164,13 @@ pub enum Command {
         /// up the channel before another takes over.
         #[arg(long, default_value_t = 15.0, value_name = "SECS")]
         lease_secs: f64,
+        /// The console file new consoles start from, kept in step with the store (default:
+        /// next to a SQLite store, or in the data dir).
+        #[arg(long, value_name = "FILE")]
+        seed_db: Option<PathBuf>,
+        /// Keep no such file: new consoles pull the whole history row by row.
+        #[arg(long, conflicts_with = "seed_db")]
+        no_seed: bool,
     },
     /// The team server's accounts (`--db` is the server's store).
     User {

@@ -562,6 +562,7 @@ pub async fn sync_command(
     match format {
         crate::cli::Format::Json | crate::cli::Format::Jsonl => {
             let out = serde_json::json!({
+                "from_copy": report.from_copy,
                 "pushed": report.pushed,
                 "pulled": report.pulled,
                 "pending": report.pending,
@@ -570,6 +571,13 @@ pub async fn sync_command(
             println!("{out}");
         }
         _ => {
+            if let Some(n) = report.from_copy {
+                if en {
+                    println!("started from the server's copy: {n} requests");
+                } else {
+                    println!("начало с копии сервера: обращений {n}");
+                }
+            }
             if en {
                 println!(
                     "sent {}, received {} changes, waiting {}",

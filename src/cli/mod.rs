@@ -138,11 +138,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             channels,
             gateway_db,
             lease_secs,
+            seed_db,
+            no_seed,
         } => {
             let gateways = server::Gateways {
                 channels,
                 db: gateway_db,
                 lease_secs,
+                seed: (!no_seed).then_some(seed_db),
             };
             return server::serve(
                 cli.db.as_deref(),

@@ -68,6 +68,9 @@ pub struct Gateways {
     pub channels: Vec<String>,
     pub db: Option<PathBuf>,
     pub lease_secs: f64,
+    /// The new consoles' file (`server::seed`): `None` keeps none, `Some(None)` the default
+    /// place.
+    pub seed: Option<Option<PathBuf>>,
 }
 
 pub async fn serve(
@@ -132,9 +135,19 @@ pub async fn serve(
             .await?,
         );
     }
+    let seed = match &gateways.seed {
+        None => None,
+        Some(path) => {
+            let path = path
+                .clone()
+                .unwrap_or_else(|| beside_store(&url, config, "seed.sqlite3"));
+            Some(start_seed(store.clone(), path, config, &catalog, &policy, stop.clone()).await?)
+        }
+    };
     let opts = http::ServeOptions {
         on_change: Some(kick),
         channels: running.iter().map(|r| r.metrics.clone()).collect(),
+        seed,
         ..http::ServeOptions::default()
     };
     let stopping = async move {
@@ -152,11 +165,53 @@ pub async fn serve(
 
 /// The gateway's working file: beside a SQLite store, else in the console's data directory.
 fn gateway_db(url: &DbUrl, config: &Config, channel: &str) -> PathBuf {
-    let name = format!("gateway-{channel}.sqlite3");
+    beside_store(url, config, &format!("gateway-{channel}.sqlite3"))
+}
+
+/// A file of the server's own: beside a SQLite store, else in the console's data directory.
+fn beside_store(url: &DbUrl, config: &Config, name: &str) -> PathBuf {
     match url {
         DbUrl::Sqlite(path) => path.with_file_name(name),
         DbUrl::Postgres(_) => config.db_path().with_file_name(name),
     }
+}
+
+/// Opens the new consoles' file and follows the store with it until `stop`.
+async fn start_seed(
+    server: Arc<ServerStore>,
+    path: PathBuf,
+    config: &Config,
+    catalog: &Catalog,
+    policy: &ClockPolicy,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Arc<crate::server::seed::Seed>> {
+    use crate::server::engine::Transactional;
+    use crate::server::seed::{FOLLOW_EVERY, Seed};
+    let env = crate::store::Env {
+        catalog: catalog.clone(),
+        policy: policy.clone(),
+        journal: true,
+        now: Arc::new(chrono::Utc::now),
+    };
+    let scope = config.server.scope.clone();
+    let epoch = {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.in_tx(|tx| tx.scope(&scope)))
+            .await??
+            .1
+    };
+    let seed = Seed::open(&path, &config.server.scope, epoch, env)
+        .await
+        .with_context(|| format!("the new consoles' file {}", path.display()))?;
+    let shared = Arc::new(crate::server::local::Shared {
+        store: server,
+        catalog: catalog.clone(),
+        policy: policy.clone(),
+        down: false.into(),
+    });
+    tracing::info!(file = %path.display(), "following the store for new consoles");
+    tokio::spawn(seed.clone().follow(shared, FOLLOW_EVERY, stop));
+    Ok(seed)
 }
 
 /// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere). Registered now, awaited later.

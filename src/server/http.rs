@@ -63,6 +63,8 @@ pub struct ServeOptions {
     pub channels: Vec<std::sync::Arc<super::channel_metrics::ChannelMetrics>>,
     /// How long a console's presence lasts without a heartbeat (they beat every 5 s).
     pub presence_ttl: Duration,
+    /// The console file new consoles start from (`seed`), when this server keeps one.
+    pub seed: Option<Arc<super::seed::Seed>>,
 }
 
 impl Default for ServeOptions {
@@ -75,6 +77,7 @@ impl Default for ServeOptions {
             on_change: None,
             channels: vec![],
             presence_ttl: presence::DEFAULT_TTL,
+            seed: None,
         }
     }
 }
@@ -160,6 +163,7 @@ fn router<S: Store>(app: App<S>) -> Router {
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
         .route("/v1/sync/poke", get(poke::<S>))
+        .route("/v1/seed", get(seed_copy::<S>))
         .merge(presence::routes(presence::Routes {
             board: app.presence.clone(),
             stop: app.stop.clone(),
@@ -419,6 +423,19 @@ async fn poke<S: Store>(
 }
 
 /// 200 when the store answers a read, 503 otherwise (no auth: for load balancers).
+#[derive(serde::Deserialize)]
+struct SeedQuery {
+    scope: String,
+}
+
+async fn seed_copy<S: Store>(
+    State(app): State<App<S>>,
+    Extension(_who): Extension<Principal>,
+    Query(q): Query<SeedQuery>,
+) -> Response {
+    super::seed::respond(app.opts.seed.clone(), &q.scope).await
+}
+
 async fn health<S: Store>(State(app): State<App<S>>) -> Response {
     let a = app.clone();
     // A lookup that can't match: it reads the store's tables and writes nothing.
@@ -428,7 +445,15 @@ async fn health<S: Store>(State(app): State<App<S>>) -> Response {
     });
     // A store that hangs is as unhealthy as one that fails.
     match tokio::time::timeout(Duration::from_secs(5), read).await {
-        Ok(Ok(())) => (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response(),
+        Ok(Ok(())) => {
+            // Where the new consoles' file is: tools wait for it to catch up after a start.
+            let seed = app.opts.seed.as_ref().map(|s| s.seq());
+            (
+                StatusCode::OK,
+                axum::Json(json!({ "status": "ok", "seed_seq": seed.flatten() })),
+            )
+                .into_response()
+        }
         Ok(Err(e)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(json!({ "status": "unavailable", "error": e.message.unwrap_or_default() })),

@@ -16,5 +16,6 @@ pub mod local;
 pub mod pg;
 pub mod pg_cluster;
 pub mod presence;
+pub mod seed;
 pub mod sqlite;
 pub mod url;

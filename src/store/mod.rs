@@ -2,6 +2,7 @@
 //! sends it closures and awaits the answer, so neither the console nor the network ever blocks
 //! on disk.
 
+pub mod adopt;
 pub mod analyze;
 pub mod db;
 pub mod files;

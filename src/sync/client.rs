@@ -41,11 +41,22 @@ pub trait Transport: Send + Sync {
         &self,
         req: PullRequest,
     ) -> impl Future<Output = Result<PullResponse, SyncError>> + Send;
+    /// Downloads the server's copy of a console file for this scope into `dest`
+    /// (`server::seed`); false when the server has none to give.
+    fn seed(
+        &self,
+        _scope: &str,
+        _dest: &std::path::Path,
+    ) -> impl Future<Output = Result<bool, SyncError>> + Send {
+        async { Ok(false) }
+    }
 }
 
 /// What one round did.
 #[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
+    /// Requests in the server's copy this file started from (its first sync), if it did.
+    pub from_copy: Option<i64>,
     pub pushed: usize,
     pub rejected: Vec<Rejected>,
     pub pulled: usize,
@@ -307,14 +318,78 @@ pub async fn sync_once<T: Transport>(
     scope: &str,
 ) -> Result<Report, SyncError> {
     let (pushed, rejected) = push_all(store, t, scope).await?;
+    let from_copy = start_from_copy(store, t, scope).await?;
     let pulled = pull_all(store, t, scope).await?;
     let pending = store.call(|c, _| mirror::pending_count(c)).await?;
     Ok(Report {
+        from_copy,
         pushed,
         rejected,
         pulled,
         pending,
     })
+}
+
+/// A file that has never pulled and holds nothing of its own starts from the server's copy
+/// of a console file, when the server has one: seconds instead of writing the scope's whole
+/// history row by row. Anything short of a good copy leaves the file as it was, to pull
+/// everything as it would have anyway.
+async fn start_from_copy<T: Transport>(
+    store: &Store,
+    t: &T,
+    scope: &str,
+) -> Result<Option<i64>, SyncError> {
+    let (fresh, dir) = store
+        .call(|c, _| {
+            let dir = c
+                .path()
+                .filter(|p| !p.is_empty())
+                .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()));
+            Ok((crate::store::adopt::fresh(c)?, dir))
+        })
+        .await?;
+    let (true, Some(dir)) = (fresh, dir) else {
+        return Ok(None);
+    };
+    // Beside the file: the copy is as large as the file will be, and a temporary
+    // directory may be a small RAM disk.
+    let tmp = match tempfile::Builder::new()
+        .prefix(".seed-download-")
+        .tempfile_in(&dir)
+    {
+        Ok(t) => t.into_temp_path(),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "no room for the server's copy");
+            return Ok(None);
+        }
+    };
+    match t.seed(scope, &tmp).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, "the server's copy could not be downloaded");
+            return Ok(None);
+        }
+    }
+    let path = tmp.to_path_buf();
+    let adopted = store
+        .call(move |c, _| crate::store::adopt::adopt(c, &path))
+        .await;
+    drop(tmp);
+    match adopted {
+        Ok(Ok(n)) => {
+            tracing::info!(requests = n, "started from the server's copy");
+            Ok(Some(n))
+        }
+        Ok(Err(why)) => {
+            tracing::info!(?why, "the server's copy was not taken");
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the server's copy could not be taken");
+            Ok(None)
+        }
+    }
 }
 
 /// The HTTP transport: JSON to `mcu serve` with the operator's token.
@@ -359,17 +434,22 @@ impl Http {
                 .map_err(|e| SyncError::Unavailable(e.without_url().to_string()));
         }
         let text = resp.text().await.unwrap_or_default();
-        if status == reqwest::StatusCode::CONFLICT && text.contains("client_unknown") {
-            return Err(SyncError::ClientUnknown);
-        }
-        if status == reqwest::StatusCode::FORBIDDEN && text.contains("read_only") {
-            return Err(SyncError::ReadOnly);
-        }
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(SyncError::Unavailable(format!("{status}: {text}")));
-        }
-        Err(SyncError::Refused(format!("{status}: {text}")))
+        Err(failure(status, text))
     }
+}
+
+/// A refusal by its status and body: what may be retried and what may not.
+fn failure(status: reqwest::StatusCode, text: String) -> SyncError {
+    if status == reqwest::StatusCode::CONFLICT && text.contains("client_unknown") {
+        return SyncError::ClientUnknown;
+    }
+    if status == reqwest::StatusCode::FORBIDDEN && text.contains("read_only") {
+        return SyncError::ReadOnly;
+    }
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return SyncError::Unavailable(format!("{status}: {text}"));
+    }
+    SyncError::Refused(format!("{status}: {text}"))
 }
 
 impl Transport for Http {
@@ -379,5 +459,51 @@ impl Transport for Http {
 
     async fn pull(&self, req: PullRequest) -> Result<PullResponse, SyncError> {
         self.post("/v1/sync/pull", &req).await
+    }
+
+    async fn seed(&self, scope: &str, dest: &std::path::Path) -> Result<bool, SyncError> {
+        use tokio::io::AsyncWriteExt;
+        let down = |e: reqwest::Error| SyncError::Unavailable(e.without_url().to_string());
+        let mut resp = self
+            .client
+            .get(format!("{}/v1/seed", self.base))
+            .query(&[("scope", scope)])
+            .bearer_auth(&self.token)
+            // A city's year is a gigabyte: the everyday 30 s would cut it on a slow link.
+            .timeout(std::time::Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(down)?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND
+            || status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+        {
+            return Ok(false);
+        }
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(failure(status, text));
+        }
+        let expected = resp.content_length();
+        let local = |e: std::io::Error| {
+            SyncError::Store(crate::store::StoreError::Open(format!(
+                "{}: {e}",
+                dest.display()
+            )))
+        };
+        let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
+        let mut got = 0u64;
+        while let Some(chunk) = resp.chunk().await.map_err(down)? {
+            got += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(local)?;
+        }
+        file.flush().await.map_err(local)?;
+        if expected.is_some_and(|n| n != got) {
+            return Err(SyncError::Unavailable(format!(
+                "the server's copy was cut short ({got} of {} bytes)",
+                expected.unwrap_or_default()
+            )));
+        }
+        Ok(true)
     }
 }

@@ -12,4 +12,5 @@ mod kill;
 mod props;
 mod restore;
 mod retry;
+mod seed;
 mod support;

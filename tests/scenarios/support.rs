@@ -86,7 +86,10 @@ impl Env {
         let log = self.path("serve.log");
         let (child, stdout, base) = crate::common::spawn_serve(
             self.mcu(&self.db_url())
-                .args(["serve", "--listen", "127.0.0.1:0"]),
+                .args(["serve", "--listen", "127.0.0.1:0", "--seed-db"])
+                .arg(self.path("seed.sqlite3"))
+                // The scope its copy for new consoles follows, as the consoles' own.
+                .env("MCU_SERVER_SCOPE", SCOPE),
             &log,
         );
         Server {
