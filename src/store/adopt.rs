@@ -55,9 +55,18 @@ pub fn adopt(conn: &mut Connection, src: &Path) -> Result<Result<i64, Declined>,
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
-    {
-        let backup = rusqlite::backup::Backup::new(&copy, conn)?;
-        backup.run_to_completion(1 << 16, std::time::Duration::ZERO, None)?;
+    // Through WAL the copy would be written twice (log, then checkpoint) and leave a log as
+    // large as the file; with a rollback journal it is written once. Another program with the
+    // file open keeps it in WAL: then the log is emptied afterwards.
+    let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+    let copied = rusqlite::backup::Backup::new(&copy, conn)
+        .and_then(|b| b.run_to_completion(1 << 16, std::time::Duration::ZERO, None));
+    let back: rusqlite::Result<String> =
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0));
+    copied?;
+    back?;
+    if mode == "wal" {
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     let tx = conn.transaction()?;
     // The server's follower has its own identity in the copy; this console keeps its own.
@@ -135,6 +144,12 @@ mod tests {
             Some("boris-console")
         );
         assert!(meta(&mine, COOKIE).is_some_and(|c| c.contains("\"seq\":7")));
+        let mode: String = mine
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal", "back in the console's journal mode");
+        let log = std::fs::metadata(dir.path().join("mine.sqlite3-wal")).map_or(0, |m| m.len());
+        assert!(log < 64 * 1024, "no copy left in the log: {log} bytes");
         // The search index came with the copy: no rebuild needed.
         let f = crate::store::Filter {
             text: Some("дороги".into()),
