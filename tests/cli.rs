@@ -444,3 +444,60 @@ fn a_reader_that_stops_early_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn handover_lists_late_and_falling_due_requests_and_the_shifts_notes() {
+    let env = Env::new();
+    let long_ago = (Utc::now() - Duration::days(3)).to_rfc3339();
+    let lines = format!(
+        "{{\"text\":\"Яма у школы\",\"received_at\":\"{long_ago}\"}}\n{{\"text\":\"Нет света в подъезде\",\"received_at\":\"{}\"}}\n",
+        Utc::now().to_rfc3339()
+    );
+    let file = env.path("two.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    env.ok(&["import", file.to_str().unwrap()]);
+    let listed = env.json(&["list"]);
+    let number_of = |text: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["text"] == text)
+            .unwrap()["number"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (late, fresh) = (number_of("Яма у школы"), number_of("Нет света в подъезде"));
+    env.ok(&["note", &fresh, "--text", "Электрик обещал к утру\u{1b}[31m"]);
+
+    // A week-long "shift" reaches the fresh request's due time whatever the calendar.
+    let h = env.json(&["handover", "--hours", "72"]);
+    assert_eq!(h["open"]["new"], 2, "{h}");
+    let numbers = |key: &str| -> Vec<String> {
+        h[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["number"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(numbers("breached"), vec![late.as_str()]);
+    assert_eq!(numbers("due_next_shift"), vec![fresh.as_str()]);
+    assert_eq!(h["notes"][0]["number"], fresh.as_str(), "{h}");
+    assert_eq!(h["notes"][0]["author"], "anna");
+
+    let text = env.ok(&["handover"]);
+    assert!(text.starts_with("Передача смены"), "{text}");
+    assert!(text.contains("Открыто: 2 (новые 2)"), "{text}");
+    assert!(text.contains("Срок уже нарушен: 1"), "{text}");
+    assert!(text.contains(&late), "{text}");
+    assert!(text.contains("Электрик обещал к утру"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no escape reaches the terminal: {text:?}"
+    );
+
+    let err = env.refused(&["handover", "--hours", "0"]);
+    assert!(err.contains("--hours"), "{err}");
+}

@@ -147,6 +147,14 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// What this shift hands to the next: open requests, those already late, those falling
+    /// due within the next shift, and the notes written on open requests during this one.
+    Handover {
+        /// Length of a shift in hours: the next one ends this long from now, and this one
+        /// began this long ago.
+        #[arg(long, default_value_t = 12.0, value_name = "HOURS")]
+        hours: f64,
+    },
     /// The team server: consoles push and pull through it (`--db` is the server's store).
     /// Plain HTTP: put nginx or caddy in front for TLS.
     Serve {

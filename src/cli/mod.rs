@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod gateway;
+pub mod handover;
 pub mod i18n;
 pub mod import;
 pub mod live;
@@ -208,6 +209,7 @@ impl App {
     async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
         match command {
             Command::List(a) => self.list(a).await,
+            Command::Handover { hours } => self.handover(hours).await,
             Command::Show { number } => self.show(&number).await,
             Command::New(a) => {
                 let channel = a.channel.parse::<Channel>().map_err(Refused)?;
@@ -388,6 +390,32 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    async fn handover(&self, hours: f64) -> anyhow::Result<()> {
+        if !(hours.is_finite() && (0.5..=72.0).contains(&hours)) {
+            return Err(Refused(if self.labels.en {
+                format!("--hours {hours}: a shift is 0.5 to 72 hours")
+            } else {
+                format!("--hours {hours}: смена — от 0,5 до 72 часов")
+            })
+            .into());
+        }
+        let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
+        let now = self.store.now();
+        let (open, notes) = self
+            .store
+            .call(move |c, _| crate::store::handover::handover(c, now - shift, now))
+            .await?;
+        let env = self.store.env();
+        let h = handover::build(&open, notes, &env.policy, now, shift);
+        handover::print(
+            &h,
+            self.format,
+            env.policy.calendar.tz(),
+            &env.catalog,
+            &self.labels,
+        )
     }
 
     async fn list(&self, a: ListArgs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ pub mod adopt;
 pub mod analyze;
 pub mod db;
 pub mod files;
+pub mod handover;
 pub mod ingest;
 pub mod mirror;
 pub mod outbox;
