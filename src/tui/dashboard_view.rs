@@ -3,23 +3,21 @@
 //! first-response times. From about 150×40 also operators, departments, today's topics and
 //! channels, and the hourly intake against the same weekday a week ago.
 
-use chrono::Duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Bar, BarChart, BarGroup, Block, Borders, Cell, Padding, Paragraph, Row, Table,
-};
+use ratatui::widgets::{Block, Borders, Cell, Padding, Paragraph, Row, Table};
 
 use super::app::App;
+use super::dashboard_wide as wide;
 use super::keymap::Action;
 use super::strings::Lang;
-use super::view::{bold, channel_short, style};
+use super::view::{bold, style};
 use crate::domain::dashboard::{Dashboard, Item, QUEUE_BUCKETS, ResponseTimes, Running};
 use crate::sanitize;
 
-fn pick(app: &App, ru: &'static str, en: &'static str) -> &'static str {
+pub(super) fn pick(app: &App, ru: &'static str, en: &'static str) -> &'static str {
     match app.lang {
         Lang::Ru => ru,
         Lang::En => en,
@@ -40,20 +38,20 @@ fn span_of(app: &App, secs: i64) -> String {
     }
 }
 
-fn opt_span(app: &App, secs: Option<u32>) -> String {
+pub(super) fn opt_span(app: &App, secs: Option<u32>) -> String {
     secs.map_or_else(|| "—".to_string(), |s| span_of(app, s as i64))
 }
 
 /// A titled rule over the content, which keeps a column free on its right so the block beside
 /// it does not run into it.
-fn block<'a>(title: String) -> Block<'a> {
+pub(super) fn block<'a>(title: String) -> Block<'a> {
     Block::default()
         .borders(Borders::TOP)
         .padding(Padding::right(1))
         .title(Span::styled(title, bold()))
 }
 
-fn topic_label(app: &App, id: Option<&str>) -> String {
+pub(super) fn topic_label(app: &App, id: Option<&str>) -> String {
     let Some(id) = id else {
         return pick(app, "без темы", "no topic").to_string();
     };
@@ -62,20 +60,6 @@ fn topic_label(app: &App, id: Option<&str>) -> String {
         Some(t) => t.name.clone(),
         None => sanitize::line(id),
     }
-}
-
-/// The department's name without the word every one of them starts with, so the part that
-/// tells them apart fits the column.
-fn department_label(app: &App, id: &str) -> String {
-    let name = match app.catalog.department(id) {
-        Some(d) if app.lang == Lang::En => d.name_en.clone().unwrap_or(d.name.clone()),
-        Some(d) => d.name.clone(),
-        None => return sanitize::line(id),
-    };
-    ["Департамент ", "Department of "]
-        .iter()
-        .find_map(|p| name.strip_prefix(p))
-        .map_or(name.clone(), str::to_string)
 }
 
 fn key_name(app: &App, a: Action) -> String {
@@ -215,16 +199,16 @@ fn wide(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
         right[0],
         &[Constraint::Length(32), Constraint::Min(30)],
     );
-    operators(f, app, d, people[0]);
-    departments(f, app, d, people[1]);
+    wide::operators(f, app, d, people[0]);
+    wide::departments(f, app, d, people[1]);
     let shares = split(
         Direction::Horizontal,
         right[1],
         &[Constraint::Percentage(60), Constraint::Percentage(40)],
     );
-    topics(f, app, d, shares[0]);
-    channels(f, app, d, shares[1]);
-    intake(f, app, d, v[1]);
+    wide::topics(f, app, d, shares[0]);
+    wide::channels(f, app, d, shares[1]);
+    wide::intake(f, app, d, v[1]);
 }
 
 const QUEUE_LABELS: [(&str, &str); QUEUE_BUCKETS] = [
@@ -429,185 +413,6 @@ fn list(
         Constraint::Length(if inner.width < 50 { 6 } else { 10 }),
     ];
     f.render_widget(Table::new(rows, widths).column_spacing(1), inner);
-}
-
-fn operators(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
-    let b = block(pick(app, "Операторы", "Operators").into());
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    let header = Row::new(vec![
-        pick(app, "КТО", "WHO"),
-        pick(app, "В РАБ.", "OPEN"),
-        pick(app, "ОТВ.СЕГ", "TODAY"),
-        pick(app, "МЕДИАНА", "MEDIAN"),
-    ])
-    .style(bold());
-    let rows: Vec<Row> = d
-        .operators
-        .iter()
-        .map(|o| {
-            Row::new(vec![
-                sanitize::line(&o.name),
-                o.claimed.to_string(),
-                o.replied_today.to_string(),
-                opt_span(app, o.median_first_response),
-            ])
-        })
-        .collect();
-    let widths = [
-        Constraint::Min(8),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(7),
-    ];
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        inner,
-    );
-}
-
-fn departments(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
-    let b = block(
-        pick(
-            app,
-            "Департаменты (часы департамента)",
-            "Departments (department clock)",
-        )
-        .into(),
-    );
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    let header = Row::new(vec![
-        pick(app, "ДЕПАРТАМЕНТ", "DEPARTMENT"),
-        pick(app, "ЖДУТ", "WAIT"),
-        pick(app, "УГРОЗА", "RISK"),
-        pick(app, "ПРОСР.", "LATE"),
-    ])
-    .style(bold());
-    let rows: Vec<Row> = d
-        .departments
-        .iter()
-        .map(|dep| {
-            Row::new(vec![
-                Cell::from(department_label(app, &dep.name)),
-                Cell::from(dep.waiting.to_string()),
-                Cell::from(dep.at_risk.to_string()).style(if dep.at_risk > 0 {
-                    style(app, app.theme.warn)
-                } else {
-                    Style::default()
-                }),
-                Cell::from(dep.overdue.to_string()).style(if dep.overdue > 0 {
-                    style(app, app.theme.bad).add_modifier(Modifier::BOLD)
-                } else {
-                    Style::default()
-                }),
-            ])
-        })
-        .collect();
-    let widths = [
-        Constraint::Min(10),
-        Constraint::Length(5),
-        Constraint::Length(6),
-        Constraint::Length(6),
-    ];
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        inner,
-    );
-}
-
-fn percent(n: u32, total: u32) -> String {
-    if total == 0 {
-        "—".into()
-    } else {
-        format!("{:.0}%", 100.0 * n as f64 / total as f64)
-    }
-}
-
-fn share_lines(rows: Vec<(String, u32)>, total: u32, width: u16) -> Vec<Line<'static>> {
-    let w = (width as usize).saturating_sub(11).max(4);
-    rows.into_iter()
-        .map(|(label, n)| {
-            let label: String = label.chars().take(w).collect();
-            Line::from(format!("{label:<w$} {n:>4} {:>5}", percent(n, total)))
-        })
-        .collect()
-}
-
-fn topics(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
-    let b = block(pick(app, "Темы, поступило сегодня", "Topics, received today").into());
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    let rows = d
-        .topics
-        .iter()
-        .map(|(t, n)| (topic_label(app, t.as_deref()), *n))
-        .collect();
-    f.render_widget(
-        Paragraph::new(share_lines(rows, d.intake_total(), inner.width)),
-        inner,
-    );
-}
-
-fn channels(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
-    let b = block(pick(app, "Каналы, сегодня", "Channels, today").into());
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    let rows = d
-        .channels
-        .iter()
-        .map(|(c, n)| (format!("{} {}", channel_short(*c), c.as_str()), *n))
-        .collect();
-    f.render_widget(
-        Paragraph::new(share_lines(rows, d.intake_total(), inner.width)),
-        inner,
-    );
-}
-
-/// Today's intake by hour beside the same weekday a week ago: the week-ago bar on the left of
-/// each pair, today's on the right.
-fn intake(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
-    let local = d.now.with_timezone(&app.tz);
-    let ago = (local - Duration::days(7)).format("%d.%m");
-    let total_ago: u32 = d.intake_week_ago.iter().sum();
-    let title = match app.lang {
-        Lang::Ru => format!(
-            "Поступило по часам: сегодня {} (правый столбик) · {ago} {total_ago} (левый)",
-            d.intake_total()
-        ),
-        Lang::En => format!(
-            "Received by hour: today {} (right bar) · {ago} {total_ago} (left)",
-            d.intake_total()
-        ),
-    };
-    let b = block(title);
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    // Two bars an hour and a gap between hours, as wide as the screen allows.
-    let bar = ((inner.width.saturating_sub(24)) / 48).clamp(1, 4);
-    let groups: Vec<BarGroup> = (0..24)
-        .map(|h| {
-            BarGroup::default()
-                .label(Line::from(format!("{h:02}")))
-                .bars(&[
-                    Bar::default()
-                        .value(d.intake_week_ago[h] as u64)
-                        .style(style(app, app.theme.muted)),
-                    Bar::default()
-                        .value(d.intake_today[h] as u64)
-                        .style(style(app, app.theme.accent)),
-                ])
-        })
-        .collect();
-    let mut chart = BarChart::default()
-        .bar_width(bar)
-        .bar_gap(0)
-        .group_gap(1)
-        .value_style(bold().add_modifier(Modifier::REVERSED));
-    for g in groups {
-        chart = chart.data(g);
-    }
-    f.render_widget(chart, inner);
 }
 
 /// The status line's hint while the dashboard is shown.

@@ -8,6 +8,7 @@ mod audit;
 mod card;
 pub mod dashboard;
 mod dashboard_view;
+mod dashboard_wide;
 pub mod editor;
 pub mod filter;
 pub mod health;
