@@ -41,6 +41,9 @@ pub enum Command {
         /// Watch only: no changes (for shift leads' screens).
         #[arg(long)]
         readonly: bool,
+        /// Open on the shift dashboard instead of the inbox (`b` switches between them).
+        #[arg(long)]
+        dashboard: bool,
     },
     /// List requests (an inbox page), most urgent first.
     List(ListArgs),

@@ -442,6 +442,7 @@ pub fn settings(
             .map(str::to_string)
             .collect(),
         photos: config.ui.photos,
+        dashboard: false,
     })
 }
 
@@ -451,9 +452,11 @@ pub async fn console(
     config: &Config,
     db: &Path,
     readonly: bool,
+    dashboard: bool,
 ) -> anyhow::Result<()> {
     let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
-    let settings = settings(config, readonly, store.env().catalog.clone())?;
+    let mut settings = settings(config, readonly, store.env().catalog.clone())?;
+    settings.dashboard = dashboard;
     if config.server.team() {
         // In team mode the server runs the channels; this console keeps its file in sync.
         let s = &config.server;

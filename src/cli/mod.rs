@@ -130,7 +130,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     );
     let catalog = config.catalog().map_err(|e| Refused(e.to_string()))?;
     let policy = config.policy().map_err(|e| Refused(e.to_string()))?;
-    let command = match cli.command.unwrap_or(Command::Console { readonly: false }) {
+    let command = match cli.command.unwrap_or(Command::Console {
+        readonly: false,
+        dashboard: false,
+    }) {
         Command::Simulate { listen, sim } => return live::simulate(listen, &sim).await,
         Command::Demo(a) => return live::demo(a, config, cli.db.clone()).await,
         // The server's store is not the console's file: no default from the config.
@@ -190,8 +193,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return live::gateway(store, &config, &db, duration).await;
     }
-    if let Command::Console { readonly } = command {
-        return live::console(store, &config, &db, readonly).await;
+    if let Command::Console {
+        readonly,
+        dashboard,
+    } = command
+    {
+        return live::console(store, &config, &db, readonly, dashboard).await;
     }
     if let Command::Sync = command {
         return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;

@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no async, no clock reads (time is always passed in).
 
 pub mod catalog;
+pub mod dashboard;
 pub mod mutation;
 pub mod request;
 pub mod sla;

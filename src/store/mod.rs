@@ -4,6 +4,7 @@
 
 pub mod adopt;
 pub mod analyze;
+pub mod dashboard;
 pub mod db;
 pub mod files;
 pub mod handover;
@@ -149,6 +150,13 @@ impl Store {
     pub async fn detail(&self, key: &str) -> Result<Detail, StoreError> {
         let key = key.to_string();
         self.call(move |c, _| read::detail(c, &key)).await
+    }
+
+    /// The shift lead's dashboard as of now, on the store's thread.
+    pub async fn dashboard(&self) -> Result<dashboard::Board, StoreError> {
+        let now = self.now();
+        self.call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
+            .await
     }
 
     pub async fn inbox(

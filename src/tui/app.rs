@@ -249,6 +249,8 @@ pub struct App {
     pub templates: Vec<crate::templates::ReplyTemplate>,
     pub open_command: Vec<String>,
     pub photos: bool,
+    /// The shift lead's dashboard, over the inbox while shown.
+    pub dash: super::dashboard::Dash,
     pub quit: bool,
 }
 
@@ -265,6 +267,8 @@ pub struct Settings {
     pub open_command: Vec<String>,
     /// Photos in the card (the terminal is asked for its graphics protocol at start).
     pub photos: bool,
+    /// Open on the dashboard rather than the inbox (`mcu console --dashboard`).
+    pub dashboard: bool,
 }
 
 impl App {
@@ -306,6 +310,10 @@ impl App {
             templates: s.templates,
             open_command: s.open_command,
             photos: s.photos,
+            dash: super::dashboard::Dash {
+                shown: s.dashboard,
+                ..Default::default()
+            },
             quit: false,
         }
     }

@@ -48,10 +48,11 @@ pub enum Action {
     DetailUp,
     OpenAttachment,
     Alarms,
+    Dashboard,
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -91,6 +92,7 @@ impl Action {
         Action::DetailUp,
         Action::OpenAttachment,
         Action::Alarms,
+        Action::Dashboard,
     ];
 }
 
@@ -134,6 +136,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::DetailUp, &["shift-k", "ctrl-y"]),
     (Action::OpenAttachment, &["o"]),
     (Action::Alarms, &["!"]),
+    (Action::Dashboard, &["b", "f2"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

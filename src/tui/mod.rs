@@ -6,6 +6,9 @@
 pub mod app;
 mod audit;
 mod card;
+pub mod dashboard;
+mod dashboard_view;
+mod dashboard_wide;
 pub mod editor;
 pub mod filter;
 pub mod health;
@@ -149,6 +152,13 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
             copy_to_clipboard(&text);
             return None;
         }
+        Cmd::LoadDashboard => Msg::Dashboard(
+            store
+                .dashboard()
+                .await
+                .map(Box::new)
+                .map_err(|e| e.to_string()),
+        ),
         // The event loop runs the editor itself: it owns the terminal.
         Cmd::Edit(_) => return None,
     })

@@ -158,6 +158,7 @@ impl Lang {
                 "open the attachment externally",
             ),
             Action::Alarms => self.pick("тревоги и состояние каналов", "alarms and channels"),
+            Action::Dashboard => self.pick("панель смены", "shift dashboard"),
         }
     }
 
@@ -165,6 +166,14 @@ impl Lang {
         self.pick(
             "только просмотр: изменения недоступны",
             "read-only console: changes are off",
+        )
+    }
+
+    /// What the dashboard's keys do, for a key it does not take.
+    pub fn dashboard_keys(self) -> &'static str {
+        self.pick(
+            "панель: j/k выбрать · Enter открыть обращение · b или Esc к списку",
+            "dashboard: j/k select · Enter open the request · b or Esc to the inbox",
         )
     }
 

@@ -48,6 +48,8 @@ pub enum Msg {
     Presence(Vec<crate::sync::wire::Presence>),
     /// The viewer started (the file's name) or why it did not.
     Opened(Result<String, String>),
+    /// The dashboard's numbers, or why they could not be read.
+    Dashboard(Result<Box<crate::store::dashboard::Board>, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,13 +81,25 @@ pub enum Cmd {
         actor: String,
         number: String,
     },
+    /// The dashboard's facts read and its numbers computed, on the store's thread.
+    LoadDashboard,
 }
 
 /// How often the inbox re-reads the store on its own (other consoles, `mcu reply`).
 const REFRESH_EVERY: i64 = 3;
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    if matches!(
+        msg,
+        Msg::Applied(Ok(_)) | Msg::Gateway(GatewayEvent::Ingested(_))
+    ) {
+        super::dashboard::changed(app);
+    }
     match msg {
+        Msg::Scroll(d) if app.dash.shown && matches!(app.mode, Mode::Normal) => {
+            super::dashboard::scroll(app, d)
+        }
+        Msg::Click { .. } if app.dash.shown => vec![],
         Msg::Key(k) => key(app, k),
         Msg::Scroll(d) if matches!(app.mode, Mode::Normal) => {
             move_to(app, app.selected as isize + d as isize)
@@ -114,6 +128,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Tick(now) => {
             app.now = now;
+            let mut cmds = super::dashboard::on_tick(app);
             if app
                 .flash
                 .as_ref()
@@ -124,11 +139,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             if now - app.last_refresh >= Duration::seconds(REFRESH_EVERY)
                 && matches!(app.mode, Mode::Normal)
             {
-                let mut cmds = refresh(app);
+                cmds.extend(refresh(app));
                 cmds.push(Cmd::LoadAlarms);
-                return cmds;
             }
-            vec![]
+            cmds
         }
         Msg::Page {
             generation,
@@ -221,6 +235,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             flash(app, e, true);
             vec![]
         }
+        Msg::Dashboard(board) => {
+            if let Err(e) = super::dashboard::on_board(app, board) {
+                flash(app, e, true);
+            }
+            vec![]
+        }
     }
 }
 
@@ -245,7 +265,7 @@ fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
     }
 }
 
-fn flash(app: &mut App, text: String, error: bool) {
+pub(super) fn flash(app: &mut App, text: String, error: bool) {
     app.flash = Some(Flash {
         text,
         error,
@@ -357,7 +377,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     }
 }
 
-fn is_mutation(a: Action) -> bool {
+pub(super) fn is_mutation(a: Action) -> bool {
     matches!(
         a,
         Action::Claim
@@ -409,10 +429,13 @@ fn normal(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     let Some(action) = app.keymap.action(k) else {
         return vec![];
     };
+    if app.dash.shown {
+        return super::dashboard::key(app, action);
+    }
     perform(app, action)
 }
 
-fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
+pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
     if is_mutation(action) && app.readonly {
         flash(app, app.lang.readonly().into(), true);
         return vec![];
@@ -491,6 +514,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::ViewWaiting => set_view(app, View::Waiting),
         Action::ViewClosedToday => set_view(app, View::ClosedToday),
         Action::ViewAll => set_view(app, View::All),
+        Action::Dashboard => super::dashboard::show(app),
         Action::Refresh => {
             let mut c = refresh(app);
             c.push(Cmd::LoadAlarms);
@@ -500,7 +524,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
     }
 }
 
-fn set_view(app: &mut App, view: View) -> Vec<Cmd> {
+pub(super) fn set_view(app: &mut App, view: View) -> Vec<Cmd> {
     app.view = view;
     app.sort = if view == View::ClosedToday {
         Sort::Received

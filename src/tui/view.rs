@@ -41,6 +41,12 @@ pub fn draw_with_photo_slot(f: &mut Frame, app: &App) -> Option<Rect> {
             Constraint::Length(1),
         ])
         .split(area);
+    if app.dash.shown {
+        super::dashboard_view::draw(f, app, rows[0].union(rows[1]));
+        status(f, app, rows[2]);
+        windows(f, app, area);
+        return None;
+    }
     header(f, app, rows[0]);
     let body = rows[1];
     if app.show_detail && app.current().is_some() {
@@ -66,6 +72,12 @@ pub fn draw_with_photo_slot(f: &mut Frame, app: &App) -> Option<Rect> {
         inbox(f, app, body);
     }
     status(f, app, rows[2]);
+    windows(f, app, area);
+    // A window over the card would be drawn over by the photo.
+    slot.filter(|_| matches!(app.mode, Mode::Normal | Mode::Filter { .. }))
+}
+
+fn windows(f: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
         Mode::Help => popups::help(f, app, area),
         Mode::Alarms => popups::alarms(f, app, area),
@@ -74,8 +86,6 @@ pub fn draw_with_photo_slot(f: &mut Frame, app: &App) -> Option<Rect> {
         Mode::Palette { .. } => popups::palette(f, app, area),
         _ => {}
     }
-    // A window over the card would be drawn over by the photo.
-    slot.filter(|_| matches!(app.mode, Mode::Normal | Mode::Filter { .. }))
 }
 
 fn header(f: &mut Frame, app: &App, area: Rect) {
@@ -335,6 +345,11 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
                 style(app, app.theme.ok)
             },
         ));
+    } else if app.dash.shown {
+        if app.readonly {
+            left.push(Span::raw(format!("{mode} · ")));
+        }
+        left.push(Span::raw(super::dashboard_view::hint(app)));
     } else {
         let more = if app.next.is_some() { "+" } else { "" };
         if !app.marks.is_empty() {
@@ -354,6 +369,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         } else {
             "справка"
         }));
+        left.push(Span::raw(super::dashboard_view::inbox_hint(app)));
     }
     let mut right = vec![];
     if !app.alarms.is_empty() {

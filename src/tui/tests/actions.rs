@@ -83,6 +83,7 @@ fn every_action_does_what_it_says() {
             // No downloaded file on these requests: said so.
             Action::OpenAttachment => a.flash.as_ref().is_some_and(|f| f.error),
             Action::Alarms => matches!(a.mode, Mode::Alarms) && cmds == [Cmd::LoadAlarms],
+            Action::Dashboard => a.dash.shown && cmds == [Cmd::LoadDashboard],
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }

@@ -12,6 +12,7 @@ use super::app::{App, Mode, Settings};
 mod actions;
 mod alarms;
 mod compose;
+mod dashboard;
 mod detail;
 mod photo;
 mod presence;
@@ -88,6 +89,7 @@ fn app(lang: Lang, readonly: bool) -> App {
         templates: crate::templates::replies(),
         open_command: vec![],
         photos: true,
+        dashboard: false,
     };
     let mut a = App::new(settings, now());
     update(&mut a, Msg::Resize { height: 24 });

@@ -1,0 +1,191 @@
+//! The dashboard's facts: one compact row per request that can still move a number on it, read
+//! on the store's thread; the numbers themselves are `domain::dashboard`'s.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono_tz::Tz;
+use rusqlite::Connection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::StoreError;
+use super::rows::{NO_DUE, ms};
+use crate::domain::dashboard::{self, Dashboard, Fact, NEVER, NOBODY, Names, Running};
+use crate::domain::{Channel, Status};
+
+/// How far before the month (or the week, or a week ago) a request may have arrived and still
+/// be read for an answer or a closing in it: requests are read by receipt (an index), and
+/// replies and closings have none. Open requests are always read.
+pub const LOOKBACK_DAYS: i64 = 14;
+
+/// How many requests the at-risk and breached lists name.
+pub const LIST_LEN: usize = 20;
+
+/// The dashboard and the ids of the requests its lists name (to open one from the screen).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Board {
+    pub dashboard: Dashboard,
+    pub ids: HashMap<u32, Uuid>,
+    /// Requests the numbers were computed from.
+    pub facts: usize,
+}
+
+/// The earliest receipt that is read: the month's, the week's or a week ago's start, whichever
+/// comes first, less the lookback.
+pub fn since(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let today = now.with_timezone(&tz).date_naive();
+    let first = today.with_day(1).unwrap_or(today);
+    let earliest = first.min(today - Duration::days(7));
+    let start = earliest - Duration::days(LOOKBACK_DAYS);
+    start
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map_or(now - Duration::days(60), |t| t.with_timezone(&Utc))
+}
+
+/// Whole seconds, rounded down (deadlines, receipts) or up (replies, closings): see
+/// `domain::dashboard` on why.
+fn floor(ms: i64) -> u32 {
+    ms.div_euclid(1000).clamp(0, (NEVER - 1) as i64) as u32
+}
+
+fn ceil(ms: i64) -> u32 {
+    floor(ms.saturating_add(999))
+}
+
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u16>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: Option<&str>) -> u16 {
+        let Some(s) = s else { return NOBODY };
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        // More distinct names than ids (never in a real center) count as none.
+        let Ok(id) = u16::try_from(self.names.len()) else {
+            return NOBODY;
+        };
+        if id == NOBODY {
+            return NOBODY;
+        }
+        self.ids.insert(s.to_string(), id);
+        self.names.push(s.to_string());
+        id
+    }
+}
+
+/// A text column read in place (no copy for the thousands of repeated names).
+fn text<'a>(r: &'a rusqlite::Row, i: usize) -> Result<Option<&'a str>, StoreError> {
+    r.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
+/// Open requests and those received since `since`.
+pub fn facts(conn: &Connection, since: DateTime<Utc>) -> Result<(Vec<Fact>, Names), StoreError> {
+    // Two index range reads (status, receipt) rather than one OR over the whole table.
+    let sql = "SELECT rid, number, received_at, status, channel, topic, department, assignee, \
+               fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped \
+               FROM request WHERE status IN ('new', 'in_work', 'waiting_department', 'answered') \
+               UNION ALL \
+               SELECT rid, number, received_at, status, channel, topic, department, assignee, \
+               fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped \
+               FROM request WHERE received_at >= ?1 AND status = 'closed'";
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query([ms(since)])?;
+    let (mut topics, mut departments, mut operators) = (
+        Interner::default(),
+        Interner::default(),
+        Interner::default(),
+    );
+    let mut out = Vec::new();
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} `{v}`"));
+    while let Some(r) = rows.next()? {
+        let rid: i64 = r.get(0)?;
+        let number = text(r, 1)?.unwrap_or_default();
+        let (year, seq) = number
+            .split_once('-')
+            .and_then(|(y, s)| Some((y.parse::<u16>().ok()?, s.parse::<u32>().ok()?)))
+            .ok_or_else(|| corrupt("request number", number))?;
+        let status: Status = text(r, 3)?
+            .unwrap_or_default()
+            .parse()
+            .map_err(StoreError::Corrupt)?;
+        let channel: Channel = text(r, 4)?
+            .unwrap_or_default()
+            .parse()
+            .map_err(StoreError::Corrupt)?;
+        let fr_stopped: Option<i64> = r.get(9)?;
+        let due_key: i64 = r.get(10)?;
+        let risk_key: i64 = r.get(11)?;
+        let closed_at: Option<i64> = r.get(12)?;
+        let dep_running =
+            r.get::<_, Option<i64>>(13)?.is_some() && r.get::<_, Option<i64>>(14)?.is_none();
+        // The store's own keys say which clock runs and when it warns and breaches
+        // (`rows::write_request`); the kind follows `Request::active_clock`.
+        let running = if due_key >= NO_DUE {
+            Running::None
+        } else if due_key == NO_DUE - 1 {
+            Running::Held
+        } else if status == Status::WaitingDepartment && dep_running {
+            Running::Department
+        } else if fr_stopped.is_none() {
+            Running::FirstResponse
+        } else {
+            Running::Resolution
+        };
+        let (due, risk) = match running {
+            Running::None | Running::Held => (NEVER, NEVER),
+            _ => (floor(due_key), floor(risk_key)),
+        };
+        out.push(Fact {
+            key: u32::try_from(rid).map_err(|_| corrupt("row id", &rid.to_string()))?,
+            seq,
+            received: floor(r.get(2)?),
+            answered: fr_stopped.map_or(NEVER, ceil),
+            first_due: floor(r.get(8)?),
+            due,
+            risk,
+            closed: closed_at.map_or(NEVER, ceil),
+            year,
+            topic: topics.id(text(r, 5)?),
+            department: departments.id(text(r, 6)?),
+            assignee: operators.id(text(r, 7)?),
+            status,
+            channel,
+            running,
+        });
+    }
+    Ok((
+        out,
+        Names {
+            topics: topics.names,
+            departments: departments.names,
+            operators: operators.names,
+        },
+    ))
+}
+
+/// Reads the facts and computes the dashboard, with the ids of the listed requests.
+pub fn board(conn: &Connection, now: DateTime<Utc>, tz: Tz) -> Result<Board, StoreError> {
+    let (facts, names) = facts(conn, since(now, tz))?;
+    let dashboard = dashboard::compute(&facts, &names, now, tz, LIST_LEN);
+    let mut ids = HashMap::new();
+    let mut st = conn.prepare_cached("SELECT id FROM request WHERE rid = ?1")?;
+    for item in dashboard
+        .at_risk_list
+        .iter()
+        .chain(&dashboard.breached_list)
+    {
+        let id: String = st.query_row([item.key as i64], |r| r.get(0))?;
+        ids.insert(item.key, super::rows::parse("request id", &id)?);
+    }
+    Ok(Board {
+        dashboard,
+        ids,
+        facts: facts.len(),
+    })
+}
