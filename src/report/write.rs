@@ -56,10 +56,21 @@ pub fn markdown(out: &mut dyn Write, tables: &[Table], lang: Lang) -> std::io::R
     Ok(())
 }
 
+/// One line, and Markdown's own marks escaped: a citizen's backticks, stars or brackets stay
+/// text rather than turning into code, emphasis or links, and `|` can't split a row.
 fn md_text(s: &str) -> String {
-    crate::sanitize::line(s)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
+    let line = crate::sanitize::line(s);
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if matches!(
+            c,
+            '\\' | '|' | '`' | '*' | '_' | '<' | '>' | '[' | ']' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn md_cell(c: &Cell, lang: Lang) -> String {
