@@ -123,6 +123,9 @@ const CELL_CHARS: usize = 32_000;
 /// One sheet per table, every row (Zammad's XLSX stops at 6,000); returns the file's bytes.
 pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    // Level 1 instead of 6: 40,000 requests save in 1.1 s rather than 1.45 s (8.3 MB rather
+    // than 4.3 MB); without it the report missed its 2 s target.
+    wb.set_zip_compression_level(1);
     let bold = Format::new().set_bold();
     let pct = Format::new().set_num_format("0.0%");
     let mins = Format::new().set_num_format("0.0");
