@@ -145,6 +145,9 @@ pub enum Command {
     /// Exit 0: all taken; 3: the server refused some (printed, with the current values);
     /// 4: the server can't be reached (nothing is lost: the next sync sends them).
     Sync,
+    /// A period's summary: totals by channel, topic, department and operator, first-response
+    /// times, the share within target, out of scope, busiest streets, requests still open.
+    Report(ReportArgs),
     /// Export every request (csv or jsonl) to stdout or a file.
     Export {
         #[arg(long, value_name = "FILE")]
@@ -261,6 +264,40 @@ pub struct ListArgs {
     /// Continue after this cursor (printed by the previous page).
     #[arg(long)]
     pub after: Option<String>,
+    /// Every matching request as CSV, one row each (number, received, channel, topic,
+    /// department, status, operator, first response, within target, address, text); all
+    /// pages, so --limit and --after do not apply.
+    #[arg(long, conflicts_with_all = ["after"])]
+    pub csv: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A calendar month in the center's time zone: 2026-10.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub month: Option<String>,
+    /// The first day (YYYY-MM-DD, local), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last day (YYYY-MM-DD, local), inclusive; default today.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Write here instead of stdout (required for xlsx).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// One row per request of the period instead of the summary (md, csv); XLSX always has
+    /// this sheet.
+    #[arg(long)]
+    pub requests: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod import;
 pub mod live;
 pub mod output;
+mod report;
 pub mod server;
 
 use anyhow::Context;
@@ -341,6 +342,7 @@ impl App {
                 generate(count, seed, days, self.store.now())
             }
             Command::Export { out } => self.export(out.as_deref()).await,
+            Command::Report(a) => self.report(a).await,
             Command::Alarms { clear } => self.alarms(clear).await,
             Command::Gateway { .. }
             | Command::Sync
@@ -475,6 +477,9 @@ impl App {
             SortArg::TimeLeft => Sort::TimeLeft,
             SortArg::Received => Sort::Received,
         };
+        if a.csv {
+            return self.list_csv(filter, sort).await;
+        }
         let after = a.after.as_deref().map(parse_cursor).transpose()?;
         let page = self.store.inbox(filter, sort, after, a.limit).await?;
         self.print_requests(&page.rows)?;

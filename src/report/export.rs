@@ -1,0 +1,172 @@
+//! One row per request: the report's request sheet, `mcu report --requests` and
+//! `mcu list --csv` (Chatwoot's most asked-for missing report; every list exports whole).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::io::Write;
+
+use super::model::Outcome;
+use super::tables::{Cell, channel_name, department_name, topic_name};
+use crate::domain::{Catalog, Request, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub fn from_config(language: &str) -> Lang {
+        if language == "en" { Lang::En } else { Lang::Ru }
+    }
+
+    pub fn pick<'a>(self, ru: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ru => ru,
+            Lang::En => en,
+        }
+    }
+}
+
+/// How much of a request's text a row carries.
+pub const EXCERPT_CHARS: usize = 200;
+
+pub fn headers(lang: Lang) -> Vec<String> {
+    let h: [&str; 11] = match lang {
+        Lang::En => [
+            "Number",
+            "Received",
+            "Channel",
+            "Topic",
+            "Department",
+            "Status",
+            "Operator",
+            "First response, min",
+            "Within target",
+            "Address",
+            "Text",
+        ],
+        Lang::Ru => [
+            "Номер",
+            "Поступила",
+            "Канал",
+            "Тема",
+            "Департамент",
+            "Статус",
+            "Оператор",
+            "Первый ответ, мин",
+            "В срок",
+            "Адрес",
+            "Текст",
+        ],
+    };
+    h.iter().map(|s| s.to_string()).collect()
+}
+
+fn status_name(s: Status, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => match s {
+            Status::New => "новая",
+            Status::InWork => "в работе",
+            Status::WaitingDepartment => "ждёт департамент",
+            Status::Answered => "отвечена",
+            Status::Closed => "закрыта",
+        },
+        Lang::En => match s {
+            Status::New => "new",
+            Status::InWork => "in work",
+            Status::WaitingDepartment => "waiting for department",
+            Status::Answered => "answered",
+            Status::Closed => "closed",
+        },
+    }
+}
+
+/// The first `EXCERPT_CHARS` characters on one line, without control characters.
+pub fn excerpt(text: &str) -> String {
+    let line = crate::sanitize::line(text);
+    let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= EXCERPT_CHARS {
+        return line;
+    }
+    let mut s: String = line.chars().take(EXCERPT_CHARS - 1).collect();
+    s.push('…');
+    s
+}
+
+pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn cells(r: &Request, o: Outcome, catalog: &Catalog, tz: Tz, lang: Lang) -> Vec<Cell> {
+    let text = |s: Option<String>| Cell::Text(s.unwrap_or_default());
+    vec![
+        Cell::Text(r.number.to_string()),
+        Cell::Text(local(r.received_at, tz)),
+        Cell::Text(channel_name(r.channel.as_str(), lang)),
+        text(r.topic.as_deref().map(|t| topic_name(catalog, t, lang))),
+        text(
+            r.department
+                .as_deref()
+                .map(|d| department_name(catalog, d, lang)),
+        ),
+        Cell::Text(status_name(r.status, lang).into()),
+        text(r.assignee.as_deref().map(crate::sanitize::line)),
+        Cell::Minutes(o.took().map(|d| d.num_milliseconds() as f64 / 60_000.0)),
+        Cell::Text(
+            match o.within_target() {
+                Some(true) => lang.pick("да", "yes"),
+                Some(false) => lang.pick("нет", "no"),
+                None => "",
+            }
+            .into(),
+        ),
+        text(
+            r.location
+                .as_ref()
+                .and_then(|l| l.address.as_deref())
+                .map(crate::sanitize::line),
+        ),
+        Cell::Text(excerpt(&r.text)),
+    ]
+}
+
+/// A cell as CSV text. Text a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first)
+/// gets a leading apostrophe: citizens' words must not run in the center's spreadsheet.
+pub fn csv_field(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => {
+            if s.starts_with(['=', '+', '-', '@']) {
+                format!("'{s}")
+            } else {
+                s.clone()
+            }
+        }
+        Cell::Int(n) => n.to_string(),
+        Cell::Share(Some(x)) => format!("{:.1}", x * 100.0),
+        Cell::Minutes(Some(m)) => format!("{m:.1}"),
+        Cell::Share(None) | Cell::Minutes(None) => String::new(),
+    }
+}
+
+/// Streams one row per request as CSV with a header row.
+pub struct CsvRows<W: Write> {
+    w: csv::Writer<W>,
+}
+
+impl<W: Write> CsvRows<W> {
+    pub fn new(out: W, lang: Lang) -> Result<CsvRows<W>, csv::Error> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(headers(lang))?;
+        Ok(CsvRows { w })
+    }
+
+    pub fn row(&mut self, cells: &[Cell]) -> Result<(), csv::Error> {
+        self.w.write_record(cells.iter().map(csv_field))
+    }
+
+    pub fn finish(mut self) -> Result<(), csv::Error> {
+        self.w.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,329 @@
+//! Periods, streets, and a small month checked by hand in every format.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::sync::Arc;
+use uuid::Uuid;
+
+use super::export::Lang;
+use super::model::{Outcome, street, summarize};
+use super::*;
+use crate::domain::mutation::{Ctx, Mutation, NewRequest, Op};
+use crate::domain::request::{Channel, Location, Priority};
+use crate::domain::{Catalog, ClockPolicy, CloseReason, Request, RequestNumber, Status};
+use crate::store::Env;
+
+const MSK: Tz = chrono_tz::Europe::Moscow;
+
+fn msk(mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    MSK.with_ymd_and_hms(2026, mo, d, h, mi, 0)
+        .single()
+        .expect("test time")
+        .to_utc()
+}
+
+#[test]
+fn a_month_is_whole_local_days() {
+    let p = Period::month(MSK, "2026-10").expect("month");
+    assert_eq!(
+        p.start,
+        Utc.with_ymd_and_hms(2026, 9, 30, 21, 0, 0).unwrap()
+    );
+    assert_eq!(p.end, Utc.with_ymd_and_hms(2026, 10, 31, 21, 0, 0).unwrap());
+    assert_eq!(p.title(), "2026-10-01 – 2026-10-31");
+    let dec = Period::month(MSK, "2026-12").expect("december");
+    assert_eq!(dec.last_day, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+}
+
+#[test]
+fn bad_periods_are_refused_with_a_reason() {
+    for bad in ["2026-13", "2026-1", "26-10", "октябрь", "", "2026-10-01"] {
+        assert!(
+            matches!(Period::month(MSK, bad), Err(PeriodError::BadMonth(_))),
+            "{bad}"
+        );
+    }
+    let now = msk(11, 15, 12, 0);
+    let e = Period::from_args(MSK, None, Some("2026-10-10"), Some("2026-10-01"), now)
+        .expect_err("reversed");
+    assert!(matches!(e, PeriodError::Reversed(..)));
+    assert!(e.ru().contains("позже"), "{}", e.ru());
+    assert!(matches!(
+        Period::from_args(MSK, None, Some("2026-02-30"), None, now),
+        Err(PeriodError::BadDate(_))
+    ));
+    assert_eq!(
+        Period::from_args(MSK, None, None, None, now),
+        Err(PeriodError::Missing)
+    );
+    // --from alone runs to today, inclusive.
+    let p = Period::from_args(MSK, None, Some("2026-11-01"), None, now).expect("to today");
+    assert_eq!(p.end, msk(11, 16, 0, 0));
+}
+
+#[test]
+fn streets_drop_the_house_number() {
+    assert_eq!(street("ул. Красная, 122").as_deref(), Some("ул. Красная"));
+    assert_eq!(
+        street("ул.  Красная ,  7/1").as_deref(),
+        Some("ул. Красная")
+    );
+    assert_eq!(street("мкр. Юбилейный").as_deref(), Some("мкр. Юбилейный"));
+    assert_eq!(
+        street("ул. Мира, у школы").as_deref(),
+        Some("ул. Мира, у школы")
+    );
+    assert_eq!(street("  , "), None);
+}
+
+fn env() -> Env {
+    Env {
+        catalog: Catalog::krasnodar(),
+        policy: ClockPolicy::default(),
+        journal: false,
+        now: Arc::new(Utc::now),
+    }
+}
+
+struct Spec {
+    channel: Channel,
+    topic: &'static str,
+    address: Option<&'static str>,
+    received: DateTime<Utc>,
+    answered_after_min: Option<i64>,
+    closed: Option<CloseReason>,
+    status: Status,
+    assignee: Option<&'static str>,
+    text: &'static str,
+}
+
+fn request(env: &Env, seq: u32, s: Spec) -> Request {
+    let new = NewRequest {
+        channel: s.channel,
+        external_id: None,
+        channel_ref: Default::default(),
+        citizen: None,
+        text: s.text.into(),
+        attachments: vec![],
+        location: s.address.map(|a| Location {
+            lat: None,
+            lon: None,
+            address: Some(a.into()),
+        }),
+        received_at: s.received,
+        topic: Some(s.topic.into()),
+        department: None,
+        priority: Priority::Normal,
+        status: Some(s.status),
+        close_reason: s.closed,
+        closed_at: s.closed.map(|_| s.received + Duration::hours(6)),
+        first_response_at: s
+            .answered_after_min
+            .map(|m| s.received + Duration::minutes(m)),
+    };
+    let ctx = Ctx {
+        catalog: &env.catalog,
+        policy: &env.policy,
+        now: s.received,
+        new_number: Some(RequestNumber::new(2026, seq)),
+    };
+    let m = Mutation::new(Uuid::now_v7(), "t", s.received, Op::Create(Box::new(new)));
+    let mut r = crate::domain::apply(None, &m, &ctx)
+        .expect("create")
+        .request;
+    r.assignee = s.assignee.map(str::to_string);
+    r
+}
+
+const HOSTILE: &str = "=HYPERLINK(\"x\")\x1b[2J, \"кавычки\" | труба\nвторая строка\u{202E}";
+
+/// Five requests of October 2026 (Moscow), the report made on 1 November at 01:00.
+fn fixture() -> Report {
+    let env = env();
+    let base = |received| Spec {
+        channel: Channel::Vk,
+        topic: "roads",
+        address: None,
+        received,
+        answered_after_min: None,
+        closed: None,
+        status: Status::New,
+        assignee: None,
+        text: "Яма на дороге",
+    };
+    let requests = vec![
+        request(
+            &env,
+            1,
+            Spec {
+                address: Some("ул. Красная, 122"),
+                answered_after_min: Some(30),
+                closed: Some(CloseReason::Resolved),
+                status: Status::Closed,
+                assignee: Some("Иванова"),
+                ..base(msk(10, 5, 10, 0))
+            },
+        ),
+        request(
+            &env,
+            2,
+            Spec {
+                channel: Channel::Telegram,
+                address: Some("ул. Красная, 7"),
+                answered_after_min: Some(300),
+                closed: Some(CloseReason::Resolved),
+                status: Status::Closed,
+                assignee: Some("Петров"),
+                ..base(msk(10, 6, 10, 0))
+            },
+        ),
+        request(
+            &env,
+            3,
+            Spec {
+                topic: "out_of_scope",
+                closed: Some(CloseReason::OutOfScope),
+                status: Status::Closed,
+                text: HOSTILE,
+                ..base(msk(10, 7, 10, 0))
+            },
+        ),
+        request(
+            &env,
+            4,
+            Spec {
+                channel: Channel::Pos,
+                topic: "utilities",
+                address: Some("мкр. Юбилейный"),
+                assignee: Some("Иванова"),
+                ..base(msk(10, 31, 23, 0))
+            },
+        ),
+        request(
+            &env,
+            5,
+            Spec {
+                channel: Channel::Telegram,
+                topic: "utilities",
+                status: Status::InWork,
+                assignee: Some("Петров"),
+                ..base(msk(10, 20, 9, 0))
+            },
+        ),
+    ];
+    let period = Period::month(MSK, "2026-10").expect("month");
+    summarize(requests, &env, &period, msk(11, 1, 1, 0))
+}
+
+#[test]
+fn a_small_month_adds_up_by_hand() {
+    let r = fixture();
+    let outcomes: Vec<Outcome> = r.lines.iter().map(|l| l.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Met(Duration::minutes(30)),
+            Outcome::Late(Duration::minutes(300)),
+            Outcome::NoReply,
+            Outcome::Running,
+            Outcome::Overdue,
+        ]
+    );
+    let t = &r.total;
+    assert_eq!((t.requests, t.met, t.late, t.overdue), (5, 1, 1, 1));
+    assert_eq!(
+        (t.running, t.no_reply, t.open, t.out_of_scope),
+        (1, 1, 2, 1)
+    );
+    assert_eq!(t.within_share(), Some(1.0 / 3.0));
+    assert_eq!(t.stats.mean_ms, Some(165.0 * 60_000.0));
+    assert_eq!(t.stats.median_ms, Some(30 * 60_000));
+    assert_eq!(t.stats.p90_ms, Some(300 * 60_000));
+    assert_eq!(
+        r.streets,
+        [
+            ("ул. Красная".to_string(), 2),
+            ("мкр. Юбилейный".to_string(), 1)
+        ]
+    );
+    let ops: Vec<(Option<&str>, u64)> = r
+        .by_operator
+        .iter()
+        .map(|g| (g.key.as_deref(), g.requests))
+        .collect();
+    assert_eq!(ops, [(Some("Иванова"), 2), (Some("Петров"), 2), (None, 1)]);
+}
+
+#[test]
+fn markdown_reads_right_and_carries_no_escape_sequences() {
+    let r = fixture();
+    let c = Catalog::krasnodar();
+    let mut t = tables::tables(&r, &c, Lang::Ru);
+    t.push(tables::requests_table(&r, &c, Lang::Ru));
+    let mut out = vec![];
+    write::markdown(&mut out, &t, Lang::Ru).expect("md");
+    let md = String::from_utf8(out).expect("utf-8");
+    for line in [
+        "# Отчёт МЦУ за 2026-10-01 – 2026-10-31",
+        "| Всего заявок | 5 |",
+        "| Доля в срок | 33.3 % |",
+        "| Первый ответ: среднее, мин | 165 (2 ч 45 мин) |",
+        "| Первый ответ: медиана, мин | 30 |",
+        "| Первый ответ: 90-й перцентиль, мин | 300 (5 ч 00 мин) |",
+        "| Доля вне компетенции | 20.0 % |",
+        "| Ещё открыто | 2 |",
+        "| ул. Красная | 2 | 40.0 % |",
+        "| Дороги | 2 | 40.0 % | 1 | 1 | 0 | 50.0 % | 30 | 0 | 0 |",
+        "| (не назначено) | 1 | 20.0 % | 0 | 0 | 0 | — | — | 0 | 1 |",
+    ] {
+        assert!(md.lines().any(|l| l == line), "no line {line:?} in\n{md}");
+    }
+    assert!(!md.chars().any(|c| c.is_control() && c != '\n'), "{md}");
+    assert!(!md.contains('\u{202E}'));
+    // A `|` in a citizen's text can't split the table's row.
+    assert!(md.contains("\\| труба"), "{md}");
+}
+
+#[test]
+fn csv_quotes_russian_text_and_defuses_formulas() {
+    let r = fixture();
+    let c = Catalog::krasnodar();
+    let mut out = vec![];
+    let mut rows = export::CsvRows::new(&mut out, Lang::En).expect("csv");
+    for l in &r.lines {
+        rows.row(&export::cells(&l.request, l.outcome, &c, r.tz, Lang::En))
+            .expect("row");
+    }
+    rows.finish().expect("flush");
+    let mut rd = csv::Reader::from_reader(&out[..]);
+    let header = rd.headers().expect("header").clone();
+    assert_eq!(header.len(), 11);
+    assert_eq!(&header[0], "Number");
+    let recs: Vec<csv::StringRecord> = rd.records().map(|r| r.expect("record")).collect();
+    assert_eq!(recs.len(), 5);
+    assert_eq!(&recs[0][0], "2026-000001");
+    assert_eq!(&recs[0][1], "2026-10-05 10:00");
+    assert_eq!(&recs[0][7], "30.0");
+    assert_eq!(&recs[0][8], "yes");
+    assert_eq!(&recs[1][8], "no");
+    assert_eq!(&recs[2][8], "");
+    assert_eq!(&recs[0][9], "ул. Красная, 122");
+    assert_eq!(
+        &recs[2][10],
+        "'=HYPERLINK(\"x\")[2J, \"кавычки\" | труба вторая строка"
+    );
+}
+
+#[test]
+fn the_summary_csv_and_xlsx_hold_every_table() {
+    let r = fixture();
+    let c = Catalog::krasnodar();
+    let t = tables::tables(&r, &c, Lang::En);
+    let mut out = vec![];
+    write::csv(&mut out, &t).expect("csv");
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("Share within target,33.3\n"), "{text}");
+    assert!(text.contains("By channel\n"), "{text}");
+    let bytes = write::xlsx(&t).expect("xlsx");
+    assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
+}
