@@ -7,8 +7,8 @@ use std::path::Path;
 use super::args::{ReportArgs, ReportFormat};
 use super::{App, Refused};
 use crate::report::export::{CsvRows, Lang};
-use crate::report::{self, Outcome, Period, tables};
-use crate::store::{Cursor, Filter, Sort};
+use crate::report::{self, Period, tables};
+use crate::store::{Filter, Sort};
 
 impl App {
     fn lang(&self) -> Lang {
@@ -99,24 +99,22 @@ impl App {
     /// Every request the filter matches, one CSV row each, page by page.
     pub(super) async fn list_csv(&self, filter: Filter, sort: Sort) -> anyhow::Result<()> {
         let lang = self.lang();
-        let env = self.store.env();
-        let tz = env.policy.calendar.tz();
         let now = self.store.now();
-        let stdout = std::io::stdout();
-        let mut rows = CsvRows::new(std::io::BufWriter::new(stdout.lock()), lang)?;
-        let mut after: Option<Cursor> = None;
-        loop {
-            let page = self.store.inbox(filter.clone(), sort, after, 1000).await?;
-            for r in &page.rows {
-                let o = Outcome::of(r, &env.policy.calendar, now);
-                rows.row(&report::export::cells(r, o, &env.catalog, tz, lang))?;
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
-        rows.finish()?;
+        // The writer's own error comes out whole: `mcu list --csv | head` is not a failure.
+        self.store
+            .call(move |c, env| {
+                let stdout = std::io::stdout();
+                Ok(report::export::list_csv(
+                    c,
+                    env,
+                    &filter,
+                    sort,
+                    now,
+                    lang,
+                    std::io::BufWriter::new(stdout.lock()),
+                ))
+            })
+            .await??;
         Ok(())
     }
 }

@@ -170,3 +170,43 @@ impl<W: Write> CsvRows<W> {
         Ok(())
     }
 }
+
+/// Every request `filter` matches, in `sort` order, one CSV row each to `out`; how many. Runs
+/// on the store's thread (the console's export, `mcu list --csv`): pages are read and written
+/// as they come, so a year of requests never sits in memory at once.
+pub fn list_csv<W: Write>(
+    conn: &rusqlite::Connection,
+    env: &crate::store::Env,
+    filter: &crate::store::Filter,
+    sort: crate::store::Sort,
+    now: DateTime<Utc>,
+    lang: Lang,
+    out: W,
+) -> Result<usize, ExportError> {
+    let tz = env.policy.calendar.tz();
+    let mut rows = CsvRows::new(out, lang)?;
+    let mut after = None;
+    let mut n = 0;
+    loop {
+        let page = crate::store::read::inbox(conn, filter, sort, after, 1000, now)?;
+        for r in &page.rows {
+            let o = Outcome::of(r, &env.policy.calendar, now);
+            rows.row(&cells(r, o, &env.catalog, tz, lang))?;
+            n += 1;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    rows.finish()?;
+    Ok(n)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+}

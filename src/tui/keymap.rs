@@ -49,10 +49,11 @@ pub enum Action {
     OpenAttachment,
     Alarms,
     Dashboard,
+    Export,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -93,6 +94,7 @@ impl Action {
         Action::OpenAttachment,
         Action::Alarms,
         Action::Dashboard,
+        Action::Export,
     ];
 }
 
@@ -137,6 +139,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::OpenAttachment, &["o"]),
     (Action::Alarms, &["!"]),
     (Action::Dashboard, &["b", "f2"]),
+    (Action::Export, &["e"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

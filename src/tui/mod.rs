@@ -159,9 +159,59 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 .map(Box::new)
                 .map_err(|e| e.to_string()),
         ),
+        Cmd::ExportCsv {
+            filter,
+            sort,
+            english,
+        } => Msg::Exported(match std::env::current_dir() {
+            Ok(dir) => export_csv(store, *filter, sort, english, &dir).await,
+            Err(e) => Err(e.to_string()),
+        }),
         // The event loop runs the editor itself: it owns the terminal.
         Cmd::Edit(_) => return None,
     })
+}
+
+/// The list into `mcu-YYYYMMDD-HHMMSS.csv` in `dir` (the console's working directory),
+/// written under a temporary name and renamed, so a half-written file never carries the
+/// final name.
+pub async fn export_csv(
+    store: &Store,
+    filter: crate::store::Filter,
+    sort: crate::store::Sort,
+    english: bool,
+    dir: &std::path::Path,
+) -> Result<(usize, String), String> {
+    use crate::report::export::{Lang, list_csv};
+    let lang = if english { Lang::En } else { Lang::Ru };
+    let now = store.now();
+    let tz = store.env().policy.calendar.tz();
+    let name = format!("mcu-{}.csv", now.with_timezone(&tz).format("%Y%m%d-%H%M%S"));
+    let path = dir.join(&name);
+    let partial = dir.join(format!(".{name}.partial"));
+    let shown = path.display().to_string();
+    store
+        .call(move |c, env| {
+            let written = std::fs::File::create(&partial)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    list_csv(c, env, &filter, sort, now, lang, std::io::BufWriter::new(f))
+                        .map_err(|e| e.to_string())
+                })
+                .and_then(|n| {
+                    std::fs::rename(&partial, &path)
+                        .map(|()| n)
+                        .map_err(|e| e.to_string())
+                });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            Ok(written)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|n| (n, shown))
+        .map_err(|e| format!("{}: {e}", lang.pick("выгрузка не удалась", "export failed")))
 }
 
 /// Starts the viewer without waiting for it and without letting it write over the screen;

@@ -52,10 +52,22 @@ fn help_lines(app: &App, actions: &[Action], width: u16) -> Vec<Line<'static>> {
 
 pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
     let all = Action::ALL;
-    // Two columns when one does not fit (an 80×24 terminal).
+    // Two columns when one does not fit (an 80×24 terminal), using the whole height if need
+    // be (the help is modal: the tab bar and status line can wait), three past that.
     let two = all.len() as u16 + 2 > area.height.saturating_sub(2);
+    let columns = if all.len().div_ceil(2) as u16 + 2 > area.height {
+        3
+    } else {
+        2
+    };
     let r = if two {
-        popup(area, area.width, all.len().div_ceil(2) as u16 + 2)
+        let h = (all.len().div_ceil(columns) as u16 + 2).min(area.height);
+        Rect {
+            x: area.x,
+            y: area.y + (area.height - h) / 2,
+            width: area.width,
+            height: h,
+        }
     } else {
         popup(area, 70, all.len() as u16 + 2)
     };
@@ -78,12 +90,12 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(r);
     f.render_widget(block, r);
     if two {
-        let half = all.len().div_ceil(2);
+        let per = all.len().div_ceil(columns);
         let cols = Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .constraints(vec![Constraint::Ratio(1, columns as u32); columns])
             .split(inner);
-        for (col, actions) in cols.iter().zip([&all[..half], &all[half..]]) {
+        for (col, actions) in cols.iter().zip(all.chunks(per)) {
             // A space between the columns, so a long name never runs into the next key.
             let width = col.width.saturating_sub(1);
             f.render_widget(Paragraph::new(help_lines(app, actions, width)), *col);

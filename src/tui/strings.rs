@@ -159,6 +159,10 @@ impl Lang {
             ),
             Action::Alarms => self.pick("тревоги и состояние каналов", "alarms and channels"),
             Action::Dashboard => self.pick("панель смены", "shift dashboard"),
+            Action::Export => self.pick(
+                "выгрузить список в CSV (по строке на обращение)",
+                "export the list as CSV (a row per request)",
+            ),
         }
     }
 
@@ -183,6 +187,17 @@ impl Lang {
 
     pub fn done(self) -> &'static str {
         self.pick("готово", "done")
+    }
+
+    pub fn exporting(self) -> &'static str {
+        self.pick("выгрузка списка…", "exporting the list…")
+    }
+
+    pub fn exported(self, n: usize, path: &str) -> String {
+        match self {
+            Lang::Ru => format!("выгружено обращений: {n} → {path}"),
+            Lang::En => format!("exported {n} requests → {path}"),
+        }
     }
 
     pub fn copied(self) -> &'static str {

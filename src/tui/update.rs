@@ -50,6 +50,8 @@ pub enum Msg {
     Opened(Result<String, String>),
     /// The dashboard's numbers, or why they could not be read.
     Dashboard(Result<Box<crate::store::dashboard::Board>, String>),
+    /// The list exported: how many requests, and the file; or why not.
+    Exported(Result<(usize, String), String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +85,13 @@ pub enum Cmd {
     },
     /// The dashboard's facts read and its numbers computed, on the store's thread.
     LoadDashboard,
+    /// Every request of the current list, one CSV row each, into a new file in the working
+    /// directory (on the store's thread).
+    ExportCsv {
+        filter: Box<Filter>,
+        sort: Sort,
+        english: bool,
+    },
 }
 
 /// How often the inbox re-reads the store on its own (other consoles, `mcu reply`).
@@ -238,6 +247,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Dashboard(board) => {
             if let Err(e) = super::dashboard::on_board(app, board) {
                 flash(app, e, true);
+            }
+            vec![]
+        }
+        Msg::Exported(done) => {
+            match done {
+                Ok((n, path)) => {
+                    let text = app.lang.exported(n, &path);
+                    flash(app, text, false)
+                }
+                Err(e) => flash(app, e, true),
             }
             vec![]
         }
@@ -515,6 +534,14 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::ViewClosedToday => set_view(app, View::ClosedToday),
         Action::ViewAll => set_view(app, View::All),
         Action::Dashboard => super::dashboard::show(app),
+        Action::Export => {
+            flash(app, app.lang.exporting().to_string(), false);
+            vec![Cmd::ExportCsv {
+                filter: Box::new(app.filter.clone()),
+                sort: app.sort,
+                english: app.lang == super::strings::Lang::En,
+            }]
+        }
         Action::Refresh => {
             let mut c = refresh(app);
             c.push(Cmd::LoadAlarms);

@@ -84,6 +84,11 @@ fn every_action_does_what_it_says() {
             Action::OpenAttachment => a.flash.as_ref().is_some_and(|f| f.error),
             Action::Alarms => matches!(a.mode, Mode::Alarms) && cmds == [Cmd::LoadAlarms],
             Action::Dashboard => a.dash.shown && cmds == [Cmd::LoadDashboard],
+            Action::Export => {
+                matches!(&cmds[..], [Cmd::ExportCsv { filter, english: false, .. }]
+                if **filter == a.filter)
+                    && a.flash.is_some()
+            }
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }
@@ -97,4 +102,51 @@ fn esc_drops_the_marks_and_the_message() {
     assert_eq!(a.marks.len(), 2);
     update(&mut a, super::code(crossterm::event::KeyCode::Esc));
     assert!(a.marks.is_empty());
+}
+
+#[tokio::test]
+async fn the_list_exports_to_a_csv_file_one_row_per_request() {
+    use super::now;
+    use crate::domain::mutation::{Mutation, NewRequest, Op};
+    use crate::domain::{Catalog, Channel, ClockPolicy};
+    use crate::store::{Env, Filter, Store};
+    use std::sync::Arc;
+    use uuid::Uuid;
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env {
+        catalog: Catalog::krasnodar(),
+        policy: ClockPolicy::default(),
+        journal: false,
+        now: Arc::new(now),
+    };
+    let store = Store::open(&dir.path().join("s.sqlite3"), env)
+        .await
+        .unwrap();
+    for text in ["Яма, \"глубокая\", у школы", "Нет воды"] {
+        let new = NewRequest::new(Channel::Vk, text, now());
+        let m = Mutation::new(Uuid::now_v7(), "anna", now(), Op::Create(Box::new(new)));
+        store.apply(m).await.unwrap();
+    }
+    let (n, path) =
+        super::super::export_csv(&store, Filter::default(), Sort::Received, false, dir.path())
+            .await
+            .unwrap();
+    assert_eq!(n, 2);
+    assert!(path.ends_with(".csv"), "{path}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&r.headers().unwrap()[0], "Номер");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .any(|x| x.iter().any(|f| f == "Яма, \"глубокая\", у школы")),
+        "{text}"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -58,3 +58,22 @@ fn every_view_at_both_sizes() {
         }
     }
 }
+
+/// Help names every action at the smallest size a console supports, in both languages.
+#[test]
+fn help_shows_every_action_at_80x24() {
+    use super::super::keymap::Action;
+    for lang in [Lang::Ru, Lang::En] {
+        let mut a = loaded(lang);
+        update(&mut a, key('?'));
+        let shown = screen(&render(&a, 80, 24));
+        for action in Action::ALL {
+            // Names may be cut with "…", never their first words.
+            let start: String = lang.action(action).chars().take(8).collect();
+            assert!(
+                shown.contains(&start),
+                "{action:?} ({start}) missing:\n{shown}"
+            );
+        }
+    }
+}
