@@ -222,7 +222,22 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
     })
     .await;
 
-    // a freezes; b takes over once a's lease runs out.
+    // a freezes once it has recorded its sends: frozen inside that write, it would hold its
+    // store locks while asleep (PostgreSQL ends such a session after a while; SQLite can't).
+    let a_url = format!("{}/metrics", a.base);
+    let sent = "mcu_outbox_parts_total{channel=\"telegram\",state=\"sent\"} 10";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(&a_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains(sent)
+    {
+        assert!(Instant::now() < deadline, "a never recorded its 10 sends");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     a.signal("-STOP");
     until(
         Duration::from_secs(20),

@@ -47,7 +47,16 @@ impl PgStore {
     /// Connects (`url` in libpq form: `postgres://…` or `host=… dbname=…`) and brings the
     /// schema up to date. Call from inside a tokio runtime.
     pub async fn connect(url: &str) -> Result<PgStore, ServerError> {
-        let config: tokio_postgres::Config = url.parse().map_err(err)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(err)?;
+        // A server frozen inside a transaction (a paused VM, SIGSTOP) would hold its row locks
+        // — the scope's counter among them — and stall every other server's pushes and a
+        // standby's takeover until it woke. Our transactions never wait on anything outside
+        // the database, so a session idle inside one this long is such a server: PostgreSQL
+        // ends it, and the pool opens a new connection when it wakes. Options given in the
+        // URL are left as they are.
+        if config.get_options().is_none() {
+            config.options("-c idle_in_transaction_session_timeout=10s");
+        }
         let manager = Manager::from_config(
             config,
             NoTls,

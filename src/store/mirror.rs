@@ -258,12 +258,15 @@ pub const COOKIE: &str = "sync_cookie";
 
 /// Writes one page of the server's changes over the local rows and moves the cookie past
 /// it, in one transaction; then applies the actions still waiting for the server to the
-/// requests it touched.
+/// requests it touched. Journal rows up to `taken` are already in the server's state (its
+/// answer to their push may have been lost): applying them again would stamp the console's
+/// own times over the server's, for good if the server never changes the request again.
 pub fn apply_patch(
     conn: &mut Connection,
     env: &Env,
     pulled: &Pulled,
     cookie: &str,
+    taken: i64,
 ) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut page = Page::default();
@@ -365,7 +368,7 @@ pub fn apply_patch(
             }
         }
     }
-    rebase(&tx, env, &page.touched, &mut page.later)?;
+    rebase(&tx, env, &page.touched, &mut page.later, taken)?;
     for rid in &page.reindex {
         let created = page.created.contains(rid);
         match page.later.get(rid) {
@@ -474,12 +477,13 @@ fn rebase(
     env: &Env,
     touched: &std::collections::BTreeSet<Uuid>,
     later: &mut std::collections::HashMap<i64, Request>,
+    taken: i64,
 ) -> Result<(), StoreError> {
     if touched.is_empty() {
         return Ok(());
     }
     for j in unacked(tx, usize::MAX >> 1)? {
-        if !touched.contains(&j.mutation.request_id) {
+        if !touched.contains(&j.mutation.request_id) || j.local_id <= taken {
             continue;
         }
         let Some((rid, current)) = rows::load_by(tx, "id", &j.mutation.request_id.to_string())?

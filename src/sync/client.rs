@@ -286,7 +286,9 @@ pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result
         let pulled = tokio::task::spawn_blocking(move || mirror::parse_patch(&patch))
             .await
             .map_err(|e| SyncError::Unavailable(e.to_string()))??;
-        Ok::<_, SyncError>((page.cookie, page.more, n, pulled))
+        // Journal rows up to this one the server has taken (read in the page's snapshot).
+        let taken = me.base + page.last_mutation_id;
+        Ok::<_, SyncError>((page.cookie, page.more, n, pulled, taken))
     };
     let cookie: Option<Cookie> = store
         .call(|c, _| mirror::meta(c, mirror::COOKIE))
@@ -295,10 +297,10 @@ pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result
     let mut current = fetch(cookie, None).await?;
     let mut total = 0;
     loop {
-        let (cookie, more, n, pulled) = current;
+        let (cookie, more, n, pulled, taken) = current;
         total += n;
         let text = serde_json::to_string(&cookie).unwrap_or_default();
-        let write = store.call(move |c, env| mirror::apply_patch(c, env, &pulled, &text));
+        let write = store.call(move |c, env| mirror::apply_patch(c, env, &pulled, &text, taken));
         if !more {
             write.await?;
             return Ok(total);
