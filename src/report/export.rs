@@ -9,24 +9,7 @@ use super::model::Outcome;
 use super::tables::{Cell, channel_name, department_name, topic_name};
 use crate::domain::{Catalog, Request, Status};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ru,
-    En,
-}
-
-impl Lang {
-    pub fn from_config(language: &str) -> Lang {
-        if language == "en" { Lang::En } else { Lang::Ru }
-    }
-
-    pub fn pick<'a>(self, ru: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Ru => ru,
-            Lang::En => en,
-        }
-    }
-}
+pub use crate::lang::Lang;
 
 /// How much of a request's text a row carries.
 pub const EXCERPT_CHARS: usize = 200;

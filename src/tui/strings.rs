@@ -4,24 +4,9 @@ use super::app::{ComposeKind, PickerKind, View};
 use super::keymap::Action;
 use crate::domain::{CloseReason, Priority, Status};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ru,
-    En,
-}
+pub use crate::lang::Lang;
 
 impl Lang {
-    pub fn from_config(language: &str) -> Lang {
-        if language == "en" { Lang::En } else { Lang::Ru }
-    }
-
-    fn pick(self, ru: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Ru => ru,
-            Lang::En => en,
-        }
-    }
-
     pub fn view(self, v: View) -> &'static str {
         match v {
             View::Mine => self.pick("Мои", "Mine"),
