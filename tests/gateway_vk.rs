@@ -172,9 +172,10 @@ async fn vk_with_faults_and_failed_1_2_3_stores_once_and_delivers_once() {
         }
         alarms
     });
-    // Waves of citizens, each followed by a forced failure of each kind.
+    // Waves of citizens, each followed by a forced failure of each kind. (Each backfill reads
+    // every dialog active in the last minutes, paced as VK's limit asks: waves stay small.)
     for code in [1usize, 2, 3, 1, 3] {
-        sim.vk_generate(40);
+        sim.vk_generate(25);
         let before = sim.vk_stats().failed[code - 1];
         sim.vk_fail_next(&[code as i64]);
         until(Duration::from_secs(60), "the forced failure taken", || {
@@ -182,7 +183,7 @@ async fn vk_with_faults_and_failed_1_2_3_stores_once_and_delivers_once() {
         })
         .await;
     }
-    sim.vk_generate(40);
+    sim.vk_generate(25);
     until(Duration::from_secs(120), "every VK event stored", || {
         missing(&sim, &db) == 0
     })
@@ -233,7 +234,7 @@ async fn vk_with_faults_and_failed_1_2_3_stores_once_and_delivers_once() {
 
     assert_stored_once(&sim, &db);
     let parts = assert_delivered_once(&sim, &db);
-    assert!(parts > 100, "acknowledgements and replies: {parts}");
+    assert!(parts > 80, "acknowledgements and replies: {parts}");
     assert!(
         count(
             &db,

@@ -120,3 +120,34 @@ pub fn check_demo_channels(list: &[String], en: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_channels_are_checked_by_name() {
+        let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert!(check_demo_channels(&list(&["telegram", "vk"]), false).is_ok());
+        let e = check_demo_channels(&list(&["vk", "fax"]), false).unwrap_err();
+        assert!(e.to_string().contains("`fax`"), "{e}");
+        let e = check_demo_channels(&list(&["fax"]), true).unwrap_err();
+        assert!(e.to_string().contains("unknown channel"), "{e}");
+        assert!(check_demo_channels(&[], true).is_err());
+    }
+
+    #[test]
+    fn vk_needs_a_token_and_a_group() {
+        let mut config = Config::default();
+        assert!(Adapters::from_config(&config).unwrap().is_empty());
+        let e = vk(&config, None, None, None).unwrap_err();
+        assert!(e.to_string().contains("VK token"), "{e}");
+        config.channels.vk.token = "vk1.a.x".into();
+        let e = vk(&config, None, None, None).unwrap_err();
+        assert!(e.to_string().contains("group_id"), "{e}");
+        config.channels.vk.group_id = 42;
+        let a = Adapters::from_config(&config).unwrap();
+        assert!(a.telegram.is_none());
+        assert_eq!(a.vk.as_ref().map(|v| v.group_id()), Some(42));
+    }
+}
