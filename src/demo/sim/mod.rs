@@ -394,6 +394,12 @@ pub async fn run_until_ctrl_c(listen: SocketAddr, opts: SimOptions) -> std::io::
     println!("api_url: {}", sim.api_url());
     println!("token:   {}", sim.token());
     println!(
+        "VK:      api_url {}  token {}  group_id {}",
+        sim.vk_api_url(),
+        sim.vk_token(),
+        sim.vk_group_id()
+    );
+    println!(
         "inspect: {}/_sim/sent  {}/_sim/stats",
         sim.api_url(),
         sim.api_url()
