@@ -353,3 +353,120 @@ async fn vk_kill_9_mid_send_retries_with_the_same_random_id() {
     assert_eq!(ok, "ok");
     sim.shutdown().await;
 }
+
+/// A refused token stops polling with an alarm; a citizen who blocked the community makes the
+/// reply fail for good and marks them unreachable (both awaited as the gateway's own events).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vk_refused_token_alarms_and_a_blocked_citizen_is_unreachable() {
+    let sim = sim(VkSimOptions::default(), Duration::from_secs(2)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mcu.sqlite3");
+    let store = Store::open(&db, env()).await.unwrap();
+    let adapter = |token: &str| {
+        Arc::new(
+            Vk::new(VkSettings {
+                api_url: sim.vk_api_url(),
+                token: token.to_string(),
+                group_id: sim.vk_group_id(),
+                wait: Duration::from_secs(1),
+                send_timeout: Duration::from_secs(2),
+                backfill: chrono::Duration::hours(1),
+            })
+            .unwrap(),
+        )
+    };
+    let opts = options(None);
+
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let (stop, stop_rx) = watch::channel(false);
+    let gw = tokio::spawn(gateway::run(
+        store.clone(),
+        adapter("vk1.a.REVOKED"),
+        opts.clone(),
+        tx,
+        stop_rx,
+    ));
+    let alarm = loop {
+        match events
+            .recv()
+            .await
+            .expect("an alarm before the stream ends")
+        {
+            GatewayEvent::Alarm(a) => break a,
+            _ => continue,
+        }
+    };
+    assert!(alarm.contains("VK error 5"), "{alarm}");
+    assert!(
+        !alarm.contains("REVOKED"),
+        "the token is never shown: {alarm}"
+    );
+    let _ = stop.send(true);
+    gw.await.unwrap().unwrap();
+
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let (stop, stop_rx) = watch::channel(false);
+    let gw = tokio::spawn(gateway::run(
+        store.clone(),
+        adapter(sim.vk_token()),
+        opts,
+        tx,
+        stop_rx,
+    ));
+    tokio::time::timeout(Duration::from_secs(30), sim.vk_polled(1))
+        .await
+        .expect("polling");
+    sim.vk_inject_text(7001, "Не работает светофор на Красной");
+    // The acknowledgement reaches the citizen…
+    loop {
+        if let GatewayEvent::Sent { chat, .. } = events.recv().await.unwrap()
+            && chat == "7001"
+        {
+            break;
+        }
+    }
+    // …who then blocks the community before the operator answers.
+    sim.vk_block(7001, true);
+    let page = store
+        .inbox(Filter::default(), Sort::Received, None, 10)
+        .await
+        .unwrap();
+    let op = Op::Reply {
+        message_id: Uuid::now_v7(),
+        body: "Передали в департамент транспорта".into(),
+    };
+    store
+        .apply(Mutation::new(
+            page.rows[0].id,
+            "anna",
+            chrono::Utc::now(),
+            op,
+        ))
+        .await
+        .unwrap();
+    let reason = loop {
+        if let GatewayEvent::Failed { chat, reason } = events.recv().await.unwrap()
+            && chat == "7001"
+        {
+            break reason;
+        }
+    };
+    assert!(reason.contains("901"), "{reason}");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM unreachable WHERE channel = 'vk' AND chat = '7001'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM outbox WHERE channel = 'vk' AND state = 'failed'"
+        ),
+        1
+    );
+    let _ = stop.send(true);
+    gw.await.unwrap().unwrap();
+    sim.shutdown().await;
+}
