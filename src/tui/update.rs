@@ -38,7 +38,8 @@ pub enum Msg {
     Detail(Box<Detail>),
     Applied(Result<String, String>),
     Alarms(Vec<crate::store::outbox::Alarm>),
-    Gateway(GatewayEvent),
+    /// What a channel's gateway did; the channel says whose badge it moves.
+    Gateway(crate::domain::Channel, GatewayEvent),
     Failed(String),
     /// The composer's text back from `$EDITOR`, or why the editor did not run.
     Edited(Result<String, String>),
@@ -100,7 +101,7 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
-        Msg::Applied(Ok(_)) | Msg::Gateway(GatewayEvent::Ingested(_))
+        Msg::Applied(Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
     ) {
         super::dashboard::changed(app);
     }
@@ -198,7 +199,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.alarms = a;
             vec![]
         }
-        Msg::Gateway(e) => gateway(app, e),
+        Msg::Gateway(ch, e) => gateway(app, ch, e),
         Msg::Edited(Ok(text)) => {
             if let Mode::Compose(c) = &mut app.mode {
                 // Editors end files with a newline the citizen should not get.
@@ -263,10 +264,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
-    app.health
-        .get_or_insert_with(|| super::health::ChannelHealth::new("TG"))
-        .on_event(&e, app.now);
+fn gateway(app: &mut App, ch: crate::domain::Channel, e: GatewayEvent) -> Vec<Cmd> {
+    let label = super::health::label(ch);
+    let i = match app.health.iter().position(|h| h.channel == label) {
+        Some(i) => i,
+        None => {
+            app.health.push(super::health::ChannelHealth::new(label));
+            app.health.len() - 1
+        }
+    };
+    app.health[i].on_event(&e, app.now);
     match e {
         GatewayEvent::Ingested(r) if !r.created.is_empty() || r.appended > 0 => refresh(app),
         GatewayEvent::Sent { .. } | GatewayEvent::Unknown { .. } | GatewayEvent::Failed { .. } => {
