@@ -12,7 +12,6 @@ use crate::channels::gateway::{self, GatewayError, GatewayEvent, GatewayOptions}
 use crate::channels::telegram::Telegram;
 use crate::channels::vk::{Vk, VkSettings};
 use crate::config::Config;
-use crate::domain::Channel;
 use crate::store::Store;
 
 #[derive(Default, Clone)]
@@ -40,56 +39,35 @@ impl Adapters {
         self.telegram.is_none() && self.vk.is_none()
     }
 
-    /// One gateway per adapter, all sending their events into `events`, each tagged with its
-    /// channel so the screen keeps one health badge per channel.
+    /// One gateway per adapter, all sending their events into `events`.
     pub fn spawn(
         &self,
         store: &Store,
         opts: &GatewayOptions,
-        events: &mpsc::UnboundedSender<(Channel, GatewayEvent)>,
+        events: &mpsc::UnboundedSender<GatewayEvent>,
         stop: &watch::Receiver<bool>,
     ) -> Vec<JoinHandle<Result<(), GatewayError>>> {
         let mut running = vec![];
         if let Some(tg) = &self.telegram {
-            let tx = tagged(Channel::Telegram, events);
             running.push(tokio::spawn(gateway::run(
                 store.clone(),
                 tg.clone(),
                 opts.clone(),
-                tx,
+                events.clone(),
                 stop.clone(),
             )));
         }
         if let Some(vk) = &self.vk {
-            let tx = tagged(Channel::Vk, events);
             running.push(tokio::spawn(gateway::run(
                 store.clone(),
                 vk.clone(),
                 opts.clone(),
-                tx,
+                events.clone(),
                 stop.clone(),
             )));
         }
         running
     }
-}
-
-/// A sender for one gateway whose events reach `into` with `channel` beside them; the
-/// forwarder ends when the gateway drops its sender.
-fn tagged(
-    channel: Channel,
-    into: &mpsc::UnboundedSender<(Channel, GatewayEvent)>,
-) -> mpsc::UnboundedSender<GatewayEvent> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let into = into.clone();
-    tokio::spawn(async move {
-        while let Some(e) = rx.recv().await {
-            if into.send((channel, e)).is_err() {
-                break;
-            }
-        }
-    });
-    tx
 }
 
 /// The VK adapter from `[channels.vk]`; the demo passes the simulator's URL, token and group.

@@ -110,12 +110,8 @@ fn shutdown_on_ctrl_c(limit: Option<f64>) -> watch::Receiver<bool> {
 }
 
 /// One line per gateway event, in the operator's language.
-async fn print_events(
-    store: Store,
-    mut rx: mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>,
-    en: bool,
-) {
-    while let Some((ch, e)) = rx.recv().await {
+async fn print_events(store: Store, mut rx: mpsc::UnboundedReceiver<GatewayEvent>, en: bool) {
+    while let Some(e) = rx.recv().await {
         let t = store
             .now()
             .with_timezone(&store.env().policy.calendar.tz())
@@ -124,9 +120,9 @@ async fn print_events(
         let line = match e {
             GatewayEvent::Started { account, epoch } => {
                 if en {
-                    format!("{ch} gateway for {account} started (lease epoch {epoch})")
+                    format!("gateway for bot {account} started (lease epoch {epoch})")
                 } else {
-                    format!("шлюз {ch} {account} запущен (эпоха аренды {epoch})")
+                    format!("шлюз бота {account} запущен (эпоха аренды {epoch})")
                 }
             }
             GatewayEvent::Ingested(r) => {
@@ -409,15 +405,10 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
             .map(Arc::new),
     };
     let db_s = db.display();
-    let names = [("telegram", "Telegram"), ("vk", "VK")]
-        .iter()
-        .filter(|(id, _)| with(id))
-        .map(|(_, name)| *name)
-        .collect::<Vec<_>>()
-        .join(", ");
     if en {
         println!(
-            "simulator (fake {names}): {} — what the bot sent: GET {}/_sim/sent",
+            "simulator (fake {}): {} — what was sent: GET {}/_sim/sent",
+            a.channels.join(", "),
             sim.api_url(),
             sim.api_url()
         );
@@ -433,7 +424,8 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         println!("stop: Ctrl-C");
     } else {
         println!(
-            "симулятор (поддельный {names}): {} — что отправил бот: GET {}/_sim/sent",
+            "симулятор (поддельные {}): {} — что отправлено: GET {}/_sim/sent",
+            a.channels.join(", "),
             sim.api_url(),
             sim.api_url()
         );

@@ -233,8 +233,7 @@ pub struct App {
     pub flash: Option<Flash>,
     pub alarms: Vec<crate::store::outbox::Alarm>,
     /// The channel's state from the gateway's events; None without a gateway in this process.
-    /// One per channel whose gateway runs in this console, in the order they started.
-    pub health: Vec<super::health::ChannelHealth>,
+    pub health: Option<super::health::ChannelHealth>,
     /// The last sync round (team mode); None when this console works alone.
     pub sync: Option<crate::sync::runner::SyncStatus>,
     /// Other operators on requests, as the server last said (team mode); never this one.
@@ -300,7 +299,7 @@ impl App {
             mode: Mode::Normal,
             flash: None,
             alarms: vec![],
-            health: Vec::new(),
+            health: None,
             sync: None,
             presence: vec![],
             detail_scroll: 0,

@@ -23,19 +23,6 @@ pub struct ChannelHealth {
     pub last_problem: Option<(DateTime<Utc>, String)>,
 }
 
-/// The short name a channel's badge carries.
-pub fn label(ch: crate::domain::Channel) -> &'static str {
-    match ch {
-        crate::domain::Channel::Telegram => "TG",
-        crate::domain::Channel::Vk => "VK",
-        crate::domain::Channel::Pos => "ПОС",
-        crate::domain::Channel::Open311 => "311",
-        crate::domain::Channel::Phone => "TEL",
-        crate::domain::Channel::Email => "MAIL",
-        crate::domain::Channel::Manual => "MAN",
-    }
-}
-
 /// A retry or a warning this recent turns the badge from ✓ to ⚠.
 const TROUBLE_FOR: i64 = 60;
 

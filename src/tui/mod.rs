@@ -294,7 +294,7 @@ async fn suspended(
 pub async fn run(
     store: Store,
     settings: Settings,
-    mut gateway: Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
+    mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
@@ -308,7 +308,7 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     store: Store,
     settings: Settings,
-    gateway: &mut Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
+    gateway: &mut Option<mpsc::UnboundedReceiver<GatewayEvent>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -401,7 +401,7 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(m) = rx.recv() => m,
-            Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g.0, g.1),
+            Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
             Some(s) = async { match status.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
             Some(p) = async { match presence.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Presence(p),
             _ = tick.tick() => Msg::Tick(store.now()),

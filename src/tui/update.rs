@@ -38,8 +38,7 @@ pub enum Msg {
     Detail(Box<Detail>),
     Applied(Result<String, String>),
     Alarms(Vec<crate::store::outbox::Alarm>),
-    /// What a channel's gateway did; the channel says whose badge it moves.
-    Gateway(crate::domain::Channel, GatewayEvent),
+    Gateway(GatewayEvent),
     Failed(String),
     /// The composer's text back from `$EDITOR`, or why the editor did not run.
     Edited(Result<String, String>),
@@ -101,7 +100,7 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
-        Msg::Applied(Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
+        Msg::Applied(Ok(_)) | Msg::Gateway(GatewayEvent::Ingested(_))
     ) {
         super::dashboard::changed(app);
     }
@@ -199,7 +198,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.alarms = a;
             vec![]
         }
-        Msg::Gateway(ch, e) => gateway(app, ch, e),
+        Msg::Gateway(e) => gateway(app, e),
         Msg::Edited(Ok(text)) => {
             if let Mode::Compose(c) = &mut app.mode {
                 // Editors end files with a newline the citizen should not get.
@@ -264,16 +263,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-fn gateway(app: &mut App, ch: crate::domain::Channel, e: GatewayEvent) -> Vec<Cmd> {
-    let label = super::health::label(ch);
-    let i = match app.health.iter().position(|h| h.channel == label) {
-        Some(i) => i,
-        None => {
-            app.health.push(super::health::ChannelHealth::new(label));
-            app.health.len() - 1
-        }
-    };
-    app.health[i].on_event(&e, app.now);
+fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
+    app.health
+        .get_or_insert_with(|| super::health::ChannelHealth::new("TG"))
+        .on_event(&e, app.now);
     match e {
         GatewayEvent::Ingested(r) if !r.created.is_empty() || r.appended > 0 => refresh(app),
         GatewayEvent::Sent { .. } | GatewayEvent::Unknown { .. } | GatewayEvent::Failed { .. } => {

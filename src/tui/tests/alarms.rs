@@ -24,13 +24,10 @@ fn bang_lists_alarms_with_the_channel_and_x_clears_them() {
     let mut a = loaded(Lang::Ru);
     update(
         &mut a,
-        Msg::Gateway(
-            crate::domain::Channel::Telegram,
-            GatewayEvent::Started {
-                account: "@mcu_bot".into(),
-                epoch: 3,
-            },
-        ),
+        Msg::Gateway(GatewayEvent::Started {
+            account: "@mcu_bot".into(),
+            epoch: 3,
+        }),
     );
     assert_eq!(update(&mut a, key('!')), vec![Cmd::LoadAlarms]);
     assert!(matches!(a.mode, Mode::Alarms));
@@ -50,40 +47,6 @@ fn bang_lists_alarms_with_the_channel_and_x_clears_them() {
     update(&mut a, key('!'));
     assert!(update(&mut a, key('j')).is_empty());
     assert!(matches!(a.mode, Mode::Normal));
-}
-
-#[test]
-fn each_channel_keeps_its_own_badge_and_state() {
-    use crate::domain::Channel;
-    let mut a = loaded(Lang::Ru);
-    for (ch, account) in [(Channel::Telegram, "@mcu_bot"), (Channel::Vk, "200000001")] {
-        update(
-            &mut a,
-            Msg::Gateway(
-                ch,
-                GatewayEvent::Started {
-                    account: account.into(),
-                    epoch: 1,
-                },
-            ),
-        );
-    }
-    update(
-        &mut a,
-        Msg::Gateway(Channel::Vk, GatewayEvent::Warning("VK error 10".into())),
-    );
-    update(
-        &mut a,
-        Msg::Gateway(Channel::Telegram, GatewayEvent::Stopped),
-    );
-    let s = screen(&render(&a, 120, 24));
-    assert!(s.contains("TG ✗"), "Telegram stopped: {s}");
-    assert!(s.contains("VK ⚠"), "VK had trouble a moment ago: {s}");
-    update(&mut a, key('!'));
-    update(&mut a, Msg::Alarms(vec![]));
-    let s = screen(&render(&a, 120, 24));
-    assert!(s.contains("@mcu_bot: остановлен"), "{s}");
-    assert!(s.contains("200000001: работает"), "{s}");
 }
 
 #[test]
