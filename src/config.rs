@@ -19,6 +19,8 @@ pub struct Config {
     pub calendar: CalendarConfig,
     pub catalog: CatalogConfig,
     pub ui: UiConfig,
+    /// What makes the console flash and list an alert.
+    pub alerts: AlertsConfig,
     pub channels: ChannelsConfig,
     pub gateway: GatewayConfig,
     /// Team mode: the sync server. Empty url: standalone.
@@ -169,6 +171,9 @@ pub struct UiConfig {
     /// Citizens' photos in the card (kitty/sixel/iTerm2, else halfblocks); false also skips
     /// asking the terminal what it can draw.
     pub photos: bool,
+    /// A shift's length in hours: the handover (`h`, `mcu handover`) looks this far back for
+    /// notes and this far ahead for deadlines.
+    pub shift_hours: f64,
 }
 
 impl Default for UiConfig {
@@ -178,6 +183,47 @@ impl Default for UiConfig {
             theme: Default::default(),
             open_command: String::new(),
             photos: true,
+            shift_hours: 12.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// A request's clock turned at risk (`[clocks] at_risk_ratio` of its target gone).
+    pub at_risk: bool,
+    /// A last warning this many minutes before due; 0: none.
+    pub due_within_minutes: u32,
+    /// A request's clock ran out.
+    pub breached: bool,
+    /// Only requests assigned to this operator or to no one (an operator's view); false:
+    /// every request (a shift lead's).
+    pub only_mine: bool,
+    /// The terminal's bell with each new alert.
+    pub bell: bool,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            at_risk: true,
+            due_within_minutes: 15,
+            breached: true,
+            only_mine: false,
+            bell: false,
+        }
+    }
+}
+
+impl AlertsConfig {
+    pub fn rules(&self, me: &str) -> crate::store::alerts::AlertRules {
+        crate::store::alerts::AlertRules {
+            at_risk: self.at_risk,
+            due_within: (self.due_within_minutes > 0)
+                .then(|| chrono::Duration::minutes(self.due_within_minutes.into())),
+            breached: self.breached,
+            only_for: self.only_mine.then(|| me.to_string()),
         }
     }
 }
@@ -278,6 +324,12 @@ impl Config {
             return Err(bad(format!(
                 "ui.language must be `ru` or `en`, got `{}`",
                 self.ui.language
+            )));
+        }
+        if !(self.ui.shift_hours.is_finite() && (0.5..=72.0).contains(&self.ui.shift_hours)) {
+            return Err(bad(format!(
+                "ui.shift_hours must be 0.5 to 72, got {}",
+                self.ui.shift_hours
             )));
         }
         self.calendar

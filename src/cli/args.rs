@@ -157,9 +157,9 @@ pub enum Command {
     /// due within the next shift, and the notes written on open requests during this one.
     Handover {
         /// Length of a shift in hours: the next one ends this long from now, and this one
-        /// began this long ago.
-        #[arg(long, default_value_t = 12.0, value_name = "HOURS")]
-        hours: f64,
+        /// began this long ago. Default: the config's `[ui] shift_hours` (12).
+        #[arg(long, value_name = "HOURS")]
+        hours: Option<f64>,
     },
     /// The team server: consoles push and pull through it (`--db` is the server's store).
     /// Plain HTTP: put nginx or caddy in front for TLS.

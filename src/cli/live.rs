@@ -443,6 +443,13 @@ pub fn settings(
             .collect(),
         photos: config.ui.photos,
         dashboard: false,
+        alerts: {
+            let a = &config.alerts;
+            (a.at_risk || a.breached || a.due_within_minutes > 0)
+                .then(|| a.rules(&config.operator()))
+        },
+        bell: config.alerts.bell,
+        shift_hours: config.ui.shift_hours,
     })
 }
 

@@ -117,6 +117,7 @@ struct App {
     operator: String,
     format: Format,
     labels: Labels,
+    shift_hours: f64,
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -209,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         store,
         format: cli.output.unwrap_or(Format::Table),
         labels,
+        shift_hours: config.ui.shift_hours,
     };
     app.dispatch(command).await
 }
@@ -217,7 +219,10 @@ impl App {
     async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
         match command {
             Command::List(a) => self.list(a).await,
-            Command::Handover { hours } => self.handover(hours).await,
+            Command::Handover { hours } => {
+                let hours = hours.unwrap_or(self.shift_hours);
+                self.handover(hours).await
+            }
             Command::Show { number } => self.show(&number).await,
             Command::New(a) => {
                 let channel = a.channel.parse::<Channel>().map_err(Refused)?;

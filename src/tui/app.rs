@@ -192,6 +192,12 @@ pub enum Mode {
         target: Uuid,
         input: String,
     },
+    /// `w`: the alerts, newest first.
+    Alerts {
+        selected: usize,
+    },
+    /// `h`: what this shift hands to the next.
+    Handover(Box<super::handover::Pane>),
     /// `:` — every action by name, fuzzy-matched.
     Palette {
         query: String,
@@ -251,6 +257,9 @@ pub struct App {
     pub photos: bool,
     /// The shift lead's dashboard, over the inbox while shown.
     pub dash: super::dashboard::Dash,
+    pub alerts: super::alerts::Alerts,
+    /// A shift's length, for the handover.
+    pub shift_hours: f64,
     pub quit: bool,
 }
 
@@ -269,6 +278,10 @@ pub struct Settings {
     pub photos: bool,
     /// Open on the dashboard rather than the inbox (`mcu console --dashboard`).
     pub dashboard: bool,
+    /// What alerts to raise (None: none), and whether to ring the bell with them.
+    pub alerts: Option<crate::store::alerts::AlertRules>,
+    pub bell: bool,
+    pub shift_hours: f64,
 }
 
 impl App {
@@ -314,6 +327,12 @@ impl App {
                 shown: s.dashboard,
                 ..Default::default()
             },
+            alerts: super::alerts::Alerts {
+                rules: s.alerts,
+                bell: s.bell,
+                ..Default::default()
+            },
+            shift_hours: s.shift_hours,
             quit: false,
         }
     }

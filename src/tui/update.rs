@@ -52,6 +52,12 @@ pub enum Msg {
     Dashboard(Result<Box<crate::store::dashboard::Board>, String>),
     /// The list exported: how many requests, and the file; or why not.
     Exported(Result<(usize, String), String>),
+    /// Clock crossings found in the span that ends at `to` (tui/alerts.rs).
+    Alerts {
+        to: DateTime<Utc>,
+        found: Result<Vec<crate::store::alerts::Crossing>, String>,
+    },
+    Handover(Result<Box<crate::cli::handover::Handover>, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +97,18 @@ pub enum Cmd {
         filter: Box<Filter>,
         sort: Sort,
         english: bool,
+    },
+    /// Clock crossings in `(from, to]`, on the store's thread.
+    LookAlerts {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rules: crate::store::alerts::AlertRules,
+    },
+    /// The terminal's bell, rung by the event loop between frames.
+    Bell,
+    /// The handover for a shift of this many hours.
+    LoadHandover {
+        hours: f64,
     },
 }
 
@@ -138,6 +156,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Tick(now) => {
             app.now = now;
             let mut cmds = super::dashboard::on_tick(app);
+            cmds.extend(super::alerts::on_tick(app));
             if app
                 .flash
                 .as_ref()
@@ -248,6 +267,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             if let Err(e) = super::dashboard::on_board(app, board) {
                 flash(app, e, true);
             }
+            vec![]
+        }
+        Msg::Alerts { to, found } => super::alerts::on_found(app, to, found),
+        Msg::Handover(h) => {
+            super::handover::on_loaded(app, h);
             vec![]
         }
         Msg::Exported(done) => {
@@ -377,6 +401,8 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     match std::mem::replace(&mut app.mode, Mode::Normal) {
         Mode::Normal => normal(app, k),
         Mode::Help => vec![],
+        Mode::Alerts { selected } => super::alerts::key(app, k, selected),
+        Mode::Handover(pane) => super::handover::key(app, k, pane),
         Mode::Alarms => match k.code {
             KeyCode::Char('x' | 'ч') | KeyCode::Delete if !app.alarms.is_empty() => {
                 if app.readonly {
@@ -534,6 +560,8 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::ViewClosedToday => set_view(app, View::ClosedToday),
         Action::ViewAll => set_view(app, View::All),
         Action::Dashboard => super::dashboard::show(app),
+        Action::Alerts => super::alerts::show(app),
+        Action::Handover => super::handover::show(app),
         Action::Export => {
             flash(app, app.lang.exporting().to_string(), false);
             vec![Cmd::ExportCsv {

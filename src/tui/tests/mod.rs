@@ -16,6 +16,7 @@ mod dashboard;
 mod detail;
 mod photo;
 mod presence;
+mod shift;
 mod views;
 use super::keymap::Keymap;
 use super::strings::Lang;
@@ -90,6 +91,9 @@ fn app(lang: Lang, readonly: bool) -> App {
         open_command: vec![],
         photos: true,
         dashboard: false,
+        alerts: Some(crate::config::AlertsConfig::default().rules("anna")),
+        bell: true,
+        shift_hours: 12.0,
     };
     let mut a = App::new(settings, now());
     update(&mut a, Msg::Resize { height: 24 });
