@@ -4,6 +4,7 @@
 //! touch the store or the screen.
 
 pub mod gateway;
+pub mod open311;
 pub mod split;
 pub mod team;
 pub mod telegram;
