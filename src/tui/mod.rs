@@ -17,6 +17,7 @@ pub mod health;
 pub mod keymap;
 pub mod photo;
 mod popups;
+mod request_keys;
 mod shift_view;
 pub mod strings;
 pub mod theme;
