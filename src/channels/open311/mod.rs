@@ -47,8 +47,11 @@ impl std::fmt::Debug for Open311Client {
     }
 }
 
-/// Servers answer at most this many per page (the spec's default cap is 1,000).
-const PAGE: usize = 200;
+/// Servers answer at most this many per page (the spec's default cap). Large, so the overlap
+/// below can never fill a page by itself.
+const PAGE: usize = 1000;
+/// How far before the cursor each look starts.
+const OVERLAP: Span = Span::seconds(5);
 
 pub struct Options {
     pub url: String,
@@ -149,7 +152,16 @@ impl Channel for Open311Client {
         match &cursor {
             // `updated_after` is the common extension for "changed since"; a server without it
             // answers its default span and the ids already seen add nothing.
-            Some(c) => q.push(("updated_after", c.clone())),
+            // A little before the cursor: servers keep whole seconds, and a request changed
+            // in the same second as the last one seen would otherwise be skipped for good.
+            // What is seen twice is recognised by its id.
+            Some(c) => q.push((
+                "updated_after",
+                parse::time(c).map_or_else(
+                    || c.clone(),
+                    |t| (t - OVERLAP).to_rfc3339_opts(SecondsFormat::Secs, true),
+                ),
+            )),
             None => q.push((
                 "start_date",
                 ((self.now)() - self.backfill).to_rfc3339_opts(SecondsFormat::Secs, true),

@@ -11,6 +11,7 @@ mod control;
 mod files;
 mod malformed;
 mod params;
+pub mod platform;
 mod state;
 mod traffic;
 
