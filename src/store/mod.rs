@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod mirror;
 pub mod outbox;
 pub mod read;
+pub mod reset;
 pub mod rows;
 pub mod schema;
 
