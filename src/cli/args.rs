@@ -185,6 +185,11 @@ pub enum Command {
         /// Keep no such file: new consoles pull the whole history row by row.
         #[arg(long, conflicts_with = "seed_db")]
         no_seed: bool,
+        /// Once, at the first start after the store was restored from a backup: every
+        /// console then pulls everything again, sends back what the backup lacks of its work,
+        /// and drops what the server no longer has.
+        #[arg(long)]
+        after_restore: bool,
     },
     /// The team server's accounts (`--db` is the server's store).
     User {

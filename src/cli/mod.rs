@@ -146,12 +146,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lease_secs,
             seed_db,
             no_seed,
+            after_restore,
         } => {
             let gateways = server::Gateways {
                 channels,
                 db: gateway_db,
                 lease_secs,
                 seed: (!no_seed).then_some(seed_db),
+                after_restore,
             };
             return server::serve(
                 cli.db.as_deref(),

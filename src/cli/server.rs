@@ -14,7 +14,7 @@ use crate::config::Config;
 use super::args::{Format, UserCommand};
 use super::{Refused, gateway};
 use crate::domain::{Catalog, ClockPolicy};
-use crate::server::engine::Role;
+use crate::server::engine::{Role, Transactional};
 use crate::server::url::{self, DbUrl, OpenError, ServerStore};
 use crate::server::{accounts, http};
 
@@ -71,6 +71,8 @@ pub struct Gateways {
     /// The new consoles' file (`server::seed`): `None` keeps none, `Some(None)` the default
     /// place.
     pub seed: Option<Option<PathBuf>>,
+    /// The store was restored from a backup: new epochs before anything else (`--after-restore`).
+    pub after_restore: bool,
 }
 
 pub async fn serve(
@@ -100,6 +102,16 @@ pub async fn serve(
     }
     let (url, store) = open_store(db).await?;
     let store = Arc::new(store);
+    if gateways.after_restore {
+        // Before the seed file checks its epoch and before any console is served: each one's
+        // next pull is then a reset (store/reset.rs), however far the server runs meanwhile.
+        let s = store.clone();
+        let scopes = tokio::task::spawn_blocking(move || s.in_tx(|tx| tx.new_epochs())).await??;
+        tracing::warn!(
+            scopes,
+            "restored from a backup: every scope has a new epoch"
+        );
+    }
     // Handlers in place before anyone can learn the address: a stop signal sent right after
     // the first line is then a graceful shutdown, not the default kill.
     let shutdown = shutdown_signal()?;

@@ -200,6 +200,9 @@ pub trait ServerTx {
     fn gw_list(&mut self, kind: &str) -> Result<Vec<(String, Value)>, ServerError>;
     /// Every scope's latest seq: pokes for changes made by other replicas or in-process.
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError>;
+    /// A new epoch for every scope (after a restore from a backup): every console's next pull
+    /// is a reset. How many scopes.
+    fn new_epochs(&mut self) -> Result<usize, ServerError>;
     /// Rows that break the store's invariants (`invariants::QUERIES`, plus the backend's own
     /// integrity check), one line each; empty when all hold. For the checker, not the rules.
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError>;

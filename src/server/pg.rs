@@ -574,6 +574,21 @@ impl ServerTx for Tx<'_> {
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    fn new_epochs(&mut self) -> Result<usize, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query("SELECT scope_id FROM sync_scope", &[]))
+            .map_err(pg)?;
+        for row in &rows {
+            let scope: String = row.get(0);
+            self.exec(
+                "UPDATE sync_scope SET epoch = $2 WHERE scope_id = $1",
+                &[&scope, &Uuid::now_v7().to_string()],
+            )?;
+        }
+        Ok(rows.len())
+    }
+
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError> {
         let rows = self
             .rt

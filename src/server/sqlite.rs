@@ -541,6 +541,28 @@ impl ServerTx for Tx<'_> {
             .collect()
     }
 
+    fn new_epochs(&mut self) -> Result<usize, ServerError> {
+        let scopes: Vec<String> = {
+            let mut st = self
+                .0
+                .prepare("SELECT scope_id FROM sync_scope")
+                .map_err(err)?;
+            st.query_map([], |r| r.get(0))
+                .map_err(err)?
+                .collect::<Result<_, _>>()
+                .map_err(err)?
+        };
+        for scope in &scopes {
+            self.0
+                .execute(
+                    "UPDATE sync_scope SET epoch = ?2 WHERE scope_id = ?1",
+                    params![scope, Uuid::now_v7().to_string()],
+                )
+                .map_err(err)?;
+        }
+        Ok(scopes.len())
+    }
+
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError> {
         let mut st = self
             .0

@@ -280,7 +280,10 @@ pub fn apply_patch(
     if resetting {
         super::reset::record(&tx, pulled)?;
     }
-    let mut page = Page::default();
+    let mut page = Page {
+        resetting,
+        ..Page::default()
+    };
     // The server's gateway works a file like a console's; it alone sends what others wrote.
     let sends = meta(&tx, SENDS)?.is_some();
     // Requests before their rows, whatever the page's order: the rows are filed under them.
@@ -442,6 +445,8 @@ struct Page {
     touched: std::collections::BTreeSet<Uuid>,
     /// The requests as written, by row id: what the search document is built from.
     later: std::collections::HashMap<i64, Request>,
+    /// Part of a reset pull (store/reset.rs).
+    resetting: bool,
 }
 
 impl Page {
@@ -488,6 +493,27 @@ fn put_request(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
+    // Only after the server was restored to an earlier point: it gives out again numbers a
+    // request here still holds (one it no longer has, to go at the end of the reset pull, or
+    // one a waiting action is sending back). That one takes a provisional number meanwhile.
+    let clash: Option<i64> = if !page.resetting {
+        None
+    } else {
+        tx.row(
+            "SELECT rid FROM request WHERE number = ?1 AND id != ?2",
+            params![request.number.to_string(), request.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    if let Some(other) = clash {
+        let n = super::db::provisional_number(tx, request.number.year)?;
+        tx.exec(
+            "UPDATE request SET number = ?2 WHERE rid = ?1",
+            params![other, n.to_string()],
+        )?;
+        page.reindex.insert(other);
+    }
     let rid = rows::write_request(tx, request)?;
     // The server numbers requests: a provisional number made here gives way.
     tx.exec(
