@@ -30,6 +30,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
             } else {
                 super::i18n::status_ru
             },
+            acknowledge: true,
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),
