@@ -206,3 +206,46 @@ fn a_server_restored_from_a_backup_gets_back_the_consoles_work() {
     assert_eq!(summary.requests, 7, "{summary:?}");
     assert_eq!(summary.notes, 1, "{summary:?}");
 }
+
+/// `--after-restore` on PostgreSQL (the store itself not rolled back): every console pulls
+/// everything again under the new epoch, and nothing is lost or doubled.
+#[test]
+fn a_new_epoch_on_postgres_resets_every_console_and_loses_nothing() {
+    let env = Env::new(Backend::Postgres);
+    let anna_token = env.add_user("anna", "operator");
+    let boris_token = env.add_user("boris", "operator");
+    let server = env.serve();
+    let a = env.console(&server, "a.sqlite3", "anna", &anna_token);
+    let b = env.console(&server, "b.sqlite3", "boris", &boris_token);
+    a.new_request("Нет воды на ул. Северной");
+    a.sync_quiet();
+    b.sync_quiet();
+    let listed: serde_json::Value = serde_json::from_str(&a.ok(&["list", "-o", "json"])).unwrap();
+    let first = listed[0]["number"].as_str().unwrap().to_owned();
+    b.ok(&["note", &first, "--text", "принято"]);
+    b.sync_quiet();
+    a.sync_quiet();
+    let epoch = |db: &std::path::Path| -> String {
+        let cookie: serde_json::Value =
+            serde_json::from_str(&meta(db, "sync_cookie").expect("a cookie")).unwrap();
+        cookie["epoch"].as_str().unwrap().to_owned()
+    };
+    let before = epoch(&a.db);
+    drop(server);
+
+    let server = env.serve_with(&["--after-restore"]);
+    let (a, b) = (
+        env.console(&server, "a.sqlite3", "anna", &anna_token),
+        env.console(&server, "b.sqlite3", "boris", &boris_token),
+    );
+    a.ok(&["tag", &first, "--add", "после-перезапуска"]);
+    a.sync_quiet();
+    b.sync_quiet();
+    assert_ne!(epoch(&a.db), before, "the console follows the new epoch");
+    assert_eq!(epoch(&a.db), epoch(&b.db));
+    let shown = b.show(&first);
+    assert_eq!(tags(&shown), ["после-перезапуска"], "{shown}");
+    assert_eq!(notes(&shown), ["принято"], "{shown}");
+    let summary = env.check(&[&a.db, &b.db]);
+    assert_eq!((summary.requests, summary.notes), (1, 1), "{summary:?}");
+}
