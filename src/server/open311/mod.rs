@@ -1,0 +1,509 @@
+//! Open311 GeoReport v2 under `/open311/v2/` on `mcu serve`: a city portal or app files
+//! requests and reads back their status and our answer. Discovery and the service list are
+//! public (they hold no personal data); filing needs an integration key (`mcu user add NAME
+//! --role integration`), and so do reads unless `[open311] public_reads` is on, in which case
+//! a read without a key gets the records without the fields that may carry personal data.
+//! Each key has its own rate limit; bodies have a size limit. Every answer, errors included,
+//! is in the spec's shape and the asked format.
+
+pub mod format;
+pub mod limits;
+pub mod query;
+pub mod services;
+pub mod submit;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use self::format::{Fmt, O311Error};
+use super::accounts;
+use super::engine::{self, Principal, Role, Rules, ServerError};
+use super::http::{App, Store};
+use crate::domain::mutation::{Mutation, Op};
+use crate::domain::request::Channel;
+
+/// `[open311]` in the config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Open311Config {
+    /// Off: every `/open311/` route answers 404.
+    pub enabled: bool,
+    /// Requests per minute per key (and for all key-less reads together); 0: no limit.
+    pub rate_per_minute: u32,
+    /// Largest request body in bytes; a larger one is answered 413 before it is read.
+    pub max_body_bytes: usize,
+    /// Reads of requests without a key, without the citizen's text, photo link and our
+    /// answer to them. Off by default: a city decides to publish, not the software.
+    pub public_reads: bool,
+    /// The endpoint's address as portals reach it (behind the TLS proxy), for discovery;
+    /// empty: taken from the request's Host.
+    pub base_url: String,
+    /// Discovery's `contact`.
+    pub contact: String,
+    /// The `service_notice` answered to a new request.
+    pub service_notice: String,
+}
+
+impl Default for Open311Config {
+    fn default() -> Self {
+        Open311Config {
+            enabled: true,
+            rate_per_minute: 60,
+            max_body_bytes: 64 * 1024,
+            public_reads: false,
+            base_url: String::new(),
+            contact: "Муниципальный центр управления".into(),
+            service_notice: "Обращение принято. Ответ придёт в течение 4 часов; статус и ответ \
+                             доступны по номеру обращения."
+                .into(),
+        }
+    }
+}
+
+/// What the server needs besides the config: the scope new requests are filed under.
+#[derive(Debug, Clone)]
+pub struct Open311Options {
+    pub config: Open311Config,
+    pub scope: String,
+}
+
+impl Default for Open311Options {
+    fn default() -> Self {
+        Open311Options {
+            config: Open311Config::default(),
+            scope: "city".into(),
+        }
+    }
+}
+
+struct Shared<S> {
+    app: App<S>,
+    limiter: limits::RateLimiter,
+}
+
+type O<S> = Arc<Shared<S>>;
+
+/// The routes, to merge into the server's router. A file is `name.json` or `name.xml`; the
+/// format is split off by hand because a route can't hold a parameter and a suffix in one
+/// segment.
+pub(super) fn routes<S: Store>(app: App<S>) -> Router<App<S>> {
+    let o = Arc::new(Shared {
+        limiter: limits::RateLimiter::new(app.opts.open311.config.rate_per_minute),
+        app,
+    });
+    Router::new()
+        .route("/open311/v2/{file}", any(top::<S>))
+        .route("/open311/v2/services/{file}", any(service::<S>))
+        .route("/open311/v2/requests/{file}", any(one_request::<S>))
+        .route("/open311/v2/{*rest}", any(unknown))
+        .route("/open311", any(unknown))
+        .route("/open311/{*rest}", any(unknown))
+        .with_state(o)
+}
+
+async fn unknown() -> Response {
+    O311Error::not_found("нет такого адреса; начните с /open311/v2/discovery.json")
+        .render(Fmt::Json)
+}
+
+/// A request as the handlers see it, once its size, key and rate are checked.
+struct Call {
+    method: Method,
+    fmt: Fmt,
+    stem: String,
+    params: Vec<(String, String)>,
+    headers: HeaderMap,
+    /// `None`: a key-less read (discovery, services, or public reads).
+    who: Option<Principal>,
+}
+
+async fn top<S: Store>(State(o): State<O<S>>, Path(file): Path<String>, req: Request) -> Response {
+    run(o, file, req, Kind::Top).await
+}
+
+async fn service<S: Store>(
+    State(o): State<O<S>>,
+    Path(file): Path<String>,
+    req: Request,
+) -> Response {
+    run(o, file, req, Kind::Service).await
+}
+
+async fn one_request<S: Store>(
+    State(o): State<O<S>>,
+    Path(file): Path<String>,
+    req: Request,
+) -> Response {
+    run(o, file, req, Kind::Request).await
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Top,
+    Service,
+    Request,
+}
+
+async fn run<S: Store>(o: O<S>, file: String, req: Request, kind: Kind) -> Response {
+    if !o.app.opts.open311.config.enabled {
+        return unknown().await;
+    }
+    let Some((stem, fmt)) = format::split(&file) else {
+        return O311Error::not_found("ожидается адрес с .json или .xml").render(Fmt::Json);
+    };
+    let stem = stem.to_string();
+    // Which route and method, before the key: an unknown address is 404 to anyone.
+    let methods: &[Method] = match (kind, stem.as_str()) {
+        (Kind::Top, "requests") => &[Method::GET, Method::POST],
+        (Kind::Top, "discovery" | "services") | (Kind::Service | Kind::Request, _) => {
+            &[Method::GET]
+        }
+        _ => return O311Error::not_found("нет такого адреса").render(fmt),
+    };
+    if !methods.contains(req.method()) {
+        return O311Error::new(StatusCode::METHOD_NOT_ALLOWED, "метод не поддерживается")
+            .render(fmt);
+    }
+    match admit(&o, fmt, stem, kind, req).await {
+        Ok(call) => dispatch(&o, kind, call)
+            .await
+            .unwrap_or_else(|e| e.render(fmt)),
+        Err(e) => e.render(fmt),
+    }
+}
+
+/// Whether a key-less call may go on: the catalogue always; requests only when public.
+fn public(o: &Shared<impl Sized>, kind: Kind, stem: &str, method: &Method) -> bool {
+    let catalogue = kind == Kind::Service || matches!(stem, "discovery" | "services");
+    method == Method::GET && (catalogue || o.app.opts.open311.config.public_reads)
+}
+
+/// Size, then parameters, then key, then rate: a huge body is refused before anything else
+/// is read, and the key (which may be in the body, as the spec has it) before any work.
+async fn admit<S: Store>(
+    o: &O<S>,
+    fmt: Fmt,
+    stem: String,
+    kind: Kind,
+    req: Request,
+) -> Result<Call, O311Error> {
+    let cfg = &o.app.opts.open311.config;
+    let (parts, body) = req.into_parts();
+    let too_large = || {
+        O311Error::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("тело запроса больше {} байт", cfg.max_body_bytes),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cfg.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let body: Bytes = axum::body::to_bytes(body, cfg.max_body_bytes)
+        .await
+        .map_err(|_| too_large())?;
+    let mut params = parse_form(parts.uri.query().unwrap_or("").as_bytes());
+    if !body.is_empty() {
+        let form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !form {
+            return Err(O311Error::bad(
+                "тело запроса ожидается в application/x-www-form-urlencoded",
+            ));
+        }
+        params.extend(parse_form(&body));
+    }
+    if params.len() > 200 {
+        return Err(O311Error::bad("больше 200 параметров"));
+    }
+    let keys: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "api_key")
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    let who = match keys.as_slice() {
+        [] if public(o, kind, &stem, &parts.method) => None,
+        [] => {
+            return Err(O311Error::new(
+                StatusCode::UNAUTHORIZED,
+                "нужен ключ API (параметр api_key)",
+            ));
+        }
+        [key] => Some(authenticate(o, key.clone()).await?),
+        _ => return Err(O311Error::bad("api_key указан дважды")),
+    };
+    let bucket = who.as_ref().map_or("", |w| w.user.as_str());
+    if let Err(wait) = o.limiter.take(bucket, Instant::now()) {
+        let mut e = O311Error::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "не больше {} запросов в минуту; повторите позже",
+                cfg.rate_per_minute
+            ),
+        );
+        e.retry_after = Some(limits::retry_after_secs(wait));
+        return Err(e);
+    }
+    Ok(Call {
+        method: parts.method,
+        fmt,
+        stem,
+        params,
+        headers: parts.headers,
+        who,
+    })
+}
+
+/// `a=1&b=%D0%B0+b`: pairs with `+` as space and percent-escapes decoded; invalid UTF-8 is
+/// replaced, never a failure.
+fn parse_form(bytes: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+async fn authenticate<S: Store>(o: &O<S>, key: String) -> Result<Principal, O311Error> {
+    let a = o.app.clone();
+    let who = blocking(move || accounts::authenticate(&a.store, &key)).await?;
+    match who {
+        None => Err(O311Error::new(
+            StatusCode::UNAUTHORIZED,
+            "неизвестный ключ API",
+        )),
+        Some(w) if w.role != Role::Integration => Err(O311Error::new(
+            StatusCode::FORBIDDEN,
+            "ключ не для Open311: нужна учётная запись с ролью integration",
+        )),
+        Some(w) => Ok(w),
+    }
+}
+
+/// The store is synchronous: its work runs on tokio's blocking pool.
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, ServerError> + Send + 'static,
+) -> Result<R, O311Error> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(O311Error::from),
+        Err(e) => {
+            tracing::error!(error = %e, "open311: blocking task failed");
+            Err(O311Error::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "внутренняя ошибка",
+            ))
+        }
+    }
+}
+
+async fn dispatch<S: Store>(o: &O<S>, kind: Kind, call: Call) -> Result<Response, O311Error> {
+    let app = &o.app;
+    let ok =
+        |root: &str, item: &str, v: &Value| format::reply(call.fmt, StatusCode::OK, root, item, v);
+    match (kind, call.stem.as_str(), &call.method) {
+        (Kind::Top, "discovery", &Method::GET) => {
+            let base = base_url(&app.opts.open311.config.base_url, &call.headers);
+            let v = services::discovery(&base, &app.opts.open311.config.contact);
+            Ok(ok("discovery", "endpoint", &v))
+        }
+        (Kind::Top, "services", &Method::GET) => {
+            Ok(ok("services", "service", &services::list(&app.catalog)))
+        }
+        (Kind::Service, code, &Method::GET) => match services::definition(&app.catalog, code) {
+            Some(v) => Ok(ok("service_definition", "attribute", &v)),
+            None => Err(O311Error::not_found("нет такой услуги")),
+        },
+        (Kind::Top, "requests", &Method::POST) => create(o, &call).await,
+        (Kind::Top, "requests", &Method::GET) => {
+            let v = read_many(o, &call).await?;
+            Ok(ok("service_requests", "request", &v))
+        }
+        (Kind::Request, id, &Method::GET) => {
+            let v = read_one(o, id.to_string(), call.who.is_some()).await?;
+            Ok(ok("service_requests", "request", &Value::Array(vec![v])))
+        }
+        // `run` let only these routes and methods through.
+        _ => Err(O311Error::not_found("нет такого адреса")),
+    }
+}
+
+/// Discovery's `url`: the configured one, or this request's Host (only a host name's
+/// characters are trusted from it).
+fn base_url(configured: &str, headers: &HeaderMap) -> String {
+    if !configured.is_empty() {
+        return configured.to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}/open311/v2/")
+}
+
+async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> {
+    let Some(who) = call.who.clone() else {
+        return Err(O311Error::new(StatusCode::UNAUTHORIZED, "нужен ключ API"));
+    };
+    let now = Utc::now();
+    // A header that isn't ASCII becomes a value `submit` refuses, not one it ignores.
+    let idempotency = call
+        .headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    let sub = submit::parse(
+        &call.params,
+        &o.app.catalog,
+        &who.user,
+        idempotency.as_deref(),
+        now,
+    )?;
+    let app = o.app.clone();
+    let number = blocking(move || {
+        let rules = Rules {
+            catalog: &app.catalog,
+            policy: &app.policy,
+        };
+        let scope = &app.opts.open311.scope;
+        app.store.in_tx(|tx| {
+            // A retry of a submission already taken: its number again, nothing new.
+            for ext in &sub.external_ids {
+                if let Some(n) = tx.find_external(Channel::Open311.as_str(), ext)? {
+                    return Ok(Ok(n));
+                }
+            }
+            let id = uuid::Uuid::now_v7();
+            let m = Mutation::new(id, &who.user, now, Op::Create(Box::new(sub.new)));
+            match engine::apply_direct(tx, &rules, &who, scope, &m, now)? {
+                Ok(()) => tx
+                    .load_request(id)?
+                    .map(|d| Ok(d.request.number.to_string()))
+                    .ok_or_else(|| ServerError::Corrupt(format!("request {id} just created"))),
+                Err(refusal) => Ok(Err(refusal)),
+            }
+        })
+    })
+    .await?
+    .map_err(|(code, text)| {
+        tracing::warn!(code, %text, "open311: submission refused");
+        O311Error::bad(format!("обращение не принято: {code}"))
+    })?;
+    let v = serde_json::json!([{
+        "service_request_id": number,
+        "service_notice": o.app.opts.open311.config.service_notice,
+        "account_id": null,
+    }]);
+    Ok(format::reply(
+        call.fmt,
+        StatusCode::OK,
+        "service_requests",
+        "request",
+        &v,
+    ))
+}
+
+/// One record, with our latest answer (read in the same snapshot).
+fn load_record(
+    tx: &mut dyn engine::ServerTx,
+    r: &crate::domain::Request,
+    catalog: &crate::domain::Catalog,
+    tz: chrono_tz::Tz,
+    private: bool,
+) -> Result<Value, ServerError> {
+    let reply = if private {
+        query::latest_reply(&tx.rows_of(crate::sync::wire::Entity::Message, r.id)?)
+    } else {
+        None
+    };
+    Ok(query::record(r, reply, catalog, tz, private))
+}
+
+async fn read_one<S: Store>(o: &O<S>, id: String, private: bool) -> Result<Value, O311Error> {
+    let app = o.app.clone();
+    let found = blocking(move || {
+        app.store.in_snapshot(|tx| {
+            let r = tx.request_by_number(&app.opts.open311.scope, &id)?;
+            match r.filter(|r| r.channel == Channel::Open311) {
+                Some(r) => {
+                    load_record(tx, &r, &app.catalog, app.policy.calendar.tz(), private).map(Some)
+                }
+                None => Ok(None),
+            }
+        })
+    })
+    .await?;
+    found.ok_or_else(|| O311Error::not_found("нет обращения с таким номером"))
+}
+
+async fn read_many<S: Store>(o: &O<S>, call: &Call) -> Result<Value, O311Error> {
+    let app = o.app.clone();
+    let q = query::parse(&call.params, app.policy.calendar.tz(), Utc::now())?;
+    let private = call.who.is_some();
+    let records = blocking(move || {
+        app.store.in_snapshot(|tx| {
+            let scope = &app.opts.open311.scope;
+            let tz = app.policy.calendar.tz();
+            let mut out = vec![];
+            match q {
+                query::Query::Ids(ids) => {
+                    for id in ids {
+                        if let Some(r) = tx.request_by_number(scope, &id)?
+                            && r.channel == Channel::Open311
+                        {
+                            out.push(load_record(tx, &r, &app.catalog, tz, private)?);
+                        }
+                    }
+                }
+                query::Query::Window {
+                    from,
+                    to,
+                    codes,
+                    open,
+                } => {
+                    let rows = tx.channel_requests(
+                        scope,
+                        Channel::Open311.as_str(),
+                        from,
+                        to,
+                        query::SCAN_LIMIT,
+                    )?;
+                    for r in rows.iter().filter(|r| query::matches(r, &codes, open)) {
+                        if out.len() == query::MAX_RESULTS {
+                            break;
+                        }
+                        out.push(load_record(tx, r, &app.catalog, tz, private)?);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    })
+    .await?;
+    Ok(Value::Array(records))
+}
+
+impl IntoResponse for O311Error {
+    fn into_response(self) -> Response {
+        self.render(Fmt::Json)
+    }
+}
