@@ -105,7 +105,6 @@ pub(super) fn routes<S: Store>(app: App<S>) -> Router<App<S>> {
         .route("/open311/v2/{file}", any(top::<S>))
         .route("/open311/v2/services/{file}", any(service::<S>))
         .route("/open311/v2/requests/{file}", any(one_request::<S>))
-        .route("/open311/v2/{*rest}", any(unknown))
         .route("/open311", any(unknown))
         .route("/open311/{*rest}", any(unknown))
         .with_state(o)

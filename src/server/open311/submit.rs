@@ -109,7 +109,7 @@ pub fn parse(
     let mut text = description;
     let attributes = attributes(params)?;
     if !attributes.is_empty() {
-        text.push_str("\n");
+        text.push('\n');
         for (k, v) in &attributes {
             text.push_str(&format!("\n{k}: {v}"));
         }
@@ -242,7 +242,9 @@ fn external_ids(
 mod tests {
     use super::*;
 
-    fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    type Params = Vec<(String, String)>;
+
+    fn p(pairs: &[(&str, &str)]) -> Params {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -308,7 +310,7 @@ mod tests {
     #[test]
     fn bad_input_is_a_400_naming_the_field() {
         let c = Catalog::krasnodar();
-        let bad = |edit: &dyn Fn(&mut Vec<(String, String)>), needle: &str| {
+        let bad = |edit: &dyn Fn(&mut Params), needle: &str| {
             let mut v = base();
             edit(&mut v);
             let e = parse(&v, &c, "portal", None, at(1)).unwrap_err();
