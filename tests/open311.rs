@@ -253,6 +253,15 @@ async fn portal_round_trip(env: Env) {
     .await
     .unwrap();
     assert_eq!(verified["verified"], serde_json::json!(ids), "{verified}");
+
+    // The retried POST was counted as a retry, not a request.
+    let (_, _, text) = get(&server.url("/metrics")).await;
+    for line in [
+        "mcu_open311_submissions_total{key=\"portal\",outcome=\"created\"} 2",
+        "mcu_open311_submissions_total{key=\"portal\",outcome=\"retry\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
 }
 
 #[tokio::test]
@@ -476,6 +485,18 @@ async fn keys_limits_hostile_input_and_xml() {
     assert!((1..=8).contains(&wait), "Retry-After {wait}");
     let (status, _, body) = get(&format!("{requests}?api_key={other}")).await;
     assert_eq!(status, 200, "{body}");
+
+    // `/metrics` counts answers per key and status, and submissions per key.
+    let (_, _, text) = get(&server.url("/metrics")).await;
+    for line in [
+        "mcu_open311_requests_total{key=\"portal\",status=\"429\"} 1",
+        "mcu_open311_requests_total{key=\"-\",status=\"413\"} 1",
+        "mcu_open311_requests_total{key=\"-\",status=\"403\"} 1",
+        "mcu_open311_requests_total{key=\"app\",status=\"200\"} 1",
+        "mcu_open311_submissions_total{key=\"portal\",outcome=\"created\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
 }
 
 #[tokio::test]

@@ -148,10 +148,10 @@ pub async fn serve(
         on_change: Some(kick),
         channels: running.iter().map(|r| r.metrics.clone()).collect(),
         seed,
-        open311: crate::server::open311::Open311Options {
-            config: config.open311.clone(),
-            scope: config.server.scope.clone(),
-        },
+        open311: crate::server::open311::Open311Options::new(
+            config.open311.clone(),
+            config.server.scope.clone(),
+        ),
         ..http::ServeOptions::default()
     };
     let stopping = async move {

@@ -492,6 +492,7 @@ async fn metrics_text<S: Store>(State(app): State<App<S>>) -> Response {
             for c in &app.opts.channels {
                 c.render(&mut text);
             }
+            text.push_str(&app.opts.open311.metrics.render());
             text
         },
     )

@@ -8,6 +8,7 @@
 
 pub mod format;
 pub mod limits;
+pub mod metrics;
 pub mod query;
 pub mod services;
 pub mod submit;
@@ -75,14 +76,23 @@ impl Default for Open311Config {
 pub struct Open311Options {
     pub config: Open311Config,
     pub scope: String,
+    /// Rendered on the server's `/metrics`.
+    pub metrics: Arc<metrics::Open311Metrics>,
+}
+
+impl Open311Options {
+    pub fn new(config: Open311Config, scope: String) -> Open311Options {
+        Open311Options {
+            config,
+            scope,
+            metrics: Default::default(),
+        }
+    }
 }
 
 impl Default for Open311Options {
     fn default() -> Self {
-        Open311Options {
-            config: Open311Config::default(),
-            scope: "city".into(),
-        }
+        Open311Options::new(Open311Config::default(), "city".into())
     }
 }
 
@@ -157,8 +167,20 @@ async fn run<S: Store>(o: O<S>, file: String, req: Request, kind: Kind) -> Respo
     if !o.app.opts.open311.config.enabled {
         return unknown().await;
     }
+    let (key, resp) = answer(&o, file, req, kind).await;
+    o.app
+        .opts
+        .open311
+        .metrics
+        .answered(&key, resp.status().as_u16());
+    resp
+}
+
+/// The answer, and the key's account it went to (`metrics::NO_KEY` when none).
+async fn answer<S: Store>(o: &O<S>, file: String, req: Request, kind: Kind) -> (String, Response) {
+    let no_key = |r: Response| (metrics::NO_KEY.to_string(), r);
     let Some((stem, fmt)) = format::split(&file) else {
-        return O311Error::not_found("ожидается адрес с .json или .xml").render(Fmt::Json);
+        return no_key(O311Error::not_found("ожидается адрес с .json или .xml").render(Fmt::Json));
     };
     let stem = stem.to_string();
     // Which route and method, before the key: an unknown address is 404 to anyone.
@@ -167,18 +189,46 @@ async fn run<S: Store>(o: O<S>, file: String, req: Request, kind: Kind) -> Respo
         (Kind::Top, "discovery" | "services") | (Kind::Service | Kind::Request, _) => {
             &[Method::GET]
         }
-        _ => return O311Error::not_found("нет такого адреса").render(fmt),
+        _ => return no_key(O311Error::not_found("нет такого адреса").render(fmt)),
     };
     if !methods.contains(req.method()) {
-        return O311Error::new(StatusCode::METHOD_NOT_ALLOWED, "метод не поддерживается")
-            .render(fmt);
+        return no_key(
+            O311Error::new(StatusCode::METHOD_NOT_ALLOWED, "метод не поддерживается").render(fmt),
+        );
     }
-    match admit(&o, fmt, stem, kind, req).await {
-        Ok(call) => dispatch(&o, kind, call)
+    let call = match admit(o, fmt, stem, kind, req).await {
+        Ok(call) => call,
+        Err(e) => return no_key(e.render(fmt)),
+    };
+    let key = call
+        .who
+        .as_ref()
+        .map_or(metrics::NO_KEY, |w| w.user.as_str())
+        .to_string();
+    let resp = match rate(o, &call) {
+        Ok(()) => dispatch(o, kind, call)
             .await
             .unwrap_or_else(|e| e.render(fmt)),
         Err(e) => e.render(fmt),
-    }
+    };
+    (key, resp)
+}
+
+/// One token from the key's bucket (key-less reads share one), or 429 with `Retry-After`.
+fn rate<S: Store>(o: &O<S>, call: &Call) -> Result<(), O311Error> {
+    let bucket = call.who.as_ref().map_or("", |w| w.user.as_str());
+    let Err(wait) = o.limiter.take(bucket, Instant::now()) else {
+        return Ok(());
+    };
+    let mut e = O311Error::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "не больше {} запросов в минуту; повторите позже",
+            o.app.opts.open311.config.rate_per_minute
+        ),
+    );
+    e.retry_after = Some(limits::retry_after_secs(wait));
+    Err(e)
 }
 
 /// Whether a key-less call may go on: the catalogue always; requests only when public.
@@ -187,7 +237,7 @@ fn public(o: &Shared<impl Sized>, kind: Kind, stem: &str, method: &Method) -> bo
     method == Method::GET && (catalogue || o.app.opts.open311.config.public_reads)
 }
 
-/// Size, then parameters, then key, then rate: a huge body is refused before anything else
+/// Size, then parameters, then key (the rate is `rate`'s): a huge body is refused before anything else
 /// is read, and the key (which may be in the body, as the spec has it) before any work.
 async fn admit<S: Store>(
     o: &O<S>,
@@ -248,18 +298,6 @@ async fn admit<S: Store>(
         [key] => Some(authenticate(o, key.clone()).await?),
         _ => return Err(O311Error::bad("api_key указан дважды")),
     };
-    let bucket = who.as_ref().map_or("", |w| w.user.as_str());
-    if let Err(wait) = o.limiter.take(bucket, Instant::now()) {
-        let mut e = O311Error::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "не больше {} запросов в минуту; повторите позже",
-                cfg.rate_per_minute
-            ),
-        );
-        e.retry_after = Some(limits::retry_after_secs(wait));
-        return Err(e);
-    }
     Ok(Call {
         method: parts.method,
         fmt,
@@ -378,7 +416,8 @@ async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> 
         now,
     )?;
     let app = o.app.clone();
-    let number = blocking(move || {
+    let user = who.user.clone();
+    let (number, created) = blocking(move || {
         let rules = Rules {
             catalog: &app.catalog,
             policy: &app.policy,
@@ -388,7 +427,7 @@ async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> 
             // A retry of a submission already taken: its number again, nothing new.
             for ext in &sub.external_ids {
                 if let Some(n) = tx.find_external(Channel::Open311.as_str(), ext)? {
-                    return Ok(Ok(n));
+                    return Ok(Ok((n, false)));
                 }
             }
             let id = uuid::Uuid::now_v7();
@@ -396,7 +435,7 @@ async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> 
             match engine::apply_direct(tx, &rules, &who, scope, &m, now)? {
                 Ok(()) => tx
                     .load_request(id)?
-                    .map(|d| Ok(d.request.number.to_string()))
+                    .map(|d| Ok((d.request.number.to_string(), true)))
                     .ok_or_else(|| ServerError::Corrupt(format!("request {id} just created"))),
                 Err(refusal) => Ok(Err(refusal)),
             }
@@ -407,6 +446,7 @@ async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> 
         tracing::warn!(code, %text, "open311: submission refused");
         O311Error::bad(format!("обращение не принято: {code}"))
     })?;
+    o.app.opts.open311.metrics.submitted(&user, created);
     let v = serde_json::json!([{
         "service_request_id": number,
         "service_notice": o.app.opts.open311.config.service_notice,
