@@ -497,6 +497,14 @@ async fn keys_limits_hostile_input_and_xml() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
     }
+
+    // The request log names the paths but never the keys that came in their queries.
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(log.contains("/open311/v2/requests.json"), "{log}");
+    assert!(
+        !log.contains(&key) && !log.contains(&anna),
+        "a key in the log:\n{log}"
+    );
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::accounts;
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
@@ -193,9 +193,12 @@ fn router<S: Store>(app: App<S>) -> Router {
             opts.request_timeout,
         ))
         .layer(
-            // One line per request at info, with its method and path (never headers: tokens).
+            // One line per request at info, with its method and path: never headers, nor the
+            // query (Open311 keys travel there as `api_key`, as the spec has it).
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(app)
