@@ -199,6 +199,14 @@ async fn pull_numbers(server: &Server, token: &str, c: &Client) -> Vec<(String, 
 async fn portal_round_trip(env: Env) {
     let key = env.add_user("portal", "integration");
     let anna = env.add_user("anna", "operator");
+    let list = env
+        .mcu()
+        .args(["user", "list", "-o", "json"])
+        .output()
+        .unwrap();
+    let accounts: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(accounts[1]["name"], "portal");
+    assert_eq!(accounts[1]["role"], "integration");
     let server = env.serve().await;
 
     let filed = tokio::task::spawn_blocking({

@@ -208,7 +208,8 @@ pub trait ServerTx {
     /// Every scope's latest seq: pokes for changes made by other replicas or in-process.
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError>;
     /// Open311's reads (`server::open311`): the requests of one channel in a scope received
-    /// in `[from, to)`, newest first, at most `limit`.
+    /// in `[from, to)` that carry an external id (all a channel files do), newest first, at
+    /// most `limit`.
     fn channel_requests(
         &mut self,
         scope: &str,

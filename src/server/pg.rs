@@ -594,7 +594,10 @@ impl ServerTx for Tx<'_> {
         let rows = self
             .rt
             .block_on(self.tx.query(
+                // `external_id IS NOT NULL`: the partial index on (channel, external_id)
+                // then finds the channel's rows (sqlite.rs says more).
                 "SELECT doc FROM request_doc WHERE scope_id = $1 AND channel = $2
+                   AND external_id IS NOT NULL
                    AND (doc->>'received_at')::timestamptz >= $3
                    AND (doc->>'received_at')::timestamptz < $4
                  ORDER BY (doc->>'received_at')::timestamptz DESC LIMIT $5",

@@ -561,11 +561,14 @@ impl ServerTx for Tx<'_> {
         limit: usize,
     ) -> Result<Vec<crate::domain::Request>, ServerError> {
         // julianday, not text order: chrono writes a varying number of fractional digits,
-        // so "…:20Z" would sort after "…:20.5Z".
+        // so "…:20Z" would sort after "…:20.5Z". `external_id IS NOT NULL` lets the partial
+        // index on (channel, external_id) find the channel's rows (channels' requests all
+        // carry one) instead of reading every request.
         let mut st = self
             .0
             .prepare_cached(
                 "SELECT doc FROM request_doc WHERE scope_id = ?1 AND channel = ?2
+                   AND external_id IS NOT NULL
                    AND julianday(json_extract(doc, '$.received_at')) >= julianday(?3)
                    AND julianday(json_extract(doc, '$.received_at')) < julianday(?4)
                  ORDER BY julianday(json_extract(doc, '$.received_at')) DESC LIMIT ?5",

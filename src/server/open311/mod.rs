@@ -238,8 +238,9 @@ fn public(o: &Shared<impl Sized>, kind: Kind, stem: &str, method: &Method) -> bo
     method == Method::GET && (catalogue || o.app.opts.open311.config.public_reads)
 }
 
-/// Size, then parameters, then key (the rate is `rate`'s): a huge body is refused before anything else
-/// is read, and the key (which may be in the body, as the spec has it) before any work.
+/// Size, then parameters, then key (the rate is `rate`'s): a huge body is refused before
+/// anything else is read, and the key (which may be in the body, as the spec has it) before
+/// any work.
 async fn admit<S: Store>(
     o: &O<S>,
     fmt: Fmt,
@@ -462,6 +463,12 @@ async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> 
     ))
 }
 
+/// What Open311 may show: requests filed through it (they all carry an external id; one
+/// imported under the channel's name without one is not a portal's).
+fn visible(r: &crate::domain::Request) -> bool {
+    r.channel == Channel::Open311 && r.external_id.is_some()
+}
+
 /// One record, with our latest answer (read in the same snapshot).
 fn load_record(
     tx: &mut dyn engine::ServerTx,
@@ -483,7 +490,7 @@ async fn read_one<S: Store>(o: &O<S>, id: String, private: bool) -> Result<Value
     let found = blocking(move || {
         app.store.in_snapshot(|tx| {
             let r = tx.request_by_number(&app.opts.open311.scope, &id)?;
-            match r.filter(|r| r.channel == Channel::Open311) {
+            match r.filter(visible) {
                 Some(r) => {
                     load_record(tx, &r, &app.catalog, app.policy.calendar.tz(), private).map(Some)
                 }
@@ -508,7 +515,7 @@ async fn read_many<S: Store>(o: &O<S>, call: &Call) -> Result<Value, O311Error> 
                 query::Query::Ids(ids) => {
                     for id in ids {
                         if let Some(r) = tx.request_by_number(scope, &id)?
-                            && r.channel == Channel::Open311
+                            && visible(&r)
                         {
                             out.push(load_record(tx, &r, &app.catalog, tz, private)?);
                         }

@@ -36,7 +36,8 @@ fn create<S: Transactional>(
     at: DateTime<Utc>,
 ) -> Uuid {
     let id = Uuid::now_v7();
-    let new = NewRequest::new(channel, format!("at {at}"), at);
+    let mut new = NewRequest::new(channel, format!("at {at}"), at);
+    new.external_id = Some(format!("portal:{id}"));
     apply(
         &h.store,
         scope,
@@ -55,6 +56,11 @@ pub fn open311_reads<S: Transactional>(h: &Harness<S>) {
     create(h, SCOPE, Channel::Open311, t - Duration::days(1));
     create(h, SCOPE, Channel::Phone, t);
     create(h, "elsewhere", Channel::Open311, t);
+    // Under the channel's name but without an external id (an import): not a portal's.
+    let mut imported = NewRequest::new(Channel::Open311, "imported", t);
+    imported.external_id = None;
+    let m = Mutation::new(Uuid::now_v7(), "anna", t, Op::Create(Box::new(imported)));
+    apply(&h.store, SCOPE, &m);
     let window = |from: DateTime<Utc>, to: DateTime<Utc>, limit: usize| -> Vec<Uuid> {
         h.store
             .in_snapshot(|tx| tx.channel_requests(SCOPE, "open311", from, to, limit))
