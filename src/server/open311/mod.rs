@@ -554,3 +554,29 @@ impl IntoResponse for O311Error {
         self.render(Fmt::Json)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn discovery_names_the_configured_url_or_a_clean_host() {
+        let mut h = HeaderMap::new();
+        assert_eq!(base_url("", &h), "http://localhost/open311/v2/");
+        h.insert(header::HOST, HeaderValue::from_static("mcu.example:8080"));
+        assert_eq!(base_url("", &h), "http://mcu.example:8080/open311/v2/");
+        assert_eq!(base_url("https://city.ru/o/", &h), "https://city.ru/o/");
+        h.insert(header::HOST, HeaderValue::from_static("evil\"/><x>"));
+        assert_eq!(base_url("", &h), "http://localhost/open311/v2/");
+    }
+
+    #[test]
+    fn forms_decode_plus_percent_and_bad_utf8_without_failing() {
+        let p = parse_form(b"a=1+2&attribute%5Bx%5D=%D1%8F&bad=%FF&bad=%");
+        assert_eq!(p[0], ("a".into(), "1 2".into()));
+        assert_eq!(p[1], ("attribute[x]".into(), "я".into()));
+        assert_eq!(p[2], ("bad".into(), "\u{FFFD}".into()));
+        assert_eq!(p[3], ("bad".into(), "%".into()));
+    }
+}
