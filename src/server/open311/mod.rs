@@ -7,6 +7,7 @@
 //! is in the spec's shape and the asked format.
 
 pub mod format;
+mod handlers;
 pub mod limits;
 pub mod metrics;
 pub mod query;
@@ -23,16 +24,13 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use self::format::{Fmt, O311Error};
 use super::accounts;
-use super::engine::{self, Principal, Role, Rules, ServerError};
+use super::engine::{Principal, Role, ServerError};
 use super::http::{App, Store};
-use crate::domain::mutation::{Mutation, Op};
-use crate::domain::request::Channel;
 
 /// `[open311]` in the config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -367,13 +365,13 @@ async fn dispatch<S: Store>(o: &O<S>, kind: Kind, call: Call) -> Result<Response
             Some(v) => Ok(ok("service_definition", "attribute", &v)),
             None => Err(O311Error::not_found("нет такой услуги")),
         },
-        (Kind::Top, "requests", &Method::POST) => create(o, &call).await,
+        (Kind::Top, "requests", &Method::POST) => handlers::create(o, &call).await,
         (Kind::Top, "requests", &Method::GET) => {
-            let v = read_many(o, &call).await?;
+            let v = handlers::read_many(o, &call).await?;
             Ok(ok("service_requests", "request", &v))
         }
         (Kind::Request, id, &Method::GET) => {
-            let v = read_one(o, id.to_string(), call.who.is_some()).await?;
+            let v = handlers::read_one(o, id.to_string(), call.who.is_some()).await?;
             Ok(ok("service_requests", "request", &Value::Array(vec![v])))
         }
         // `run` let only these routes and methods through.
@@ -398,155 +396,6 @@ fn base_url(configured: &str, headers: &HeaderMap) -> String {
         })
         .unwrap_or("localhost");
     format!("http://{host}/open311/v2/")
-}
-
-async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> {
-    let Some(who) = call.who.clone() else {
-        return Err(O311Error::new(StatusCode::UNAUTHORIZED, "нужен ключ API"));
-    };
-    let now = Utc::now();
-    // A header that isn't ASCII becomes a value `submit` refuses, not one it ignores.
-    let idempotency = call
-        .headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
-    let sub = submit::parse(
-        &call.params,
-        &o.app.catalog,
-        &who.user,
-        idempotency.as_deref(),
-        now,
-    )?;
-    let app = o.app.clone();
-    let user = who.user.clone();
-    let (number, created) = blocking(move || {
-        let rules = Rules {
-            catalog: &app.catalog,
-            policy: &app.policy,
-        };
-        let scope = &app.opts.open311.scope;
-        app.store.in_tx(|tx| {
-            // A retry of a submission already taken: its number again, nothing new.
-            for ext in &sub.external_ids {
-                if let Some(n) = tx.find_external(Channel::Open311.as_str(), ext)? {
-                    return Ok(Ok((n, false)));
-                }
-            }
-            let id = uuid::Uuid::now_v7();
-            let m = Mutation::new(id, &who.user, now, Op::Create(Box::new(sub.new)));
-            match engine::apply_direct(tx, &rules, &who, scope, &m, now)? {
-                Ok(()) => tx
-                    .load_request(id)?
-                    .map(|d| Ok((d.request.number.to_string(), true)))
-                    .ok_or_else(|| ServerError::Corrupt(format!("request {id} just created"))),
-                Err(refusal) => Ok(Err(refusal)),
-            }
-        })
-    })
-    .await?
-    .map_err(|(code, text)| {
-        tracing::warn!(code, %text, "open311: submission refused");
-        O311Error::bad(format!("обращение не принято: {code}"))
-    })?;
-    o.app.opts.open311.metrics.submitted(&user, created);
-    let v = serde_json::json!([{
-        "service_request_id": number,
-        "service_notice": o.app.opts.open311.config.service_notice,
-        "account_id": null,
-    }]);
-    Ok(format::reply(
-        call.fmt,
-        StatusCode::OK,
-        "service_requests",
-        "request",
-        &v,
-    ))
-}
-
-/// What Open311 may show: requests filed through it (they all carry an external id; one
-/// imported under the channel's name without one is not a portal's).
-fn visible(r: &crate::domain::Request) -> bool {
-    r.channel == Channel::Open311 && r.external_id.is_some()
-}
-
-/// One record, with our latest answer (read in the same snapshot).
-fn load_record(
-    tx: &mut dyn engine::ServerTx,
-    r: &crate::domain::Request,
-    catalog: &crate::domain::Catalog,
-    tz: chrono_tz::Tz,
-    private: bool,
-) -> Result<Value, ServerError> {
-    let reply = if private {
-        query::latest_reply(&tx.rows_of(crate::sync::wire::Entity::Message, r.id)?)
-    } else {
-        None
-    };
-    Ok(query::record(r, reply, catalog, tz, private))
-}
-
-async fn read_one<S: Store>(o: &O<S>, id: String, private: bool) -> Result<Value, O311Error> {
-    let app = o.app.clone();
-    let found = blocking(move || {
-        app.store.in_snapshot(|tx| {
-            let r = tx.request_by_number(&app.opts.open311.scope, &id)?;
-            match r.filter(visible) {
-                Some(r) => {
-                    load_record(tx, &r, &app.catalog, app.policy.calendar.tz(), private).map(Some)
-                }
-                None => Ok(None),
-            }
-        })
-    })
-    .await?;
-    found.ok_or_else(|| O311Error::not_found("нет обращения с таким номером"))
-}
-
-async fn read_many<S: Store>(o: &O<S>, call: &Call) -> Result<Value, O311Error> {
-    let app = o.app.clone();
-    let q = query::parse(&call.params, app.policy.calendar.tz(), Utc::now())?;
-    let private = call.who.is_some();
-    let records = blocking(move || {
-        app.store.in_snapshot(|tx| {
-            let scope = &app.opts.open311.scope;
-            let tz = app.policy.calendar.tz();
-            let mut out = vec![];
-            match q {
-                query::Query::Ids(ids) => {
-                    for id in ids {
-                        if let Some(r) = tx.request_by_number(scope, &id)?
-                            && visible(&r)
-                        {
-                            out.push(load_record(tx, &r, &app.catalog, tz, private)?);
-                        }
-                    }
-                }
-                query::Query::Window {
-                    from,
-                    to,
-                    codes,
-                    open,
-                } => {
-                    let rows = tx.channel_requests(
-                        scope,
-                        Channel::Open311.as_str(),
-                        from,
-                        to,
-                        query::SCAN_LIMIT,
-                    )?;
-                    for r in rows.iter().filter(|r| query::matches(r, &codes, open)) {
-                        if out.len() == query::MAX_RESULTS {
-                            break;
-                        }
-                        out.push(load_record(tx, r, &app.catalog, tz, private)?);
-                    }
-                }
-            }
-            Ok(out)
-        })
-    })
-    .await?;
-    Ok(Value::Array(records))
 }
 
 impl IntoResponse for O311Error {
