@@ -570,3 +570,58 @@ async fn public_reads_show_no_personal_data() {
     assert_eq!(r["description"], "Иван Петров, кв. 5: мусор не вывозят");
     assert_eq!(r["media_url"], "https://portal.example/2.jpg");
 }
+
+/// Copies of one submission at once (a portal's retries racing its first try): one request.
+async fn copies_at_once(env: Env) {
+    let key = env.add_user("portal", "integration");
+    let server = env.serve().await;
+    let url = server.url("/open311/v2/requests.json");
+    let posts: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, key) = (url.clone(), key.clone());
+            tokio::spawn(async move {
+                let resp = http()
+                    .post(&url)
+                    .header("Idempotency-Key", "form-7")
+                    .form(&[
+                        ("api_key", key.as_str()),
+                        ("service_code", "roads"),
+                        ("address_string", "ул. Красная, 1"),
+                        ("description", "Яма"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                (resp.status().as_u16(), resp.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    for p in posts {
+        let (status, body) = p.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        numbers.insert(v[0]["service_request_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    let (_, _, text) = get(&server.url("/metrics")).await;
+    for line in [
+        "mcu_open311_submissions_total{key=\"portal\",outcome=\"created\"} 1",
+        "mcu_open311_submissions_total{key=\"portal\",outcome=\"retry\"} 7",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_at_once_make_one_request_on_sqlite() {
+    copies_at_once(Env::new("")).await;
+}
+
+#[test]
+fn copies_at_once_make_one_request_on_postgres() {
+    let env = Env::postgres("");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(copies_at_once(env));
+}

@@ -39,12 +39,19 @@ pub(super) async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, 
             policy: &app.policy,
         };
         let scope = &app.opts.open311.scope;
-        app.store.in_tx(|tx| {
-            // A retry of a submission already taken: its number again, nothing new.
-            for ext in &sub.external_ids {
+        let ids = sub.external_ids;
+        let taken = |tx: &mut dyn engine::ServerTx| -> Result<Option<String>, ServerError> {
+            for ext in &ids {
                 if let Some(n) = tx.find_external(Channel::Open311.as_str(), ext)? {
-                    return Ok(Ok((n, false)));
+                    return Ok(Some(n));
                 }
+            }
+            Ok(None)
+        };
+        let first = app.store.in_tx(|tx| {
+            // A retry of a submission already taken: its number again, nothing new.
+            if let Some(n) = taken(tx)? {
+                return Ok(Ok((n, false)));
             }
             let id = uuid::Uuid::now_v7();
             let m = Mutation::new(id, &who.user, now, Op::Create(Box::new(sub.new)));
@@ -55,7 +62,18 @@ pub(super) async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, 
                     .ok_or_else(|| ServerError::Corrupt(format!("request {id} just created"))),
                 Err(refusal) => Ok(Err(refusal)),
             }
-        })
+        });
+        // Two copies of one submission at once (PostgreSQL runs them side by side): the first
+        // commits between the second's look and its insert, which the rules then refuse
+        // (`already_exists`) or the unique external id stops. The answer is the first's number.
+        let lost_race = matches!(
+            &first,
+            Err(ServerError::Storage(_)) | Ok(Err(("already_exists", _)))
+        );
+        if lost_race && let Some(n) = app.store.in_snapshot(|tx| taken(tx))? {
+            return Ok(Ok((n, false)));
+        }
+        first
     })
     .await?
     .map_err(|(code, text)| {
