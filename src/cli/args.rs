@@ -217,6 +217,8 @@ pub enum RoleArg {
     Admin,
     /// Reads everything, changes nothing (a wall display, an observer).
     Viewer,
+    /// Another system's Open311 key: files and reads requests on `/open311/` only.
+    Integration,
 }
 
 impl From<RoleArg> for crate::server::engine::Role {
@@ -226,6 +228,7 @@ impl From<RoleArg> for crate::server::engine::Role {
             RoleArg::Lead => Self::Lead,
             RoleArg::Admin => Self::Admin,
             RoleArg::Viewer => Self::Viewer,
+            RoleArg::Integration => Self::Integration,
         }
     }
 }

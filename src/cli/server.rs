@@ -160,6 +160,10 @@ pub async fn serve(
         on_change: Some(kick),
         channels: running.iter().map(|r| r.metrics.clone()).collect(),
         seed,
+        open311: crate::server::open311::Open311Options::new(
+            config.open311.clone(),
+            config.server.scope.clone(),
+        ),
         ..http::ServeOptions::default()
     };
     let stopping = async move {
@@ -313,14 +317,15 @@ fn user_with(
                     let pad = |s: &str, w: usize| {
                         format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())))
                     };
-                    writeln!(out, "{}  {}  {c}", pad(n, width), pad(r, 8))?;
+                    // The longest role name, `integration`.
+                    writeln!(out, "{}  {}  {c}", pad(n, width), pad(r, 11))?;
                     for a in &all {
                         let at = a.created_at.with_timezone(&tz).format("%d.%m.%Y %H:%M");
                         writeln!(
                             out,
                             "{}  {}  {at}",
                             pad(&a.name, width),
-                            pad(a.role.as_str(), 8)
+                            pad(a.role.as_str(), 11)
                         )?;
                     }
                 }
