@@ -6,6 +6,7 @@
 pub mod gateway;
 pub mod open311;
 pub mod split;
+pub mod tagged;
 pub mod team;
 pub mod telegram;
 

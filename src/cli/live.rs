@@ -402,6 +402,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         let settings = settings(&config, false, store.env().catalog.clone())?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (stop_tx, stop) = watch::channel(false);
+        let tx = crate::channels::tagged::tagged(crate::domain::Channel::Telegram, tx);
         let gw = tokio::spawn(gateway::run(store.clone(), tg, opts, tx, stop));
         let result = crate::tui::run(store, settings, Some(rx), None).await;
         let _ = stop_tx.send(true);
@@ -521,7 +522,7 @@ pub async fn console(
         store.clone(),
         tg,
         gateway_options(config, config.files_dir()),
-        tx,
+        crate::channels::tagged::tagged(crate::domain::Channel::Telegram, tx),
         stop,
     ));
     let result = crate::tui::run(store, settings, Some(rx), None).await;

@@ -238,8 +238,9 @@ pub struct App {
     pub mode: Mode,
     pub flash: Option<Flash>,
     pub alarms: Vec<crate::store::outbox::Alarm>,
-    /// The channel's state from the gateway's events; None without a gateway in this process.
-    pub health: Option<super::health::ChannelHealth>,
+    /// Each channel's state from its gateway's events, in the order they first spoke; empty
+    /// without a gateway in this process.
+    pub health: Vec<super::health::ChannelHealth>,
     /// The last sync round (team mode); None when this console works alone.
     pub sync: Option<crate::sync::runner::SyncStatus>,
     /// Other operators on requests, as the server last said (team mode); never this one.
@@ -312,7 +313,7 @@ impl App {
             mode: Mode::Normal,
             flash: None,
             alarms: vec![],
-            health: None,
+            health: vec![],
             sync: None,
             presence: vec![],
             detail_scroll: 0,

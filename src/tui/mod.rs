@@ -322,7 +322,7 @@ async fn suspended(
 pub async fn run(
     store: Store,
     settings: Settings,
-    mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+    mut gateway: Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
@@ -336,7 +336,7 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     store: Store,
     settings: Settings,
-    gateway: &mut Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+    gateway: &mut Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -440,7 +440,7 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(m) = rx.recv() => m,
-            Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
+            Some((c, g)) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(c, g),
             Some(s) = async { match status.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
             Some(p) = async { match presence.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Presence(p),
             _ = tick.tick() => Msg::Tick(store.now()),

@@ -34,7 +34,8 @@ pub enum Msg {
     Detail(Box<Detail>),
     Applied(Result<String, String>),
     Alarms(Vec<crate::store::outbox::Alarm>),
-    Gateway(GatewayEvent),
+    /// A gateway's event, with its channel.
+    Gateway(crate::domain::Channel, GatewayEvent),
     Failed(String),
     /// The composer's text back from `$EDITOR`, or why the editor did not run.
     Edited(Result<String, String>),
@@ -114,7 +115,7 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
-        Msg::Applied(Ok(_)) | Msg::Gateway(GatewayEvent::Ingested(_))
+        Msg::Applied(Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
     ) {
         super::dashboard::changed(app);
     }
@@ -213,7 +214,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.alarms = a;
             vec![]
         }
-        Msg::Gateway(e) => gateway(app, e),
+        Msg::Gateway(channel, e) => gateway(app, channel, e),
         Msg::Edited(Ok(text)) => {
             if let Mode::Compose(c) = &mut app.mode {
                 // Editors end files with a newline the citizen should not get.
@@ -283,10 +284,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
-    app.health
-        .get_or_insert_with(|| super::health::ChannelHealth::new("TG"))
-        .on_event(&e, app.now);
+fn gateway(app: &mut App, channel: crate::domain::Channel, e: GatewayEvent) -> Vec<Cmd> {
+    let label = super::health::label(channel, app.lang);
+    match app.health.iter_mut().find(|h| h.channel == label) {
+        Some(h) => h.on_event(&e, app.now),
+        None => {
+            let mut h = super::health::ChannelHealth::new(label);
+            h.on_event(&e, app.now);
+            app.health.push(h);
+        }
+    }
     match e {
         GatewayEvent::Ingested(r) if !r.created.is_empty() || r.appended > 0 => refresh(app),
         GatewayEvent::Sent { .. } | GatewayEvent::Unknown { .. } | GatewayEvent::Failed { .. } => {

@@ -389,7 +389,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             style(app, app.theme.bad).add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
     }
-    if let Some(h) = &app.health {
+    for h in &app.health {
         right.push(Span::raw(format!(" {} ", h.badge(app.now))));
     }
     if let Some(s) = &app.sync {

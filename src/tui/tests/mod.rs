@@ -379,7 +379,10 @@ fn refusals_and_alarms_reach_the_status_line() {
     assert!(a.flash.as_ref().is_some_and(|f| f.error));
     update(
         &mut a,
-        Msg::Gateway(crate::channels::gateway::GatewayEvent::Alarm("409".into())),
+        Msg::Gateway(
+            crate::domain::Channel::Telegram,
+            crate::channels::gateway::GatewayEvent::Alarm("409".into()),
+        ),
     );
     let cmds = update(&mut a, Msg::Tick(now() + Duration::seconds(10)));
     assert!(a.flash.is_none(), "flashes fade");
