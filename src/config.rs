@@ -37,6 +37,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ChannelsConfig {
     pub telegram: TelegramConfig,
+    pub vk: VkConfig,
     /// The regional feedback platform, read over Open311 GeoReport v2.
     pub platform: PlatformConfig,
 }
@@ -111,6 +112,59 @@ impl Default for TelegramConfig {
         }
     }
 }
+
+// --- VK (issue #7) ---
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VkConfig {
+    /// The community token (community → Manage → API usage). Empty, and no `token_env`: VK is off.
+    pub token: String,
+    /// The name of an environment variable holding the token, so the file need not.
+    pub token_env: String,
+    /// The community's id (positive, as in `club123456`).
+    pub group_id: i64,
+    pub api_url: String,
+    /// Long-poll `wait`: 25 s, as VK advises (proxies drop at 30); at most 90.
+    pub wait_secs: u64,
+    /// How long a call may take before it is retried (sends carry `random_id`: never twice).
+    pub send_timeout_secs: u64,
+    /// How far back a backfill after a lost long-poll history looks when this process has not
+    /// polled yet (at start after a long stop).
+    pub backfill_hours: f64,
+}
+
+impl Default for VkConfig {
+    fn default() -> Self {
+        VkConfig {
+            token: String::new(),
+            token_env: String::new(),
+            group_id: 0,
+            api_url: "https://api.vk.com/method".into(),
+            wait_secs: 25,
+            send_timeout_secs: 10,
+            backfill_hours: 24.0,
+        }
+    }
+}
+
+impl VkConfig {
+    /// The token from the file, else from the variable `token_env` names; None: VK is off.
+    pub fn token(&self) -> Option<String> {
+        let t = self.token.trim();
+        if !t.is_empty() {
+            return Some(t.to_string());
+        }
+        let var = self.token_env.trim();
+        (!var.is_empty())
+            .then(|| std::env::var(var).ok())
+            .flatten()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+// --- end VK ---
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -372,6 +426,19 @@ impl Config {
             return Err(bad(format!(
                 "clocks.at_risk_ratio must be in (0, 1], got {}",
                 c.at_risk_ratio
+            )));
+        }
+        let vk = &self.channels.vk;
+        if (!vk.token.trim().is_empty() || !vk.token_env.trim().is_empty()) && vk.group_id <= 0 {
+            return Err(bad(format!(
+                "channels.vk.group_id must be the community's positive id, got {}",
+                vk.group_id
+            )));
+        }
+        if !(vk.backfill_hours.is_finite() && vk.backfill_hours > 0.0) {
+            return Err(bad(format!(
+                "channels.vk.backfill_hours must be a positive number, got {}",
+                vk.backfill_hours
             )));
         }
         if !["ru", "en"].contains(&self.ui.language.as_str()) {
@@ -696,6 +763,27 @@ mod tests {
         let e =
             Config::parse("c.toml", "", &env(&[("MCU_CLOCKS_AT_RISK_RATIO", "lots")])).unwrap_err();
         assert!(e.to_string().contains("MCU_CLOCKS_AT_RISK_RATIO"), "{e}");
+    }
+
+    #[test]
+    fn vk_section_token_from_the_environment_and_group_checked() {
+        let c = Config::parse(
+            "c.toml",
+            "[channels.vk]\ngroup_id = 5\n",
+            &env(&[("MCU_CHANNELS_VK_TOKEN", "vk1.a.x")]),
+        )
+        .unwrap();
+        assert_eq!(c.channels.vk.token().as_deref(), Some("vk1.a.x"));
+        assert_eq!(c.channels.vk.api_url, "https://api.vk.com/method");
+        let c = Config::parse(
+            "c.toml",
+            "[channels.vk]\ntoken_env = \"MCU_TEST_SURELY_UNSET_VK\"\ngroup_id = 5\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.channels.vk.token(), None);
+        let e = Config::parse("c.toml", "[channels.vk]\ntoken = \"t\"\n", &[]).unwrap_err();
+        assert!(e.to_string().contains("group_id"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod split;
 pub mod tagged;
 pub mod team;
 pub mod telegram;
+pub mod vk;
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -99,6 +100,9 @@ pub enum PollError {
 /// One part of an outbound message, as the sender hands it to the adapter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboundPart {
+    /// Our id of this part (`message_id:part_no`), the same on every retry: channels with an
+    /// idempotency key (VK's `random_id`) derive it from this.
+    pub key: String,
     pub chat: String,
     pub reply_to: Option<String>,
     pub text: String,
@@ -138,6 +142,11 @@ pub trait Channel: Send + Sync + 'static {
     fn poll(&self, cursor: Option<String>)
     -> impl Future<Output = Result<Batch, PollError>> + Send;
     fn send(&self, part: &OutboundPart) -> impl Future<Output = SendOutcome> + Send;
+    /// True when a repeated send of one part is recognised by the channel (VK's `random_id`):
+    /// a part interrupted mid-send is then retried instead of being marked `unknown`.
+    fn idempotent_sends(&self) -> bool {
+        false
+    }
     /// Fetches a file the citizen sent; None when the channel has no files.
     fn fetch_file(&self, source: &str, max_bytes: u64) -> impl Future<Output = FileOutcome> + Send;
 }

@@ -393,6 +393,15 @@ pub struct DemoArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long = "for", value_name = "SECS")]
     pub duration: Option<f64>,
+    /// The channels to run, comma-separated: telegram, vk. The simulator plays each of them
+    /// and its citizens write through all of them.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "CHANNELS",
+        default_value = "telegram"
+    )]
+    pub channels: Vec<String>,
     #[command(flatten)]
     pub sim: SimArgs,
 }

@@ -8,7 +8,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::Refused;
 use super::args::{DemoArgs, SimArgs};
-use crate::channels::gateway::{self, GatewayEvent, GatewayOptions};
+use super::channels::Adapters;
+use crate::channels::gateway::{GatewayEvent, GatewayOptions};
 use crate::channels::telegram::Telegram;
 use crate::config::Config;
 use crate::demo::sim::{SimOptions, Simulator};
@@ -110,13 +111,17 @@ fn shutdown_on_ctrl_c(limit: Option<f64>) -> watch::Receiver<bool> {
 }
 
 /// One line per gateway event, in the operator's language.
-async fn print_events(store: Store, mut rx: mpsc::UnboundedReceiver<GatewayEvent>, en: bool) {
-    while let Some(e) = rx.recv().await {
+async fn print_events(
+    store: Store,
+    mut rx: mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>,
+    en: bool,
+) {
+    while let Some((channel, e)) = rx.recv().await {
         let t = store
             .now()
             .with_timezone(&store.env().policy.calendar.tz())
             .format("%H:%M:%S");
-        tracing::info!(?e, "gateway");
+        tracing::info!(channel = channel.as_str(), ?e, "gateway");
         let line = match e {
             GatewayEvent::Started { account, epoch } => {
                 if en {
@@ -254,8 +259,16 @@ async fn print_events(store: Store, mut rx: mpsc::UnboundedReceiver<GatewayEvent
                 }
             }
         };
+        let label = crate::tui::health::label(
+            channel,
+            if en {
+                crate::lang::Lang::En
+            } else {
+                crate::lang::Lang::Ru
+            },
+        );
         for l in line.lines() {
-            println!("{t} {l}");
+            println!("{t} {label} {l}");
         }
     }
 }
@@ -266,11 +279,20 @@ pub async fn gateway(
     db: &Path,
     duration: Option<f64>,
 ) -> anyhow::Result<()> {
-    let tg = Arc::new(telegram(config, None, None)?);
+    let adapters = Adapters::from_config(config)?;
+    if adapters.is_empty() {
+        return Err(Refused(if config.ui.language == "en" {
+            "no channel configured: set [channels.telegram] token or [channels.vk] token".into()
+        } else {
+            "не настроен ни один канал: укажите [channels.telegram] token или [channels.vk] token"
+                .into()
+        })
+        .into());
+    }
     let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
     run_gateway(
         store,
-        tg,
+        adapters,
         gateway_options(config, config.files_dir()),
         config.ui.language == "en",
         shutdown_on_ctrl_c(duration),
@@ -280,16 +302,25 @@ pub async fn gateway(
 
 async fn run_gateway(
     store: Store,
-    tg: Arc<Telegram>,
+    adapters: Adapters,
     opts: GatewayOptions,
     en: bool,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::unbounded_channel();
     let printer = tokio::spawn(print_events(store.clone(), rx, en));
-    let result = gateway::run(store, tg, opts, tx, shutdown).await;
+    let running = adapters.spawn(&store, &opts, &tx, &shutdown);
+    drop(tx);
+    let mut result = Ok(());
+    for gw in running {
+        match gw.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => result = Err(e.into()),
+            Err(e) => result = Err(e.into()),
+        }
+    }
     let _ = printer.await;
-    result.map_err(Into::into)
+    result
 }
 
 fn sim_options(a: &SimArgs) -> anyhow::Result<SimOptions> {
@@ -345,12 +376,21 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
             (Some(dir), p)
         }
     };
+    super::channels::check_demo_channels(&a.channels, en)?;
+    let with = |name: &str| a.channels.iter().any(|c| c == name);
     let dir = db.parent().unwrap_or(Path::new(".")).to_path_buf();
     let _log = init_logging(&dir);
     let listener = tokio::net::TcpListener::bind(a.sim_listen)
         .await
         .with_context(|| format!("cannot listen on {}", a.sim_listen))?;
-    let sim = Simulator::start(listener, sim_options(&a.sim)?)
+    let mut sim_opts = sim_options(&a.sim)?;
+    // The simulated citizens split between the channels the demo runs.
+    sim_opts.vk.share = match (with("telegram"), with("vk")) {
+        (_, false) => 0.0,
+        (true, true) => 0.5,
+        (false, true) => 1.0,
+    };
+    let sim = Simulator::start(listener, sim_opts)
         .await
         .context("cannot start the simulator")?;
     let env = Env {
@@ -360,11 +400,28 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         now: Arc::new(chrono::Utc::now),
     };
     let store = Store::open(&db, env).await?;
-    let tg = Arc::new(telegram(&config, Some(&sim.api_url()), Some(sim.token()))?);
+    let adapters = Adapters {
+        telegram: with("telegram")
+            .then(|| telegram(&config, Some(&sim.api_url()), Some(sim.token())))
+            .transpose()?
+            .map(Arc::new),
+        vk: with("vk")
+            .then(|| {
+                super::channels::vk(
+                    &config,
+                    Some(&sim.vk_api_url()),
+                    Some(sim.vk_token()),
+                    Some(sim.vk_group_id()),
+                )
+            })
+            .transpose()?
+            .map(Arc::new),
+    };
     let db_s = db.display();
     if en {
         println!(
-            "simulator (fake Telegram): {} — what the bot sent: GET {}/_sim/sent",
+            "simulator (fake {}): {} — what was sent: GET {}/_sim/sent",
+            a.channels.join(", "),
             sim.api_url(),
             sim.api_url()
         );
@@ -380,7 +437,8 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         println!("stop: Ctrl-C");
     } else {
         println!(
-            "симулятор (поддельный Telegram): {} — что отправил бот: GET {}/_sim/sent",
+            "симулятор (поддельные {}): {} — что отправлено: GET {}/_sim/sent",
+            a.channels.join(", "),
             sim.api_url(),
             sim.api_url()
         );
@@ -397,16 +455,18 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     }
     let opts = gateway_options(&config, dir.join("files"));
     let result = if a.headless {
-        run_gateway(store, tg, opts, en, shutdown_on_ctrl_c(a.duration)).await
+        run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await
     } else {
         let settings = settings(&config, false, store.env().catalog.clone())?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (stop_tx, stop) = watch::channel(false);
-        let tx = crate::channels::tagged::tagged(crate::domain::Channel::Telegram, tx);
-        let gw = tokio::spawn(gateway::run(store.clone(), tg, opts, tx, stop));
+        let running = adapters.spawn(&store, &opts, &tx, &stop);
+        drop(tx);
         let result = crate::tui::run(store, settings, Some(rx), None).await;
         let _ = stop_tx.send(true);
-        let _ = gw.await;
+        for gw in running {
+            let _ = gw.await;
+        }
         result
     };
     sim.shutdown().await;
@@ -512,22 +572,20 @@ pub async fn console(
         }
         return result;
     }
-    if readonly || config.channels.telegram.token.trim().is_empty() {
+    let adapters = Adapters::from_config(config)?;
+    if readonly || adapters.is_empty() {
         return crate::tui::run(store, settings, None, None).await;
     }
-    let tg = Arc::new(telegram(config, None, None)?);
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop) = watch::channel(false);
-    let gw = tokio::spawn(gateway::run(
-        store.clone(),
-        tg,
-        gateway_options(config, config.files_dir()),
-        crate::channels::tagged::tagged(crate::domain::Channel::Telegram, tx),
-        stop,
-    ));
+    let opts = gateway_options(config, config.files_dir());
+    let running = adapters.spawn(&store, &opts, &tx, &stop);
+    drop(tx);
     let result = crate::tui::run(store, settings, Some(rx), None).await;
     let _ = stop_tx.send(true);
-    let _ = gw.await;
+    for gw in running {
+        let _ = gw.await;
+    }
     result
 }
 

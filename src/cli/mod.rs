@@ -3,6 +3,7 @@
 //! line, bad arguments); 1 the system failed (database unreadable or locked, I/O).
 
 pub mod args;
+pub mod channels;
 pub mod gateway;
 pub mod handover;
 pub mod i18n;

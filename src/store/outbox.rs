@@ -242,23 +242,34 @@ pub fn finish(
     Ok(())
 }
 
-/// Parts left `sending` by an earlier holder: they may have reached the citizen.
+/// Parts left `sending` by an earlier holder: they may have reached the citizen. Where the
+/// channel recognises a repeated send (`retry`: VK's `random_id`) they go back to `pending` and
+/// are sent again, which delivers each exactly once; elsewhere they become `unknown`.
 pub fn sweep(
     conn: &mut Connection,
     channel: &str,
     epoch: i64,
     now: i64,
+    retry: bool,
 ) -> Result<usize, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ids: Vec<String> = tx
         .prepare("SELECT DISTINCT message_id FROM outbox WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)")?
         .query_map(params![channel, epoch], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let n = tx.exec(
-        "UPDATE outbox SET state = 'unknown', error = 'the gateway stopped while sending: may or may not have been delivered', updated_at = ?3
-         WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)",
-        params![channel, epoch, now],
-    )?;
+    let n = if retry {
+        tx.exec(
+            "UPDATE outbox SET state = 'pending', error = 'the gateway stopped while sending: sent again, the channel drops repeats', next_attempt_at = ?3, updated_at = ?3
+             WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)",
+            params![channel, epoch, now],
+        )?
+    } else {
+        tx.exec(
+            "UPDATE outbox SET state = 'unknown', error = 'the gateway stopped while sending: may or may not have been delivered', updated_at = ?3
+             WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)",
+            params![channel, epoch, now],
+        )?
+    };
     for id in ids {
         set_delivery(&tx, &id)?;
     }

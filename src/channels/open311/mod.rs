@@ -315,12 +315,10 @@ impl Channel for Open311Client {
     }
 }
 
-/// Our id for the update: the same on every retry of one part.
+/// Our id for the update: the same on every retry of one part, so a platform that keeps
+/// update ids can recognise a repeat.
 fn part_key(part: &OutboundPart) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&part.chat, &part.text).hash(&mut h);
-    format!("mcu-{:016x}", h.finish())
+    format!("mcu-{}", part.key)
 }
 
 #[cfg(test)]

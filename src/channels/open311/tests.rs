@@ -83,6 +83,7 @@ fn client(url: &str, publish: Publish) -> Open311Client {
 
 fn part(text: &str) -> OutboundPart {
     OutboundPart {
+        key: format!("0190-{}:0", text.len()),
         chat: "638344".into(),
         reply_to: None,
         text: text.into(),

@@ -108,6 +108,7 @@ fn updates_response(items: &[String]) -> Response {
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(control::routes())
+        .merge(super::vk_api::routes())
         .route("/{bot}/{method}", any(bot_method))
         .route("/file/{bot}/{*path}", get(download))
         .with_state(shared)
@@ -339,7 +340,7 @@ fn send_request(params: &Params) -> Result<SendRequest, ApiError> {
 
 /// The message is already recorded; hold the request, then close the connection without a
 /// response, so the client cannot learn the outcome whatever its timeout.
-async fn never_answer(shared: &Shared) -> Response {
+pub(super) async fn never_answer(shared: &Shared) -> Response {
     let mut stop = shared.stop.clone();
     tokio::select! {
         () = tokio::time::sleep(shared.opts.ambiguous_delay) => {}

@@ -33,7 +33,10 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 async fn sent(State(shared): State<Arc<Shared>>) -> Response {
-    Json(shared.lock().world.sent.clone()).into_response()
+    let inner = shared.lock();
+    let mut log = inner.world.sent.clone();
+    log.vk = inner.vk.sent.clone();
+    Json(log).into_response()
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {

@@ -14,6 +14,9 @@ mod params;
 pub mod platform;
 mod state;
 mod traffic;
+mod vk;
+mod vk_api;
+mod vk_traffic;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -26,6 +29,7 @@ use tokio::task::JoinHandle;
 
 pub use malformed::MalformedKind;
 use state::Shared;
+pub use vk::{VkEvent, VkSent, VkSimOptions, VkStats};
 
 /// What the fake accepts, how much traffic it makes and which faults it injects.
 #[derive(Debug, Clone)]
@@ -53,6 +57,8 @@ pub struct SimOptions {
     pub malformed_rate: f64,
     /// How long a `getFile` path stays downloadable (Telegram guarantees 1 h).
     pub file_ttl: Duration,
+    /// The VK community the simulator also plays (`/method/*`, `/vk_lp`).
+    pub vk: VkSimOptions,
 }
 
 impl Default for SimOptions {
@@ -70,6 +76,7 @@ impl Default for SimOptions {
             latency: Duration::ZERO,
             malformed_rate: 0.0,
             file_ttl: Duration::from_secs(3600),
+            vk: VkSimOptions::default(),
         }
     }
 }
@@ -85,10 +92,14 @@ pub struct SentMessage {
 }
 
 /// Everything the bot sent; `chats` is keyed by chat id as a string (JSON object keys).
+/// `total` counts Telegram's; `vk` holds the VK community's replies by dialog (`peer_id`) or
+/// post (`wall{owner}_{post}`), each marked with its channel.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SentLog {
     pub total: usize,
     pub chats: BTreeMap<String, Vec<SentMessage>>,
+    #[serde(default)]
+    pub vk: BTreeMap<String, Vec<VkSent>>,
 }
 
 /// sendMessage calls by outcome.
@@ -153,6 +164,11 @@ impl Simulator {
         let addr = listener.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(opts, stop_rx.clone()));
+        {
+            let mut inner = shared.lock();
+            inner.vk.base = format!("http://{addr}");
+            inner.vk.lp_url = format!("http://{addr}/vk_lp");
+        }
         shared.generate(shared.opts.burst);
 
         let app = api::router(shared.clone());
@@ -189,9 +205,91 @@ impl Simulator {
         &self.shared.opts.token
     }
 
-    /// Everything the bot sent, per chat, in order (same data as GET /_sim/sent).
+    /// Everything the bot and the VK community sent, per chat, in order (same data as
+    /// GET /_sim/sent).
     pub fn sent(&self) -> SentLog {
-        self.shared.lock().world.sent.clone()
+        let inner = self.shared.lock();
+        let mut log = inner.world.sent.clone();
+        log.vk = inner.vk.sent.clone();
+        log
+    }
+
+    /// VK: the method API's base URL (`api_url` of `[channels.vk]`).
+    pub fn vk_api_url(&self) -> String {
+        format!("http://{}/method", self.addr)
+    }
+
+    pub fn vk_token(&self) -> &str {
+        &self.shared.opts.vk.token
+    }
+
+    pub fn vk_group_id(&self) -> i64 {
+        self.shared.opts.vk.group_id
+    }
+
+    /// VK: make `n` citizen actions now (dialogs, wall posts, comments), outside `limit`.
+    pub fn vk_generate(&self, n: usize) {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        for _ in 0..n {
+            inner.vk_traffic.event(&mut inner.vk);
+        }
+    }
+
+    /// VK: a citizen's text message in their dialog; returns its message id.
+    pub fn vk_inject_text(&self, peer: i64, text: &str) -> i64 {
+        let mut m = serde_json::Map::new();
+        m.insert("text".into(), serde_json::json!(text));
+        self.shared.lock().vk.citizen_message(peer, m)
+    }
+
+    /// VK: a post on the community wall by `from` (negative: a community); returns its id.
+    pub fn vk_inject_post(&self, from: i64, text: &str) -> i64 {
+        self.shared
+            .lock()
+            .vk
+            .post(from, text, serde_json::Map::new())
+    }
+
+    /// VK: a comment under post `post_id`; None when there is no such post.
+    pub fn vk_inject_comment(&self, post_id: i64, from: i64, text: &str) -> Option<i64> {
+        self.shared.lock().vk.comment(post_id, from, text, None)
+    }
+
+    /// VK: the next long polls answer these `failed` codes, in order.
+    pub fn vk_fail_next(&self, codes: &[i64]) {
+        self.shared.lock().vk.force_failed.extend_from_slice(codes);
+    }
+
+    /// VK: the next `n` sends are recorded and never answered.
+    pub fn vk_hold_sends(&self, n: usize) {
+        self.shared.lock().vk.hold_sends += n;
+    }
+
+    /// VK: resolves once at least `n` sends were recorded and left unanswered in all.
+    pub async fn vk_held(&self, n: usize) {
+        let mut rx = self.shared.lock().vk.held_rx.clone();
+        let _ = rx.wait_for(|held| *held >= n).await;
+    }
+
+    /// VK: resolves once at least `n` long polls have come in (a client is polling).
+    pub async fn vk_polled(&self, n: usize) {
+        let mut rx = self.shared.lock().vk.polls_tx.subscribe();
+        let _ = rx.wait_for(|polls| *polls >= n).await;
+    }
+
+    /// VK: a citizen who blocks the community (error 901 on messages.send).
+    pub fn vk_block(&self, peer: i64, blocked: bool) {
+        self.shared.lock().vk.set_blocked(peer, blocked);
+    }
+
+    /// VK: every citizen and community event ever made, with the id a client stores it under.
+    pub fn vk_events(&self) -> Vec<VkEvent> {
+        self.shared.lock().vk.log.clone()
+    }
+
+    pub fn vk_stats(&self) -> VkStats {
+        self.shared.lock().vk.stats.clone()
     }
 
     /// Queue a citizen text message from `chat_id` now; returns the update_id. An unknown chat
@@ -312,3 +410,5 @@ mod tests;
 mod tests_send;
 #[cfg(test)]
 mod tests_traffic;
+#[cfg(test)]
+mod tests_vk;

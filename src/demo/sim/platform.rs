@@ -262,6 +262,7 @@ mod tests {
             "{again:?}"
         );
         let part = crate::channels::OutboundPart {
+            key: "0190aa:0".into(),
             chat: first.events[0].external_id.clone(),
             reply_to: None,
             text: "Бригада выехала".into(),

@@ -10,6 +10,8 @@ use tokio::sync::{Notify, watch};
 use super::api::ApiError;
 use super::files::Files;
 use super::traffic::Traffic;
+use super::vk::VkWorld;
+use super::vk_traffic::VkTraffic;
 use super::{SentLog, SentMessage, SimOptions, SimStats, UpdateSummary};
 use crate::demo::corpus::Generator;
 
@@ -26,6 +28,8 @@ pub(super) struct Shared {
 pub(super) struct Inner {
     pub world: World,
     pub traffic: Traffic,
+    pub vk: VkWorld,
+    pub vk_traffic: VkTraffic,
 }
 
 impl Shared {
@@ -33,11 +37,18 @@ impl Shared {
         let (held_tx, held_rx) = watch::channel(None);
         let world = World::new(&opts, held_tx);
         let traffic = Traffic::new(opts.seed);
+        let vk = VkWorld::new(opts.vk.clone());
+        let vk_traffic = VkTraffic::new(opts.seed);
         Shared {
             opts,
             stop,
             held_rx,
-            inner: Mutex::new(Inner { world, traffic }),
+            inner: Mutex::new(Inner {
+                world,
+                traffic,
+                vk,
+                vk_traffic,
+            }),
         }
     }
 
@@ -51,7 +62,18 @@ impl Shared {
         let mut inner = self.lock();
         let inner = &mut *inner;
         let mut made = 0;
-        while made < n && inner.traffic.event(&mut inner.world, &self.opts) {
+        while made < n {
+            // The share of citizens writing through VK draws from VK's own stream, so a
+            // Telegram-only run makes the same traffic as before VK existed.
+            let vk = self.opts.vk.share > 0.0 && inner.vk_traffic.chance(self.opts.vk.share);
+            if vk {
+                if !inner.traffic.count_one(&mut inner.world, &self.opts) {
+                    break;
+                }
+                inner.vk_traffic.event(&mut inner.vk);
+            } else if !inner.traffic.event(&mut inner.world, &self.opts) {
+                break;
+            }
             made += 1;
         }
         made

@@ -97,6 +97,16 @@ impl Traffic {
         xs[self.g.below(xs.len() as u64) as usize]
     }
 
+    /// Counts one citizen message made elsewhere (VK) against `limit`; false once it is reached.
+    pub fn count_one(&mut self, w: &mut World, opts: &SimOptions) -> bool {
+        if opts.limit.is_some_and(|limit| self.generated >= limit) {
+            return false;
+        }
+        self.generated += 1;
+        w.counters.citizen_messages += 1;
+        true
+    }
+
     /// One citizen message (what `limit` counts): a request with its attachments, a follow-up,
     /// an edit or a command. False once the limit is reached.
     pub fn event(&mut self, w: &mut World, opts: &SimOptions) -> bool {

@@ -1,0 +1,123 @@
+//! The channel adapters a process runs, built from the config (Telegram, VK), and their
+//! gateways started side by side on one store: each under its own lease, all reporting into
+//! one event stream for the screen or the log.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::Refused;
+use crate::channels::gateway::{self, GatewayError, GatewayEvent, GatewayOptions};
+use crate::channels::telegram::Telegram;
+use crate::channels::vk::{Vk, VkSettings};
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Default, Clone)]
+pub struct Adapters {
+    pub telegram: Option<Arc<Telegram>>,
+    pub vk: Option<Arc<Vk>>,
+}
+
+impl Adapters {
+    /// Every channel the config turns on (a token given).
+    pub fn from_config(config: &Config) -> anyhow::Result<Adapters> {
+        let telegram = if config.channels.telegram.token.trim().is_empty() {
+            None
+        } else {
+            Some(Arc::new(super::live::telegram(config, None, None)?))
+        };
+        let vk = match config.channels.vk.token() {
+            None => None,
+            Some(_) => Some(Arc::new(vk(config, None, None, None)?)),
+        };
+        Ok(Adapters { telegram, vk })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.telegram.is_none() && self.vk.is_none()
+    }
+
+    /// One gateway per adapter, all sending their events into `events`.
+    pub fn spawn(
+        &self,
+        store: &Store,
+        opts: &GatewayOptions,
+        events: &mpsc::UnboundedSender<(crate::domain::Channel, GatewayEvent)>,
+        stop: &watch::Receiver<bool>,
+    ) -> Vec<JoinHandle<Result<(), GatewayError>>> {
+        let mut running = vec![];
+        let tagged = |c| crate::channels::tagged::tagged(c, events.clone());
+        if let Some(tg) = &self.telegram {
+            running.push(tokio::spawn(gateway::run(
+                store.clone(),
+                tg.clone(),
+                opts.clone(),
+                tagged(crate::domain::Channel::Telegram),
+                stop.clone(),
+            )));
+        }
+        if let Some(vk) = &self.vk {
+            running.push(tokio::spawn(gateway::run(
+                store.clone(),
+                vk.clone(),
+                opts.clone(),
+                tagged(crate::domain::Channel::Vk),
+                stop.clone(),
+            )));
+        }
+        running
+    }
+}
+
+/// The VK adapter from `[channels.vk]`; the demo passes the simulator's URL, token and group.
+pub fn vk(
+    config: &Config,
+    api_url: Option<&str>,
+    token: Option<&str>,
+    group_id: Option<i64>,
+) -> anyhow::Result<Vk> {
+    let v = &config.channels.vk;
+    let Some(token) = token.map(str::to_string).or_else(|| v.token()) else {
+        return Err(Refused(
+            "no VK token: set [channels.vk] token (or token_env), or MCU_CHANNELS_VK_TOKEN".into(),
+        )
+        .into());
+    };
+    Vk::new(VkSettings {
+        api_url: api_url.unwrap_or(&v.api_url).to_string(),
+        token,
+        group_id: group_id.unwrap_or(v.group_id),
+        wait: Duration::from_secs(v.wait_secs.max(1)),
+        send_timeout: Duration::from_secs(v.send_timeout_secs.max(1)),
+        backfill: chrono::Duration::minutes((v.backfill_hours * 60.0).round() as i64),
+    })
+    .map_err(|e| Refused(e).into())
+}
+
+/// `mcu demo --channels`: the names it knows, checked before anything starts.
+pub const DEMO_CHANNELS: [&str; 2] = ["telegram", "vk"];
+
+pub fn check_demo_channels(list: &[String], en: bool) -> anyhow::Result<()> {
+    if list.is_empty() {
+        return Err(Refused(if en {
+            "--channels: name at least one of telegram, vk".into()
+        } else {
+            "--channels: укажите хотя бы один канал: telegram, vk".into()
+        })
+        .into());
+    }
+    for name in list {
+        if !DEMO_CHANNELS.contains(&name.as_str()) {
+            let known = DEMO_CHANNELS.join(", ");
+            return Err(Refused(if en {
+                format!("--channels: unknown channel `{name}` (known: {known})")
+            } else {
+                format!("--channels: неизвестный канал `{name}` (есть: {known})")
+            })
+            .into());
+        }
+    }
+    Ok(())
+}
