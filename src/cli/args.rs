@@ -393,8 +393,9 @@ pub struct DemoArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long = "for", value_name = "SECS")]
     pub duration: Option<f64>,
-    /// The channels to run, comma-separated: telegram, vk. The simulator plays each of them
-    /// and its citizens write through all of them.
+    /// The channels to run, comma-separated: telegram, vk, open311 (the regional feedback
+    /// platform over Open311). The simulator plays each of them and its citizens write
+    /// through all of them.
     #[arg(
         long,
         value_delimiter = ',',

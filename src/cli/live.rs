@@ -390,9 +390,17 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         (true, true) => 0.5,
         (false, true) => 1.0,
     };
+    let (per_minute, burst) = (sim_opts.per_minute, sim_opts.burst);
+    let messengers = ["telegram", "vk"].iter().filter(|c| with(c)).count();
+    let shares = messengers + usize::from(with("open311"));
+    sim_opts.per_minute = per_minute * messengers as f64 / shares as f64;
+    sim_opts.burst = burst * messengers / shares;
     let sim = Simulator::start(listener, sim_opts)
         .await
         .context("cannot start the simulator")?;
+    if with("open311") {
+        sim.platform_traffic(per_minute / shares as f64, burst / shares);
+    }
     let env = Env {
         catalog: config.catalog().map_err(|e| Refused(e.to_string()))?,
         policy: config.policy().map_err(|e| Refused(e.to_string()))?,
@@ -413,6 +421,21 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
                     Some(sim.vk_token()),
                     Some(sim.vk_group_id()),
                 )
+            })
+            .transpose()?
+            .map(Arc::new),
+        platform: with("open311")
+            .then(|| {
+                crate::channels::open311::Open311Client::new(crate::channels::open311::Options {
+                    url: sim.platform_url(),
+                    api_key: sim.platform_key().to_string(),
+                    jurisdiction: String::new(),
+                    publish: crate::channels::open311::Publish::Updates,
+                    // A demo shows a request within seconds of its filing.
+                    every: Duration::from_secs(3),
+                    backfill: chrono::Duration::days(1),
+                })
+                .map_err(Refused)
             })
             .transpose()?
             .map(Arc::new),

@@ -88,6 +88,11 @@ impl Open311Client {
         })
     }
 
+    /// Whether replies go back to the platform (else it acknowledges and answers on its own).
+    pub fn publishes(&self) -> bool {
+        self.publish == Publish::Updates
+    }
+
     /// The API key never reaches an error text or a log.
     fn scrub(&self, text: &str) -> String {
         if self.api_key.is_empty() {

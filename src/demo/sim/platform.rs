@@ -220,6 +220,35 @@ async fn take_update(
     axum::Json(json!([{ "update_id": update_id }])).into_response()
 }
 
+/// Citizens filing on the platform at `per_minute` on average (Poisson arrivals, like the
+/// simulator's other channels), `burst` of them at once first, until `stop`.
+pub async fn traffic(
+    platform: Platform,
+    per_minute: f64,
+    burst: usize,
+    seed: u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut g = Generator::new(seed ^ 0x0311_0311);
+    for _ in 0..burst {
+        platform.file(&mut g, Utc::now());
+    }
+    if !(per_minute > 0.0 && per_minute.is_finite()) {
+        return;
+    }
+    let mean = 60.0 / per_minute;
+    loop {
+        let u = g.below(1 << 53) as f64 / (1u64 << 53) as f64;
+        let gap = (-(1.0 - u).ln() * mean).min(mean * 10.0);
+        let gap = std::time::Duration::try_from_secs_f64(gap).unwrap_or(std::time::Duration::MAX);
+        tokio::select! {
+            () = tokio::time::sleep(gap) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        platform.file(&mut g, Utc::now());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
