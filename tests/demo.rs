@@ -2,9 +2,44 @@
 //! reply typed in another shell reaches the (simulated) citizen exactly once.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// `mcu reply` as an operator types it in another shell; asserts it was taken.
+fn reply_from_another_shell(config: &Path, db: &Path, number: &str, text: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
+        .arg("--config")
+        .arg(config)
+        .args(["reply", number, "--text", text, "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Until the reply's outbox row is `sent` (the gateway runs in another process).
+fn wait_sent(db: &Path, body: &str) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state: String = c
+            .query_row("SELECT state FROM outbox WHERE body = ?1", [body], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        if state == "sent" {
+            return;
+        }
+        assert!(Instant::now() < until, "reply stuck in {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
 
 #[test]
 fn headless_demo_delivers_a_reply_from_another_shell_once() {
@@ -98,40 +133,10 @@ fn headless_demo_delivers_a_reply_from_another_shell_once() {
     wait_for(&number);
 
     let reply = format!("Ответ оператора по обращению {number}: бригада выехала");
-    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "reply",
-            &number,
-            "--text",
-            &reply,
-            "--db",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    reply_from_another_shell(&config, &db, &number, &reply);
     wait_for(&reply);
     // Once its outbox row is `sent`, the sender never touches it again: one copy is final.
-    let c = rusqlite::Connection::open(&db).unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let state: String = c
-            .query_row("SELECT state FROM outbox WHERE body = ?1", [&reply], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        if state == "sent" {
-            break;
-        }
-        assert!(Instant::now() < until, "reply stuck in {state}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_sent(&db, &reply);
     assert_eq!(
         texts_with(&sent(&api), &reply),
         1,
@@ -262,37 +267,8 @@ fn the_demo_runs_all_three_channels_at_once() {
         )
         .unwrap();
     let reply = format!("Ответ по обращению {number}: яму засыплют до пятницы");
-    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "reply",
-            &number,
-            "--text",
-            &reply,
-            "--db",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let state: String = c
-            .query_row("SELECT state FROM outbox WHERE body = ?1", [&reply], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        if state == "sent" {
-            break;
-        }
-        assert!(Instant::now() < until, "reply stuck in {state}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    reply_from_another_shell(&config, &db, &number, &reply);
+    wait_sent(&db, &reply);
     let taken = sent()["platform"]
         .as_array()
         .unwrap()
