@@ -19,10 +19,14 @@ pub struct Config {
     pub calendar: CalendarConfig,
     pub catalog: CatalogConfig,
     pub ui: UiConfig,
+    /// What makes the console flash and list an alert.
+    pub alerts: AlertsConfig,
     pub channels: ChannelsConfig,
     pub gateway: GatewayConfig,
     /// Team mode: the sync server. Empty url: standalone.
     pub server: ServerConfig,
+    /// `mcu serve`'s Open311 GeoReport v2 endpoint: limits and read access.
+    pub open311: crate::server::open311::Open311Config,
     /// Console key overrides: action = ["key", ...] (see README "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
@@ -34,6 +38,58 @@ pub struct Config {
 pub struct ChannelsConfig {
     pub telegram: TelegramConfig,
     pub vk: VkConfig,
+    /// The regional feedback platform, read over Open311 GeoReport v2.
+    pub platform: PlatformConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformConfig {
+    /// The platform's GeoReport v2 base URL (ending in `/v2`). Empty: the channel is off.
+    pub url: String,
+    /// The key the platform gave this center (sent as `api_key`).
+    pub api_key: String,
+    /// Sent as `jurisdiction_id` when the platform serves several cities.
+    pub jurisdiction_id: String,
+    /// How often to look for new requests once caught up.
+    pub poll_secs: u64,
+    /// On the very first look, how many days back to take requests from.
+    pub backfill_days: u32,
+    /// How replies reach the citizen: `none` (operators answer in the platform's cabinet)
+    /// or `updates` (`POST servicerequestupdates.json`).
+    pub publish: crate::channels::open311::Publish,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        PlatformConfig {
+            url: String::new(),
+            api_key: String::new(),
+            jurisdiction_id: String::new(),
+            poll_secs: 60,
+            backfill_days: 1,
+            publish: crate::channels::open311::Publish::None,
+        }
+    }
+}
+
+impl PlatformConfig {
+    /// The channel, or why it cannot run; None when it is off.
+    pub fn client(&self) -> Option<Result<crate::channels::open311::Open311Client, String>> {
+        if self.url.trim().is_empty() {
+            return None;
+        }
+        Some(crate::channels::open311::Open311Client::new(
+            crate::channels::open311::Options {
+                url: self.url.clone(),
+                api_key: self.api_key.clone(),
+                jurisdiction: self.jurisdiction_id.clone(),
+                publish: self.publish,
+                every: std::time::Duration::from_secs(self.poll_secs.clamp(5, 3600)),
+                backfill: chrono::Duration::days(self.backfill_days.min(90).into()),
+            },
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,6 +279,9 @@ pub struct UiConfig {
     /// Citizens' photos in the card (kitty/sixel/iTerm2, else halfblocks); false also skips
     /// asking the terminal what it can draw.
     pub photos: bool,
+    /// A shift's length in hours: the handover (`h`, `mcu handover`) looks this far back for
+    /// notes and this far ahead for deadlines.
+    pub shift_hours: f64,
 }
 
 impl Default for UiConfig {
@@ -232,6 +291,47 @@ impl Default for UiConfig {
             theme: Default::default(),
             open_command: String::new(),
             photos: true,
+            shift_hours: 12.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// A request's clock turned at risk (`[clocks] at_risk_ratio` of its target gone).
+    pub at_risk: bool,
+    /// A last warning this many minutes before due; 0: none.
+    pub due_within_minutes: u32,
+    /// A request's clock ran out.
+    pub breached: bool,
+    /// Only requests assigned to this operator or to no one (an operator's view); false:
+    /// every request (a shift lead's).
+    pub only_mine: bool,
+    /// The terminal's bell with each new alert.
+    pub bell: bool,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            at_risk: true,
+            due_within_minutes: 15,
+            breached: true,
+            only_mine: false,
+            bell: false,
+        }
+    }
+}
+
+impl AlertsConfig {
+    pub fn rules(&self, me: &str) -> crate::store::alerts::AlertRules {
+        crate::store::alerts::AlertRules {
+            at_risk: self.at_risk,
+            due_within: (self.due_within_minutes > 0)
+                .then(|| chrono::Duration::minutes(self.due_within_minutes.into())),
+            breached: self.breached,
+            only_for: self.only_mine.then(|| me.to_string()),
         }
     }
 }
@@ -345,6 +445,19 @@ impl Config {
             return Err(bad(format!(
                 "ui.language must be `ru` or `en`, got `{}`",
                 self.ui.language
+            )));
+        }
+        let platform = self.channels.platform.url.trim();
+        let web = platform.starts_with("https://") || platform.starts_with("http://");
+        if !(platform.is_empty() || web) {
+            return Err(bad(format!(
+                "channels.platform.url must be an http(s) URL, got `{platform}`"
+            )));
+        }
+        if !(self.ui.shift_hours.is_finite() && (0.5..=72.0).contains(&self.ui.shift_hours)) {
+            return Err(bad(format!(
+                "ui.shift_hours must be 0.5 to 72, got {}",
+                self.ui.shift_hours
             )));
         }
         self.calendar
@@ -528,6 +641,32 @@ mod tests {
         assert_eq!(c, Config::default());
         assert_eq!(c.clocks.first_response_hours, 4.0);
         assert_eq!(c.calendar.timezone, "Europe/Moscow");
+    }
+
+    #[test]
+    fn the_platform_channel_is_off_until_it_has_a_url_and_a_bad_one_is_refused() {
+        let c = Config::parse("c.toml", "", &[]).unwrap();
+        assert!(c.channels.platform.client().is_none());
+        let c = Config::parse(
+            "c.toml",
+            "[channels.platform]\nurl = \"https://pos.example/open311/v2\"\npublish = \"updates\"\n",
+            &env(&[("MCU_CHANNELS_PLATFORM_API_KEY", "k")]),
+        )
+        .unwrap();
+        assert_eq!(c.channels.platform.api_key, "k");
+        assert!(matches!(c.channels.platform.client(), Some(Ok(_))));
+        let e = Config::parse(
+            "c.toml",
+            "[channels.platform]\nurl = \"pos.example\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("channels.platform.url"), "{e}");
+        let e = Config::parse("c.toml", "[channels.platform]\npublish = \"email\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("publish"), "{e}");
     }
 
     #[test]

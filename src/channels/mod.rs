@@ -4,7 +4,9 @@
 //! touch the store or the screen.
 
 pub mod gateway;
+pub mod open311;
 pub mod split;
+pub mod tagged;
 pub mod team;
 pub mod telegram;
 pub mod vk;

@@ -157,9 +157,9 @@ pub enum Command {
     /// due within the next shift, and the notes written on open requests during this one.
     Handover {
         /// Length of a shift in hours: the next one ends this long from now, and this one
-        /// began this long ago.
-        #[arg(long, default_value_t = 12.0, value_name = "HOURS")]
-        hours: f64,
+        /// began this long ago. Default: the config's `[ui] shift_hours` (12).
+        #[arg(long, value_name = "HOURS")]
+        hours: Option<f64>,
     },
     /// The team server: consoles push and pull through it (`--db` is the server's store).
     /// Plain HTTP: put nginx or caddy in front for TLS.
@@ -185,6 +185,11 @@ pub enum Command {
         /// Keep no such file: new consoles pull the whole history row by row.
         #[arg(long, conflicts_with = "seed_db")]
         no_seed: bool,
+        /// Once, at the first start after the store was restored from a backup: every
+        /// console then pulls everything again, sends back what the backup lacks of its work,
+        /// and drops what the server no longer has.
+        #[arg(long)]
+        after_restore: bool,
     },
     /// The team server's accounts (`--db` is the server's store).
     User {
@@ -212,6 +217,8 @@ pub enum RoleArg {
     Admin,
     /// Reads everything, changes nothing (a wall display, an observer).
     Viewer,
+    /// Another system's Open311 key: files and reads requests on `/open311/` only.
+    Integration,
 }
 
 impl From<RoleArg> for crate::server::engine::Role {
@@ -221,6 +228,7 @@ impl From<RoleArg> for crate::server::engine::Role {
             RoleArg::Lead => Self::Lead,
             RoleArg::Admin => Self::Admin,
             RoleArg::Viewer => Self::Viewer,
+            RoleArg::Integration => Self::Integration,
         }
     }
 }
@@ -385,8 +393,9 @@ pub struct DemoArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long = "for", value_name = "SECS")]
     pub duration: Option<f64>,
-    /// The channels to run, comma-separated: telegram, vk. The simulator plays each of them
-    /// and its citizens write through all of them.
+    /// The channels to run, comma-separated: telegram, vk, open311 (the regional feedback
+    /// platform over Open311). The simulator plays each of them and its citizens write
+    /// through all of them.
     #[arg(
         long,
         value_delimiter = ',',

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::Refused;
 use crate::channels::gateway::{self, GatewayError, GatewayEvent, GatewayOptions};
+use crate::channels::open311::Open311Client;
 use crate::channels::telegram::Telegram;
 use crate::channels::vk::{Vk, VkSettings};
 use crate::config::Config;
@@ -18,6 +19,8 @@ use crate::store::Store;
 pub struct Adapters {
     pub telegram: Option<Arc<Telegram>>,
     pub vk: Option<Arc<Vk>>,
+    /// The regional feedback platform over Open311 (`[channels.platform]`).
+    pub platform: Option<Arc<Open311Client>>,
 }
 
 impl Adapters {
@@ -32,11 +35,19 @@ impl Adapters {
             None => None,
             Some(_) => Some(Arc::new(vk(config, None, None, None)?)),
         };
-        Ok(Adapters { telegram, vk })
+        let platform = match config.channels.platform.client() {
+            None => None,
+            Some(c) => Some(Arc::new(c.map_err(Refused)?)),
+        };
+        Ok(Adapters {
+            telegram,
+            vk,
+            platform,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.telegram.is_none() && self.vk.is_none()
+        self.telegram.is_none() && self.vk.is_none() && self.platform.is_none()
     }
 
     /// One gateway per adapter, all sending their events into `events`.
@@ -44,16 +55,17 @@ impl Adapters {
         &self,
         store: &Store,
         opts: &GatewayOptions,
-        events: &mpsc::UnboundedSender<GatewayEvent>,
+        events: &mpsc::UnboundedSender<(crate::domain::Channel, GatewayEvent)>,
         stop: &watch::Receiver<bool>,
     ) -> Vec<JoinHandle<Result<(), GatewayError>>> {
         let mut running = vec![];
+        let tagged = |c| crate::channels::tagged::tagged(c, events.clone());
         if let Some(tg) = &self.telegram {
             running.push(tokio::spawn(gateway::run(
                 store.clone(),
                 tg.clone(),
                 opts.clone(),
-                events.clone(),
+                tagged(crate::domain::Channel::Telegram),
                 stop.clone(),
             )));
         }
@@ -62,7 +74,19 @@ impl Adapters {
                 store.clone(),
                 vk.clone(),
                 opts.clone(),
-                events.clone(),
+                tagged(crate::domain::Channel::Vk),
+                stop.clone(),
+            )));
+        }
+        if let Some(p) = &self.platform {
+            let mut opts = opts.clone();
+            // A platform that takes no replies acknowledges on its own.
+            opts.rules.acknowledge = p.publishes();
+            running.push(tokio::spawn(gateway::run(
+                store.clone(),
+                p.clone(),
+                opts,
+                tagged(crate::domain::Channel::Pos),
                 stop.clone(),
             )));
         }
@@ -95,15 +119,16 @@ pub fn vk(
     .map_err(|e| Refused(e).into())
 }
 
-/// `mcu demo --channels`: the names it knows, checked before anything starts.
-pub const DEMO_CHANNELS: [&str; 2] = ["telegram", "vk"];
+/// `mcu demo --channels`: the names it knows, checked before anything starts. `open311` is
+/// the regional feedback platform, read over Open311 (the simulator plays it).
+pub const DEMO_CHANNELS: [&str; 3] = ["telegram", "vk", "open311"];
 
 pub fn check_demo_channels(list: &[String], en: bool) -> anyhow::Result<()> {
     if list.is_empty() {
         return Err(Refused(if en {
-            "--channels: name at least one of telegram, vk".into()
+            "--channels: name at least one of telegram, vk, open311".into()
         } else {
-            "--channels: укажите хотя бы один канал: telegram, vk".into()
+            "--channels: укажите хотя бы один канал: telegram, vk, open311".into()
         })
         .into());
     }

@@ -60,7 +60,8 @@ pub fn build(
     }
 }
 
-fn status_label(s: &str, en: bool) -> String {
+/// A status's name for a count: «новые 3».
+pub fn status_label(s: &str, en: bool) -> String {
     let Ok(status) = s.parse::<Status>() else {
         return s.to_string();
     };

@@ -31,6 +31,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
             } else {
                 super::i18n::status_ru
             },
+            acknowledge: true,
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),
@@ -110,13 +111,17 @@ fn shutdown_on_ctrl_c(limit: Option<f64>) -> watch::Receiver<bool> {
 }
 
 /// One line per gateway event, in the operator's language.
-async fn print_events(store: Store, mut rx: mpsc::UnboundedReceiver<GatewayEvent>, en: bool) {
-    while let Some(e) = rx.recv().await {
+async fn print_events(
+    store: Store,
+    mut rx: mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>,
+    en: bool,
+) {
+    while let Some((channel, e)) = rx.recv().await {
         let t = store
             .now()
             .with_timezone(&store.env().policy.calendar.tz())
             .format("%H:%M:%S");
-        tracing::info!(?e, "gateway");
+        tracing::info!(channel = channel.as_str(), ?e, "gateway");
         let line = match e {
             GatewayEvent::Started { account, epoch } => {
                 if en {
@@ -254,8 +259,16 @@ async fn print_events(store: Store, mut rx: mpsc::UnboundedReceiver<GatewayEvent
                 }
             }
         };
+        let label = crate::tui::health::label(
+            channel,
+            if en {
+                crate::lang::Lang::En
+            } else {
+                crate::lang::Lang::Ru
+            },
+        );
         for l in line.lines() {
-            println!("{t} {l}");
+            println!("{t} {label} {l}");
         }
     }
 }
@@ -377,9 +390,17 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         (true, true) => 0.5,
         (false, true) => 1.0,
     };
+    let (per_minute, burst) = (sim_opts.per_minute, sim_opts.burst);
+    let messengers = ["telegram", "vk"].iter().filter(|c| with(c)).count();
+    let shares = messengers + usize::from(with("open311"));
+    sim_opts.per_minute = per_minute * messengers as f64 / shares as f64;
+    sim_opts.burst = burst * messengers / shares;
     let sim = Simulator::start(listener, sim_opts)
         .await
         .context("cannot start the simulator")?;
+    if with("open311") {
+        sim.platform_traffic(per_minute / shares as f64, burst / shares);
+    }
     let env = Env {
         catalog: config.catalog().map_err(|e| Refused(e.to_string()))?,
         policy: config.policy().map_err(|e| Refused(e.to_string()))?,
@@ -400,6 +421,21 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
                     Some(sim.vk_token()),
                     Some(sim.vk_group_id()),
                 )
+            })
+            .transpose()?
+            .map(Arc::new),
+        platform: with("open311")
+            .then(|| {
+                crate::channels::open311::Open311Client::new(crate::channels::open311::Options {
+                    url: sim.platform_url(),
+                    api_key: sim.platform_key().to_string(),
+                    jurisdiction: String::new(),
+                    publish: crate::channels::open311::Publish::Updates,
+                    // A demo shows a request within seconds of its filing.
+                    every: Duration::from_secs(3),
+                    backfill: chrono::Duration::days(1),
+                })
+                .map_err(Refused)
             })
             .transpose()?
             .map(Arc::new),
@@ -492,6 +528,13 @@ pub fn settings(
             .collect(),
         photos: config.ui.photos,
         dashboard: false,
+        alerts: {
+            let a = &config.alerts;
+            (a.at_risk || a.breached || a.due_within_minutes > 0)
+                .then(|| a.rules(&config.operator()))
+        },
+        bell: config.alerts.bell,
+        shift_hours: config.ui.shift_hours,
     })
 }
 

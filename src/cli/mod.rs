@@ -118,6 +118,7 @@ struct App {
     operator: String,
     format: Format,
     labels: Labels,
+    shift_hours: f64,
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -146,12 +147,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lease_secs,
             seed_db,
             no_seed,
+            after_restore,
         } => {
             let gateways = server::Gateways {
                 channels,
                 db: gateway_db,
                 lease_secs,
                 seed: (!no_seed).then_some(seed_db),
+                after_restore,
             };
             return server::serve(
                 cli.db.as_deref(),
@@ -210,6 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         store,
         format: cli.output.unwrap_or(Format::Table),
         labels,
+        shift_hours: config.ui.shift_hours,
     };
     app.dispatch(command).await
 }
@@ -218,7 +222,10 @@ impl App {
     async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
         match command {
             Command::List(a) => self.list(a).await,
-            Command::Handover { hours } => self.handover(hours).await,
+            Command::Handover { hours } => {
+                let hours = hours.unwrap_or(self.shift_hours);
+                self.handover(hours).await
+            }
             Command::Show { number } => self.show(&number).await,
             Command::New(a) => {
                 let channel = a.channel.parse::<Channel>().map_err(Refused)?;

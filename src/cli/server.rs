@@ -14,7 +14,7 @@ use crate::config::Config;
 use super::args::{Format, UserCommand};
 use super::{Refused, gateway};
 use crate::domain::{Catalog, ClockPolicy};
-use crate::server::engine::Role;
+use crate::server::engine::{Role, Transactional};
 use crate::server::url::{self, DbUrl, OpenError, ServerStore};
 use crate::server::{accounts, http};
 
@@ -71,6 +71,8 @@ pub struct Gateways {
     /// The new consoles' file (`server::seed`): `None` keeps none, `Some(None)` the default
     /// place.
     pub seed: Option<Option<PathBuf>>,
+    /// The store was restored from a backup: new epochs before anything else (`--after-restore`).
+    pub after_restore: bool,
 }
 
 pub async fn serve(
@@ -100,6 +102,16 @@ pub async fn serve(
     }
     let (url, store) = open_store(db).await?;
     let store = Arc::new(store);
+    if gateways.after_restore {
+        // Before the seed file checks its epoch and before any console is served: each one's
+        // next pull is then a reset (store/reset.rs), however far the server runs meanwhile.
+        let s = store.clone();
+        let scopes = tokio::task::spawn_blocking(move || s.in_tx(|tx| tx.new_epochs())).await??;
+        tracing::warn!(
+            scopes,
+            "restored from a backup: every scope has a new epoch"
+        );
+    }
     // Handlers in place before anyone can learn the address: a stop signal sent right after
     // the first line is then a graceful shutdown, not the default kill.
     let shutdown = shutdown_signal()?;
@@ -148,6 +160,10 @@ pub async fn serve(
         on_change: Some(kick),
         channels: running.iter().map(|r| r.metrics.clone()).collect(),
         seed,
+        open311: crate::server::open311::Open311Options::new(
+            config.open311.clone(),
+            config.server.scope.clone(),
+        ),
         ..http::ServeOptions::default()
     };
     let stopping = async move {
@@ -301,14 +317,15 @@ fn user_with(
                     let pad = |s: &str, w: usize| {
                         format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())))
                     };
-                    writeln!(out, "{}  {}  {c}", pad(n, width), pad(r, 8))?;
+                    // The longest role name, `integration`.
+                    writeln!(out, "{}  {}  {c}", pad(n, width), pad(r, 11))?;
                     for a in &all {
                         let at = a.created_at.with_timezone(&tz).format("%d.%m.%Y %H:%M");
                         writeln!(
                             out,
                             "{}  {}  {at}",
                             pad(&a.name, width),
-                            pad(a.role.as_str(), 8)
+                            pad(a.role.as_str(), 11)
                         )?;
                     }
                 }

@@ -570,3 +570,36 @@ fn the_resolution_clock_waits_while_the_department_has_the_request() {
     );
     assert_eq!(sent.resolution.paused, None);
 }
+
+#[test]
+fn a_reply_goes_to_the_gateway_only_on_channels_it_sends_through() {
+    let w = World::new();
+    for (channel, want) in [
+        (Channel::Telegram, DeliveryState::Queued),
+        (Channel::Vk, DeliveryState::Queued),
+        (Channel::Pos, DeliveryState::Queued),
+        // A portal that filed it through our Open311 endpoint reads the reply there.
+        (Channel::Open311, DeliveryState::Recorded),
+        (Channel::Phone, DeliveryState::Recorded),
+    ] {
+        let new = NewRequest {
+            channel,
+            ..new_request(None)
+        };
+        let r = w
+            .run(None, "gateway", Op::Create(Box::new(new)))
+            .unwrap()
+            .request;
+        let out = w
+            .run(
+                Some(&r),
+                "anna",
+                Op::Reply {
+                    message_id: Uuid::now_v7(),
+                    body: "Ответ".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(out.messages[0].delivery, Some(want), "{channel:?}");
+    }
+}

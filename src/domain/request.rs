@@ -55,13 +55,11 @@ impl Channel {
         }
     }
 
-    /// Whether the gateway sends replies itself; on the others the operator answers by hand
-    /// (a phone call back) and the reply is only recorded.
+    /// Whether the gateway sends replies itself; on the others the reply is recorded: the
+    /// operator answers by hand (a phone call back), or, for a request a city portal filed
+    /// through our Open311 endpoint, the portal reads it there (`status_notes`).
     pub fn delivers(self) -> bool {
-        matches!(
-            self,
-            Channel::Telegram | Channel::Vk | Channel::Pos | Channel::Open311
-        )
+        matches!(self, Channel::Telegram | Channel::Vk | Channel::Pos)
     }
 }
 

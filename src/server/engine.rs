@@ -48,6 +48,9 @@ pub enum Role {
     /// The server's own channel gateway: records citizens' messages and nothing else a
     /// console could. It has no token; it runs inside `mcu serve`.
     Gateway,
+    /// Another system (a city portal, an app) speaking Open311 GeoReport v2: its key opens
+    /// only `/open311/` routes, never the consoles' sync (`server::open311`).
+    Integration,
 }
 
 impl std::str::FromStr for Role {
@@ -58,7 +61,10 @@ impl std::str::FromStr for Role {
             "lead" => Ok(Role::Lead),
             "admin" => Ok(Role::Admin),
             "viewer" => Ok(Role::Viewer),
-            _ => Err(format!("role `{s}`: operator, lead, admin or viewer")),
+            "integration" => Ok(Role::Integration),
+            _ => Err(format!(
+                "role `{s}`: operator, lead, admin, viewer or integration"
+            )),
         }
     }
 }
@@ -71,6 +77,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Viewer => "viewer",
             Role::Gateway => "gateway",
+            Role::Integration => "integration",
         }
     }
 }
@@ -200,6 +207,28 @@ pub trait ServerTx {
     fn gw_list(&mut self, kind: &str) -> Result<Vec<(String, Value)>, ServerError>;
     /// Every scope's latest seq: pokes for changes made by other replicas or in-process.
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError>;
+    /// A new epoch for every scope (after a restore from a backup): every console's next pull
+    /// is a reset. How many scopes.
+    fn new_epochs(&mut self) -> Result<usize, ServerError>;
+    /// Open311's reads (`server::open311`): the requests of one channel in a scope received
+    /// in `[from, to)` that carry an external id (all a channel files do), newest first, at
+    /// most `limit`.
+    fn channel_requests(
+        &mut self,
+        scope: &str,
+        channel: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Request>, ServerError>;
+    /// A request by its human number within a scope, without locking it.
+    fn request_by_number(
+        &mut self,
+        scope: &str,
+        number: &str,
+    ) -> Result<Option<crate::domain::Request>, ServerError>;
+    /// The messages, notes or events filed under one request, as stored.
+    fn rows_of(&mut self, entity: Entity, request_id: Uuid) -> Result<Vec<Value>, ServerError>;
     /// Rows that break the store's invariants (`invariants::QUERIES`, plus the backend's own
     /// integrity check), one line each; empty when all hold. For the checker, not the rules.
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError>;
@@ -452,6 +481,27 @@ fn decide(
     Ok(Ok(()))
 }
 
+/// One mutation that comes from no console's journal (an Open311 submission), under the same
+/// rules as a pushed one (`decide`), in the caller's transaction. No client row and no
+/// processed-mutation record: the caller deduplicates by the request's external id.
+/// `Err((code, text))` when the rules refuse it.
+pub fn apply_direct(
+    tx: &mut dyn ServerTx,
+    rules: &Rules,
+    who: &Principal,
+    scope: &str,
+    m: &crate::domain::mutation::Mutation,
+    now: DateTime<Utc>,
+) -> Result<Result<(), (&'static str, String)>, ServerError> {
+    tx.scope(scope)?;
+    let pm = PushMutation {
+        id: 0,
+        base_seq: None,
+        mutation: m.clone(),
+    };
+    Ok(decide(tx, rules, who, scope, &pm, now)?.map_err(|(refusal, _)| refusal))
+}
+
 /// The outcome's rows, each with its own seq in the change log: the request first, so a
 /// console that first hears of it in this change has its row before the messages, notes and
 /// events it files under it, even when a pull's page ends between them.
@@ -637,7 +687,8 @@ pub fn push<S: Transactional>(
     req: &PushRequest,
     now: DateTime<Utc>,
 ) -> Result<PushResponse, ServerError> {
-    if who.role == Role::Viewer {
+    // An integration's key changes requests only through Open311 (`apply_direct`).
+    if matches!(who.role, Role::Viewer | Role::Integration) {
         return Err(ServerError::ReadOnly(who.user.clone()));
     }
     let fence = match (who.role, &req.fence) {

@@ -29,7 +29,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::accounts;
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
@@ -65,6 +65,8 @@ pub struct ServeOptions {
     pub presence_ttl: Duration,
     /// The console file new consoles start from (`seed`), when this server keeps one.
     pub seed: Option<Arc<super::seed::Seed>>,
+    /// `/open311/v2/` (`server::open311`).
+    pub open311: super::open311::Open311Options,
 }
 
 impl Default for ServeOptions {
@@ -78,6 +80,7 @@ impl Default for ServeOptions {
             channels: vec![],
             presence_ttl: presence::DEFAULT_TTL,
             seed: None,
+            open311: Default::default(),
         }
     }
 }
@@ -143,20 +146,20 @@ async fn watch_store<S: Store>(app: App<S>) {
     }
 }
 
-struct Shared<S> {
-    store: S,
-    catalog: Catalog,
-    policy: ClockPolicy,
+pub(super) struct Shared<S> {
+    pub(super) store: S,
+    pub(super) catalog: Catalog,
+    pub(super) policy: ClockPolicy,
     pokes: Pokes,
     /// Who is on which request: memory only (presence.rs says why).
     presence: Arc<presence::Board>,
     metrics: Metrics,
     /// Turns true on shutdown; poke streams end on it (graceful shutdown waits for them).
     stop: watch::Receiver<bool>,
-    opts: ServeOptions,
+    pub(super) opts: ServeOptions,
 }
 
-type App<S> = Arc<Shared<S>>;
+pub(super) type App<S> = Arc<Shared<S>>;
 
 fn router<S: Store>(app: App<S>) -> Router {
     let sync = Router::new()
@@ -177,6 +180,7 @@ fn router<S: Store>(app: App<S>) -> Router {
     let opts = app.opts.clone();
     Router::new()
         .merge(sync)
+        .merge(super::open311::routes(app.clone()))
         .route("/health", get(health::<S>))
         .route("/metrics", get(metrics_text::<S>))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", None) })
@@ -189,9 +193,12 @@ fn router<S: Store>(app: App<S>) -> Router {
             opts.request_timeout,
         ))
         .layer(
-            // One line per request at info, with its method and path (never headers: tokens).
+            // One line per request at info, with its method and path: never headers, nor the
+            // query (Open311 keys travel there as `api_key`, as the spec has it).
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(app)
@@ -304,6 +311,14 @@ async fn require_token<S: Store>(
     };
     let a = app.clone();
     match blocking(move || accounts::authenticate(&a.store, &token)).await {
+        // An integration's key is for Open311 only: a leaked portal key must not read the
+        // consoles' whole store.
+        Ok(Some(who)) if who.role == engine::Role::Integration => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Some("an integration key opens only /open311/ routes".into()),
+        )
+        .into_response(),
         Ok(Some(who)) => {
             req.extensions_mut().insert(who);
             next.run(req).await
@@ -480,6 +495,7 @@ async fn metrics_text<S: Store>(State(app): State<App<S>>) -> Response {
             for c in &app.opts.channels {
                 c.render(&mut text);
             }
+            text.push_str(&app.opts.open311.metrics.render());
             text
         },
     )

@@ -13,6 +13,7 @@ pub mod gateway_link;
 pub mod http;
 pub mod invariants;
 pub mod local;
+pub mod open311;
 pub mod pg;
 pub mod pg_cluster;
 pub mod presence;

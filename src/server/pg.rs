@@ -574,12 +574,80 @@ impl ServerTx for Tx<'_> {
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    fn new_epochs(&mut self) -> Result<usize, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query("SELECT scope_id FROM sync_scope", &[]))
+            .map_err(pg)?;
+        for row in &rows {
+            let scope: String = row.get(0);
+            self.exec(
+                "UPDATE sync_scope SET epoch = $2 WHERE scope_id = $1",
+                &[&scope, &Uuid::now_v7().to_string()],
+            )?;
+        }
+        Ok(rows.len())
+    }
+
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError> {
         let rows = self
             .rt
             .block_on(self.tx.query("SELECT scope_id, seq FROM sync_scope", &[]))
             .map_err(pg)?;
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn channel_requests(
+        &mut self,
+        scope: &str,
+        channel: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Request>, ServerError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                // `external_id IS NOT NULL`: the partial index on (channel, external_id)
+                // then finds the channel's rows (sqlite.rs says more).
+                "SELECT doc FROM request_doc WHERE scope_id = $1 AND channel = $2
+                   AND external_id IS NOT NULL
+                   AND (doc->>'received_at')::timestamptz >= $3
+                   AND (doc->>'received_at')::timestamptz < $4
+                 ORDER BY (doc->>'received_at')::timestamptz DESC LIMIT $5",
+                &[&scope, &channel, &from, &to, &limit],
+            ))
+            .map_err(pg)?;
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_value(r.get::<_, Value>(0)).map_err(|e| corrupt("request", e))
+            })
+            .collect()
+    }
+
+    fn request_by_number(
+        &mut self,
+        scope: &str,
+        number: &str,
+    ) -> Result<Option<crate::domain::Request>, ServerError> {
+        let row = self.opt(
+            "SELECT doc FROM request_doc WHERE scope_id = $1 AND number = $2",
+            &[&scope, &number],
+        )?;
+        row.map(|r| serde_json::from_value(r.get::<_, Value>(0)).map_err(|e| corrupt("request", e)))
+            .transpose()
+    }
+
+    fn rows_of(&mut self, entity: Entity, request_id: Uuid) -> Result<Vec<Value>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT doc FROM row_doc WHERE entity = $1 AND request_id = $2",
+                &[&entity.as_str(), &request_id.to_string()],
+            ))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| r.get::<_, Value>(0)).collect())
     }
 
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError> {

@@ -541,6 +541,28 @@ impl ServerTx for Tx<'_> {
             .collect()
     }
 
+    fn new_epochs(&mut self) -> Result<usize, ServerError> {
+        let scopes: Vec<String> = {
+            let mut st = self
+                .0
+                .prepare("SELECT scope_id FROM sync_scope")
+                .map_err(err)?;
+            st.query_map([], |r| r.get(0))
+                .map_err(err)?
+                .collect::<Result<_, _>>()
+                .map_err(err)?
+        };
+        for scope in &scopes {
+            self.0
+                .execute(
+                    "UPDATE sync_scope SET epoch = ?2 WHERE scope_id = ?1",
+                    params![scope, Uuid::now_v7().to_string()],
+                )
+                .map_err(err)?;
+        }
+        Ok(scopes.len())
+    }
+
     fn scope_seqs(&mut self) -> Result<Vec<(String, i64)>, ServerError> {
         let mut st = self
             .0
@@ -550,6 +572,76 @@ impl ServerTx for Tx<'_> {
             .map_err(err)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)
+    }
+
+    fn channel_requests(
+        &mut self,
+        scope: &str,
+        channel: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::Request>, ServerError> {
+        // julianday, not text order: chrono writes a varying number of fractional digits,
+        // so "…:20Z" would sort after "…:20.5Z". `external_id IS NOT NULL` lets the partial
+        // index on (channel, external_id) find the channel's rows (channels' requests all
+        // carry one) instead of reading every request.
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT doc FROM request_doc WHERE scope_id = ?1 AND channel = ?2
+                   AND external_id IS NOT NULL
+                   AND julianday(json_extract(doc, '$.received_at')) >= julianday(?3)
+                   AND julianday(json_extract(doc, '$.received_at')) < julianday(?4)
+                 ORDER BY julianday(json_extract(doc, '$.received_at')) DESC LIMIT ?5",
+            )
+            .map_err(err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = st
+            .query_map(
+                params![scope, channel, from.to_rfc3339(), to.to_rfc3339(), limit],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(err)?;
+        let mut out = vec![];
+        for row in rows {
+            out.push(parse("request", &row.map_err(err)?)?);
+        }
+        Ok(out)
+    }
+
+    fn request_by_number(
+        &mut self,
+        scope: &str,
+        number: &str,
+    ) -> Result<Option<crate::domain::Request>, ServerError> {
+        let doc: Option<String> = self
+            .0
+            .query_row(
+                "SELECT doc FROM request_doc WHERE scope_id = ?1 AND number = ?2",
+                [scope, number],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        doc.map(|d| parse("request", &d)).transpose()
+    }
+
+    fn rows_of(&mut self, entity: Entity, request_id: Uuid) -> Result<Vec<Value>, ServerError> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT doc FROM row_doc WHERE entity = ?1 AND request_id = ?2")
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![entity.as_str(), request_id.to_string()], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(err)?;
+        let mut out = vec![];
+        for row in rows {
+            out.push(parse(entity.as_str(), &row.map_err(err)?)?);
+        }
+        Ok(out)
     }
 
     fn invariant_violations(&mut self) -> Result<Vec<String>, ServerError> {

@@ -224,7 +224,7 @@ pub(crate) fn apply_with(
 /// Where provisional numbers start: a city registers ~365,000 requests a year at most.
 pub const PROVISIONAL_FROM: u32 = 900_000;
 
-fn provisional_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
+pub(crate) fn provisional_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
     let n = counter(tx, &format!("provisional_seq:{year}"))?;
     Ok(RequestNumber::new(year, PROVISIONAL_FROM + n))
 }

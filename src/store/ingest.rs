@@ -36,6 +36,9 @@ pub struct IngestRules {
     pub reopen_window: Duration,
     pub texts: BotTexts,
     pub status_words: fn(crate::domain::Status) -> &'static str,
+    /// A new request is acknowledged to the citizen with its number and due time; off for a
+    /// platform that acknowledges on its own and takes no replies from us.
+    pub acknowledge: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -390,6 +393,10 @@ fn message(
         map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
     }
     let r = &created.request;
+    if !rules.acknowledge {
+        report.created.push(r.number.clone());
+        return Ok(("created", Some(rid)));
+    }
     let due = r
         .first_response
         .due

@@ -44,6 +44,16 @@ fn edit(update: &str, chat: &str, message: &str, body: &str) -> InboundEvent {
 
 /// Stores the batches in a fresh file at `clock` and returns its journal and its ids.
 fn store_at(dir: &std::path::Path, name: &str, clock: i64, batches: &[Batch]) -> Vec<String> {
+    store_with(dir, name, clock, batches, true)
+}
+
+fn store_with(
+    dir: &std::path::Path,
+    name: &str,
+    clock: i64,
+    batches: &[Batch],
+    acknowledge: bool,
+) -> Vec<String> {
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 9, 30, 0).unwrap() + Duration::seconds(clock);
     let env = Env {
         catalog: Catalog::krasnodar(),
@@ -74,6 +84,7 @@ fn store_at(dir: &std::path::Path, name: &str, clock: i64, batches: &[Batch]) ->
         reopen_window: Duration::days(7),
         texts: BotTexts::shipped("ru"),
         status_words: |s| s.as_str(),
+        acknowledge,
     };
     for b in batches {
         ingest(&mut conn, &env, &src, b, &rules).unwrap();
@@ -132,4 +143,20 @@ fn two_gateways_storing_one_update_make_the_same_actions() {
         }],
     );
     assert!(other.iter().all(|id| !a.contains(id)), "{other:?}");
+}
+
+#[test]
+fn a_channel_that_takes_no_acknowledgement_gets_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = [Batch {
+        events: vec![text("42", "1", "Нет воды", 0)],
+        ..Batch::default()
+    }];
+    let with = store_with(dir.path(), "a.sqlite3", 0, &batch, true);
+    let without = store_with(dir.path(), "b.sqlite3", 0, &batch, false);
+    // With it: the creation, the acknowledgement, the request and the acknowledgement's
+    // message. Without: the creation and the request alone, the same ones.
+    assert_eq!(with.len(), 4, "{with:?}");
+    assert_eq!(without.len(), 2, "{without:?}");
+    assert!(without.iter().all(|id| with.contains(id)));
 }

@@ -265,11 +265,25 @@ pub fn apply_patch(
     conn: &mut Connection,
     env: &Env,
     pulled: &Pulled,
-    cookie: &str,
-    taken: i64,
+    step: &Step,
 ) -> Result<(), StoreError> {
+    let (cookie, taken) = (step.cookie.as_str(), step.taken);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut page = Page::default();
+    if step.reset {
+        let handed_back = super::reset::begin(&tx, taken)?;
+        tracing::warn!(
+            handed_back,
+            "the server's history was restored to an earlier point: pulling everything again"
+        );
+    }
+    let resetting = step.reset || super::reset::active(&tx)?;
+    if resetting {
+        super::reset::record(&tx, pulled)?;
+    }
+    let mut page = Page {
+        resetting,
+        ..Page::default()
+    };
     // The server's gateway works a file like a console's; it alone sends what others wrote.
     let sends = meta(&tx, SENDS)?.is_some();
     // Requests before their rows, whatever the page's order: the rows are filed under them.
@@ -330,6 +344,11 @@ pub fn apply_patch(
                 // The console's own line for the same action and field stands in for this
                 // one: the server's takes its place in the audit, or is added. A request new
                 // in this page has no lines of ours.
+                if resetting {
+                    // An older line the restored server gave this id to: the server's new
+                    // line takes it (the line itself, if re-sent, is written again below).
+                    tx.exec("DELETE FROM event WHERE server_id = ?1", [id])?;
+                }
                 let replaced = if page.created.contains(&rid) {
                     0
                 } else {
@@ -349,10 +368,17 @@ pub fn apply_patch(
                         ],
                     )?
                 };
+                // A line already here under this id is the same line, or (after the server was
+                // restored to an earlier point, when ids are given out again) an older one
+                // the server no longer has: the server's is the one to keep.
                 if replaced == 0 {
                     tx.exec(
                         "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new, server_id)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(server_id) DO NOTHING",
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT(server_id) DO UPDATE SET request_rid = excluded.request_rid,
+                           mutation_id = excluded.mutation_id, at = excluded.at,
+                           actor = excluded.actor, field = excluded.field, old = excluded.old,
+                           new = excluded.new",
                         params![
                             rid,
                             e.mutation_id.to_string(),
@@ -386,8 +412,25 @@ pub fn apply_patch(
     // could otherwise leave an older page over a newer one under the newer one's cookie, and
     // what lies between would never be pulled again.
     set_meta(&tx, COOKIE, cookie)?;
+    if resetting && step.last {
+        let dropped = super::reset::sweep(&tx)?;
+        tracing::warn!(dropped, "reset pull complete");
+    }
     tx.commit()?;
     Ok(())
+}
+
+/// Where one page of the server's changes stands in the pull.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The cookie after this page (JSON).
+    pub cookie: String,
+    /// Journal rows up to this one are in the server's state.
+    pub taken: i64,
+    /// The server's history is not the one this console followed (store/reset.rs).
+    pub reset: bool,
+    /// Nothing more to pull after this page.
+    pub last: bool,
 }
 
 /// What one page has done so far.
@@ -402,6 +445,8 @@ struct Page {
     touched: std::collections::BTreeSet<Uuid>,
     /// The requests as written, by row id: what the search document is built from.
     later: std::collections::HashMap<i64, Request>,
+    /// Part of a reset pull (store/reset.rs).
+    resetting: bool,
 }
 
 impl Page {
@@ -448,6 +493,27 @@ fn put_request(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
+    // Only after the server was restored to an earlier point: it gives out again numbers a
+    // request here still holds (one it no longer has, to go at the end of the reset pull, or
+    // one a waiting action is sending back). That one takes a provisional number meanwhile.
+    let clash: Option<i64> = if !page.resetting {
+        None
+    } else {
+        tx.row(
+            "SELECT rid FROM request WHERE number = ?1 AND id != ?2",
+            params![request.number.to_string(), request.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    if let Some(other) = clash {
+        let n = super::db::provisional_number(tx, request.number.year)?;
+        tx.exec(
+            "UPDATE request SET number = ?2 WHERE rid = ?1",
+            params![other, n.to_string()],
+        )?;
+        page.reindex.insert(other);
+    }
     let rid = rows::write_request(tx, request)?;
     // The server numbers requests: a provisional number made here gives way.
     tx.exec(

@@ -3,6 +3,7 @@
 //! on disk.
 
 pub mod adopt;
+pub mod alerts;
 pub mod analyze;
 pub mod dashboard;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod ingest;
 pub mod mirror;
 pub mod outbox;
 pub mod read;
+pub mod reset;
 pub mod rows;
 pub mod schema;
 
@@ -156,6 +158,17 @@ impl Store {
     pub async fn dashboard(&self) -> Result<dashboard::Board, StoreError> {
         let now = self.now();
         self.call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
+            .await
+    }
+
+    /// Clock crossings in `(from, to]` (store/alerts.rs).
+    pub async fn alerts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rules: alerts::AlertRules,
+    ) -> Result<Vec<alerts::Crossing>, StoreError> {
+        self.call(move |c, _| alerts::crossings(c, from, to, &rules))
             .await
     }
 

@@ -185,6 +185,8 @@ pub struct Filter {
     /// At risk or already breached: what a shift lead watches.
     pub urgent: bool,
     pub closed_from: Option<DateTime<Utc>>,
+    /// One request by its number (`2026-000123`).
+    pub number: Option<String>,
 }
 
 /// Where the previous page ended: the sort key and rid of its last row.
@@ -224,6 +226,10 @@ pub fn inbox(
     }
     if filter.open_only {
         conds.push("r.status != 'closed'".into());
+    }
+    if let Some(n) = &filter.number {
+        let p = arg(Box::new(n.clone()), &mut args);
+        conds.push(format!("r.number = {p}"));
     }
     for (col, val) in [("topic", &filter.topic), ("department", &filter.department)] {
         if let Some(v) = val {

@@ -261,6 +261,13 @@ UPDATE event SET server_id = 'kept:' || seq WHERE mutation_id NOT IN
 CREATE UNIQUE INDEX event_server_id ON event(server_id);
 "#,
     ),
+    // The console's alerts look for requests whose at-risk instant fell in the last second.
+    M::up("CREATE INDEX request_risk ON request(risk_key, rid);"),
+    // Team mode: what a reset pull (a server restored to an earlier point) has brought so far,
+    // so what the server no longer has can go when it is complete (store/reset.rs).
+    M::up(
+        "CREATE TABLE reset_seen(kind TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(kind, id)) WITHOUT ROWID;",
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -296,7 +303,8 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        migrations().to_version(&mut c, SCHEMA_VERSION - 1).unwrap();
+        // The version before `event.server_id` (two more came after it).
+        migrations().to_version(&mut c, SCHEMA_VERSION - 3).unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -288,19 +288,27 @@ pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result
             .map_err(|e| SyncError::Unavailable(e.to_string()))??;
         // Journal rows up to this one the server has taken (read in the page's snapshot).
         let taken = me.base + page.last_mutation_id;
-        Ok::<_, SyncError>((page.cookie, page.more, n, pulled, taken))
+        Ok::<_, SyncError>((page.cookie, page.more, n, pulled, taken, page.reset))
     };
     let cookie: Option<Cookie> = store
         .call(|c, _| mirror::meta(c, mirror::COOKIE))
         .await?
         .and_then(|s| serde_json::from_str(&s).ok());
+    // `reset` on a first pull is only the start of the history; after one it means the server
+    // was restored to an earlier point.
+    let followed = cookie.is_some();
     let mut current = fetch(cookie, None).await?;
     let mut total = 0;
     loop {
-        let (cookie, more, n, pulled, taken) = current;
+        let (cookie, more, n, pulled, taken, reset) = current;
         total += n;
-        let text = serde_json::to_string(&cookie).unwrap_or_default();
-        let write = store.call(move |c, env| mirror::apply_patch(c, env, &pulled, &text, taken));
+        let step = mirror::Step {
+            cookie: serde_json::to_string(&cookie).unwrap_or_default(),
+            taken,
+            reset: reset && followed,
+            last: !more,
+        };
+        let write = store.call(move |c, env| mirror::apply_patch(c, env, &pulled, &step));
         if !more {
             write.await?;
             return Ok(total);

@@ -14,3 +14,5 @@ pub mod wire;
 mod tests;
 #[cfg(test)]
 mod tests_mirror;
+#[cfg(test)]
+mod tests_reset;

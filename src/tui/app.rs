@@ -192,6 +192,12 @@ pub enum Mode {
         target: Uuid,
         input: String,
     },
+    /// `w`: the alerts, newest first.
+    Alerts {
+        selected: usize,
+    },
+    /// `h`: what this shift hands to the next.
+    Handover(Box<super::handover::Pane>),
     /// `:` — every action by name, fuzzy-matched.
     Palette {
         query: String,
@@ -232,8 +238,9 @@ pub struct App {
     pub mode: Mode,
     pub flash: Option<Flash>,
     pub alarms: Vec<crate::store::outbox::Alarm>,
-    /// The channel's state from the gateway's events; None without a gateway in this process.
-    pub health: Option<super::health::ChannelHealth>,
+    /// Each channel's state from its gateway's events, in the order they first spoke; empty
+    /// without a gateway in this process.
+    pub health: Vec<super::health::ChannelHealth>,
     /// The last sync round (team mode); None when this console works alone.
     pub sync: Option<crate::sync::runner::SyncStatus>,
     /// Other operators on requests, as the server last said (team mode); never this one.
@@ -251,6 +258,9 @@ pub struct App {
     pub photos: bool,
     /// The shift lead's dashboard, over the inbox while shown.
     pub dash: super::dashboard::Dash,
+    pub alerts: super::alerts::Alerts,
+    /// A shift's length, for the handover.
+    pub shift_hours: f64,
     pub quit: bool,
 }
 
@@ -269,6 +279,10 @@ pub struct Settings {
     pub photos: bool,
     /// Open on the dashboard rather than the inbox (`mcu console --dashboard`).
     pub dashboard: bool,
+    /// What alerts to raise (None: none), and whether to ring the bell with them.
+    pub alerts: Option<crate::store::alerts::AlertRules>,
+    pub bell: bool,
+    pub shift_hours: f64,
 }
 
 impl App {
@@ -299,7 +313,7 @@ impl App {
             mode: Mode::Normal,
             flash: None,
             alarms: vec![],
-            health: None,
+            health: vec![],
             sync: None,
             presence: vec![],
             detail_scroll: 0,
@@ -314,6 +328,12 @@ impl App {
                 shown: s.dashboard,
                 ..Default::default()
             },
+            alerts: super::alerts::Alerts {
+                rules: s.alerts,
+                bell: s.bell,
+                ..Default::default()
+            },
+            shift_hours: s.shift_hours,
             quit: false,
         }
     }

@@ -142,7 +142,9 @@ pub fn key(app: &mut App, action: Action) -> Vec<Cmd> {
             cmds.push(Cmd::LoadAlarms);
             cmds
         }
-        Action::Quit | Action::Help | Action::Alarms => update::perform(app, action),
+        Action::Quit | Action::Help | Action::Alarms | Action::Alerts | Action::Handover => {
+            update::perform(app, action)
+        }
         Action::ViewMine
         | Action::ViewNew
         | Action::ViewAtRisk

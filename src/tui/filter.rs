@@ -1,5 +1,5 @@
 //! The `/` filter line: field words (`тема:дороги`, `topic:roads`, `dept:`, `status:`,
-//! `channel:`, `@me`, `#tag`, `!closed`) and free text for full-text search.
+//! `channel:`, `@me`, `#tag`, `!closed`, a number `№2026-000123`) and free text for full-text search.
 
 use crate::domain::{Catalog, Channel, Status};
 use crate::store::{Assignee, Filter};
@@ -16,6 +16,11 @@ pub fn parse(line: &str, base: Filter, catalog: &Catalog, me: &str) -> Result<Fi
             f.open_only = true;
         } else if let Some(name) = word.strip_prefix('@') {
             f.assignee = Some(Assignee::Is(name.to_string()));
+        } else if let Some(n) = word
+            .strip_prefix('№')
+            .or_else(|| is_number(word).then_some(word))
+        {
+            f.number = Some(n.to_string());
         } else if let Some(tag) = word.strip_prefix('#') {
             f.tag = Some(tag.to_lowercase());
         } else if let Some((field, value)) = word.split_once(':')
@@ -40,6 +45,16 @@ pub fn parse(line: &str, base: Filter, catalog: &Catalog, me: &str) -> Result<Fi
         f.text = Some(text.join(" "));
     }
     Ok(f)
+}
+
+/// A request number as the console shows it: `2026-000123`.
+fn is_number(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() == 11
+        && b[4] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
 }
 
 /// A topic by id, or by the start of its Russian or English name.

@@ -50,10 +50,12 @@ pub enum Action {
     Alarms,
     Dashboard,
     Export,
+    Alerts,
+    Handover,
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 43] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -95,6 +97,8 @@ impl Action {
         Action::Alarms,
         Action::Dashboard,
         Action::Export,
+        Action::Alerts,
+        Action::Handover,
     ];
 }
 
@@ -140,6 +144,8 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Alarms, &["!"]),
     (Action::Dashboard, &["b", "f2"]),
     (Action::Export, &["e"]),
+    (Action::Alerts, &["w", "f3"]),
+    (Action::Handover, &["h", "f4"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).
@@ -286,9 +292,9 @@ mod tests {
     #[test]
     fn overrides_replace_and_bad_keys_are_named() {
         let mut o = BTreeMap::new();
-        o.insert(Action::Claim, vec!["w".to_string()]);
+        o.insert(Action::Claim, vec!["y".to_string()]);
         let k = Keymap::with_overrides(&o).unwrap();
-        assert_eq!(k.action(key('w')), Some(Action::Claim));
+        assert_eq!(k.action(key('y')), Some(Action::Claim));
         assert_eq!(k.action(key('c')), None);
         o.insert(Action::Close, vec!["ctrl-nonsense".to_string()]);
         let e = Keymap::with_overrides(&o).unwrap_err().to_string();

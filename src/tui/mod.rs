@@ -3,6 +3,7 @@
 //! tasks against the store (its own thread) and answer with messages. The screen is drawn
 //! after the queue is drained, so it never waits on disk or network.
 
+pub mod alerts;
 pub mod app;
 mod audit;
 mod card;
@@ -11,10 +12,13 @@ mod dashboard_view;
 mod dashboard_wide;
 pub mod editor;
 pub mod filter;
+pub mod handover;
 pub mod health;
 pub mod keymap;
 pub mod photo;
 mod popups;
+mod request_keys;
+mod shift_view;
 pub mod strings;
 pub mod theme;
 pub mod update;
@@ -167,8 +171,32 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
             Ok(dir) => export_csv(store, *filter, sort, english, &dir).await,
             Err(e) => Err(e.to_string()),
         }),
-        // The event loop runs the editor itself: it owns the terminal.
-        Cmd::Edit(_) => return None,
+        Cmd::LookAlerts { from, to, rules } => Msg::Alerts {
+            to,
+            found: store
+                .alerts(from, to, rules)
+                .await
+                .map_err(|e| e.to_string()),
+        },
+        Cmd::LoadHandover { hours } => Msg::Handover(
+            store
+                .call(move |c, env| {
+                    let now = (env.now)();
+                    let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
+                    let (open, notes) = crate::store::handover::handover(c, now - shift, now)?;
+                    Ok(Box::new(crate::cli::handover::build(
+                        &open,
+                        notes,
+                        &env.policy,
+                        now,
+                        shift,
+                    )))
+                })
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+        // The event loop runs the editor and rings the bell itself: it owns the terminal.
+        Cmd::Edit(_) | Cmd::Bell => return None,
     })
 }
 
@@ -294,7 +322,7 @@ async fn suspended(
 pub async fn run(
     store: Store,
     settings: Settings,
-    mut gateway: Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+    mut gateway: Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
@@ -308,7 +336,7 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     store: Store,
     settings: Settings,
-    gateway: &mut Option<mpsc::UnboundedReceiver<GatewayEvent>>,
+    gateway: &mut Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -343,6 +371,7 @@ async fn event_loop(
         // A move asks for the newly selected request's card; the store answers in well under a
         // millisecond, so one frame with both beats two frames (the second only adding the card).
         let wants_detail = cmds.iter().any(|c| matches!(c, Cmd::LoadDetail(_)));
+        let mut ring = false;
         while !cmds.is_empty() {
             for c in std::mem::take(&mut cmds) {
                 if let Cmd::Edit(text) = c {
@@ -351,6 +380,10 @@ async fn event_loop(
                     let edited = suspended(terminal, &text, app.lang).await;
                     events = EventStream::new();
                     cmds.extend(update(&mut app, Msg::Edited(edited)));
+                    continue;
+                }
+                if c == Cmd::Bell {
+                    ring = true;
                     continue;
                 }
                 execute(&store, c, &tx);
@@ -385,6 +418,12 @@ async fn event_loop(
                 p.draw(f, slot);
             }
         })?;
+        // After the frame, never inside one of its escape sequences.
+        if ring {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+        }
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
@@ -401,7 +440,7 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(m) = rx.recv() => m,
-            Some(g) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(g),
+            Some((c, g)) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(c, g),
             Some(s) = async { match status.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
             Some(p) = async { match presence.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Presence(p),
             _ = tick.tick() => Msg::Tick(store.now()),

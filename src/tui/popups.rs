@@ -328,16 +328,18 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
 pub(super) fn alarms(f: &mut Frame, app: &App, area: Rect) {
     let en = app.lang == Lang::En;
     let mut lines: Vec<Line> = vec![];
-    match &app.health {
-        Some(h) => lines.extend(h.describe(app.lang, app.tz).into_iter().map(Line::from)),
-        None => lines.push(Line::from(Span::styled(
+    for h in &app.health {
+        lines.extend(h.describe(app.lang, app.tz).into_iter().map(Line::from));
+    }
+    if app.health.is_empty() {
+        lines.push(Line::from(Span::styled(
             if en {
                 "No gateway in this console: channels run in `mcu gateway` or the server."
             } else {
                 "Шлюз не запущен в этой консоли: каналы работают в `mcu gateway` или на сервере."
             },
             style(app, app.theme.muted),
-        ))),
+        )));
     }
     lines.push(Line::from(""));
     if app.alarms.is_empty() {

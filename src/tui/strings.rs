@@ -144,6 +144,8 @@ impl Lang {
             ),
             Action::Alarms => self.pick("тревоги и состояние каналов", "alarms and channels"),
             Action::Dashboard => self.pick("панель смены", "shift dashboard"),
+            Action::Alerts => self.pick("предупреждения о сроках", "deadline alerts"),
+            Action::Handover => self.pick("передача смены", "shift handover"),
             Action::Export => self.pick(
                 "выгрузить список в CSV (по строке на обращение)",
                 "export the list as CSV (a row per request)",
@@ -176,6 +178,28 @@ impl Lang {
 
     pub fn exporting(self) -> &'static str {
         self.pick("выгрузка списка…", "exporting the list…")
+    }
+
+    /// One alert, for the status bar: the request, what happened, the start of its text.
+    pub fn alert_line(self, c: &crate::store::alerts::Crossing, soon_minutes: i64) -> String {
+        use crate::store::alerts::AlertKind;
+        let text: String = crate::sanitize::line(&c.text).chars().take(50).collect();
+        let what = match (self, c.kind) {
+            (Lang::Ru, AlertKind::AtRisk) => "срок под угрозой".to_string(),
+            (Lang::Ru, AlertKind::DueSoon) => format!("до срока {soon_minutes} мин"),
+            (Lang::Ru, AlertKind::Breached) => "срок нарушен".to_string(),
+            (Lang::En, AlertKind::AtRisk) => "at risk".to_string(),
+            (Lang::En, AlertKind::DueSoon) => format!("due in {soon_minutes} min"),
+            (Lang::En, AlertKind::Breached) => "breached".to_string(),
+        };
+        format!("⚑ №{} {what} — {text}", c.number)
+    }
+
+    pub fn alerts_new(self, n: usize, key: &str) -> String {
+        match self {
+            Lang::Ru => format!("⚑ новых предупреждений: {n} · {key} — список"),
+            Lang::En => format!("⚑ {n} new alerts · {key} — the list"),
+        }
     }
 
     pub fn exported(self, n: usize, path: &str) -> String {

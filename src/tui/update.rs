@@ -6,15 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
-use super::app::{
-    App, Compose, ComposeKind, Flash, Mode, Picker, PickerKind, TemplateList, View,
-    template_matches,
-};
-use super::filter;
+use super::app::{App, Flash, Mode, View};
 use super::keymap::Action;
+use super::request_keys::{compose_key, filter_key, link_key, on_request, picker_key};
 use crate::channels::gateway::GatewayEvent;
-use crate::domain::mutation::{Mutation, Op};
-use crate::domain::{CloseReason, Priority, Request};
+use crate::domain::mutation::Mutation;
 use crate::store::{Cursor, Detail, Filter, Page, Sort};
 
 pub enum Msg {
@@ -38,7 +34,8 @@ pub enum Msg {
     Detail(Box<Detail>),
     Applied(Result<String, String>),
     Alarms(Vec<crate::store::outbox::Alarm>),
-    Gateway(GatewayEvent),
+    /// A gateway's event, with its channel.
+    Gateway(crate::domain::Channel, GatewayEvent),
     Failed(String),
     /// The composer's text back from `$EDITOR`, or why the editor did not run.
     Edited(Result<String, String>),
@@ -52,6 +49,12 @@ pub enum Msg {
     Dashboard(Result<Box<crate::store::dashboard::Board>, String>),
     /// The list exported: how many requests, and the file; or why not.
     Exported(Result<(usize, String), String>),
+    /// Clock crossings found in the span that ends at `to` (tui/alerts.rs).
+    Alerts {
+        to: DateTime<Utc>,
+        found: Result<Vec<crate::store::alerts::Crossing>, String>,
+    },
+    Handover(Result<Box<crate::cli::handover::Handover>, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +95,18 @@ pub enum Cmd {
         sort: Sort,
         english: bool,
     },
+    /// Clock crossings in `(from, to]`, on the store's thread.
+    LookAlerts {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rules: crate::store::alerts::AlertRules,
+    },
+    /// The terminal's bell, rung by the event loop between frames.
+    Bell,
+    /// The handover for a shift of this many hours.
+    LoadHandover {
+        hours: f64,
+    },
 }
 
 /// How often the inbox re-reads the store on its own (other consoles, `mcu reply`).
@@ -100,7 +115,7 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
-        Msg::Applied(Ok(_)) | Msg::Gateway(GatewayEvent::Ingested(_))
+        Msg::Applied(Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
     ) {
         super::dashboard::changed(app);
     }
@@ -138,6 +153,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Tick(now) => {
             app.now = now;
             let mut cmds = super::dashboard::on_tick(app);
+            cmds.extend(super::alerts::on_tick(app));
             if app
                 .flash
                 .as_ref()
@@ -198,7 +214,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.alarms = a;
             vec![]
         }
-        Msg::Gateway(e) => gateway(app, e),
+        Msg::Gateway(channel, e) => gateway(app, channel, e),
         Msg::Edited(Ok(text)) => {
             if let Mode::Compose(c) = &mut app.mode {
                 // Editors end files with a newline the citizen should not get.
@@ -250,6 +266,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             }
             vec![]
         }
+        Msg::Alerts { to, found } => super::alerts::on_found(app, to, found),
+        Msg::Handover(h) => {
+            super::handover::on_loaded(app, h);
+            vec![]
+        }
         Msg::Exported(done) => {
             match done {
                 Ok((n, path)) => {
@@ -263,10 +284,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-fn gateway(app: &mut App, e: GatewayEvent) -> Vec<Cmd> {
-    app.health
-        .get_or_insert_with(|| super::health::ChannelHealth::new("TG"))
-        .on_event(&e, app.now);
+fn gateway(app: &mut App, channel: crate::domain::Channel, e: GatewayEvent) -> Vec<Cmd> {
+    let label = super::health::label(channel, app.lang);
+    match app.health.iter_mut().find(|h| h.channel == label) {
+        Some(h) => h.on_event(&e, app.now),
+        None => {
+            let mut h = super::health::ChannelHealth::new(label);
+            h.on_event(&e, app.now);
+            app.health.push(h);
+        }
+    }
     match e {
         GatewayEvent::Ingested(r) if !r.created.is_empty() || r.appended > 0 => refresh(app),
         GatewayEvent::Sent { .. } | GatewayEvent::Unknown { .. } | GatewayEvent::Failed { .. } => {
@@ -340,7 +367,7 @@ pub fn refresh(app: &mut App) -> Vec<Cmd> {
     }]
 }
 
-fn reload_from_top(app: &mut App) -> Vec<Cmd> {
+pub(super) fn reload_from_top(app: &mut App) -> Vec<Cmd> {
     app.rows.clear();
     app.selected = 0;
     app.scroll = 0;
@@ -377,6 +404,8 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     match std::mem::replace(&mut app.mode, Mode::Normal) {
         Mode::Normal => normal(app, k),
         Mode::Help => vec![],
+        Mode::Alerts { selected } => super::alerts::key(app, k, selected),
+        Mode::Handover(pane) => super::handover::key(app, k, pane),
         Mode::Alarms => match k.code {
             KeyCode::Char('x' | 'ч') | KeyCode::Delete if !app.alarms.is_empty() => {
                 if app.readonly {
@@ -534,6 +563,8 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::ViewClosedToday => set_view(app, View::ClosedToday),
         Action::ViewAll => set_view(app, View::All),
         Action::Dashboard => super::dashboard::show(app),
+        Action::Alerts => super::alerts::show(app),
+        Action::Handover => super::handover::show(app),
         Action::Export => {
             flash(app, app.lang.exporting().to_string(), false);
             vec![Cmd::ExportCsv {
@@ -561,451 +592,4 @@ pub(super) fn set_view(app: &mut App, view: View) -> Vec<Cmd> {
     app.filter_line.clear();
     app.filter = view.filter(&app.me, app.now, app.tz);
     reload_from_top(app)
-}
-
-fn mutation(app: &App, r: &Request, op: Op) -> Mutation {
-    Mutation::new(r.id, &app.me, app.now, op)
-}
-
-fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
-    let Some(r) = app.current().cloned() else {
-        flash(app, app.lang.nothing_selected().into(), true);
-        return vec![];
-    };
-    let lang = app.lang;
-    let compose = |app: &mut App, kind: ComposeKind, department: Option<String>| {
-        let limit = (kind == ComposeKind::Reply).then(|| r.channel.max_message_units());
-        let vars = vars_for(app, &r, department.as_deref());
-        app.mode = Mode::Compose(Box::new(Compose {
-            kind,
-            target: r.id,
-            number: r.number.to_string(),
-            department,
-            limit,
-            vars,
-            editor: TextArea::default(),
-            templates: None,
-        }));
-        vec![]
-    };
-    match action {
-        Action::Claim => each(app, r.id, |_| Some(Op::Claim)),
-        Action::Release => each(app, r.id, |_| Some(Op::Release)),
-        Action::Reopen => each(app, r.id, |_| Some(Op::Reopen)),
-        Action::LinkDuplicate => {
-            app.mode = Mode::LinkInput {
-                target: r.id,
-                input: String::new(),
-            };
-            vec![]
-        }
-        Action::OpenAttachment => {
-            use crate::domain::request::AttachmentState;
-            let stored: Vec<(String, String)> = r
-                .attachments
-                .iter()
-                .filter(|a| a.state == AttachmentState::Stored)
-                .filter_map(|a| {
-                    let path = a.local_path.clone()?;
-                    let name = a.name.clone().unwrap_or_else(|| a.kind.clone());
-                    Some((path, crate::sanitize::line(&name)))
-                })
-                .collect();
-            match stored.len() {
-                0 => {
-                    flash(app, lang.no_files().into(), true);
-                    vec![]
-                }
-                1 => vec![Cmd::Open {
-                    program: app.open_command.clone(),
-                    path: stored[0].0.clone(),
-                }],
-                _ => open_picker(app, PickerKind::Attachment, r.id, stored, None),
-            }
-        }
-        Action::CopyNumber => {
-            flash(app, format!("{}: {}", lang.copied(), r.number), false);
-            vec![Cmd::Copy(r.number.to_string())]
-        }
-        Action::Topic => {
-            let mut items: Vec<(String, String)> = app
-                .catalog
-                .topics
-                .iter()
-                .map(|t| (t.id.clone(), label(lang, &t.name, &t.name_en)))
-                .collect();
-            items.push((String::new(), lang.none().into()));
-            open_picker(app, PickerKind::Topic, r.id, items, r.topic.as_deref())
-        }
-        Action::Department | Action::Forward => {
-            let items: Vec<(String, String)> = app
-                .catalog
-                .departments
-                .iter()
-                .map(|d| (d.id.clone(), label(lang, &d.name, &d.name_en)))
-                .collect();
-            let kind = if action == Action::Forward {
-                PickerKind::Forward
-            } else {
-                PickerKind::Department
-            };
-            open_picker(app, kind, r.id, items, r.department.as_deref())
-        }
-        Action::Priority => {
-            let items = Priority::ALL
-                .iter()
-                .map(|p| (p.as_str().to_string(), lang.priority(*p).to_string()))
-                .collect();
-            open_picker(
-                app,
-                PickerKind::Priority,
-                r.id,
-                items,
-                Some(r.priority.as_str()),
-            )
-        }
-        Action::Close => {
-            let items = CloseReason::ALL
-                .iter()
-                .map(|c| (c.as_str().to_string(), lang.close_reason(*c).to_string()))
-                .collect();
-            open_picker(app, PickerKind::CloseReason, r.id, items, None)
-        }
-        Action::Reply => compose(app, ComposeKind::Reply, None),
-        Action::Note => compose(app, ComposeKind::Note, None),
-        Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, None),
-        Action::Tag => compose(app, ComposeKind::Tags, None),
-        _ => vec![],
-    }
-}
-
-fn label(lang: super::strings::Lang, ru: &str, en: &Option<String>) -> String {
-    match (lang, en) {
-        (super::strings::Lang::En, Some(e)) => e.clone(),
-        _ => ru.to_string(),
-    }
-}
-
-fn open_picker(
-    app: &mut App,
-    kind: PickerKind,
-    target: Uuid,
-    items: Vec<(String, String)>,
-    current: Option<&str>,
-) -> Vec<Cmd> {
-    let selected = current
-        .and_then(|c| items.iter().position(|(v, _)| v == c))
-        .unwrap_or(0);
-    app.mode = Mode::Picker(Picker {
-        kind,
-        target,
-        items,
-        query: String::new(),
-        selected,
-    });
-    vec![]
-}
-
-fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> {
-    match k.code {
-        KeyCode::Esc => return vec![],
-        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
-        KeyCode::Down => p.selected = (p.selected + 1).min(p.visible().len().saturating_sub(1)),
-        KeyCode::Backspace => {
-            p.query.pop();
-            p.selected = 0;
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.query.push(c);
-            p.selected = 0;
-        }
-        KeyCode::Enter => {
-            let Some((value, _)) = p.visible().get(p.selected).map(|x| (*x).clone()) else {
-                app.mode = Mode::Picker(p);
-                return vec![];
-            };
-            return choose(app, &p, value);
-        }
-        _ => {}
-    }
-    app.mode = Mode::Picker(p);
-    vec![]
-}
-
-fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
-    let Some(r) = app.rows.iter().find(|r| r.id == p.target).cloned() else {
-        return vec![];
-    };
-    let some = |v: String| if v.is_empty() { None } else { Some(v) };
-    let op = match p.kind {
-        PickerKind::Topic => Op::SetTopic {
-            topic: some(value),
-            department_follows: true,
-        },
-        PickerKind::Department => Op::SetDepartment {
-            department: some(value),
-        },
-        PickerKind::Priority => match value.parse() {
-            Ok(priority) => Op::SetPriority { priority },
-            Err(_) => return vec![],
-        },
-        PickerKind::CloseReason => match value.parse() {
-            Ok(reason) => Op::Close { reason },
-            Err(_) => return vec![],
-        },
-        PickerKind::Attachment => {
-            return vec![Cmd::Open {
-                program: app.open_command.clone(),
-                path: value,
-            }];
-        }
-        PickerKind::Forward => {
-            // The forward itself happens when its note is written (or left empty).
-            app.mode = Mode::Compose(Box::new(Compose {
-                kind: ComposeKind::Forward,
-                target: r.id,
-                number: r.number.to_string(),
-                department: some(value),
-                limit: None,
-                vars: vec![("number".to_string(), r.number.to_string())],
-                editor: TextArea::default(),
-                templates: None,
-            }));
-            return vec![];
-        }
-    };
-    each(app, r.id, |_| Some(op.clone()))
-}
-
-/// One command per target, so a refusal on one request does not hold back the others; marks
-/// are spent by the action.
-fn each(app: &mut App, selected: Uuid, op: impl Fn(&Request) -> Option<Op>) -> Vec<Cmd> {
-    let cmds = app
-        .targets(selected)
-        .iter()
-        .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r, o)])))
-        .collect();
-    app.marks.clear();
-    cmds
-}
-
-/// `{number}`, `{citizen}`, `{department}`, `{due}` for one request.
-fn vars_for(app: &App, r: &Request, department: Option<&str>) -> Vec<(String, String)> {
-    let dep = department
-        .map(str::to_string)
-        .or(r.department.clone())
-        .unwrap_or_default();
-    let dep_name = app
-        .catalog
-        .department(&dep)
-        .map(|d| d.name.clone())
-        .unwrap_or(dep);
-    let due = r
-        .first_response
-        .due
-        .with_timezone(&app.tz)
-        .format("%d.%m.%Y %H:%M")
-        .to_string();
-    vec![
-        ("number".to_string(), r.number.to_string()),
-        ("citizen".to_string(), r.citizen.clone().unwrap_or_default()),
-        ("department".to_string(), dep_name),
-        ("due".to_string(), due),
-    ]
-}
-
-fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
-    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    let send = (ctrl && matches!(k.code, KeyCode::Char('s') | KeyCode::Char('ы')))
-        || (k.modifiers.contains(KeyModifiers::ALT) && k.code == KeyCode::Enter);
-    if let Some(list) = c.templates.take() {
-        template_key(app, k, &mut c, list);
-        app.mode = Mode::Compose(c);
-        return vec![];
-    }
-    if k.code == KeyCode::Esc {
-        return vec![];
-    }
-    if ctrl && matches!(k.code, KeyCode::Char('o') | KeyCode::Char('щ')) {
-        let text = c.text();
-        app.mode = Mode::Compose(c);
-        return vec![Cmd::Edit(text)];
-    }
-    if ctrl && matches!(k.code, KeyCode::Char('t') | KeyCode::Char('е')) {
-        c.templates = Some(TemplateList::default());
-        app.mode = Mode::Compose(c);
-        return vec![];
-    }
-    if k.code == KeyCode::Tab && expand_shortcut(&app.templates, &mut c) {
-        app.mode = Mode::Compose(c);
-        return vec![];
-    }
-    if !send {
-        c.editor.input(k);
-        app.mode = Mode::Compose(c);
-        return vec![];
-    }
-    if c.preview().trim().is_empty() && c.kind != ComposeKind::Forward {
-        app.mode = Mode::Compose(c);
-        return vec![];
-    }
-    let text = c.text();
-    let targets = app.targets(c.target);
-    let mut cmds = vec![];
-    // Each marked request gets the text with its own number, citizen and department.
-    for r in &targets {
-        let vars = vars_for(app, r, c.department.as_deref());
-        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let body = crate::templates::render(&text, &pairs).trim().to_string();
-        let ops: Vec<Op> = match c.kind {
-            ComposeKind::Reply => vec![Op::Reply {
-                message_id: Uuid::now_v7(),
-                body,
-            }],
-            ComposeKind::Note => vec![Op::AddNote {
-                note_id: Uuid::now_v7(),
-                body,
-            }],
-            ComposeKind::DepartmentAnswer => vec![Op::DepartmentAnswer {
-                note_id: Uuid::now_v7(),
-                body,
-            }],
-            ComposeKind::Forward => vec![Op::Forward {
-                department: c.department.clone(),
-                note_id: Uuid::now_v7(),
-                note: (!body.is_empty()).then_some(body),
-            }],
-            ComposeKind::Tags => body
-                .split_whitespace()
-                .filter_map(|w| match w.strip_prefix('-') {
-                    Some(t) if !t.is_empty() => Some(Op::Untag { tag: t.to_string() }),
-                    Some(_) => None,
-                    None => Some(Op::Tag {
-                        tag: w.trim_start_matches('+').to_string(),
-                    }),
-                })
-                .collect(),
-        };
-        if !ops.is_empty() {
-            cmds.push(Cmd::Apply(
-                ops.into_iter().map(|op| mutation(app, r, op)).collect(),
-            ));
-        }
-    }
-    app.marks.clear();
-    cmds
-}
-
-fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<Cmd> {
-    match k.code {
-        KeyCode::Esc => vec![],
-        KeyCode::Enter => {
-            let base = app.view.filter(&app.me, app.now, app.tz);
-            match filter::parse(&input, base, &app.catalog, &app.me) {
-                Ok(f) => {
-                    app.filter = f;
-                    app.filter_line = input;
-                    reload_from_top(app)
-                }
-                Err(e) => {
-                    flash(app, e, true);
-                    app.mode = Mode::Filter { input };
-                    vec![]
-                }
-            }
-        }
-        KeyCode::Backspace => {
-            input.pop();
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            input.push(c);
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
-        _ => {
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
-    }
-}
-
-/// `::shortcut` before the cursor becomes the ready reply it names; `::` with a word that is
-/// no shortcut opens the list filtered by it. False when there is no `::` word (Tab then
-/// goes to the editor).
-fn expand_shortcut(all: &[crate::templates::ReplyTemplate], c: &mut Compose) -> bool {
-    let ratatui_textarea::DataCursor(row, col) = c.editor.cursor();
-    let line = c.editor.lines().get(row).cloned().unwrap_or_default();
-    let before: String = line.chars().take(col).collect();
-    let word = before.rsplit(char::is_whitespace).next().unwrap_or("");
-    let Some(name) = word.strip_prefix("::") else {
-        return false;
-    };
-    let replace = word.chars().count();
-    match all.iter().find(|t| t.shortcut == name) {
-        Some(t) => insert_template(c, replace, &t.text),
-        None => {
-            c.templates = Some(TemplateList {
-                query: name.to_string(),
-                selected: 0,
-                replace,
-            })
-        }
-    }
-    true
-}
-
-fn insert_template(c: &mut Compose, replace: usize, text: &str) {
-    for _ in 0..replace {
-        c.editor.delete_char();
-    }
-    c.editor.insert_str(text);
-}
-
-/// Keys while the template list is open over the composer.
-fn template_key(app: &App, k: KeyEvent, c: &mut Compose, mut list: TemplateList) {
-    let shown = template_matches(&app.templates, &list.query);
-    match k.code {
-        KeyCode::Esc => return,
-        KeyCode::Up => list.selected = list.selected.saturating_sub(1),
-        KeyCode::Down => list.selected = (list.selected + 1).min(shown.len().saturating_sub(1)),
-        KeyCode::Backspace => {
-            list.query.pop();
-            list.selected = 0;
-        }
-        KeyCode::Enter | KeyCode::Tab => {
-            if let Some(t) = shown.get(list.selected) {
-                let text = t.text.clone();
-                insert_template(c, list.replace, &text);
-                return;
-            }
-        }
-        KeyCode::Char(ch) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            list.query.push(ch);
-            list.selected = 0;
-        }
-        _ => {}
-    }
-    c.templates = Some(list);
-}
-
-fn link_key(app: &mut App, k: KeyEvent, target: Uuid, mut input: String) -> Vec<Cmd> {
-    match k.code {
-        KeyCode::Esc => return vec![],
-        KeyCode::Enter if !input.trim().is_empty() => {
-            return vec![Cmd::LinkDuplicate {
-                target,
-                actor: app.me.clone(),
-                number: input.trim().to_string(),
-            }];
-        }
-        KeyCode::Backspace => {
-            input.pop();
-        }
-        KeyCode::Char(c) if c.is_ascii_digit() || c == '-' => input.push(c),
-        _ => {}
-    }
-    app.mode = Mode::LinkInput { target, input };
-    vec![]
 }

@@ -84,6 +84,8 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Picker(_) => popups::picker(f, app, area),
         Mode::Compose(_) => popups::compose(f, app, area),
         Mode::Palette { .. } => popups::palette(f, app, area),
+        Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
+        Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
         _ => {}
     }
 }
@@ -326,6 +328,8 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Compose(_) => "ТЕКСТ",
         Mode::Help => "?",
         Mode::Alarms => "!",
+        Mode::Alerts { .. } => "W",
+        Mode::Handover(_) => "H",
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",
     };
@@ -372,13 +376,20 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         left.push(Span::raw(super::dashboard_view::inbox_hint(app)));
     }
     let mut right = vec![];
+    let unseen = app.alerts.unseen();
+    if unseen > 0 {
+        right.push(Span::styled(
+            format!(" ⚑ {unseen} "),
+            style(app, app.theme.warn).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+    }
     if !app.alarms.is_empty() {
         right.push(Span::styled(
             format!(" ⚠ {} ", app.alarms.len()),
             style(app, app.theme.bad).add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
     }
-    if let Some(h) = &app.health {
+    for h in &app.health {
         right.push(Span::raw(format!(" {} ", h.badge(app.now))));
     }
     if let Some(s) = &app.sync {

@@ -34,6 +34,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
             reopen_window: ChronoDuration::days(7),
             texts: BotTexts::shipped("ru"),
             status_words: |s| s.as_str(),
+            acknowledge: true,
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(50),

@@ -83,11 +83,17 @@ impl Env {
 
     /// `mcu serve` on a free port, once it says where it listens.
     pub fn serve(&self) -> Server {
+        self.serve_with(&[])
+    }
+
+    /// `mcu serve` with more arguments.
+    pub fn serve_with(&self, more: &[&str]) -> Server {
         let log = self.path("serve.log");
         let (child, stdout, base) = crate::common::spawn_serve(
             self.mcu(&self.db_url())
                 .args(["serve", "--listen", "127.0.0.1:0", "--seed-db"])
                 .arg(self.path("seed.sqlite3"))
+                .args(more)
                 // The scope its copy for new consoles follows, as the consoles' own.
                 .env("MCU_SERVER_SCOPE", SCOPE),
             &log,

@@ -36,6 +36,7 @@ async fn sent(State(shared): State<Arc<Shared>>) -> Response {
     let inner = shared.lock();
     let mut log = inner.world.sent.clone();
     log.vk = inner.vk.sent.clone();
+    log.platform = shared.platform.updates();
     Json(log).into_response()
 }
 

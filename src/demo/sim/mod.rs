@@ -11,6 +11,7 @@ mod control;
 mod files;
 mod malformed;
 mod params;
+pub mod platform;
 mod state;
 mod traffic;
 mod vk;
@@ -29,6 +30,9 @@ use tokio::task::JoinHandle;
 pub use malformed::MalformedKind;
 use state::Shared;
 pub use vk::{VkEvent, VkSent, VkSimOptions, VkStats};
+
+/// The only key the simulated feedback platform accepts.
+pub(crate) const PLATFORM_KEY: &str = "sim-platform-key";
 
 /// What the fake accepts, how much traffic it makes and which faults it injects.
 #[derive(Debug, Clone)]
@@ -99,6 +103,9 @@ pub struct SentLog {
     pub chats: BTreeMap<String, Vec<SentMessage>>,
     #[serde(default)]
     pub vk: BTreeMap<String, Vec<VkSent>>,
+    /// Replies the feedback platform took (`POST servicerequestupdates.json`), in order.
+    #[serde(default)]
+    pub platform: Vec<platform::PlatformUpdate>,
 }
 
 /// sendMessage calls by outcome.
@@ -170,7 +177,7 @@ impl Simulator {
         }
         shared.generate(shared.opts.burst);
 
-        let app = api::router(shared.clone());
+        let app = api::router(shared.clone()).merge(shared.platform.router());
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -210,7 +217,33 @@ impl Simulator {
         let inner = self.shared.lock();
         let mut log = inner.world.sent.clone();
         log.vk = inner.vk.sent.clone();
+        log.platform = self.shared.platform.updates();
         log
+    }
+
+    /// The feedback platform: its GeoReport v2 base URL and the key it accepts.
+    pub fn platform_url(&self) -> String {
+        format!("http://{}/open311/v2", self.addr)
+    }
+
+    pub fn platform_key(&self) -> &'static str {
+        PLATFORM_KEY
+    }
+
+    /// Citizens start filing on the platform too, at `per_minute` (`burst` at once first).
+    pub fn platform_traffic(&self, per_minute: f64, burst: usize) {
+        tokio::spawn(platform::traffic(
+            self.shared.platform.clone(),
+            per_minute,
+            burst,
+            self.shared.opts.seed,
+            self.shared.stop.clone(),
+        ));
+    }
+
+    /// The platform, to file requests on it.
+    pub fn platform(&self) -> &platform::Platform {
+        &self.shared.platform
     }
 
     /// VK: the method API's base URL (`api_url` of `[channels.vk]`).

@@ -22,6 +22,8 @@ pub(super) struct Shared {
     pub opts: SimOptions,
     pub stop: watch::Receiver<bool>,
     pub held_rx: watch::Receiver<Option<u64>>,
+    /// The regional feedback platform the simulator also plays (sim/platform.rs).
+    pub platform: super::platform::Platform,
     inner: Mutex<Inner>,
 }
 
@@ -43,6 +45,7 @@ impl Shared {
             opts,
             stop,
             held_rx,
+            platform: super::platform::Platform::new(super::PLATFORM_KEY),
             inner: Mutex::new(Inner {
                 world,
                 traffic,

@@ -560,7 +560,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 14] = [
+    let checks: [Check<S>; 15] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -583,6 +583,10 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
         (
             "21 fencing",
             super::contract_fence::leases_fence_the_old_holder::<S>,
+        ),
+        (
+            "open311 reads",
+            super::open311::store_contract::open311_reads::<S>,
         ),
     ];
     for (name, check) in checks {

@@ -89,6 +89,11 @@ fn every_action_does_what_it_says() {
                 if **filter == a.filter)
                     && a.flash.is_some()
             }
+            Action::Alerts => matches!(a.mode, Mode::Alerts { selected: 0 }) && cmds.is_empty(),
+            Action::Handover => {
+                matches!(&a.mode, Mode::Handover(p) if p.data.is_none())
+                    && cmds == [Cmd::LoadHandover { hours: 12.0 }]
+            }
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }

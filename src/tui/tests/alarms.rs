@@ -24,10 +24,13 @@ fn bang_lists_alarms_with_the_channel_and_x_clears_them() {
     let mut a = loaded(Lang::Ru);
     update(
         &mut a,
-        Msg::Gateway(GatewayEvent::Started {
-            account: "@mcu_bot".into(),
-            epoch: 3,
-        }),
+        Msg::Gateway(
+            crate::domain::Channel::Telegram,
+            GatewayEvent::Started {
+                account: "@mcu_bot".into(),
+                epoch: 3,
+            },
+        ),
     );
     assert_eq!(update(&mut a, key('!')), vec![Cmd::LoadAlarms]);
     assert!(matches!(a.mode, Mode::Alarms));
@@ -148,4 +151,41 @@ fn team_mode_shows_the_link_what_waits_and_each_refusal_once() {
     let s = screen(&render(&a, 160, 48));
     assert!(s.contains("⇅ 12:00:00"), "{s}");
     assert!(update(&mut a, Msg::Sync(status(true, 0, vec![]))).is_empty());
+}
+
+#[test]
+fn each_channel_keeps_its_own_badge_and_lines() {
+    use crate::domain::Channel;
+    let mut a = loaded(Lang::Ru);
+    for (channel, account) in [(Channel::Telegram, "@mcu_bot"), (Channel::Vk, "club1")] {
+        update(
+            &mut a,
+            Msg::Gateway(
+                channel,
+                GatewayEvent::Started {
+                    account: account.into(),
+                    epoch: 1,
+                },
+            ),
+        );
+    }
+    update(
+        &mut a,
+        Msg::Gateway(
+            Channel::Vk,
+            GatewayEvent::Warning("VK: error 6, too many requests".into()),
+        ),
+    );
+    update(&mut a, Msg::Gateway(Channel::Pos, GatewayEvent::Stopped));
+    let s = screen(&render(&a, 100, 24));
+    let status = s.lines().last().unwrap();
+    assert!(
+        status.contains("TG ✓") && status.contains("VK ⚠") && status.contains("ПОС ✗"),
+        "{status}"
+    );
+    update(&mut a, key('!'));
+    let s = screen(&render(&a, 120, 30));
+    assert!(s.contains("TG @mcu_bot: работает"), "{s}");
+    assert!(s.contains("VK club1: работает"), "{s}");
+    assert!(s.contains("error 6"), "{s}");
 }

@@ -16,6 +16,7 @@ mod dashboard;
 mod detail;
 mod photo;
 mod presence;
+mod shift;
 mod views;
 use super::keymap::Keymap;
 use super::strings::Lang;
@@ -90,6 +91,9 @@ fn app(lang: Lang, readonly: bool) -> App {
         open_command: vec![],
         photos: true,
         dashboard: false,
+        alerts: Some(crate::config::AlertsConfig::default().rules("anna")),
+        bell: true,
+        shift_hours: 12.0,
     };
     let mut a = App::new(settings, now());
     update(&mut a, Msg::Resize { height: 24 });
@@ -375,7 +379,10 @@ fn refusals_and_alarms_reach_the_status_line() {
     assert!(a.flash.as_ref().is_some_and(|f| f.error));
     update(
         &mut a,
-        Msg::Gateway(crate::channels::gateway::GatewayEvent::Alarm("409".into())),
+        Msg::Gateway(
+            crate::domain::Channel::Telegram,
+            crate::channels::gateway::GatewayEvent::Alarm("409".into()),
+        ),
     );
     let cmds = update(&mut a, Msg::Tick(now() + Duration::seconds(10)));
     assert!(a.flash.is_none(), "flashes fade");
