@@ -7,48 +7,11 @@ mod common;
 
 use mcu_desk::demo::sim::{SimOptions, Simulator};
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mcu");
 const SCOPE: &str = "krasnodar";
 
-fn mcu(dir: &Path, config: &str) -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
-        c.env_remove(k);
-    }
-    c.arg("--config").arg(dir.join(config));
-    c
-}
-
-/// The console's answer to `args` in JSON (its own file, against the server).
-fn console(dir: &Path, base: &str, token: &str, args: &[&str]) -> Value {
-    let out = mcu(dir, "console.toml")
-        .arg("--db")
-        .arg(dir.join("anna.sqlite3"))
-        .env("MCU_SERVER_URL", base)
-        .env("MCU_SERVER_TOKEN", token)
-        .args(args)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-async fn until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use common::{mcu_in as mcu, team_console as console, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_works_telegram_vk_and_the_platform() {
