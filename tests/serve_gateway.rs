@@ -84,34 +84,10 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
-async fn until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::until;
 
 /// The operator's console: its own file, on whichever server is up.
-fn console(dir: &Path, base: &str, token: &str, args: &[&str]) -> Value {
-    let out = clean(&mut Command::new(BIN))
-        .arg("--config")
-        .arg(dir.join("console.toml"))
-        .arg("--db")
-        .arg(dir.join("anna.sqlite3"))
-        .env("MCU_SERVER_URL", base)
-        .env("MCU_SERVER_TOKEN", token)
-        .args(args)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
+use common::team_console as console;
 
 /// Pushes and pulls until the console has the requests the citizens opened.
 async fn sync_until(dir: &Path, base: &str, token: &str, n: usize) -> Vec<String> {

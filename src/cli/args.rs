@@ -167,8 +167,10 @@ pub enum Command {
         /// Where to listen; port 0 takes a free one. The address is the first stdout line.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Run these channels' gateways here (team mode): `telegram`. Only one server of a
-        /// team gets the lease of each account; the others stand by and take over if it stops.
+        /// Run these channels' gateways here (team mode): `telegram`, `vk`, `platform` (the
+        /// feedback platform over Open311), each from its `[channels.*]` section. Only one
+        /// server of a team gets the lease of each account; the others stand by and take over
+        /// if it stops.
         #[arg(long, value_delimiter = ',', value_name = "CHANNELS")]
         channels: Vec<String>,
         /// The gateway's working file (default: next to a SQLite store, or in the data dir).

@@ -1,6 +1,6 @@
-//! The Telegram gateway inside `mcu serve --channels telegram`: its working file, the sync
-//! loop that carries what it stores to the server and the consoles' replies back, and the
-//! gateway itself under the server's lease (`server::gateway_link`).
+//! A channel's gateway inside `mcu serve --channels telegram,vk,platform`: its working file,
+//! the sync loop that carries what it stores to the server and the consoles' replies back,
+//! and the gateway itself under the server's lease (`server::gateway_link`). One each.
 
 use anyhow::Context;
 use futures::FutureExt;
@@ -22,7 +22,12 @@ use crate::server::url::ServerStore;
 use crate::store::{Env, Store, mirror};
 use crate::sync::{client, runner};
 
+/// `mcu serve --channels`: the names it knows.
+pub const CHANNELS: [&str; 3] = ["telegram", "vk", "platform"];
+
 pub struct Setup<'a> {
+    /// One of `CHANNELS`.
+    pub channel: &'a str,
     pub server: Arc<ServerStore>,
     pub path: PathBuf,
     pub config: &'a Config,
@@ -53,7 +58,35 @@ impl Running {
 }
 
 pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<Running> {
-    let tg = Arc::new(live::telegram(s.config, None, None)?);
+    let refused = |what: &str| super::Refused(format!("--channels {}: {what}", s.channel));
+    match s.channel {
+        "telegram" => {
+            let tg = Arc::new(live::telegram(s.config, None, None)?);
+            start_with(s, tg, true, stop).await
+        }
+        "vk" => {
+            let vk = Arc::new(super::channels::vk(s.config, None, None, None)?);
+            start_with(s, vk, true, stop).await
+        }
+        "platform" => {
+            let Some(client) = s.config.channels.platform.client() else {
+                return Err(refused("set [channels.platform] url").into());
+            };
+            let client = Arc::new(client.map_err(|e| refused(&e))?);
+            let acknowledge = client.publishes();
+            start_with(s, client, acknowledge, stop).await
+        }
+        other => Err(refused(&format!("no such channel `{other}`")).into()),
+    }
+}
+
+async fn start_with<C: crate::channels::Channel>(
+    s: Setup<'_>,
+    adapter: Arc<C>,
+    acknowledge: bool,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Running> {
+    let name = s.channel.to_string();
     let env = Env {
         catalog: s.catalog.clone(),
         policy: s.policy.clone(),
@@ -77,12 +110,12 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
         shared.clone(),
         store.clone(),
         &scope,
-        "telegram",
+        &name,
     ));
     let fenced = |shared: Arc<Shared<Arc<ServerStore>>>| FencedLocal {
         inner: Local {
             server: shared,
-            who: principal("telegram"),
+            who: principal(&name),
         },
         fence: link.transport.fence.clone(),
     };
@@ -120,26 +153,28 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
     });
     let mut opts = live::gateway_options(s.config, s.config.files_dir());
     opts.lease_ttl = s.lease;
+    opts.rules.acknowledge = acknowledge;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let metrics = Arc::new(ChannelMetrics::new("telegram"));
+    let metrics = Arc::new(ChannelMetrics::new(&name));
     let m = metrics.clone();
+    let ch = name.clone();
     let events = tokio::spawn(async move {
         while let Some(e) = ev_rx.recv().await {
             m.observe(&e);
             match e {
-                GatewayEvent::Alarm(a) => tracing::error!(alarm = %a, "gateway"),
-                GatewayEvent::Warning(w) => tracing::warn!(warning = %w, "gateway"),
+                GatewayEvent::Alarm(a) => tracing::error!(channel = %ch, alarm = %a, "gateway"),
+                GatewayEvent::Warning(w) => tracing::warn!(channel = %ch, warning = %w, "gateway"),
                 GatewayEvent::Started { account, epoch } => {
-                    tracing::info!(%account, epoch, "gateway took the lease")
+                    tracing::info!(channel = %ch, %account, epoch, "gateway took the lease")
                 }
-                other => tracing::info!(event = ?other, "gateway"),
+                other => tracing::info!(channel = %ch, event = ?other, "gateway"),
             }
         }
     });
     let gw_store = link.store.clone();
     let gateway = tokio::spawn(async move {
-        if let Err(e) = gateway::run_team(gw_store, tg, opts, ev_tx, stop, link).await {
-            tracing::error!(error = %e, "gateway stopped");
+        if let Err(e) = gateway::run_team(gw_store, adapter, opts, ev_tx, stop, link).await {
+            tracing::error!(channel = %name, error = %e, "gateway stopped");
         }
         let _ = events.await;
     });

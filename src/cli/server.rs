@@ -84,14 +84,30 @@ pub async fn serve(
     gateways: Gateways,
 ) -> anyhow::Result<()> {
     init_stderr_logging();
-    for ch in &gateways.channels {
-        if ch != "telegram" {
+    let known = gateway::CHANNELS.join(", ");
+    for (i, ch) in gateways.channels.iter().enumerate() {
+        if !gateway::CHANNELS.contains(&ch.as_str()) {
             return Err(Refused(say(
-                format!("--channels {ch}: this server runs `telegram`"),
-                format!("--channels {ch}: этот сервер ведёт канал `telegram`"),
+                format!("--channels {ch}: this server runs {known}"),
+                format!("--channels {ch}: этот сервер ведёт каналы {known}"),
             ))
             .into());
         }
+        if gateways.channels[..i].contains(ch) {
+            return Err(Refused(say(
+                format!("--channels: `{ch}` twice"),
+                format!("--channels: `{ch}` дважды"),
+            ))
+            .into());
+        }
+    }
+    if gateways.db.is_some() && gateways.channels.len() > 1 {
+        return Err(Refused(say(
+            "--gateway-db: one file per channel; with several, each takes its default place".into(),
+            "--gateway-db: у каждого канала свой файл; при нескольких каналах файлы по умолчанию"
+                .into(),
+        ))
+        .into());
     }
     if !(gateways.lease_secs.is_finite() && (1.0..=3600.0).contains(&gateways.lease_secs)) {
         return Err(Refused(say(
@@ -126,27 +142,43 @@ pub async fn serve(
     let (stop_tx, stop) = watch::channel(false);
     let kick = Arc::new(Notify::new());
     let mut running = vec![];
-    if !gateways.channels.is_empty() {
+    // Each gateway's sync loop waits on its own bell; a change in the store rings them all.
+    let mut bells = vec![];
+    for ch in &gateways.channels {
         let path = gateways
             .db
             .clone()
-            .unwrap_or_else(|| gateway_db(&url, config, "telegram"));
+            .unwrap_or_else(|| gateway_db(&url, config, ch));
+        let bell = Arc::new(Notify::new());
+        bells.push(bell.clone());
         running.push(
             gateway::start(
                 gateway::Setup {
+                    channel: ch,
                     server: store.clone(),
                     path,
                     config,
                     catalog: catalog.clone(),
                     policy: policy.clone(),
                     lease: Duration::from_secs_f64(gateways.lease_secs),
-                    kick: kick.clone(),
+                    kick: bell,
                 },
                 stop.clone(),
             )
             .await?,
         );
     }
+    let fan_out = {
+        let kick = kick.clone();
+        tokio::spawn(async move {
+            loop {
+                kick.notified().await;
+                for b in &bells {
+                    b.notify_one();
+                }
+            }
+        })
+    };
     let seed = match &gateways.seed {
         None => None,
         Some(path) => {
@@ -171,6 +203,7 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     };
     let served = http::serve(listener, store, catalog, policy, opts, stopping).await;
+    fan_out.abort();
     for r in running {
         r.stop().await;
     }

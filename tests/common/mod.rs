@@ -180,3 +180,40 @@ pub fn spawn_serve(
     let base = base.to_owned();
     (child, stdout, base)
 }
+
+/// `mcu` with `config` from `dir`, and none of the test's own `MCU_` variables.
+#[allow(dead_code)]
+pub fn mcu_in(dir: &std::path::Path, config: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mcu"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
+        c.env_remove(k);
+    }
+    c.arg("--config").arg(dir.join(config));
+    c
+}
+
+/// A team console (`console.toml`, `anna.sqlite3` in `dir`) against the server at `base`:
+/// its answer to `args` in JSON.
+#[allow(dead_code)]
+pub fn team_console(
+    dir: &std::path::Path,
+    base: &str,
+    token: &str,
+    args: &[&str],
+) -> serde_json::Value {
+    let out = mcu_in(dir, "console.toml")
+        .arg("--db")
+        .arg(dir.join("anna.sqlite3"))
+        .env("MCU_SERVER_URL", base)
+        .env("MCU_SERVER_TOKEN", token)
+        .args(args)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
