@@ -258,6 +258,24 @@ async fn vk_with_faults_and_failed_1_2_3_stores_once_and_delivers_once() {
     sim.shutdown().await;
 }
 
+/// A gateway process, SIGKILLed when the test is done with it or fails half-way (a panic must
+/// not leave it polling).
+struct Killed(std::process::Child);
+
+impl Killed {
+    fn kill9(&mut self) {
+        // Child::kill is SIGKILL: no cleanup, no lease release.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
 /// `kill -9` of `mcu gateway` while VK holds a send it recorded: the next run sends the part
 /// again with the same random_id, VK drops the repeat, the part ends `sent`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,6 +308,7 @@ async fn vk_kill_9_mid_send_retries_with_the_same_random_id() {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
+            .map(Killed)
             .unwrap()
     };
     const KILLS: usize = 6;
@@ -311,8 +330,7 @@ async fn vk_kill_9_mid_send_retries_with_the_same_random_id() {
         tokio::time::timeout(Duration::from_secs(60), sim.vk_held(round + 1))
             .await
             .expect("a send reached VK");
-        child.kill().unwrap(); // SIGKILL: the send's outcome is never recorded
-        child.wait().unwrap();
+        child.kill9(); // the send's outcome is never recorded
         assert_eq!(
             count(
                 &db,
@@ -335,8 +353,7 @@ async fn vk_kill_9_mid_send_retries_with_the_same_random_id() {
         },
     )
     .await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill9();
 
     assert_stored_once(&sim, &db);
     let parts = assert_delivered_once(&sim, &db);
