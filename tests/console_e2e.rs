@@ -423,7 +423,7 @@ fn operator_claims_tags_and_replies_by_keystrokes() {
     // top line into the history, hence the history.
     poll("the terminal given back after quitting", || {
         let screen = tmux.screen_and_history();
-        if screen.contains(&format!("{api} — что отправил бот")) {
+        if screen.contains(&format!("{api} — что отправлено")) {
             Ok(())
         } else {
             Err(screen)

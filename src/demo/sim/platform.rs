@@ -22,6 +22,7 @@ use crate::demo::corpus::Generator;
 struct Held {
     id: u64,
     service_code: String,
+    service_name: String,
     description: String,
     address: Option<String>,
     lat: Option<f64>,
@@ -78,9 +79,14 @@ impl Platform {
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
+        // The platform's own names for its services, as a citizen picked one.
+        let service_name = crate::domain::Catalog::krasnodar()
+            .topic(s.topic)
+            .map_or_else(|| s.topic.to_string(), |t| t.name.clone());
         inner.requests.push(Held {
             id,
             service_code: s.topic.to_string(),
+            service_name,
             description: s.text,
             address: s.address,
             lat: s.lat,
@@ -164,7 +170,7 @@ async fn list(State(p): State<Platform>, Query(q): Query<HashMap<String, String>
                 "status": "open",
                 "status_notes": r.status_notes,
                 "service_code": r.service_code,
-                "service_name": r.service_code,
+                "service_name": r.service_name,
                 "description": r.description,
                 "agency_responsible": null,
                 "service_notice": null,
