@@ -441,20 +441,10 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
             .map(Arc::new),
     };
     let db_s = db.display();
-    // Telegram alone prints the line it always did (scripts and tests read the address there).
-    let names = [
-        ("telegram", "Telegram"),
-        ("vk", "VK"),
-        ("open311", "Open311"),
-    ]
-    .iter()
-    .filter(|(id, _)| with(id))
-    .map(|(_, name)| *name)
-    .collect::<Vec<_>>()
-    .join(", ");
     if en {
         println!(
-            "simulator (fake {names}): {} — what the bot sent: GET {}/_sim/sent",
+            "simulator (fake {}): {} — what was sent: GET {}/_sim/sent",
+            a.channels.join(", "),
             sim.api_url(),
             sim.api_url()
         );
@@ -470,7 +460,8 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         println!("stop: Ctrl-C");
     } else {
         println!(
-            "симулятор (поддельный {names}): {} — что отправил бот: GET {}/_sim/sent",
+            "симулятор (поддельные {}): {} — что отправлено: GET {}/_sim/sent",
+            a.channels.join(", "),
             sim.api_url(),
             sim.api_url()
         );
