@@ -111,6 +111,7 @@ async fn start_with<C: crate::channels::Channel>(
         store.clone(),
         &scope,
         &name,
+        adapter.idempotent_sends(),
     ));
     let fenced = |shared: Arc<Shared<Arc<ServerStore>>>| FencedLocal {
         inner: Local {

@@ -45,9 +45,41 @@ fn acquire<S: Transactional>(
     holder: &str,
     at: DateTime<Utc>,
 ) -> Result<i64, String> {
+    acquire_on(h, holder, at, false)
+}
+
+/// The lease for a channel that recognises repeated sends (`idempotent`) or not.
+fn acquire_on<S: Transactional>(
+    h: &Harness<S>,
+    holder: &str,
+    at: DateTime<Utc>,
+    idempotent: bool,
+) -> Result<i64, String> {
     h.store
-        .in_tx(|tx| fence::acquire(tx, SCOPE, LEASE, holder, at, TTL))
+        .in_tx(|tx| fence::acquire(tx, SCOPE, LEASE, holder, at, TTL, idempotent))
         .expect("acquire")
+}
+
+fn lease(epoch: i64) -> Fence {
+    Fence {
+        lease: LEASE.into(),
+        epoch,
+    }
+}
+
+/// A citizen's request as the gateway journals it.
+fn citizen_request(
+    gw: &mut Client,
+    channel: Channel,
+    external: &str,
+    at: DateTime<Utc>,
+) -> (Uuid, PushMutation) {
+    let rid = Uuid::now_v7();
+    let new = NewRequest {
+        external_id: Some(external.into()),
+        ..NewRequest::new(channel, "Нет воды", at)
+    };
+    (rid, gw.journal(rid, Op::Create(Box::new(new)), None))
 }
 
 fn delivery<S: Transactional>(h: &Harness<S>, c: &Client, message: Uuid) -> Option<String> {
@@ -66,19 +98,11 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
     let t0 = now();
     let e1 = acquire(h, "server-a", t0).expect("a free lease is taken");
     assert_eq!(acquire(h, "server-b", t0), Err("server-a".into()));
-    let fa = Fence {
-        lease: LEASE.into(),
-        epoch: e1,
-    };
+    let fa = lease(e1);
 
     // The gateway records a citizen's request only under its lease.
     let mut gw = Client::new(gateway());
-    let rid = Uuid::now_v7();
-    let new = NewRequest {
-        external_id: Some("42:1".into()),
-        ..NewRequest::new(Channel::Telegram, "Нет воды", t0)
-    };
-    let create = gw.journal(rid, Op::Create(Box::new(new)), None);
+    let (rid, create) = citizen_request(&mut gw, Channel::Telegram, "42:1", t0);
     assert!(matches!(
         push_fenced(h, &gw, vec![create.clone()], None, t0),
         Err(ServerError::Fenced(_))
@@ -128,7 +152,7 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
     assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("queued"));
     let go = h
         .store
-        .in_tx(|tx| fence::claim(tx, SCOPE, &fa, reply_id, 0, t0))
+        .in_tx(|tx| fence::claim(tx, SCOPE, &fa, reply_id, 0, t0, false))
         .unwrap();
     assert_eq!(go, Claim::Go);
 
@@ -143,7 +167,7 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
     assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("unknown"));
     let again = h
         .store
-        .in_tx(|tx| fence::claim(tx, SCOPE, &fb, reply_id, 0, later))
+        .in_tx(|tx| fence::claim(tx, SCOPE, &fb, reply_id, 0, later, false))
         .unwrap();
     assert_eq!(
         again,
@@ -204,7 +228,10 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
         None,
     );
     push_fenced(h, &anna, vec![reply], None, later).unwrap();
-    let tx_claim = |f: &Fence, id, at| h.store.in_tx(|tx| fence::claim(tx, SCOPE, f, id, 0, at));
+    let tx_claim = |f: &Fence, id, at| {
+        h.store
+            .in_tx(|tx| fence::claim(tx, SCOPE, f, id, 0, at, false))
+    };
     assert_eq!(tx_claim(&fb, second, later).unwrap(), Claim::Go);
     h.store
         .in_tx(|tx| {
@@ -267,4 +294,60 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
     // A clean stop hands the lease over at once.
     h.store.in_tx(|tx| fence::release(tx, &fb)).unwrap();
     assert!(acquire(h, "server-a", later).is_ok());
+}
+
+/// On a channel that recognises a repeated send (VK's `random_id`), a part the old holder left
+/// mid-send is not given up as `unknown`: the new holder sends it again, and it ends `sent`.
+pub fn idempotent_channels_send_a_part_in_doubt_again<S: Transactional>(h: &Harness<S>) {
+    let t0 = now();
+    let fa = lease(acquire_on(h, "server-a", t0, true).expect("a free lease is taken"));
+    let mut gw = Client::new(gateway());
+    let (rid, create) = citizen_request(&mut gw, Channel::Vk, "vk:msg:7:1", t0);
+    push_fenced(h, &gw, vec![create], Some(fa.clone()), t0).expect("fenced push");
+    let mut anna = Client::new(operator("anna"));
+    let reply_id = Uuid::now_v7();
+    let reply = anna.journal(
+        rid,
+        Op::Reply {
+            message_id: reply_id,
+            body: "Засыплют до вечера".into(),
+        },
+        None,
+    );
+    push_fenced(h, &anna, vec![reply], None, t0).unwrap();
+    let claim = |f: &Fence, at| {
+        h.store
+            .in_tx(|tx| fence::claim(tx, SCOPE, f, reply_id, 0, at, true))
+            .unwrap()
+    };
+    assert_eq!(claim(&fa, t0), Claim::Go);
+
+    // A stops mid-send; B takes the lease: the part is still in doubt, not `unknown`.
+    let later = t0 + Duration::seconds(11);
+    let fb = lease(acquire_on(h, "server-b", later, true).expect("an expired lease is taken"));
+    assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("queued"));
+    assert_eq!(claim(&fb, later), Claim::Go, "sent again under the same id");
+    h.store
+        .in_tx(|tx| {
+            fence::finish(
+                tx,
+                &fb,
+                reply_id,
+                0,
+                1,
+                PartState::Sent,
+                Some("vk-1"),
+                true,
+                later,
+            )
+        })
+        .unwrap();
+    assert_eq!(delivery(h, &anna, reply_id).as_deref(), Some("sent"));
+    // A, woken, can't claim or finish it.
+    assert!(matches!(
+        h.store
+            .in_tx(|tx| fence::claim(tx, SCOPE, &fa, reply_id, 0, later, true)),
+        Err(ServerError::Fenced(_))
+    ));
+    assert_eq!(claim(&fb, later), Claim::Settled(PartState::Sent));
 }

@@ -106,7 +106,8 @@ fn part_key(message_id: Uuid, part_no: i64) -> String {
 
 /// Takes the lease when it is free, expired or already ours; the epoch moves on every take,
 /// so a holder that lost it and comes back is fenced. `Err(holder)` names who has it.
-/// Parts the previous holders left `sending` become `unknown` here.
+/// Parts the previous holders left `sending` become `unknown` here — or, on a channel that
+/// recognises a repeated send (`idempotent`, VK's `random_id`), are sent again.
 pub fn acquire(
     tx: &mut dyn ServerTx,
     scope: &str,
@@ -114,6 +115,7 @@ pub fn acquire(
     holder: &str,
     now: DateTime<Utc>,
     ttl: std::time::Duration,
+    idempotent: bool,
 ) -> Result<Result<i64, String>, ServerError> {
     let current: Option<LeaseDoc> = read(tx, LEASE, name)?;
     if let Some(l) = &current
@@ -133,7 +135,9 @@ pub fn acquire(
             expires_at: ms(now) + ttl.as_millis() as i64,
         },
     )?;
-    sweep(tx, scope, name, epoch)?;
+    if !idempotent {
+        sweep(tx, scope, name, epoch)?;
+    }
     Ok(Ok(epoch))
 }
 
@@ -211,6 +215,7 @@ pub fn save_cursor(
 }
 
 /// Takes a part for sending. Only `Go` lets the caller call the channel.
+#[allow(clippy::too_many_arguments)]
 pub fn claim(
     tx: &mut dyn ServerTx,
     scope: &str,
@@ -218,6 +223,7 @@ pub fn claim(
     message_id: Uuid,
     part_no: i64,
     now: DateTime<Utc>,
+    idempotent: bool,
 ) -> Result<Claim, ServerError> {
     check(tx, fence, now)?;
     let key = part_key(message_id, part_no);
@@ -226,6 +232,9 @@ pub fn claim(
             PartState::Pending => {}
             // Ours from before a retry of this very claim: still ours to send.
             PartState::Sending if p.epoch == fence.epoch => return Ok(Claim::Go),
+            // Left mid-send by an earlier holder, on a channel that recognises the repeat:
+            // sent again under the same id, so the citizen still gets it once.
+            PartState::Sending if idempotent => {}
             PartState::Sending => {
                 unknown(tx, &key, p)?;
                 return Ok(Claim::Settled(PartState::Unknown));

@@ -49,10 +49,19 @@ pub struct ServerLink<S> {
     pub store: Store,
     pub scope: String,
     pub transport: Arc<FencedLocal<S>>,
+    /// The channel recognises a repeated send (`Channel::idempotent_sends`): a part an
+    /// earlier holder left mid-send is sent again rather than left `unknown`.
+    pub idempotent: bool,
 }
 
 impl<S: Transactional + Send + Sync + 'static> ServerLink<S> {
-    pub fn new(server: Arc<Shared<S>>, store: Store, scope: &str, channel: &str) -> Self {
+    pub fn new(
+        server: Arc<Shared<S>>,
+        store: Store,
+        scope: &str,
+        channel: &str,
+        idempotent: bool,
+    ) -> Self {
         let transport = Arc::new(FencedLocal {
             inner: Local {
                 server: server.clone(),
@@ -65,6 +74,7 @@ impl<S: Transactional + Send + Sync + 'static> ServerLink<S> {
             store,
             scope: scope.to_string(),
             transport,
+            idempotent,
         }
     }
 
@@ -100,9 +110,12 @@ impl<S: Transactional + Send + Sync + 'static> TeamLink for ServerLink<S> {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Result<i64, String>, LinkError>> {
         let (scope, l, h) = (self.scope.clone(), lease.to_string(), holder.to_string());
+        let idempotent = self.idempotent;
         async move {
             let got = self
-                .tx(move |tx| fence::acquire(tx, &scope, &l, &h, chrono::Utc::now(), ttl))
+                .tx(move |tx| {
+                    fence::acquire(tx, &scope, &l, &h, chrono::Utc::now(), ttl, idempotent)
+                })
                 .await?;
             if let Ok(epoch) = got
                 && let Ok(mut f) = self.transport.fence.lock()
@@ -163,9 +176,19 @@ impl<S: Transactional + Send + Sync + 'static> TeamLink for ServerLink<S> {
         message_id: Uuid,
         part_no: i64,
     ) -> BoxFuture<'a, Result<Claim, LinkError>> {
-        let (f, scope) = (f.clone(), self.scope.clone());
-        self.tx(move |tx| fence::claim(tx, &scope, &f, message_id, part_no, chrono::Utc::now()))
-            .boxed()
+        let (f, scope, idempotent) = (f.clone(), self.scope.clone(), self.idempotent);
+        self.tx(move |tx| {
+            fence::claim(
+                tx,
+                &scope,
+                &f,
+                message_id,
+                part_no,
+                chrono::Utc::now(),
+                idempotent,
+            )
+        })
+        .boxed()
     }
 
     fn finish<'a>(

@@ -560,7 +560,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 15] = [
+    let checks: [Check<S>; 16] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -583,6 +583,10 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
         (
             "21 fencing",
             super::contract_fence::leases_fence_the_old_holder::<S>,
+        ),
+        (
+            "21 idempotent resend",
+            super::contract_fence::idempotent_channels_send_a_part_in_doubt_again::<S>,
         ),
         (
             "open311 reads",
