@@ -1,21 +1,18 @@
-//! Long-running commands: `mcu gateway`, `mcu simulate`, `mcu demo`.
+//! Long-running commands: `mcu gateway` and `mcu console` (`mcu demo` is demo.rs).
 
-use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Refused;
-use super::args::{DemoArgs, SimArgs};
 use super::channels::Adapters;
 use crate::channels::gateway::{GatewayEvent, GatewayOptions};
 use crate::channels::telegram::Telegram;
 use crate::config::Config;
-use crate::demo::sim::{SimOptions, Simulator};
 use crate::domain::catalog::hours;
+use crate::store::Store;
 use crate::store::ingest::IngestRules;
-use crate::store::{Env, Store};
 use crate::templates::BotTexts;
 
 pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
@@ -91,7 +88,7 @@ pub fn init_logging(dir: &Path) -> Option<tracing_appender::non_blocking::Worker
     Some(guard)
 }
 
-fn shutdown_on_ctrl_c(limit: Option<f64>) -> watch::Receiver<bool> {
+pub(super) fn shutdown_on_ctrl_c(limit: Option<f64>) -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
         match limit {
@@ -300,7 +297,7 @@ pub async fn gateway(
     .await
 }
 
-async fn run_gateway(
+pub(super) async fn run_gateway(
     store: Store,
     adapters: Adapters,
     opts: GatewayOptions,
@@ -320,179 +317,6 @@ async fn run_gateway(
         }
     }
     let _ = printer.await;
-    result
-}
-
-fn sim_options(a: &SimArgs) -> anyhow::Result<SimOptions> {
-    for (name, v) in [
-        ("--fail-rate", a.fail_rate),
-        ("--rate-limit-rate", a.rate_limit_rate),
-        ("--ambiguous-rate", a.ambiguous_rate),
-        ("--malformed-rate", a.malformed_rate),
-    ] {
-        if !(0.0..=1.0).contains(&v) {
-            return Err(Refused(format!("{name} must be between 0 and 1, got {v}")).into());
-        }
-    }
-    if !(a.per_minute.is_finite() && a.per_minute >= 0.0) {
-        return Err(Refused(format!(
-            "--per-minute must be zero or positive, got {}",
-            a.per_minute
-        ))
-        .into());
-    }
-    Ok(SimOptions {
-        token: a.token.clone(),
-        seed: a.seed,
-        per_minute: a.per_minute,
-        burst: a.burst,
-        limit: a.limit,
-        fail_rate: a.fail_rate,
-        rate_limit_rate: a.rate_limit_rate,
-        ambiguous_rate: a.ambiguous_rate,
-        latency: Duration::from_millis(a.latency_ms),
-        malformed_rate: a.malformed_rate,
-        ..SimOptions::default()
-    })
-}
-
-pub async fn simulate(listen: std::net::SocketAddr, a: &SimArgs) -> anyhow::Result<()> {
-    let opts = sim_options(a)?;
-    crate::demo::sim::run_until_ctrl_c(listen, opts)
-        .await
-        .with_context(|| format!("simulator on {listen}"))
-}
-
-pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::Result<()> {
-    let en = config.ui.language == "en";
-    let (_tmp, db) = match db {
-        Some(p) => (None, p),
-        None => {
-            let dir = tempfile::Builder::new()
-                .prefix("mcu-demo-")
-                .tempdir()
-                .context("cannot create a temporary directory")?;
-            let p = dir.path().join("mcu.sqlite3");
-            (Some(dir), p)
-        }
-    };
-    super::channels::check_demo_channels(&a.channels, en)?;
-    let with = |name: &str| a.channels.iter().any(|c| c == name);
-    let dir = db.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let _log = init_logging(&dir);
-    let listener = tokio::net::TcpListener::bind(a.sim_listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", a.sim_listen))?;
-    let mut sim_opts = sim_options(&a.sim)?;
-    // The simulated citizens split between the channels the demo runs.
-    sim_opts.vk.share = match (with("telegram"), with("vk")) {
-        (_, false) => 0.0,
-        (true, true) => 0.5,
-        (false, true) => 1.0,
-    };
-    let (per_minute, burst) = (sim_opts.per_minute, sim_opts.burst);
-    let messengers = ["telegram", "vk"].iter().filter(|c| with(c)).count();
-    let shares = messengers + usize::from(with("open311"));
-    sim_opts.per_minute = per_minute * messengers as f64 / shares as f64;
-    sim_opts.burst = burst * messengers / shares;
-    let sim = Simulator::start(listener, sim_opts)
-        .await
-        .context("cannot start the simulator")?;
-    if with("open311") {
-        sim.platform_traffic(per_minute / shares as f64, burst / shares);
-    }
-    let env = Env {
-        catalog: config.catalog().map_err(|e| Refused(e.to_string()))?,
-        policy: config.policy().map_err(|e| Refused(e.to_string()))?,
-        journal: config.server.team(),
-        now: Arc::new(chrono::Utc::now),
-    };
-    let store = Store::open(&db, env).await?;
-    let adapters = Adapters {
-        telegram: with("telegram")
-            .then(|| telegram(&config, Some(&sim.api_url()), Some(sim.token())))
-            .transpose()?
-            .map(Arc::new),
-        vk: with("vk")
-            .then(|| {
-                super::channels::vk(
-                    &config,
-                    Some(&sim.vk_api_url()),
-                    Some(sim.vk_token()),
-                    Some(sim.vk_group_id()),
-                )
-            })
-            .transpose()?
-            .map(Arc::new),
-        platform: with("open311")
-            .then(|| {
-                crate::channels::open311::Open311Client::new(crate::channels::open311::Options {
-                    url: sim.platform_url(),
-                    api_key: sim.platform_key().to_string(),
-                    jurisdiction: String::new(),
-                    publish: crate::channels::open311::Publish::Updates,
-                    // A demo shows a request within seconds of its filing.
-                    every: Duration::from_secs(3),
-                    backfill: chrono::Duration::days(1),
-                })
-                .map_err(Refused)
-            })
-            .transpose()?
-            .map(Arc::new),
-    };
-    let db_s = db.display();
-    if en {
-        println!(
-            "simulator (fake {}): {} — what was sent: GET {}/_sim/sent",
-            a.channels.join(", "),
-            sim.api_url(),
-            sim.api_url()
-        );
-        println!(
-            "database: {db_s}{}",
-            if _tmp.is_some() {
-                " (deleted on exit)"
-            } else {
-                ""
-            }
-        );
-        println!("answer from another shell: mcu reply NUMBER --text '...' --db {db_s}");
-        println!("stop: Ctrl-C");
-    } else {
-        println!(
-            "симулятор (поддельные {}): {} — что отправлено: GET {}/_sim/sent",
-            a.channels.join(", "),
-            sim.api_url(),
-            sim.api_url()
-        );
-        println!(
-            "база: {db_s}{}",
-            if _tmp.is_some() {
-                " (удалится при выходе)"
-            } else {
-                ""
-            }
-        );
-        println!("ответить из другого терминала: mcu reply НОМЕР --text '...' --db {db_s}");
-        println!("остановить: Ctrl-C");
-    }
-    let opts = gateway_options(&config, dir.join("files"));
-    let result = if a.headless {
-        run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await
-    } else {
-        let settings = settings(&config, false, store.env().catalog.clone())?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (stop_tx, stop) = watch::channel(false);
-        let running = adapters.spawn(&store, &opts, &tx, &stop);
-        drop(tx);
-        let result = crate::tui::run(store, settings, Some(rx), None).await;
-        let _ = stop_tx.send(true);
-        for gw in running {
-            let _ = gw.await;
-        }
-        result
-    };
-    sim.shutdown().await;
     result
 }
 
@@ -599,10 +423,20 @@ pub async fn console(
     if readonly || adapters.is_empty() {
         return crate::tui::run(store, settings, None, None).await;
     }
+    let opts = gateway_options(config, config.files_dir());
+    with_gateways(store, settings, &adapters, &opts).await
+}
+
+/// The console with the channels' gateways in this process; they stop when it closes.
+pub(super) async fn with_gateways(
+    store: Store,
+    settings: crate::tui::app::Settings,
+    adapters: &Adapters,
+    opts: &GatewayOptions,
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop) = watch::channel(false);
-    let opts = gateway_options(config, config.files_dir());
-    let running = adapters.spawn(&store, &opts, &tx, &stop);
+    let running = adapters.spawn(&store, opts, &tx, &stop);
     drop(tx);
     let result = crate::tui::run(store, settings, Some(rx), None).await;
     let _ = stop_tx.send(true);

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod channels;
+mod demo;
 pub mod gateway;
 pub mod handover;
 pub mod i18n;
@@ -137,8 +138,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         readonly: false,
         dashboard: false,
     }) {
-        Command::Simulate { listen, sim } => return live::simulate(listen, &sim).await,
-        Command::Demo(a) => return live::demo(a, config, cli.db.clone()).await,
+        Command::Simulate { listen, sim } => return demo::simulate(listen, &sim).await,
+        Command::Demo(a) => return demo::demo(a, config, cli.db.clone()).await,
         // The server's store is not the console's file: no default from the config.
         Command::Serve {
             listen,

@@ -168,12 +168,18 @@ pub struct Keymap {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "[keys] {action}: `{key}` is not a key (write it like \"c\", \"shift-g\", \"ctrl-r\", \"f1\", \"enter\")"
-)]
-pub struct KeyError {
-    pub action: String,
-    pub key: String,
+pub enum KeyError {
+    #[error(
+        "[keys] {action}: `{key}` is not a key (write it like \"c\", \"shift-g\", \"ctrl-r\", \"f1\", \"enter\")"
+    )]
+    NotAKey { action: String, key: String },
+    /// Two actions on one key: the later would silently take it from the other.
+    #[error("[keys] {action}: `{key}` is already the key of {other} (give {other} other keys too)")]
+    Taken {
+        action: String,
+        key: String,
+        other: String,
+    },
 }
 
 impl Default for Keymap {
@@ -193,12 +199,32 @@ impl Keymap {
                 Some(k) => k.clone(),
                 None => keys.iter().map(|k| k.to_string()).collect(),
             };
+            let name = |a: &Action| {
+                serde_json::to_value(a)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| format!("{a:?}"))
+            };
             for key in keys {
-                let combo: KeyCombination = key.parse().map_err(|_| KeyError {
-                    action: format!("{action:?}").to_lowercase(),
+                let combo: KeyCombination = key.parse().map_err(|_| KeyError::NotAKey {
+                    action: name(action),
                     key: key.clone(),
                 })?;
-                map.insert(combo, *action);
+                if let Some(other) = map.insert(combo, *action)
+                    && other != *action
+                {
+                    // Either one was overridden onto a key the other keeps by default.
+                    let (mine, theirs) = if overrides.contains_key(action) {
+                        (action, &other)
+                    } else {
+                        (&other, action)
+                    };
+                    return Err(KeyError::Taken {
+                        action: name(mine),
+                        key,
+                        other: name(theirs),
+                    });
+                }
             }
         }
         Ok(Keymap { map })
@@ -299,5 +325,30 @@ mod tests {
         o.insert(Action::Close, vec!["ctrl-nonsense".to_string()]);
         let e = Keymap::with_overrides(&o).unwrap_err().to_string();
         assert!(e.contains("close") && e.contains("ctrl-nonsense"), "{e}");
+    }
+
+    #[test]
+    fn a_key_taken_from_another_action_is_refused_with_both_named() {
+        // `w` opens the alerts by default: claiming on it would silently lose them.
+        let mut o = BTreeMap::new();
+        o.insert(Action::Claim, vec!["w".to_string()]);
+        let e = Keymap::with_overrides(&o).unwrap_err().to_string();
+        assert!(
+            e.contains("claim") && e.contains("`w`") && e.contains("alerts"),
+            "{e}"
+        );
+        // Moving the alerts elsewhere too makes it fine.
+        o.insert(Action::Alerts, vec!["shift-w".to_string()]);
+        let k = Keymap::with_overrides(&o).unwrap();
+        assert_eq!(k.action(key('w')), Some(Action::Claim));
+        // Two overrides onto one key.
+        o.insert(Action::Close, vec!["w".to_string()]);
+        let e = Keymap::with_overrides(&o).unwrap_err().to_string();
+        assert!(e.contains("`w`"), "{e}");
+    }
+
+    #[test]
+    fn the_defaults_give_every_key_one_action() {
+        assert!(Keymap::with_overrides(&BTreeMap::new()).is_ok());
     }
 }

@@ -142,12 +142,12 @@ pub(super) async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
             Err(e @ (PollError::Conflict(_) | PollError::Unauthorized(_))) => {
                 let text = match e {
                     PollError::Conflict(reason) => format!(
-                        "{}: another poller or a webhook holds the bot token (409); polling stopped: {reason}",
+                        "{}: another poller or a webhook holds this account's token; polling stopped: {reason}",
                         channel.as_str()
                     ),
                     PollError::Unauthorized(reason) => {
                         format!(
-                            "{}: the bot token was refused (401); polling stopped: {reason}",
+                            "{}: the access token was refused; polling stopped: {reason}",
                             channel.as_str()
                         )
                     }
