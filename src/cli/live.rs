@@ -490,6 +490,7 @@ pub async fn sync_command(
         crate::cli::Format::Json | crate::cli::Format::Jsonl => {
             let out = serde_json::json!({
                 "from_copy": report.from_copy,
+                "server_restored": report.server_restored,
                 "pushed": report.pushed,
                 "pulled": report.pulled,
                 "pending": report.pending,
@@ -503,6 +504,17 @@ pub async fn sync_command(
                     println!("started from the server's copy: {n} requests");
                 } else {
                     println!("начало с копии сервера: обращений {n}");
+                }
+            }
+            if report.server_restored {
+                if en {
+                    println!(
+                        "the server was restored from a backup: work it had lost is sent again, what it no longer has is gone from here"
+                    );
+                } else {
+                    println!(
+                        "сервер восстановлен из резервной копии: утраченные им действия отправлены заново, чего у него больше нет — убрано и здесь"
+                    );
                 }
             }
             if en {

@@ -20,6 +20,14 @@ use crate::domain::mutation::Op;
 
 /// Set while a reset pull is under way.
 pub const RESETTING: &str = "sync_resetting";
+/// How many reset pulls this file has begun: a round that moves it met a restored server.
+pub const RESETS: &str = "sync_resets";
+
+pub fn resets(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(meta(conn, RESETS)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
 
 /// The first page of a reset: what the server lost goes back to the journal, and the list of
 /// what the server has starts empty.
@@ -30,6 +38,7 @@ pub fn begin(tx: &Connection, taken: i64) -> Result<usize, StoreError> {
     )?;
     tx.exec("DELETE FROM reset_seen", [])?;
     set_meta(tx, RESETTING, "1")?;
+    set_meta(tx, RESETS, &(resets(tx)? + 1).to_string())?;
     Ok(handed_back)
 }
 

@@ -61,6 +61,9 @@ pub struct Report {
     pub rejected: Vec<Rejected>,
     pub pulled: usize,
     pub pending: i64,
+    /// The server turned out restored to an earlier point (store/reset.rs): this console sent
+    /// its confirmed work again and dropped what the server no longer has.
+    pub server_restored: bool,
 }
 
 const PUSH_PAGE: usize = 100;
@@ -329,7 +332,10 @@ pub async fn sync_once<T: Transport>(
 ) -> Result<Report, SyncError> {
     let (pushed, rejected) = push_all(store, t, scope).await?;
     let from_copy = start_from_copy(store, t, scope).await?;
+    let resets = || store.call(|c, _| crate::store::reset::resets(c));
+    let before = resets().await?;
     let pulled = pull_all(store, t, scope).await?;
+    let server_restored = resets().await? != before;
     let pending = store.call(|c, _| mirror::pending_count(c)).await?;
     Ok(Report {
         from_copy,
@@ -337,6 +343,7 @@ pub async fn sync_once<T: Transport>(
         rejected,
         pulled,
         pending,
+        server_restored,
     })
 }
 

@@ -184,7 +184,14 @@ fn a_server_restored_from_a_backup_gets_back_the_consoles_work() {
     for i in 0..5 {
         v.new_request(&format!("Новое после восстановления {i}"));
     }
+    let round = |c: &crate::support::Console| -> serde_json::Value {
+        serde_json::from_str(&c.ok(&["sync", "-o", "json"])).unwrap()
+    };
+    let fresh = round(&v);
+    assert_eq!(fresh["server_restored"], false, "a new console: {fresh}");
     v.sync_quiet();
+    let back = round(&a);
+    assert_eq!(back["server_restored"], true, "{back}");
     a.sync_quiet();
     b.sync_quiet();
     a.sync_quiet();
