@@ -28,8 +28,9 @@ SCHEMAS = os.path.join(HERE, "schemas")
 
 
 def load_schema(name):
-    """A schema with its `$ref`s to sibling files inlined (no resolver API differences)."""
-    with open(os.path.join(SCHEMAS, name), encoding="utf-8") as f:
+    """A schema with its `$ref`s to sibling files inlined (no resolver API differences).
+    `requests.json` names the schema of that answer, kept as `requests.schema.json`."""
+    with open(os.path.join(SCHEMAS, name[: -len(".json")] + ".schema.json"), encoding="utf-8") as f:
         schema = json.load(f)
 
     def inline(node):
