@@ -3,6 +3,7 @@
 //! gateway (`gateway.rs`) runs the pollers and the sender against the store; adapters never
 //! touch the store or the screen.
 
+pub mod download;
 pub mod gateway;
 pub mod open311;
 pub mod split;

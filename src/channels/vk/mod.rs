@@ -258,40 +258,7 @@ impl Channel for Vk {
 
     async fn fetch_file(&self, source: &str, max_bytes: u64) -> FileOutcome {
         // VK attachments are plain URLs on its CDN, valid for a long time.
-        let resp = match self
-            .http
-            .get(source)
-            .timeout(Duration::from_secs(120))
-            .send()
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return FileOutcome::RetryLater(e.without_url().to_string()),
-        };
-        match resp.status().as_u16() {
-            200 => {}
-            404 | 410 => return FileOutcome::Failed("the file is gone from VK".into()),
-            s => return FileOutcome::RetryLater(format!("download answered HTTP {s}")),
-        }
-        if resp.content_length().is_some_and(|l| l > max_bytes) {
-            return FileOutcome::TooLarge {
-                size: resp.content_length(),
-            };
-        }
-        let name = reqwest::Url::parse(source).ok().and_then(|u| {
-            u.path_segments()
-                .and_then(|mut s| s.next_back().map(str::to_string))
-        });
-        match resp.bytes().await {
-            Ok(b) if b.len() as u64 > max_bytes => FileOutcome::TooLarge {
-                size: Some(b.len() as u64),
-            },
-            Ok(b) => FileOutcome::Stored {
-                bytes: b.to_vec(),
-                name,
-            },
-            Err(e) => FileOutcome::RetryLater(e.without_url().to_string()),
-        }
+        super::download::by_url(&self.http, source, max_bytes, "the file is gone from VK").await
     }
 }
 
