@@ -1,0 +1,175 @@
+//! The config loader's tests: defaults, broken files named by line and key, environment overrides.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn empty_file_gives_defaults() {
+    let c = Config::parse("x.toml", "", &[]).unwrap();
+    assert_eq!(c, Config::default());
+    assert_eq!(c.clocks.first_response_hours, 4.0);
+    assert_eq!(c.calendar.timezone, "Europe/Moscow");
+}
+
+#[test]
+fn the_platform_channel_is_off_until_it_has_a_url_and_a_bad_one_is_refused() {
+    let c = Config::parse("c.toml", "", &[]).unwrap();
+    assert!(c.channels.platform.client().is_none());
+    let c = Config::parse(
+        "c.toml",
+        "[channels.platform]\nurl = \"https://pos.example/open311/v2\"\npublish = \"updates\"\n",
+        &env(&[("MCU_CHANNELS_PLATFORM_API_KEY", "k")]),
+    )
+    .unwrap();
+    assert_eq!(c.channels.platform.api_key, "k");
+    assert!(matches!(c.channels.platform.client(), Some(Ok(_))));
+    let e = Config::parse(
+        "c.toml",
+        "[channels.platform]\nurl = \"pos.example\"\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("channels.platform.url"), "{e}");
+    let e = Config::parse("c.toml", "[channels.platform]\npublish = \"email\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("publish"), "{e}");
+}
+
+#[test]
+fn example_config_parses_to_the_defaults() {
+    let text = include_str!("../../config.example.toml");
+    let c = Config::parse("config.example.toml", text, &[]).expect("example config is valid");
+    assert_eq!(c.clocks, ClocksConfig::default());
+    assert_eq!(c.ui, UiConfig::default());
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let text = "[clocks]\nfirst_response_hours = 4\nfirst_responce_hours = 5\n";
+    let e = Config::parse("/etc/mcu.toml", text, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/etc/mcu.toml"), "{e}");
+    assert!(e.contains("line 3"), "{e}");
+    assert!(e.contains("first_responce_hours"), "{e}");
+}
+
+#[test]
+fn wrong_type_and_syntax_errors_name_the_line() {
+    let e = Config::parse("c.toml", "[clocks]\nat_risk_ratio = \"high\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at_risk_ratio"), "{e}");
+    let e = Config::parse("c.toml", "[operator\nname = 1\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_are_refused() {
+    let e = Config::parse("c.toml", "[clocks]\nat_risk_ratio = 1.5\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at_risk_ratio"), "{e}");
+    let e = Config::parse("c.toml", "[calendar]\ntimezone = \"Mars/Olympus\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Mars/Olympus"), "{e}");
+}
+
+#[test]
+fn own_templates_and_theme_are_read_and_checked() {
+    let text = "[ui]\ntheme = \"light\"\n[[templates]]\nshortcut = \"gas\"\ntitle = \"Газ\"\ntext = \"Звоните 04\"\n";
+    let c = Config::parse("c.toml", text, &[]).unwrap();
+    assert_eq!(c.ui.theme, crate::tui::theme::ThemeName::Light);
+    assert_eq!(c.templates[0].shortcut, "gas");
+    let e = Config::parse(
+        "c.toml",
+        "[[templates]]\nshortcut = \"a b\"\ntext = \"x\"\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("one word"), "{e}");
+    let twice = "[[templates]]\nshortcut = \"a\"\ntext = \"x\"\n".repeat(2);
+    let e = Config::parse("c.toml", &twice, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("twice"), "{e}");
+    let e = Config::parse("c.toml", "[ui]\ntheme = \"pink\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 2") || e.contains("theme"), "{e}");
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let text = "[operator]\nname = \"anna\"\n[clocks]\nfirst_response_hours = 4\n";
+    let c = Config::parse(
+        "c.toml",
+        text,
+        &env(&[
+            ("MCU_OPERATOR_NAME", "boris"),
+            ("MCU_CLOCKS_FIRST_RESPONSE_HOURS", "2.5"),
+            ("MCU_UI_LANGUAGE", "en"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.operator(), "boris");
+    assert_eq!(c.clocks.first_response_hours, 2.5);
+    assert_eq!(c.ui.language, "en");
+    let c = Config::parse(
+        "c.toml",
+        "",
+        &env(&[("MCU_CHANNELS_TELEGRAM_TOKEN", "1:x")]),
+    )
+    .unwrap();
+    assert_eq!(c.channels.telegram.token, "1:x");
+    let e = Config::parse("c.toml", "", &env(&[("MCU_CLOCKS_AT_RISK_RATIO", "lots")])).unwrap_err();
+    assert!(e.to_string().contains("MCU_CLOCKS_AT_RISK_RATIO"), "{e}");
+}
+
+#[test]
+fn vk_section_token_from_the_environment_and_group_checked() {
+    let c = Config::parse(
+        "c.toml",
+        "[channels.vk]\ngroup_id = 5\n",
+        &env(&[("MCU_CHANNELS_VK_TOKEN", "vk1.a.x")]),
+    )
+    .unwrap();
+    assert_eq!(c.channels.vk.token().as_deref(), Some("vk1.a.x"));
+    assert_eq!(c.channels.vk.api_url, "https://api.vk.com/method");
+    let c = Config::parse(
+        "c.toml",
+        "[channels.vk]\ntoken_env = \"MCU_TEST_SURELY_UNSET_VK\"\ngroup_id = 5\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.channels.vk.token(), None);
+    let e = Config::parse("c.toml", "[channels.vk]\ntoken = \"t\"\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("group_id"), "{e}");
+}
+
+#[test]
+fn channel_targets_are_checked_and_reach_the_policy() {
+    let text = "[clocks.channels]\nvk = 2\ntelegram = 1.5\n";
+    let c = Config::parse("c.toml", text, &[]).expect("valid");
+    let p = c.policy().unwrap();
+    assert_eq!(
+        p.channel_first_response.get(&crate::domain::Channel::Vk),
+        Some(&chrono::Duration::hours(2))
+    );
+    let e = Config::parse("c.toml", "[clocks.channels]\nfax = 2\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("fax"), "{e}");
+    let e = Config::parse("c.toml", "[clocks.channels]\nvk = -1\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("clocks.channels.vk"), "{e}");
+}
