@@ -27,7 +27,7 @@ pub struct Config {
     pub server: ServerConfig,
     /// `mcu serve`'s Open311 GeoReport v2 endpoint: limits and read access.
     pub open311: crate::server::open311::Open311Config,
-    /// Console key overrides: action = ["key", ...] (see README "Keys").
+    /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
     pub templates: Vec<crate::templates::ReplyTemplate>,

@@ -1,6 +1,6 @@
 //! mcu-desk: the operator console of a city's Municipal Control Center.
 //!
-//! Layers (see README): `domain` is pure; `store` owns SQLite; `cli` is the binary's edge.
+//! Layers (docs/architecture.md): `domain` is pure; `store` owns SQLite; `cli` is the edge.
 
 pub mod channels;
 pub mod cli;

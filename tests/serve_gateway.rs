@@ -1,4 +1,4 @@
-//! Scenario 21 end to end (SYNC.md): two `mcu serve --channels telegram` on one store share a
+//! Scenario 21 (docs/sync-protocol.md): two `mcu serve --channels telegram` on one store share a
 //! bot through the server's lease. The leader is frozen (SIGSTOP) past its lease, the other
 //! takes over, then the old one wakes (SIGCONT) and must write nothing: every citizen's
 //! message is stored once, every reply reaches the chat once, and the cursor never goes back.

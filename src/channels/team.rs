@@ -1,5 +1,5 @@
 //! How a gateway works in team mode: the lease, the cursor and each send are settled on the
-//! server, so two servers never poll one bot token or send one reply (SYNC.md §6). The
+//! server, so two servers never poll one token or send one reply (docs/sync-protocol.md §7). The
 //! gateway keeps its own working file as in standalone mode; this link is what it asks the
 //! server before it acts. `server::gateway_link` implements it.
 

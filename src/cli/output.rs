@@ -1,5 +1,5 @@
 //! How requests look on stdout: a table for people, JSON/CSV/JSON Lines for scripts. The JSON
-//! field names are a public interface (README, "Output shapes").
+//! field names are a public interface (docs/cli.md, "A request in -o json").
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -25,7 +25,7 @@ pub struct SampleRequest {
     pub text: String,
     /// Catalog topic id (`utilities`, `roads`, ... `out_of_scope`).
     pub topic: &'static str,
-    /// Default department id for the topic per DESIGN.md (None for `out_of_scope`).
+    /// Default department id for the topic per assets/catalog.toml (None for `out_of_scope`).
     pub department: Option<&'static str>,
     /// A plausible Russian name or a Telegram-style handle.
     pub citizen: String,

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-/// The catalog shipped with the binary (the Krasnodar one from DESIGN.md).
+/// The catalog shipped with the binary (the Krasnodar one, assets/catalog.toml).
 pub const DEFAULT_CATALOG: &str = include_str!("../../assets/catalog.toml");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

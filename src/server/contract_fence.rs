@@ -1,4 +1,4 @@
-//! The gateway's lease on the server, as both stores must keep it (SYNC.md §6, scenario 21 at
+//! The gateway's lease on the server, as both stores keep it (docs/sync-protocol.md, scenario 21 at
 //! the server): a holder paused past its lease is fenced out of every write, parts it left
 //! mid-send become `unknown` and are never sent again, and the cursor only moves forward.
 

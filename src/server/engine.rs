@@ -1,6 +1,6 @@
 //! The server's rules for push and pull, written once over `ServerTx`, which each backend
 //! (SQLite, PostgreSQL) implements with plain SQL. One mutation is one transaction
-//! (SYNC.md §4): idempotent by the mutation's uuid, refused on a gap in the client's ids,
+//! (docs/sync-protocol.md §4): idempotent by the mutation's uuid, refused on a gap in client ids,
 //! recorded as rejected (and moved past) when the domain or a conflict rule says no.
 
 use chrono::{DateTime, Datelike, Utc};

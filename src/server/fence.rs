@@ -1,4 +1,4 @@
-//! The channel gateway's shared state on the server (SYNC.md §6): one lease per channel
+//! The channel gateway's shared state on the server (docs/sync-protocol.md §7): a lease per channel
 //! account with a fencing epoch, the account's cursor, and a record per outbound part a
 //! gateway claimed. Every write a gateway makes names its epoch; a gateway paused past its
 //! lease (a stopped process, a long GC, a frozen VM) finds the epoch moved and writes nothing.

@@ -1,4 +1,4 @@
-//! The sync endpoints over HTTP (SYNC.md §4): push, pull, the poke stream, health and
+//! The sync endpoints over HTTP (docs/sync-protocol.md §4): push, pull, poke stream, health and
 //! metrics (presence's routes are in presence.rs). JSON in and out; every `/v1` route wants
 //! `Authorization: Bearer <token>`. The rules are the engine's; this file only carries them:
 //! it authenticates, runs the engine on a blocking thread, maps its errors to statuses, and
@@ -243,7 +243,7 @@ impl From<ServerError> for ApiError {
             ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             ServerError::Fenced(_) => ApiError::new(StatusCode::CONFLICT, "fenced", message),
             ServerError::ReadOnly(_) => ApiError::new(StatusCode::FORBIDDEN, "read_only", message),
-            // The client re-registers and re-pushes; the shape is the protocol's (SYNC.md §4).
+            // The client re-registers and re-pushes (docs/sync-protocol.md §4).
             ServerError::ClientUnknown => {
                 ApiError::new(StatusCode::CONFLICT, "client_unknown", None)
             }

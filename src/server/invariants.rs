@@ -1,4 +1,4 @@
-//! What must hold in the server's tables whatever the consoles did (SYNC.md I5, "the
+//! What must hold in the server's tables whatever consoles did (docs/sync-protocol.md, I5: "the
 //! invariant queries return 0 rows"). Each query selects one line of text per offending row;
 //! the SQL is written once for both backends (plain joins, `||`, `CAST … AS TEXT`).
 

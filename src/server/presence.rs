@@ -11,7 +11,7 @@
 //! snapshot of their scope (a handful of operators: smaller than any diff bookkeeping),
 //! without themselves, and only when what they would see changed.
 //!
-//! Several replicas on one PostgreSQL don't share this memory (README, team mode).
+//! Several replicas on one PostgreSQL don't share this memory (docs/operations.md, "Presence").
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;

@@ -1,4 +1,4 @@
--- The channel gateway's shared state (SYNC.md §6): leases with their fencing epoch, channel
+-- The channel gateways' state (docs/sync-protocol.md §7): leases with their fencing epoch, channel
 -- cursors, and one row per outbound part that a gateway claimed (see schema_sqlite_2.sql).
 CREATE TABLE gateway_state(
   kind TEXT NOT NULL,

@@ -1,4 +1,4 @@
--- The sync server's store (SYNC.md §3), SQLite flavour; schema_pg.sql is the same in
+-- The sync server's store (docs/sync-protocol.md §3), SQLite flavour; schema_pg.sql is the same in
 -- PostgreSQL. Requests are whole JSON documents: the domain's `apply` decides, the store keeps.
 CREATE TABLE sync_scope(
   scope_id TEXT PRIMARY KEY,

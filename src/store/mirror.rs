@@ -1,6 +1,6 @@
 //! Team mode on the console's own file: the journal of actions waiting for the server, the
 //! server's refusals, and the server's changes written over the local rows — with the
-//! actions not yet taken by the server applied again on top (SYNC.md §2, a rebase).
+//! actions not yet taken by the server applied again on top (docs/sync-protocol.md §5, rebase).
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Deserialize;

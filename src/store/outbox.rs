@@ -4,7 +4,7 @@
 //! A part is claimed (`sending`) and committed before the channel is called; the result is
 //! committed right after. A part found `sending` by a later holder may or may not have been
 //! delivered, so it becomes `unknown` and is never resent automatically (Telegram has no
-//! idempotency key; SYNC.md, scenario 19).
+//! idempotency key; docs/sync-protocol.md, scenario 19).
 
 use super::rows::Cached;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};

@@ -1,4 +1,4 @@
-//! A server restored to an earlier point (SYNC.md scenario 13): its pull says `reset` and
+//! A server restored to an earlier point (docs/sync-protocol.md §8): its pull says `reset` and
 //! sends its whole state again. The console then
 //! - hands back the actions the server has lost — journal rows it had confirmed past the
 //!   last one the restored server knows — so the next push sends them again (the server

@@ -1,5 +1,5 @@
 //! Team mode: consoles keep their local SQLite file and a journal of their actions; the server
-//! orders every change of a scope (a city) and hands the changes back. Protocol: SYNC.md; the
+//! orders every change of a scope (a city), hands them back. Protocol: docs/sync-protocol.md; the
 //! wire shapes are in `wire`. Who is on which request (`presence`) is not synced state: it
 //! lives seconds, in the server's memory.
 

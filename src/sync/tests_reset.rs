@@ -1,4 +1,4 @@
-//! SYNC.md scenario 13: the server is restored to an earlier point while consoles work on.
+//! Scenario 13 (docs/sync-protocol.md): the server goes back to an earlier point; consoles work on.
 //! Actions it had confirmed after that point are handed back and sent again; what it no
 //! longer has (a request whose console is gone) leaves the other consoles; everyone ends
 //! equal to the restored server, and the checker finds nothing lost (I1) and all converged (I3).

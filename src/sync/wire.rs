@@ -1,4 +1,4 @@
-//! What consoles and the server say to each other (SYNC.md §4). JSON over HTTP; the same types
+//! What consoles and the server say to each other (docs/sync-protocol.md). JSON; the same types
 //! on both sides, so a field can't be spelled two ways.
 
 use serde::{Deserialize, Serialize};
@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::domain::mutation::Mutation;
 
 /// Bumped when a mutation or patch changes shape; the server refuses what it can't read
-/// instead of guessing (SYNC.md scenario 28).
+/// instead of guessing (docs/sync-protocol.md, scenario 28).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One journaled operator action on its way to the server.
@@ -35,7 +35,7 @@ pub struct PushRequest {
     pub fence: Option<Fence>,
 }
 
-/// A lease name and the epoch its holder got: the fencing token of SYNC.md §6.
+/// A lease name and the epoch its holder got: the fencing token of docs/sync-protocol.md §7.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fence {
     pub lease: String,

@@ -1,4 +1,4 @@
-//! SYNC.md's reliability scenarios end to end, each on the SQLite and on the PostgreSQL server
+//! The reliability scenarios (docs/sync-protocol.md) end to end, each on the SQLite and PostgreSQL
 //! store and each ending with the checker (I1–I5): `kill` scenario 1 (real `mcu` processes
 //! killed mid-edit), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
 //! restored from a backup), `busy` 26 (operator and sync writes on one file); and `props`,

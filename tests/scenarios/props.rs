@@ -1,4 +1,4 @@
-//! The property test (SYNC.md scenario 30, scaled down): 2–6 consoles, each a real console
+//! The property test (docs/sync-protocol.md scenario 30, scaled down): 2–6 consoles, each a console
 //! file, take random operator actions and sync through a faulty link to one in-process server
 //! (the real engine on the SQLite server store): push answers lost after the server applied
 //! them, pushes sent twice, old push bodies delivered late (out of order), pulls or pushes

@@ -5,7 +5,7 @@
 //! VK answers HTTP 200 with `{"error":{...}}` for refusals, so the status code says little;
 //! `api::Failure` classifies the body. Sends are idempotent: `random_id` (messages) and `guid`
 //! (wall comments) are derived from our part id, so any retry, even after a crash mid-send, is
-//! dropped by VK if the first one arrived (CHANNELS.md "Exactly-once outbound").
+//! dropped by VK if the first one arrived (docs/channels.md, "Delivery, by channel").
 
 mod api;
 pub mod backfill;

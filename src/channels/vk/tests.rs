@@ -1,4 +1,4 @@
-//! Parsing VK's wire shapes (written from the shapes in shared/fixtures/vk and VK's docs) and
+//! Parsing VK's wire shapes (written from VK's documented shapes and sample payloads) and
 //! classifying its answers.
 
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::*;
 
-/// DESIGN.md's catalog table, written out independently of `TOPICS`.
+/// The shipped catalog's table (assets/catalog.toml), written out independently of `TOPICS`.
 const DESIGN_DEFAULTS: &[(&str, Option<&str>)] = &[
     ("utilities", Some("city_economy")),
     ("roads", Some("transport_roads")),

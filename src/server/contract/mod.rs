@@ -1,5 +1,5 @@
 //! The behaviour both server stores must show, as functions each backend's tests call with a
-//! fresh store (SYNC.md scenarios 3, 6, 8, 9, 10, 11, 12 at the server). Public so the
+//! fresh store (docs/sync-protocol.md, scenarios 3, 6, 8–12 at the server). Public so the
 //! PostgreSQL tests in `tests/` run the very same checks.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

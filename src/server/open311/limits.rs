@@ -1,6 +1,6 @@
 //! Requests per minute per integration key: a token bucket in memory. One bucket per key
 //! name, so one portal's burst never starves another. Per process: behind several replicas a
-//! key gets the limit at each (documented in README).
+//! key gets the limit at each (documented in docs/channels.md).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,4 +1,4 @@
-//! The checker (SYNC.md "Global invariants"): once a scenario has quiesced (faults healed,
+//! The checker (docs/sync-protocol.md §9): once a scenario has quiesced (faults healed,
 //! every console synced until nothing waits), compares the server's store with every console
 //! file and reports each way they break I1–I5, saying exactly what differs. Public (and
 //! hidden) so the scenario tests in `tests/` run the same checks as the unit tests.
