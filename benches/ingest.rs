@@ -17,14 +17,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mcu_desk::channels::Channel;
 use mcu_desk::channels::gateway::{self, GatewayEvent, GatewayOptions};
 use mcu_desk::channels::telegram::Telegram;
-use mcu_desk::channels::{Batch, Channel};
 use mcu_desk::cli::live::gateway_options;
 use mcu_desk::config::Config;
 use mcu_desk::demo::sim::{SimOptions, Simulator};
 use mcu_desk::store::ingest::{self, Source};
 use mcu_desk::store::{Env, Store, analyze, db, outbox};
+use mcu_desk::wire::intake::Batch;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, ffi, params_from_iter};
 use tokio::sync::{mpsc, watch};

@@ -1,6 +1,7 @@
 //! mcu-desk: the operator console of a city's Municipal Control Center.
 //!
-//! Layers (docs/architecture.md): `domain` is pure; `store` owns SQLite; `cli` is the edge.
+//! Layers (docs/architecture.md): `domain` is pure; `wire` holds the words layers share, just
+//! above it; `store` owns SQLite; `cli` is the binary's edge.
 
 pub mod channels;
 pub mod cli;
@@ -15,3 +16,4 @@ pub mod store;
 pub mod sync;
 pub mod templates;
 pub mod tui;
+pub mod wire;

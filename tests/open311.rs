@@ -14,7 +14,7 @@ use chrono::Utc;
 use mcu_desk::domain::CloseReason;
 use mcu_desk::domain::mutation::Op;
 use mcu_desk::server::contract::{Client, operator};
-use mcu_desk::sync::wire::{Entity, PatchOp, PullResponse, PushResponse, Verdict};
+use mcu_desk::wire::sync::{Entity, PatchOp, PullResponse, PushResponse, Verdict};
 use serde_json::Value;
 use uuid::Uuid;
 

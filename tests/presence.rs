@@ -9,7 +9,7 @@ use mcu_desk::server::engine::Role;
 use mcu_desk::server::http::{self, ServeOptions};
 use mcu_desk::server::{accounts, sqlite::SqliteStore};
 use mcu_desk::sync::presence::{self, Client, Here};
-use mcu_desk::sync::wire::{Activity, Presence};
+use mcu_desk::wire::presence::{Activity, Presence};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 

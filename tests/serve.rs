@@ -13,7 +13,7 @@ use chrono::Utc;
 use mcu_desk::domain::Channel;
 use mcu_desk::domain::mutation::{NewRequest, Op};
 use mcu_desk::server::contract::{Client, SCOPE, operator};
-use mcu_desk::sync::wire::{Entity, PatchOp, PullResponse, PushMutation, PushResponse, Verdict};
+use mcu_desk::wire::sync::{Entity, PatchOp, PullResponse, PushMutation, PushResponse, Verdict};
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -22,7 +22,7 @@ use mcu_desk::domain::{Catalog, ClockPolicy};
 use mcu_desk::server::accounts::hash_token;
 use mcu_desk::server::engine::{self, Principal, Role, Rules, Step, Transactional};
 use mcu_desk::server::sqlite::SqliteStore;
-use mcu_desk::sync::wire::{PushMutation, PushRequest, SCHEMA_VERSION, Verdict};
+use mcu_desk::wire::sync::{PushMutation, PushRequest, SCHEMA_VERSION, Verdict};
 use uuid::Uuid;
 
 pub const SCOPE: &str = "krasnodar";

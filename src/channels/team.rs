@@ -7,8 +7,7 @@ use futures::future::BoxFuture;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub use crate::server::fence::{Claim, PartState};
-use crate::sync::wire::Fence;
+use crate::wire::fence::{Claim, Fence, PartState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {

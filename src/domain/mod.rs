@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod dashboard;
+pub mod intake;
 pub mod mutation;
 pub mod request;
 pub mod sla;
@@ -14,3 +15,5 @@ pub use status::{CloseReason, Status};
 
 #[cfg(test)]
 mod apply_tests;
+#[cfg(test)]
+mod intake_tests;

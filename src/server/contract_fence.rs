@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use super::contract::{Client, Harness, SCOPE, now, operator};
 use super::engine::{self, Principal, Role, Rules, ServerError, Transactional};
-use super::fence::{self, Claim, PartState};
+use super::fence;
 use crate::domain::mutation::{NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
-use crate::sync::wire::{Entity, Fence, PatchOp, PushMutation, PushResponse, Verdict};
+use crate::wire::fence::Fence;
+use crate::wire::fence::{Claim, PartState};
+use crate::wire::sync::{Entity, PatchOp, PushMutation, PushResponse, Verdict};
 
 const LEASE: &str = "gateway:telegram:bot";
 const TTL: StdDuration = StdDuration::from_secs(10);

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::domain::mutation::{Ctx, Op, Outcome};
 use crate::domain::{Catalog, ClockPolicy, RequestNumber};
-use crate::sync::wire::{
+use crate::wire::limits::{PULL_PAGE, PULL_PAGE_MAX};
+use crate::wire::sync::{
     Cookie, Doc, Entity, MutationResult, PatchOp, PullRequest, PullResponse, PushMutation,
     PushRequest, PushResponse, RequestDoc, SCHEMA_VERSION, Verdict,
 };
@@ -716,13 +717,6 @@ pub fn push<S: Transactional>(
     let last = store.in_snapshot(|tx| tx.last_mutation_id(req.client_id))?;
     Ok(answer(last, steps))
 }
-
-/// Changes one pull answers with when the console names no limit.
-pub const PULL_PAGE: usize = 5_000;
-/// Most changes one pull answers with, whatever the console asks: a console catching up asks
-/// for this much (`sync::client`). Large pages mean fewer round trips and a request changed
-/// several times within a page sent once; 50,000 changes are ~15 MB of JSON.
-pub const PULL_PAGE_MAX: usize = 50_000;
 
 pub fn pull_page<S: Transactional>(
     store: &S,

@@ -13,7 +13,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::engine::{ServerError, ServerTx};
-use crate::sync::wire::{Entity, Fence};
+use crate::wire::fence::{Claim, Fence, PartState};
+use crate::wire::sync::Entity;
 
 const LEASE: &str = "lease";
 const CURSOR: &str = "cursor";
@@ -39,38 +40,6 @@ struct PartDoc {
     external_id: Option<String>,
     /// The message's scope, to record its delivery state where consoles pull it.
     scope: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartState {
-    Sending,
-    Sent,
-    /// Given back: a retry later, by whoever holds the lease then.
-    Pending,
-    Unknown,
-    Failed,
-}
-
-impl PartState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartState::Sending => "sending",
-            PartState::Sent => "sent",
-            PartState::Pending => "pending",
-            PartState::Unknown => "unknown",
-            PartState::Failed => "failed",
-        }
-    }
-}
-
-/// What a claim found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claim {
-    /// Send it: no one else will.
-    Go,
-    /// Someone already settled it (or may have sent it): record this state, don't send.
-    Settled(PartState),
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {

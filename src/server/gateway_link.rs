@@ -10,12 +10,14 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::engine::{Principal, Role, ServerError, Transactional};
-use super::fence::{self, Claim, PartState};
+use super::fence;
 use super::local::{Local, Shared};
 use crate::channels::team::{LinkError, TeamLink};
 use crate::store::Store;
 use crate::sync::client::{self, SyncError, Transport};
-use crate::sync::wire::{Fence, PullRequest, PullResponse, PushRequest, PushResponse};
+use crate::wire::fence::Fence;
+use crate::wire::fence::{Claim, PartState};
+use crate::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 
 /// The gateway's principal: actions it pushes are the channel's (`telegram`), as in
 /// standalone mode, and only it may record citizens' messages.

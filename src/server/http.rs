@@ -35,7 +35,7 @@ use super::accounts;
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
 use super::presence;
 use crate::domain::{Catalog, ClockPolicy};
-use crate::sync::wire::{PullRequest, PushRequest, Verdict};
+use crate::wire::sync::{PullRequest, PushRequest, Verdict};
 
 /// What a store must be to sit behind the server: shared across request tasks and moved into
 /// blocking threads.
@@ -337,7 +337,7 @@ async fn push<S: Store>(
     State(app): State<App<S>>,
     Extension(who): Extension<Principal>,
     body: Bytes,
-) -> Result<axum::Json<crate::sync::wire::PushResponse>, ApiError> {
+) -> Result<axum::Json<crate::wire::sync::PushResponse>, ApiError> {
     let req: PushRequest = parse(&body)?;
     app.metrics.push_requests.increment(1);
     let a = app.clone();
@@ -381,7 +381,7 @@ async fn pull<S: Store>(
     State(app): State<App<S>>,
     Extension(who): Extension<Principal>,
     body: Bytes,
-) -> Result<axum::Json<crate::sync::wire::PullResponse>, ApiError> {
+) -> Result<axum::Json<crate::wire::sync::PullResponse>, ApiError> {
     let req: PullRequest = parse(&body)?;
     app.metrics.pull_requests.increment(1);
     let a = app.clone();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
 use crate::domain::{Catalog, ClockPolicy};
 use crate::sync::client::{SyncError, Transport};
-use crate::sync::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use crate::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 
 pub struct Shared<S> {
     pub store: S,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::engine::{
     Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional, stored_role,
 };
-use crate::sync::wire::{Doc, Entity, MutationResult, RequestDoc};
+use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
 
 /// Schema versions in order; applied once each, recorded in `schema_version`.
 const MIGRATIONS: &[&str] = &[

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::engine::Principal;
-use crate::sync::wire::{Activity, Presence, PresenceReport, PresenceSnapshot};
+use crate::wire::presence::{Activity, Presence, PresenceReport, PresenceSnapshot};
 
 /// A console sends a heartbeat every 5 s; three missed ones and it is gone.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(15);

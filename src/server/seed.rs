@@ -61,7 +61,7 @@ impl Seed {
                 store
                     .call(|c, _| mirror::meta(c, mirror::COOKIE))
                     .await?
-                    .and_then(|s| serde_json::from_str::<crate::sync::wire::Cookie>(&s).ok()),
+                    .and_then(|s| serde_json::from_str::<crate::wire::sync::Cookie>(&s).ok()),
             )
         };
         let mut store = Store::open(path, env.clone()).await?;
@@ -118,7 +118,7 @@ impl Seed {
                         .store
                         .call(|c, _| mirror::meta(c, mirror::COOKIE))
                         .await
-                        && let Ok(c) = serde_json::from_str::<crate::sync::wire::Cookie>(&c)
+                        && let Ok(c) = serde_json::from_str::<crate::wire::sync::Cookie>(&c)
                     {
                         self.seq.store(c.seq, Ordering::SeqCst);
                     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 use super::engine::{Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional};
-use crate::sync::wire::{Doc, Entity, MutationResult, RequestDoc};
+use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("schema_sqlite.sql")),

@@ -11,21 +11,15 @@ use uuid::Uuid;
 use super::db::{Env, Reindex, apply_with, reindex_all};
 use super::rows::{self, ms};
 use super::{StoreError, outbox};
-use crate::channels::{Batch, Command, Inbound, IncomingMessage};
+use crate::domain::intake::{self, BotText, Candidates, Latest, Placement};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::ChannelRef;
 use crate::domain::{Channel, RequestNumber};
 use crate::templates::{BotTexts, render};
+use crate::wire::intake::{Batch, Command, Inbound, IncomingMessage};
 
-/// What to do with a citizen's message when the chat already has a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClosedPolicy {
-    /// Reopen the closed request (within `reopen_window`).
-    Reopen,
-    /// Always open a new request.
-    New,
-}
+/// The rules' own word, named here too because `IngestRules` carries it.
+pub use crate::domain::intake::ClosedPolicy;
 
 #[derive(Debug, Clone)]
 pub struct IngestRules {
@@ -39,6 +33,44 @@ pub struct IngestRules {
     /// A new request is acknowledged to the citizen with its number and due time; off for a
     /// platform that acknowledges on its own and takes no replies from us.
     pub acknowledge: bool,
+}
+
+impl IngestRules {
+    fn intake(&self) -> intake::Rules {
+        intake::Rules {
+            join_window: self.join_window,
+            closed_policy: self.closed_policy,
+            reopen_window: self.reopen_window,
+            acknowledge: self.acknowledge,
+        }
+    }
+
+    /// The bot's text in the center's words; times in the center's zone.
+    fn say(&self, text: &BotText, env: &Env) -> String {
+        match text {
+            BotText::Acknowledge { number, due } => {
+                let due = due
+                    .with_timezone(&env.policy.calendar.tz())
+                    .format("%d.%m.%Y %H:%M")
+                    .to_string();
+                render(
+                    &self.texts.ack,
+                    &[("number", &number.to_string()), ("due", &due)],
+                )
+            }
+            BotText::Start => self.texts.start.clone(),
+            BotText::Status { number, status } => render(
+                &self.texts.status,
+                &[
+                    ("number", &number.to_string()),
+                    ("status", (self.status_words)(*status)),
+                ],
+            ),
+            BotText::NotFound { asked } => {
+                render(&self.texts.status_not_found, &[("number", asked)])
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -156,7 +188,7 @@ pub fn ingest(
                 ..
             } => {
                 report.commands += 1;
-                command_reply(&tx, src.channel, chat, message, command, rules, now)?;
+                command_reply(&tx, env, src.channel, chat, message, command, rules, now)?;
                 ("command", None)
             }
             Inbound::Ignored { .. } => {
@@ -262,14 +294,12 @@ fn map_message(
     Ok(())
 }
 
-/// The request a new citizen message belongs to, if any.
-fn target(
+/// The requests a new citizen message might belong to, for the intake rules to choose from.
+fn candidates(
     tx: &Connection,
     ch: &str,
     m: &IncomingMessage,
-    rules: &IngestRules,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Candidates<i64>, StoreError> {
     let mapped = |external: &str| -> Result<Option<i64>, StoreError> {
         Ok(tx
             .row(
@@ -279,17 +309,14 @@ fn target(
             )
             .optional()?)
     };
-    // An explicit reply to one of the request's messages (our acknowledgement, say) wins.
-    if let Some(r) = &m.reply_to
-        && let Some(rid) = mapped(r)?
-    {
-        return Ok(Some(rid));
-    }
-    if let Some(g) = &m.media_group
-        && let Some(rid) = mapped(&format!("album:{g}"))?
-    {
-        return Ok(Some(rid));
-    }
+    let replied_to = match &m.reply_to {
+        Some(r) => mapped(r)?,
+        None => None,
+    };
+    let album = match &m.media_group {
+        Some(g) => mapped(&format!("album:{g}"))?,
+        None => None,
+    };
     let last: Option<(i64, String, i64, Option<i64>)> = tx
         .row(
             "SELECT rid, status, updated_at, closed_at FROM request WHERE channel = ?1 AND chat_ref = ?2 ORDER BY rid DESC LIMIT 1",
@@ -297,15 +324,20 @@ fn target(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((rid, status, updated, closed_at)) = last else {
-        return Ok(None);
+    let latest = match last {
+        Some((rid, status, updated, closed_at)) => Some(Latest {
+            key: rid,
+            status: rows::parse("request status", &status)?,
+            updated_at: rows::time(updated)?,
+            closed_at: closed_at.map(rows::time).transpose()?,
+        }),
+        None => None,
     };
-    let now_ms = ms(now);
-    if status != "closed" {
-        return Ok((now_ms - updated <= rules.join_window.num_milliseconds()).then_some(rid));
-    }
-    let recent = closed_at.is_some_and(|c| now_ms - c <= rules.reopen_window.num_milliseconds());
-    Ok((rules.closed_policy == ClosedPolicy::Reopen && recent).then_some(rid))
+    Ok(Candidates {
+        replied_to,
+        album,
+        latest,
+    })
 }
 
 // One citizen message's whole effect; the arguments are the transaction's shared context.
@@ -328,37 +360,18 @@ fn message(
         "DELETE FROM unreachable WHERE channel = ?1 AND chat = ?2",
         params![ch, m.chat],
     )?;
-    if let Some(rid) = target(tx, ch, m, rules, now)? {
-        let message_id = derive(src, &key, "message", m.at);
-        let op = Op::CitizenMessage {
-            message_id,
-            body: m.text.clone(),
-            at: m.at,
-            attachments: m.attachments.clone(),
-            location: m.location.clone(),
-        };
-        apply_with(
-            tx,
-            env,
-            &Mutation {
-                id: derive(src, &key, "mutation", m.at),
-                ..Mutation::new(request_id(tx, rid)?, ch, now, op)
-            },
-            later,
-        )?;
-        map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
-        queue_files(tx, ch, m, rid, ms(now))?;
-        if let Some(g) = &m.media_group {
-            map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
+    let facts = intake::Message {
+        text: &m.text,
+        has_attachments: !m.attachments.is_empty(),
+    };
+    let found = candidates(tx, ch, m)?;
+    let (text, acknowledge) = match intake::place(facts, found, &rules.intake(), now) {
+        Placement::Join(rid) | Placement::Reopen(rid) => {
+            append(tx, env, src, m, rid, now, later)?;
+            report.appended += 1;
+            return Ok(("appended", Some(rid)));
         }
-        report.appended += 1;
-        return Ok(("appended", Some(rid)));
-    }
-    let text = if m.text.trim().is_empty() && m.attachments.is_empty() {
-        // A bare location starts a request too; the operator asks what is there.
-        "(геопозиция без описания)".to_string()
-    } else {
-        m.text.clone()
+        Placement::New { text, acknowledge } => (text, acknowledge),
     };
     let new = NewRequest {
         external_id: Some(format!("{}:{}", m.chat, m.message)),
@@ -393,18 +406,11 @@ fn message(
         map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
     }
     let r = &created.request;
-    if !rules.acknowledge {
+    if !acknowledge {
         report.created.push(r.number.clone());
         return Ok(("created", Some(rid)));
     }
-    let due = r
-        .first_response
-        .due
-        .with_timezone(&env.policy.calendar.tz())
-        .format("%d.%m.%Y %H:%M")
-        .to_string();
-    let number = r.number.to_string();
-    let body = render(&rules.texts.ack, &[("number", &number), ("due", &due)]);
+    let body = rules.say(&intake::acknowledgement(r), env);
     apply_with(
         tx,
         env,
@@ -426,8 +432,47 @@ fn message(
     Ok(("created", Some(rid)))
 }
 
+/// A citizen's message added to a request the rules chose.
+fn append(
+    tx: &Connection,
+    env: &Env,
+    src: &Source,
+    m: &IncomingMessage,
+    rid: i64,
+    now: DateTime<Utc>,
+    later: &mut Reindex,
+) -> Result<(), StoreError> {
+    let ch = src.channel.as_str();
+    let key = format!("{}:{}", m.chat, m.message);
+    let message_id = derive(src, &key, "message", m.at);
+    let op = Op::CitizenMessage {
+        message_id,
+        body: m.text.clone(),
+        at: m.at,
+        attachments: m.attachments.clone(),
+        location: m.location.clone(),
+    };
+    apply_with(
+        tx,
+        env,
+        &Mutation {
+            id: derive(src, &key, "mutation", m.at),
+            ..Mutation::new(request_id(tx, rid)?, ch, now, op)
+        },
+        later,
+    )?;
+    map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
+    queue_files(tx, ch, m, rid, ms(now))?;
+    if let Some(g) = &m.media_group {
+        map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn command_reply(
     tx: &Connection,
+    env: &Env,
     channel: Channel,
     chat: &str,
     message: &str,
@@ -435,32 +480,14 @@ fn command_reply(
     rules: &IngestRules,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let body = match command {
-        Command::Start => rules.texts.start.clone(),
-        Command::Status(n) => {
-            let found = n
-                .parse::<RequestNumber>()
-                .ok()
-                .map(|num| rows::load_by(tx, "number", &num.to_string()))
-                .transpose()?
-                .flatten()
-                // Only the citizen who wrote it may ask about a request.
-                .filter(|(_, r)| {
-                    r.channel == channel && r.channel_ref.chat.as_deref() == Some(chat)
-                });
-            match found {
-                Some((_, r)) => render(
-                    &rules.texts.status,
-                    &[
-                        ("number", &r.number.to_string()),
-                        ("status", (rules.status_words)(r.status)),
-                    ],
-                ),
-                None => render(&rules.texts.status_not_found, &[("number", n.trim())]),
-            }
-        }
-        Command::Other(_) => return Ok(()),
+    let found = match command.asked_number() {
+        Some(num) => rows::load_by(tx, "number", &num.to_string())?.map(|(_, r)| r),
+        None => None,
     };
+    let Some(text) = intake::answer(command, found.as_ref(), channel, chat) else {
+        return Ok(());
+    };
+    let body = rules.say(&text, env);
     outbox::enqueue_raw(tx, channel, chat, Some(message), &body, ms(now))
 }
 

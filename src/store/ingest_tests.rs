@@ -7,9 +7,9 @@ use std::sync::Arc;
 use super::db::{self, Env};
 use super::ingest::{ClosedPolicy, IngestRules, Source, ingest};
 use super::outbox;
-use crate::channels::{Batch, Inbound, InboundEvent, IncomingMessage};
 use crate::domain::{Catalog, Channel, ClockPolicy};
 use crate::templates::BotTexts;
+use crate::wire::intake::{Batch, Inbound, InboundEvent, IncomingMessage};
 
 fn text(chat: &str, message: &str, body: &str, minute: u32) -> InboundEvent {
     InboundEvent {

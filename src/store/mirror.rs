@@ -13,7 +13,7 @@ use super::rows::{self, Cached, ms};
 use crate::domain::Request;
 use crate::domain::mutation::{Ctx, Mutation, Op};
 use crate::domain::request::{Event, Message, Note};
-use crate::sync::wire::{Entity, PatchOp};
+use crate::wire::sync::{Entity, PatchOp};
 
 /// One journaled action, as the console recorded it.
 #[derive(Debug, Clone, PartialEq)]

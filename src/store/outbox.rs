@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::rows::ms;
-use crate::channels::split::{split, utf16_units};
 use crate::domain::Request;
 use crate::domain::request::Message;
+use crate::wire::split::{split, utf16_units};
 
 pub fn enqueue(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<(), StoreError> {
     let Some(chat) = r.channel_ref.chat.as_deref() else {

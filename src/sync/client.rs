@@ -5,13 +5,13 @@
 use std::future::Future;
 use uuid::Uuid;
 
-use super::wire::{
-    Cookie, MutationResult, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse,
-    SCHEMA_VERSION, Verdict,
-};
 use crate::store::Store;
 use crate::store::mirror::{self, Rejected};
 use crate::store::rows::ms;
+use crate::wire::sync::{
+    Cookie, MutationResult, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse,
+    SCHEMA_VERSION, Verdict,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -264,7 +264,7 @@ async fn refuse_all(
 
 /// Changes per page asked for while catching up (the server's largest page): fewer round
 /// trips, and a request changed several times within one page comes once.
-const CATCH_UP_PAGE: usize = crate::server::engine::PULL_PAGE_MAX;
+const CATCH_UP_PAGE: usize = crate::wire::limits::PULL_PAGE_MAX;
 
 /// Pulls until the server has nothing more, writing each page over the local rows. While a
 /// page is written the next one is already asked for and parsed, so a long catch-up keeps

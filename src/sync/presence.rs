@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::client::SyncError;
-use super::wire::{Activity, Presence, PresenceReport, PresenceSnapshot};
+use crate::wire::presence::{Activity, Presence, PresenceReport, PresenceSnapshot};
 
 /// Where this console is: the request whose card is on screen, and whether the reply
 /// composer is open on it.

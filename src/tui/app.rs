@@ -244,7 +244,7 @@ pub struct App {
     /// The last sync round (team mode); None when this console works alone.
     pub sync: Option<crate::sync::runner::SyncStatus>,
     /// Other operators on requests, as the server last said (team mode); never this one.
-    pub presence: Vec<crate::sync::wire::Presence>,
+    pub presence: Vec<crate::wire::presence::Presence>,
     /// How many lines the detail's thread is scrolled back from its newest line.
     pub detail_scroll: u16,
     pub now: DateTime<Utc>,
@@ -364,7 +364,7 @@ impl App {
 
     /// Other operators on request `id`: those looking at it, those writing a reply to it.
     pub fn others_on(&self, id: Uuid) -> (Vec<&str>, Vec<&str>) {
-        use crate::sync::wire::Activity;
+        use crate::wire::presence::Activity;
         let on = |a: Activity| {
             self.presence
                 .iter()

@@ -46,7 +46,7 @@ pub struct SyncLink {
     /// reporter reads only the latest. Dropped when the console closes (its goodbye).
     pub here: tokio::sync::watch::Sender<crate::sync::presence::Here>,
     /// The others' whereabouts from the server's stream.
-    pub presence: mpsc::UnboundedReceiver<Vec<crate::sync::wire::Presence>>,
+    pub presence: mpsc::UnboundedReceiver<Vec<crate::wire::presence::Presence>>,
 }
 
 /// How long a frame may wait for the card the same keystroke asked for.

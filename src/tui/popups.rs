@@ -153,11 +153,11 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
         .split(inner);
     f.render_widget(&c.editor, parts[0]);
     let preview = c.preview();
-    let units = crate::channels::split::utf16_units(&preview);
+    let units = crate::wire::split::utf16_units(&preview);
     let counter = match c.limit {
         Some(limit) => {
             let parts_n =
-                crate::channels::split::split(&preview, limit, crate::channels::split::utf16_units)
+                crate::wire::split::split(&preview, limit, crate::wire::split::utf16_units)
                     .len()
                     .max(1);
             let over = if parts_n > 1 {

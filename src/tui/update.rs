@@ -42,7 +42,7 @@ pub enum Msg {
     /// A sync round ended (team mode).
     Sync(crate::sync::runner::SyncStatus),
     /// Who else is on which request now (team mode); empty when the server can't say.
-    Presence(Vec<crate::sync::wire::Presence>),
+    Presence(Vec<crate::wire::presence::Presence>),
     /// The viewer started (the file's name) or why it did not.
     Opened(Result<String, String>),
     /// The dashboard's numbers, or why they could not be read.

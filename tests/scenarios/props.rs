@@ -24,7 +24,7 @@ use mcu_desk::server::sqlite::SqliteStore;
 use mcu_desk::store::Store;
 use mcu_desk::sync::checker;
 use mcu_desk::sync::client::{SyncError, Transport, pull_all, push_all, sync_once};
-use mcu_desk::sync::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use mcu_desk::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};

@@ -21,7 +21,7 @@ use mcu_desk::store::{Env, Store};
 use mcu_desk::sync::checker;
 use mcu_desk::sync::client::{SyncError, Transport};
 use mcu_desk::sync::runner::{self, SyncStatus};
-use mcu_desk::sync::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use mcu_desk::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Duration, Instant};
 use uuid::Uuid;

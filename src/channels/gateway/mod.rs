@@ -19,7 +19,7 @@ use crate::store::ingest::{IngestReport, IngestRules};
 use crate::store::outbox;
 use crate::store::rows::ms;
 use crate::store::{Store, StoreError};
-use crate::sync::wire::Fence;
+use crate::wire::fence::Fence;
 
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
-use crate::channels::team::{Claim, LinkError, PartState};
+use crate::channels::team::LinkError;
 use crate::channels::{Channel, OutboundPart, SendOutcome};
 use crate::store::StoreError;
 use crate::store::outbox::{self, Finish, Part};
 use crate::store::rows::ms;
+use crate::wire::fence::{Claim, PartState};
 
 pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let ch = ctx.channel.channel().as_str();

@@ -12,7 +12,8 @@ use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{Batch, Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use crate::wire::intake::Batch;
 
 /// How our replies reach the other system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -6,8 +6,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
-use crate::channels::{Batch, Inbound, InboundEvent, IncomingMessage, Malformed};
 use crate::domain::request::{Attachment, AttachmentState, Location};
+use crate::wire::intake::{Batch, Inbound, InboundEvent, IncomingMessage, Malformed};
 
 /// The longest description kept; the spec caps it at 4,000 characters, a hostile server may not.
 const MAX_TEXT: usize = 8_000;

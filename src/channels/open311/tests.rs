@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::channels::Inbound;
+use crate::wire::intake::Inbound;
 
 #[derive(Default)]
 struct Seen {

@@ -8,8 +8,9 @@ pub mod parse;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-use super::split::utf16_units;
-use super::{Batch, Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use crate::wire::intake::Batch;
+use crate::wire::split::utf16_units;
 
 #[derive(Clone)]
 pub struct Telegram {

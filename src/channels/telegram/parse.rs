@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::channels::{Batch, Command, Inbound, InboundEvent, IncomingMessage, Malformed};
 use crate::domain::request::{Attachment, AttachmentState, Location};
+use crate::wire::intake::{Batch, Command, Inbound, InboundEvent, IncomingMessage, Malformed};
 
 /// Longest citizen text we keep; the rest is cut with a marker (Telegram itself caps at 4096,
 /// so anything longer is not from Telegram).

@@ -12,7 +12,8 @@ use std::time::Duration;
 use super::api::Failure;
 use super::longpoll::poll_error;
 use super::{Vk, parse};
-use crate::channels::{InboundEvent, Malformed, PollError};
+use crate::channels::PollError;
+use crate::wire::intake::{InboundEvent, Malformed};
 
 /// How many dialogs, messages per dialog, posts and comments per post one backfill reads: a
 /// gap of a few minutes in a busy community fits easily; a longer one is cut here.

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use super::api::Failure;
 use super::{Vk, backfill, parse};
-use crate::channels::{Batch, PollError};
+use crate::channels::PollError;
+use crate::wire::intake::Batch;
 
 #[derive(Debug, Clone)]
 pub(super) struct Session {

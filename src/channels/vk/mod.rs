@@ -16,8 +16,9 @@ use chrono::Utc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::split::utf16_units;
-use super::{Batch, Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use crate::wire::intake::Batch;
+use crate::wire::split::utf16_units;
 use api::Failure;
 
 /// The API version sent on every call: the shapes parsed here are this version's.

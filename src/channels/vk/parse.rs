@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::Target;
-use crate::channels::{Command, Inbound, InboundEvent, IncomingMessage, Malformed};
 use crate::domain::request::{Attachment, AttachmentState, Location};
+use crate::wire::intake::{Command, Inbound, InboundEvent, IncomingMessage, Malformed};
 
 /// Longest citizen text kept (VK itself caps a message at 4096 characters).
 const MAX_TEXT: usize = 16 * 1024;

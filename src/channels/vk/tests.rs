@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::api::{Failure, envelope};
 use super::longpoll::{Check, check_body};
 use super::*;
-use crate::channels::{Command, Inbound};
+use crate::wire::intake::{Command, Inbound};
 
 const GROUP: i64 = 123456;
 

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::{Client, Harness, lead, note_ids, operator};
 use crate::domain::mutation::Op;
 use crate::server::engine::{self, Transactional};
-use crate::sync::wire::{PushResponse, Verdict};
+use crate::wire::sync::{PushResponse, Verdict};
 
 /// Scenarios 3 and 9 with real concurrency: 50 consoles claim at once (exactly one wins),
 /// and one push body is sent from 3 threads at once (its effect lands once).

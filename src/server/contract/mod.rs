@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::engine::{self, Principal, Role, Rules, ServerError, Transactional};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
-use crate::sync::wire::{
+use crate::wire::sync::{
     Cookie, Entity, PatchOp, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse,
     SCHEMA_VERSION, Verdict,
 };

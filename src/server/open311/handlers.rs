@@ -110,7 +110,7 @@ fn load_record(
     private: bool,
 ) -> Result<Value, ServerError> {
     let reply = if private {
-        query::latest_reply(&tx.rows_of(crate::sync::wire::Entity::Message, r.id)?)
+        query::latest_reply(&tx.rows_of(crate::wire::sync::Entity::Message, r.id)?)
     } else {
         None
     };

@@ -8,7 +8,7 @@ use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy, Request};
 use crate::server::contract::{Harness, SCOPE};
 use crate::server::engine::{self, Principal, Role, Rules, Transactional};
-use crate::sync::wire::Entity;
+use crate::wire::sync::Entity;
 
 fn portal() -> Principal {
     Principal {

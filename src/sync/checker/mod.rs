@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::domain::Status;
 use crate::server::engine::Transactional;
-use crate::sync::wire::Verdict;
+use crate::wire::sync::Verdict;
 pub use read::{ConsoleState, EventRow, Mirror, ServerState};
 
 /// What was checked, so a test can also assert the scenario did something.

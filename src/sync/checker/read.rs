@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::Request;
 use crate::domain::request::{Direction, Event, Message, Note};
 use crate::server::engine::{ServerError, ServerTx};
-use crate::sync::wire::{Cookie, Entity, MutationResult};
+use crate::wire::sync::{Cookie, Entity, MutationResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NoteRow {

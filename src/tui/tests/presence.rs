@@ -8,7 +8,7 @@ use super::super::strings::Lang;
 use super::super::update::{Msg, update};
 use super::{code, key, loaded, render, screen};
 use crate::sync::presence::Here;
-use crate::sync::wire::{Activity, Presence};
+use crate::wire::presence::{Activity, Presence};
 
 fn on(request: u128, user: &str, activity: Activity) -> Presence {
     Presence {

@@ -1,4 +1,6 @@
-//! Splitting a long reply into parts a channel accepts, at word boundaries where possible.
+//! Splitting a long reply into parts a channel accepts, at word boundaries where possible. The
+//! outbox splits when it queues a reply and the console previews the same split, so the rule
+//! sits below both rather than in `channels`.
 
 /// Splits `text` into parts of at most `max` units as counted by `units` (Telegram counts UTF-16
 /// code units). Prefers paragraph breaks, then line breaks, then spaces; a single word longer

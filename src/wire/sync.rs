@@ -1,9 +1,11 @@
-//! What consoles and the server say to each other (docs/sync-protocol.md). JSON; the same types
-//! on both sides, so a field can't be spelled two ways.
+//! What consoles and the server say to each other when they sync (docs/sync-protocol.md). JSON over HTTP;
+//! the same types on both sides, so a field can't be spelled two ways. Kept on the floor below
+//! `sync`, `server` and `store` because all three read and write these shapes.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::fence::Fence;
 use crate::domain::mutation::Mutation;
 
 /// Bumped when a mutation or patch changes shape; the server refuses what it can't read
@@ -33,13 +35,6 @@ pub struct PushRequest {
     /// A channel gateway's lease: its pushes count only while it still holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fence: Option<Fence>,
-}
-
-/// A lease name and the epoch its holder got: the fencing token of docs/sync-protocol.md §7.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fence {
-    pub lease: String,
-    pub epoch: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,48 +241,4 @@ pub struct RequestDoc {
     pub version: i64,
     pub department_seq: i64,
     pub assignee_seq: i64,
-}
-
-/// What an operator is doing on a request, for presence (`/v1/presence`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activity {
-    /// The request's card is on the operator's screen.
-    Viewing,
-    /// The reply composer is open on it: a second reply would reach the citizen twice.
-    Composing,
-}
-
-/// `POST /v1/presence`: where this console is now, on every change and as a heartbeat. The
-/// user is the token's; a console only says where it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PresenceReport {
-    pub scope_id: String,
-    /// One per running console, so an operator with two consoles open is on both requests
-    /// instead of flickering between them.
-    pub session: Uuid,
-    /// `None`: on no request (the card is hidden, the console is closing).
-    #[serde(default)]
-    pub request_id: Option<Uuid>,
-    #[serde(default = "viewing")]
-    pub activity: Activity,
-}
-
-fn viewing() -> Activity {
-    Activity::Viewing
-}
-
-/// One operator on one request.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Presence {
-    pub request_id: Uuid,
-    pub user: String,
-    pub activity: Activity,
-}
-
-/// `GET /v1/presence` and each `presence` event of `GET /v1/presence/stream`: everyone in the
-/// scope except the one asking.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PresenceSnapshot {
-    pub presence: Vec<Presence>,
 }
