@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod lang;
+pub mod present;
 pub mod report;
 pub mod sanitize;
 pub mod server;

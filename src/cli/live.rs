@@ -16,18 +16,15 @@ use crate::store::ingest::IngestRules;
 use crate::templates::BotTexts;
 
 pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
-    let en = config.ui.language == "en";
     GatewayOptions {
         rules: IngestRules {
             join_window: hours(config.gateway.join_window_hours),
             closed_policy: config.gateway.closed_policy,
             reopen_window: hours(config.gateway.reopen_window_days * 24.0),
             texts: BotTexts::shipped(&config.ui.language),
-            status_words: if en {
-                status_en
-            } else {
-                super::i18n::status_ru
-            },
+            status_words: crate::present::status::for_citizen(crate::lang::Lang::from_config(
+                &config.ui.language,
+            )),
             acknowledge: true,
         },
         lease_ttl: Duration::from_secs(15),
@@ -36,16 +33,6 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
         global_interval: Duration::from_millis(34),
         files_dir: Some(files_dir),
         max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
-    }
-}
-
-fn status_en(s: crate::domain::Status) -> &'static str {
-    match s {
-        crate::domain::Status::New => "registered",
-        crate::domain::Status::InWork => "in work",
-        crate::domain::Status::WaitingDepartment => "passed to the department",
-        crate::domain::Status::Answered => "answered",
-        crate::domain::Status::Closed => "closed",
     }
 }
 
@@ -256,8 +243,9 @@ async fn print_events(
                 }
             }
         };
-        let label = crate::tui::health::label(
+        let label = crate::present::channel::name(
             channel,
+            crate::present::channel::Width::Badge,
             if en {
                 crate::lang::Lang::En
             } else {

@@ -7,7 +7,6 @@ pub mod channels;
 mod demo;
 pub mod gateway;
 pub mod handover;
-pub mod i18n;
 pub mod import;
 pub mod live;
 pub mod output;
@@ -25,9 +24,10 @@ use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::Location;
 use crate::domain::sla::ClockState;
 use crate::domain::{Channel, Status};
+use crate::present::RequestView;
 use crate::store::{Assignee, Cursor, Env, Filter, Sort, Store, StoreError};
 use args::{Cli, Command, Format, ListArgs, SortArg};
-use output::{Labels, RequestView};
+use output::Labels;
 
 /// An error the user caused and can fix: reported in one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +98,7 @@ pub fn main() -> std::process::ExitCode {
             let russian = !ENGLISH.load(std::sync::atomic::Ordering::Relaxed);
             let msg = match e
                 .downcast_ref::<StoreError>()
-                .and_then(i18n::store_error_ru)
+                .and_then(crate::present::refusal::store_error_ru)
             {
                 Some(ru) if russian => ru,
                 // One line: the cause chain joined, newlines folded.
@@ -426,7 +426,7 @@ impl App {
             .call(move |c, _| crate::store::handover::handover(c, now - shift, now))
             .await?;
         let env = self.store.env();
-        let h = handover::build(&open, notes, &env.policy, now, shift);
+        let h = crate::present::handover::build(&open, notes, &env.policy, now, shift);
         handover::print(
             &h,
             self.format,
@@ -529,7 +529,7 @@ impl App {
                 w.flush()?;
             }
             Format::Json | Format::Jsonl => {
-                let dv = output::DetailView {
+                let dv = crate::present::DetailView {
                     request: view,
                     thread: &d,
                 };

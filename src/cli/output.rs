@@ -3,96 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
 use std::io::Write;
 
-use crate::domain::request::ClockKind;
+use crate::domain::Catalog;
 use crate::domain::sla::ClockState;
-use crate::domain::{Catalog, Request};
+use crate::lang::Lang;
+use crate::present::status::{self, Form};
+use crate::present::{RequestView, names};
 use crate::store::Detail;
-
-#[derive(Debug, Serialize)]
-pub struct RequestView {
-    pub number: String,
-    pub id: String,
-    pub status: String,
-    pub channel: String,
-    pub external_id: Option<String>,
-    pub topic: Option<String>,
-    pub department: Option<String>,
-    pub assignee: Option<String>,
-    pub priority: String,
-    pub tags: Vec<String>,
-    pub citizen: Option<String>,
-    pub text: String,
-    pub address: Option<String>,
-    pub attachments: Vec<crate::domain::request::Attachment>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub received_at: DateTime<Utc>,
-    pub first_response_due: DateTime<Utc>,
-    pub first_response_at: Option<DateTime<Utc>>,
-    pub department_due: Option<DateTime<Utc>>,
-    pub resolution_due: DateTime<Utc>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub closed_reason: Option<String>,
-    pub parent: Option<String>,
-    /// The clock that runs now: first_response | department | resolution; null when closed.
-    pub clock: Option<ClockKind>,
-    pub clock_state: Option<ClockState>,
-    pub due: Option<DateTime<Utc>>,
-    /// Working minutes left on the active clock; negative once breached.
-    pub minutes_left: Option<i64>,
-}
-
-impl RequestView {
-    pub fn new(
-        r: &Request,
-        policy: &crate::domain::ClockPolicy,
-        now: DateTime<Utc>,
-    ) -> RequestView {
-        let active = r.active_clock();
-        let loc = r.location.as_ref();
-        RequestView {
-            number: r.number.to_string(),
-            id: r.id.to_string(),
-            status: r.status.to_string(),
-            channel: r.channel.to_string(),
-            external_id: r.external_id.clone(),
-            topic: r.topic.clone(),
-            department: r.department.clone(),
-            assignee: r.assignee.clone(),
-            priority: r.priority.to_string(),
-            tags: r.tags.iter().cloned().collect(),
-            citizen: r.citizen.clone(),
-            text: r.text.clone(),
-            address: loc.and_then(|l| l.address.clone()),
-            attachments: r.attachments.clone(),
-            lat: loc.and_then(|l| l.lat),
-            lon: loc.and_then(|l| l.lon),
-            received_at: r.received_at,
-            first_response_due: r.first_response.due,
-            first_response_at: r.first_response.stopped,
-            department_due: r.department_clock.as_ref().map(|c| c.due),
-            resolution_due: r.resolution.due,
-            closed_at: r.closed_at,
-            closed_reason: r.close_reason.map(|c| c.to_string()),
-            parent: r.parent_id.map(|p| p.to_string()),
-            clock: active.map(|(k, _)| k),
-            clock_state: active.map(|(_, c)| c.state(now)),
-            due: active.map(|(_, c)| c.due),
-            minutes_left: active.map(|(_, c)| c.time_left(&policy.calendar, now).num_minutes()),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct DetailView<'a> {
-    #[serde(flatten)]
-    pub request: RequestView,
-    #[serde(flatten)]
-    pub thread: &'a Detail,
-}
 
 pub struct Labels {
     pub en: bool,
@@ -125,19 +43,12 @@ impl Labels {
         }
     }
 
+    pub fn lang(&self) -> Lang {
+        if self.en { Lang::En } else { Lang::Ru }
+    }
+
     pub fn status(&self, s: &str) -> String {
-        if self.en {
-            return s.replace('_', " ");
-        }
-        match s {
-            "new" => "новое",
-            "in_work" => "в работе",
-            "waiting_department" => "ждёт департамент",
-            "answered" => "отвечено",
-            "closed" => "закрыто",
-            other => other,
-        }
-        .to_string()
+        status::name_of_key(s, Form::Row, self.lang())
     }
 
     pub fn minutes(&self, m: Option<i64>) -> String {
@@ -175,18 +86,10 @@ pub fn table(
     let rows: Vec<[String; 8]> = views
         .iter()
         .map(|v| {
-            let topic = v.topic.as_deref().map(|t| {
-                catalog
-                    .topic(t)
-                    .map(|x| {
-                        if labels.en {
-                            x.name_en.clone().unwrap_or_else(|| x.name.clone())
-                        } else {
-                            x.name.clone()
-                        }
-                    })
-                    .unwrap_or_else(|| t.to_string())
-            });
+            let topic = v
+                .topic
+                .as_deref()
+                .map(|t| names::topic(catalog, t, labels.lang()));
             let left = match v.clock_state {
                 Some(ClockState::Breached) => format!("!{}", labels.minutes(v.minutes_left)),
                 _ => labels.minutes(v.minutes_left),

@@ -6,8 +6,10 @@ use chrono_tz::Tz;
 use std::io::Write;
 
 use super::model::Outcome;
-use super::tables::{Cell, channel_name, department_name, topic_name};
-use crate::domain::{Catalog, Request, Status};
+use super::tables::Cell;
+use crate::domain::{Catalog, Request};
+use crate::present::status::{self, Form};
+use crate::present::{channel, names};
 
 pub use crate::lang::Lang;
 
@@ -46,25 +48,6 @@ pub fn headers(lang: Lang) -> Vec<String> {
     h.iter().map(|s| s.to_string()).collect()
 }
 
-fn status_name(s: Status, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ru => match s {
-            Status::New => "новая",
-            Status::InWork => "в работе",
-            Status::WaitingDepartment => "ждёт департамент",
-            Status::Answered => "отвечена",
-            Status::Closed => "закрыта",
-        },
-        Lang::En => match s {
-            Status::New => "new",
-            Status::InWork => "in work",
-            Status::WaitingDepartment => "waiting for department",
-            Status::Answered => "answered",
-            Status::Closed => "closed",
-        },
-    }
-}
-
 /// The first `EXCERPT_CHARS` characters on one line, without control characters.
 pub fn excerpt(text: &str) -> String {
     let line = crate::sanitize::line(text);
@@ -86,14 +69,14 @@ pub fn cells(r: &Request, o: Outcome, catalog: &Catalog, tz: Tz, lang: Lang) -> 
     vec![
         Cell::Text(r.number.to_string()),
         Cell::Text(local(r.received_at, tz)),
-        Cell::Text(channel_name(r.channel.as_str(), lang)),
-        text(r.topic.as_deref().map(|t| topic_name(catalog, t, lang))),
+        Cell::Text(channel::name_of_key(r.channel.as_str(), lang)),
+        text(r.topic.as_deref().map(|t| names::topic(catalog, t, lang))),
         text(
             r.department
                 .as_deref()
-                .map(|d| department_name(catalog, d, lang)),
+                .map(|d| names::department(catalog, d, lang)),
         ),
-        Cell::Text(status_name(r.status, lang).into()),
+        Cell::Text(status::name(r.status, Form::Sheet, lang).into()),
         text(r.assignee.as_deref().map(crate::sanitize::line)),
         Cell::Minutes(o.took().map(|d| d.num_milliseconds() as f64 / 60_000.0)),
         Cell::Text(

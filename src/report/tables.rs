@@ -4,6 +4,7 @@
 use super::export::{self, Lang};
 use super::model::{Group, Report};
 use crate::domain::Catalog;
+use crate::present::{channel, names};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -24,40 +25,6 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// Markdown shows this many rows and says how many more the other formats have.
     pub md_limit: Option<usize>,
-}
-
-pub fn channel_name(id: &str, lang: Lang) -> String {
-    let (ru, en) = match id {
-        "telegram" => ("Telegram", "Telegram"),
-        "vk" => ("ВКонтакте", "VK"),
-        "pos" => ("ПОС", "Feedback platform (POS)"),
-        "open311" => ("Open311", "Open311"),
-        "phone" => ("телефон", "phone"),
-        "email" => ("эл. почта", "email"),
-        "manual" => ("вручную", "manual"),
-        other => (other, other),
-    };
-    lang.pick(ru, en).to_string()
-}
-
-pub fn topic_name(c: &Catalog, id: &str, lang: Lang) -> String {
-    c.topic(id).map_or_else(
-        || id.to_string(),
-        |t| match (lang, &t.name_en) {
-            (Lang::En, Some(en)) => en.clone(),
-            _ => t.name.clone(),
-        },
-    )
-}
-
-pub fn department_name(c: &Catalog, id: &str, lang: Lang) -> String {
-    c.department(id).map_or_else(
-        || id.to_string(),
-        |d| match (lang, &d.name_en) {
-            (Lang::En, Some(en)) => en.clone(),
-            _ => d.name.clone(),
-        },
-    )
 }
 
 fn minutes(ms: Option<f64>) -> Cell {
@@ -205,7 +172,7 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
         sheet: l("Каналы", "Channels"),
         title: l("По каналам", "By channel").into(),
         headers: group_headers(l("Канал", "Channel"), lang),
-        rows: group_rows(&r.by_channel, n, |k| channel_name(k, lang), none),
+        rows: group_rows(&r.by_channel, n, |k| channel::name_of_key(k, lang), none),
         md_limit: None,
     });
     out.push(Table {
@@ -215,7 +182,7 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
         rows: group_rows(
             &r.by_topic,
             n,
-            |k| topic_name(catalog, k, lang),
+            |k| names::topic(catalog, k, lang),
             l("(без темы)", "(no topic)"),
         ),
         md_limit: None,
@@ -227,7 +194,7 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
         rows: group_rows(
             &r.by_department,
             n,
-            |k| department_name(catalog, k, lang),
+            |k| names::department(catalog, k, lang),
             l("(без департамента)", "(no department)"),
         ),
         md_limit: None,

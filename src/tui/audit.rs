@@ -4,6 +4,7 @@ use super::app::App;
 use super::strings::Lang;
 use crate::domain::Status;
 use crate::domain::request::Event;
+use crate::present::names;
 use crate::sanitize;
 
 fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
@@ -28,20 +29,13 @@ fn value(app: &App, field: &str, v: Option<&str>) -> String {
     let Some(v) = v.filter(|v| !v.is_empty()) else {
         return "—".into();
     };
-    let en = app.lang == Lang::En;
     let named = match field {
         "status" => v
             .parse::<Status>()
             .ok()
             .map(|s| app.lang.status(s).to_string()),
-        "topic" => app.catalog.topic(v).map(|t| match (en, &t.name_en) {
-            (true, Some(n)) => n.clone(),
-            _ => t.name.clone(),
-        }),
-        "department" => app.catalog.department(v).map(|d| match (en, &d.name_en) {
-            (true, Some(n)) => n.clone(),
-            _ => d.name.clone(),
-        }),
+        "topic" => Some(names::topic(&app.catalog, v, app.lang)),
+        "department" => Some(names::department(&app.catalog, v, app.lang)),
         _ => None,
     };
     sanitize::line(&named.unwrap_or_else(|| v.to_string()))

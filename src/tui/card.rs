@@ -12,6 +12,7 @@ use super::app::App;
 use super::strings::Lang;
 use super::view::{bold, channel_short, clock_color, names, style};
 use crate::domain::request::{ClockKind, Direction as Dir};
+use crate::present::names::pick;
 use crate::sanitize;
 
 fn local(app: &App, t: DateTime<Utc>) -> String {
@@ -73,31 +74,19 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         .department
         .as_deref()
         .and_then(|d| app.catalog.department(d))
-        .map(|d| {
-            if en {
-                d.name_en.clone().unwrap_or(d.name.clone())
-            } else {
-                d.name.clone()
-            }
-        })
+        .map(|d| pick(&d.name, d.name_en.as_deref(), lang).to_string())
         .unwrap_or("—".into());
     let topic = r
         .topic
         .as_deref()
         .and_then(|t| app.catalog.topic(t))
-        .map(|t| {
-            if en {
-                t.name_en.clone().unwrap_or(t.name.clone())
-            } else {
-                t.name.clone()
-            }
-        })
+        .map(|t| pick(&t.name, t.name_en.as_deref(), lang).to_string())
         .unwrap_or("—".into());
     lines.push(Line::from(vec![
         Span::styled(
             format!(
                 "{} · {} · ",
-                channel_short(r.channel),
+                channel_short(app, r.channel),
                 lang.status(r.status)
             ),
             bold(),

@@ -14,7 +14,10 @@ use super::dashboard_wide as wide;
 use super::keymap::Action;
 use super::strings::Lang;
 use super::view::{bold, style};
+use crate::domain::Status;
 use crate::domain::dashboard::{Dashboard, Item, QUEUE_BUCKETS, ResponseTimes, Running};
+use crate::present::names;
+use crate::present::status::{self, Form};
 use crate::sanitize;
 
 pub(super) fn pick(app: &App, ru: &'static str, en: &'static str) -> &'static str {
@@ -56,8 +59,7 @@ pub(super) fn topic_label(app: &App, id: Option<&str>) -> String {
         return pick(app, "без темы", "no topic").to_string();
     };
     match app.catalog.topic(id) {
-        Some(t) if app.lang == Lang::En => t.name_en.clone().unwrap_or(t.name.clone()),
-        Some(t) => t.name.clone(),
+        Some(t) => names::pick(&t.name, t.name_en.as_deref(), app.lang).to_string(),
         None => sanitize::line(id),
     }
 }
@@ -279,22 +281,26 @@ fn counts(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
     let lines = vec![
         Line::from(format!(
             "{} {} · {} {} · {} {}",
-            pick(app, "новые", "new"),
+            tile(app, Status::New),
             s[0],
-            pick(app, "в работе", "in work"),
+            tile(app, Status::InWork),
             s[1],
-            pick(app, "ждут деп.", "waiting dept"),
+            tile(app, Status::WaitingDepartment),
             s[2]
         )),
         Line::from(format!(
             "{} {} · {} {}",
-            pick(app, "отвечено", "answered"),
+            tile(app, Status::Answered),
             s[3],
             pick(app, "закрыто сегодня", "closed today"),
             d.closed_today
         )),
     ];
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn tile(app: &App, s: Status) -> &'static str {
+    status::name(s, Form::Tile, app.lang)
 }
 
 fn targets(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {

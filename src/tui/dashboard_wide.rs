@@ -13,14 +13,14 @@ use super::dashboard_view::{block, opt_span, pick, topic_label};
 use super::strings::Lang;
 use super::view::{bold, channel_short, style};
 use crate::domain::dashboard::Dashboard;
+use crate::present::names;
 use crate::sanitize;
 
 /// The department's name without the word every one of them starts with, so the part that
 /// tells them apart fits the column.
 fn department_label(app: &App, id: &str) -> String {
     let name = match app.catalog.department(id) {
-        Some(d) if app.lang == Lang::En => d.name_en.clone().unwrap_or(d.name.clone()),
-        Some(d) => d.name.clone(),
+        Some(d) => names::pick(&d.name, d.name_en.as_deref(), app.lang).to_string(),
         None => return sanitize::line(id),
     };
     ["Департамент ", "Department of "]
@@ -154,7 +154,7 @@ pub(super) fn channels(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
     let rows = d
         .channels
         .iter()
-        .map(|(c, n)| (format!("{} {}", channel_short(*c), c.as_str()), *n))
+        .map(|(c, n)| (format!("{} {}", channel_short(app, *c), c.as_str()), *n))
         .collect();
     f.render_widget(
         Paragraph::new(share_lines(rows, d.intake_total(), inner.width)),

@@ -96,17 +96,9 @@ fn department(catalog: &Catalog, value: &str) -> Result<String, String> {
 
 fn status(value: &str) -> Result<Status, String> {
     let v = value.to_lowercase();
-    let ru = [
-        ("нов", Status::New),
-        ("в_работе", Status::InWork),
-        ("работ", Status::InWork),
-        ("жд", Status::WaitingDepartment),
-        ("отвеч", Status::Answered),
-        ("закр", Status::Closed),
-    ];
     v.parse::<Status>()
         .ok()
-        .or_else(|| ru.iter().find(|(p, _)| v.starts_with(p)).map(|(_, s)| *s))
+        .or_else(|| crate::present::status::from_ru_word(&v))
         .ok_or_else(|| format!("неизвестный статус `{value}`"))
 }
 

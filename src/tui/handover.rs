@@ -5,8 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Mode};
 use super::update::Cmd;
-use crate::cli::handover::Handover;
-use crate::cli::output::RequestView;
+use crate::present::RequestView;
+use crate::present::handover::Handover;
 
 #[derive(Debug)]
 pub struct Pane {

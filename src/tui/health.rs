@@ -26,22 +26,6 @@ pub struct ChannelHealth {
 /// A retry or a warning this recent turns the badge from ✓ to ⚠.
 const TROUBLE_FOR: i64 = 60;
 
-/// A channel's short name in the status bar.
-pub fn label(channel: crate::domain::Channel, lang: Lang) -> &'static str {
-    use crate::domain::Channel as C;
-    match (channel, lang) {
-        (C::Telegram, _) => "TG",
-        (C::Vk, _) => "VK",
-        (C::Pos, Lang::Ru) => "ПОС",
-        (C::Pos, Lang::En) => "POS",
-        (C::Open311, _) => "311",
-        (C::Phone, Lang::Ru) => "тел",
-        (C::Phone, Lang::En) => "tel",
-        (C::Email, _) => "@",
-        (C::Manual, _) => "—",
-    }
-}
-
 impl ChannelHealth {
     pub fn new(channel: &str) -> ChannelHealth {
         ChannelHealth {

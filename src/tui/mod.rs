@@ -100,10 +100,12 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                     };
                     Msg::Applied(Ok(number))
                 }
-                Err((_, e)) => Msg::Applied(Err(match crate::cli::i18n::store_error_ru(&e) {
-                    Some(ru) => ru,
-                    None => e.to_string(),
-                })),
+                Err((_, e)) => {
+                    Msg::Applied(Err(match crate::present::refusal::store_error_ru(&e) {
+                        Some(ru) => ru,
+                        None => e.to_string(),
+                    }))
+                }
             }
         }
         Cmd::LoadAlarms => match store
@@ -129,13 +131,12 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 );
                 match store.apply(m).await {
                     Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
-                    Err(e) => Msg::Applied(Err(
-                        crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
-                    )),
+                    Err(e) => Msg::Applied(Err(crate::present::refusal::store_error_ru(&e)
+                        .unwrap_or_else(|| e.to_string()))),
                 }
             }
             Err(e) => Msg::Applied(Err(
-                crate::cli::i18n::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+                crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
             )),
         },
         Cmd::ClearAlarms => {
@@ -184,7 +185,7 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                     let now = (env.now)();
                     let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
                     let (open, notes) = crate::store::handover::handover(c, now - shift, now)?;
-                    Ok(Box::new(crate::cli::handover::build(
+                    Ok(Box::new(crate::present::handover::build(
                         &open,
                         notes,
                         &env.policy,

@@ -131,10 +131,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
 }
 
 pub(super) fn label(lang: super::strings::Lang, ru: &str, en: &Option<String>) -> String {
-    match (lang, en) {
-        (super::strings::Lang::En, Some(e)) => e.clone(),
-        _ => ru.to_string(),
-    }
+    crate::present::names::pick(ru, en.as_deref(), lang).to_string()
 }
 
 pub(super) fn open_picker(

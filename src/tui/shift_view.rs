@@ -12,8 +12,10 @@ use super::app::App;
 use super::handover::Pane;
 use super::strings::Lang;
 use super::view::{bold, style};
-use crate::cli::output::RequestView;
 use crate::domain::sla::ClockState;
+use crate::present::RequestView;
+use crate::present::names;
+use crate::present::status::{self, Form};
 use crate::sanitize;
 use crate::store::alerts::AlertKind;
 
@@ -119,7 +121,6 @@ fn local(app: &App, t: DateTime<Utc>) -> String {
 
 /// One listed request: number, time left (or over), topic, assignee, the start of the text.
 fn request_line(app: &App, v: &RequestView, width: usize, selected: bool) -> Line<'static> {
-    let en = app.lang == Lang::En;
     let left = v.minutes_left.map_or(String::new(), |m| {
         let late = m < 0 || v.clock_state == Some(ClockState::Breached);
         let (sign, m) = if late { ("-", m.abs()) } else { ("", m) };
@@ -134,13 +135,7 @@ fn request_line(app: &App, v: &RequestView, width: usize, selected: bool) -> Lin
         .topic
         .as_deref()
         .and_then(|t| app.catalog.topic(t))
-        .map(|t| {
-            if en {
-                t.name_en.clone().unwrap_or_else(|| t.name.clone())
-            } else {
-                t.name.clone()
-            }
-        })
+        .map(|t| names::pick(&t.name, t.name_en.as_deref(), app.lang).to_string())
         .unwrap_or_else(|| "—".into());
     let who = v
         .assignee
@@ -187,7 +182,7 @@ pub(super) fn handover(f: &mut Frame, app: &App, area: Rect, pane: &Pane) {
     let by_status = h
         .open
         .iter()
-        .map(|(s, n)| format!("{} {n}", crate::cli::handover::status_label(s, en)))
+        .map(|(s, n)| format!("{} {n}", status::name_of_key(s, Form::Count, app.lang)))
         .collect::<Vec<_>>()
         .join(", ");
     let mut head: Vec<Line> = vec![

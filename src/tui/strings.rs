@@ -30,14 +30,9 @@ impl Lang {
         }
     }
 
+    /// A status in the inbox's column, the card and the audit lines.
     pub fn status(self, s: Status) -> &'static str {
-        match s {
-            Status::New => self.pick("новое", "new"),
-            Status::InWork => self.pick("в работе", "in work"),
-            Status::WaitingDepartment => self.pick("ждёт деп.", "waiting dept"),
-            Status::Answered => self.pick("отвечено", "answered"),
-            Status::Closed => self.pick("закрыто", "closed"),
-        }
+        crate::present::status::name(s, crate::present::status::Form::Column, self)
     }
 
     pub fn priority(self, p: Priority) -> &'static str {

@@ -54,7 +54,7 @@ pub enum Msg {
         to: DateTime<Utc>,
         found: Result<Vec<crate::store::alerts::Crossing>, String>,
     },
-    Handover(Result<Box<crate::cli::handover::Handover>, String>),
+    Handover(Result<Box<crate::present::handover::Handover>, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,7 +285,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
 }
 
 fn gateway(app: &mut App, channel: crate::domain::Channel, e: GatewayEvent) -> Vec<Cmd> {
-    let label = super::health::label(channel, app.lang);
+    let label =
+        crate::present::channel::name(channel, crate::present::channel::Width::Badge, app.lang);
     match app.health.iter_mut().find(|h| h.channel == label) {
         Some(h) => h.on_event(&e, app.now),
         None => {

@@ -11,6 +11,8 @@ use super::app::{App, Mode, View};
 use super::strings::Lang;
 use crate::domain::sla::ClockState;
 use crate::domain::{Channel, Request};
+use crate::present::channel::{self, Width};
+use crate::present::names;
 use crate::sanitize;
 
 use super::popups;
@@ -131,16 +133,9 @@ fn sync_badge<'a>(app: &App, s: &crate::sync::runner::SyncStatus) -> Span<'a> {
     }
 }
 
-pub fn channel_short(c: Channel) -> &'static str {
-    match c {
-        Channel::Telegram => "TG",
-        Channel::Vk => "VK",
-        Channel::Pos => "ПОС",
-        Channel::Open311 => "311",
-        Channel::Phone => "ТЕЛ",
-        Channel::Email => "@",
-        Channel::Manual => "РУЧ",
-    }
+/// A channel in the inbox's three-letter column.
+pub fn channel_short(app: &App, c: Channel) -> &'static str {
+    channel::name(c, Width::Column, app.lang)
 }
 
 /// Working time left on the active clock, short: `3ч12м`, `-0ч40м`, `2д4ч`.
@@ -218,13 +213,7 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
                 .topic
                 .as_deref()
                 .and_then(|t| app.catalog.topic(t))
-                .map(|t| {
-                    if app.lang == Lang::En {
-                        t.name_en.clone().unwrap_or(t.name.clone())
-                    } else {
-                        t.name.clone()
-                    }
-                })
+                .map(|t| names::pick(&t.name, t.name_en.as_deref(), app.lang).to_string())
                 .unwrap_or_default();
             let mut marks = String::new();
             if !r.attachments.is_empty() {
@@ -256,7 +245,7 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             };
             let mut cells = vec![
                 Cell::from(r.number.to_string()),
-                Cell::from(channel_short(r.channel)),
+                Cell::from(channel_short(app, r.channel)),
                 Cell::from(left).style(clock_color(app, state)),
                 Cell::from(sanitize::line(&topic)),
                 Cell::from(app.lang.status(r.status)),

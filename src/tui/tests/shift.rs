@@ -175,7 +175,7 @@ fn x_clears_the_alert_list() {
     assert!(matches!(a.mode, Mode::Normal));
 }
 
-fn handover() -> Box<crate::cli::handover::Handover> {
+fn handover() -> Box<crate::present::handover::Handover> {
     use crate::store::handover::ShiftNote;
     let policy = ClockPolicy::default();
     // Received 5 h ago: late; 1 h ago: falls due in the next shift; 3 h ago: one of each
@@ -192,7 +192,7 @@ fn handover() -> Box<crate::cli::handover::Handover> {
         at: now() - Duration::hours(1),
         body: "Дорожники обещали выехать к 14:00, проверить".into(),
     }];
-    Box::new(crate::cli::handover::build(
+    Box::new(crate::present::handover::build(
         &open,
         notes,
         &policy,

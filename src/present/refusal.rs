@@ -1,18 +1,11 @@
-//! Russian wording of refusals for operators; English stays the source text (`Display`).
+//! Russian wording of refusals and store errors, for operators at the CLI and in the console;
+//! English stays the source text (`Display`).
 
 use crate::domain::Rejection;
-use crate::domain::status::{Action, Status};
+use crate::domain::status::Action;
+use crate::lang::Lang;
+use crate::present::status::{self, Form};
 use crate::store::StoreError;
-
-pub fn status_ru(s: Status) -> &'static str {
-    match s {
-        Status::New => "новая",
-        Status::InWork => "в работе",
-        Status::WaitingDepartment => "ждёт департамент",
-        Status::Answered => "отвечена",
-        Status::Closed => "закрыта",
-    }
-}
 
 fn verb_ru(a: Action) -> &'static str {
     match a {
@@ -35,7 +28,7 @@ pub fn rejection_ru(r: &Rejection) -> String {
             format!(
                 "нельзя {} заявку: она {}",
                 verb_ru(t.action),
-                status_ru(t.from)
+                status::name(t.from, Form::Refusal, Lang::Ru)
             )
         }
         Rejection::UnknownTopic(t) => format!("неизвестная тема `{t}`"),
@@ -66,7 +59,7 @@ pub fn store_error_ru(e: &StoreError) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::status::TransitionError;
+    use crate::domain::status::{Status, TransitionError};
 
     #[test]
     fn transition_refusal_reads_naturally() {

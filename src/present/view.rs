@@ -1,0 +1,94 @@
+//! A request as people see it, shared by the CLI and the console: the running clock worked out
+//! once, the ids as text. Its field names are a public interface (the CLI's JSON, README
+//! "Output shapes"), so it is serialised as it is.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::Request;
+use crate::domain::request::ClockKind;
+use crate::domain::sla::ClockState;
+use crate::store::Detail;
+
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    pub number: String,
+    pub id: String,
+    pub status: String,
+    pub channel: String,
+    pub external_id: Option<String>,
+    pub topic: Option<String>,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: String,
+    pub tags: Vec<String>,
+    pub citizen: Option<String>,
+    pub text: String,
+    pub address: Option<String>,
+    pub attachments: Vec<crate::domain::request::Attachment>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub received_at: DateTime<Utc>,
+    pub first_response_due: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub department_due: Option<DateTime<Utc>>,
+    pub resolution_due: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_reason: Option<String>,
+    pub parent: Option<String>,
+    /// The clock that runs now: first_response | department | resolution; null when closed.
+    pub clock: Option<ClockKind>,
+    pub clock_state: Option<ClockState>,
+    pub due: Option<DateTime<Utc>>,
+    /// Working minutes left on the active clock; negative once breached.
+    pub minutes_left: Option<i64>,
+}
+
+impl RequestView {
+    pub fn new(
+        r: &Request,
+        policy: &crate::domain::ClockPolicy,
+        now: DateTime<Utc>,
+    ) -> RequestView {
+        let active = r.active_clock();
+        let loc = r.location.as_ref();
+        RequestView {
+            number: r.number.to_string(),
+            id: r.id.to_string(),
+            status: r.status.to_string(),
+            channel: r.channel.to_string(),
+            external_id: r.external_id.clone(),
+            topic: r.topic.clone(),
+            department: r.department.clone(),
+            assignee: r.assignee.clone(),
+            priority: r.priority.to_string(),
+            tags: r.tags.iter().cloned().collect(),
+            citizen: r.citizen.clone(),
+            text: r.text.clone(),
+            address: loc.and_then(|l| l.address.clone()),
+            attachments: r.attachments.clone(),
+            lat: loc.and_then(|l| l.lat),
+            lon: loc.and_then(|l| l.lon),
+            received_at: r.received_at,
+            first_response_due: r.first_response.due,
+            first_response_at: r.first_response.stopped,
+            department_due: r.department_clock.as_ref().map(|c| c.due),
+            resolution_due: r.resolution.due,
+            closed_at: r.closed_at,
+            closed_reason: r.close_reason.map(|c| c.to_string()),
+            parent: r.parent_id.map(|p| p.to_string()),
+            clock: active.map(|(k, _)| k),
+            clock_state: active.map(|(_, c)| c.state(now)),
+            due: active.map(|(_, c)| c.due),
+            minutes_left: active.map(|(_, c)| c.time_left(&policy.calendar, now).num_minutes()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DetailView<'a> {
+    #[serde(flatten)]
+    pub request: RequestView,
+    #[serde(flatten)]
+    pub thread: &'a Detail,
+}
