@@ -24,7 +24,7 @@ use mcu_desk::cli::live::gateway_options;
 use mcu_desk::config::Config;
 use mcu_desk::demo::sim::{SimOptions, Simulator};
 use mcu_desk::store::ingest::{self, Source};
-use mcu_desk::store::{Env, Store, analyze, db, outbox};
+use mcu_desk::store::{Env, Store, analyze, db, lease};
 use mcu_desk::wire::intake::Batch;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, ffi, params_from_iter};
@@ -94,16 +94,10 @@ async fn gateway_run(n: usize, dir: &Path, profile: bool) -> GatewayRun {
     let config = Config::default();
     let env = env(&config);
     let path = dir.join("gateway.sqlite3");
-    let store = Store::open(&path, env).await.expect("open store");
-    if profile {
-        store
-            .call(|c, _| {
-                install_profiler(c);
-                Ok(())
-            })
-            .await
-            .expect("profiler");
-    }
+    let instrument: fn(&Connection) = if profile { install_profiler } else { |_| {} };
+    let store = Store::open_instrumented(&path, env, instrument)
+        .await
+        .expect("open store");
     let opts = GatewayOptions {
         files_dir: None,
         ..gateway_options(&config, dir.join("files"))
@@ -238,7 +232,7 @@ fn store_only(batches: &[Batch], path: &Path) -> Duration {
     let mut conn = db::open(path).expect("open store-only db");
     install_profiler(&conn);
     let lease = "gateway:telegram:bench";
-    let epoch = outbox::acquire(
+    let epoch = lease::acquire(
         &mut conn,
         lease,
         "bench",

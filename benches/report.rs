@@ -73,12 +73,8 @@ fn main() {
         rt.block_on(async {
             let t0 = Instant::now();
             let store = Store::open(&path, env()).await.expect("store");
-            let p = period.clone();
             let now = store.now();
-            let r = store
-                .call(move |c, env| report::build(c, env, &p, now))
-                .await
-                .expect("report");
+            let r = report::build(&store, &period, now).await.expect("report");
             let t1 = Instant::now();
             let catalog = &store.env().catalog;
             let mut t = tables::tables(&r, catalog, Lang::Ru);

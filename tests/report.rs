@@ -7,7 +7,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use chrono::{DateTime, TimeZone, Utc};
 use mcu_desk::domain::{Catalog, ClockPolicy};
 use mcu_desk::report::{self, Group, Period};
-use mcu_desk::store::{Env, db};
+use mcu_desk::store::{Env, Store, db};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +37,20 @@ fn seeded(dir: &Path) -> std::path::PathBuf {
     let mut conn = db::open(&path).expect("open");
     report::sample::seed(&mut conn, &env(), &october(), N, 7, now()).expect("seed");
     path
+}
+
+/// The report as `mcu report` makes it: the store reads, the report adds up.
+fn build(path: &Path) -> report::Report {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let store = Store::open(path, env()).await.expect("store");
+        report::build(&store, &october(), now())
+            .await
+            .expect("report")
+    })
 }
 
 /// The SQL's own reading of the rules (24/7 calendar: working time is elapsed time):
@@ -120,7 +134,7 @@ fn a_generated_month_matches_sql_and_its_xlsx_reads_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = seeded(dir.path());
     let conn = Connection::open(&path).expect("open");
-    let r = report::build(&conn, &env(), &october(), now()).expect("report");
+    let r = build(&path);
 
     // Totals, by every dimension, against GROUP BY.
     assert_eq!(r.total.requests, N as u64, "the edges outside are left out");

@@ -19,7 +19,7 @@ use crate::server::channel_metrics::ChannelMetrics;
 use crate::server::gateway_link::{FencedLocal, ServerLink, principal};
 use crate::server::local::{Local, Shared};
 use crate::server::url::ServerStore;
-use crate::store::{Env, Store, mirror};
+use crate::store::{Env, Store};
 use crate::sync::{client, runner};
 
 /// `mcu serve --channels`: the names it knows.
@@ -96,9 +96,7 @@ async fn start_with<C: crate::channels::Channel>(
     let store = Store::open(&s.path, env)
         .await
         .with_context(|| format!("the gateway's file {}", s.path.display()))?;
-    store
-        .call(|c, _| mirror::set_meta(c, mirror::SENDS, "1"))
-        .await?;
+    store.send_pulled_replies().await?;
     let shared = Arc::new(Shared {
         store: s.server.clone(),
         catalog: s.catalog,

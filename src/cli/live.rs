@@ -471,9 +471,7 @@ pub async fn sync_command(
         Err(e) => return Err(Refused(e.to_string()).into()),
     };
     // Shown here: the console will not show them a second time.
-    let refused = store
-        .call(|c, _| crate::store::mirror::take_rejections(c))
-        .await?;
+    let refused = store.take_rejections().await?;
     match format {
         crate::cli::Format::Json | crate::cli::Format::Jsonl => {
             let out = serde_json::json!({

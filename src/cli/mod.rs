@@ -421,10 +421,7 @@ impl App {
         }
         let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
         let now = self.store.now();
-        let (open, notes) = self
-            .store
-            .call(move |c, _| crate::store::handover::handover(c, now - shift, now))
-            .await?;
+        let (open, notes) = self.store.handover(now - shift, now).await?;
         let env = self.store.env();
         let h = crate::present::handover::build(&open, notes, &env.policy, now, shift);
         handover::print(
@@ -545,17 +542,11 @@ impl App {
     }
 
     async fn alarms(&self, clear: bool) -> anyhow::Result<()> {
-        let now = crate::store::rows::ms(self.store.now());
-        let alarms = self
-            .store
-            .call(move |c, _| {
-                let open = crate::store::outbox::open_alarms(c)?;
-                if clear {
-                    crate::store::outbox::clear_all_alarms(c, now)?;
-                }
-                Ok(open)
-            })
-            .await?;
+        let alarms = if clear {
+            self.store.take_alarms().await?
+        } else {
+            self.store.open_alarms().await?
+        };
         match self.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&alarms)?),
             _ => {

@@ -42,11 +42,7 @@ impl App {
             )
             .into());
         }
-        let p = period.clone();
-        let r = self
-            .store
-            .call(move |c, env| report::build(c, env, &p, now))
-            .await?;
+        let r = report::build(&self.store, &period, now).await?;
         let catalog = &self.store.env().catalog;
         let mut tables = if a.requests && a.format != ReportFormat::Xlsx {
             vec![]
@@ -101,20 +97,15 @@ impl App {
         let lang = self.lang();
         let now = self.store.now();
         // The writer's own error comes out whole: `mcu list --csv | head` is not a failure.
-        self.store
-            .call(move |c, env| {
-                let stdout = std::io::stdout();
-                Ok(report::export::list_csv(
-                    c,
-                    env,
-                    &filter,
-                    sort,
-                    now,
-                    lang,
-                    std::io::BufWriter::new(stdout.lock()),
-                ))
-            })
-            .await??;
+        report::export::list_csv(
+            &self.store,
+            filter,
+            sort,
+            now,
+            lang,
+            std::io::BufWriter::new(std::io::stdout()),
+        )
+        .await?;
         Ok(())
     }
 }

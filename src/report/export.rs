@@ -10,6 +10,7 @@ use super::tables::Cell;
 use crate::domain::{Catalog, Request};
 use crate::present::status::{self, Form};
 use crate::present::{channel, names};
+use crate::store::{Filter, Sort, Store};
 
 pub use crate::lang::Lang;
 
@@ -137,34 +138,27 @@ impl<W: Write> CsvRows<W> {
     }
 }
 
-/// Every request `filter` matches, in `sort` order, one CSV row each to `out`; how many. Runs
-/// on the store's thread (the console's export, `mcu list --csv`): pages are read and written
-/// as they come, so a year of requests never sits in memory at once.
-pub fn list_csv<W: Write>(
-    conn: &rusqlite::Connection,
-    env: &crate::store::Env,
-    filter: &crate::store::Filter,
-    sort: crate::store::Sort,
+/// Every request `filter` matches, in `sort` order, one CSV row each to `out`; how many. The
+/// rows are written on the store's thread as its pages are read (the console's export,
+/// `mcu list --csv`), so a year of requests never sits in memory at once.
+pub async fn list_csv<W: Write + Send + 'static>(
+    store: &Store,
+    filter: Filter,
+    sort: Sort,
     now: DateTime<Utc>,
     lang: Lang,
     out: W,
 ) -> Result<usize, ExportError> {
-    let tz = env.policy.calendar.tz();
-    let mut rows = CsvRows::new(out, lang)?;
-    let mut after = None;
-    let mut n = 0;
-    loop {
-        let page = crate::store::read::inbox(conn, filter, sort, after, 1000, now)?;
-        for r in &page.rows {
+    let tz = store.env().policy.calendar.tz();
+    let rows = CsvRows::new(out, lang)?;
+    let (rows, n) = store
+        .fold_requests(filter, sort, now, (rows, 0), move |(rows, n), r, env| {
             let o = Outcome::of(r, &env.policy.calendar, now);
             rows.row(&cells(r, o, &env.catalog, tz, lang))?;
-            n += 1;
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+            *n += 1;
+            Ok::<_, ExportError>(())
+        })
+        .await??;
     rows.finish()?;
     Ok(n)
 }

@@ -1,14 +1,12 @@
 //! The report's numbers, computed from request rows of one period.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 use super::Period;
 use crate::domain::sla::{Calendar, ClockState};
 use crate::domain::{Request, Status};
-use crate::store::rows::{REQUEST_COLUMNS, RawRequest, ms};
-use crate::store::{Env, StoreError};
+use crate::store::{Env, Store, StoreError};
 
 /// How a request's first-response clock ended or stands, judged as the console judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,28 +216,14 @@ fn groups(map: BTreeMap<Option<String>, Acc>) -> Vec<Group> {
     v
 }
 
-/// Requests received in the period, oldest first.
-pub fn read(conn: &Connection, period: &Period) -> Result<Vec<Request>, StoreError> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM request WHERE received_at >= ?1 AND received_at < ?2
-         ORDER BY received_at, rid"
-    ))?;
-    let raws = st
-        .query_map([ms(period.start), ms(period.end)], RawRequest::from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    // Tags are not reported; the row alone makes the request.
-    raws.into_iter().map(|r| r.into_request(vec![])).collect()
-}
-
-/// Runs on the store's thread (`Store::call`): reads the period's rows and adds them up.
-pub fn build(
-    conn: &Connection,
-    env: &Env,
+/// The period's requests, read by the store, added up here.
+pub async fn build(
+    store: &Store,
     period: &Period,
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
-    let requests = read(conn, period)?;
-    Ok(summarize(requests, env, period, now))
+    let requests = store.received_between(period.start, period.end).await?;
+    Ok(summarize(requests, store.env(), period, now))
 }
 
 pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTime<Utc>) -> Report {

@@ -6,9 +6,9 @@
 //! follows its own store with a console file (pulling like any console, read-only), and
 //! `GET /v1/seed` hands out a consistent copy of it; the console takes it only while it has
 //! nothing of its own, keeps its identity, and pulls what came after the copy's cookie
-//! (`sync::client`, `store::mirror::adopt`).
+//! (`sync::client`, `store::adopt`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::engine::{Principal, Role, Transactional};
 use super::local::{Local, Shared};
-use crate::store::{Env, Store, StoreError, mirror};
+use crate::store::{Env, Store, StoreError};
 use crate::sync::client;
 
 /// The follower's account: it reads what every console may read and never pushes.
@@ -59,7 +59,7 @@ impl Seed {
         let cookie = |store: Store| async move {
             Ok::<_, StoreError>(
                 store
-                    .call(|c, _| mirror::meta(c, mirror::COOKIE))
+                    .sync_cookie()
                     .await?
                     .and_then(|s| serde_json::from_str::<crate::wire::sync::Cookie>(&s).ok()),
             )
@@ -114,10 +114,7 @@ impl Seed {
             let started = std::time::Instant::now();
             match client::pull_all(&self.store, &t, &self.scope).await {
                 Ok(n) => {
-                    if let Ok(Some(c)) = self
-                        .store
-                        .call(|c, _| mirror::meta(c, mirror::COOKIE))
-                        .await
+                    if let Ok(Some(c)) = self.store.sync_cookie().await
                         && let Ok(c) = serde_json::from_str::<crate::wire::sync::Cookie>(&c)
                     {
                         self.seq.store(c.seq, Ordering::SeqCst);
@@ -147,32 +144,7 @@ impl Seed {
         if self.seq().is_none() {
             return Ok(None);
         }
-        self.store
-            .call(|c, _| {
-                let dir = c
-                    .path()
-                    .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
-                    .unwrap_or_else(std::env::temp_dir);
-                let tmp = tempfile::Builder::new()
-                    .prefix(".seed-copy-")
-                    .tempfile_in(&dir)
-                    .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
-                let path: PathBuf = tmp.path().to_path_buf();
-                // One file, no journal beside it: the copy is read once, start to end.
-                c.backup(rusqlite::MAIN_DB, &path, None)?;
-                {
-                    let copy = rusqlite::Connection::open(&path)?;
-                    copy.pragma_update(None, "journal_mode", "DELETE")?;
-                }
-                let (file, name) = tmp.into_parts();
-                let len = file
-                    .metadata()
-                    .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?
-                    .len();
-                drop(name);
-                Ok(Some((file, len)))
-            })
-            .await
+        self.store.copy_out().await.map(Some)
     }
 }
 

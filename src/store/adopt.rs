@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 
 use super::StoreError;
-use super::mirror::COOKIE;
+use super::meta::{COOKIE, set_meta};
 
 /// Whether this file has never pulled and holds no requests or actions of its own: all it
 /// could lose by being replaced is its identity, which `adopt` keeps.
@@ -72,11 +72,7 @@ pub fn adopt(conn: &mut Connection, src: &Path) -> Result<Result<i64, Declined>,
     // The server's follower has its own identity in the copy; this console keeps its own.
     tx.execute("DELETE FROM meta WHERE key != ?1", [COOKIE])?;
     for (k, v) in &mine {
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [k, v],
-        )?;
+        set_meta(&tx, k, v)?;
     }
     let requests: i64 = tx.query_row("SELECT count(*) FROM request", [], |r| r.get(0))?;
     tx.commit()?;
@@ -89,7 +85,7 @@ mod tests {
     use crate::domain::mutation::{Mutation, NewRequest, Op};
     use crate::domain::request::Channel;
     use crate::domain::{Catalog, ClockPolicy};
-    use crate::store::{Env, db, mirror};
+    use crate::store::{Env, db, meta as keys};
 
     fn env(journal: bool) -> Env {
         Env {
@@ -118,18 +114,18 @@ mod tests {
         let e = env(false);
         create(&mut c, &e, "Нет горячей воды");
         create(&mut c, &e, "Яма на дороге");
-        mirror::set_meta(
+        keys::set_meta(
             &c,
             COOKIE,
             r#"{"epoch":"01a229b2-5459-744c-bb19-347fbf3140c1","seq":7}"#,
         )
         .unwrap();
-        mirror::set_meta(&c, "sync_client_id", "the-follower").unwrap();
+        keys::set_meta(&c, "sync_client_id", "the-follower").unwrap();
         path
     }
 
     fn meta(c: &Connection, key: &str) -> Option<String> {
-        mirror::meta(c, key).unwrap()
+        keys::meta(c, key).unwrap()
     }
 
     #[test]
@@ -137,7 +133,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = copy(dir.path());
         let mut mine = db::open(&dir.path().join("mine.sqlite3")).unwrap();
-        mirror::set_meta(&mine, "sync_client_id", "boris-console").unwrap();
+        keys::set_meta(&mine, "sync_client_id", "boris-console").unwrap();
         assert_eq!(adopt(&mut mine, &src).unwrap(), Ok(2));
         assert_eq!(
             meta(&mine, "sync_client_id").as_deref(),

@@ -11,7 +11,7 @@ use std::time::Duration as StdDuration;
 use super::rows::{self, ms};
 use super::{StoreError, analyze, schema};
 use crate::domain::mutation::{Ctx, Mutation, Op, Outcome};
-use crate::domain::request::{Direction, Event, Message, Note};
+use crate::domain::request::{Event, Message, Note};
 use crate::domain::{Catalog, ClockPolicy, Rejection, Request, RequestNumber};
 
 pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -235,20 +235,12 @@ fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> 
 
 /// The next value of a counter kept in `meta`.
 fn counter(tx: &Connection, key: &str) -> Result<u32, StoreError> {
-    let last: Option<String> = tx
-        .row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let last: u32 = match last {
+    let last: u32 = match super::meta::meta(tx, key)? {
         Some(v) => rows::parse("number counter", &v)?,
         None => 0,
     };
     let next = last + 1;
-    tx.exec(
-        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, next.to_string()],
-    )?;
+    super::meta::set_meta(tx, key, &next.to_string())?;
     Ok(next)
 }
 
@@ -295,10 +287,7 @@ fn persist(
 }
 
 fn insert_message(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<(), StoreError> {
-    let direction = match m.direction {
-        Direction::In => "in",
-        Direction::Out => "out",
-    };
+    let direction = rows::direction(m.direction);
     let inserted = tx
         .prepare_cached(
             "INSERT INTO message(id, request_rid, direction, author, body, at, delivery, edit_of)

@@ -100,16 +100,7 @@ pub fn ingest(
 ) -> Result<IngestReport, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Fencing: a gateway paused past its lease must not write what the new holder also stores.
-    let epoch: Option<i64> = tx
-        .row(
-            "SELECT epoch FROM lease WHERE name = ?1",
-            [src.lease],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if epoch != Some(src.epoch) {
-        return Err(StoreError::Fenced(src.lease.to_string()));
-    }
+    super::lease::check_fence(&tx, src.lease, src.epoch)?;
     let now = (env.now)();
     let mut report = IngestReport::default();
     let mut pending = std::collections::BTreeMap::new();

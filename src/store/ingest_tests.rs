@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::db::{self, Env};
 use super::ingest::{ClosedPolicy, IngestRules, Source, ingest};
-use super::outbox;
+use super::lease;
 use crate::domain::{Catalog, Channel, ClockPolicy};
 use crate::templates::BotTexts;
 use crate::wire::intake::{Batch, Inbound, InboundEvent, IncomingMessage};
@@ -63,7 +63,7 @@ fn store_with(
     };
     let mut conn = db::open(&dir.join(name)).unwrap();
     let lease = "gateway:telegram:bot";
-    let epoch = outbox::acquire(
+    let epoch = lease::acquire(
         &mut conn,
         lease,
         name,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::db::Env;
+use super::meta::{COOKIE, SENDS, meta, set_meta};
 use super::rows::{self, Cached, ms};
 use crate::domain::Request;
 use crate::domain::mutation::{Ctx, Mutation, Op};
@@ -26,23 +27,6 @@ pub struct Journaled {
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-/// Set in the server gateway's working file: replies pulled from the server go to its outbox.
-pub const SENDS: &str = "sends";
-
-pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
-}
-
-pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    conn.exec(
-        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
 }
 
 /// Actions the server has not confirmed, oldest first.
@@ -82,6 +66,15 @@ pub fn unacked(conn: &Connection, limit: usize) -> Result<Vec<Journaled>, StoreE
         });
     }
     Ok(out)
+}
+
+/// The journal's last row number, 0 when it is empty.
+pub fn last_local_id(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT coalesce(max(mutation_id), 0) FROM pending_mutation",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 pub fn pending_count(conn: &Connection) -> Result<i64, StoreError> {
@@ -253,9 +246,6 @@ pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
     Ok(page)
 }
 
-/// Where the console is in the server's history (a `Cookie` as JSON).
-pub const COOKIE: &str = "sync_cookie";
-
 /// Writes one page of the server's changes over the local rows and moves the cookie past
 /// it, in one transaction; then applies the actions still waiting for the server to the
 /// requests it touched. Journal rows up to `taken` are already in the server's state (its
@@ -306,10 +296,7 @@ pub fn apply_patch(
                         super::outbox::enqueue(&tx, rid, &request, m)?;
                     }
                 }
-                let direction = match m.direction {
-                    crate::domain::request::Direction::In => "in",
-                    crate::domain::request::Direction::Out => "out",
-                };
+                let direction = rows::direction(m.direction);
                 // Not `db::insert_message`: the delivery state changes on the server (sent,
                 // unknown) and must be kept current, and the server's gateway sends, not ours.
                 // A reply this console wrote takes the server's time and author.

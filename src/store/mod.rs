@@ -1,15 +1,20 @@
 //! The local SQLite store. One thread owns the connection (tokio-rusqlite); everything else
-//! sends it closures and awaits the answer, so neither the console nor the network ever blocks
-//! on disk.
+//! asks it through the typed methods on `Store` (face/, one file per concern) and awaits the
+//! answer, so neither the console nor the network ever blocks on disk, and no SQL leaves
+//! this folder.
 
 pub mod adopt;
+pub mod alarms;
 pub mod alerts;
 pub mod analyze;
 pub mod dashboard;
 pub mod db;
+mod face;
 pub mod files;
 pub mod handover;
 pub mod ingest;
+pub mod lease;
+pub mod meta;
 pub mod mirror;
 pub mod outbox;
 pub mod read;
@@ -21,10 +26,10 @@ use chrono::{DateTime, Utc};
 use std::path::Path;
 
 pub use db::{Applied, Env, Now};
+pub use face::SyncIdentity;
 pub use read::{Assignee, Cursor, Detail, Filter, Page, Sort};
 
-use crate::domain::mutation::Mutation;
-use crate::domain::{Rejection, RequestNumber};
+use crate::domain::Rejection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -92,11 +97,24 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens (creating and migrating as needed) the file at `path`, its connection owned by
+    /// a thread of its own from here on.
     pub async fn open(path: &Path, env: Env) -> Result<Store, StoreError> {
+        Store::open_instrumented(path, env, |_| {}).await
+    }
+
+    /// `open`, with `instrument` run once on the fresh connection before its thread owns it:
+    /// for benchmarks that install SQLite's statement profiler. It gets no later access, so
+    /// it is no door to the store.
+    pub async fn open_instrumented(
+        path: &Path,
+        env: Env,
+        instrument: fn(&rusqlite::Connection),
+    ) -> Result<Store, StoreError> {
         let path = path.to_path_buf();
         // Opening (and migrating) happens on a blocking thread, then the connection moves to its
         // owner thread for good.
-        let conn = tokio::task::spawn_blocking(move || db::open(&path))
+        let conn = tokio::task::spawn_blocking(move || db::open(&path).inspect(instrument))
             .await
             .map_err(|_| StoreError::Closed)??;
         Ok(Store {
@@ -113,75 +131,14 @@ impl Store {
         (self.env.now)()
     }
 
-    /// Runs `f` on the store's thread. For store-layer callers (the gateway, sync) that need a
-    /// transaction of their own; the console uses the typed methods.
-    pub async fn call<R: Send + 'static>(
+    /// Runs `f` on the store's thread: the one door to the connection, for the typed methods
+    /// in `face/` and nothing outside the store.
+    pub(in crate::store) async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut rusqlite::Connection, &Env) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         let env = self.env.clone();
         Ok(self.conn.call(move |c| f(c, &env)).await?)
-    }
-
-    pub async fn apply(&self, m: Mutation) -> Result<Applied, StoreError> {
-        self.call(move |c, env| db::apply(c, env, &m)).await
-    }
-
-    /// All-or-nothing; on failure, the position in `batch` that was refused.
-    pub async fn apply_batch(
-        &self,
-        batch: Vec<Mutation>,
-    ) -> Result<(Vec<RequestNumber>, usize), (usize, StoreError)> {
-        let env = self.env.clone();
-        match self
-            .conn
-            .call(move |c| Ok::<_, StoreError>(db::apply_batch(c, &env, &batch)))
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => Err((0, e.into())),
-        }
-    }
-
-    pub async fn resolve(&self, key: &str) -> Result<crate::domain::Request, StoreError> {
-        let key = key.to_string();
-        self.call(move |c, _| read::resolve(c, &key).map(|(_, r)| r))
-            .await
-    }
-
-    pub async fn detail(&self, key: &str) -> Result<Detail, StoreError> {
-        let key = key.to_string();
-        self.call(move |c, _| read::detail(c, &key)).await
-    }
-
-    /// The shift lead's dashboard as of now, on the store's thread.
-    pub async fn dashboard(&self) -> Result<dashboard::Board, StoreError> {
-        let now = self.now();
-        self.call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
-            .await
-    }
-
-    /// Clock crossings in `(from, to]` (store/alerts.rs).
-    pub async fn alerts(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        rules: alerts::AlertRules,
-    ) -> Result<Vec<alerts::Crossing>, StoreError> {
-        self.call(move |c, _| alerts::crossings(c, from, to, &rules))
-            .await
-    }
-
-    pub async fn inbox(
-        &self,
-        filter: Filter,
-        sort: Sort,
-        after: Option<Cursor>,
-        limit: usize,
-    ) -> Result<Page, StoreError> {
-        let now = self.now();
-        self.call(move |c, _| read::inbox(c, &filter, sort, after, limit, now))
-            .await
     }
 }
 

@@ -1,5 +1,4 @@
-//! The outbox: replies waiting for the gateway, one row per part the channel accepts, and the
-//! lease that lets exactly one gateway work a channel account.
+//! The outbox: replies waiting for the gateway, one row per part the channel accepts.
 //!
 //! A part is claimed (`sending`) and committed before the channel is called; the result is
 //! committed right after. A part found `sending` by a later holder may or may not have been
@@ -7,9 +6,8 @@
 //! idempotency key; docs/sync-protocol.md, scenario 19).
 
 use super::rows::Cached;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use std::collections::HashSet;
-use std::time::Duration;
 use uuid::Uuid;
 
 use super::StoreError;
@@ -121,24 +119,6 @@ pub enum Finish {
     Unknown { reason: String },
 }
 
-/// The holder no longer holds the lease: another gateway took over while this one was paused.
-#[derive(Debug, thiserror::Error)]
-#[error("lease `{0}` is held by another gateway")]
-pub struct Fenced(pub String);
-
-fn check_fence(tx: &Connection, lease: &str, epoch: i64) -> Result<(), StoreError> {
-    let current: Option<i64> = tx
-        .row("SELECT epoch FROM lease WHERE name = ?1", [lease], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if current == Some(epoch) {
-        Ok(())
-    } else {
-        Err(StoreError::Fenced(lease.to_string()))
-    }
-}
-
 /// Claims the oldest due part whose chat has nothing earlier in flight and is not cooling down.
 pub fn claim(
     conn: &mut Connection,
@@ -149,7 +129,7 @@ pub fn claim(
     cooling: &HashSet<String>,
 ) -> Result<Option<Part>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    check_fence(&tx, lease, epoch)?;
+    super::lease::check_fence(&tx, lease, epoch)?;
     let picked = {
         let mut st = tx.prepare_cached(
             "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts
@@ -204,7 +184,7 @@ pub fn finish(
     now: i64,
 ) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    check_fence(&tx, lease, epoch)?;
+    super::lease::check_fence(&tx, lease, epoch)?;
     let (state, external, error, next) = match result {
         Finish::Sent { external_id } => ("sent", Some(external_id.as_str()), None, now),
         Finish::Retry { at, reason } => ("pending", None, Some(reason.as_str()), *at),
@@ -307,159 +287,4 @@ fn set_delivery(tx: &Connection, message_id: &str) -> Result<(), StoreError> {
     tx.prepare_cached("UPDATE message SET delivery = ?2 WHERE id = ?1")?
         .execute(params![message_id, state])?;
     Ok(())
-}
-
-/// Who holds a lease: this host and process, so a dead holder on this machine is recognised at
-/// once instead of after the lease runs out (a `kill -9`ed gateway restarts immediately).
-pub fn holder_id() -> String {
-    format!("{}:{}", hostname(), std::process::id())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
-fn holder_is_dead(holder: &str) -> bool {
-    let Some((host, pid)) = holder.rsplit_once(':') else {
-        return false;
-    };
-    if host != hostname() {
-        return false;
-    }
-    match pid.parse::<u32>() {
-        Ok(pid) if pid != std::process::id() => {
-            let proc = std::path::Path::new("/proc");
-            proc.exists() && !proc.join(pid.to_string()).exists()
-        }
-        _ => false,
-    }
-}
-
-/// Takes the lease if it is free, expired, ours, or its holder died; returns the new epoch
-/// (the fencing token), or who holds it.
-pub fn acquire(
-    conn: &mut Connection,
-    name: &str,
-    holder: &str,
-    now: i64,
-    ttl: Duration,
-) -> Result<Result<i64, String>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let cur: Option<(String, i64, i64)> = tx
-        .row(
-            "SELECT holder, epoch, expires_at FROM lease WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let expires = now + ttl.as_millis() as i64;
-    let epoch = match cur {
-        None => 1,
-        Some((h, e, _)) if h == holder => e,
-        Some((h, e, exp)) if exp < now || holder_is_dead(&h) => e + 1,
-        Some((h, _, _)) => return Ok(Err(h)),
-    };
-    tx.exec(
-        "INSERT INTO lease(name, holder, epoch, expires_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at",
-        params![name, holder, epoch, expires],
-    )?;
-    tx.commit()?;
-    Ok(Ok(epoch))
-}
-
-/// False when the lease was lost (expired and taken): the holder must stop at once.
-pub fn renew(
-    conn: &Connection,
-    name: &str,
-    holder: &str,
-    epoch: i64,
-    now: i64,
-    ttl: Duration,
-) -> Result<bool, StoreError> {
-    let n = conn.exec(
-        "UPDATE lease SET expires_at = ?4 WHERE name = ?1 AND holder = ?2 AND epoch = ?3",
-        params![name, holder, epoch, now + ttl.as_millis() as i64],
-    )?;
-    Ok(n == 1)
-}
-
-pub fn release(conn: &Connection, name: &str, holder: &str, epoch: i64) -> Result<(), StoreError> {
-    conn.exec(
-        "UPDATE lease SET expires_at = 0 WHERE name = ?1 AND holder = ?2 AND epoch = ?3",
-        params![name, holder, epoch],
-    )?;
-    Ok(())
-}
-
-pub fn raise_alarm(
-    conn: &Connection,
-    source: &str,
-    kind: &str,
-    text: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    // One open alarm per source and kind: a poller retrying must not flood the list.
-    let open: Option<i64> = conn
-        .row(
-            "SELECT id FROM alarm WHERE source = ?1 AND kind = ?2 AND cleared_at IS NULL",
-            params![source, kind],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if open.is_none() {
-        conn.exec(
-            "INSERT INTO alarm(at, source, kind, text) VALUES (?1, ?2, ?3, ?4)",
-            params![now, source, kind, text],
-        )?;
-    }
-    Ok(())
-}
-
-/// Every open alarm, from any source: an operator has seen them.
-pub fn clear_all_alarms(conn: &Connection, now: i64) -> Result<(), StoreError> {
-    conn.exec(
-        "UPDATE alarm SET cleared_at = ?1 WHERE cleared_at IS NULL",
-        params![now],
-    )?;
-    Ok(())
-}
-
-pub fn clear_alarms(conn: &Connection, source: &str, now: i64) -> Result<(), StoreError> {
-    conn.exec(
-        "UPDATE alarm SET cleared_at = ?2 WHERE source = ?1 AND cleared_at IS NULL",
-        params![source, now],
-    )?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Alarm {
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub source: String,
-    pub kind: String,
-    pub text: String,
-}
-
-pub fn open_alarms(conn: &Connection) -> Result<Vec<Alarm>, StoreError> {
-    let mut st = conn
-        .prepare("SELECT at, source, kind, text FROM alarm WHERE cleared_at IS NULL ORDER BY id")?;
-    let rows = st.query_map([], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
-    let mut out = vec![];
-    for row in rows {
-        let (at, source, kind, text) = row?;
-        out.push(Alarm {
-            at: super::rows::time(at)?,
-            source,
-            kind,
-            text,
-        });
-    }
-    Ok(out)
 }

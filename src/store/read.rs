@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::rows::{self, NO_DUE, RawRequest, ms, time};
 use super::{StoreError, analyze};
-use crate::domain::request::{DeliveryState, Direction, Event, Message, Note, NoteKind};
+use crate::domain::request::{DeliveryState, Event, Message, Note, NoteKind};
 use crate::domain::sla::ClockState;
 use crate::domain::{Channel, Rejection, Request, Status};
 
@@ -78,11 +78,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         messages.push(Message {
             id: rows::parse("message id", &id)?,
             request_id: request.id,
-            direction: if dir == "in" {
-                Direction::In
-            } else {
-                Direction::Out
-            },
+            direction: rows::parse_direction(&dir),
             author,
             body,
             at: time(at)?,
@@ -367,6 +363,24 @@ pub fn inbox(
         out.push(raw.into_request(tags)?);
     }
     Ok(Page { rows: out, next })
+}
+
+/// Requests received in `[from, to)`, oldest first, without their tags (reports don't show
+/// them; the row alone makes the request).
+pub fn received(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Request>, StoreError> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {} FROM request WHERE received_at >= ?1 AND received_at < ?2
+         ORDER BY received_at, rid",
+        rows::REQUEST_COLUMNS
+    ))?;
+    let raws = st
+        .query_map([ms(from), ms(to)], RawRequest::from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    raws.into_iter().map(|r| r.into_request(vec![])).collect()
 }
 
 /// Counts for a filter, for status lines and reports.

@@ -14,7 +14,8 @@ use rusqlite::{Connection, params};
 use std::collections::BTreeSet;
 
 use super::StoreError;
-use super::mirror::{Pulled, Row, meta, set_meta, unacked};
+use super::meta::{meta, set_meta};
+use super::mirror::{Pulled, Row, unacked};
 use super::rows::{self, Cached};
 use crate::domain::mutation::Op;
 

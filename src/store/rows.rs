@@ -7,7 +7,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::request::{ChannelRef, Location};
+use crate::domain::request::{ChannelRef, Direction, Location};
 use crate::domain::sla::Clock;
 use crate::domain::{Request, RequestNumber};
 
@@ -57,6 +57,22 @@ where
 {
     s.parse::<T>()
         .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// How a message's direction is spelled in its row; anything but `in` reads back as `out`.
+pub fn direction(d: Direction) -> &'static str {
+    match d {
+        Direction::In => "in",
+        Direction::Out => "out",
+    }
+}
+
+pub fn parse_direction(s: &str) -> Direction {
+    if s == "in" {
+        Direction::In
+    } else {
+        Direction::Out
+    }
 }
 
 /// Sort keys from here up belong to requests with no running clock (closed): after every open

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::mutation::{NewRequest, Op};
+use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::Channel;
 use crate::domain::sla::ClockState;
 use crate::domain::{Catalog, ClockPolicy, Status};

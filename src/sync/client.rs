@@ -3,11 +3,9 @@
 //! copied or restored file is caught by the server's rules, not trusted.
 
 use std::future::Future;
-use uuid::Uuid;
 
 use crate::store::Store;
-use crate::store::mirror::{self, Rejected};
-use crate::store::rows::ms;
+use crate::store::mirror::{self, Journaled, Rejected};
 use crate::wire::sync::{
     Cookie, MutationResult, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse,
     SCHEMA_VERSION, Verdict,
@@ -67,55 +65,8 @@ pub struct Report {
 }
 
 const PUSH_PAGE: usize = 100;
-const CLIENT_ID: &str = "sync_client_id";
-/// Journal row number minus this is the id the server sees: after a restore the console
-/// takes a new client id and numbers its unsent actions from 1 again.
-const ID_BASE: &str = "sync_id_base";
 /// The `meta` key of how far the file has pulled.
-pub use crate::store::mirror::COOKIE;
-
-struct Identity {
-    client_id: Uuid,
-    base: i64,
-}
-
-async fn identity(store: &Store) -> Result<Identity, SyncError> {
-    Ok(store
-        .call(|c, _| {
-            let id = match mirror::meta(c, CLIENT_ID)? {
-                Some(id) => id,
-                None => {
-                    let id = Uuid::now_v7().to_string();
-                    mirror::set_meta(c, CLIENT_ID, &id)?;
-                    id
-                }
-            };
-            let base = mirror::meta(c, ID_BASE)?
-                .and_then(|b| b.parse().ok())
-                .unwrap_or(0);
-            Ok(Identity {
-                client_id: id
-                    .parse()
-                    .map_err(|e| crate::store::StoreError::Corrupt(format!("client id: {e}")))?,
-                base,
-            })
-        })
-        .await?)
-}
-
-/// A new client id, with the unsent actions numbered from 1 again (the server dedups what
-/// it already took by each action's uuid).
-async fn rotate(store: &Store) -> Result<(), SyncError> {
-    store
-        .call(|c, _| {
-            let first = mirror::unacked(c, 1)?.first().map(|j| j.local_id);
-            mirror::set_meta(c, CLIENT_ID, &Uuid::now_v7().to_string())?;
-            mirror::set_meta(c, ID_BASE, &first.map_or(0, |f| f - 1).to_string())?;
-            Ok(())
-        })
-        .await?;
-    Ok(())
-}
+pub use crate::store::meta::COOKIE;
 
 /// Sends the journal, page by page, until what was waiting when it started is sent or the
 /// server stops taking. Actions taken meanwhile wait for the next round: an operator who
@@ -128,18 +79,10 @@ pub async fn push_all<T: Transport>(
     let mut pushed = 0;
     let mut rejected = vec![];
     let mut rotated = false;
-    let upto: i64 = store
-        .call(|c, _| {
-            Ok(c.query_row(
-                "SELECT coalesce(max(mutation_id), 0) FROM pending_mutation",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await?;
+    let upto = store.last_journaled().await?;
     loop {
-        let me = identity(store).await?;
-        let mut batch = store.call(|c, _| mirror::unacked(c, PUSH_PAGE)).await?;
+        let me = store.sync_identity().await?;
+        let mut batch = store.unacked(PUSH_PAGE).await?;
         batch.retain(|j| j.local_id <= upto);
         if batch.is_empty() {
             return Ok((pushed, rejected));
@@ -161,7 +104,7 @@ pub async fn push_all<T: Transport>(
         let resp = match t.push(req).await {
             Err(SyncError::ClientUnknown) if !rotated => {
                 rotated = true;
-                rotate(store).await?;
+                store.rotate_client_id().await?;
                 continue;
             }
             Err(SyncError::ReadOnly) => {
@@ -173,8 +116,8 @@ pub async fn push_all<T: Transport>(
             }
             other => other?,
         };
-        let at = ms(store.now());
-        let by_id: std::collections::HashMap<i64, &crate::store::mirror::Journaled> =
+        let at = store.now();
+        let by_id: std::collections::HashMap<i64, &Journaled> =
             batch.iter().map(|j| (j.local_id - me.base, j)).collect();
         let mut settled = 0;
         let results: Vec<MutationResult> = resp.results;
@@ -203,22 +146,7 @@ pub async fn push_all<T: Transport>(
             .filter(|r| r.status == Verdict::Rejected)
             .filter_map(|r| by_id.get(&r.id).map(|j| j.mutation.op.clone()))
             .collect();
-        store
-            .call(move |c, _| {
-                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                for id in acked {
-                    mirror::ack(&tx, id, at)?;
-                }
-                for r in &to_store {
-                    mirror::reject(&tx, r, at)?;
-                }
-                for op in &refused {
-                    mirror::forget(&tx, op)?;
-                }
-                tx.commit()?;
-                Ok(())
-            })
-            .await?;
+        store.settle_push(acked, to_store, refused, at).await?;
         pushed += settled;
         rejected.extend(newly_rejected);
         if settled == 0 {
@@ -228,10 +156,7 @@ pub async fn push_all<T: Transport>(
     }
 }
 
-async fn refuse_all(
-    store: &Store,
-    batch: &[crate::store::mirror::Journaled],
-) -> Result<Vec<Rejected>, SyncError> {
+async fn refuse_all(store: &Store, batch: &[Journaled]) -> Result<Vec<Rejected>, SyncError> {
     let refused: Vec<(i64, Rejected)> = batch
         .iter()
         .map(|j| {
@@ -248,17 +173,8 @@ async fn refuse_all(
             )
         })
         .collect();
-    let at = ms(store.now());
     let out = refused.iter().map(|(_, r)| r.clone()).collect();
-    store
-        .call(move |c, _| {
-            for (id, r) in &refused {
-                mirror::ack(c, *id, at)?;
-                mirror::reject(c, r, at)?;
-            }
-            Ok(())
-        })
-        .await?;
+    store.refuse_journaled(refused, store.now()).await?;
     Ok(out)
 }
 
@@ -270,7 +186,7 @@ const CATCH_UP_PAGE: usize = crate::wire::limits::PULL_PAGE_MAX;
 /// page is written the next one is already asked for and parsed, so a long catch-up keeps
 /// the server, the parsing and the console's disk busy at the same time.
 pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result<usize, SyncError> {
-    let me = identity(store).await?;
+    let me = store.sync_identity().await?;
     // The first page at the server's everyday size; only a console that turns out to be
     // behind asks for large ones.
     let ask = |cookie: Option<Cookie>, limit: Option<usize>| PullRequest {
@@ -294,7 +210,7 @@ pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result
         Ok::<_, SyncError>((page.cookie, page.more, n, pulled, taken, page.reset))
     };
     let cookie: Option<Cookie> = store
-        .call(|c, _| mirror::meta(c, mirror::COOKIE))
+        .sync_cookie()
         .await?
         .and_then(|s| serde_json::from_str(&s).ok());
     // `reset` on a first pull is only the start of the history; after one it means the server
@@ -311,7 +227,7 @@ pub async fn pull_all<T: Transport>(store: &Store, t: &T, scope: &str) -> Result
             reset: reset && followed,
             last: !more,
         };
-        let write = store.call(move |c, env| mirror::apply_patch(c, env, &pulled, &step));
+        let write = store.write_pulled(pulled, step);
         if !more {
             write.await?;
             return Ok(total);
@@ -332,11 +248,11 @@ pub async fn sync_once<T: Transport>(
 ) -> Result<Report, SyncError> {
     let (pushed, rejected) = push_all(store, t, scope).await?;
     let from_copy = start_from_copy(store, t, scope).await?;
-    let resets = || store.call(|c, _| crate::store::reset::resets(c));
+    let resets = || store.server_resets();
     let before = resets().await?;
     let pulled = pull_all(store, t, scope).await?;
     let server_restored = resets().await? != before;
-    let pending = store.call(|c, _| mirror::pending_count(c)).await?;
+    let pending = store.pending_count().await?;
     Ok(Report {
         from_copy,
         pushed,
@@ -356,16 +272,7 @@ async fn start_from_copy<T: Transport>(
     t: &T,
     scope: &str,
 ) -> Result<Option<i64>, SyncError> {
-    let (fresh, dir) = store
-        .call(|c, _| {
-            let dir = c
-                .path()
-                .filter(|p| !p.is_empty())
-                .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()));
-            Ok((crate::store::adopt::fresh(c)?, dir))
-        })
-        .await?;
-    let (true, Some(dir)) = (fresh, dir) else {
+    let Some(dir) = store.adoptable_dir().await? else {
         return Ok(None);
     };
     // Beside the file: the copy is as large as the file will be, and a temporary
@@ -389,9 +296,7 @@ async fn start_from_copy<T: Transport>(
         }
     }
     let path = tmp.to_path_buf();
-    let adopted = store
-        .call(move |c, _| crate::store::adopt::adopt(c, &path))
-        .await;
+    let adopted = store.adopt(path).await;
     drop(tmp);
     match adopted {
         Ok(Ok(n)) => {

@@ -8,7 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::client::{Transport, sync_once};
 use crate::store::Store;
-use crate::store::mirror::{self, Rejected};
+use crate::store::mirror::Rejected;
 
 /// What the status bar shows, after every round.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,18 +47,12 @@ pub async fn run<T: Transport>(
     let mut last_ok = None;
     loop {
         let report = sync_once(&store, &transport, &scope).await;
-        let pending = store
-            .call(|c, _| mirror::pending_count(c))
-            .await
-            .unwrap_or(-1);
+        let pending = store.pending_count().await.unwrap_or(-1);
         let s = match report {
             Ok(_) => {
                 failures = 0;
                 last_ok = Some(store.now());
-                let rejected = store
-                    .call(|c, _| mirror::take_rejections(c))
-                    .await
-                    .unwrap_or_default();
+                let rejected = store.take_rejections().await.unwrap_or_default();
                 SyncStatus {
                     online: true,
                     pending,

@@ -12,8 +12,8 @@ use crate::domain::{Catalog, Channel, ClockPolicy};
 use crate::server::contract::{lead, operator};
 use crate::server::local::{Local, Shared};
 use crate::server::sqlite::SqliteStore;
+use crate::store::Store;
 use crate::store::db::Env;
-use crate::store::{Store, mirror};
 
 pub(super) const SCOPE: &str = "krasnodar";
 
@@ -134,7 +134,7 @@ async fn edits_made_offline_arrive_when_the_server_is_back() {
         sync_once(&a, &anna, SCOPE).await,
         Err(SyncError::Unavailable(_))
     ));
-    assert_eq!(a.call(|c, _| mirror::pending_count(c)).await.unwrap(), 100);
+    assert_eq!(a.pending_count().await.unwrap(), 100);
     // The operator still sees their own edits while offline.
     assert_eq!(a.resolve(&id.to_string()).await.unwrap().tags.len(), 100);
 
@@ -172,18 +172,13 @@ async fn a_refused_change_comes_back_with_the_current_value() {
     // A's screen now shows the server's department, and the refusal waits to be shown once.
     let now = a.resolve(&id.to_string()).await.unwrap();
     assert_eq!(now.department.as_deref(), Some("transport_roads"));
-    let shown = a.call(|c, _| mirror::take_rejections(c)).await.unwrap();
+    let shown = a.take_rejections().await.unwrap();
     assert_eq!(shown.len(), 1);
     assert_eq!(
         shown[0].number.as_deref(),
         Some(now.number.to_string().as_str())
     );
-    assert!(
-        a.call(|c, _| mirror::take_rejections(c))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(a.take_rejections().await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use super::tests::{SCOPE, Team, act, link, team};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Channel, CloseReason};
 use crate::server::contract::operator;
-use crate::store::{Store, mirror};
+use crate::store::Store;
 use crate::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 
 /// A link whose pulls bring one change at a time: every page boundary there is.
@@ -190,10 +190,7 @@ async fn a_refused_action_leaves_nothing_behind_on_the_console() {
     let after = t.a.detail(&id.to_string()).await.unwrap();
     assert!(after.messages.is_empty(), "{:?}", after.messages);
     assert_eq!(after.request.status, crate::domain::Status::Closed);
-    let queued: i64 =
-        t.a.call(|c, _| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
-            .await
-            .unwrap();
+    let queued: i64 = t.a.outbox_len().await.unwrap();
     assert_eq!(queued, 0);
     assert_eq!(
         after.events,
@@ -239,6 +236,6 @@ async fn a_round_pushes_what_waited_when_it_began() {
         pushed, 2,
         "the creation and the claim; the tag made meanwhile waits"
     );
-    let waiting = t.a.call(|c, _| mirror::pending_count(c)).await.unwrap();
+    let waiting = t.a.pending_count().await.unwrap();
     assert_eq!(waiting, 1);
 }

@@ -12,7 +12,7 @@ use crate::domain::mutation::{NewRequest, Op};
 use crate::server::contract::operator;
 use crate::server::local::{Local, Shared};
 use crate::server::sqlite::SqliteStore;
-use crate::store::{Store, mirror, reset};
+use crate::store::Store;
 
 async fn quiet(store: &Store, link: &Local<SqliteStore>) {
     for _ in 0..10 {
@@ -119,10 +119,7 @@ async fn a_server_restored_to_an_earlier_point_gets_back_what_consoles_had_confi
         assert!(d.notes.iter().any(|n| n.body == "звонил в водоканал"));
         let d = s.detail(&second.to_string()).await.unwrap();
         assert!(d.notes.iter().any(|n| n.body == "передано дорожникам"));
-        let (resetting, pending) = s
-            .call(|c, _| Ok((reset::active(c)?, mirror::pending_count(c)?)))
-            .await
-            .unwrap();
+        let (resetting, pending) = s.reset_state().await.unwrap();
         assert!(!resetting, "the reset finished");
         assert_eq!(pending, 0);
     }

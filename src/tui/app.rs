@@ -237,7 +237,7 @@ pub struct App {
     pub show_detail: bool,
     pub mode: Mode,
     pub flash: Option<Flash>,
-    pub alarms: Vec<crate::store::outbox::Alarm>,
+    pub alarms: Vec<crate::store::alarms::Alarm>,
     /// Each channel's state from its gateway's events, in the order they first spoke; empty
     /// without a gateway in this process.
     pub health: Vec<super::health::ChannelHealth>,

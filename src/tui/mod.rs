@@ -108,10 +108,7 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 }
             }
         }
-        Cmd::LoadAlarms => match store
-            .call(|c, _| crate::store::outbox::open_alarms(c))
-            .await
-        {
+        Cmd::LoadAlarms => match store.open_alarms().await {
             Ok(a) => Msg::Alarms(a),
             Err(e) => Msg::Failed(e.to_string()),
         },
@@ -139,19 +136,10 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
             )),
         },
-        Cmd::ClearAlarms => {
-            let now_ms = crate::store::rows::ms(store.now());
-            match store
-                .call(move |c, _| {
-                    crate::store::outbox::clear_all_alarms(c, now_ms)?;
-                    crate::store::outbox::open_alarms(c)
-                })
-                .await
-            {
-                Ok(a) => Msg::Alarms(a),
-                Err(e) => Msg::Failed(e.to_string()),
-            }
-        }
+        Cmd::ClearAlarms => match store.clear_alarms().await {
+            Ok(a) => Msg::Alarms(a),
+            Err(e) => Msg::Failed(e.to_string()),
+        },
         Cmd::Open { program, path } => Msg::Opened(open_externally(&program, &path).await),
         Cmd::Copy(text) => {
             copy_to_clipboard(&text);
@@ -179,23 +167,25 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 .await
                 .map_err(|e| e.to_string()),
         },
-        Cmd::LoadHandover { hours } => Msg::Handover(
-            store
-                .call(move |c, env| {
-                    let now = (env.now)();
-                    let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
-                    let (open, notes) = crate::store::handover::handover(c, now - shift, now)?;
-                    Ok(Box::new(crate::present::handover::build(
-                        &open,
-                        notes,
-                        &env.policy,
-                        now,
-                        shift,
-                    )))
-                })
-                .await
-                .map_err(|e| e.to_string()),
-        ),
+        Cmd::LoadHandover { hours } => {
+            let now = store.now();
+            let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
+            Msg::Handover(
+                store
+                    .handover(now - shift, now)
+                    .await
+                    .map(|(open, notes)| {
+                        Box::new(crate::present::handover::build(
+                            &open,
+                            notes,
+                            &store.env().policy,
+                            now,
+                            shift,
+                        ))
+                    })
+                    .map_err(|e| e.to_string()),
+            )
+        }
         // The event loop runs the editor and rings the bell itself: it owns the terminal.
         Cmd::Edit(_) | Cmd::Bell => return None,
     })
@@ -219,26 +209,21 @@ pub async fn export_csv(
     let path = dir.join(&name);
     let partial = dir.join(format!(".{name}.partial"));
     let shown = path.display().to_string();
-    store
-        .call(move |c, env| {
-            let written = std::fs::File::create(&partial)
-                .map_err(|e| e.to_string())
-                .and_then(|f| {
-                    list_csv(c, env, &filter, sort, now, lang, std::io::BufWriter::new(f))
-                        .map_err(|e| e.to_string())
-                })
-                .and_then(|n| {
-                    std::fs::rename(&partial, &path)
-                        .map(|()| n)
-                        .map_err(|e| e.to_string())
-                });
-            if written.is_err() {
-                let _ = std::fs::remove_file(&partial);
-            }
-            Ok(written)
-        })
-        .await
-        .map_err(|e| e.to_string())?
+    let written = match std::fs::File::create(&partial) {
+        Ok(f) => list_csv(store, filter, sort, now, lang, std::io::BufWriter::new(f))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|n| {
+                std::fs::rename(&partial, &path)
+                    .map(|()| n)
+                    .map_err(|e| e.to_string())
+            }),
+        Err(e) => Err(e.to_string()),
+    };
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
         .map(|n| (n, shown))
         .map_err(|e| format!("{}: {e}", lang.pick("выгрузка не удалась", "export failed")))
 }

@@ -33,7 +33,7 @@ pub enum Msg {
     },
     Detail(Box<Detail>),
     Applied(Result<String, String>),
-    Alarms(Vec<crate::store::outbox::Alarm>),
+    Alarms(Vec<crate::store::alarms::Alarm>),
     /// A gateway's event, with its channel.
     Gateway(crate::domain::Channel, GatewayEvent),
     Failed(String),

@@ -7,21 +7,15 @@ use tokio::sync::watch;
 use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
 use crate::channels::{Channel, FileOutcome};
 use crate::domain::request::AttachmentState;
-use crate::store::files;
 use crate::store::rows::ms;
 
 pub(super) async fn fetcher<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let Some(dir) = ctx.opts.files_dir.clone() else {
         return;
     };
-    let ch = ctx.channel.channel().as_str();
+    let ch = ctx.channel.channel();
     loop {
-        let now = ms(ctx.store.now());
-        let jobs = ctx
-            .store
-            .call(move |c, _| files::due(c, ch, now, 8))
-            .await
-            .unwrap_or_default();
+        let jobs = ctx.store.due_files(ch, 8).await.unwrap_or_default();
         if jobs.is_empty() {
             if sleep_or_stop(Duration::from_secs(2), &mut stop).await {
                 return;
@@ -58,11 +52,7 @@ pub(super) async fn fetcher<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
                     let at = ms(ctx.store.now())
                         + backoff(job.attempts as u32 + 1, job.request_rid as u64).as_millis()
                             as i64;
-                    let j = job.clone();
-                    let _ = ctx
-                        .store
-                        .call(move |c, _| files::postpone(c, ch, &j, at))
-                        .await;
+                    let _ = ctx.store.postpone_file(ch, job.clone(), at).await;
                     ctx.emit(GatewayEvent::Warning(format!(
                         "file {}: {reason}; will retry",
                         job.source
@@ -71,12 +61,7 @@ pub(super) async fn fetcher<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
                 }
                 FileOutcome::RetryLater(_) => (AttachmentState::Failed, None),
             };
-            let (j, p) = (job.clone(), path);
-            match ctx
-                .store
-                .call(move |c, env| files::settle(c, env, ch, &j, state, p))
-                .await
-            {
+            match ctx.store.settle_file(ch, job.clone(), state, path).await {
                 Ok(()) => ctx.emit(GatewayEvent::File {
                     source: job.source.clone(),
                     state,

@@ -16,8 +16,7 @@ use super::Channel;
 use super::team::TeamLink;
 use crate::domain::request::AttachmentState;
 use crate::store::ingest::{IngestReport, IngestRules};
-use crate::store::outbox;
-use crate::store::rows::ms;
+use crate::store::lease;
 use crate::store::{Store, StoreError};
 use crate::wire::fence::Fence;
 
@@ -135,15 +134,10 @@ async fn run_with<C: Channel>(
 ) -> Result<(), GatewayError> {
     let account = channel.account();
     let lease = format!("gateway:{}:{account}", channel.channel().as_str());
-    let holder = outbox::holder_id();
+    let holder = lease::holder_id();
     let ttl = opts.lease_ttl;
     let epoch = loop {
-        let (l, h) = (lease.clone(), holder.clone());
-        let now = ms(store.now());
-        match store
-            .call(move |c, _| outbox::acquire(c, &l, &h, now, ttl))
-            .await?
-        {
+        match store.acquire_lease(&lease, &holder, ttl).await? {
             Ok(epoch) => break epoch,
             Err(other) => {
                 let _ = events.send(GatewayEvent::Warning(format!(
@@ -179,8 +173,7 @@ async fn run_with<C: Channel>(
                 tokio::select! {
                     _ = tokio::time::sleep(ttl / 3) => {}
                     _ = shutdown.changed() => {
-                        let (l, h) = (lease.clone(), holder.clone());
-                        let _ = store.call(move |c, _| outbox::release(c, &l, &h, epoch)).await;
+                        let _ = store.release_lease(&lease, &holder, epoch).await;
                         return Ok(());
                     }
                 }
@@ -207,12 +200,10 @@ async fn run_with<C: Channel>(
         account: ctx.account.clone(),
         epoch: ctx.team.as_ref().map_or(epoch, |(_, f)| f.epoch),
     });
-    let ch = ctx.channel.channel().as_str();
-    let now = ms(ctx.store.now());
     let retry = ctx.channel.idempotent_sends();
     let swept = ctx
         .store
-        .call(move |c, _| outbox::sweep(c, ch, epoch, now, retry))
+        .sweep_outbox(ctx.channel.channel(), epoch, retry)
         .await?;
     if swept > 0 {
         ctx.emit(GatewayEvent::Warning(if retry {
@@ -232,9 +223,7 @@ async fn run_with<C: Channel>(
     loop {
         tokio::select! {
             _ = tokio::time::sleep(renew_every) => {
-                let (l, h) = (ctx.lease.clone(), ctx.holder.clone());
-                let now = ms(ctx.store.now());
-                let mut kept = ctx.store.call(move |c, _| outbox::renew(c, &l, &h, epoch, now, ttl)).await.unwrap_or(false);
+                let mut kept = ctx.store.renew_lease(&ctx.lease, &ctx.holder, epoch, ttl).await.unwrap_or(false);
                 if let Some((link, fence)) = &ctx.team {
                     match link.renew(fence, ttl).await {
                         Ok(true) => {}
@@ -258,10 +247,9 @@ async fn run_with<C: Channel>(
         let _ = t.await;
     }
     if !fenced {
-        let (l, h) = (ctx.lease.clone(), ctx.holder.clone());
         let _ = ctx
             .store
-            .call(move |c, _| outbox::release(c, &l, &h, epoch))
+            .release_lease(&ctx.lease, &ctx.holder, epoch)
             .await;
         if let Some((link, fence)) = &ctx.team {
             let _ = link.release(fence).await;

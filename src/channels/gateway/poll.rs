@@ -8,18 +8,12 @@ use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
 use crate::channels::team::LinkError;
 use crate::channels::{Channel, PollError};
 use crate::store::StoreError;
-use crate::store::ingest::{self, IngestReport, Source};
-use crate::store::outbox;
-use crate::store::rows::ms;
+use crate::store::ingest::IngestReport;
 
 pub(super) async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let channel = ctx.channel.channel();
     let account = ctx.account.clone();
-    let mut cursor = match ctx
-        .store
-        .call(move |c, _| ingest::cursor(c, channel, &account))
-        .await
-    {
+    let mut cursor = match ctx.store.cursor(channel, &account).await {
         Ok(c) => c,
         Err(e) => {
             ctx.emit(GatewayEvent::Alarm(format!(
@@ -68,19 +62,10 @@ pub(super) async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
                 failures = 0;
                 conflicts = 0;
                 let rules = ctx.opts.rules.clone();
-                let (lease, account, epoch) = (ctx.lease.clone(), ctx.account.clone(), ctx.epoch);
                 let next = batch.next_cursor.clone();
                 let stored = ctx
                     .store
-                    .call(move |c, env| {
-                        let src = Source {
-                            channel,
-                            account: &account,
-                            lease: &lease,
-                            epoch,
-                        };
-                        ingest::ingest(c, env, &src, &batch, &rules)
-                    })
+                    .ingest(channel, &ctx.account, &ctx.lease, ctx.epoch, batch, rules)
                     .await;
                 match stored {
                     Ok(report) => {
@@ -153,12 +138,7 @@ pub(super) async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
                     }
                     PollError::Transient { reason, .. } => reason,
                 };
-                let (src, t) = (ctx.source(), text.clone());
-                let now = ms(ctx.store.now());
-                let _ = ctx
-                    .store
-                    .call(move |c, _| outbox::raise_alarm(c, &src, "poll", &t, now))
-                    .await;
+                let _ = ctx.store.raise_alarm(&ctx.source(), "poll", &text).await;
                 ctx.emit(GatewayEvent::Alarm(text));
                 return;
             }

@@ -10,12 +10,12 @@ use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
 use crate::channels::team::LinkError;
 use crate::channels::{Channel, OutboundPart, SendOutcome};
 use crate::store::StoreError;
-use crate::store::outbox::{self, Finish, Part};
+use crate::store::outbox::{Finish, Part};
 use crate::store::rows::ms;
 use crate::wire::fence::{Claim, PartState};
 
 pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
-    let ch = ctx.channel.channel().as_str();
+    let ch = ctx.channel.channel();
     let mut next_per_chat: HashMap<String, Instant> = HashMap::new();
     let mut last_send = Instant::now() - ctx.opts.global_interval;
     loop {
@@ -25,11 +25,9 @@ pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
         let now_i = Instant::now();
         next_per_chat.retain(|_, t| *t > now_i);
         let cooling = next_per_chat.keys().cloned().collect();
-        let (lease, epoch) = (ctx.lease.clone(), ctx.epoch);
-        let now = ms(ctx.store.now());
         let claimed = ctx
             .store
-            .call(move |c, _| outbox::claim(c, ch, &lease, epoch, now, &cooling))
+            .claim_part(ch, &ctx.lease, ctx.epoch, cooling)
             .await;
         let part = match claimed {
             Ok(Some(p)) => p,
@@ -38,12 +36,7 @@ pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
                     .values()
                     .min()
                     .map(|t| t.saturating_duration_since(now_i));
-                let due = ctx
-                    .store
-                    .call(move |c, _| outbox::next_due(c, ch))
-                    .await
-                    .ok()
-                    .flatten();
+                let due = ctx.store.next_due(ch).await.ok().flatten();
                 let until_due =
                     due.map(|d| Duration::from_millis((d - ms(ctx.store.now())).max(0) as u64));
                 let wait = [Some(ctx.opts.idle_poll), soonest, until_due]
@@ -217,9 +210,8 @@ async fn settle<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, ann
             },
         ),
     };
-    let ch = ctx.channel.channel().as_str();
-    let (lease, epoch, p) = (ctx.lease.clone(), ctx.epoch, part.clone());
-    let n = ms(now);
+    let ch = ctx.channel.channel();
+    let p = part.clone();
     let remote = match &finish {
         Finish::Sent { external_id } => (
             PartState::Sent,
@@ -232,7 +224,7 @@ async fn settle<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, ann
     report(ctx, part, remote.0, remote.1).await;
     match ctx
         .store
-        .call(move |c, _| outbox::finish(c, ch, &lease, epoch, &p, &finish, n))
+        .finish_part(ch, &ctx.lease, ctx.epoch, p, finish, now)
         .await
     {
         Ok(()) if announce => ctx.emit(event),

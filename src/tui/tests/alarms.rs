@@ -8,7 +8,7 @@ use super::super::update::{Cmd, Msg, update};
 use super::{app, code, key, loaded, now, render, screen};
 use crate::channels::gateway::GatewayEvent;
 use crate::domain::request::{Attachment, AttachmentState};
-use crate::store::outbox::Alarm;
+use crate::store::alarms::Alarm;
 
 fn alarm(text: &str) -> Alarm {
     Alarm {

@@ -1,0 +1,13 @@
+//! What the console's store can do: every way in is a typed method on `Store`, grouped here
+//! one file per concern, each saying what it promises. Callers never see SQL nor the
+//! connection (`Store::call` is the store's own), so this folder is the whole list.
+
+mod console;
+mod gateway;
+mod report;
+mod sync;
+
+#[cfg(test)]
+mod probes;
+
+pub use sync::SyncIdentity;
