@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mcu_desk::channels::Channel;
+use mcu_desk::channels::Adapter;
 use mcu_desk::channels::gateway::{self, GatewayEvent, GatewayOptions};
 use mcu_desk::channels::telegram::Telegram;
 use mcu_desk::cli::live::gateway_options;

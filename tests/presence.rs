@@ -8,7 +8,7 @@ use mcu_desk::domain::{Catalog, ClockPolicy};
 use mcu_desk::server::engine::Role;
 use mcu_desk::server::http::{self, ServeOptions};
 use mcu_desk::server::{accounts, sqlite::SqliteStore};
-use mcu_desk::sync::presence::{self, Client, Here};
+use mcu_desk::sync::presence::{self, Here, PresenceLink};
 use mcu_desk::wire::presence::{Activity, Presence};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
@@ -65,8 +65,8 @@ impl Server {
         }
     }
 
-    fn client(&self, token: &str) -> Client {
-        Client::new(&self.base, token, SCOPE).unwrap()
+    fn client(&self, token: &str) -> PresenceLink {
+        PresenceLink::new(&self.base, token, SCOPE).unwrap()
     }
 
     /// The console's stream listener for `token`, and what it hands the screen.
@@ -279,7 +279,7 @@ async fn presence_wants_a_token_and_a_scope() {
     let (status, body) = get(&server.base, Some(&server.boris), "/v1/presence").await;
     assert_eq!(status, 400, "{body}");
     // The console's client reports a refusal as one, not as a server away.
-    let refused = Client::new(&server.base, "mcu_not_a_token", SCOPE)
+    let refused = PresenceLink::new(&server.base, "mcu_not_a_token", SCOPE)
         .unwrap()
         .post(Here::default())
         .await;

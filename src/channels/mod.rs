@@ -62,7 +62,7 @@ pub enum SendOutcome {
 }
 
 /// A channel account the gateway runs: one poller and one sender each.
-pub trait Channel: Send + Sync + 'static {
+pub trait Adapter: Send + Sync + 'static {
     /// `telegram`, `vk`, ...: matches `domain::Channel` names.
     fn channel(&self) -> crate::domain::Channel;
     /// The account within the channel (a bot id): leases and cursors are per account.

@@ -80,7 +80,7 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
     }
 }
 
-async fn start_with<C: crate::channels::Channel>(
+async fn start_with<C: crate::channels::Adapter>(
     s: Setup<'_>,
     adapter: Arc<C>,
     acknowledge: bool,

@@ -366,7 +366,7 @@ pub async fn console(
         let s = &config.server;
         let transport =
             crate::sync::client::Http::new(&s.url, &s.token).map_err(|e| Refused(e.to_string()))?;
-        let presence = crate::sync::presence::Client::new(&s.url, &s.token, &s.scope)
+        let presence = crate::sync::presence::PresenceLink::new(&s.url, &s.token, &s.scope)
             .map_err(|e| Refused(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let kick = Arc::new(tokio::sync::Notify::new());

@@ -114,7 +114,8 @@ pub fn main() -> std::process::ExitCode {
 /// Set once the config is read, so errors are worded in the operator's language.
 static ENGLISH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-struct App {
+/// One `mcu` command line at work: the opened store and how to print.
+struct Invocation {
     store: Store,
     operator: String,
     format: Format,
@@ -209,7 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Sync = command {
         return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;
     }
-    let app = App {
+    let app = Invocation {
         operator: config.operator(),
         store,
         format: cli.output.unwrap_or(Format::Table),
@@ -219,7 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     app.dispatch(command).await
 }
 
-impl App {
+impl Invocation {
     async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
         match command {
             Command::List(a) => self.list(a).await,

@@ -5,12 +5,12 @@ use std::io::Write;
 use std::path::Path;
 
 use super::args::{ReportArgs, ReportFormat};
-use super::{App, Refused};
+use super::{Invocation, Refused};
 use crate::report::export::{CsvRows, Lang};
 use crate::report::{self, Period, tables};
 use crate::store::{Filter, Sort};
 
-impl App {
+impl Invocation {
     fn lang(&self) -> Lang {
         if self.labels.en { Lang::En } else { Lang::Ru }
     }

@@ -27,7 +27,7 @@ pub enum CloseReason {
 
 /// What happened to a request, as far as its status is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum Transition {
     /// Any change that needs an open request (assigning, for one).
     Change,
     Claim,
@@ -43,7 +43,7 @@ pub enum Action {
 #[error("cannot {} a request that is {from}", action.verb())]
 pub struct TransitionError {
     pub from: Status,
-    pub action: Action,
+    pub action: Transition,
 }
 
 impl Status {
@@ -70,24 +70,24 @@ impl Status {
     }
 
     /// The status after `action`, or why the action is not allowed now.
-    pub fn after(self, action: Action) -> Result<Status, TransitionError> {
+    pub fn after(self, action: Transition) -> Result<Status, TransitionError> {
         use Status::*;
         let next = match (self, action) {
-            (Closed, Action::Reopen | Action::CitizenWrote) => Some(InWork),
-            (_, Action::Reopen) => None,
+            (Closed, Transition::Reopen | Transition::CitizenWrote) => Some(InWork),
+            (_, Transition::Reopen) => None,
             (Closed, _) => None,
-            (s, Action::Change) => Some(s),
-            (New, Action::Claim) => Some(InWork),
-            (s, Action::Claim) => Some(s),
-            (_, Action::Forward) => Some(WaitingDepartment),
-            (WaitingDepartment, Action::DepartmentAnswer) => Some(InWork),
-            (_, Action::DepartmentAnswer) => None,
+            (s, Transition::Change) => Some(s),
+            (New, Transition::Claim) => Some(InWork),
+            (s, Transition::Claim) => Some(s),
+            (_, Transition::Forward) => Some(WaitingDepartment),
+            (WaitingDepartment, Transition::DepartmentAnswer) => Some(InWork),
+            (_, Transition::DepartmentAnswer) => None,
             // An interim reply while the department works counts as a response but keeps waiting.
-            (WaitingDepartment, Action::Reply) => Some(WaitingDepartment),
-            (_, Action::Reply) => Some(Answered),
-            (_, Action::Close) => Some(Closed),
-            (Answered, Action::CitizenWrote) => Some(InWork),
-            (s, Action::CitizenWrote) => Some(s),
+            (WaitingDepartment, Transition::Reply) => Some(WaitingDepartment),
+            (_, Transition::Reply) => Some(Answered),
+            (_, Transition::Close) => Some(Closed),
+            (Answered, Transition::CitizenWrote) => Some(InWork),
+            (s, Transition::CitizenWrote) => Some(s),
         };
         next.ok_or(TransitionError { from: self, action })
     }
@@ -96,30 +96,30 @@ impl Status {
     pub fn can_become(self, to: Status) -> bool {
         self == to
             || [
-                Action::Claim,
-                Action::Forward,
-                Action::DepartmentAnswer,
-                Action::Reply,
-                Action::Close,
-                Action::Reopen,
-                Action::CitizenWrote,
+                Transition::Claim,
+                Transition::Forward,
+                Transition::DepartmentAnswer,
+                Transition::Reply,
+                Transition::Close,
+                Transition::Reopen,
+                Transition::CitizenWrote,
             ]
             .iter()
             .any(|a| self.after(*a) == Ok(to))
     }
 }
 
-impl Action {
+impl Transition {
     pub fn verb(self) -> &'static str {
         match self {
-            Action::Change => "change",
-            Action::Claim => "claim",
-            Action::Forward => "forward",
-            Action::DepartmentAnswer => "record a department answer for",
-            Action::Reply => "reply to",
-            Action::Close => "close",
-            Action::Reopen => "reopen",
-            Action::CitizenWrote => "add a citizen message to",
+            Transition::Change => "change",
+            Transition::Claim => "claim",
+            Transition::Forward => "forward",
+            Transition::DepartmentAnswer => "record a department answer for",
+            Transition::Reply => "reply to",
+            Transition::Close => "close",
+            Transition::Reopen => "reopen",
+            Transition::CitizenWrote => "add a citizen message to",
         }
     }
 }
@@ -189,36 +189,36 @@ mod tests {
 
     #[test]
     fn main_cycle() {
-        let s = New.after(Action::Claim).unwrap();
+        let s = New.after(Transition::Claim).unwrap();
         assert_eq!(s, InWork);
-        let s = s.after(Action::Forward).unwrap();
+        let s = s.after(Transition::Forward).unwrap();
         assert_eq!(s, WaitingDepartment);
-        assert_eq!(s.after(Action::Reply).unwrap(), WaitingDepartment);
-        let s = s.after(Action::DepartmentAnswer).unwrap();
+        assert_eq!(s.after(Transition::Reply).unwrap(), WaitingDepartment);
+        let s = s.after(Transition::DepartmentAnswer).unwrap();
         assert_eq!(s, InWork);
-        let s = s.after(Action::Reply).unwrap();
+        let s = s.after(Transition::Reply).unwrap();
         assert_eq!(s, Answered);
-        let s = s.after(Action::Close).unwrap();
+        let s = s.after(Transition::Close).unwrap();
         assert_eq!(s, Closed);
-        assert_eq!(s.after(Action::Reopen).unwrap(), InWork);
+        assert_eq!(s.after(Transition::Reopen).unwrap(), InWork);
     }
 
     #[test]
     fn invalid_transitions_say_why() {
-        let e = Closed.after(Action::Close).unwrap_err();
+        let e = Closed.after(Transition::Close).unwrap_err();
         assert_eq!(e.to_string(), "cannot close a request that is closed");
-        assert!(Closed.after(Action::Reply).is_err());
-        assert!(Closed.after(Action::Claim).is_err());
-        assert!(InWork.after(Action::Reopen).is_err());
-        assert!(New.after(Action::DepartmentAnswer).is_err());
+        assert!(Closed.after(Transition::Reply).is_err());
+        assert!(Closed.after(Transition::Claim).is_err());
+        assert!(InWork.after(Transition::Reopen).is_err());
+        assert!(New.after(Transition::DepartmentAnswer).is_err());
     }
 
     #[test]
     fn citizen_writing_again_reopens_or_resumes() {
-        assert_eq!(Closed.after(Action::CitizenWrote), Ok(InWork));
-        assert_eq!(Answered.after(Action::CitizenWrote), Ok(InWork));
+        assert_eq!(Closed.after(Transition::CitizenWrote), Ok(InWork));
+        assert_eq!(Answered.after(Transition::CitizenWrote), Ok(InWork));
         assert_eq!(
-            WaitingDepartment.after(Action::CitizenWrote),
+            WaitingDepartment.after(Transition::CitizenWrote),
             Ok(WaitingDepartment)
         );
     }

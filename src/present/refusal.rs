@@ -2,21 +2,21 @@
 //! English stays the source text (`Display`).
 
 use crate::domain::Rejection;
-use crate::domain::status::Action;
+use crate::domain::status::Transition;
 use crate::lang::Lang;
 use crate::present::status::{self, Form};
 use crate::store::StoreError;
 
-fn verb_ru(a: Action) -> &'static str {
+fn verb_ru(a: Transition) -> &'static str {
     match a {
-        Action::Change => "изменить",
-        Action::Claim => "взять в работу",
-        Action::Forward => "передать в департамент",
-        Action::DepartmentAnswer => "записать ответ департамента для",
-        Action::Reply => "ответить на",
-        Action::Close => "закрыть",
-        Action::Reopen => "переоткрыть",
-        Action::CitizenWrote => "добавить сообщение заявителя в",
+        Transition::Change => "изменить",
+        Transition::Claim => "взять в работу",
+        Transition::Forward => "передать в департамент",
+        Transition::DepartmentAnswer => "записать ответ департамента для",
+        Transition::Reply => "ответить на",
+        Transition::Close => "закрыть",
+        Transition::Reopen => "переоткрыть",
+        Transition::CitizenWrote => "добавить сообщение заявителя в",
     }
 }
 
@@ -65,7 +65,7 @@ mod tests {
     fn transition_refusal_reads_naturally() {
         let r = Rejection::InvalidTransition(TransitionError {
             from: Status::Closed,
-            action: Action::Close,
+            action: Transition::Close,
         });
         assert_eq!(rejection_ru(&r), "нельзя закрыть заявку: она закрыта");
         assert_eq!(r.to_string(), "cannot close a request that is closed");

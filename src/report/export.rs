@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::io::Write;
 
-use super::model::Outcome;
+use super::model::ClockVerdict;
 use super::tables::Cell;
 use crate::domain::{Catalog, Request};
 use crate::present::status::{self, Form};
@@ -65,7 +65,7 @@ pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
-pub fn cells(r: &Request, o: Outcome, catalog: &Catalog, tz: Tz, lang: Lang) -> Vec<Cell> {
+pub fn cells(r: &Request, o: ClockVerdict, catalog: &Catalog, tz: Tz, lang: Lang) -> Vec<Cell> {
     let text = |s: Option<String>| Cell::Text(s.unwrap_or_default());
     vec![
         Cell::Text(r.number.to_string()),
@@ -153,7 +153,7 @@ pub async fn list_csv<W: Write + Send + 'static>(
     let rows = CsvRows::new(out, lang)?;
     let (rows, n) = store
         .fold_requests(filter, sort, now, (rows, 0), move |(rows, n), r, env| {
-            let o = Outcome::of(r, &env.policy.calendar, now);
+            let o = ClockVerdict::of(r, &env.policy.calendar, now);
             rows.row(&cells(r, o, &env.catalog, tz, lang))?;
             *n += 1;
             Ok::<_, ExportError>(())

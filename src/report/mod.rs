@@ -15,7 +15,7 @@ pub mod write;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
-pub use model::{Group, Outcome, Report, Stats, build};
+pub use model::{ClockVerdict, Group, Report, Stats, build};
 
 /// A half-open range of instants [start, end), chosen as whole local days in the center's zone.
 #[derive(Debug, Clone, PartialEq, Eq)]

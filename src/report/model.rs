@@ -10,7 +10,7 @@ use crate::store::{Env, Store, StoreError};
 
 /// How a request's first-response clock ended or stands, judged as the console judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum ClockVerdict {
     /// Answered by the due time; the working time it took.
     Met(Duration),
     /// Answered after the due time.
@@ -23,27 +23,27 @@ pub enum Outcome {
     NoReply,
 }
 
-impl Outcome {
-    pub fn of(r: &Request, cal: &Calendar, now: DateTime<Utc>) -> Outcome {
+impl ClockVerdict {
+    pub fn of(r: &Request, cal: &Calendar, now: DateTime<Utc>) -> ClockVerdict {
         let c = &r.first_response;
         match c.stopped {
             Some(at) => {
                 let took = cal.working_between(c.started, at).max(Duration::zero());
                 if c.state(now) == ClockState::Breached {
-                    Outcome::Late(took)
+                    ClockVerdict::Late(took)
                 } else {
-                    Outcome::Met(took)
+                    ClockVerdict::Met(took)
                 }
             }
-            None if r.status == Status::Closed => Outcome::NoReply,
-            None if c.state(now) == ClockState::Breached => Outcome::Overdue,
-            None => Outcome::Running,
+            None if r.status == Status::Closed => ClockVerdict::NoReply,
+            None if c.state(now) == ClockState::Breached => ClockVerdict::Overdue,
+            None => ClockVerdict::Running,
         }
     }
 
     pub fn took(self) -> Option<Duration> {
         match self {
-            Outcome::Met(d) | Outcome::Late(d) => Some(d),
+            ClockVerdict::Met(d) | ClockVerdict::Late(d) => Some(d),
             _ => None,
         }
     }
@@ -51,9 +51,9 @@ impl Outcome {
     /// Yes / no / not judged (running or closed without a reply).
     pub fn within_target(self) -> Option<bool> {
         match self {
-            Outcome::Met(_) => Some(true),
-            Outcome::Late(_) | Outcome::Overdue => Some(false),
-            Outcome::Running | Outcome::NoReply => None,
+            ClockVerdict::Met(_) => Some(true),
+            ClockVerdict::Late(_) | ClockVerdict::Overdue => Some(false),
+            ClockVerdict::Running | ClockVerdict::NoReply => None,
         }
     }
 }
@@ -118,7 +118,7 @@ impl Group {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
     pub request: Request,
-    pub outcome: Outcome,
+    pub outcome: ClockVerdict,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,15 +174,15 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, r: &Request, o: Outcome) {
+    fn add(&mut self, r: &Request, o: ClockVerdict) {
         let g = &mut self.group;
         g.requests += 1;
         match o {
-            Outcome::Met(_) => g.met += 1,
-            Outcome::Late(_) => g.late += 1,
-            Outcome::Overdue => g.overdue += 1,
-            Outcome::Running => g.running += 1,
-            Outcome::NoReply => g.no_reply += 1,
+            ClockVerdict::Met(_) => g.met += 1,
+            ClockVerdict::Late(_) => g.late += 1,
+            ClockVerdict::Overdue => g.overdue += 1,
+            ClockVerdict::Running => g.running += 1,
+            ClockVerdict::NoReply => g.no_reply += 1,
         }
         if r.status.is_open() {
             g.open += 1;
@@ -236,7 +236,7 @@ pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTi
     let mut streets: BTreeMap<String, u64> = BTreeMap::new();
     let mut lines = Vec::with_capacity(requests.len());
     for r in requests {
-        let o = Outcome::of(&r, cal, now);
+        let o = ClockVerdict::of(&r, cal, now);
         total.add(&r, o);
         channel
             .entry(Some(r.channel.as_str().to_string()))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::export::Lang;
-use super::model::{Outcome, street, summarize};
+use super::model::{ClockVerdict, street, summarize};
 use super::*;
 use crate::domain::mutation::{Ctx, Mutation, NewRequest, Op};
 use crate::domain::request::{Channel, Location, Priority};
@@ -218,15 +218,15 @@ fn fixture() -> Report {
 #[test]
 fn a_small_month_adds_up_by_hand() {
     let r = fixture();
-    let outcomes: Vec<Outcome> = r.lines.iter().map(|l| l.outcome).collect();
+    let outcomes: Vec<ClockVerdict> = r.lines.iter().map(|l| l.outcome).collect();
     assert_eq!(
         outcomes,
         [
-            Outcome::Met(Duration::minutes(30)),
-            Outcome::Late(Duration::minutes(300)),
-            Outcome::NoReply,
-            Outcome::Running,
-            Outcome::Overdue,
+            ClockVerdict::Met(Duration::minutes(30)),
+            ClockVerdict::Late(Duration::minutes(300)),
+            ClockVerdict::NoReply,
+            ClockVerdict::Running,
+            ClockVerdict::Overdue,
         ]
     );
     let t = &r.total;

@@ -39,8 +39,8 @@ use crate::wire::sync::{PullRequest, PushRequest, Verdict};
 
 /// What a store must be to sit behind the server: shared across request tasks and moved into
 /// blocking threads.
-pub trait Store: Transactional + Send + Sync + 'static {}
-impl<S: Transactional + Send + Sync + 'static> Store for S {}
+pub trait Backend: Transactional + Send + Sync + 'static {}
+impl<S: Transactional + Send + Sync + 'static> Backend for S {}
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -87,7 +87,7 @@ impl Default for ServeOptions {
 
 /// Serves until `shutdown` completes, then stops taking requests, ends the poke streams and
 /// waits for requests in flight (each bounded by the request timeout).
-pub async fn serve<S: Store>(
+pub async fn serve<S: Backend>(
     listener: tokio::net::TcpListener,
     store: S,
     catalog: Catalog,
@@ -96,7 +96,7 @@ pub async fn serve<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let board = Arc::new(presence::Board::new(opts.presence_ttl));
+    let board = Arc::new(presence::Roster::new(opts.presence_ttl));
     let sweeper = tokio::spawn(board.clone().sweeper(stop_rx.clone()));
     let shared = Arc::new(Shared {
         store,
@@ -123,7 +123,7 @@ pub async fn serve<S: Store>(
 }
 
 /// Pokes for changes made outside this process's handlers, read from the store's seqs.
-async fn watch_store<S: Store>(app: App<S>) {
+async fn watch_store<S: Backend>(app: Server<S>) {
     let mut seen: HashMap<String, i64> = HashMap::new();
     loop {
         tokio::time::sleep(app.opts.watch_every).await;
@@ -152,16 +152,16 @@ pub(super) struct Shared<S> {
     pub(super) policy: ClockPolicy,
     pokes: Pokes,
     /// Who is on which request: memory only (presence.rs says why).
-    presence: Arc<presence::Board>,
+    presence: Arc<presence::Roster>,
     metrics: Metrics,
     /// Turns true on shutdown; poke streams end on it (graceful shutdown waits for them).
     stop: watch::Receiver<bool>,
     pub(super) opts: ServeOptions,
 }
 
-pub(super) type App<S> = Arc<Shared<S>>;
+pub(super) type Server<S> = Arc<Shared<S>>;
 
-fn router<S: Store>(app: App<S>) -> Router {
+fn router<S: Backend>(app: Server<S>) -> Router {
     let sync = Router::new()
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
@@ -301,8 +301,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Puts the token's `Principal` into the request for the handlers, or answers 401.
-async fn require_token<S: Store>(
-    State(app): State<App<S>>,
+async fn require_token<S: Backend>(
+    State(app): State<Server<S>>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -333,8 +333,8 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
 }
 
-async fn push<S: Store>(
-    State(app): State<App<S>>,
+async fn push<S: Backend>(
+    State(app): State<Server<S>>,
     Extension(who): Extension<Principal>,
     body: Bytes,
 ) -> Result<axum::Json<crate::wire::sync::PushResponse>, ApiError> {
@@ -377,8 +377,8 @@ async fn push<S: Store>(
     Ok(axum::Json(resp))
 }
 
-async fn pull<S: Store>(
-    State(app): State<App<S>>,
+async fn pull<S: Backend>(
+    State(app): State<Server<S>>,
     Extension(who): Extension<Principal>,
     body: Bytes,
 ) -> Result<axum::Json<crate::wire::sync::PullResponse>, ApiError> {
@@ -403,8 +403,8 @@ struct PokeQuery {
 /// Server-Sent Events: `{"seq":N}` first with the scope's current seq (a console that missed
 /// a change while connecting sees it is behind), then at every change. Only a hint: consoles
 /// also pull on a timer, so a lost event costs a delay, never data.
-async fn poke<S: Store>(
-    State(app): State<App<S>>,
+async fn poke<S: Backend>(
+    State(app): State<Server<S>>,
     Extension(_who): Extension<Principal>,
     Query(q): Query<PokeQuery>,
 ) -> Result<Response, ApiError> {
@@ -443,15 +443,15 @@ struct SeedQuery {
     scope: String,
 }
 
-async fn seed_copy<S: Store>(
-    State(app): State<App<S>>,
+async fn seed_copy<S: Backend>(
+    State(app): State<Server<S>>,
     Extension(_who): Extension<Principal>,
     Query(q): Query<SeedQuery>,
 ) -> Response {
     super::seed::respond(app.opts.seed.clone(), &q.scope).await
 }
 
-async fn health<S: Store>(State(app): State<App<S>>) -> Response {
+async fn health<S: Backend>(State(app): State<Server<S>>) -> Response {
     let a = app.clone();
     // A lookup that can't match: it reads the store's tables and writes nothing.
     let read = blocking(move || {
@@ -484,7 +484,7 @@ async fn health<S: Store>(State(app): State<App<S>>) -> Response {
     }
 }
 
-async fn metrics_text<S: Store>(State(app): State<App<S>>) -> Response {
+async fn metrics_text<S: Backend>(State(app): State<Server<S>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,

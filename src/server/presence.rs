@@ -101,16 +101,16 @@ pub enum ReportError {
 }
 
 /// Every scope's presence. Times are tokio's, so tests can run the clock by hand.
-pub struct Board {
+pub struct Roster {
     ttl: Duration,
     scopes: Mutex<HashMap<String, Scope>>,
     /// Rings the sweeper when an entry was added, so it re-plans its next wake-up.
     wake: Notify,
 }
 
-impl Board {
-    pub fn new(ttl: Duration) -> Board {
-        Board {
+impl Roster {
+    pub fn new(ttl: Duration) -> Roster {
+        Roster {
             ttl,
             scopes: Mutex::new(HashMap::new()),
             wake: Notify::new(),
@@ -219,7 +219,7 @@ pub fn visible_to(all: &[Presence], user: &str) -> Vec<Presence> {
 /// The routes' state: the board, and when to end the streams.
 #[derive(Clone)]
 pub(super) struct Routes {
-    pub board: Arc<Board>,
+    pub board: Arc<Roster>,
     pub stop: watch::Receiver<bool>,
     pub keep_alive: Duration,
 }

@@ -39,7 +39,7 @@ const IDLE: Duration = Duration::from_secs(40);
 
 /// The presence endpoints of one server, as one operator.
 #[derive(Clone)]
-pub struct Client {
+pub struct PresenceLink {
     http: reqwest::Client,
     base: String,
     token: String,
@@ -48,14 +48,14 @@ pub struct Client {
     heartbeat: Duration,
 }
 
-impl Client {
-    pub fn new(base: &str, token: &str, scope: &str) -> Result<Client, SyncError> {
+impl PresenceLink {
+    pub fn new(base: &str, token: &str, scope: &str) -> Result<PresenceLink, SyncError> {
         // Short: a presence report late by more than a heartbeat is worth nothing.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| SyncError::Unavailable(e.to_string()))?;
-        Ok(Client {
+        Ok(PresenceLink {
             http,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
@@ -66,7 +66,7 @@ impl Client {
     }
 
     /// A shorter heartbeat, for servers started with a short TTL (tests).
-    pub fn with_heartbeat(mut self, every: Duration) -> Client {
+    pub fn with_heartbeat(mut self, every: Duration) -> PresenceLink {
         self.heartbeat = every;
         self
     }
@@ -104,7 +104,7 @@ impl Client {
 /// Posts `here` now, on every change (once the operator settles) and every heartbeat; when
 /// the screen closes its end of `here`, says goodbye so the others see it at once instead
 /// of after the TTL.
-pub async fn report(c: Client, mut here: watch::Receiver<Here>) {
+pub async fn report(c: PresenceLink, mut here: watch::Receiver<Here>) {
     loop {
         let now = *here.borrow_and_update();
         if let Err(e) = c.post(now).await {
@@ -142,7 +142,7 @@ async fn settle(here: &mut watch::Receiver<Here>) {
 
 /// Follows `GET /v1/presence/stream` and sends each snapshot to `out`; an empty one when the
 /// stream is lost. Reconnects until `out` is closed.
-pub async fn listen(c: Client, out: UnboundedSender<Vec<Presence>>) {
+pub async fn listen(c: PresenceLink, out: UnboundedSender<Vec<Presence>>) {
     let url = format!("{}/v1/presence/stream", c.base);
     loop {
         let resp = c

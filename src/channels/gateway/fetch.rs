@@ -5,15 +5,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
-use crate::channels::{Channel, FileOutcome};
+use crate::channels::{Adapter, FileOutcome};
 use crate::domain::request::AttachmentState;
 use crate::store::rows::ms;
 
-pub(super) async fn fetcher<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
+pub(super) async fn fetcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let Some(dir) = ctx.opts.files_dir.clone() else {
         return;
     };
-    let ch = ctx.channel.channel();
+    let ch = ctx.adapter.channel();
     loop {
         let jobs = ctx.store.due_files(ch, 8).await.unwrap_or_default();
         if jobs.is_empty() {
@@ -27,7 +27,7 @@ pub(super) async fn fetcher<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
                 return;
             }
             let outcome = ctx
-                .channel
+                .adapter
                 .fetch_file(&job.source, ctx.opts.max_file_bytes)
                 .await;
             let (state, path) = match outcome {

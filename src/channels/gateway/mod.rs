@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-use super::Channel;
+use super::Adapter;
 use super::team::TeamLink;
 use crate::domain::request::AttachmentState;
 use crate::store::ingest::{IngestReport, IngestRules};
@@ -78,7 +78,7 @@ pub enum GatewayError {
 
 struct Ctx<C> {
     store: Store,
-    channel: Arc<C>,
+    adapter: Arc<C>,
     opts: GatewayOptions,
     events: mpsc::UnboundedSender<GatewayEvent>,
     lease: String,
@@ -101,39 +101,39 @@ impl<C> Ctx<C> {
 
 /// Runs until `shutdown` turns true or the lease is lost. Waits for the lease while another
 /// live gateway holds it.
-pub async fn run<C: Channel>(
+pub async fn run<C: Adapter>(
     store: Store,
-    channel: Arc<C>,
+    adapter: Arc<C>,
     opts: GatewayOptions,
     events: mpsc::UnboundedSender<GatewayEvent>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), GatewayError> {
-    run_with(store, channel, opts, events, shutdown, None).await
+    run_with(store, adapter, opts, events, shutdown, None).await
 }
 
 /// As `run`, in team mode: the server's lease is taken as well as the working file's, and
 /// every update batch, cursor and send is settled on the server through `team`.
-pub async fn run_team<C: Channel>(
+pub async fn run_team<C: Adapter>(
     store: Store,
-    channel: Arc<C>,
+    adapter: Arc<C>,
     opts: GatewayOptions,
     events: mpsc::UnboundedSender<GatewayEvent>,
     shutdown: watch::Receiver<bool>,
     team: Arc<dyn TeamLink>,
 ) -> Result<(), GatewayError> {
-    run_with(store, channel, opts, events, shutdown, Some(team)).await
+    run_with(store, adapter, opts, events, shutdown, Some(team)).await
 }
 
-async fn run_with<C: Channel>(
+async fn run_with<C: Adapter>(
     store: Store,
-    channel: Arc<C>,
+    adapter: Arc<C>,
     opts: GatewayOptions,
     events: mpsc::UnboundedSender<GatewayEvent>,
     mut shutdown: watch::Receiver<bool>,
     team: Option<Arc<dyn TeamLink>>,
 ) -> Result<(), GatewayError> {
-    let account = channel.account();
-    let lease = format!("gateway:{}:{account}", channel.channel().as_str());
+    let account = adapter.account();
+    let lease = format!("gateway:{}:{account}", adapter.channel().as_str());
     let holder = lease::holder_id();
     let ttl = opts.lease_ttl;
     let epoch = loop {
@@ -187,7 +187,7 @@ async fn run_with<C: Channel>(
     };
     let ctx = Arc::new(Ctx {
         store,
-        channel,
+        adapter,
         opts,
         events,
         lease,
@@ -200,10 +200,10 @@ async fn run_with<C: Channel>(
         account: ctx.account.clone(),
         epoch: ctx.team.as_ref().map_or(epoch, |(_, f)| f.epoch),
     });
-    let retry = ctx.channel.idempotent_sends();
+    let retry = ctx.adapter.idempotent_sends();
     let swept = ctx
         .store
-        .sweep_outbox(ctx.channel.channel(), epoch, retry)
+        .sweep_outbox(ctx.adapter.channel(), epoch, retry)
         .await?;
     if swept > 0 {
         ctx.emit(GatewayEvent::Warning(if retry {

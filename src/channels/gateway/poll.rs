@@ -6,12 +6,12 @@ use tokio::sync::watch;
 
 use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
 use crate::channels::team::LinkError;
-use crate::channels::{Channel, PollError};
+use crate::channels::{Adapter, PollError};
 use crate::store::StoreError;
 use crate::store::ingest::IngestReport;
 
-pub(super) async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
-    let channel = ctx.channel.channel();
+pub(super) async fn poller<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
+    let channel = ctx.adapter.channel();
     let account = ctx.account.clone();
     let mut cursor = match ctx.store.cursor(channel, &account).await {
         Ok(c) => c,
@@ -54,7 +54,7 @@ pub(super) async fn poller<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
             return;
         }
         let polled = tokio::select! {
-            r = ctx.channel.poll(cursor.clone()) => r,
+            r = ctx.adapter.poll(cursor.clone()) => r,
             _ = stop.changed() => return,
         };
         match polled {

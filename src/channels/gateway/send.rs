@@ -8,14 +8,14 @@ use tokio::sync::watch;
 
 use super::{Ctx, GatewayEvent, backoff, sleep_or_stop};
 use crate::channels::team::LinkError;
-use crate::channels::{Channel, OutboundPart, SendOutcome};
+use crate::channels::{Adapter, OutboundPart, SendOutcome};
 use crate::store::StoreError;
 use crate::store::outbox::{Finish, Part};
 use crate::store::rows::ms;
 use crate::wire::fence::{Claim, PartState};
 
-pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
-    let ch = ctx.channel.channel();
+pub(super) async fn sender<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
+    let ch = ctx.adapter.channel();
     let mut next_per_chat: HashMap<String, Instant> = HashMap::new();
     let mut last_send = Instant::now() - ctx.opts.global_interval;
     loop {
@@ -75,7 +75,7 @@ pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
         // Once claimed, the send runs to its end even during shutdown: abandoning it halfway
         // would turn a deliverable reply into an `unknown` one.
         let outcome = ctx
-            .channel
+            .adapter
             .send(&OutboundPart {
                 key: format!("{}:{}", part.message_id, part.part_no),
                 chat: part.chat.clone(),
@@ -93,7 +93,7 @@ pub(super) async fn sender<C: Channel>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
 
 /// Team mode: the server decides whether this part may be sent. `Ok(None)`: send it;
 /// `Ok(Some(outcome))`: settle it locally without sending; `Err`: the lease is gone.
-async fn claim_on_server<C: Channel>(ctx: &Ctx<C>, part: &Part) -> Result<Option<SendOutcome>, ()> {
+async fn claim_on_server<C: Adapter>(ctx: &Ctx<C>, part: &Part) -> Result<Option<SendOutcome>, ()> {
     let Some((link, fence)) = &ctx.team else {
         return Ok(None);
     };
@@ -161,7 +161,7 @@ async fn report<C>(ctx: &Ctx<C>, part: &Part, state: PartState, external_id: Opt
     }
 }
 
-async fn settle<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, announce: bool) {
+async fn settle<C: Adapter>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, announce: bool) {
     let now = ctx.store.now();
     let (finish, event) = match outcome {
         SendOutcome::Sent { external_id } => (
@@ -210,7 +210,7 @@ async fn settle<C: Channel>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, ann
             },
         ),
     };
-    let ch = ctx.channel.channel();
+    let ch = ctx.adapter.channel();
     let p = part.clone();
     let remote = match &finish {
         Finish::Sent { external_id } => (

@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use super::{Adapter, FileOutcome, OutboundPart, PollError, SendOutcome};
 use crate::wire::intake::Batch;
 
 /// How our replies reach the other system.
@@ -125,7 +125,7 @@ fn error_text(status: u16, body: &str) -> String {
         .unwrap_or_else(|| format!("HTTP {status}"))
 }
 
-impl Channel for Open311Client {
+impl Adapter for Open311Client {
     fn channel(&self) -> crate::domain::Channel {
         crate::domain::Channel::Pos
     }

@@ -8,7 +8,7 @@ pub mod parse;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use super::{Adapter, FileOutcome, OutboundPart, PollError, SendOutcome};
 use crate::wire::intake::Batch;
 use crate::wire::split::utf16_units;
 
@@ -94,7 +94,7 @@ fn api_error(status: u16, body: &str) -> ApiError {
     }
 }
 
-impl Channel for Telegram {
+impl Adapter for Telegram {
     fn channel(&self) -> crate::domain::Channel {
         crate::domain::Channel::Telegram
     }

@@ -16,7 +16,7 @@ use chrono::Utc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{Channel, FileOutcome, OutboundPart, PollError, SendOutcome};
+use super::{Adapter, FileOutcome, OutboundPart, PollError, SendOutcome};
 use crate::wire::intake::Batch;
 use crate::wire::split::utf16_units;
 use api::Failure;
@@ -160,7 +160,7 @@ impl Target {
     }
 }
 
-impl Channel for Vk {
+impl Adapter for Vk {
     fn channel(&self) -> crate::domain::Channel {
         crate::domain::Channel::Vk
     }

@@ -258,7 +258,7 @@ pub async fn traffic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::Channel;
+    use crate::channels::Adapter;
     use crate::channels::open311::{Open311Client, Options, Publish};
 
     async fn serve(p: &Platform) -> String {

@@ -10,7 +10,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::request::{
     DeliveryState, Direction, Event, Message, Note, NoteKind, Request, RequestNumber,
 };
-use crate::domain::status::{Action, CloseReason, Status};
+use crate::domain::status::{CloseReason, Status, Transition};
 
 pub struct Ctx<'a> {
     pub catalog: &'a Catalog,
@@ -50,7 +50,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
     match &m.op {
         Op::Create(_) => return Err(Rejection::AlreadyExists),
         Op::Claim => {
-            transition(&mut out, m, Action::Claim)?;
+            transition(&mut out, m, Transition::Claim)?;
             match out.request.assignee.clone() {
                 Some(a) if a == m.actor => {}
                 Some(a) => return Err(Rejection::AlreadyClaimed(a)),
@@ -63,13 +63,13 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             None => {}
         },
         Op::Assign { assignee } => {
-            transition(&mut out, m, Action::Change)?;
+            transition(&mut out, m, Transition::Change)?;
             let assignee = assignee.as_ref().map(|a| a.trim().to_string());
             if assignee.as_deref() == Some("") {
                 return Err(Rejection::Empty("assignee"));
             }
             if assignee.is_some() {
-                transition(&mut out, m, Action::Claim)?;
+                transition(&mut out, m, Transition::Claim)?;
             }
             set_assignee(&mut out, m, assignee);
         }
@@ -135,7 +135,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                 .or_else(|| out.request.department.clone())
                 .ok_or(Rejection::NoDepartment)?;
             take_over(&mut out, m)?;
-            transition(&mut out, m, Action::Forward)?;
+            transition(&mut out, m, Transition::Forward)?;
             set_department(&mut out, m, Some(dep.clone()));
             let target = ctx
                 .catalog
@@ -147,7 +147,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         }
         Op::DepartmentAnswer { note_id, body } => {
             let body = non_empty(body, "answer")?;
-            transition(&mut out, m, Action::DepartmentAnswer)?;
+            transition(&mut out, m, Transition::DepartmentAnswer)?;
             if let Some(c) = out.request.department_clock.as_mut() {
                 c.stop(now);
             }
@@ -156,7 +156,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         Op::Reply { message_id, body } => {
             let body = non_empty(body, "reply")?;
             take_over(&mut out, m)?;
-            transition(&mut out, m, Action::Reply)?;
+            transition(&mut out, m, Transition::Reply)?;
             if out.request.first_response.stopped.is_none() {
                 out.request.first_response.stop(now);
                 record(
@@ -189,7 +189,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         }
         Op::Close { reason } => close(&mut out, m, *reason)?,
         Op::Reopen => {
-            transition(&mut out, m, Action::Reopen)?;
+            transition(&mut out, m, Transition::Reopen)?;
             reopen_clocks(&mut out, m, ctx);
         }
         Op::LinkDuplicate { parent_id } => {
@@ -211,7 +211,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             location,
         } => {
             let was_closed = !out.request.status.is_open();
-            transition(&mut out, m, Action::CitizenWrote)?;
+            transition(&mut out, m, Transition::CitizenWrote)?;
             if was_closed {
                 reopen_clocks(&mut out, m, ctx);
             }
@@ -411,7 +411,7 @@ fn record(out: &mut Outcome, m: &Mutation, field: &str, old: Option<String>, new
     });
 }
 
-fn transition(out: &mut Outcome, m: &Mutation, action: Action) -> Result<(), Rejection> {
+fn transition(out: &mut Outcome, m: &Mutation, action: Transition) -> Result<(), Rejection> {
     let from = out.request.status;
     let to = from.after(action)?;
     if to != from {
@@ -467,7 +467,7 @@ fn check_department(ctx: &Ctx, department: Option<&str>) -> Result<(), Rejection
 }
 
 fn close(out: &mut Outcome, m: &Mutation, reason: CloseReason) -> Result<(), Rejection> {
-    transition(out, m, Action::Close)?;
+    transition(out, m, Transition::Close)?;
     out.request.close_reason = Some(reason);
     out.request.closed_at = Some(m_now(out));
     let at = m_now(out);

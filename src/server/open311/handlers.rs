@@ -12,9 +12,9 @@ use super::{Call, O, blocking, query, submit};
 use crate::domain::mutation::{Mutation, Op};
 use crate::domain::request::Channel;
 use crate::server::engine::{self, Rules, ServerError};
-use crate::server::http::Store;
+use crate::server::http::Backend;
 
-pub(super) async fn create<S: Store>(o: &O<S>, call: &Call) -> Result<Response, O311Error> {
+pub(super) async fn create<S: Backend>(o: &O<S>, call: &Call) -> Result<Response, O311Error> {
     let Some(who) = call.who.clone() else {
         return Err(O311Error::new(StatusCode::UNAUTHORIZED, "нужен ключ API"));
     };
@@ -117,7 +117,7 @@ fn load_record(
     Ok(query::record(r, reply, catalog, tz, private))
 }
 
-pub(super) async fn read_one<S: Store>(
+pub(super) async fn read_one<S: Backend>(
     o: &O<S>,
     id: String,
     private: bool,
@@ -138,7 +138,7 @@ pub(super) async fn read_one<S: Store>(
     found.ok_or_else(|| O311Error::not_found("нет обращения с таким номером"))
 }
 
-pub(super) async fn read_many<S: Store>(o: &O<S>, call: &Call) -> Result<Value, O311Error> {
+pub(super) async fn read_many<S: Backend>(o: &O<S>, call: &Call) -> Result<Value, O311Error> {
     let app = o.app.clone();
     let q = query::parse(&call.params, app.policy.calendar.tz(), Utc::now())?;
     let private = call.who.is_some();

@@ -30,7 +30,7 @@ use serde_json::Value;
 use self::format::{Fmt, O311Error};
 use super::accounts;
 use super::engine::{Principal, Role, ServerError};
-use super::http::{App, Store};
+use super::http::{Backend, Server};
 
 /// `[open311]` in the config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,7 +96,7 @@ impl Default for Open311Options {
 }
 
 struct Shared<S> {
-    app: App<S>,
+    app: Server<S>,
     limiter: limits::RateLimiter,
 }
 
@@ -105,7 +105,7 @@ type O<S> = Arc<Shared<S>>;
 /// The routes, to merge into the server's router. A file is `name.json` or `name.xml`; the
 /// format is split off by hand because a route can't hold a parameter and a suffix in one
 /// segment.
-pub(super) fn routes<S: Store>(app: App<S>) -> Router<App<S>> {
+pub(super) fn routes<S: Backend>(app: Server<S>) -> Router<Server<S>> {
     let o = Arc::new(Shared {
         limiter: limits::RateLimiter::new(app.opts.open311.config.rate_per_minute),
         app,
@@ -135,11 +135,15 @@ struct Call {
     who: Option<Principal>,
 }
 
-async fn top<S: Store>(State(o): State<O<S>>, Path(file): Path<String>, req: Request) -> Response {
+async fn top<S: Backend>(
+    State(o): State<O<S>>,
+    Path(file): Path<String>,
+    req: Request,
+) -> Response {
     run(o, file, req, Kind::Top).await
 }
 
-async fn service<S: Store>(
+async fn service<S: Backend>(
     State(o): State<O<S>>,
     Path(file): Path<String>,
     req: Request,
@@ -147,7 +151,7 @@ async fn service<S: Store>(
     run(o, file, req, Kind::Service).await
 }
 
-async fn one_request<S: Store>(
+async fn one_request<S: Backend>(
     State(o): State<O<S>>,
     Path(file): Path<String>,
     req: Request,
@@ -162,7 +166,7 @@ enum Kind {
     Request,
 }
 
-async fn run<S: Store>(o: O<S>, file: String, req: Request, kind: Kind) -> Response {
+async fn run<S: Backend>(o: O<S>, file: String, req: Request, kind: Kind) -> Response {
     if !o.app.opts.open311.config.enabled {
         return unknown().await;
     }
@@ -176,7 +180,12 @@ async fn run<S: Store>(o: O<S>, file: String, req: Request, kind: Kind) -> Respo
 }
 
 /// The answer, and the key's account it went to (`metrics::NO_KEY` when none).
-async fn answer<S: Store>(o: &O<S>, file: String, req: Request, kind: Kind) -> (String, Response) {
+async fn answer<S: Backend>(
+    o: &O<S>,
+    file: String,
+    req: Request,
+    kind: Kind,
+) -> (String, Response) {
     let no_key = |r: Response| (metrics::NO_KEY.to_string(), r);
     let Some((stem, fmt)) = format::split(&file) else {
         return no_key(O311Error::not_found("ожидается адрес с .json или .xml").render(Fmt::Json));
@@ -214,7 +223,7 @@ async fn answer<S: Store>(o: &O<S>, file: String, req: Request, kind: Kind) -> (
 }
 
 /// One token from the key's bucket (key-less reads share one), or 429 with `Retry-After`.
-fn rate<S: Store>(o: &O<S>, call: &Call) -> Result<(), O311Error> {
+fn rate<S: Backend>(o: &O<S>, call: &Call) -> Result<(), O311Error> {
     let bucket = call.who.as_ref().map_or("", |w| w.user.as_str());
     let Err(wait) = o.limiter.take(bucket, Instant::now()) else {
         return Ok(());
@@ -239,7 +248,7 @@ fn public(o: &Shared<impl Sized>, kind: Kind, stem: &str, method: &Method) -> bo
 /// Size, then parameters, then key (the rate is `rate`'s): a huge body is refused before
 /// anything else is read, and the key (which may be in the body, as the spec has it) before
 /// any work.
-async fn admit<S: Store>(
+async fn admit<S: Backend>(
     o: &O<S>,
     fmt: Fmt,
     stem: String,
@@ -316,7 +325,7 @@ fn parse_form(bytes: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn authenticate<S: Store>(o: &O<S>, key: String) -> Result<Principal, O311Error> {
+async fn authenticate<S: Backend>(o: &O<S>, key: String) -> Result<Principal, O311Error> {
     let a = o.app.clone();
     let who = blocking(move || accounts::authenticate(&a.store, &key)).await?;
     match who {
@@ -348,7 +357,7 @@ async fn blocking<R: Send + 'static>(
     }
 }
 
-async fn dispatch<S: Store>(o: &O<S>, kind: Kind, call: Call) -> Result<Response, O311Error> {
+async fn dispatch<S: Backend>(o: &O<S>, kind: Kind, call: Call) -> Result<Response, O311Error> {
     let app = &o.app;
     let ok =
         |root: &str, item: &str, v: &Value| format::reply(call.fmt, StatusCode::OK, root, item, v);

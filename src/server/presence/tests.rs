@@ -28,7 +28,7 @@ fn p(request: u128, user: &str, activity: Activity) -> Presence {
 
 #[test]
 fn reports_replace_each_other_per_console_and_leaving_removes() {
-    let board = Board::new(DEFAULT_TTL);
+    let board = Roster::new(DEFAULT_TTL);
     let t = Instant::now();
     let mut rx = board.subscribe(S);
     board
@@ -67,7 +67,7 @@ fn reports_replace_each_other_per_console_and_leaving_removes() {
 
 #[test]
 fn two_consoles_of_one_operator_and_composing_includes_viewing() {
-    let board = Board::new(DEFAULT_TTL);
+    let board = Roster::new(DEFAULT_TTL);
     let t = Instant::now();
     board
         .report("petrov", &at(1, 10, Activity::Viewing), t)
@@ -113,7 +113,7 @@ fn two_consoles_of_one_operator_and_composing_includes_viewing() {
 
 #[test]
 fn an_entry_expires_unless_renewed() {
-    let board = Board::new(Duration::from_secs(15));
+    let board = Roster::new(Duration::from_secs(15));
     let t = Instant::now();
     board
         .report("petrov", &at(1, 10, Activity::Viewing), t)
@@ -147,7 +147,7 @@ fn an_entry_expires_unless_renewed() {
 
 #[tokio::test(start_paused = true)]
 async fn the_sweeper_publishes_an_expiry_when_it_happens() {
-    let board = Arc::new(Board::new(Duration::from_secs(15)));
+    let board = Arc::new(Roster::new(Duration::from_secs(15)));
     let (stop_tx, stop) = watch::channel(false);
     let sweeper = tokio::spawn(board.clone().sweeper(stop));
     let mut rx = board.subscribe(S);
