@@ -10,6 +10,7 @@ pub mod handover;
 pub mod import;
 pub mod live;
 pub mod output;
+mod read;
 mod report;
 pub mod server;
 
@@ -20,13 +21,11 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::config::Config;
+use crate::domain::Channel;
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::Location;
-use crate::domain::sla::ClockState;
-use crate::domain::{Channel, Status};
-use crate::present::RequestView;
-use crate::store::{Assignee, Cursor, Env, Filter, Sort, Store, StoreError};
-use args::{Cli, Command, Format, ListArgs, SortArg};
+use crate::store::{Cursor, Env, Filter, Sort, Store, StoreError};
+use args::{Cli, Command, Format};
 use output::Labels;
 
 /// An error the user caused and can fix: reported in one line, exit code 2.
@@ -377,204 +376,6 @@ impl Invocation {
         self.print_requests(&[request])
     }
 
-    fn view(&self, r: &crate::domain::Request) -> RequestView {
-        RequestView::new(r, &self.store.env().policy, self.store.now())
-    }
-
-    fn print_requests(&self, requests: &[crate::domain::Request]) -> anyhow::Result<()> {
-        let views: Vec<RequestView> = requests.iter().map(|r| self.view(r)).collect();
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        match self.format {
-            Format::Table => {
-                output::table(&mut out, &views, &self.store.env().catalog, &self.labels)?
-            }
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &views)?;
-                writeln!(out)?;
-            }
-            Format::Jsonl => {
-                for v in &views {
-                    serde_json::to_writer(&mut out, v)?;
-                    writeln!(out)?;
-                }
-            }
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(output::CSV_HEADER)?;
-                for v in &views {
-                    w.write_record(output::csv_record(v))?;
-                }
-                w.flush()?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn handover(&self, hours: f64) -> anyhow::Result<()> {
-        if !(hours.is_finite() && (0.5..=72.0).contains(&hours)) {
-            return Err(Refused(if self.labels.en {
-                format!("--hours {hours}: a shift is 0.5 to 72 hours")
-            } else {
-                format!("--hours {hours}: смена — от 0,5 до 72 часов")
-            })
-            .into());
-        }
-        let shift = chrono::Duration::minutes((hours * 60.0).round() as i64);
-        let now = self.store.now();
-        let (open, notes) = self.store.handover(now - shift, now).await?;
-        let env = self.store.env();
-        let h = crate::present::handover::build(&open, notes, &env.policy, now, shift);
-        handover::print(
-            &h,
-            self.format,
-            env.policy.calendar.tz(),
-            &env.catalog,
-            &self.labels,
-        )
-    }
-
-    async fn list(&self, a: ListArgs) -> anyhow::Result<()> {
-        let mut filter = Filter {
-            statuses: a
-                .status
-                .iter()
-                .map(|s| s.parse::<Status>())
-                .collect::<Result<_, _>>()
-                .map_err(Refused)?,
-            open_only: a.open,
-            topic: a.topic.clone(),
-            department: a.department.clone(),
-            channel: a
-                .channel
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(Refused)?,
-            tag: a.tag.clone(),
-            text: a.search.clone(),
-            ..Default::default()
-        };
-        let catalog = &self.store.env().catalog;
-        if let Some(t) = &a.topic
-            && catalog.topic(t).is_none()
-        {
-            return Err(Refused(format!("unknown topic `{t}`")).into());
-        }
-        if let Some(d) = &a.department
-            && catalog.department(d).is_none()
-        {
-            return Err(Refused(format!("unknown department `{d}`")).into());
-        }
-        filter.assignee = if a.mine {
-            Some(Assignee::Is(self.operator.clone()))
-        } else if a.unassigned {
-            Some(Assignee::Unassigned)
-        } else {
-            a.assignee.clone().map(Assignee::Is)
-        };
-        filter.clock = if a.breached {
-            Some(ClockState::Breached)
-        } else if a.at_risk {
-            Some(ClockState::AtRisk)
-        } else {
-            None
-        };
-        let sort = match a.sort {
-            SortArg::TimeLeft => Sort::TimeLeft,
-            SortArg::Received => Sort::Received,
-        };
-        if a.csv {
-            return self.list_csv(filter, sort).await;
-        }
-        let after = a.after.as_deref().map(parse_cursor).transpose()?;
-        let page = self.store.inbox(filter, sort, after, a.limit).await?;
-        self.print_requests(&page.rows)?;
-        if let Some(next) = page.next
-            && self.format == Format::Table
-        {
-            eprintln!(
-                "{}: --after {}.{}",
-                if self.labels.en {
-                    "more"
-                } else {
-                    "дальше"
-                },
-                next.key,
-                next.rid
-            );
-        }
-        Ok(())
-    }
-
-    async fn show(&self, number: &str) -> anyhow::Result<()> {
-        let d = self.store.detail(number).await?;
-        let view = self.view(&d.request);
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        match self.format {
-            Format::Table => output::detail_text(
-                &mut out,
-                &view,
-                &d,
-                self.store.env().policy.calendar.tz(),
-                &self.labels,
-            )?,
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(output::CSV_HEADER)?;
-                w.write_record(output::csv_record(&view))?;
-                w.flush()?;
-            }
-            Format::Json | Format::Jsonl => {
-                let dv = crate::present::DetailView {
-                    request: view,
-                    thread: &d,
-                };
-                if self.format == Format::Json {
-                    serde_json::to_writer_pretty(&mut out, &dv)?;
-                } else {
-                    serde_json::to_writer(&mut out, &dv)?;
-                }
-                writeln!(out)?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn alarms(&self, clear: bool) -> anyhow::Result<()> {
-        let alarms = if clear {
-            self.store.take_alarms().await?
-        } else {
-            self.store.open_alarms().await?
-        };
-        match self.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&alarms)?),
-            _ => {
-                if alarms.is_empty() {
-                    println!(
-                        "{}",
-                        if self.labels.en {
-                            "no alarms"
-                        } else {
-                            "тревог нет"
-                        }
-                    );
-                }
-                let tz = self.store.env().policy.calendar.tz();
-                for a in &alarms {
-                    println!(
-                        "{} {} {}",
-                        a.at.with_timezone(&tz).format("%d.%m.%Y %H:%M"),
-                        a.source,
-                        a.text
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
-
     async fn import(&self, file: &std::path::Path) -> anyhow::Result<()> {
         let text = if file.as_os_str() == "-" {
             std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
@@ -714,17 +515,4 @@ fn generate(
     }
     out.flush()?;
     Ok(())
-}
-
-fn parse_cursor(s: &str) -> anyhow::Result<Cursor> {
-    let bad = || {
-        Refused(format!(
-            "`{s}` is not a cursor (copy it from the previous page)"
-        ))
-    };
-    let (k, r) = s.split_once('.').ok_or_else(bad)?;
-    Ok(Cursor {
-        key: k.parse().map_err(|_| bad())?,
-        rid: r.parse().map_err(|_| bad())?,
-    })
 }
