@@ -13,8 +13,8 @@ use std::process::Command;
 use chrono::Utc;
 use mcu_desk::domain::CloseReason;
 use mcu_desk::domain::mutation::Op;
-use mcu_desk::server::contract::{Client, operator};
 use mcu_desk::sync::wire::{Entity, PatchOp, PullResponse, PushResponse, Verdict};
+use mcu_desk::testkit::contract::{Client, operator};
 use serde_json::Value;
 use uuid::Uuid;
 

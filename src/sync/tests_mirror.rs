@@ -11,8 +11,8 @@ use super::tests::{SCOPE, Team, act, link, team};
 use super::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Channel, CloseReason};
-use crate::server::contract::operator;
 use crate::store::{Store, mirror};
+use crate::testkit::contract::operator;
 
 /// A link whose pulls bring one change at a time: every page boundary there is.
 struct OneByOne<T>(T);

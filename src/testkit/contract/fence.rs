@@ -6,11 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
 
-use super::contract::{Client, Harness, SCOPE, now, operator};
-use super::engine::{self, Principal, Role, Rules, ServerError, Transactional};
-use super::fence::{self, Claim, PartState};
+use super::{Client, Harness, SCOPE, now, operator};
 use crate::domain::mutation::{NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
+use crate::server::engine::{self, Principal, Role, Rules, ServerError, Transactional};
+use crate::server::fence::{self, Claim, PartState};
 use crate::sync::wire::{Entity, Fence, PatchOp, PushMutation, PushResponse, Verdict};
 
 const LEASE: &str = "gateway:telegram:bot";
