@@ -2,7 +2,7 @@
 //!
 //! A plain program, not criterion: the target is one wall-clock figure per format, and the
 //! end-to-end run is the real binary as a process. The month (October 2026, Moscow) is
-//! generated into a temporary file by `report::sample` (the domain's `apply`, the store's row
+//! generated into a temporary file by `testkit::sample::month` (the domain's `apply`, the store's row
 //! writer), with a few requests just outside it. Then, five times each:
 //! - in process: the store's thread reads and adds up the month, then Markdown, the summary CSV,
 //!   the per-request CSV, and the XLSX with every sheet (including one row per request);
@@ -49,7 +49,8 @@ fn main() {
     let started = Instant::now();
     {
         let mut conn = db::open(&path).expect("open");
-        report::sample::seed(&mut conn, &env(), &period, n, 11, (env().now)()).expect("seed");
+        mcu_desk::testkit::sample::month(&mut conn, &env(), &period, n, 11, (env().now)())
+            .expect("seed");
     }
     eprintln!(
         "generated {n} requests in {:.1} s",

@@ -25,15 +25,15 @@ use std::time::{Duration, Instant};
 use mcu_desk::domain::mutation::{Mutation, NewRequest, Op};
 use mcu_desk::domain::{Catalog, Channel, ClockPolicy};
 use mcu_desk::server::accounts;
-use mcu_desk::server::contract::operator;
 use mcu_desk::server::engine::{Role, Transactional};
 use mcu_desk::server::local::{Local, Shared};
 use mcu_desk::server::pg::PgStore;
-use mcu_desk::server::pg_cluster::PgCluster;
 use mcu_desk::server::sqlite::SqliteStore;
 use mcu_desk::store::{Env, Filter, Sort, Store};
 use mcu_desk::sync::client::{Http, Transport, sync_once};
 use mcu_desk::sync::runner::{self, SyncStatus};
+use mcu_desk::testkit::contract::operator;
+use mcu_desk::testkit::pg_cluster::PgCluster;
 use uuid::Uuid;
 
 const SCOPE: &str = "bench";

@@ -16,5 +16,7 @@ pub mod server;
 pub mod store;
 pub mod sync;
 pub mod templates;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod tui;
 pub mod wire;

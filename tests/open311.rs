@@ -13,7 +13,7 @@ use std::process::Command;
 use chrono::Utc;
 use mcu_desk::domain::CloseReason;
 use mcu_desk::domain::mutation::Op;
-use mcu_desk::server::contract::{Client, operator};
+use mcu_desk::testkit::contract::{Client, operator};
 use mcu_desk::wire::sync::{Entity, PatchOp, PullResponse, PushResponse, Verdict};
 use serde_json::Value;
 use uuid::Uuid;

@@ -6,7 +6,7 @@ mod common;
 #[path = "open311/harness.rs"]
 mod harness;
 
-use mcu_desk::server::contract::{Client, operator};
+use mcu_desk::testkit::contract::{Client, operator};
 use serde_json::Value;
 
 use harness::{Env, error_code, get, http, post_form, push};

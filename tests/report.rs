@@ -35,7 +35,7 @@ fn october() -> Period {
 fn seeded(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("mcu.sqlite3");
     let mut conn = db::open(&path).expect("open");
-    report::sample::seed(&mut conn, &env(), &october(), N, 7, now()).expect("seed");
+    mcu_desk::testkit::sample::month(&mut conn, &env(), &october(), N, 7, now()).expect("seed");
     path
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use mcu_desk::domain::Channel;
 use mcu_desk::domain::mutation::{NewRequest, Op};
-use mcu_desk::server::contract::{Client, SCOPE, operator};
+use mcu_desk::testkit::contract::{Client, SCOPE, operator};
 use mcu_desk::wire::sync::{Entity, PatchOp, PullResponse, PushMutation, PushResponse, Verdict};
 use serde_json::Value;
 use uuid::Uuid;
@@ -37,7 +37,7 @@ impl Env {
     fn postgres() -> Env {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let url = rt
-            .block_on(mcu_desk::server::pg_cluster::PgCluster::shared().fresh_database())
+            .block_on(mcu_desk::testkit::pg_cluster::PgCluster::shared().fresh_database())
             .expect("a fresh PostgreSQL database");
         Env {
             db: Some(url),

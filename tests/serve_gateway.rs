@@ -333,7 +333,7 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
     let files = [d.join("anna.sqlite3"), d.join("gateway-b.sqlite3")];
     let summary = tokio::task::spawn_blocking(move || {
         let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-        mcu_desk::sync::checker::assert_all(&store, SCOPE, &paths)
+        mcu_desk::testkit::checker::assert_all(&store, SCOPE, &paths)
     })
     .await
     .unwrap();
@@ -349,7 +349,7 @@ async fn a_frozen_leader_is_fenced_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_leader_is_fenced_on_postgres() {
-    let db = mcu_desk::server::pg_cluster::PgCluster::shared()
+    let db = mcu_desk::testkit::pg_cluster::PgCluster::shared()
         .fresh_database()
         .await
         .expect("a fresh PostgreSQL database");

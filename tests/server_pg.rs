@@ -1,9 +1,9 @@
 //! The PostgreSQL store keeps the same contract as the SQLite one, on a real PostgreSQL
-//! started for this test process (`server::pg_cluster`; it fails, never skips, without one).
+//! started for this test process (`testkit::pg_cluster`; it fails, never skips, without one).
 
-use mcu_desk::server::contract;
 use mcu_desk::server::pg::PgStore;
-use mcu_desk::server::pg_cluster::PgCluster;
+use mcu_desk::testkit::contract;
+use mcu_desk::testkit::pg_cluster::PgCluster;
 
 #[test]
 fn the_postgres_store_keeps_the_contract() {

@@ -8,7 +8,6 @@
 
 pub mod export;
 pub mod model;
-pub mod sample;
 pub mod tables;
 pub mod write;
 

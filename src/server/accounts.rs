@@ -115,7 +115,7 @@ mod tests {
     fn add_authenticate_list_and_refuse_a_taken_name() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.sqlite3")).unwrap();
-        let now = crate::server::contract::now();
+        let now = crate::testkit::contract::now();
         let anna = add(&store, "anna", Role::Operator, now).unwrap().unwrap();
         let lena = add(&store, "lena", Role::Lead, now).unwrap().unwrap();
         assert_eq!(add(&store, "anna", Role::Admin, now).unwrap(), None);

@@ -5,8 +5,6 @@
 
 pub mod accounts;
 pub mod channel_metrics;
-pub mod contract;
-pub mod contract_fence;
 pub mod engine;
 pub mod fence;
 pub mod gateway_link;
@@ -15,7 +13,6 @@ pub mod invariants;
 pub mod local;
 pub mod open311;
 pub mod pg;
-pub mod pg_cluster;
 pub mod presence;
 pub mod seed;
 pub mod sqlite;

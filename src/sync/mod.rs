@@ -3,8 +3,6 @@
 //! wire shapes are in `crate::wire::sync`. Who is on which request (`presence`) is not synced
 //! state: it lives seconds, in the server's memory.
 
-#[doc(hidden)]
-pub mod checker;
 pub mod client;
 pub mod presence;
 pub mod runner;

@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::client::{SyncError, sync_once};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
-use crate::server::contract::{lead, operator};
 use crate::server::local::{Local, Shared};
 use crate::server::sqlite::SqliteStore;
 use crate::store::Store;
 use crate::store::db::Env;
+use crate::testkit::contract::{lead, operator};
 
 pub(super) const SCOPE: &str = "krasnodar";
 

@@ -10,8 +10,8 @@ use super::client::{SyncError, Transport, push_all, sync_once};
 use super::tests::{SCOPE, Team, act, link, team};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Channel, CloseReason};
-use crate::server::contract::operator;
 use crate::store::Store;
+use crate::testkit::contract::operator;
 use crate::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 
 /// A link whose pulls bring one change at a time: every page boundary there is.

@@ -9,10 +9,10 @@ use super::client::sync_once;
 use super::tests::{SCOPE, act, console, link, team};
 use crate::domain::Channel;
 use crate::domain::mutation::{NewRequest, Op};
-use crate::server::contract::operator;
 use crate::server::local::{Local, Shared};
 use crate::server::sqlite::SqliteStore;
 use crate::store::Store;
+use crate::testkit::contract::operator;
 
 async fn quiet(store: &Store, link: &Local<SqliteStore>) {
     for _ in 0..10 {
@@ -123,7 +123,7 @@ async fn a_server_restored_to_an_earlier_point_gets_back_what_consoles_had_confi
         assert!(!resetting, "the reset finished");
         assert_eq!(pending, 0);
     }
-    let summary = crate::sync::checker::assert_all(
+    let summary = crate::testkit::checker::assert_all(
         &restored.store,
         SCOPE,
         &[&dir.join("a.sqlite3"), &dir.join("b.sqlite3")],

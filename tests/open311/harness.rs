@@ -30,7 +30,7 @@ impl Env {
     pub fn postgres(open311: &str) -> Env {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let db = rt
-            .block_on(mcu_desk::server::pg_cluster::PgCluster::shared().fresh_database())
+            .block_on(mcu_desk::testkit::pg_cluster::PgCluster::shared().fresh_database())
             .expect("a fresh PostgreSQL database");
         let env = Env {
             dir: tempfile::tempdir().unwrap(),

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use mcu_desk::domain::mutation::{Mutation, NewRequest, Op};
 use mcu_desk::domain::{Catalog, Channel, ClockPolicy};
-use mcu_desk::server::contract::SCOPE;
 use mcu_desk::store::{Env as StoreEnv, Store};
 use mcu_desk::sync::client::{Http, sync_once};
 use mcu_desk::sync::runner;
+use mcu_desk::testkit::contract::SCOPE;
 use uuid::Uuid;
 
 use crate::support::{Backend, Env};

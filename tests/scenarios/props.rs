@@ -15,15 +15,15 @@ use std::sync::{Arc, Mutex};
 
 use mcu_desk::domain::mutation::{Mutation, NewRequest, Op};
 use mcu_desk::domain::{Channel, CloseReason, Priority};
-use mcu_desk::server::contract::{SCOPE, lead, operator};
 use mcu_desk::server::engine::{Principal, Transactional};
 use mcu_desk::server::local::{Local, Shared};
 use mcu_desk::server::pg::PgStore;
-use mcu_desk::server::pg_cluster::PgCluster;
 use mcu_desk::server::sqlite::SqliteStore;
 use mcu_desk::store::Store;
-use mcu_desk::sync::checker;
 use mcu_desk::sync::client::{SyncError, Transport, pull_all, push_all, sync_once};
+use mcu_desk::testkit::checker;
+use mcu_desk::testkit::contract::{SCOPE, lead, operator};
+use mcu_desk::testkit::pg_cluster::PgCluster;
 use mcu_desk::wire::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;

@@ -6,11 +6,11 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output};
 
-use mcu_desk::server::contract::SCOPE;
 use mcu_desk::server::pg::PgStore;
-use mcu_desk::server::pg_cluster::PgCluster;
 use mcu_desk::server::sqlite::SqliteStore;
-use mcu_desk::sync::checker::{self, Summary};
+use mcu_desk::testkit::checker::{self, Summary};
+use mcu_desk::testkit::contract::SCOPE;
+use mcu_desk::testkit::pg_cluster::PgCluster;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcu");
 

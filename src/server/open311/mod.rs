@@ -12,7 +12,6 @@ pub mod limits;
 pub mod metrics;
 pub mod query;
 pub mod services;
-pub mod store_contract;
 pub mod submit;
 
 use std::sync::Arc;

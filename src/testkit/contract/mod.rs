@@ -1,20 +1,22 @@
 //! The behaviour both server stores must show, as functions each backend's tests call with a
-//! fresh store (docs/sync-protocol.md, scenarios 3, 6, 8–12 at the server). Public so the
-//! PostgreSQL tests in `tests/` run the very same checks.
+//! fresh store (docs/sync-protocol.md, scenarios 3, 6, 8–12 at the server). In the test rig
+//! so the PostgreSQL tests in `tests/` run the very same checks.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::engine::{self, Principal, Role, Rules, ServerError, Transactional};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
+use crate::server::engine::{self, Principal, Role, Rules, ServerError, Transactional};
 use crate::wire::sync::{
     Cookie, Entity, PatchOp, PullRequest, PullResponse, PushMutation, PushRequest, PushResponse,
     SCHEMA_VERSION, Verdict,
 };
 
 mod concurrent;
+pub mod fence;
+pub mod open311;
 pub use concurrent::{concurrent_claims_and_duplicate_pushes, pulls_beside_pushes_are_answered};
 
 pub const SCOPE: &str = "krasnodar";
@@ -580,25 +582,19 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
             reused_ids_with_new_actions_are_not_swallowed::<S>,
         ),
         ("viewers", viewers_pull_but_cannot_push::<S>),
-        (
-            "21 fencing",
-            super::contract_fence::leases_fence_the_old_holder::<S>,
-        ),
+        ("21 fencing", fence::leases_fence_the_old_holder::<S>),
         (
             "21 idempotent resend",
-            super::contract_fence::idempotent_channels_send_a_part_in_doubt_again::<S>,
+            fence::idempotent_channels_send_a_part_in_doubt_again::<S>,
         ),
-        (
-            "open311 reads",
-            super::open311::store_contract::open311_reads::<S>,
-        ),
+        ("open311 reads", open311::open311_reads::<S>),
     ];
     for (name, check) in checks {
         let h = Harness::new(fresh());
         check(&h);
         // The server's half of I1–I5 after every scenario (the consoles here are in memory;
         // the scenario tests in tests/scenarios check console files as well).
-        if let Err(v) = crate::sync::checker::check(&h.store, SCOPE, &[]) {
+        if let Err(v) = crate::testkit::checker::check(&h.store, SCOPE, &[]) {
             panic!("after `{name}`: {v}");
         }
     }
@@ -606,7 +602,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
 
 #[cfg(test)]
 mod sqlite {
-    use super::super::sqlite::SqliteStore;
+    use crate::server::sqlite::SqliteStore;
 
     #[test]
     fn the_sqlite_store_keeps_the_contract() {

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::{Harness, SCOPE};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy, Request};
-use crate::server::contract::{Harness, SCOPE};
 use crate::server::engine::{self, Principal, Role, Rules, Transactional};
 use crate::wire::sync::Entity;
 

@@ -10,12 +10,12 @@ use uuid::Uuid;
 use super::{Summary, check};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
-use crate::server::contract::{SCOPE, operator};
 use crate::server::local::{Local, Shared};
 use crate::server::sqlite::SqliteStore;
 use crate::store::Store;
 use crate::store::db::Env;
 use crate::sync::client::sync_once;
+use crate::testkit::contract::{SCOPE, operator};
 
 struct Team {
     dir: tempfile::TempDir,

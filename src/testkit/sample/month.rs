@@ -1,17 +1,17 @@
-//! A generated month of requests for the report's test and benchmark: texts and places from the
-//! demo corpus, every request made by the domain's own `apply` (so its clocks are real) and
-//! written as the store writes request rows. Search documents and audit lines are left out:
-//! the report reads neither, and leaving them out keeps 30,000 requests to a second or two.
+//! A generated month of requests for the report's test and benchmark: every request made by the
+//! domain's own `apply` (so its clocks are real) and written as the store writes request rows.
+//! Search documents and audit lines are left out: the report reads neither, and leaving them
+//! out keeps 30,000 requests to a second or two.
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use uuid::Uuid;
 
-use super::Period;
-use crate::demo::corpus::Generator;
+use super::{Generator, new_request, spread};
 use crate::domain::mutation::{Ctx, Mutation, NewRequest, Op};
-use crate::domain::request::{Channel, Location, Priority};
+use crate::domain::request::Channel;
 use crate::domain::{CloseReason, RequestNumber, Status};
+use crate::report::Period;
 use crate::store::{Env, StoreError, rows};
 
 pub const OPERATORS: [&str; 6] = [
@@ -25,7 +25,7 @@ pub const OPERATORS: [&str; 6] = [
 
 /// Writes `n` requests received over `period` (evenly, with jitter), plus a few just outside
 /// it; about 8 % stay open, 12 % are never answered, and answers take 5 minutes to 9 hours.
-pub fn seed(
+pub fn month(
     conn: &mut Connection,
     env: &Env,
     period: &Period,
@@ -45,7 +45,7 @@ pub fn seed(
     ];
     // The edges: the first and last millisecond inside, one on each side outside.
     let mut times: Vec<DateTime<Utc>> = (0..n)
-        .map(|i| period.start + Duration::milliseconds(span * i as i64 / n.max(1) as i64))
+        .map(|i| spread(period.start, span, i, n.max(1)))
         .collect();
     if n >= 2 {
         times[n - 1] = period.end - Duration::milliseconds(1);
@@ -74,22 +74,11 @@ pub fn seed(
         let first_response_at =
             (answered && received + answer_after < now).then_some(received + answer_after);
         let closed = !open && received + Duration::hours(12) < now;
+        let channel = channels[g.below(channels.len() as u64) as usize];
         let new = NewRequest {
-            channel: channels[g.below(channels.len() as u64) as usize],
             external_id: Some(format!("report-sample-{seed}-{i}")),
-            channel_ref: Default::default(),
-            citizen: Some(s.citizen),
-            text: s.text,
-            attachments: vec![],
-            location: s.address.map(|a| Location {
-                lat: s.lat,
-                lon: s.lon,
-                address: Some(a),
-            }),
-            received_at: received,
             topic: topic.map(str::to_string),
             department: None,
-            priority: Priority::Normal,
             status: Some(if closed {
                 Status::Closed
             } else if first_response_at.is_some() {
@@ -100,6 +89,7 @@ pub fn seed(
             close_reason: closed.then_some(close_reason),
             closed_at: closed.then(|| received + Duration::hours(12)),
             first_response_at,
+            ..new_request(s, channel, received)
         };
         let year = received.with_timezone(&env.policy.calendar.tz());
         let ctx = Ctx {

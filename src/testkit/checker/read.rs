@@ -1,5 +1,10 @@
 //! The two sides the checker compares, read into the same shapes: the server's scope as a
 //! pull from nothing would bring it, and a console file as its tables hold it.
+//!
+//! A console's notes, messages, events and journal are read here straight from its tables, not
+//! through the store's readers: the checker judges what the store wrote, so it keeps its own
+//! reading of it. Only a request's many columns go through `store::rows::load_by`, the same
+//! for both sides (the server's requests are normalized through a scratch console file).
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
@@ -239,44 +244,38 @@ pub fn console(path: &Path) -> Result<ConsoleState, String> {
     .map_err(|e| sql(&format!("open {}", path.display()), e))?;
     c.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(|e| sql("busy_timeout", e))?;
-    let integrity: Vec<String> = c
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| sql("integrity_check", e))?;
+    let integrity: Vec<String> = all(&c, "integrity_check", "PRAGMA integrity_check", |r| {
+        r.get(0)
+    })?;
     let integrity = integrity.into_iter().filter(|l| l != "ok").collect();
 
-    let mut journal = vec![];
-    let mut st = c
-        .prepare(
-            "SELECT mutation_id, mutation_uuid, name, acked_at IS NOT NULL FROM pending_mutation
-             ORDER BY mutation_id",
-        )
-        .map_err(|e| sql("journal", e))?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-            ))
-        })
-        .map_err(|e| sql("journal", e))?;
-    for row in rows {
-        let (local_id, uuid, name, acked) = row.map_err(|e| sql("journal", e))?;
-        journal.push(JournalRow {
+    let journal = all(
+        &c,
+        "journal",
+        "SELECT mutation_id, mutation_uuid, name, acked_at IS NOT NULL FROM pending_mutation
+         ORDER BY mutation_id",
+        |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)),
+    )?
+    .into_iter()
+    .map(|(local_id, u, name, acked)| {
+        Ok(JournalRow {
             local_id,
-            uuid: uuid.parse().map_err(|e| sql("journal uuid", e))?,
+            uuid: uuid(&u)?,
             name,
             acked,
-        });
-    }
-    drop(st);
+        })
+    })
+    .collect::<Result<_, String>>()?;
 
-    let rejections = pairs_text(&c, "SELECT mutation_uuid, code FROM sync_rejection")?
-        .into_iter()
-        .map(|(u, code)| Ok((uuid(&u)?, code)))
-        .collect::<Result<_, String>>()?;
+    let rejections = all(
+        &c,
+        "rejections",
+        "SELECT mutation_uuid, code FROM sync_rejection",
+        |r| Ok((r.get::<_, String>(0)?, r.get(1)?)),
+    )?
+    .into_iter()
+    .map(|(u, code)| Ok((uuid(&u)?, code)))
+    .collect::<Result<_, String>>()?;
     let cookie: Option<String> = c
         .query_row(
             "SELECT value FROM meta WHERE key = ?1",
@@ -290,32 +289,29 @@ pub fn console(path: &Path) -> Result<ConsoleState, String> {
         .transpose()?;
 
     let mut mirror = Mirror::default();
-    for (id, version) in pairs(&c, "SELECT id, server_version FROM request")? {
+    let versions = all(
+        &c,
+        "requests",
+        "SELECT id, server_version FROM request",
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)),
+    )?;
+    for (id, version) in versions {
         let (_, r) = crate::store::rows::load_by(&c, "id", &id)
             .map_err(|e| sql("request", e))?
             .ok_or_else(|| format!("request {id} vanished while read"))?;
         mirror.requests.insert(r.id, (r, version));
     }
-    let mut st = c
-        .prepare(
-            "SELECT n.id, r.id, n.kind, n.author, n.body, n.at
-             FROM note n JOIN request r ON r.rid = n.request_rid",
-        )
-        .map_err(|e| sql("notes", e))?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .map_err(|e| sql("notes", e))?;
-    for row in rows {
-        let (id, request, kind, author, body, at) = row.map_err(|e| sql("notes", e))?;
+    let notes = all(
+        &c,
+        "notes",
+        "SELECT n.id, r.id, n.kind, n.author, n.body, n.at
+         FROM note n JOIN request r ON r.rid = n.request_rid",
+        |r| {
+            let ids = (r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+            Ok((ids, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        },
+    )?;
+    for ((id, request), kind, author, body, at) in notes {
         mirror.notes.insert(
             uuid(&id)?,
             NoteRow {
@@ -327,30 +323,26 @@ pub fn console(path: &Path) -> Result<ConsoleState, String> {
             },
         );
     }
-    drop(st);
-    let mut st = c
-        .prepare(
-            "SELECT m.id, r.id, m.direction, m.author, m.body, m.delivery, m.edit_of, m.at
-             FROM message m JOIN request r ON r.rid = m.request_rid",
-        )
-        .map_err(|e| sql("messages", e))?;
-    let rows = st
-        .query_map([], |r| {
+    let messages = all(
+        &c,
+        "messages",
+        "SELECT m.id, r.id, m.direction, m.author, m.body, m.delivery, m.edit_of, m.at
+         FROM message m JOIN request r ON r.rid = m.request_rid",
+        |r| {
+            let ids = (r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+            let edit_of = r.get::<_, Option<String>>(6)?;
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                ids,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
-                r.get::<_, Option<String>>(6)?,
+                edit_of,
                 r.get(7)?,
             ))
-        })
-        .map_err(|e| sql("messages", e))?;
-    for row in rows {
-        let (id, request, direction, author, body, delivery, edit_of, at) =
-            row.map_err(|e| sql("messages", e))?;
+        },
+    )?;
+    for ((id, request), direction, author, body, delivery, edit_of, at) in messages {
         mirror.messages.insert(
             uuid(&id)?,
             MessageRow {
@@ -364,28 +356,17 @@ pub fn console(path: &Path) -> Result<ConsoleState, String> {
             },
         );
     }
-    drop(st);
-    let mut st = c
-        .prepare(
-            "SELECT r.id, e.mutation_id, e.actor, e.field, e.old, e.new, e.at
-             FROM event e JOIN request r ON r.rid = e.request_rid",
-        )
-        .map_err(|e| sql("events", e))?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
-        .map_err(|e| sql("events", e))?;
-    for row in rows {
-        let (request, mutation, actor, field, old, new, at) = row.map_err(|e| sql("events", e))?;
+    let events = all(
+        &c,
+        "events",
+        "SELECT r.id, e.mutation_id, e.actor, e.field, e.old, e.new, e.at
+         FROM event e JOIN request r ON r.rid = e.request_rid",
+        |r| {
+            let ids = (r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+            Ok((ids, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        },
+    )?;
+    for ((request, mutation), actor, field, old, new, at) in events {
         mirror.events.push(EventRow {
             request: uuid(&request)?,
             mutation: uuid(&mutation)?,
@@ -396,7 +377,6 @@ pub fn console(path: &Path) -> Result<ConsoleState, String> {
             new,
         });
     }
-    drop(st);
     mirror.events.sort();
     Ok(ConsoleState {
         name,
@@ -412,18 +392,14 @@ fn uuid(s: &str) -> Result<Uuid, String> {
     s.parse().map_err(|e| format!("id `{s}`: {e}"))
 }
 
-fn pairs_text(c: &Connection, q: &str) -> Result<Vec<(String, String)>, String> {
-    let mut st = c.prepare(q).map_err(|e| sql(q, e))?;
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| sql(q, e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| sql(q, e))
-}
-
-fn pairs(c: &Connection, q: &str) -> Result<Vec<(String, Option<i64>)>, String> {
-    let mut st = c.prepare(q).map_err(|e| sql(q, e))?;
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| sql(q, e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| sql(q, e))
+/// Every row of `q`, each made by `row`; an error names `what` was being read.
+fn all<T>(
+    c: &Connection,
+    what: &str,
+    q: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, String> {
+    let mut st = c.prepare(q).map_err(|e| sql(what, e))?;
+    let rows = st.query_map([], row).map_err(|e| sql(what, e))?;
+    rows.collect::<Result<_, _>>().map_err(|e| sql(what, e))
 }

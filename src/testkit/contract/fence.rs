@@ -6,13 +6,12 @@ use chrono::{DateTime, Duration, Utc};
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
 
-use super::contract::{Client, Harness, SCOPE, now, operator};
-use super::engine::{self, Principal, Role, Rules, ServerError, Transactional};
-use super::fence;
+use super::{Client, Harness, SCOPE, now, operator};
 use crate::domain::mutation::{NewRequest, Op};
 use crate::domain::{Catalog, Channel, ClockPolicy};
-use crate::wire::fence::Fence;
-use crate::wire::fence::{Claim, PartState};
+use crate::server::engine::{self, Principal, Role, Rules, ServerError, Transactional};
+use crate::server::fence;
+use crate::wire::fence::{Claim, Fence, PartState};
 use crate::wire::sync::{Entity, PatchOp, PushMutation, PushResponse, Verdict};
 
 const LEASE: &str = "gateway:telegram:bot";

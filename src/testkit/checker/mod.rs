@@ -1,7 +1,7 @@
 //! The checker (docs/sync-protocol.md §9): once a scenario has quiesced (faults healed,
 //! every console synced until nothing waits), compares the server's store with every console
-//! file and reports each way they break I1–I5, saying exactly what differs. Public (and
-//! hidden) so the scenario tests in `tests/` run the same checks as the unit tests.
+//! file and reports each way they break I1–I5, saying exactly what differs. In the test rig
+//! so the scenario tests in `tests/` run the same checks as the unit tests.
 //!
 //! - I1 no loss: every action in a console's journal (acked or not) is processed on the server
 //!   (or, from a read-only account, refused to its operator), and each the server refused is
