@@ -66,10 +66,7 @@ async fn a_server_restored_to_an_earlier_point_gets_back_what_consoles_had_confi
 
     // The backup the server will be restored from.
     let backup = dir.join("server.backup.sqlite3");
-    rusqlite::Connection::open(dir.join("server.sqlite3"))
-        .unwrap()
-        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
-        .unwrap();
+    crate::testkit::raw_file::sqlite_backup(&dir.join("server.sqlite3"), &backup);
 
     // Work the server confirms after the backup.
     let second = create(&t.a, "anna", "Яма у школы №5").await;

@@ -9,8 +9,10 @@
 //! - `checker`: the global sync invariants (I1–I5) between a server's store and console files.
 //! - `pg_cluster`: a throw-away PostgreSQL cluster from the machine's own binaries.
 //! - `sample`: generated requests for tests, benches and the report's figures.
+//! - `raw_file`: a console file on the test's own thread, for counts in plain SQL.
 
 pub mod checker;
 pub mod contract;
 pub mod pg_cluster;
+pub mod raw_file;
 pub mod sample;

@@ -15,8 +15,9 @@ use crate::domain::dashboard::Dashboard;
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::sla::ClockState;
 use crate::domain::{Catalog, Channel, ClockPolicy, CloseReason, Request, Status};
-use crate::store::dashboard::{Board, board};
-use crate::store::{Env, Filter, Sort, db, read};
+use crate::store::dashboard::Board;
+use crate::store::{Env, Filter, Sort};
+use crate::testkit::raw_file::RawFile;
 
 const MSK: chrono_tz::Tz = chrono_tz::Europe::Moscow;
 
@@ -33,14 +34,14 @@ fn local(d: u32, h: u32) -> DateTime<Utc> {
 
 struct Seeded {
     _dir: tempfile::TempDir,
-    conn: rusqlite::Connection,
+    conn: RawFile,
 }
 
 /// A month of requests (denser today and a week ago) worked by three operators: replies early
 /// and late, some never, forwards to departments with and without answers, closings.
 fn seed() -> Seeded {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = db::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut conn = RawFile::open(&dir.path().join("d.sqlite3"));
     let clock = Arc::new(Mutex::new(now()));
     let c = clock.clone();
     let env = Env {
@@ -92,7 +93,7 @@ fn seed() -> Seeded {
         };
         let id = Uuid::now_v7();
         let m = Mutation::new(id, "tg", at, Op::Create(Box::new(new)));
-        db::apply(&mut conn, &env, &m).unwrap();
+        conn.apply(&env, &m).unwrap();
         let actor = actors[rnd(3) as usize];
         let mut t = at;
         let mut run = |t: DateTime<Utc>, op: Op| -> bool {
@@ -101,7 +102,7 @@ fn seed() -> Seeded {
             }
             at_clock(t);
             let m = Mutation::new(id, actor, t, op);
-            db::apply(&mut conn, &env, &m).is_ok()
+            conn.apply(&env, &m).is_ok()
         };
         let fate = rnd(10);
         if fate == 0 {
@@ -171,27 +172,16 @@ fn seed() -> Seeded {
     Seeded { _dir: dir, conn }
 }
 
-fn all_requests(conn: &rusqlite::Connection) -> Vec<Request> {
-    read::inbox(
-        conn,
-        &Filter::default(),
-        Sort::Received,
-        None,
-        10_000,
-        now(),
-    )
-    .unwrap()
-    .rows
+fn all_requests(conn: &RawFile) -> Vec<Request> {
+    conn.inbox(&Filter::default(), Sort::Received, 10_000, now())
 }
 
-fn inbox_numbers(conn: &rusqlite::Connection, state: ClockState) -> Vec<String> {
+fn inbox_numbers(conn: &RawFile, state: ClockState) -> Vec<String> {
     let f = Filter {
         clock: Some(state),
         ..Default::default()
     };
-    read::inbox(conn, &f, Sort::TimeLeft, None, 10_000, now())
-        .unwrap()
-        .rows
+    conn.inbox(&f, Sort::TimeLeft, 10_000, now())
         .iter()
         .map(|r| r.number.to_string())
         .collect()
@@ -295,29 +285,12 @@ fn check(s: &Seeded, d: &Dashboard) {
     for (h, got) in d.intake_today.iter().enumerate() {
         let from = day + Duration::hours(h as i64);
         let to = (from + Duration::hours(1)).min(n + Duration::milliseconds(1));
-        let c: u32 = s
-            .conn
-            .query_row(
-                "SELECT count(*) FROM request WHERE received_at >= ?1 AND received_at < ?2",
-                [from.timestamp_millis(), to.timestamp_millis()],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let c = s.conn.received_between(from, to);
         assert_eq!(*got, c, "today {h:02}");
     }
     for (h, got) in d.intake_week_ago.iter().enumerate() {
         let from = local(18, 0) + Duration::hours(h as i64);
-        let c: u32 = s
-            .conn
-            .query_row(
-                "SELECT count(*) FROM request WHERE received_at >= ?1 AND received_at < ?2",
-                [
-                    from.timestamp_millis(),
-                    (from + Duration::hours(1)).timestamp_millis(),
-                ],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let c = s.conn.received_between(from, from + Duration::hours(1));
         assert_eq!(*got, c, "a week ago {h:02}");
     }
     let today: Vec<&Request> = all.iter().filter(|r| r.received_at >= day).collect();
@@ -393,7 +366,7 @@ fn shown(lang: Lang, b: &Board) -> App {
 #[test]
 fn the_dashboard_agrees_with_an_independent_count_and_fits_both_sizes() {
     let s = seed();
-    let b = board(&s.conn, now(), MSK).unwrap();
+    let b = s.conn.board(now(), MSK);
     check(&s, &b.dashboard);
     let d = &b.dashboard;
 
@@ -479,7 +452,7 @@ fn the_dashboard_refreshes_on_the_tick_when_due_and_never_twice_at_once() {
 #[test]
 fn request_keys_are_refused_on_the_dashboard_and_readonly_says_so() {
     let s = seed();
-    let b = board(&s.conn, now(), MSK).unwrap();
+    let b = s.conn.board(now(), MSK);
     let mut a = shown(Lang::Ru, &b);
     assert!(
         update(&mut a, key('c')).is_empty(),
@@ -508,7 +481,7 @@ fn request_keys_are_refused_on_the_dashboard_and_readonly_says_so() {
 #[test]
 fn enter_opens_the_selected_request_in_the_at_risk_view() {
     let s = seed();
-    let b = board(&s.conn, now(), MSK).unwrap();
+    let b = s.conn.board(now(), MSK);
     let mut a = shown(Lang::Ru, &b);
     let d = &b.dashboard;
     // Down past the breached list onto the first request at risk.
