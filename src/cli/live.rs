@@ -1,4 +1,6 @@
-//! Long-running commands: `mcu gateway` and `mcu console` (`mcu demo` is demo.rs).
+//! Long-running commands — `mcu gateway` and `mcu console` — kept apart from the one-shot commands
+//! in `mod.rs` because they start tasks (gateways, the sync loop, presence) and must stop them
+//! cleanly on a signal or `q`. `mcu demo` is in demo.rs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

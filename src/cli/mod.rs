@@ -2,17 +2,17 @@
 //! Exit codes: 0 done; 2 the input was refused (unknown number, invalid transition, bad import
 //! line, bad arguments); 1 the system failed (database unreadable or locked, I/O).
 
-pub mod args;
-pub mod channels;
+mod args;
+mod channels;
 mod demo;
-pub mod gateway;
-pub mod handover;
-pub mod import;
+mod gateway;
+mod handover;
+mod import;
 pub mod live;
-pub mod output;
+mod output;
 mod read;
 mod report;
-pub mod server;
+mod server;
 
 use anyhow::Context;
 use clap::Parser;

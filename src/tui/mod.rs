@@ -3,19 +3,19 @@
 //! tasks against the store (its own thread) and answer with messages. The screen is drawn
 //! after the queue is drained, so it never waits on disk or network.
 
-pub mod alerts;
+mod alerts;
 pub mod app;
 mod audit;
 mod card;
-pub mod dashboard;
+mod dashboard;
 mod dashboard_view;
 mod dashboard_wide;
-pub mod editor;
-pub mod filter;
-pub mod handover;
-pub mod health;
+mod editor;
+mod filter;
+mod handover;
+mod health;
 pub mod keymap;
-pub mod photo;
+mod photo;
 mod popups;
 mod request_keys;
 mod shift_view;
