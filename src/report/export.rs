@@ -14,9 +14,6 @@ use crate::store::{Filter, Sort, Store};
 
 pub use crate::lang::Lang;
 
-/// How much of a request's text a row carries.
-pub const EXCERPT_CHARS: usize = 200;
-
 pub fn headers(lang: Lang) -> Vec<String> {
     let h: [&str; 11] = match lang {
         Lang::En => [
@@ -49,16 +46,11 @@ pub fn headers(lang: Lang) -> Vec<String> {
     h.iter().map(|s| s.to_string()).collect()
 }
 
-/// The first `EXCERPT_CHARS` characters on one line, without control characters.
-pub fn excerpt(text: &str) -> String {
+/// The whole text on one line, without control characters: a row is one request, and whoever
+/// reads the report reads what the citizen wrote, not its first words.
+pub fn one_line(text: &str) -> String {
     let line = crate::sanitize::line(text);
-    let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= EXCERPT_CHARS {
-        return line;
-    }
-    let mut s: String = line.chars().take(EXCERPT_CHARS - 1).collect();
-    s.push('…');
-    s
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
@@ -94,7 +86,7 @@ pub fn cells(r: &Request, o: ClockVerdict, catalog: &Catalog, tz: Tz, lang: Lang
                 .and_then(|l| l.address.as_deref())
                 .map(crate::sanitize::line),
         ),
-        Cell::Text(excerpt(&r.text)),
+        Cell::Text(one_line(&r.text)),
     ]
 }
 

@@ -327,3 +327,59 @@ fn the_summary_csv_and_xlsx_hold_every_table() {
     let bytes = write::xlsx(&t).expect("xlsx");
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
 }
+
+/// Issue #15 item 13: a citizen's long text reaches the per-request rows whole.
+#[test]
+fn a_long_text_reaches_the_row_whole() {
+    let env = env();
+    let long: String = "Во дворе дома 5 по ул. Северной третью неделю течёт труба. ".repeat(40);
+    assert!(long.chars().count() > 2_000);
+    let text: &'static str = Box::leak(long.clone().into_boxed_str());
+    let r = request(
+        &env,
+        1,
+        Spec {
+            channel: Channel::Telegram,
+            topic: "utilities",
+            address: None,
+            received: msk(10, 5, 10, 0),
+            answered_after_min: None,
+            closed: None,
+            status: Status::New,
+            assignee: None,
+            text,
+        },
+    );
+    let cells = export::cells(
+        &r,
+        ClockVerdict::Running,
+        &env.catalog,
+        Tz::Europe__Moscow,
+        Lang::Ru,
+    );
+    match cells.last() {
+        Some(tables::Cell::Text(t)) => assert_eq!(t, long.trim()),
+        other => panic!("the text cell: {other:?}"),
+    }
+}
+
+/// Beyond what one spreadsheet cell holds (32,767 UTF-16 units), the XLSX cell keeps as much
+/// as fits and ends with «…»; the CSV keeps it all.
+#[test]
+fn a_cell_keeps_what_excel_holds_and_marks_the_cut() {
+    let short = "яма";
+    assert_eq!(write::fit_cell(short), short);
+    let at_limit = "я".repeat(32_767);
+    assert_eq!(write::fit_cell(&at_limit), at_limit);
+    // Emoji are two UTF-16 units each: the cut counts units, as Excel does, and never splits one.
+    let over = format!("{}{}", "🚰".repeat(16_383), "хвост");
+    let fit = write::fit_cell(&over);
+    assert!(fit.ends_with('…'));
+    assert!(
+        fit.encode_utf16().count() <= 32_767,
+        "{}",
+        fit.encode_utf16().count()
+    );
+    assert_eq!(fit.chars().filter(|c| *c == '🚰').count(), 16_383);
+    assert!(!fit.contains("хвост"));
+}

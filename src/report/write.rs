@@ -117,8 +117,29 @@ pub fn csv(out: &mut dyn Write, tables: &[Table]) -> Result<(), csv::Error> {
 /// Rows a sheet holds under its header (Excel's own limit); a longer table goes on in
 /// further sheets, so nothing is cut.
 const SHEET_ROWS: usize = 1_048_575;
-/// Excel refuses longer text in a cell.
-const CELL_CHARS: usize = 32_000;
+/// Excel's most for one cell, counted as Excel counts: UTF-16 units.
+const CELL_UNITS: usize = 32_767;
+
+/// A text as one XLSX cell holds it: whole when it fits; otherwise as much as fits, ending with
+/// «…» so the reader knows there is more (the CSV export carries it all). Never splits a
+/// character.
+pub(crate) fn fit_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.encode_utf16().count() <= CELL_UNITS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::new();
+    let mut units = 0;
+    for ch in s.chars() {
+        // One unit stays free for the «…».
+        if units + ch.len_utf16() > CELL_UNITS - 1 {
+            break;
+        }
+        units += ch.len_utf16();
+        out.push(ch);
+    }
+    out.push('…');
+    std::borrow::Cow::Owned(out)
+}
 
 /// One sheet per table, every row (Zammad's XLSX stops at 6,000); returns the file's bytes.
 pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
@@ -152,11 +173,8 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
                 for (c, cell) in row.iter().enumerate() {
                     let c = c as u16;
                     match cell {
-                        Cell::Text(s) if s.chars().count() > CELL_CHARS => {
-                            ws.write_string(r, c, s.chars().take(CELL_CHARS).collect::<String>())?
-                        }
-                        Cell::Text(s) if s.is_empty() => ws,
-                        Cell::Text(s) => ws.write_string(r, c, s.as_str())?,
+                        Cell::Text(s) if s.is_empty() => &mut *ws,
+                        Cell::Text(s) => ws.write_string(r, c, fit_cell(s).as_ref())?,
                         Cell::Int(n) => ws.write_number(r, c, *n as f64)?,
                         Cell::Share(Some(x)) => ws.write_number_with_format(r, c, *x, &pct)?,
                         Cell::Minutes(Some(m)) => ws.write_number_with_format(r, c, *m, &mins)?,
