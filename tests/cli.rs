@@ -501,3 +501,38 @@ fn handover_lists_late_and_falling_due_requests_and_the_shifts_notes() {
     let err = env.refused(&["handover", "--hours", "0"]);
     assert!(err.contains("--hours"), "{err}");
 }
+
+/// Issue #15 item 11: the CLI takes topics and departments as the console's filter does — ids
+/// or Russian/English names — and refuses an unknown one in the operator's language.
+#[test]
+fn topics_and_departments_by_name_as_in_the_console() {
+    let env = Env::new();
+    let file = env.path("two.jsonl");
+    write_import(&file, 2);
+    env.ok(&["import", file.to_str().unwrap()]);
+    let listed = env.json(&["list"]);
+    let numbers: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_str().unwrap().to_owned())
+        .collect();
+    let tagged = env.json(&["tag", &numbers[0], "--topic", "Дороги"]);
+    assert_eq!(tagged[0]["topic"], "roads", "{tagged}");
+    assert_eq!(tagged[0]["department"], "transport_roads", "{tagged}");
+    let tagged = env.json(&["tag", &numbers[1], "--department", "транспорта"]);
+    assert_eq!(tagged[0]["department"], "transport_roads", "{tagged}");
+
+    let by_name = env.json(&["list", "--topic", "дороги"]);
+    let by_id = env.json(&["list", "--topic", "roads"]);
+    assert_eq!(by_name, by_id);
+    assert_eq!(by_name.as_array().unwrap().len(), 1, "{by_name}");
+    assert_eq!(by_name[0]["number"], numbers[0].as_str());
+    let by_dept = env.json(&["list", "--department", "Transport and Roads"]);
+    assert_eq!(by_dept.as_array().unwrap().len(), 2, "{by_dept}");
+
+    let e = env.refused(&["list", "--topic", "космос"]);
+    assert!(e.contains("неизвестная тема `космос`"), "{e}");
+    let e = env.refused(&["forward", &numbers[0], "--department", "луна"]);
+    assert!(e.contains("неизвестный департамент `луна`"), "{e}");
+}

@@ -110,6 +110,39 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
+/// A topic as the operator typed it (id or name, as in the console's filter), resolved once at
+/// the edge so the CLI and the console take the same words.
+fn topic_id(catalog: &crate::domain::Catalog, typed: &str) -> Result<String, Refused> {
+    catalog
+        .find_topic(typed)
+        .map(|t| t.id.clone())
+        .ok_or_else(|| {
+            Refused(if english() {
+                format!("unknown topic `{typed}`")
+            } else {
+                format!("неизвестная тема `{typed}`")
+            })
+        })
+}
+
+/// A department as the operator typed it (id or a part of its name).
+fn department_id(catalog: &crate::domain::Catalog, typed: &str) -> Result<String, Refused> {
+    catalog
+        .find_department(typed)
+        .map(|d| d.id.clone())
+        .ok_or_else(|| {
+            Refused(if english() {
+                format!("unknown department `{typed}`")
+            } else {
+                format!("неизвестный департамент `{typed}`")
+            })
+        })
+}
+
+fn english() -> bool {
+    ENGLISH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Set once the config is read, so errors are worded in the operator's language.
 static ENGLISH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -230,6 +263,12 @@ impl Invocation {
             Command::Show { number } => self.show(&number).await,
             Command::New(a) => {
                 let channel = a.channel.parse::<Channel>().map_err(Refused)?;
+                let catalog = &self.store.env().catalog;
+                let topic = a.topic.map(|t| topic_id(catalog, &t)).transpose()?;
+                let department = a
+                    .department
+                    .map(|d| department_id(catalog, &d))
+                    .transpose()?;
                 let new = NewRequest {
                     citizen: a.citizen,
                     location: a.address.map(|addr| Location {
@@ -237,8 +276,8 @@ impl Invocation {
                         lon: None,
                         address: Some(addr),
                     }),
-                    topic: a.topic,
-                    department: a.department,
+                    topic,
+                    department,
                     ..NewRequest::new(channel, a.text, self.store.now())
                 };
                 let m = Mutation::new(
@@ -259,16 +298,17 @@ impl Invocation {
             } => self.act(&number, vec![Op::Assign { assignee: to }]).await,
             Command::Tag(a) => {
                 let mut ops = vec![];
+                let catalog = &self.store.env().catalog;
                 if let Some(t) = a.topic {
                     // An explicit --department wins over the topic's default.
                     ops.push(Op::SetTopic {
-                        topic: Some(t),
+                        topic: Some(topic_id(catalog, &t)?),
                         department_follows: a.department.is_none(),
                     });
                 }
                 if let Some(d) = a.department {
                     ops.push(Op::SetDepartment {
-                        department: Some(d),
+                        department: Some(department_id(catalog, &d)?),
                     });
                 }
                 if let Some(p) = a.priority {
@@ -308,6 +348,9 @@ impl Invocation {
                 department,
                 note,
             } => {
+                let department = department
+                    .map(|d| department_id(&self.store.env().catalog, &d))
+                    .transpose()?;
                 self.act(
                     &number,
                     vec![Op::Forward {

@@ -70,6 +70,17 @@ impl Invocation {
     }
 
     pub(super) async fn list(&self, a: ListArgs) -> anyhow::Result<()> {
+        let catalog = &self.store.env().catalog;
+        let topic = a
+            .topic
+            .as_deref()
+            .map(|t| super::topic_id(catalog, t))
+            .transpose()?;
+        let department = a
+            .department
+            .as_deref()
+            .map(|d| super::department_id(catalog, d))
+            .transpose()?;
         let mut filter = Filter {
             statuses: a
                 .status
@@ -78,8 +89,8 @@ impl Invocation {
                 .collect::<Result<_, _>>()
                 .map_err(Refused)?,
             open_only: a.open,
-            topic: a.topic.clone(),
-            department: a.department.clone(),
+            topic,
+            department,
             channel: a
                 .channel
                 .as_deref()
@@ -90,17 +101,6 @@ impl Invocation {
             text: a.search.clone(),
             ..Default::default()
         };
-        let catalog = &self.store.env().catalog;
-        if let Some(t) = &a.topic
-            && catalog.topic(t).is_none()
-        {
-            return Err(Refused(format!("unknown topic `{t}`")).into());
-        }
-        if let Some(d) = &a.department
-            && catalog.department(d).is_none()
-        {
-            return Err(Refused(format!("unknown department `{d}`")).into());
-        }
         filter.assignee = if a.mine {
             Some(Assignee::Is(self.operator.clone()))
         } else if a.unassigned {

@@ -126,6 +126,41 @@ impl Catalog {
         self.departments.iter().find(|d| d.id == id)
     }
 
+    /// A topic as an operator types it, in the console's filter or on the command line: its id,
+    /// or the start of its Russian or English name (`дороги`, `roads`, `Дорог`). One lookup, so
+    /// the console and the CLI take the same words.
+    pub fn find_topic(&self, typed: &str) -> Option<&Topic> {
+        let v = typed.trim().to_lowercase();
+        if v.is_empty() {
+            return None;
+        }
+        self.topics.iter().find(|t| t.id == v).or_else(|| {
+            self.topics.iter().find(|t| {
+                t.name.to_lowercase().starts_with(&v)
+                    || t.name_en
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase().starts_with(&v))
+            })
+        })
+    }
+
+    /// A department as an operator types it: its id, or a part of its Russian or English name
+    /// (`транспорт`, `ЖКХ`).
+    pub fn find_department(&self, typed: &str) -> Option<&Department> {
+        let v = typed.trim().to_lowercase();
+        if v.is_empty() {
+            return None;
+        }
+        self.departments.iter().find(|d| d.id == v).or_else(|| {
+            self.departments.iter().find(|d| {
+                d.name.to_lowercase().contains(&v)
+                    || d.name_en
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase().contains(&v))
+            })
+        })
+    }
+
     /// The department a topic routes to by default, if the topic has one.
     pub fn default_department(&self, topic: &str) -> Option<&str> {
         self.topic(topic).and_then(|t| t.department.as_deref())
@@ -241,5 +276,27 @@ mod tests {
     fn unknown_key_names_the_key() {
         let err = Catalog::parse("[[topic]]\nid = \"a\"\nname = \"A\"\ncolour = 1\n").unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn topics_and_departments_are_found_as_operators_type_them() {
+        let c = Catalog::krasnodar();
+        let id = |t: Option<&Topic>| t.map(|t| t.id.clone());
+        assert_eq!(id(c.find_topic("roads")), Some("roads".into()));
+        assert_eq!(id(c.find_topic("Дороги")), Some("roads".into()));
+        assert_eq!(id(c.find_topic(" дорог ")), Some("roads".into()));
+        assert_eq!(id(c.find_topic("Public tr")), Some("transport".into()));
+        assert_eq!(id(c.find_topic("космос")), None);
+        assert_eq!(id(c.find_topic("")), None);
+        let dept = |d: Option<&Department>| d.map(|d| d.id.clone());
+        assert_eq!(
+            dept(c.find_department("транспорта")),
+            Some("transport_roads".into())
+        );
+        assert_eq!(
+            dept(c.find_department("transport_roads")),
+            Some("transport_roads".into())
+        );
+        assert_eq!(dept(c.find_department("луна")), None);
     }
 }

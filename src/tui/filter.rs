@@ -57,39 +57,17 @@ fn is_number(word: &str) -> bool {
             .all(|(i, c)| i == 4 || c.is_ascii_digit())
 }
 
-/// A topic by id, or by the start of its Russian or English name.
+/// A topic by id, or by the start of its Russian or English name (`Catalog::find_topic`).
 fn topic(catalog: &Catalog, value: &str) -> Result<String, String> {
-    let v = value.to_lowercase();
     catalog
-        .topics
-        .iter()
-        .find(|t| t.id == v)
-        .or_else(|| {
-            catalog.topics.iter().find(|t| {
-                t.name.to_lowercase().starts_with(&v)
-                    || t.name_en
-                        .as_deref()
-                        .is_some_and(|n| n.to_lowercase().starts_with(&v))
-            })
-        })
+        .find_topic(value)
         .map(|t| t.id.clone())
         .ok_or_else(|| format!("неизвестная тема `{value}`"))
 }
 
 fn department(catalog: &Catalog, value: &str) -> Result<String, String> {
-    let v = value.to_lowercase();
     catalog
-        .departments
-        .iter()
-        .find(|d| d.id == v)
-        .or_else(|| {
-            catalog.departments.iter().find(|d| {
-                d.name.to_lowercase().contains(&v)
-                    || d.name_en
-                        .as_deref()
-                        .is_some_and(|n| n.to_lowercase().contains(&v))
-            })
-        })
+        .find_department(value)
         .map(|d| d.id.clone())
         .ok_or_else(|| format!("неизвестный департамент `{value}`"))
 }
