@@ -114,6 +114,8 @@ fn facts(n: usize) -> (Vec<Fact>, Names) {
                 first_due,
                 due,
                 risk,
+                dep_due: NEVER,
+                dep_risk: NEVER,
                 closed,
                 year: 2026,
                 topic: rng.next(names.topics.len() as u64) as u16,

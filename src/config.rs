@@ -305,6 +305,8 @@ pub struct AlertsConfig {
     pub due_within_minutes: u32,
     /// A request's clock ran out.
     pub breached: bool,
+    /// A reply the citizen did not get (failed, or the channel can't say).
+    pub undelivered: bool,
     /// Only requests assigned to this operator or to no one (an operator's view); false:
     /// every request (a shift lead's).
     pub only_mine: bool,
@@ -318,6 +320,7 @@ impl Default for AlertsConfig {
             at_risk: true,
             due_within_minutes: 15,
             breached: true,
+            undelivered: true,
             only_mine: false,
             bell: false,
         }
@@ -331,6 +334,7 @@ impl AlertsConfig {
             due_within: (self.due_within_minutes > 0)
                 .then(|| chrono::Duration::minutes(self.due_within_minutes.into())),
             breached: self.breached,
+            undelivered: self.undelivered,
             only_for: self.only_mine.then(|| me.to_string()),
         }
     }

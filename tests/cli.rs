@@ -166,6 +166,31 @@ fn import_search_tag_claim_close_show() {
         "--text",
         "Передали в департамент транспорта",
     ]);
+    // An imported request has no chat to send to: the reply can't reach the citizen, and
+    // the request waits in the undelivered queue until someone calls them (#15 item 3).
+    let undelivered = env.json(&["list", "--undelivered"]);
+    assert_eq!(undelivered[0]["number"], number.as_str(), "{undelivered}");
+    assert_eq!(undelivered[0]["reply_delivery"], "failed");
+    assert_eq!(undelivered[0]["first_response_at"], Value::Null);
+    assert_eq!(undelivered[0]["clock"], "first_response");
+    let table = env.ok(&["list", "--undelivered"]);
+    assert!(table.contains("✗недост."), "{table}");
+    let phoned = env.json(&[
+        "phoned",
+        &number,
+        "--text",
+        "Позвонили: передали в департамент транспорта",
+    ]);
+    assert_eq!(phoned[0]["undelivered"], false, "{phoned}");
+    assert!(phoned[0]["first_response_at"].is_string(), "{phoned}");
+    assert_eq!(
+        env.json(&["list", "--undelivered"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    let err = env.refused(&["unreachable", &number]);
+    assert!(err.contains("недоставленного"), "{err}");
     let closed = env.json(&["close", &number, "--reason", "resolved"]);
     assert_eq!(closed[0]["status"], "closed");
     assert_eq!(closed[0]["closed_reason"], "resolved");
@@ -514,6 +539,35 @@ fn handover_lists_late_and_falling_due_requests_and_the_shifts_notes() {
 
     let err = env.refused(&["handover", "--hours", "0"]);
     assert!(err.contains("--hours"), "{err}");
+}
+
+/// Issue #15 item 2: forwarding a request without replying leaves the citizen's 4-hour clock
+/// the one that runs: late in `--breached`, in the handover, and in the list's clock columns.
+#[test]
+fn a_request_forwarded_unanswered_is_breached_when_its_four_hours_pass() {
+    let env = Env::new();
+    let received = (Utc::now() - Duration::hours(5)).to_rfc3339();
+    let file = env.path("late.jsonl");
+    std::fs::write(
+        &file,
+        format!("{{\"text\":\"Прорыв трубы на Северной\",\"received_at\":\"{received}\"}}\n"),
+    )
+    .unwrap();
+    env.ok(&["import", file.to_str().unwrap()]);
+    let number = env.json(&["list"])[0]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&["forward", &number, "--department", "city_economy"]);
+
+    let breached = env.json(&["list", "--breached"]);
+    assert_eq!(breached.as_array().unwrap().len(), 1, "{breached}");
+    assert_eq!(breached[0]["number"], number.as_str());
+    assert_eq!(breached[0]["clock"], "first_response", "{breached}");
+    assert_eq!(breached[0]["status"], "waiting_department");
+
+    let h = env.json(&["handover"]);
+    assert_eq!(h["breached"][0]["number"], number.as_str(), "{h}");
 }
 
 /// Issue #15 item 11: the CLI takes topics and departments as the console's filter does — ids

@@ -552,11 +552,15 @@ fn two_consoles(env: Env) {
     let mut server = env.serve();
     let a = console(&env, &server, "a.sqlite3", &anna_token);
     let b = console(&env, &server, "b.sqlite3", &boris_token);
+    // The operator on the phone is told the server's number, not a provisional one (#15 item 1).
     let created: Value =
         serde_json::from_str(&ok(a(&["new", "--text", "Звонок: нет воды", "-o", "json"]))).unwrap();
-    let provisional = created[0]["number"].as_str().unwrap().to_owned();
-    assert!(provisional.ends_with("900001"), "{provisional}");
-    ok(a(&["claim", &provisional]));
+    let given = created[0]["number"].as_str().unwrap().to_owned();
+    assert!(
+        given.ends_with("000001") && !given.contains("9000"),
+        "{created}"
+    );
+    ok(a(&["claim", &given]));
     let started = Instant::now();
     ok(a(&["sync"]));
     ok(b(&["sync"]));
@@ -577,6 +581,16 @@ fn two_consoles(env: Env) {
         ok(a(&["tag", &number, "--add", &format!("t{i}")]));
     }
     assert_eq!(a(&["sync"]).status.code(), Some(4), "the server is down");
+    // Offline, a new request is kept and its number is said to follow, not made up.
+    let offline = a(&["new", "--text", "Звонок без связи", "-o", "json"]);
+    let stderr = String::from_utf8_lossy(&offline.stderr).into_owned();
+    let pending: Value = serde_json::from_str(&ok(offline)).unwrap();
+    assert_eq!(pending[0]["number"], Value::Null, "{pending}");
+    assert_eq!(pending[0]["number_pending"], true, "{pending}");
+    assert!(stderr.contains("сервер недоступен"), "{stderr}");
+    let table = ok(a(&["new", "--text", "Ещё звонок без связи"]));
+    assert!(table.contains("номер после синхр."), "{table}");
+    assert!(!table.contains("-9000"), "{table}");
     let server = env.serve();
     let a = console(&env, &server, "a.sqlite3", &anna_token);
     let b = console(&env, &server, "b.sqlite3", &boris_token);

@@ -1,7 +1,8 @@
 //! `mcu serve --channels telegram,vk,platform`: one server works all three channels against the
 //! simulator (the bot, the VK community, the feedback platform). A citizen's request from each
 //! is registered once and acknowledged through its own channel, a console sees all three, a
-//! reply to the VK one reaches VK once, and `/metrics` shows each channel up.
+//! reply to the VK one reaches VK once, and `/metrics` shows each channel up. Every number a
+//! citizen is told, or an operator is printed, is the server's (#15 item 1), on both stores.
 
 mod common;
 
@@ -14,8 +15,30 @@ const SCOPE: &str = "krasnodar";
 use common::{mcu_in as mcu, team_console as console, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_server_works_telegram_vk_and_the_platform() {
+async fn one_server_works_telegram_vk_and_the_platform_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("server.sqlite3").display());
+    three_channels(db, dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_works_telegram_vk_and_the_platform_on_postgres() {
+    let db = mcu_desk::testkit::pg_cluster::PgCluster::shared()
+        .fresh_database()
+        .await
+        .expect("a fresh PostgreSQL database");
+    three_channels(db, tempfile::tempdir().unwrap()).await;
+}
+
+/// A number as the server gives it, never a console's provisional one (`2026-9000NN`).
+fn is_final(number: &str) -> bool {
+    number
+        .split_once('-')
+        .and_then(|(_, seq)| seq.parse::<u32>().ok())
+        .is_some_and(|seq| seq > 0 && seq < 900_000)
+}
+
+async fn three_channels(db: String, dir: tempfile::TempDir) {
     let d = dir.path();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = Simulator::start(
@@ -35,7 +58,8 @@ async fn one_server_works_telegram_vk_and_the_platform() {
              [channels.telegram]\ntoken = \"{}\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n\
              [channels.vk]\ntoken = \"{}\"\ngroup_id = {}\napi_url = \"{}\"\nwait_secs = 1\n\
              [channels.platform]\nurl = \"{}\"\napi_key = \"{}\"\npoll_secs = 5\npublish = \"updates\"\n\
-             [gateway]\nfiles_dir = \"{}\"\n",
+             [gateway]\nfiles_dir = \"{}\"\n\
+             [store]\npath = \"{}\"\n",
             sim.token(),
             sim.api_url(),
             sim.vk_token(),
@@ -43,7 +67,9 @@ async fn one_server_works_telegram_vk_and_the_platform() {
             sim.vk_api_url(),
             sim.platform_url(),
             sim.platform_key(),
-            d.join("files").display()
+            d.join("files").display(),
+            // The gateways' files go beside this path (a PostgreSQL store has no folder).
+            d.join("server-files.sqlite3").display()
         ),
     )
     .unwrap();
@@ -52,7 +78,6 @@ async fn one_server_works_telegram_vk_and_the_platform() {
         format!("[server]\nscope = \"{SCOPE}\"\n[operator]\nname = \"anna\"\n"),
     )
     .unwrap();
-    let db = format!("sqlite:{}", d.join("server.sqlite3").display());
     let add = mcu(d, "server.toml")
         .args(["--db", &db, "user", "add", "anna", "--role", "operator"])
         .output()
@@ -117,14 +142,63 @@ async fn one_server_works_telegram_vk_and_the_platform() {
     .await;
     assert_eq!(sim.sent().platform[0].service_request_id, filed.to_string());
 
-    let vk_number = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["channel"] == "vk")
-        .and_then(|r| r["number"].as_str())
-        .unwrap()
-        .to_owned();
+    // Each acknowledgement names the number the operators see.
+    let number_on = |channel: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["channel"] == channel)
+            .and_then(|r| r["number"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let sent = sim.sent();
+    let tg_number = number_on("telegram");
+    for (channel, text) in [
+        ("telegram", sent.chats["1001"][0].text.clone()),
+        (
+            "vk",
+            sent.vk.values().flatten().next().unwrap().text.clone(),
+        ),
+        ("pos", sent.platform[0].description.clone()),
+    ] {
+        let number = number_on(channel);
+        assert!(is_final(&number), "{channel}: {number}");
+        assert!(
+            text.contains(&number),
+            "{channel}: the acknowledgement names {number}: {text}"
+        );
+    }
+    // And the bot finds it when the citizen asks.
+    sim.inject_text(1001, &format!("/status {tg_number}"));
+    until(Duration::from_secs(30), "the status answer", || {
+        sim.sent().chats["1001"].len() == 2
+    })
+    .await;
+    let status = sim.sent().chats["1001"][1].text.clone();
+    assert!(status.contains(&tg_number), "{status}");
+    assert!(!status.contains("не найден"), "{status}");
+
+    // An operator taking a call in team mode is told the server's number too.
+    let made = console(
+        d,
+        &base,
+        &token,
+        &[
+            "new",
+            "--channel",
+            "phone",
+            "--text",
+            "Звонок: не вывезли мусор",
+        ],
+    );
+    let phoned = made[0]["number"].as_str().unwrap_or_default().to_owned();
+    assert!(is_final(&phoned), "{made}");
+    let again = console(d, &base, &token, &["show", &phoned]);
+    assert_eq!(again["text"], "Звонок: не вывезли мусор", "{again}");
+
+    let vk_number = number_on("vk");
     let reply = "Бригада выехала, яму засыплют до вечера";
     console(d, &base, &token, &["reply", &vk_number, "--text", reply]);
     console(d, &base, &token, &["sync"]);
@@ -136,6 +210,38 @@ async fn one_server_works_telegram_vk_and_the_platform() {
             .any(|m| serde_json::to_string(m).unwrap().contains(reply))
     })
     .await;
+
+    // Delivered: the VK citizen's first response counts from then, on every console.
+    until(Duration::from_secs(30), "the VK reply counted", || {
+        console(d, &base, &token, &["sync"]);
+        console(d, &base, &token, &["show", &vk_number])["first_response_at"].is_string()
+    })
+    .await;
+
+    // A citizen who blocked the bot never gets the reply: it is not counted, and the request
+    // shows in the undelivered queue (#15 item 3).
+    sim.block(1001, true);
+    console(
+        d,
+        &base,
+        &token,
+        &["reply", &tg_number, "--text", "Мастер придёт завтра"],
+    );
+    let mut undelivered = Value::Null;
+    until(Duration::from_secs(30), "the undelivered reply", || {
+        console(d, &base, &token, &["sync"]);
+        undelivered = console(d, &base, &token, &["list", "--undelivered"]);
+        undelivered.as_array().is_some_and(|l| !l.is_empty())
+    })
+    .await;
+    assert_eq!(
+        undelivered[0]["number"],
+        tg_number.as_str(),
+        "{undelivered}"
+    );
+    assert_eq!(undelivered[0]["reply_delivery"], "failed", "{undelivered}");
+    assert_eq!(undelivered[0]["first_response_at"], Value::Null);
+    assert_eq!(undelivered[0]["clock"], "first_response");
 
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await

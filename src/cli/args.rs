@@ -78,6 +78,18 @@ pub enum Command {
         #[arg(long)]
         text: String,
     },
+    /// Send the reply the citizen did not get again (`mcu list --undelivered`).
+    Resend { number: String },
+    /// The citizen was told by phone what the undelivered reply said: on record, and it counts
+    /// as their answer.
+    Phoned {
+        number: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// No channel reaches the citizen (they blocked the bot, left VK): the undelivered reply
+    /// is settled and the first-response clock stops.
+    Unreachable { number: String },
     /// Forward to the responsible department (default: the request's department).
     Forward {
         number: String,
@@ -262,6 +274,9 @@ pub struct ListArgs {
     /// Only requests at risk of breaching (not yet breached).
     #[arg(long)]
     pub at_risk: bool,
+    /// Only requests whose latest reply the citizen did not get (delivery failed or unknown).
+    #[arg(long)]
+    pub undelivered: bool,
     #[arg(long)]
     pub tag: Option<String>,
     /// Full-text search; finds Russian word forms and prefixes.

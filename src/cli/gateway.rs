@@ -110,6 +110,7 @@ async fn start_with<C: crate::channels::Adapter>(
         &scope,
         &name,
         adapter.idempotent_sends(),
+        s.kick.clone(),
     ));
     let fenced = |shared: Arc<Shared<Arc<ServerStore>>>| FencedLocal {
         inner: Local {

@@ -13,6 +13,7 @@ mod output;
 mod read;
 mod report;
 mod server;
+mod team;
 
 use anyhow::Context;
 use clap::Parser;
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::domain::Channel;
-use crate::domain::mutation::{Mutation, NewRequest, Op};
+use crate::domain::mutation::{Mutation, NewRequest, Op, Settle};
 use crate::domain::request::Location;
 use crate::store::{Cursor, Env, Filter, Sort, Store, StoreError};
 use args::{Cli, Command, Format};
@@ -149,6 +150,8 @@ static ENGLISH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 /// One `mcu` command line at work: the opened store and how to print.
 struct Invocation {
     store: Store,
+    /// `[server]` in team mode: actions go to it before the command answers (`team`).
+    server: Option<crate::config::ServerConfig>,
     operator: String,
     format: Format,
     labels: Labels,
@@ -243,6 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;
     }
     let app = Invocation {
+        server: config.server.team().then(|| config.server.clone()),
         operator: config.operator(),
         store,
         format: cli.output.unwrap_or(Format::Table),
@@ -287,7 +291,9 @@ impl Invocation {
                     Op::Create(Box::new(new)),
                 );
                 let applied = self.store.apply(m).await?;
-                self.print_requests(&[applied.request])
+                self.settle().await?;
+                let request = self.settled(applied.request.id).await?;
+                self.print_requests(&[request])
             }
             Command::Claim { number } => self.act(&number, vec![Op::Claim]).await,
             Command::Release { number } => self.act(&number, vec![Op::Release]).await,
@@ -339,6 +345,57 @@ impl Invocation {
                     vec![Op::Reply {
                         message_id: Uuid::now_v7(),
                         body: text,
+                    }],
+                )
+                .await
+            }
+            Command::Resend { number } => {
+                let d = self.store.detail(&number).await?;
+                let Some(body) = d
+                    .request
+                    .reply
+                    .as_ref()
+                    .filter(|_| d.request.undelivered())
+                    .and_then(|p| d.messages.iter().find(|m| m.id == p.message_id))
+                    .map(|m| m.body.clone())
+                else {
+                    return Err(Refused(
+                        self.labels
+                            .lang()
+                            .pick(
+                                "у обращения нет недоставленного ответа",
+                                "the request has no undelivered reply",
+                            )
+                            .into(),
+                    )
+                    .into());
+                };
+                self.act(
+                    &number,
+                    vec![Op::Reply {
+                        message_id: Uuid::now_v7(),
+                        body,
+                    }],
+                )
+                .await
+            }
+            Command::Phoned { number, text } => {
+                self.act(
+                    &number,
+                    vec![Op::SettleReply {
+                        how: Settle::Phoned {
+                            message_id: Uuid::now_v7(),
+                            body: text,
+                        },
+                    }],
+                )
+                .await
+            }
+            Command::Unreachable { number } => {
+                self.act(
+                    &number,
+                    vec![Op::SettleReply {
+                        how: Settle::Unreachable,
                     }],
                 )
                 .await
@@ -415,7 +472,8 @@ impl Invocation {
             .map(|op| Mutation::new(request.id, &self.operator, now, op))
             .collect();
         self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
-        let request = self.store.resolve(&request.id.to_string()).await?;
+        self.settle().await?;
+        let request = self.settled(request.id).await?;
         self.print_requests(&[request])
     }
 

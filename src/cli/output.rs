@@ -90,12 +90,16 @@ pub fn table(
                 .topic
                 .as_deref()
                 .map(|t| names::topic(catalog, t, labels.lang()));
-            let left = match v.clock_state {
+            let mut left = match v.clock_state {
                 Some(ClockState::Breached) => format!("!{}", labels.minutes(v.minutes_left)),
                 _ => labels.minutes(v.minutes_left),
             };
+            // The reply did not reach the citizen: the row says so where the clock is read.
+            if v.undelivered {
+                left.push_str(labels.lang().pick(" ✗недост.", " ✗undeliv."));
+            }
             [
-                v.number.clone(),
+                v.shown_number(labels.lang()),
                 v.channel.clone(),
                 left,
                 clip(&topic.unwrap_or_default(), 18),
@@ -157,7 +161,12 @@ pub const CSV_HEADER: [&str; 19] = [
 pub fn csv_record(v: &RequestView) -> [String; 19] {
     let t = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
     [
-        v.number.clone(),
+        // A provisional number is no number to file a request under: empty until the server's.
+        if v.number_pending {
+            String::new()
+        } else {
+            v.number.clone()
+        },
         v.status.clone(),
         v.channel.clone(),
         v.topic.clone().unwrap_or_default(),
@@ -203,7 +212,7 @@ pub fn detail_text(
     writeln!(
         out,
         "{} · {} · {}",
-        v.number,
+        v.shown_number(labels.lang()),
         v.channel,
         labels.status(&v.status)
     )?;

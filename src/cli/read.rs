@@ -99,6 +99,7 @@ impl Invocation {
                 .map_err(Refused)?,
             tag: a.tag.clone(),
             text: a.search.clone(),
+            undelivered: a.undelivered,
             ..Default::default()
         };
         filter.assignee = if a.mine {

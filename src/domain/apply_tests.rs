@@ -48,6 +48,27 @@ impl World {
             .request
     }
 
+    /// An operator's reply the channel then delivered.
+    fn replied(&self, cur: &Request, body: &str) -> Request {
+        let message_id = Uuid::now_v7();
+        let r = self.ok(
+            cur,
+            "anna",
+            Op::Reply {
+                message_id,
+                body: body.into(),
+            },
+        );
+        self.ok(
+            &r,
+            "telegram",
+            Op::Delivery {
+                message_id,
+                state: DeliveryState::Sent,
+            },
+        )
+    }
+
     fn created(&self, topic: Option<&str>) -> Request {
         self.run(None, "gateway", Op::Create(Box::new(new_request(topic))))
             .unwrap()
@@ -59,7 +80,10 @@ fn new_request(topic: Option<&str>) -> NewRequest {
     NewRequest {
         channel: Channel::Telegram,
         external_id: Some("tg:1:5".into()),
-        channel_ref: Default::default(),
+        channel_ref: super::request::ChannelRef {
+            chat: Some("5".into()),
+            message: Some("1".into()),
+        },
         citizen: Some("Ольга".into()),
         text: "  Яма на дороге у дома 5  ".into(),
         attachments: vec![],
@@ -312,17 +336,25 @@ fn interim_reply_counts_as_first_response_and_keeps_waiting() {
         },
     );
     w.now = t0() + Duration::hours(5);
+    let message_id = Uuid::now_v7();
     let out = w
         .run(
             Some(&r),
             "anna",
             Op::Reply {
-                message_id: Uuid::now_v7(),
+                message_id,
                 body: "Передали в департамент".into(),
             },
         )
         .unwrap();
-    let r = out.request;
+    let r = w.ok(
+        &out.request,
+        "telegram",
+        Op::Delivery {
+            message_id,
+            state: DeliveryState::Sent,
+        },
+    );
     assert_eq!(r.status, Status::WaitingDepartment);
     assert_eq!(r.first_response_at(), Some(w.now));
     assert_eq!(
@@ -427,6 +459,30 @@ fn duplicate_link_closes_and_refuses_self() {
 }
 
 #[test]
+fn forwarding_unanswered_keeps_the_citizens_clock_running() {
+    let w = World::new();
+    let r = w.created(Some("roads"));
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Forward {
+            department: None,
+            note_id: Uuid::now_v7(),
+            note: None,
+        },
+    );
+    let (kind, clock) = r.active_clock().unwrap();
+    assert_eq!(kind, super::request::ClockKind::FirstResponse);
+    assert_eq!(clock.due, r.first_response.due);
+    assert!(r.department_clock.as_ref().unwrap().due > clock.due);
+    // Four hours on, unanswered: breached though the department still has time.
+    assert_eq!(
+        r.clock_state(t0() + Duration::hours(4)),
+        Some(ClockState::Breached)
+    );
+}
+
+#[test]
 fn active_clock_follows_the_work() {
     let w = World::new();
     let r = w.created(Some("roads"));
@@ -442,6 +498,12 @@ fn active_clock_follows_the_work() {
             body: "Принято".into(),
         },
     );
+    // Not the citizen's yet: the first response runs until the channel has it.
+    assert_eq!(
+        r.active_clock().unwrap().0,
+        super::request::ClockKind::FirstResponse
+    );
+    let r = w.replied(&r, "Принято");
     assert_eq!(
         r.active_clock().unwrap().0,
         super::request::ClockKind::Resolution
@@ -602,4 +664,222 @@ fn a_reply_goes_to_the_gateway_only_on_channels_it_sends_through() {
             .unwrap();
         assert_eq!(out.messages[0].delivery, Some(want), "{channel:?}");
     }
+}
+
+#[test]
+fn an_acknowledgement_names_the_number_of_the_copy_it_is_applied_to() {
+    let w = World::new();
+    let r = w.created(None);
+    let out = w
+        .run(
+            Some(&r),
+            "telegram",
+            Op::Acknowledge {
+                message_id: Uuid::now_v7(),
+                body: format!("Обращение №{ACK_NUMBER} принято"),
+            },
+        )
+        .unwrap();
+    assert_eq!(out.messages[0].body, "Обращение №2026-000007 принято");
+    // The server's copy of the same request carries its own number: the text follows it.
+    let mut on_server = r.clone();
+    on_server.number = RequestNumber::new(2026, 41);
+    let out = w
+        .run(
+            Some(&on_server),
+            "telegram",
+            Op::Acknowledge {
+                message_id: Uuid::now_v7(),
+                body: format!("Обращение №{ACK_NUMBER} принято"),
+            },
+        )
+        .unwrap();
+    assert_eq!(out.messages[0].body, "Обращение №2026-000041 принято");
+    assert_eq!(out.request.first_response.stopped, None);
+}
+
+/// Issue #15 item 3: a reply counts for the clock when the citizen has it.
+#[test]
+fn a_reply_counts_for_the_clock_when_the_channel_has_it() {
+    let mut w = World::new();
+    let r = w.created(None);
+    let message_id = Uuid::now_v7();
+    w.now = t0() + Duration::hours(1);
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Reply {
+            message_id,
+            body: "Принято".into(),
+        },
+    );
+    assert_eq!(r.status, Status::Answered);
+    assert_eq!(r.first_response_at(), None, "not delivered yet");
+    assert!(!r.undelivered());
+    assert_eq!(r.reply.as_ref().unwrap().state, DeliveryState::Queued);
+    w.now = t0() + Duration::hours(1) + Duration::seconds(2);
+    let out = w
+        .run(
+            Some(&r),
+            "telegram",
+            Op::Delivery {
+                message_id,
+                state: DeliveryState::Sent,
+            },
+        )
+        .unwrap();
+    assert_eq!(out.request.first_response_at(), Some(w.now));
+    assert_eq!(out.request.reply, None);
+    assert_eq!(out.events[0].field, "delivery");
+}
+
+#[test]
+fn a_reply_the_citizen_never_got_keeps_the_clock_running_and_waits_for_an_operator() {
+    let mut w = World::new();
+    let r = w.created(None);
+    let message_id = Uuid::now_v7();
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Reply {
+            message_id,
+            body: "Принято".into(),
+        },
+    );
+    let r = w.ok(
+        &r,
+        "telegram",
+        Op::Delivery {
+            message_id,
+            state: DeliveryState::Failed,
+        },
+    );
+    assert!(r.undelivered());
+    assert_eq!(r.first_response_at(), None);
+    assert_eq!(
+        r.clock_state(t0() + Duration::hours(4)),
+        Some(ClockState::Breached),
+        "the 4 hours run on"
+    );
+    // A delivery word about another message (the acknowledgement) changes nothing.
+    let same = w
+        .run(
+            Some(&r),
+            "telegram",
+            Op::Delivery {
+                message_id: Uuid::now_v7(),
+                state: DeliveryState::Sent,
+            },
+        )
+        .unwrap();
+    assert_eq!(same.request.reply, r.reply);
+    assert!(same.events.is_empty());
+
+    // A phone call settles it and answers the citizen.
+    w.now = t0() + Duration::hours(2);
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::SettleReply {
+                how: Settle::Phoned {
+                    message_id: Uuid::now_v7(),
+                    body: "Сообщили по телефону: бригада выехала".into(),
+                },
+            },
+        )
+        .unwrap();
+    assert!(!out.request.undelivered());
+    assert_eq!(out.request.first_response_at(), Some(w.now));
+    assert_eq!(out.messages[0].delivery, Some(DeliveryState::Recorded));
+    // Nothing left to settle.
+    assert!(matches!(
+        w.run(
+            Some(&out.request),
+            "anna",
+            Op::SettleReply {
+                how: Settle::Unreachable
+            }
+        ),
+        Err(Rejection::NoUndeliveredReply)
+    ));
+}
+
+#[test]
+fn an_unreachable_citizen_stops_the_clock_and_a_new_reply_supersedes_an_undelivered_one() {
+    let w = World::new();
+    let r = w.created(None);
+    let first = Uuid::now_v7();
+    let r = w.ok(
+        &r,
+        "anna",
+        Op::Reply {
+            message_id: first,
+            body: "Принято".into(),
+        },
+    );
+    let r = w.ok(
+        &r,
+        "telegram",
+        Op::Delivery {
+            message_id: first,
+            state: DeliveryState::Unknown,
+        },
+    );
+    assert!(r.undelivered());
+    // Sent again: the new reply is the one that counts.
+    let again = Uuid::now_v7();
+    let retried = w.ok(
+        &r,
+        "anna",
+        Op::Reply {
+            message_id: again,
+            body: "Принято".into(),
+        },
+    );
+    assert!(!retried.undelivered());
+    assert_eq!(retried.reply.as_ref().unwrap().message_id, again);
+
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::SettleReply {
+                how: Settle::Unreachable,
+            },
+        )
+        .unwrap();
+    assert!(!out.request.undelivered());
+    assert_eq!(out.request.first_response_at(), Some(w.now));
+    assert!(out.messages.is_empty());
+    assert!(
+        out.events
+            .iter()
+            .any(|e| e.new.as_deref() == Some("unreachable"))
+    );
+}
+
+#[test]
+fn a_reply_to_a_request_with_no_chat_fails_at_once() {
+    let w = World::new();
+    let new = NewRequest {
+        channel_ref: Default::default(),
+        ..new_request(None)
+    };
+    let r = w
+        .run(None, "gateway", Op::Create(Box::new(new)))
+        .unwrap()
+        .request;
+    let out = w
+        .run(
+            Some(&r),
+            "anna",
+            Op::Reply {
+                message_id: Uuid::now_v7(),
+                body: "Ответ".into(),
+            },
+        )
+        .unwrap();
+    assert!(out.request.undelivered());
+    assert_eq!(out.messages[0].delivery, Some(DeliveryState::Failed));
 }

@@ -45,7 +45,7 @@ pub enum Running {
     Held,
 }
 
-/// One request, as much as the dashboard needs of it: 44 bytes.
+/// One request, as much as the dashboard needs of it: 52 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fact {
     /// The store's row id, to find the request again.
@@ -58,6 +58,10 @@ pub struct Fact {
     /// The active clock's due and warning instants (`NEVER` when none runs).
     pub due: u32,
     pub risk: u32,
+    /// The department's own clock while it runs (`NEVER` otherwise): it runs beside the
+    /// citizen's first-response clock until the citizen is answered.
+    pub dep_due: u32,
+    pub dep_risk: u32,
     pub closed: u32,
     pub year: u16,
     /// Indexes into [`Names`], or `NOBODY`.
@@ -355,10 +359,10 @@ pub fn compute(
             && let Some(d) = deps.get_mut(f.department as usize)
         {
             d.waiting += 1;
-            if f.running == Running::Department {
-                if now_s >= f.due {
+            if f.dep_due != NEVER {
+                if now_s >= f.dep_due {
                     d.overdue += 1;
-                } else if now_s >= f.risk {
+                } else if now_s >= f.dep_risk {
                     d.at_risk += 1;
                 }
             }

@@ -133,9 +133,9 @@ pub fn place<K>(
 /// A text the bot sends by itself, with what fills its template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BotText {
-    /// A new request's number and when the first answer is due.
+    /// A new request's acknowledgement: when the first answer is due. Its number is put in
+    /// where the acknowledgement is applied (`mutation::ACK_NUMBER`): in a team, the server's.
     Acknowledge {
-        number: RequestNumber,
         due: DateTime<Utc>,
     },
     Start,
@@ -152,7 +152,6 @@ pub enum BotText {
 /// The acknowledgement of a request just created.
 pub fn acknowledgement(created: &Request) -> BotText {
     BotText::Acknowledge {
-        number: created.number.clone(),
         due: created.first_response.due,
     }
 }

@@ -205,12 +205,11 @@ fn request_of(chat: &str) -> Request {
 }
 
 #[test]
-fn the_acknowledgement_names_the_number_and_the_first_answers_due_time() {
+fn the_acknowledgement_names_the_first_answers_due_time() {
     let r = request_of("42");
     assert_eq!(
         acknowledgement(&r),
         BotText::Acknowledge {
-            number: RequestNumber::new(2026, 12),
             due: r.first_response.due,
         }
     );

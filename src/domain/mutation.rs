@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::request::{Attachment, AttachmentState, Channel, ChannelRef, Location, Priority};
+use super::request::{
+    Attachment, AttachmentState, Channel, ChannelRef, DeliveryState, Location, Priority,
+};
 use super::sla::{Calendar, Clock};
 use super::status::{CloseReason, Status, TransitionError};
 
@@ -82,6 +84,18 @@ pub struct NewRequest {
     pub first_response_at: Option<DateTime<Utc>>,
 }
 
+/// How an undelivered reply was dealt with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Settle {
+    /// The operator called the citizen and told them: on record as a reply by phone, and it
+    /// counts for the clock.
+    Phoned { message_id: Uuid, body: String },
+    /// No channel reaches the citizen: the center did what it could, and the first-response
+    /// clock stops here.
+    Unreachable,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "args", rename_all = "snake_case")]
 pub enum Op {
@@ -149,9 +163,22 @@ pub enum Op {
         at: DateTime<Utc>,
     },
     /// An automatic message from the center (the acknowledgement): no clock stops for it.
+    /// [`ACK_NUMBER`] in its body becomes the request's number where it is applied.
     Acknowledge {
         message_id: Uuid,
         body: String,
+    },
+    /// The channel's last word on an operator's reply (the gateway records it): delivered
+    /// stops the first-response clock, failed or unknown puts the request in the undelivered
+    /// queue. About any other message it changes nothing.
+    Delivery {
+        message_id: Uuid,
+        state: DeliveryState,
+    },
+    /// An operator deals with a reply the citizen did not get (sending it again is a new
+    /// `Reply`).
+    SettleReply {
+        how: Settle,
     },
     /// The gateway fetched (or gave up on) a file the citizen sent.
     SetAttachment {
@@ -160,6 +187,10 @@ pub enum Op {
         local_path: Option<String>,
     },
 }
+
+/// Where an acknowledgement names the request's number: filled in by `apply`, so the text a
+/// citizen gets carries the number the server gave, never a console's provisional one.
+pub const ACK_NUMBER: &str = "{number}";
 
 impl NewRequest {
     /// A fresh request with nothing but its channel, text and receipt time.
@@ -210,6 +241,8 @@ impl Op {
             Op::CitizenMessage { .. } => "citizen_message",
             Op::CitizenEdit { .. } => "citizen_edit",
             Op::Acknowledge { .. } => "acknowledge",
+            Op::Delivery { .. } => "delivery",
+            Op::SettleReply { .. } => "settle_reply",
             Op::SetAttachment { .. } => "set_attachment",
         }
     }
@@ -262,6 +295,8 @@ pub enum Rejection {
     Empty(&'static str),
     #[error("a request cannot be a duplicate of itself")]
     SelfLink,
+    #[error("the request has no undelivered reply")]
+    NoUndeliveredReply,
     #[error("{0}")]
     Invalid(String),
 }
@@ -279,6 +314,7 @@ impl Rejection {
             Rejection::NoDepartment => "no_department",
             Rejection::Empty(_) => "empty",
             Rejection::SelfLink => "self_link",
+            Rejection::NoUndeliveredReply => "no_undelivered_reply",
             Rejection::Invalid(_) => "invalid",
         }
     }

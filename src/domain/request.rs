@@ -133,8 +133,17 @@ pub struct RequestNumber {
 }
 
 impl RequestNumber {
+    /// Where a team console's own numbers start, in a range the server never reaches (a city
+    /// registers ~365,000 requests a year at most): they hold until the server numbers the
+    /// request, and are never told to a citizen or printed as final.
+    pub const PROVISIONAL_FROM: u32 = 900_000;
+
     pub fn new(year: i32, seq: u32) -> RequestNumber {
         RequestNumber { year, seq }
+    }
+
+    pub fn is_provisional(&self) -> bool {
+        self.seq > Self::PROVISIONAL_FROM
     }
 }
 
@@ -227,6 +236,25 @@ pub enum ClockKind {
     Resolution,
 }
 
+impl ClockKind {
+    /// The one definition of which clock runs on a request: none once closed; the citizen's
+    /// first-response clock until the citizen has got an answer, whatever else happened
+    /// (a request forwarded unanswered still owes its 4 hours); then the department's clock
+    /// while the request waits for its department; then the resolution clock. The store
+    /// answers from its columns with the same function.
+    pub fn running(status: Status, answered: bool, department_running: bool) -> Option<ClockKind> {
+        if !status.is_open() {
+            None
+        } else if !answered {
+            Some(ClockKind::FirstResponse)
+        } else if status == Status::WaitingDepartment && department_running {
+            Some(ClockKind::Department)
+        } else {
+            Some(ClockKind::Resolution)
+        }
+    }
+}
+
 /// Serialized whole in sync patches and the server's documents; fields only ever get added
 /// with `#[serde(default)]`, so an older console reads a newer server's request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -255,6 +283,22 @@ pub struct Request {
     pub department_clock: Option<Clock>,
     pub resolution: Clock,
     pub updated_at: DateTime<Utc>,
+    /// The latest operator reply while its fate matters ([`PendingReply`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<PendingReply>,
+}
+
+/// An operator's reply on its way to the citizen. A reply counts for the first-response clock
+/// when the channel has it (delivered, or accepted by a channel that can't say more): until
+/// then it is kept here. Delivered, it goes. Failed or unknown, it stays, and the request is in
+/// the undelivered queue until an operator sends it again, notes a phone call or marks the
+/// citizen unreachable (`Op::SettleReply`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReply {
+    pub message_id: Uuid,
+    pub state: DeliveryState,
+    /// When it took this state: sent, or when the channel said how it went.
+    pub at: DateTime<Utc>,
 }
 
 impl Request {
@@ -262,21 +306,32 @@ impl Request {
         self.first_response.stopped
     }
 
-    /// The clock that matters now: what the inbox sorts by and colours.
+    /// The clock that matters now: what the inbox sorts by and colours, what alerts,
+    /// `--breached`, the dashboard's queue and the handover judge by ([`ClockKind::running`]).
     pub fn active_clock(&self) -> Option<(ClockKind, &Clock)> {
-        if !self.status.is_open() {
-            return None;
-        }
-        if self.status == Status::WaitingDepartment
-            && let Some(c) = &self.department_clock
-            && c.stopped.is_none()
-        {
-            return Some((ClockKind::Department, c));
-        }
-        if self.first_response.stopped.is_none() {
-            return Some((ClockKind::FirstResponse, &self.first_response));
-        }
-        Some((ClockKind::Resolution, &self.resolution))
+        let dep_running = self
+            .department_clock
+            .as_ref()
+            .is_some_and(|c| c.stopped.is_none());
+        Some(
+            match ClockKind::running(
+                self.status,
+                self.first_response.stopped.is_some(),
+                dep_running,
+            )? {
+                ClockKind::FirstResponse => (ClockKind::FirstResponse, &self.first_response),
+                ClockKind::Department => (ClockKind::Department, self.department_clock.as_ref()?),
+                ClockKind::Resolution => (ClockKind::Resolution, &self.resolution),
+            },
+        )
+    }
+
+    /// A reply the citizen did not get (failed, or the channel can't tell) waits for an
+    /// operator: the undelivered queue, the row's mark, the alert.
+    pub fn undelivered(&self) -> bool {
+        self.reply
+            .as_ref()
+            .is_some_and(|p| matches!(p.state, DeliveryState::Failed | DeliveryState::Unknown))
     }
 
     pub fn clock_state(&self, now: DateTime<Utc>) -> Option<ClockState> {

@@ -38,6 +38,7 @@ pub fn rejection_ru(r: &Rejection) -> String {
         Rejection::NoDepartment => "не указан департамент: задайте --department".into(),
         Rejection::Empty(what) => format!("пустое значение: {what}"),
         Rejection::SelfLink => "заявка не может быть дубликатом самой себя".into(),
+        Rejection::NoUndeliveredReply => "у обращения нет недоставленного ответа".into(),
         Rejection::Invalid(s) => s.clone(),
     }
 }

@@ -12,7 +12,12 @@ use crate::store::Detail;
 
 #[derive(Debug, Serialize)]
 pub struct RequestView {
+    /// `null` in JSON while the number is a team console's provisional one: a number is shown
+    /// only when it is the one the server gave (`number_pending` says it will follow).
+    #[serde(serialize_with = "final_number")]
     pub number: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub number_pending: bool,
     pub id: String,
     pub status: String,
     pub channel: String,
@@ -42,9 +47,30 @@ pub struct RequestView {
     pub due: Option<DateTime<Utc>>,
     /// Working minutes left on the active clock; negative once breached.
     pub minutes_left: Option<i64>,
+    /// The latest reply while it is not the citizen's yet: queued | sending | failed | unknown.
+    pub reply_delivery: Option<crate::domain::request::DeliveryState>,
+    /// That reply failed or its fate is unknown: the undelivered queue.
+    pub undelivered: bool,
+}
+
+fn final_number<S: serde::Serializer>(n: &str, s: S) -> Result<S::Ok, S::Error> {
+    match n.parse::<crate::domain::RequestNumber>() {
+        Ok(n) if n.is_provisional() => s.serialize_none(),
+        _ => s.serialize_str(n),
+    }
 }
 
 impl RequestView {
+    /// The number to print: the server's, or a note that it will follow.
+    pub fn shown_number(&self, lang: crate::lang::Lang) -> String {
+        if self.number_pending {
+            lang.pick("номер после синхр.", "number after sync")
+                .to_string()
+        } else {
+            self.number.clone()
+        }
+    }
+
     pub fn new(
         r: &Request,
         policy: &crate::domain::ClockPolicy,
@@ -54,6 +80,7 @@ impl RequestView {
         let loc = r.location.as_ref();
         RequestView {
             number: r.number.to_string(),
+            number_pending: r.number.is_provisional(),
             id: r.id.to_string(),
             status: r.status.to_string(),
             channel: r.channel.to_string(),
@@ -81,6 +108,8 @@ impl RequestView {
             clock_state: active.map(|(_, c)| c.state(now)),
             due: active.map(|(_, c)| c.due),
             minutes_left: active.map(|(_, c)| c.time_left(&policy.calendar, now).num_minutes()),
+            reply_delivery: r.reply.as_ref().map(|p| p.state),
+            undelivered: r.undelivered(),
         }
     }
 }

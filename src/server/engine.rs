@@ -175,6 +175,7 @@ fn decide(
         Op::CitizenMessage { .. }
         | Op::CitizenEdit { .. }
         | Op::Acknowledge { .. }
+        | Op::Delivery { .. }
         | Op::SetAttachment { .. }
             if who.role != Role::Gateway =>
         {

@@ -54,6 +54,10 @@ pub struct ServerLink<S> {
     /// The channel recognises a repeated send (`Channel::idempotent_sends`): a part an
     /// earlier holder left mid-send is sent again rather than left `unknown`.
     pub idempotent: bool,
+    /// Starts the gateway file's sync round: rung after the gateway's own actions are in the
+    /// store, so their numbered copies (and the acknowledgements carrying those numbers) come
+    /// back at once rather than at the next timer.
+    pub kick: Arc<tokio::sync::Notify>,
 }
 
 impl<S: Transactional + Send + Sync + 'static> ServerLink<S> {
@@ -63,6 +67,7 @@ impl<S: Transactional + Send + Sync + 'static> ServerLink<S> {
         scope: &str,
         channel: &str,
         idempotent: bool,
+        kick: Arc<tokio::sync::Notify>,
     ) -> Self {
         let transport = Arc::new(FencedLocal {
             inner: Local {
@@ -77,6 +82,7 @@ impl<S: Transactional + Send + Sync + 'static> ServerLink<S> {
             scope: scope.to_string(),
             transport,
             idempotent,
+            kick,
         }
     }
 
@@ -162,6 +168,7 @@ impl<S: Transactional + Send + Sync + 'static> TeamLink for ServerLink<S> {
                     }
                     other => LinkError::Unavailable(other.to_string()),
                 })?;
+            self.kick.notify_one();
             if let Some(c) = cursor {
                 let f = f.clone();
                 self.tx(move |tx| fence::save_cursor(tx, &f, &c, chrono::Utc::now()))

@@ -1,7 +1,8 @@
 //! Requests whose clock crossed a line between two instants: turned at risk, came within the
-//! last warning before due, or breached. The console asks for the span since its last look,
-//! so each crossing is found once however often it looks, and a look costs three index
-//! ranges (`risk_key`, `due_key`), not a scan of the queue.
+//! last warning before due, or breached; and replies the citizen did not get. The console asks
+//! for the span since its last look, so each crossing is found once however often it looks,
+//! and a look costs a few index ranges (`risk_key`, `due_key`, `reply_at`), not a scan of the
+//! queue.
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
@@ -16,6 +17,8 @@ pub enum AlertKind {
     AtRisk,
     DueSoon,
     Breached,
+    /// A reply failed, or the channel can't say whether the citizen got it.
+    Undelivered,
 }
 
 /// Which crossings are worth telling (config `[alerts]`).
@@ -25,9 +28,15 @@ pub struct AlertRules {
     /// The last warning this long before due; None: none.
     pub due_within: Option<Duration>,
     pub breached: bool,
+    pub undelivered: bool,
     /// Only requests assigned to this operator or to no one.
     pub only_for: Option<String>,
 }
+
+/// A delivery's outcome is known where the gateway runs and reaches a team console with its
+/// next pull: a look reaches this far back for them, and the console drops what it already
+/// listed (same request, kind and instant).
+pub const UNDELIVERED_LOOKBACK: Duration = Duration::minutes(5);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Crossing {
@@ -57,25 +66,34 @@ pub fn crossings(
     if to <= from {
         return Ok(found);
     }
-    let mut look = |kind: AlertKind, column: &str, shift: Duration| -> Result<(), StoreError> {
-        // `at = column - shift` in (from, to]  ⇔  column in (from + shift, to + shift].
+    let mut look = |kind: AlertKind,
+                    column: &str,
+                    shift: Duration,
+                    back: Duration|
+     -> Result<(), StoreError> {
+        // `at = column - shift` in (from - back, to]  ⇔  column in (from - back + shift, to + shift].
         let sql = format!(
             "SELECT id, number, {column}, assignee, topic, substr(text, 1, 120) FROM request
-              WHERE {column} > ?1 AND {column} <= ?2 AND status != 'closed'
+              WHERE {column} > ?1 AND {column} <= ?2
                 AND (?3 IS NULL OR assignee = ?3 OR assignee IS NULL)
                 {extra}
               ORDER BY {column} LIMIT {LIMIT}",
-            // A zero target is at risk and due at once: only the breach is news.
-            extra = if kind == AlertKind::AtRisk {
-                "AND risk_key < due_key"
-            } else {
-                ""
+            extra = match kind {
+                // A zero target is at risk and due at once: only the breach is news.
+                AlertKind::AtRisk => "AND status != 'closed' AND risk_key < due_key",
+                // Closed or not: the citizen did not get what they were told.
+                AlertKind::Undelivered => "AND reply_state IN ('failed', 'unknown')",
+                _ => "AND status != 'closed'",
             }
         );
         let shift_ms = shift.num_milliseconds();
         let mut st = conn.prepare_cached(&sql)?;
         let rows = st.query_map(
-            rusqlite::params![ms(from) + shift_ms, ms(to) + shift_ms, rules.only_for],
+            rusqlite::params![
+                ms(from) - back.num_milliseconds() + shift_ms,
+                ms(to) + shift_ms,
+                rules.only_for
+            ],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -101,14 +119,23 @@ pub fn crossings(
         }
         Ok(())
     };
+    let none = Duration::zero();
     if rules.at_risk {
-        look(AlertKind::AtRisk, "risk_key", Duration::zero())?;
+        look(AlertKind::AtRisk, "risk_key", none, none)?;
     }
     if let Some(before) = rules.due_within.filter(|d| *d > Duration::zero()) {
-        look(AlertKind::DueSoon, "due_key", before)?;
+        look(AlertKind::DueSoon, "due_key", before, none)?;
     }
     if rules.breached {
-        look(AlertKind::Breached, "due_key", Duration::zero())?;
+        look(AlertKind::Breached, "due_key", none, none)?;
+    }
+    if rules.undelivered {
+        look(
+            AlertKind::Undelivered,
+            "reply_at",
+            none,
+            UNDELIVERED_LOOKBACK,
+        )?;
     }
     found.sort_by_key(|c| c.at);
     found.truncate(LIMIT);
@@ -130,6 +157,7 @@ mod tests {
             at_risk: true,
             due_within: Some(Duration::minutes(15)),
             breached: true,
+            undelivered: true,
             only_for: None,
         }
     }
@@ -231,6 +259,7 @@ mod tests {
             at_risk: false,
             due_within: None,
             breached: true,
+            undelivered: false,
             only_for: None,
         };
         assert_eq!(
@@ -268,5 +297,40 @@ mod tests {
             },
         );
         assert!(fx.look(t0(), later, &rules()).is_empty());
+    }
+
+    #[test]
+    fn a_reply_the_citizen_did_not_get_alerts_once_even_when_it_arrives_late() {
+        let mut fx = Fx::new();
+        // No chat to send to: the reply fails as it is written, at t0.
+        let req = fx.create();
+        fx.run(
+            &req,
+            "anna",
+            Op::Reply {
+                message_id: uuid::Uuid::now_v7(),
+                body: "Принято".into(),
+            },
+        );
+        let only = AlertRules {
+            at_risk: false,
+            due_within: None,
+            breached: false,
+            undelivered: true,
+            only_for: None,
+        };
+        let found = fx.look(t0() - Duration::seconds(1), t0(), &only);
+        assert_eq!(kinds(&found), [(AlertKind::Undelivered, t0())]);
+        // A team console may pull it a little after its instant: a later look still finds it.
+        let late = fx.look(
+            t0() + Duration::minutes(2),
+            t0() + Duration::minutes(3),
+            &only,
+        );
+        assert_eq!(kinds(&late), [(AlertKind::Undelivered, t0())]);
+        assert!(
+            fx.look(t0() + Duration::hours(1), t0() + Duration::hours(2), &only)
+                .is_empty()
+        );
     }
 }

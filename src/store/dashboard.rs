@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::StoreError;
 use super::rows::{NO_DUE, ms};
 use crate::domain::dashboard::{self, Dashboard, Fact, NEVER, NOBODY, Names, Running};
+use crate::domain::request::ClockKind;
 use crate::domain::{Channel, Status};
 
 /// How far before the month (or the week, or a week ago) a request may have arrived and still
@@ -88,11 +89,11 @@ fn text<'a>(r: &'a rusqlite::Row, i: usize) -> Result<Option<&'a str>, StoreErro
 pub fn facts(conn: &Connection, since: DateTime<Utc>) -> Result<(Vec<Fact>, Names), StoreError> {
     // Two index range reads (status, receipt) rather than one OR over the whole table.
     let sql = "SELECT rid, number, received_at, status, channel, topic, department, assignee, \
-               fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped \
+               fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped, dep_due, dep_risk \
                FROM request WHERE status IN ('new', 'in_work', 'waiting_department', 'answered') \
                UNION ALL \
                SELECT rid, number, received_at, status, channel, topic, department, assignee, \
-               fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped \
+               fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped, dep_due, dep_risk \
                FROM request WHERE received_at >= ?1 AND status = 'closed'";
     let mut st = conn.prepare_cached(sql)?;
     let mut rows = st.query([ms(since)])?;
@@ -124,22 +125,33 @@ pub fn facts(conn: &Connection, since: DateTime<Utc>) -> Result<(Vec<Fact>, Name
         let closed_at: Option<i64> = r.get(12)?;
         let dep_running =
             r.get::<_, Option<i64>>(13)?.is_some() && r.get::<_, Option<i64>>(14)?.is_none();
-        // The store's own keys say which clock runs and when it warns and breaches
-        // (`rows::write_request`); the kind follows `Request::active_clock`.
+        // The store's own keys say when the running clock warns and breaches
+        // (`rows::write_request`); which clock it is, `ClockKind::running` says.
         let running = if due_key >= NO_DUE {
             Running::None
         } else if due_key == NO_DUE - 1 {
             Running::Held
-        } else if status == Status::WaitingDepartment && dep_running {
-            Running::Department
-        } else if fr_stopped.is_none() {
-            Running::FirstResponse
         } else {
-            Running::Resolution
+            match ClockKind::running(status, fr_stopped.is_some(), dep_running) {
+                None => Running::None,
+                Some(ClockKind::FirstResponse) => Running::FirstResponse,
+                Some(ClockKind::Department) => Running::Department,
+                Some(ClockKind::Resolution) => Running::Resolution,
+            }
         };
         let (due, risk) = match running {
             Running::None | Running::Held => (NEVER, NEVER),
             _ => (floor(due_key), floor(risk_key)),
+        };
+        // A department's own clock runs while it has the request, whichever clock the
+        // inbox shows (the citizen's comes first until answered).
+        let (dep_due, dep_risk) = match (
+            dep_running,
+            r.get::<_, Option<i64>>(15)?,
+            r.get::<_, Option<i64>>(16)?,
+        ) {
+            (true, Some(d), Some(k)) => (floor(d), floor(k)),
+            _ => (NEVER, NEVER),
         };
         out.push(Fact {
             key: u32::try_from(rid).map_err(|_| corrupt("row id", &rid.to_string()))?,
@@ -149,6 +161,8 @@ pub fn facts(conn: &Connection, since: DateTime<Utc>) -> Result<(Vec<Fact>, Name
             first_due: floor(r.get(8)?),
             due,
             risk,
+            dep_due,
+            dep_risk,
             closed: closed_at.map_or(NEVER, ceil),
             year,
             topic: topics.id(text(r, 5)?),

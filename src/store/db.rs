@@ -221,12 +221,12 @@ pub(crate) fn apply_with(
     })
 }
 
-/// Where provisional numbers start: a city registers ~365,000 requests a year at most.
-pub const PROVISIONAL_FROM: u32 = 900_000;
-
 pub(crate) fn provisional_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
     let n = counter(tx, &format!("provisional_seq:{year}"))?;
-    Ok(RequestNumber::new(year, PROVISIONAL_FROM + n))
+    Ok(RequestNumber::new(
+        year,
+        RequestNumber::PROVISIONAL_FROM + n,
+    ))
 }
 
 fn next_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {
@@ -305,8 +305,13 @@ fn insert_message(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result
             m.edit_of.map(|e| e.to_string())
         ])?;
     // The reply and its outbox rows commit together: nothing queued is lost, nothing is
-    // queued twice (the outbox is keyed by message id and part).
-    if inserted == 1 && m.delivery == Some(crate::domain::request::DeliveryState::Queued) {
+    // queued twice (the outbox is keyed by message id and part). A request still under a
+    // provisional number waits for the server's copy of its messages (`mirror`), which
+    // carry the number the server gave.
+    if inserted == 1
+        && m.delivery == Some(crate::domain::request::DeliveryState::Queued)
+        && !r.number.is_provisional()
+    {
         super::outbox::enqueue(tx, rid, r, m)?;
     }
     Ok(())

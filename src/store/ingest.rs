@@ -48,14 +48,18 @@ impl IngestRules {
     /// The bot's text in the center's words; times in the center's zone.
     fn say(&self, text: &BotText, env: &Env) -> String {
         match text {
-            BotText::Acknowledge { number, due } => {
+            BotText::Acknowledge { due } => {
                 let due = due
                     .with_timezone(&env.policy.calendar.tz())
                     .format("%d.%m.%Y %H:%M")
                     .to_string();
+                // `apply` puts in the number of the copy it applies to (`Op::Acknowledge`).
                 render(
                     &self.texts.ack,
-                    &[("number", &number.to_string()), ("due", &due)],
+                    &[
+                        ("number", crate::domain::mutation::ACK_NUMBER),
+                        ("due", &due),
+                    ],
                 )
             }
             BotText::Start => self.texts.start.clone(),

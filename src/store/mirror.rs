@@ -299,12 +299,13 @@ pub fn apply_patch(
                 let direction = rows::direction(m.direction);
                 // Not `db::insert_message`: the delivery state changes on the server (sent,
                 // unknown) and must be kept current, and the server's gateway sends, not ours.
-                // A reply this console wrote takes the server's time and author.
+                // A reply this console wrote takes the server's time and author, and an
+                // acknowledgement the server's number (`Op::Acknowledge`).
                 tx.exec(
                     "INSERT INTO message(id, request_rid, direction, author, body, at, delivery, edit_of)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery,
-                       author = excluded.author, at = excluded.at",
+                       author = excluded.author, at = excluded.at, body = excluded.body",
                     params![
                         m.id.to_string(),
                         rid,

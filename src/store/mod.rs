@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod analyze;
 pub mod dashboard;
 pub mod db;
+mod delivery;
 mod face;
 pub mod files;
 pub mod handover;

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::StoreError;
+use super::db::Env;
 use super::rows::ms;
 use crate::domain::Request;
 use crate::domain::request::Message;
@@ -174,8 +175,10 @@ pub fn claim(
 }
 
 /// Records what the channel said. Fenced: a paused old holder cannot overwrite the new one's rows.
+#[allow(clippy::too_many_arguments)]
 pub fn finish(
     conn: &mut Connection,
+    env: &Env,
     channel: &str,
     lease: &str,
     epoch: i64,
@@ -216,7 +219,8 @@ pub fn finish(
                 params![channel, part.chat, now, reason],
             )?;
         }
-        set_delivery(&tx, &part.message_id)?;
+        let state = set_delivery(&tx, &part.message_id)?;
+        super::delivery::settled(&tx, env, channel, part.request_rid, &part.message_id, state)?;
     }
     tx.commit()?;
     Ok(())
@@ -227,15 +231,16 @@ pub fn finish(
 /// are sent again, which delivers each exactly once; elsewhere they become `unknown`.
 pub fn sweep(
     conn: &mut Connection,
+    env: &Env,
     channel: &str,
     epoch: i64,
     now: i64,
     retry: bool,
 ) -> Result<usize, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let ids: Vec<String> = tx
-        .prepare("SELECT DISTINCT message_id FROM outbox WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)")?
-        .query_map(params![channel, epoch], |r| r.get(0))?
+    let ids: Vec<(String, Option<i64>)> = tx
+        .prepare("SELECT DISTINCT message_id, request_rid FROM outbox WHERE channel = ?1 AND state = 'sending' AND (holder_epoch IS NULL OR holder_epoch < ?2)")?
+        .query_map(params![channel, epoch], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let n = if retry {
         tx.exec(
@@ -250,8 +255,9 @@ pub fn sweep(
             params![channel, epoch, now],
         )?
     };
-    for id in ids {
-        set_delivery(&tx, &id)?;
+    for (id, rid) in ids {
+        let state = set_delivery(&tx, &id)?;
+        super::delivery::settled(&tx, env, channel, rid, &id, state)?;
     }
     tx.commit()?;
     Ok(n)
@@ -266,8 +272,8 @@ pub fn next_due(conn: &Connection, channel: &str) -> Result<Option<i64>, StoreEr
     )?)
 }
 
-/// The message's delivery state follows its parts.
-fn set_delivery(tx: &Connection, message_id: &str) -> Result<(), StoreError> {
+/// The message's delivery state follows its parts; the state it took.
+fn set_delivery(tx: &Connection, message_id: &str) -> Result<&'static str, StoreError> {
     let states: Vec<String> = tx
         .prepare_cached("SELECT state FROM outbox WHERE message_id = ?1")?
         .query_map([message_id], |r| r.get(0))?
@@ -286,5 +292,5 @@ fn set_delivery(tx: &Connection, message_id: &str) -> Result<(), StoreError> {
     };
     tx.prepare_cached("UPDATE message SET delivery = ?2 WHERE id = ?1")?
         .execute(params![message_id, state])?;
-    Ok(())
+    Ok(state)
 }

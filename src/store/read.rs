@@ -83,7 +83,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             body,
             at: time(at)?,
             delivery: delivery
-                .map(|d| parse_json_enum::<DeliveryState>(&d))
+                .map(|d| rows::parse_json_enum::<DeliveryState>(&d))
                 .transpose()?,
             edit_of: edit_of.map(|e| rows::parse("message id", &e)).transpose()?,
         });
@@ -106,7 +106,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         notes.push(Note {
             id: rows::parse("note id", &id)?,
             request_id: request.id,
-            kind: parse_json_enum::<NoteKind>(&kind)?,
+            kind: rows::parse_json_enum::<NoteKind>(&kind)?,
             author,
             body,
             at: time(at)?,
@@ -145,11 +145,6 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
     })
 }
 
-fn parse_json_enum<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|e| StoreError::Corrupt(format!("`{s}`: {e}")))
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Sort {
     /// Least time left on the active clock first; closed requests last.
@@ -183,6 +178,8 @@ pub struct Filter {
     pub closed_from: Option<DateTime<Utc>>,
     /// One request by its number (`2026-000123`).
     pub number: Option<String>,
+    /// Only requests whose latest reply the citizen did not get (`Request::undelivered`).
+    pub undelivered: bool,
 }
 
 /// Where the previous page ended: the sort key and rid of its last row.
@@ -266,6 +263,9 @@ pub fn inbox(
         conds.push(format!(
             "r.rid IN (SELECT request_rid FROM request_tag WHERE tag = {p})"
         ));
+    }
+    if filter.undelivered {
+        conds.push("r.reply_state IN ('failed', 'unknown')".into());
     }
     if filter.urgent {
         let p = arg(Box::new(ms(now)), &mut args);

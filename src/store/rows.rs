@@ -7,7 +7,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::request::{ChannelRef, Direction, Location};
+use crate::domain::request::{ChannelRef, Direction, Location, PendingReply};
 use crate::domain::sla::Clock;
 use crate::domain::{Request, RequestNumber};
 
@@ -59,6 +59,12 @@ where
         .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// An enum kept as its serde name (`"failed"`).
+pub fn parse_json_enum<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| StoreError::Corrupt(format!("`{s}`: {e}")))
+}
+
 /// How a message's direction is spelled in its row; anything but `in` reads back as `out`.
 pub fn direction(d: Direction) -> &'static str {
     match d {
@@ -86,10 +92,11 @@ fn closed_key(received_ms: i64) -> i64 {
 pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_ref, message_ref, citizen, text, \
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
-    dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused";
+    dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused, \
+    reply_id, reply_state, reply_at";
 
 /// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
-pub const REQUEST_COLUMN_COUNT: usize = 39;
+pub const REQUEST_COLUMN_COUNT: usize = 42;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -119,6 +126,8 @@ pub struct RawRequest {
     updated_at: i64,
     /// Only the resolution clock is ever held (while the department has the request).
     res_paused: Option<i64>,
+    /// `Request::reply`: the reply on its way or undelivered.
+    reply: (Option<String>, Option<String>, Option<i64>),
 }
 
 impl RawRequest {
@@ -153,6 +162,7 @@ impl RawRequest {
             clocks,
             updated_at: r.get(37)?,
             res_paused: r.get(38)?,
+            reply: (r.get(39)?, r.get(40)?, r.get(41)?),
         })
     }
 
@@ -224,6 +234,14 @@ impl RawRequest {
                 res
             },
             updated_at: time(self.updated_at)?,
+            reply: match self.reply {
+                (Some(id), Some(state), Some(at)) => Some(PendingReply {
+                    message_id: parse("reply id", &id)?,
+                    state: parse_json_enum(&state)?,
+                    at: time(at)?,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -266,9 +284,11 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id,
             close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
-            res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused)
+            res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
+            reply_id, reply_state, reply_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)
+            ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
+            ?41, ?42, ?43)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -281,6 +301,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             res_started = excluded.res_started, res_target = excluded.res_target, res_due = excluded.res_due,
             res_risk = excluded.res_risk, res_stopped = excluded.res_stopped, res_paused = excluded.res_paused,
             due_key = excluded.due_key, risk_key = excluded.risk_key, updated_at = excluded.updated_at,
+            reply_id = excluded.reply_id, reply_state = excluded.reply_state, reply_at = excluded.reply_at,
             version = version + 1
          RETURNING rid",
         params![
@@ -312,6 +333,9 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             risk_key,
             ms(r.updated_at),
             r.resolution.paused.map(ms),
+            r.reply.as_ref().map(|p| p.message_id.to_string()),
+            r.reply.as_ref().map(|p| p.state.as_str()),
+            r.reply.as_ref().map(|p| ms(p.at)),
         ],
         |row| row.get(0),
     )?;

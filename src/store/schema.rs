@@ -268,6 +268,16 @@ CREATE UNIQUE INDEX event_server_id ON event(server_id);
     M::up(
         "CREATE TABLE reset_seen(kind TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(kind, id)) WITHOUT ROWID;",
     ),
+    // A reply counts for the first-response clock when the channel has it: the latest reply
+    // on its way or undelivered (`Request::reply`). The undelivered queue reads the index.
+    M::up(
+        r#"
+ALTER TABLE request ADD COLUMN reply_id TEXT;
+ALTER TABLE request ADD COLUMN reply_state TEXT;
+ALTER TABLE request ADD COLUMN reply_at INTEGER;
+CREATE INDEX request_undelivered ON request(reply_at, rid) WHERE reply_state IN ('failed', 'unknown');
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -303,8 +313,8 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (two more came after it).
-        migrations().to_version(&mut c, SCHEMA_VERSION - 3).unwrap();
+        // The version before `event.server_id` (three more came after it).
+        migrations().to_version(&mut c, SCHEMA_VERSION - 4).unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -78,7 +78,7 @@ async fn a_claim_on_one_console_shows_on_the_other_with_the_servers_number() {
     act(&a, "anna", id, Op::Claim).await;
     // Until the server answers, the number is provisional.
     let local = a.resolve(&id.to_string()).await.unwrap();
-    assert!(local.number.seq > crate::store::db::PROVISIONAL_FROM);
+    assert!(local.number.is_provisional());
 
     let r = sync_once(&a, &anna, SCOPE).await.unwrap();
     assert_eq!((r.pushed, r.pending), (2, 0));

@@ -184,8 +184,10 @@ pub fn kind_short(kind: AlertKind, en: bool) -> &'static str {
         (AlertKind::AtRisk, false) => "под угрозой",
         (AlertKind::DueSoon, false) => "срок близко",
         (AlertKind::Breached, false) => "просрочено",
+        (AlertKind::Undelivered, false) => "не доставлено",
         (AlertKind::AtRisk, true) => "at risk",
         (AlertKind::DueSoon, true) => "due soon",
         (AlertKind::Breached, true) => "breached",
+        (AlertKind::Undelivered, true) => "undelivered",
     }
 }

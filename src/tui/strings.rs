@@ -183,9 +183,11 @@ impl Lang {
             (Lang::Ru, AlertKind::AtRisk) => "срок под угрозой".to_string(),
             (Lang::Ru, AlertKind::DueSoon) => format!("до срока {soon_minutes} мин"),
             (Lang::Ru, AlertKind::Breached) => "срок нарушен".to_string(),
+            (Lang::Ru, AlertKind::Undelivered) => "ответ не доставлен".to_string(),
             (Lang::En, AlertKind::AtRisk) => "at risk".to_string(),
             (Lang::En, AlertKind::DueSoon) => format!("due in {soon_minutes} min"),
             (Lang::En, AlertKind::Breached) => "breached".to_string(),
+            (Lang::En, AlertKind::Undelivered) => "reply not delivered".to_string(),
         };
         format!("⚑ №{} {what} — {text}", c.number)
     }

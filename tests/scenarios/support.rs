@@ -213,11 +213,16 @@ impl Console {
         panic!("{} still syncing after 10 rounds", self.db.display());
     }
 
-    /// `mcu new` in JSON: the request's number.
+    /// `mcu new` in JSON: the request's number, or its id while the server has not numbered it
+    /// (offline: no provisional number is printed); the CLI takes either.
     pub fn new_request(&self, text: &str) -> String {
         let v: serde_json::Value =
             serde_json::from_str(&self.ok(&["new", "--text", text, "-o", "json"])).unwrap();
-        v[0]["number"].as_str().unwrap().to_owned()
+        v[0]["number"]
+            .as_str()
+            .or_else(|| v[0]["id"].as_str())
+            .unwrap()
+            .to_owned()
     }
 
     /// The request as `mcu show -o json` prints it.

@@ -34,6 +34,8 @@ fn open(key: u32, received: u32) -> Fact {
         first_due: received + 4 * 3600,
         due: received + 4 * 3600,
         risk: received + 3 * 3600,
+        dep_due: NEVER,
+        dep_risk: NEVER,
         closed: NEVER,
         year: 2026,
         topic: 0,
@@ -213,25 +215,35 @@ fn operators_and_departments_carry_their_load() {
             status: Status::WaitingDepartment,
             running: Running::Department,
             department: 1,
-            due: now_s - 1,
-            risk: now_s - 3600,
+            dep_due: now_s - 1,
+            dep_risk: now_s - 3600,
             ..answered(6, today_9, 10)
         },
         Fact {
             status: Status::WaitingDepartment,
             running: Running::Department,
             department: 1,
-            due: now_s + 600,
-            risk: now_s - 60,
+            dep_due: now_s + 600,
+            dep_risk: now_s - 60,
             ..answered(7, today_9, 10)
         },
         Fact {
             status: Status::WaitingDepartment,
             running: Running::Department,
             department: 0,
-            due: now_s + 6000,
-            risk: now_s + 3000,
+            dep_due: now_s + 6000,
+            dep_risk: now_s + 3000,
             ..answered(8, today_9, 10)
+        },
+        // Forwarded unanswered: the citizen's clock is the running one, yet the department's
+        // own clock is late and counts against it.
+        Fact {
+            status: Status::WaitingDepartment,
+            running: Running::FirstResponse,
+            department: 0,
+            dep_due: now_s - 60,
+            dep_risk: now_s - 600,
+            ..open(9, today_9)
         },
     ];
     let d = compute(&facts, &names(), now(), MSK, 10);
@@ -263,9 +275,9 @@ fn operators_and_departments_carry_their_load() {
             },
             DepartmentLoad {
                 name: "city_economy".into(),
-                waiting: 1,
+                waiting: 2,
                 at_risk: 0,
-                overdue: 0,
+                overdue: 1,
             },
         ]
     );

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::catalog::Catalog;
 use crate::domain::request::{
-    DeliveryState, Direction, Event, Message, Note, NoteKind, Request, RequestNumber,
+    DeliveryState, Direction, Event, Message, Note, NoteKind, PendingReply, Request, RequestNumber,
 };
 use crate::domain::status::{CloseReason, Status, Transition};
 
@@ -157,31 +157,81 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             let body = non_empty(body, "reply")?;
             take_over(&mut out, m)?;
             transition(&mut out, m, Transition::Reply)?;
-            if out.request.first_response.stopped.is_none() {
-                out.request.first_response.stop(now);
+            let delivery = if out.request.channel.delivers() {
+                // Counts when the channel has it (`Op::Delivery`); a later reply supersedes
+                // an earlier one still on its way or undelivered. With no chat to send to (an
+                // imported request) it can't go at all.
+                let state = if out.request.channel_ref.chat.is_some() {
+                    DeliveryState::Queued
+                } else {
+                    DeliveryState::Failed
+                };
+                out.request.reply = Some(PendingReply {
+                    message_id: *message_id,
+                    state,
+                    at: now,
+                });
+                state
+            } else {
+                // A phone call back: the citizen heard it as it was recorded.
+                answered(&mut out, m, now);
+                DeliveryState::Recorded
+            };
+            out.messages
+                .push(outgoing(&out.request, m, *message_id, body, now, delivery));
+        }
+        Op::Delivery { message_id, state } => {
+            // About any other message (the acknowledgement, a superseded reply): nothing.
+            if let Some(pending) = out.request.reply.as_mut()
+                && pending.message_id == *message_id
+                && pending.state != *state
+            {
+                let old = pending.state;
+                pending.state = *state;
+                // When the channel said so: an undelivered alert dates from here.
+                pending.at = now;
                 record(
                     &mut out,
                     m,
-                    "first_response_at",
-                    None,
-                    Some(now.to_rfc3339()),
+                    "delivery",
+                    Some(old.as_str().into()),
+                    Some(state.as_str().into()),
                 );
+                if matches!(state, DeliveryState::Sent | DeliveryState::Recorded) {
+                    out.request.reply = None;
+                    answered(&mut out, m, now);
+                }
             }
-            let delivery = if out.request.channel.delivers() {
-                DeliveryState::Queued
-            } else {
-                DeliveryState::Recorded
-            };
-            out.messages.push(Message {
-                id: *message_id,
-                request_id: out.request.id,
-                direction: Direction::Out,
-                author: m.actor.clone(),
-                body,
-                at: now,
-                delivery: Some(delivery),
-                edit_of: None,
-            });
+        }
+        Op::SettleReply { how } => {
+            if !out.request.undelivered() {
+                return Err(Rejection::NoUndeliveredReply);
+            }
+            out.request.reply = None;
+            match how {
+                Settle::Phoned { message_id, body } => {
+                    let body = non_empty(body, "phone call")?;
+                    record(&mut out, m, "reply_settled", None, Some("phoned".into()));
+                    out.messages.push(outgoing(
+                        &out.request,
+                        m,
+                        *message_id,
+                        body,
+                        now,
+                        DeliveryState::Recorded,
+                    ));
+                }
+                Settle::Unreachable => {
+                    record(
+                        &mut out,
+                        m,
+                        "reply_settled",
+                        None,
+                        Some("unreachable".into()),
+                    );
+                }
+            }
+            answered(&mut out, m, now);
         }
         Op::AddNote { note_id, body } => {
             let body = non_empty(body, "note")?;
@@ -262,17 +312,19 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             ));
         }
         Op::Acknowledge { message_id, body } => {
-            let body = non_empty(body, "acknowledgement")?;
-            out.messages.push(Message {
-                id: *message_id,
-                request_id: out.request.id,
-                direction: Direction::Out,
-                author: m.actor.clone(),
+            // The number is the request's where it is applied: in a team the gateway's copy
+            // holds a provisional one, and the server, which numbers, renders the text the
+            // citizen gets (docs/sync-protocol.md §2).
+            let body = non_empty(body, "acknowledgement")?
+                .replace(ACK_NUMBER, &out.request.number.to_string());
+            out.messages.push(outgoing(
+                &out.request,
+                m,
+                *message_id,
                 body,
-                at: now,
-                delivery: Some(DeliveryState::Queued),
-                edit_of: None,
-            });
+                now,
+                DeliveryState::Queued,
+            ));
         }
         Op::SetAttachment {
             source,
@@ -387,6 +439,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         department_clock: None,
         resolution,
         updated_at: ctx.now,
+        reply: None,
     };
     let mut out = Outcome {
         request,
@@ -397,6 +450,35 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
     let number = out.request.number.to_string();
     record(&mut out, m, "created", None, Some(number));
     Ok(out)
+}
+
+/// A message from the center to the citizen, written by the mutation's actor.
+fn outgoing(
+    r: &Request,
+    m: &Mutation,
+    id: Uuid,
+    body: String,
+    at: DateTime<Utc>,
+    delivery: DeliveryState,
+) -> Message {
+    Message {
+        id,
+        request_id: r.id,
+        direction: Direction::Out,
+        author: m.actor.clone(),
+        body,
+        at,
+        delivery: Some(delivery),
+        edit_of: None,
+    }
+}
+
+/// The citizen has their first answer now (if they had none yet): the first-response clock stops.
+fn answered(out: &mut Outcome, m: &Mutation, now: DateTime<Utc>) {
+    if out.request.first_response.stopped.is_none() {
+        out.request.first_response.stop(now);
+        record(out, m, "first_response_at", None, Some(now.to_rfc3339()));
+    }
 }
 
 fn record(out: &mut Outcome, m: &Mutation, field: &str, old: Option<String>, new: Option<String>) {

@@ -98,7 +98,7 @@ impl Store {
         retry: bool,
     ) -> Result<usize, StoreError> {
         let now = ms(self.now());
-        self.call(move |c, _| outbox::sweep(c, channel.as_str(), epoch, now, retry))
+        self.call(move |c, env| outbox::sweep(c, env, channel.as_str(), epoch, now, retry))
             .await
     }
 
@@ -134,8 +134,8 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (lease, at) = (lease.to_string(), ms(at));
-        self.call(move |c, _| {
-            outbox::finish(c, channel.as_str(), &lease, epoch, &part, &finish, at)
+        self.call(move |c, env| {
+            outbox::finish(c, env, channel.as_str(), &lease, epoch, &part, &finish, at)
         })
         .await
     }

@@ -78,6 +78,10 @@ fn citizen_request(
     let rid = Uuid::now_v7();
     let new = NewRequest {
         external_id: Some(external.into()),
+        channel_ref: crate::domain::request::ChannelRef {
+            chat: Some(external.into()),
+            message: None,
+        },
         ..NewRequest::new(channel, "Нет воды", at)
     };
     (rid, gw.journal(rid, Op::Create(Box::new(new)), None))

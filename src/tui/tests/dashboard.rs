@@ -125,14 +125,24 @@ fn seed() -> Seeded {
             continue;
         }
         t += Duration::minutes(rnd(330) as i64);
+        let message_id = Uuid::now_v7();
         let replied = run(
             t,
             Op::Reply {
-                message_id: Uuid::now_v7(),
+                message_id,
                 body: "Принято".into(),
             },
         );
-        if !replied {
+        // The channel takes it at once: the reply counts from then.
+        if !replied
+            || !run(
+                t,
+                Op::Delivery {
+                    message_id,
+                    state: crate::domain::request::DeliveryState::Sent,
+                },
+            )
+        {
             continue;
         }
         if rnd(10) < 4 {
