@@ -109,7 +109,6 @@ pub enum ComposeKind {
     DepartmentAnswer,
     /// The note that goes with a forward; may stay empty.
     Forward,
-    Tags,
 }
 
 pub struct Compose {
@@ -183,6 +182,8 @@ pub enum Mode {
         input: String,
     },
     Picker(Picker),
+    /// `l`: tags picked from those in use (tui/tags.rs).
+    Tags(Box<super::tags::TagPicker>),
     Compose(Box<Compose>),
     Help,
     /// Open alarms and the channel's state.
@@ -354,6 +355,13 @@ impl App {
         match &self.mode {
             Mode::Compose(c) => at(c.target, c.kind == ComposeKind::Reply),
             Mode::Picker(p) => at(p.target, false),
+            Mode::Tags(p) => match p.targets.first() {
+                Some(t) => at(t.id, false),
+                None => Here {
+                    request_id: None,
+                    composing: false,
+                },
+            },
             Mode::LinkInput { target, .. } => at(*target, false),
             _ => Here {
                 request_id: self.current().filter(|_| self.show_detail).map(|r| r.id),

@@ -14,8 +14,35 @@ use super::update::{Cmd, flash, reload_from_top};
 use crate::domain::mutation::{Mutation, Op};
 use crate::domain::{CloseReason, Priority, Request};
 
-pub(super) fn mutation(app: &App, r: &Request, op: Op) -> Mutation {
-    Mutation::new(r.id, &app.me, app.now, op)
+pub(super) fn mutation(app: &App, id: Uuid, op: Op) -> Mutation {
+    Mutation::new(id, &app.me, app.now, op)
+}
+
+/// One key on a one-line field (a picker's search, the filter line): typing, Backspace, and
+/// the shells' Ctrl-U (clear) and Ctrl-W (the last word). `accept` says which characters the
+/// field takes. True when the text changed.
+pub(super) fn edit_line(input: &mut String, k: KeyEvent, accept: impl Fn(char) -> bool) -> bool {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    let before = input.len();
+    match k.code {
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        // Г and Ц: the same keys on the Russian layout.
+        KeyCode::Char('u' | 'г') if ctrl => input.clear(),
+        KeyCode::Char('w' | 'ц') if ctrl => {
+            let kept = input.trim_end().len();
+            input.truncate(kept);
+            let start = input.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            input.truncate(start);
+        }
+        KeyCode::Char(c) if !ctrl && accept(c) => {
+            input.push(c);
+            return true;
+        }
+        _ => {}
+    }
+    input.len() != before
 }
 
 pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
@@ -125,7 +152,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Reply => compose(app, ComposeKind::Reply, None),
         Action::Note => compose(app, ComposeKind::Note, None),
         Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, None),
-        Action::Tag => compose(app, ComposeKind::Tags, None),
+        Action::Tag => super::tags::open(app, r.id),
         _ => vec![],
     }
 }
@@ -159,14 +186,6 @@ pub(super) fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> 
         KeyCode::Esc => return vec![],
         KeyCode::Up => p.selected = p.selected.saturating_sub(1),
         KeyCode::Down => p.selected = (p.selected + 1).min(p.visible().len().saturating_sub(1)),
-        KeyCode::Backspace => {
-            p.query.pop();
-            p.selected = 0;
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.query.push(c);
-            p.selected = 0;
-        }
         KeyCode::Enter => {
             let Some((value, _)) = p.visible().get(p.selected).map(|x| (*x).clone()) else {
                 app.mode = Mode::Picker(p);
@@ -174,7 +193,11 @@ pub(super) fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> 
             };
             return choose(app, &p, value);
         }
-        _ => {}
+        _ => {
+            if edit_line(&mut p.query, k, |_| true) {
+                p.selected = 0;
+            }
+        }
     }
     app.mode = Mode::Picker(p);
     vec![]
@@ -231,7 +254,7 @@ pub(super) fn each(app: &mut App, selected: Uuid, op: impl Fn(&Request) -> Optio
     let cmds = app
         .targets(selected)
         .iter()
-        .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r, o)])))
+        .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r.id, o)])))
         .collect();
     app.marks.clear();
     cmds
@@ -323,20 +346,10 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
                 note_id: Uuid::now_v7(),
                 note: (!body.is_empty()).then_some(body),
             }],
-            ComposeKind::Tags => body
-                .split_whitespace()
-                .filter_map(|w| match w.strip_prefix('-') {
-                    Some(t) if !t.is_empty() => Some(Op::Untag { tag: t.to_string() }),
-                    Some(_) => None,
-                    None => Some(Op::Tag {
-                        tag: w.trim_start_matches('+').to_string(),
-                    }),
-                })
-                .collect(),
         };
         if !ops.is_empty() {
             cmds.push(Cmd::Apply(
-                ops.into_iter().map(|op| mutation(app, r, op)).collect(),
+                ops.into_iter().map(|op| mutation(app, r.id, op)).collect(),
             ));
         }
     }

@@ -84,7 +84,8 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Help => popups::help(f, app, area),
         Mode::Alarms => popups::alarms(f, app, area),
         Mode::Picker(_) => popups::picker(f, app, area),
-        Mode::Compose(_) => popups::compose(f, app, area),
+        Mode::Tags(_) => super::tags::draw(f, app, area),
+        Mode::Compose(_) => super::compose_view::compose(f, app, area),
         Mode::Palette { .. } => popups::palette(f, app, area),
         Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
@@ -313,7 +314,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             }
         }
         Mode::Filter { .. } => "/",
-        Mode::Picker(_) => "ВЫБОР",
+        Mode::Picker(_) | Mode::Tags(_) => "ВЫБОР",
         Mode::Compose(_) => "ТЕКСТ",
         Mode::Help => "?",
         Mode::Alarms => "!",

@@ -17,6 +17,7 @@ mod detail;
 mod photo;
 mod presence;
 mod shift;
+mod tags;
 mod views;
 use super::keymap::Keymap;
 use super::strings::Lang;
@@ -309,25 +310,6 @@ fn topic_picker_and_forward_with_a_note() {
         }
         other => panic!("{other:?}"),
     }
-}
-
-#[test]
-fn tags_compose_adds_and_removes() {
-    let mut a = loaded(Lang::Ru);
-    update(&mut a, key('l'));
-    update(&mut a, Msg::Paste("+авария -дети".into()));
-    let cmds = update(&mut a, ctrl_s());
-    assert_eq!(
-        ops(&cmds),
-        vec![
-            Op::Tag {
-                tag: "авария".into()
-            },
-            Op::Untag {
-                tag: "дети".into()
-            }
-        ]
-    );
 }
 
 #[test]

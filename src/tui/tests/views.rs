@@ -40,6 +40,13 @@ fn every_view_at_both_sizes() {
             ],
         ),
         ("templates", vec![key('r'), ctrl('t')]),
+        (
+            "note_editor",
+            vec![
+                key('n'),
+                Msg::Paste("Звонила в УК, обещали к вечеру".into()),
+            ],
+        ),
         ("palette", vec![key(':'), key('о'), key('т')]),
         ("filter", vec![key('/'), key('т'), key('е'), key('м')]),
         (
