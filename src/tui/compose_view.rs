@@ -18,12 +18,17 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     let Mode::Compose(c) = &app.mode else { return };
     let r = popup(area, 100, 20);
     f.render_widget(Clear, r);
-    let block = Block::default().borders(Borders::ALL).title(format!(
-        " {} · {} · {} ",
-        app.lang.compose(c.kind),
-        c.number,
-        app.lang.compose_keys(c.kind)
-    ));
+    // Says which requests the text goes to, and how many: a reply to three marked requests
+    // must not read as a reply to the one under the cursor.
+    let numbers: Vec<&str> = c.targets.iter().map(|t| t.number.as_str()).collect();
+    let room = r.width.saturating_sub(4) as usize;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(
+            " {} ",
+            app.lang.compose_title(c.kind, &numbers, room)
+        ))
+        .title_bottom(format!(" {} ", app.lang.compose_keys(c.kind)));
     let inner = block.inner(r);
     f.render_widget(block, r);
     let parts = Layout::default()
@@ -37,7 +42,7 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(&c.editor, parts[0]);
     let preview = c.preview();
     let units = crate::wire::split::utf16_units(&preview);
-    let counter = match c.limit {
+    let counter = match c.current().limit {
         Some(limit) => {
             let parts_n =
                 crate::wire::split::split(&preview, limit, crate::wire::split::utf16_units)
@@ -72,7 +77,7 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     let title = app.lang.compose_hint(c.kind);
     let mut lines = vec![];
     // Another reply on its way to the same citizen: said before what this one will read.
-    let (_, composing) = app.others_on(c.target);
+    let (_, composing) = app.others_on(c.current().id);
     if c.kind == ComposeKind::Reply && !composing.is_empty() {
         lines.push(Line::from(Span::styled(
             format!(
@@ -84,6 +89,13 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
         )));
     }
     lines.push(Line::from(Span::styled(title, bold())));
+    if c.targets.len() > 1 {
+        lines.push(Line::from(Span::styled(
+            app.lang
+                .compose_shown(c.shown + 1, c.targets.len(), &c.current().number),
+            style(app, app.theme.accent),
+        )));
+    }
     lines.extend(
         sanitize::text(&preview)
             .lines()
@@ -91,7 +103,7 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     );
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), parts[2]);
     if let Some(list) = &c.templates {
-        templates(f, app, r, list, &c.vars);
+        templates(f, app, r, list, &c.current().vars);
     }
 }
 

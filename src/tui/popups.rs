@@ -108,7 +108,10 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
 pub(super) fn picker(f: &mut Frame, app: &App, area: Rect) {
     let Mode::Picker(p) = &app.mode else { return };
     let visible = p.visible();
-    let r = popup(area, 60, (visible.len() as u16 + 4).min(20));
+    let targets = app.targets(p.target);
+    // Wider on marked requests, for their numbers in the title.
+    let width = if targets.len() > 1 { 90 } else { 60 };
+    let r = popup(area, width, (visible.len() as u16 + 4).min(20));
     f.render_widget(Clear, r);
     let mut lines = vec![Line::from(vec![
         Span::raw("> "),
@@ -124,11 +127,21 @@ pub(super) fn picker(f: &mut Frame, app: &App, area: Rect) {
         };
         lines.push(Line::from(Span::styled(format!(" {label}"), st)));
     }
-    let title = format!(" {} · {} ", app.lang.picker(p.kind), app.lang.picker_keys());
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
-        r,
-    );
+    let name = app.lang.picker(p.kind);
+    let keys = format!(" {} ", app.lang.picker_keys());
+    // On marked requests: how many and which, before anything is chosen for them; the keys
+    // move under the list to make room.
+    let block = if targets.len() > 1 {
+        let numbers: Vec<String> = targets.iter().map(|t| t.number.to_string()).collect();
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        let room = (r.width as usize).saturating_sub(name.chars().count() + 7);
+        Block::default()
+            .title(format!(" {name} · {} ", app.lang.targets(&numbers, room)))
+            .title_bottom(keys)
+    } else {
+        Block::default().title(format!(" {name} ·{keys}"))
+    };
+    f.render_widget(Paragraph::new(lines).block(block.borders(Borders::ALL)), r);
 }
 
 pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {

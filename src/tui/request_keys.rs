@@ -6,7 +6,8 @@ use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
 use super::app::{
-    App, Compose, ComposeKind, Mode, Picker, PickerKind, TemplateList, template_matches,
+    App, Compose, ComposeKind, ComposeTarget, Mode, Picker, PickerKind, TemplateList,
+    template_matches,
 };
 use super::filter;
 use super::keymap::Action;
@@ -51,25 +52,10 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         return vec![];
     };
     let lang = app.lang;
-    let compose = |app: &mut App, kind: ComposeKind, department: Option<String>| {
-        let limit = (kind == ComposeKind::Reply).then(|| r.channel.max_message_units());
-        let vars = vars_for(app, &r, department.as_deref());
-        app.mode = Mode::Compose(Box::new(Compose {
-            kind,
-            target: r.id,
-            number: r.number.to_string(),
-            department,
-            limit,
-            vars,
-            editor: TextArea::default(),
-            templates: None,
-        }));
-        vec![]
-    };
     match action {
-        Action::Claim => each(app, r.id, |_| Some(Op::Claim)),
-        Action::Release => each(app, r.id, |_| Some(Op::Release)),
-        Action::Reopen => each(app, r.id, |_| Some(Op::Reopen)),
+        Action::Claim => each(app, r.id, lang.action(action), |_| Some(Op::Claim)),
+        Action::Release => each(app, r.id, lang.action(action), |_| Some(Op::Release)),
+        Action::Reopen => each(app, r.id, lang.action(action), |_| Some(Op::Reopen)),
         Action::LinkDuplicate => {
             app.mode = Mode::LinkInput {
                 target: r.id,
@@ -149,9 +135,9 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
                 .collect();
             open_picker(app, PickerKind::CloseReason, r.id, items, None)
         }
-        Action::Reply => compose(app, ComposeKind::Reply, None),
-        Action::Note => compose(app, ComposeKind::Note, None),
-        Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, None),
+        Action::Reply => compose(app, ComposeKind::Reply, r.id, None),
+        Action::Note => compose(app, ComposeKind::Note, r.id, None),
+        Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, r.id, None),
         Action::Tag => super::tags::open(app, r.id),
         _ => vec![],
     }
@@ -230,32 +216,59 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
                 path: value,
             }];
         }
-        PickerKind::Forward => {
-            // The forward itself happens when its note is written (or left empty).
-            app.mode = Mode::Compose(Box::new(Compose {
-                kind: ComposeKind::Forward,
-                target: r.id,
-                number: r.number.to_string(),
-                department: some(value),
-                limit: None,
-                vars: vec![("number".to_string(), r.number.to_string())],
-                editor: TextArea::default(),
-                templates: None,
-            }));
-            return vec![];
-        }
+        // The forward itself happens when its note is written (or left empty).
+        PickerKind::Forward => return compose(app, ComposeKind::Forward, r.id, some(value)),
     };
-    each(app, r.id, |_| Some(op.clone()))
+    each(app, r.id, app.lang.picker(p.kind), |_| Some(op.clone()))
+}
+
+/// Opens the composer on the marked requests (or the selected one), each with its own
+/// variables; `department` is the one a forward goes to.
+fn compose(
+    app: &mut App,
+    kind: ComposeKind,
+    selected: Uuid,
+    department: Option<String>,
+) -> Vec<Cmd> {
+    let targets: Vec<ComposeTarget> = app
+        .targets(selected)
+        .iter()
+        .map(|r| ComposeTarget {
+            id: r.id,
+            number: r.number.to_string(),
+            limit: (kind == ComposeKind::Reply).then(|| r.channel.max_message_units()),
+            vars: vars_for(app, r, department.as_deref()),
+        })
+        .collect();
+    if targets.is_empty() {
+        flash(app, app.lang.nothing_selected().into(), true);
+        return vec![];
+    }
+    app.mode = Mode::Compose(Box::new(Compose {
+        kind,
+        targets,
+        shown: 0,
+        department,
+        editor: TextArea::default(),
+        templates: None,
+    }));
+    vec![]
 }
 
 /// One command per target, so a refusal on one request does not hold back the others; marks
 /// are spent by the action.
-pub(super) fn each(app: &mut App, selected: Uuid, op: impl Fn(&Request) -> Option<Op>) -> Vec<Cmd> {
-    let cmds = app
+pub(super) fn each(
+    app: &mut App,
+    selected: Uuid,
+    what: &str,
+    op: impl Fn(&Request) -> Option<Op>,
+) -> Vec<Cmd> {
+    let cmds: Vec<Cmd> = app
         .targets(selected)
         .iter()
         .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r.id, o)])))
         .collect();
+    super::bulk::start(app, what, &cmds);
     app.marks.clear();
     cmds
 }
@@ -311,6 +324,21 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
         app.mode = Mode::Compose(c);
         return vec![];
     }
+    // Several targets: PgDn/PgUp show the next or previous one's rendering.
+    let n = c.targets.len();
+    match k.code {
+        KeyCode::PageDown if n > 1 && !send => {
+            c.shown = (c.shown + 1) % n;
+            app.mode = Mode::Compose(c);
+            return vec![];
+        }
+        KeyCode::PageUp if n > 1 && !send => {
+            c.shown = (c.shown + n - 1) % n;
+            app.mode = Mode::Compose(c);
+            return vec![];
+        }
+        _ => {}
+    }
     if !send {
         c.editor.input(k);
         app.mode = Mode::Compose(c);
@@ -321,38 +349,37 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
         return vec![];
     }
     let text = c.text();
-    let targets = app.targets(c.target);
     let mut cmds = vec![];
-    // Each marked request gets the text with its own number, citizen and department.
-    for r in &targets {
-        let vars = vars_for(app, r, c.department.as_deref());
-        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // Each target gets the text with its own number, citizen and department.
+    for t in &c.targets {
+        let pairs: Vec<(&str, &str)> = t
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let body = crate::templates::render(&text, &pairs).trim().to_string();
-        let ops: Vec<Op> = match c.kind {
-            ComposeKind::Reply => vec![Op::Reply {
+        let op = match c.kind {
+            ComposeKind::Reply => Op::Reply {
                 message_id: Uuid::now_v7(),
                 body,
-            }],
-            ComposeKind::Note => vec![Op::AddNote {
+            },
+            ComposeKind::Note => Op::AddNote {
                 note_id: Uuid::now_v7(),
                 body,
-            }],
-            ComposeKind::DepartmentAnswer => vec![Op::DepartmentAnswer {
+            },
+            ComposeKind::DepartmentAnswer => Op::DepartmentAnswer {
                 note_id: Uuid::now_v7(),
                 body,
-            }],
-            ComposeKind::Forward => vec![Op::Forward {
+            },
+            ComposeKind::Forward => Op::Forward {
                 department: c.department.clone(),
                 note_id: Uuid::now_v7(),
                 note: (!body.is_empty()).then_some(body),
-            }],
+            },
         };
-        if !ops.is_empty() {
-            cmds.push(Cmd::Apply(
-                ops.into_iter().map(|op| mutation(app, r.id, op)).collect(),
-            ));
-        }
+        cmds.push(Cmd::Apply(vec![mutation(app, t.id, op)]));
     }
+    super::bulk::start(app, app.lang.compose(c.kind), &cmds);
     app.marks.clear();
     cmds
 }

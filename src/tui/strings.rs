@@ -111,6 +111,42 @@ impl Lang {
         }
     }
 
+    /// The composer's title: what is written, and to which requests (`Ответ 3 заявителям:
+    /// 2026-000024, 2026-000025, 2026-000026`), cut to `width` characters.
+    pub fn compose_title(self, k: ComposeKind, numbers: &[&str], width: usize) -> String {
+        let n = numbers.len();
+        match (self, k, numbers) {
+            (_, _, [one]) => format!("{} · {one}", self.compose(k)),
+            (Lang::Ru, ComposeKind::Reply, _) => headed(
+                format!(
+                    "Ответ {n} {}: ",
+                    ru_plural(n, "заявителю", "заявителям", "заявителям")
+                ),
+                numbers,
+                width,
+            ),
+            (Lang::En, ComposeKind::Reply, _) => {
+                headed(format!("Reply to {n} citizens: "), numbers, width)
+            }
+            _ => format!(
+                "{} · {}",
+                self.compose(k),
+                self.targets(
+                    numbers,
+                    width.saturating_sub(3 + self.compose(k).chars().count())
+                )
+            ),
+        }
+    }
+
+    /// Over the preview when the text goes to several requests: whose rendering it is.
+    pub fn compose_shown(self, i: usize, n: usize, number: &str) -> String {
+        match self {
+            Lang::Ru => format!("{i} из {n}: {number} · PgDn/PgUp — другие"),
+            Lang::En => format!("{i} of {n}: {number} · PgDn/PgUp — the others"),
+        }
+    }
+
     /// `3 обращения`, `21 обращение`, `5 обращений`.
     pub fn requests(self, n: usize) -> String {
         match self {
@@ -378,6 +414,12 @@ pub fn ru_plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a
         (2..=4, r) if !(12..=14).contains(&r) => few,
         _ => many,
     }
+}
+
+/// `head` and as many of the numbers as fit `width` characters in all.
+fn headed(head: String, numbers: &[&str], width: usize) -> String {
+    let list = listed(numbers, width.saturating_sub(head.chars().count()));
+    format!("{head}{list}")
 }
 
 /// Numbers joined with commas up to `width` characters, then `… +N` for the rest.

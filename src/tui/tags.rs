@@ -160,6 +160,7 @@ fn set(app: &mut App, p: &mut TagPicker, tag: &str, add: bool) -> Vec<Cmd> {
         };
         cmds.push(Cmd::Apply(vec![mutation(app, t.id, op)]));
     }
+    super::bulk::start(app, app.lang.pick("Метки", "Tags"), &cmds);
     p.known.insert(tag.to_string());
     // The search is done: the whole list again, the cursor on the tag just changed.
     p.query.clear();

@@ -32,7 +32,8 @@ pub enum Msg {
         page: Page,
     },
     Detail(Box<Detail>),
-    Applied(Result<String, String>),
+    /// A change written (the request's number) or refused (why), for the request it was on.
+    Applied(Option<Uuid>, Result<String, String>),
     Alarms(Vec<crate::store::alarms::Alarm>),
     /// A gateway's event, with its channel.
     Gateway(crate::domain::Channel, GatewayEvent),
@@ -115,7 +116,7 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
-        Msg::Applied(Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
+        Msg::Applied(_, Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
     ) {
         super::dashboard::changed(app);
     }
@@ -198,15 +199,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             }
             vec![]
         }
-        Msg::Applied(Ok(number)) => {
-            flash(app, format!("{}: {number}", app.lang.done()), false);
+        Msg::Applied(id, result) => {
+            if !super::bulk::on_applied(app, id, &result) {
+                match &result {
+                    Ok(number) => flash(app, format!("{}: {number}", app.lang.done()), false),
+                    Err(e) => flash(app, e.clone(), true),
+                }
+            }
+            if result.is_err() {
+                return vec![];
+            }
             let mut cmds = refresh(app);
             if let Some(r) = app.current() {
                 cmds.push(Cmd::LoadDetail(r.id));
             }
             cmds
         }
-        Msg::Applied(Err(e)) | Msg::Failed(e) => {
+        Msg::Failed(e) => {
             flash(app, e, true);
             vec![]
         }

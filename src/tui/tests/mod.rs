@@ -11,6 +11,7 @@ use super::app::{App, Mode, Settings};
 
 mod actions;
 mod alarms;
+mod bulk;
 mod compose;
 mod dashboard;
 mod detail;
@@ -356,7 +357,7 @@ fn refusals_and_alarms_reach_the_status_line() {
     let mut a = loaded(Lang::Ru);
     update(
         &mut a,
-        Msg::Applied(Err("заявку уже взял(а) в работу boris".into())),
+        Msg::Applied(None, Err("заявку уже взял(а) в работу boris".into())),
     );
     assert!(a.flash.as_ref().is_some_and(|f| f.error));
     update(
