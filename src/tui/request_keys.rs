@@ -402,17 +402,9 @@ pub(super) fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<C
                 }
             }
         }
-        KeyCode::Backspace => {
-            input.pop();
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            input.push(c);
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
+        // Ctrl-U clears what is typed (Enter then drops the filter), Ctrl-W the last word.
         _ => {
+            edit_line(&mut input, k, |_| true);
             app.mode = Mode::Filter { input };
             vec![]
         }

@@ -133,6 +133,19 @@ fn loaded(lang: Lang) -> App {
     a
 }
 
+/// The store's answer to the latest load: these rows, and no more.
+fn answer(a: &mut App, rows: Vec<crate::domain::Request>) {
+    let generation = a.generation;
+    update(
+        a,
+        Msg::Page {
+            generation,
+            append: false,
+            page: Page { rows, next: None },
+        },
+    );
+}
+
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
@@ -207,15 +220,7 @@ fn stale_pages_are_dropped_and_the_selection_survives_a_reload() {
         request(2, "b", 170),
         request(3, "c", 60),
     ];
-    let generation = a.generation;
-    update(
-        &mut a,
-        Msg::Page {
-            generation,
-            append: false,
-            page: Page { rows, next: None },
-        },
-    );
+    answer(&mut a, rows);
     assert_eq!(a.current().map(|r| r.number.seq), Some(2));
 }
 
