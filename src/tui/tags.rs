@@ -1,8 +1,8 @@
 //! `l`: tags are picked, not typed as free lines. Typed lines made Enter mean "new line" here
 //! and "choose" in every other picker, so a note typed next was saved as tags. The picker
 //! lists the tags already in use (on the loaded rows and the card; no store query), filters as
-//! one types, and Enter adds or removes the highlighted tag, or adds a name nobody used yet.
-//! Each Enter is written at once, so Esc only leaves.
+//! one types, and Enter adds or removes the highlighted tag (or adds a name nobody used yet)
+//! and closes, as Enter does in every picker: what is typed next never lands here.
 
 use std::collections::BTreeSet;
 
@@ -105,70 +105,54 @@ pub(super) fn open(app: &mut App, selected: Uuid) -> Vec<Cmd> {
 
 pub(super) fn key(app: &mut App, k: KeyEvent, mut p: Box<TagPicker>) -> Vec<Cmd> {
     let items = p.items();
-    let cmds = match k.code {
+    match k.code {
         KeyCode::Esc => return vec![],
-        KeyCode::Up => {
-            p.selected = p.selected.saturating_sub(1);
-            vec![]
-        }
-        KeyCode::Down => {
-            p.selected = (p.selected + 1).min(items.len().saturating_sub(1));
-            vec![]
-        }
+        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+        KeyCode::Down => p.selected = (p.selected + 1).min(items.len().saturating_sub(1)),
         KeyCode::Enter => match items.get(p.selected) {
             Some(TagItem::Known { tag, on }) if *on == p.targets.len() => {
-                set(app, &mut p, tag, false)
+                return set(app, &p, tag, false);
             }
-            Some(TagItem::Known { tag, .. } | TagItem::New(tag)) => set(app, &mut p, tag, true),
-            None => vec![],
+            Some(TagItem::Known { tag, .. } | TagItem::New(tag)) => return set(app, &p, tag, true),
+            None => {}
         },
-        KeyCode::Delete => match items.get(p.selected) {
-            Some(TagItem::Known { tag, on }) if *on > 0 => set(app, &mut p, tag, false),
-            _ => vec![],
-        },
+        KeyCode::Delete => {
+            if let Some(TagItem::Known { tag, on }) = items.get(p.selected)
+                && *on > 0
+            {
+                return set(app, &p, tag, false);
+            }
+        }
         _ => {
             // Tags are one word: a space or a comma could never be stored.
             let word = |c: char| !c.is_whitespace() && c != ',';
             if edit_line(&mut p.query, k, word) {
                 p.selected = 0;
             }
-            vec![]
         }
-    };
+    }
     app.mode = Mode::Tags(p);
-    cmds
+    vec![]
 }
 
 /// Adds `tag` to each target lacking it (or removes it from each that has it), one command
 /// per request so a refusal on one holds back none of the others; marks are spent.
-fn set(app: &mut App, p: &mut TagPicker, tag: &str, add: bool) -> Vec<Cmd> {
-    let mut cmds = vec![];
-    for t in &mut p.targets {
-        if t.tags.contains(tag) == add {
-            continue;
-        }
-        let op = if add {
-            t.tags.insert(tag.to_string());
-            Op::Tag {
-                tag: tag.to_string(),
-            }
-        } else {
-            t.tags.remove(tag);
-            Op::Untag {
-                tag: tag.to_string(),
-            }
-        };
-        cmds.push(Cmd::Apply(vec![mutation(app, t.id, op)]));
-    }
-    super::bulk::start(app, app.lang.pick("Метки", "Tags"), &cmds);
-    p.known.insert(tag.to_string());
-    // The search is done: the whole list again, the cursor on the tag just changed.
-    p.query.clear();
-    p.selected = p
-        .items()
+fn set(app: &mut App, p: &TagPicker, tag: &str, add: bool) -> Vec<Cmd> {
+    let cmds: Vec<Cmd> = p
+        .targets
         .iter()
-        .position(|i| matches!(i, TagItem::Known { tag: t, .. } if t == tag))
-        .unwrap_or(0);
+        .filter(|t| t.tags.contains(tag) != add)
+        .map(|t| {
+            let tag = tag.to_string();
+            let op = if add {
+                Op::Tag { tag }
+            } else {
+                Op::Untag { tag }
+            };
+            Cmd::Apply(vec![mutation(app, t.id, op)])
+        })
+        .collect();
+    super::bulk::start(app, app.lang.pick("Метки", "Tags"), &cmds);
     app.marks.clear();
     cmds
 }
@@ -186,8 +170,8 @@ pub(super) fn draw(f: &mut Frame, app: &App, area: Rect) {
         lang.targets(&numbers, r.width.saturating_sub(12) as usize)
     );
     let keys = lang.pick(
-        " печатайте: поиск или новая · Enter добавить/убрать · Esc выйти ",
-        " type to search or name a new one · Enter add/remove · Esc leave ",
+        " печатайте: поиск или новая · Enter добавить/убрать · Esc отмена ",
+        " type to search or name a new one · Enter add/remove · Esc cancel ",
     );
     let current: BTreeSet<&String> = p.targets.iter().flat_map(|t| t.tags.iter()).collect();
     let has = if current.is_empty() {
