@@ -120,6 +120,16 @@ pub struct ComposeTarget {
     pub limit: Option<usize>,
     /// Values for `{number}`, `{citizen}`, `{department}`, `{due}` in the text.
     pub vars: Vec<(String, String)>,
+    /// The citizen's last message (the request's text when the card has no later one), kept
+    /// in view while writing.
+    pub said: Option<(DateTime<Utc>, String)>,
+}
+
+/// A composer's text area: long lines wrap at the window's edge rather than scroll sideways.
+pub fn editor(lines: Vec<String>) -> TextArea<'static> {
+    let mut t = TextArea::new(lines);
+    t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    t
 }
 
 pub struct Compose {

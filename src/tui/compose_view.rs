@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, ComposeKind, Mode};
+use super::app::{App, ComposeKind, ComposeTarget, Mode};
 use super::popups::popup;
 use super::strings::Lang;
 use super::view::{bold, names, style};
@@ -16,7 +16,7 @@ use crate::sanitize;
 
 pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     let Mode::Compose(c) = &app.mode else { return };
-    let r = popup(area, 100, 20);
+    let r = popup(area, 100, 26);
     f.render_widget(Clear, r);
     // Says which requests the text goes to, and how many: a reply to three marked requests
     // must not read as a reply to the one under the cursor.
@@ -31,14 +31,28 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
         .title_bottom(format!(" {} ", app.lang.compose_keys(c.kind)));
     let inner = block.inner(r);
     f.render_widget(block, r);
+    // What the citizen last wrote stays in view while one writes (the window covers the card
+    // at 80×24): a few lines at most, cut with `…`, over a rule.
+    let strip = said(
+        app,
+        c.current(),
+        inner.width,
+        if inner.height < 24 { 3 } else { 5 },
+    );
+    let strip_h = strip.line_count(inner.width) as u16;
+    let rest = inner.height.saturating_sub(strip_h + 1);
+    let editor_h = (rest * 45 / 100).max(3);
     let parts = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
-            Constraint::Percentage(55),
+            Constraint::Length(strip_h),
+            Constraint::Length(editor_h),
             Constraint::Length(1),
             Constraint::Min(1),
         ])
         .split(inner);
+    f.render_widget(strip, parts[0]);
+    let parts = &parts[1..];
     f.render_widget(&c.editor, parts[0]);
     let preview = c.preview();
     let units = crate::wire::split::utf16_units(&preview);
@@ -105,6 +119,55 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     if let Some(list) = &c.templates {
         templates(f, app, r, list, &c.current().vars);
     }
+}
+
+/// «Заявитель, 30.11 08:10: …» — the citizen's last message to the target the preview shows,
+/// in at most `lines` lines of `width`.
+fn said<'a>(app: &App, t: &ComposeTarget, width: u16, lines: usize) -> Paragraph<'a> {
+    let head = match &t.said {
+        Some((at, _)) => format!(
+            "{}, {}: ",
+            app.lang.pick("Заявитель", "Citizen"),
+            at.with_timezone(&app.tz).format("%d.%m %H:%M")
+        ),
+        None => format!("{}: ", app.lang.pick("Заявитель", "Citizen")),
+    };
+    let text = t
+        .said
+        .as_ref()
+        .map(|(_, text)| sanitize::line(text))
+        .unwrap_or_default();
+    let para = |text: String| {
+        Paragraph::new(Line::from(vec![
+            Span::styled(head.clone(), bold()),
+            Span::raw(text),
+        ]))
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::default()
+                .borders(Borders::BOTTOM)
+                .border_style(style(app, app.theme.muted)),
+        )
+    };
+    // The rule under the text is a line of its own.
+    let fits = |p: &Paragraph| p.line_count(width) <= lines + 1;
+    if fits(&para(text.clone())) {
+        return para(text);
+    }
+    // The longest beginning that fits with `…`: what the message is about comes first.
+    let chars: Vec<char> = text.chars().collect();
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let cut: String = chars[..mid].iter().collect();
+        if fits(&para(format!("{cut}…"))) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let cut: String = chars[..lo].iter().collect();
+    para(format!("{}…", cut.trim_end()))
 }
 
 /// Ready replies over the composer: shortcut and title, and the chosen one as the citizen

@@ -2,7 +2,6 @@
 //! composer with its ready replies, the filter line, the duplicate's number.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
 use super::app::{
@@ -238,6 +237,7 @@ fn compose(
             number: r.number.to_string(),
             limit: (kind == ComposeKind::Reply).then(|| r.channel.max_message_units()),
             vars: vars_for(app, r, department.as_deref()),
+            said: said(app, r),
         })
         .collect();
     if targets.is_empty() {
@@ -249,10 +249,28 @@ fn compose(
         targets,
         shown: 0,
         department,
-        editor: TextArea::default(),
+        editor: super::app::editor(vec![]),
         templates: None,
     }));
     vec![]
+}
+
+/// The citizen's last message: the newest from them on the card when the card is this
+/// request's, else the text they opened it with.
+fn said(app: &App, r: &Request) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
+    use crate::domain::request::Direction;
+    let later = app
+        .detail
+        .as_ref()
+        .filter(|d| d.request.id == r.id)
+        .and_then(|d| {
+            d.messages
+                .iter()
+                .rev()
+                .find(|m| m.direction == Direction::In && !m.body.trim().is_empty())
+        })
+        .map(|m| (m.at, m.body.clone()));
+    later.or_else(|| (!r.text.trim().is_empty()).then(|| (r.received_at, r.text.clone())))
 }
 
 /// One command per target, so a refusal on one request does not hold back the others; marks

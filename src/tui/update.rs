@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
 use super::app::{App, Flash, Mode, View};
@@ -229,7 +228,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 // Editors end files with a newline the citizen should not get.
                 let text = text.strip_suffix('\n').unwrap_or(&text);
                 let text = text.strip_suffix('\r').unwrap_or(text);
-                c.editor = TextArea::from(text.split('\n').map(str::to_string));
+                c.editor = super::app::editor(text.split('\n').map(str::to_string).collect());
                 c.editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
                 c.editor.move_cursor(ratatui_textarea::CursorMove::End);
             }
