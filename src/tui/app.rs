@@ -109,19 +109,38 @@ pub enum ComposeKind {
     DepartmentAnswer,
     /// The note that goes with a forward; may stay empty.
     Forward,
-    Tags,
 }
 
-pub struct Compose {
-    pub kind: ComposeKind,
-    pub target: Uuid,
+/// One request a composer writes to, with what its text's variables become there.
+#[derive(Debug, Clone)]
+pub struct ComposeTarget {
+    pub id: Uuid,
     pub number: String,
-    /// For Forward: the department picked.
-    pub department: Option<String>,
     /// The channel's limit for one message (replies only), in UTF-16 units.
     pub limit: Option<usize>,
     /// Values for `{number}`, `{citizen}`, `{department}`, `{due}` in the text.
     pub vars: Vec<(String, String)>,
+    /// The citizen's last message (the request's text when the card has no later one), kept
+    /// in view while writing.
+    pub said: Option<(DateTime<Utc>, String)>,
+}
+
+/// A composer's text area: long lines wrap at the window's edge rather than scroll sideways.
+pub fn editor(lines: Vec<String>) -> TextArea<'static> {
+    let mut t = TextArea::new(lines);
+    t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    t
+}
+
+pub struct Compose {
+    pub kind: ComposeKind,
+    /// The marked requests (or the selected one), fixed when the composer opened: the text
+    /// goes to each, rendered with its own variables.
+    pub targets: Vec<ComposeTarget>,
+    /// Whose rendering the preview shows (PgDn/PgUp with several targets).
+    pub shown: usize,
+    /// For Forward: the department picked.
+    pub department: Option<String>,
     pub editor: TextArea<'static>,
     /// The list of ready replies (Ctrl-T, or Tab after an unknown `::word`), over the editor.
     pub templates: Option<TemplateList>,
@@ -166,9 +185,15 @@ impl Compose {
         self.editor.lines().join("\n")
     }
 
-    /// Exactly what the citizen will see: variables filled in.
+    /// The target the preview shows.
+    pub fn current(&self) -> &ComposeTarget {
+        &self.targets[self.shown.min(self.targets.len() - 1)]
+    }
+
+    /// Exactly what the shown target's citizen will see: variables filled in.
     pub fn preview(&self) -> String {
         let vars: Vec<(&str, &str)> = self
+            .current()
             .vars
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -183,6 +208,8 @@ pub enum Mode {
         input: String,
     },
     Picker(Picker),
+    /// `l`: tags picked from those in use (tui/tags.rs).
+    Tags(Box<super::tags::TagPicker>),
     Compose(Box<Compose>),
     Help,
     /// Open alarms and the channel's state.
@@ -253,6 +280,8 @@ pub struct App {
     pub last_refresh: DateTime<Utc>,
     /// Requests marked with space: the next action applies to each of them.
     pub marks: std::collections::BTreeSet<Uuid>,
+    /// The answers of the last action on several requests, until all are in.
+    pub bulk: Option<super::bulk::Bulk>,
     pub templates: Vec<crate::templates::ReplyTemplate>,
     pub open_command: Vec<String>,
     pub photos: bool,
@@ -321,6 +350,7 @@ impl App {
             height: 20,
             last_refresh: now,
             marks: Default::default(),
+            bulk: None,
             templates: s.templates,
             open_command: s.open_command,
             photos: s.photos,
@@ -352,8 +382,15 @@ impl App {
             composing,
         };
         match &self.mode {
-            Mode::Compose(c) => at(c.target, c.kind == ComposeKind::Reply),
+            Mode::Compose(c) => at(c.current().id, c.kind == ComposeKind::Reply),
             Mode::Picker(p) => at(p.target, false),
+            Mode::Tags(p) => match p.targets.first() {
+                Some(t) => at(t.id, false),
+                None => Here {
+                    request_id: None,
+                    composing: false,
+                },
+            },
             Mode::LinkInput { target, .. } => at(*target, false),
             _ => Here {
                 request_id: self.current().filter(|_| self.show_detail).map(|r| r.id),

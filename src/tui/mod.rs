@@ -6,7 +6,9 @@
 mod alerts;
 pub mod app;
 mod audit;
+mod bulk;
 mod card;
+mod compose_view;
 mod dashboard;
 mod dashboard_view;
 mod dashboard_wide;
@@ -20,6 +22,7 @@ mod popups;
 mod request_keys;
 mod shift_view;
 pub mod strings;
+mod tags;
 pub mod theme;
 pub mod update;
 pub mod view;
@@ -98,14 +101,15 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                             .unwrap_or_default(),
                         None => String::new(),
                     };
-                    Msg::Applied(Ok(number))
+                    Msg::Applied(id, Ok(number))
                 }
-                Err((_, e)) => {
-                    Msg::Applied(Err(match crate::present::refusal::store_error_ru(&e) {
+                Err((_, e)) => Msg::Applied(
+                    id,
+                    Err(match crate::present::refusal::store_error_ru(&e) {
                         Some(ru) => ru,
                         None => e.to_string(),
-                    }))
-                }
+                    }),
+                ),
             }
         }
         Cmd::LoadAlarms => match store.open_alarms().await {
@@ -127,14 +131,18 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                     },
                 );
                 match store.apply(m).await {
-                    Ok(a) => Msg::Applied(Ok(a.request.number.to_string())),
-                    Err(e) => Msg::Applied(Err(crate::present::refusal::store_error_ru(&e)
-                        .unwrap_or_else(|| e.to_string()))),
+                    Ok(a) => Msg::Applied(Some(target), Ok(a.request.number.to_string())),
+                    Err(e) => Msg::Applied(
+                        Some(target),
+                        Err(crate::present::refusal::store_error_ru(&e)
+                            .unwrap_or_else(|| e.to_string())),
+                    ),
                 }
             }
-            Err(e) => Msg::Applied(Err(
-                crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
-            )),
+            Err(e) => Msg::Applied(
+                Some(target),
+                Err(crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())),
+            ),
         },
         Cmd::ClearAlarms => match store.clear_alarms().await {
             Ok(a) => Msg::Alarms(a),
@@ -437,11 +445,11 @@ async fn event_loop(
                 continue;
             }
         };
-        let mut applied = matches!(msg, Msg::Applied(Ok(_)));
+        let mut applied = matches!(msg, Msg::Applied(_, Ok(_)));
         cmds.extend(update(&mut app, msg));
         // Drain what else has arrived before drawing again.
         while let Ok(m) = rx.try_recv() {
-            applied |= matches!(m, Msg::Applied(Ok(_)));
+            applied |= matches!(m, Msg::Applied(_, Ok(_)));
             cmds.extend(update(&mut app, m));
         }
         // An action stored here goes to the server now, not at the next round.

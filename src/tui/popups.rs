@@ -6,13 +6,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, ComposeKind, Mode};
+use super::app::{App, Mode};
 use super::keymap::Action;
 use super::strings::Lang;
-use super::view::{bold, names, style};
+use super::view::{bold, style};
 use crate::sanitize;
 
-fn popup(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn popup(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2)).max(10);
     let h = h.min(area.height.saturating_sub(2)).max(3);
     Rect {
@@ -108,7 +108,10 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
 pub(super) fn picker(f: &mut Frame, app: &App, area: Rect) {
     let Mode::Picker(p) = &app.mode else { return };
     let visible = p.visible();
-    let r = popup(area, 60, (visible.len() as u16 + 4).min(20));
+    let targets = app.targets(p.target);
+    // Wider on marked requests, for their numbers in the title.
+    let width = if targets.len() > 1 { 90 } else { 60 };
+    let r = popup(area, width, (visible.len() as u16 + 4).min(20));
     f.render_widget(Clear, r);
     let mut lines = vec![Line::from(vec![
         Span::raw("> "),
@@ -124,168 +127,21 @@ pub(super) fn picker(f: &mut Frame, app: &App, area: Rect) {
         };
         lines.push(Line::from(Span::styled(format!(" {label}"), st)));
     }
-    let title = format!(" {} · {} ", app.lang.picker(p.kind), app.lang.picker_keys());
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
-        r,
-    );
-}
-
-pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
-    let Mode::Compose(c) = &app.mode else { return };
-    let r = popup(area, 100, 20);
-    f.render_widget(Clear, r);
-    let block = Block::default().borders(Borders::ALL).title(format!(
-        " {} · {} · {} ",
-        app.lang.compose(c.kind),
-        c.number,
-        app.lang.compose_keys()
-    ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let parts = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Percentage(55),
-            Constraint::Length(1),
-            Constraint::Min(1),
-        ])
-        .split(inner);
-    f.render_widget(&c.editor, parts[0]);
-    let preview = c.preview();
-    let units = crate::wire::split::utf16_units(&preview);
-    let counter = match c.limit {
-        Some(limit) => {
-            let parts_n =
-                crate::wire::split::split(&preview, limit, crate::wire::split::utf16_units)
-                    .len()
-                    .max(1);
-            let over = if parts_n > 1 {
-                if app.lang == Lang::En {
-                    format!(" — will go as {parts_n} messages")
-                } else {
-                    format!(" — уйдёт {parts_n} сообщениями")
-                }
-            } else {
-                String::new()
-            };
-            format!("{units}/{limit}{over}")
-        }
-        None => format!("{units}"),
-    };
-    let hint = app.lang.compose_more_keys();
-    let fits = counter.chars().count() + hint.chars().count() + 2 <= parts[1].width as usize;
-    f.render_widget(
-        Paragraph::new(Span::styled(counter, style(app, app.theme.muted))),
-        parts[1],
-    );
-    if fits {
-        f.render_widget(
-            Paragraph::new(Span::styled(hint, style(app, app.theme.muted)))
-                .alignment(ratatui::layout::Alignment::Right),
-            parts[1],
-        );
-    }
-    let title = if app.lang == Lang::En {
-        "The citizen will see:"
+    let name = app.lang.picker(p.kind);
+    let keys = format!(" {} ", app.lang.picker_keys());
+    // On marked requests: how many and which, before anything is chosen for them; the keys
+    // move under the list to make room.
+    let block = if targets.len() > 1 {
+        let numbers: Vec<String> = targets.iter().map(|t| t.number.to_string()).collect();
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        let room = (r.width as usize).saturating_sub(name.chars().count() + 7);
+        Block::default()
+            .title(format!(" {name} · {} ", app.lang.targets(&numbers, room)))
+            .title_bottom(keys)
     } else {
-        "Заявитель увидит:"
+        Block::default().title(format!(" {name} ·{keys}"))
     };
-    let mut lines = vec![];
-    // Another reply on its way to the same citizen: said before what this one will read.
-    let (_, composing) = app.others_on(c.target);
-    if c.kind == ComposeKind::Reply && !composing.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "⚠ {}",
-                app.lang
-                    .already_replying(&names(&composing), composing.len())
-            ),
-            style(app, app.theme.bad).add_modifier(Modifier::BOLD),
-        )));
-    }
-    lines.push(Line::from(Span::styled(title, bold())));
-    lines.extend(
-        sanitize::text(&preview)
-            .lines()
-            .map(|l| Line::from(l.to_string())),
-    );
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), parts[2]);
-    if let Some(list) = &c.templates {
-        templates(f, app, r, list, &c.vars);
-    }
-}
-
-/// Ready replies over the composer: shortcut and title, and the chosen one as the citizen
-/// would read it for this request.
-fn templates(
-    f: &mut Frame,
-    app: &App,
-    over: Rect,
-    list: &super::app::TemplateList,
-    vars: &[(String, String)],
-) {
-    let shown = super::app::template_matches(&app.templates, &list.query);
-    let r = popup(
-        over,
-        over.width.saturating_sub(8),
-        over.height.saturating_sub(2),
-    );
-    f.render_widget(Clear, r);
-    let title = if app.lang == Lang::En {
-        " Templates · type to search · Enter inserts · Esc back "
-    } else {
-        " Шаблоны · печатайте для поиска · Enter вставить · Esc назад "
-    };
-    let block = Block::default().borders(Borders::ALL).title(title);
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let parts = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([Constraint::Percentage(50), Constraint::Min(2)])
-        .split(inner);
-    let mut lines = vec![Line::from(vec![
-        Span::raw("::"),
-        Span::styled(format!("{}▏", sanitize::line(&list.query)), bold()),
-    ])];
-    if shown.is_empty() {
-        lines.push(Line::from(Span::styled(
-            if app.lang == Lang::En {
-                " no template matches"
-            } else {
-                " нет подходящих шаблонов"
-            },
-            style(app, app.theme.muted),
-        )));
-    }
-    let room = parts[0].height.saturating_sub(1) as usize;
-    let start = list.selected.saturating_sub(room.saturating_sub(1));
-    for (i, t) in shown.iter().enumerate().skip(start).take(room) {
-        let st = if i == list.selected {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default()
-        };
-        let name = match (app.lang, &t.title_en) {
-            (Lang::En, Some(e)) => e.as_str(),
-            _ => t.title.as_str(),
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!(" ::{:<8}", sanitize::line(&t.shortcut)), st),
-            Span::styled(format!(" {}", sanitize::line(name)), st),
-        ]));
-    }
-    f.render_widget(Paragraph::new(lines), parts[0]);
-    if let Some(t) = shown.get(list.selected) {
-        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let text = sanitize::text(&crate::templates::render(&t.text, &pairs));
-        f.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: false })
-                .block(Block::default().borders(Borders::TOP)),
-            parts[1],
-        );
-    }
+    f.render_widget(Paragraph::new(lines).block(block.borders(Borders::ALL)), r);
 }
 
 pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {

@@ -2,11 +2,11 @@
 //! composer with its ready replies, the filter line, the duplicate's number.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
 use super::app::{
-    App, Compose, ComposeKind, Mode, Picker, PickerKind, TemplateList, template_matches,
+    App, Compose, ComposeKind, ComposeTarget, Mode, Picker, PickerKind, TemplateList,
+    template_matches,
 };
 use super::filter;
 use super::keymap::Action;
@@ -14,8 +14,35 @@ use super::update::{Cmd, flash, reload_from_top};
 use crate::domain::mutation::{Mutation, Op};
 use crate::domain::{CloseReason, Priority, Request};
 
-pub(super) fn mutation(app: &App, r: &Request, op: Op) -> Mutation {
-    Mutation::new(r.id, &app.me, app.now, op)
+pub(super) fn mutation(app: &App, id: Uuid, op: Op) -> Mutation {
+    Mutation::new(id, &app.me, app.now, op)
+}
+
+/// One key on a one-line field (a picker's search, the filter line): typing, Backspace, and
+/// the shells' Ctrl-U (clear) and Ctrl-W (the last word). `accept` says which characters the
+/// field takes. True when the text changed.
+pub(super) fn edit_line(input: &mut String, k: KeyEvent, accept: impl Fn(char) -> bool) -> bool {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    let before = input.len();
+    match k.code {
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        // Г and Ц: the same keys on the Russian layout.
+        KeyCode::Char('u' | 'г') if ctrl => input.clear(),
+        KeyCode::Char('w' | 'ц') if ctrl => {
+            let kept = input.trim_end().len();
+            input.truncate(kept);
+            let start = input.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            input.truncate(start);
+        }
+        KeyCode::Char(c) if !ctrl && accept(c) => {
+            input.push(c);
+            return true;
+        }
+        _ => {}
+    }
+    input.len() != before
 }
 
 pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
@@ -24,25 +51,10 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         return vec![];
     };
     let lang = app.lang;
-    let compose = |app: &mut App, kind: ComposeKind, department: Option<String>| {
-        let limit = (kind == ComposeKind::Reply).then(|| r.channel.max_message_units());
-        let vars = vars_for(app, &r, department.as_deref());
-        app.mode = Mode::Compose(Box::new(Compose {
-            kind,
-            target: r.id,
-            number: r.number.to_string(),
-            department,
-            limit,
-            vars,
-            editor: TextArea::default(),
-            templates: None,
-        }));
-        vec![]
-    };
     match action {
-        Action::Claim => each(app, r.id, |_| Some(Op::Claim)),
-        Action::Release => each(app, r.id, |_| Some(Op::Release)),
-        Action::Reopen => each(app, r.id, |_| Some(Op::Reopen)),
+        Action::Claim => each(app, r.id, lang.action(action), |_| Some(Op::Claim)),
+        Action::Release => each(app, r.id, lang.action(action), |_| Some(Op::Release)),
+        Action::Reopen => each(app, r.id, lang.action(action), |_| Some(Op::Reopen)),
         Action::LinkDuplicate => {
             app.mode = Mode::LinkInput {
                 target: r.id,
@@ -122,10 +134,10 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
                 .collect();
             open_picker(app, PickerKind::CloseReason, r.id, items, None)
         }
-        Action::Reply => compose(app, ComposeKind::Reply, None),
-        Action::Note => compose(app, ComposeKind::Note, None),
-        Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, None),
-        Action::Tag => compose(app, ComposeKind::Tags, None),
+        Action::Reply => compose(app, ComposeKind::Reply, r.id, None),
+        Action::Note => compose(app, ComposeKind::Note, r.id, None),
+        Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, r.id, None),
+        Action::Tag => super::tags::open(app, r.id),
         _ => vec![],
     }
 }
@@ -159,14 +171,6 @@ pub(super) fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> 
         KeyCode::Esc => return vec![],
         KeyCode::Up => p.selected = p.selected.saturating_sub(1),
         KeyCode::Down => p.selected = (p.selected + 1).min(p.visible().len().saturating_sub(1)),
-        KeyCode::Backspace => {
-            p.query.pop();
-            p.selected = 0;
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.query.push(c);
-            p.selected = 0;
-        }
         KeyCode::Enter => {
             let Some((value, _)) = p.visible().get(p.selected).map(|x| (*x).clone()) else {
                 app.mode = Mode::Picker(p);
@@ -174,7 +178,11 @@ pub(super) fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> 
             };
             return choose(app, &p, value);
         }
-        _ => {}
+        _ => {
+            if edit_line(&mut p.query, k, |_| true) {
+                p.selected = 0;
+            }
+        }
     }
     app.mode = Mode::Picker(p);
     vec![]
@@ -207,32 +215,78 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
                 path: value,
             }];
         }
-        PickerKind::Forward => {
-            // The forward itself happens when its note is written (or left empty).
-            app.mode = Mode::Compose(Box::new(Compose {
-                kind: ComposeKind::Forward,
-                target: r.id,
-                number: r.number.to_string(),
-                department: some(value),
-                limit: None,
-                vars: vec![("number".to_string(), r.number.to_string())],
-                editor: TextArea::default(),
-                templates: None,
-            }));
-            return vec![];
-        }
+        // The forward itself happens when its note is written (or left empty).
+        PickerKind::Forward => return compose(app, ComposeKind::Forward, r.id, some(value)),
     };
-    each(app, r.id, |_| Some(op.clone()))
+    each(app, r.id, app.lang.picker(p.kind), |_| Some(op.clone()))
+}
+
+/// Opens the composer on the marked requests (or the selected one), each with its own
+/// variables; `department` is the one a forward goes to.
+fn compose(
+    app: &mut App,
+    kind: ComposeKind,
+    selected: Uuid,
+    department: Option<String>,
+) -> Vec<Cmd> {
+    let targets: Vec<ComposeTarget> = app
+        .targets(selected)
+        .iter()
+        .map(|r| ComposeTarget {
+            id: r.id,
+            number: r.number.to_string(),
+            limit: (kind == ComposeKind::Reply).then(|| r.channel.max_message_units()),
+            vars: vars_for(app, r, department.as_deref()),
+            said: said(app, r),
+        })
+        .collect();
+    if targets.is_empty() {
+        flash(app, app.lang.nothing_selected().into(), true);
+        return vec![];
+    }
+    app.mode = Mode::Compose(Box::new(Compose {
+        kind,
+        targets,
+        shown: 0,
+        department,
+        editor: super::app::editor(vec![]),
+        templates: None,
+    }));
+    vec![]
+}
+
+/// The citizen's last message: the newest from them on the card when the card is this
+/// request's, else the text they opened it with.
+fn said(app: &App, r: &Request) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
+    use crate::domain::request::Direction;
+    let later = app
+        .detail
+        .as_ref()
+        .filter(|d| d.request.id == r.id)
+        .and_then(|d| {
+            d.messages
+                .iter()
+                .rev()
+                .find(|m| m.direction == Direction::In && !m.body.trim().is_empty())
+        })
+        .map(|m| (m.at, m.body.clone()));
+    later.or_else(|| (!r.text.trim().is_empty()).then(|| (r.received_at, r.text.clone())))
 }
 
 /// One command per target, so a refusal on one request does not hold back the others; marks
 /// are spent by the action.
-pub(super) fn each(app: &mut App, selected: Uuid, op: impl Fn(&Request) -> Option<Op>) -> Vec<Cmd> {
-    let cmds = app
+pub(super) fn each(
+    app: &mut App,
+    selected: Uuid,
+    what: &str,
+    op: impl Fn(&Request) -> Option<Op>,
+) -> Vec<Cmd> {
+    let cmds: Vec<Cmd> = app
         .targets(selected)
         .iter()
-        .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r, o)])))
+        .filter_map(|r| op(r).map(|o| Cmd::Apply(vec![mutation(app, r.id, o)])))
         .collect();
+    super::bulk::start(app, what, &cmds);
     app.marks.clear();
     cmds
 }
@@ -288,6 +342,21 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
         app.mode = Mode::Compose(c);
         return vec![];
     }
+    // Several targets: PgDn/PgUp show the next or previous one's rendering.
+    let n = c.targets.len();
+    match k.code {
+        KeyCode::PageDown if n > 1 && !send => {
+            c.shown = (c.shown + 1) % n;
+            app.mode = Mode::Compose(c);
+            return vec![];
+        }
+        KeyCode::PageUp if n > 1 && !send => {
+            c.shown = (c.shown + n - 1) % n;
+            app.mode = Mode::Compose(c);
+            return vec![];
+        }
+        _ => {}
+    }
     if !send {
         c.editor.input(k);
         app.mode = Mode::Compose(c);
@@ -298,48 +367,37 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
         return vec![];
     }
     let text = c.text();
-    let targets = app.targets(c.target);
     let mut cmds = vec![];
-    // Each marked request gets the text with its own number, citizen and department.
-    for r in &targets {
-        let vars = vars_for(app, r, c.department.as_deref());
-        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // Each target gets the text with its own number, citizen and department.
+    for t in &c.targets {
+        let pairs: Vec<(&str, &str)> = t
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let body = crate::templates::render(&text, &pairs).trim().to_string();
-        let ops: Vec<Op> = match c.kind {
-            ComposeKind::Reply => vec![Op::Reply {
+        let op = match c.kind {
+            ComposeKind::Reply => Op::Reply {
                 message_id: Uuid::now_v7(),
                 body,
-            }],
-            ComposeKind::Note => vec![Op::AddNote {
+            },
+            ComposeKind::Note => Op::AddNote {
                 note_id: Uuid::now_v7(),
                 body,
-            }],
-            ComposeKind::DepartmentAnswer => vec![Op::DepartmentAnswer {
+            },
+            ComposeKind::DepartmentAnswer => Op::DepartmentAnswer {
                 note_id: Uuid::now_v7(),
                 body,
-            }],
-            ComposeKind::Forward => vec![Op::Forward {
+            },
+            ComposeKind::Forward => Op::Forward {
                 department: c.department.clone(),
                 note_id: Uuid::now_v7(),
                 note: (!body.is_empty()).then_some(body),
-            }],
-            ComposeKind::Tags => body
-                .split_whitespace()
-                .filter_map(|w| match w.strip_prefix('-') {
-                    Some(t) if !t.is_empty() => Some(Op::Untag { tag: t.to_string() }),
-                    Some(_) => None,
-                    None => Some(Op::Tag {
-                        tag: w.trim_start_matches('+').to_string(),
-                    }),
-                })
-                .collect(),
+            },
         };
-        if !ops.is_empty() {
-            cmds.push(Cmd::Apply(
-                ops.into_iter().map(|op| mutation(app, r, op)).collect(),
-            ));
-        }
+        cmds.push(Cmd::Apply(vec![mutation(app, t.id, op)]));
     }
+    super::bulk::start(app, app.lang.compose(c.kind), &cmds);
     app.marks.clear();
     cmds
 }
@@ -362,17 +420,9 @@ pub(super) fn filter_key(app: &mut App, k: KeyEvent, mut input: String) -> Vec<C
                 }
             }
         }
-        KeyCode::Backspace => {
-            input.pop();
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            input.push(c);
-            app.mode = Mode::Filter { input };
-            vec![]
-        }
+        // Ctrl-U clears what is typed (Enter then drops the filter), Ctrl-W the last word.
         _ => {
+            edit_line(&mut input, k, |_| true);
             app.mode = Mode::Filter { input };
             vec![]
         }

@@ -74,9 +74,101 @@ impl Lang {
                 "Записка для департамента (можно пустую)",
                 "Note for the department (may be empty)",
             ),
-            ComposeKind::Tags => self.pick(
-                "Метки: +метка добавить, -метка убрать",
-                "Tags: +tag to add, -tag to remove",
+        }
+    }
+
+    /// What the editor's text becomes and who reads it, shown over the text: only the reply
+    /// goes to the citizen, and each of the others says so.
+    pub fn compose_hint(self, k: ComposeKind) -> &'static str {
+        match k {
+            ComposeKind::Reply => self.pick("Заявитель увидит:", "The citizen will see:"),
+            ComposeKind::Note => self.pick(
+                "Внутренняя заметка — заявитель её не увидит; запишется в карточку:",
+                "Internal note — the citizen never sees it; recorded on the card:",
+            ),
+            ComposeKind::DepartmentAnswer => self.pick(
+                "Ответ департамента — записывается в карточку, заявителю не отправляется:",
+                "The department's answer — recorded on the card, not sent to the citizen:",
+            ),
+            ComposeKind::Forward => self.pick(
+                "Записка уходит в департамент с передачей — заявитель её не увидит:",
+                "The note goes to the department with the request — the citizen never sees it:",
+            ),
+        }
+    }
+
+    /// The composer's keys: a reply is sent, the others are recorded.
+    pub fn compose_keys(self, k: ComposeKind) -> &'static str {
+        match k {
+            ComposeKind::Reply => {
+                self.pick("Ctrl-S отправить · Esc отмена", "Ctrl-S send · Esc cancel")
+            }
+            ComposeKind::Forward => self.pick(
+                "Ctrl-S передать · Esc отмена",
+                "Ctrl-S forward · Esc cancel",
+            ),
+            _ => self.pick("Ctrl-S записать · Esc отмена", "Ctrl-S save · Esc cancel"),
+        }
+    }
+
+    /// The composer's title: what is written, and to which requests (`Ответ 3 заявителям:
+    /// 2026-000024, 2026-000025, 2026-000026`), cut to `width` characters.
+    pub fn compose_title(self, k: ComposeKind, numbers: &[&str], width: usize) -> String {
+        let n = numbers.len();
+        match (self, k, numbers) {
+            (_, _, [one]) => format!("{} · {one}", self.compose(k)),
+            (Lang::Ru, ComposeKind::Reply, _) => headed(
+                format!(
+                    "Ответ {n} {}: ",
+                    ru_plural(n, "заявителю", "заявителям", "заявителям")
+                ),
+                numbers,
+                width,
+            ),
+            (Lang::En, ComposeKind::Reply, _) => {
+                headed(format!("Reply to {n} citizens: "), numbers, width)
+            }
+            _ => format!(
+                "{} · {}",
+                self.compose(k),
+                self.targets(
+                    numbers,
+                    width.saturating_sub(3 + self.compose(k).chars().count())
+                )
+            ),
+        }
+    }
+
+    /// Over the preview when the text goes to several requests: whose rendering it is.
+    pub fn compose_shown(self, i: usize, n: usize, number: &str) -> String {
+        match self {
+            Lang::Ru => format!("{i} из {n}: {number} · PgDn/PgUp — другие"),
+            Lang::En => format!("{i} of {n}: {number} · PgDn/PgUp — the others"),
+        }
+    }
+
+    /// `3 обращения`, `21 обращение`, `5 обращений`.
+    pub fn requests(self, n: usize) -> String {
+        match self {
+            Lang::Ru => format!(
+                "{n} {}",
+                ru_plural(n, "обращение", "обращения", "обращений")
+            ),
+            Lang::En if n == 1 => "1 request".to_string(),
+            Lang::En => format!("{n} requests"),
+        }
+    }
+
+    /// The requests an action works on, for a window's title: the number alone, or how many
+    /// and which (`3 обращения: 2026-000024, 2026-000025, 2026-000026`), cut to `width`
+    /// characters with how many more were left out.
+    pub fn targets(self, numbers: &[&str], width: usize) -> String {
+        match numbers {
+            [one] => one.to_string(),
+            _ => format!(
+                "{}: {}",
+                self.requests(numbers.len()),
+                listed(numbers, width)
             ),
         }
     }
@@ -222,10 +314,6 @@ impl Lang {
         self.pick("— нет —", "— none —")
     }
 
-    pub fn compose_keys(self) -> &'static str {
-        self.pick("Ctrl-S отправить · Esc отмена", "Ctrl-S send · Esc cancel")
-    }
-
     pub fn refused_by_server(self) -> &'static str {
         self.pick("сервер не принял", "the server refused")
     }
@@ -241,11 +329,17 @@ impl Lang {
         )
     }
 
-    pub fn compose_more_keys(self) -> &'static str {
-        self.pick(
-            "::слово Tab · Ctrl-T шаблоны · Ctrl-O редактор",
-            "::word Tab · Ctrl-T templates · Ctrl-O editor",
-        )
+    pub fn compose_more_keys(self, k: ComposeKind) -> &'static str {
+        match k {
+            ComposeKind::Reply => self.pick(
+                "::слово Tab · Ctrl-T шаблоны · Ctrl-O редактор",
+                "::word Tab · Ctrl-T templates · Ctrl-O editor",
+            ),
+            _ => self.pick(
+                "Enter новая строка · Ctrl-O редактор",
+                "Enter new line · Ctrl-O editor",
+            ),
+        }
     }
 
     pub fn picker_keys(self) -> &'static str {
@@ -313,4 +407,40 @@ impl Lang {
             ],
         }
     }
+}
+
+/// Russian nouns after a number: one, a few (2–4), many.
+pub fn ru_plural<'a>(n: usize, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+    match (n % 10, n % 100) {
+        (1, r) if r != 11 => one,
+        (2..=4, r) if !(12..=14).contains(&r) => few,
+        _ => many,
+    }
+}
+
+/// `head` and as many of the numbers as fit `width` characters in all.
+fn headed(head: String, numbers: &[&str], width: usize) -> String {
+    let list = listed(numbers, width.saturating_sub(head.chars().count()));
+    format!("{head}{list}")
+}
+
+/// Numbers joined with commas up to `width` characters, then `… +N` for the rest.
+fn listed(numbers: &[&str], width: usize) -> String {
+    let mut out = String::new();
+    for (i, n) in numbers.iter().enumerate() {
+        let rest = numbers.len() - i - 1;
+        let more = if rest > 0 {
+            format!(", … +{rest}").chars().count()
+        } else {
+            0
+        };
+        let sep = if i == 0 { "" } else { ", " };
+        if i > 0 && out.chars().count() + sep.len() + n.chars().count() + more > width {
+            out.push_str(&format!(", … +{}", numbers.len() - i));
+            break;
+        }
+        out.push_str(sep);
+        out.push_str(n);
+    }
+    out
 }

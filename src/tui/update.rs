@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
 use super::app::{App, Flash, Mode, View};
@@ -32,7 +31,8 @@ pub enum Msg {
         page: Page,
     },
     Detail(Box<Detail>),
-    Applied(Result<String, String>),
+    /// A change written (the request's number) or refused (why), for the request it was on.
+    Applied(Option<Uuid>, Result<String, String>),
     Alarms(Vec<crate::store::alarms::Alarm>),
     /// A gateway's event, with its channel.
     Gateway(crate::domain::Channel, GatewayEvent),
@@ -115,7 +115,7 @@ const REFRESH_EVERY: i64 = 3;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
-        Msg::Applied(Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
+        Msg::Applied(_, Ok(_)) | Msg::Gateway(_, GatewayEvent::Ingested(_))
     ) {
         super::dashboard::changed(app);
     }
@@ -198,15 +198,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             }
             vec![]
         }
-        Msg::Applied(Ok(number)) => {
-            flash(app, format!("{}: {number}", app.lang.done()), false);
+        Msg::Applied(id, result) => {
+            if !super::bulk::on_applied(app, id, &result) {
+                match &result {
+                    Ok(number) => flash(app, format!("{}: {number}", app.lang.done()), false),
+                    Err(e) => flash(app, e.clone(), true),
+                }
+            }
+            if result.is_err() {
+                return vec![];
+            }
             let mut cmds = refresh(app);
             if let Some(r) = app.current() {
                 cmds.push(Cmd::LoadDetail(r.id));
             }
             cmds
         }
-        Msg::Applied(Err(e)) | Msg::Failed(e) => {
+        Msg::Failed(e) => {
             flash(app, e, true);
             vec![]
         }
@@ -220,7 +228,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 // Editors end files with a newline the citizen should not get.
                 let text = text.strip_suffix('\n').unwrap_or(&text);
                 let text = text.strip_suffix('\r').unwrap_or(text);
-                c.editor = TextArea::from(text.split('\n').map(str::to_string));
+                c.editor = super::app::editor(text.split('\n').map(str::to_string).collect());
                 c.editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
                 c.editor.move_cursor(ratatui_textarea::CursorMove::End);
             }
@@ -421,6 +429,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Filter { input } => filter_key(app, k, input),
         Mode::LinkInput { target, input } => link_key(app, k, target, input),
         Mode::Picker(p) => picker_key(app, k, p),
+        Mode::Tags(p) => super::tags::key(app, k, p),
         Mode::Compose(c) => compose_key(app, k, c),
         Mode::Palette { query, selected } => palette_key(app, k, query, selected),
     }

@@ -14,6 +14,7 @@ use crate::domain::{Channel, Request};
 use crate::present::channel::{self, Width};
 use crate::present::names;
 use crate::sanitize;
+use crate::store::Sort;
 
 use super::popups;
 
@@ -84,7 +85,8 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Help => popups::help(f, app, area),
         Mode::Alarms => popups::alarms(f, app, area),
         Mode::Picker(_) => popups::picker(f, app, area),
-        Mode::Compose(_) => popups::compose(f, app, area),
+        Mode::Tags(_) => super::tags::draw(f, app, area),
+        Mode::Compose(_) => super::compose_view::compose(f, app, area),
         Mode::Palette { .. } => popups::palette(f, app, area),
         Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
@@ -92,22 +94,82 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
     }
 }
 
+/// The view tabs, then the active filter and the sort, which must always show. When the line
+/// is too narrow (80 columns) the less important parts give way first: the other views'
+/// names, the other views, the words «сорт:» and «фильтр:», then the sort; the filter is cut
+/// only when it alone is wider than the line.
 fn header(f: &mut Frame, app: &App, area: Rect) {
-    let mut spans = vec![];
-    for (i, v) in View::ALL.iter().enumerate() {
-        let label = format!(" {}:{} ", i + 1, app.lang.view(*v));
-        spans.push(if *v == app.view {
-            Span::styled(label, bold().add_modifier(Modifier::REVERSED))
-        } else {
-            Span::raw(label)
-        });
+    let width = area.width as usize;
+    let lang = app.lang;
+    let (sort, short) = match app.sort {
+        Sort::TimeLeft => (
+            lang.pick("по сроку", "by time left"),
+            "↓".to_string() + lang.pick("срок", "left"),
+        ),
+        Sort::Received => (
+            lang.pick("по поступлению", "by receipt"),
+            "↓".to_string() + lang.pick("поступл.", "received"),
+        ),
+    };
+    let filter = sanitize::line(&app.filter_line);
+    // Tabs: 0 all named, 1 only the active one named, 2 only the active one.
+    let tabs = |level: u8| -> Vec<Span> {
+        let mut spans = vec![];
+        for (i, v) in View::ALL.iter().enumerate() {
+            if *v == app.view {
+                spans.push(Span::styled(
+                    format!(" {}:{} ", i + 1, lang.view(*v)),
+                    bold().add_modifier(Modifier::REVERSED),
+                ));
+            } else if level == 0 {
+                spans.push(Span::raw(format!(" {}:{} ", i + 1, lang.view(*v))));
+            } else if level == 1 {
+                spans.push(Span::raw(format!(" {} ", i + 1)));
+            }
+        }
+        spans
+    };
+    // Words: 2 «фильтр:» and «сорт:», 1 neither, 0 no sort at all.
+    let state = |words: u8, filter: &str| -> Vec<Span> {
+        let mut spans = vec![Span::styled(" │ ", style(app, app.theme.muted))];
+        if !filter.is_empty() {
+            spans.push(Span::raw(if words == 2 {
+                lang.pick("фильтр: ", "filter: ")
+            } else {
+                "/ "
+            }));
+            spans.push(Span::styled(
+                filter.to_string(),
+                style(app, app.theme.accent).add_modifier(Modifier::BOLD),
+            ));
+        }
+        if words > 0 {
+            if !filter.is_empty() {
+                spans.push(Span::raw(" · "));
+            }
+            if words == 2 {
+                spans.push(Span::raw(lang.pick("сорт: ", "sort: ")));
+                spans.push(Span::raw(sort));
+            } else {
+                spans.push(Span::raw(short.clone()));
+            }
+        }
+        spans
+    };
+    let wide = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    for (level, words) in [(0, 2), (1, 2), (2, 2), (2, 1), (2, 0)] {
+        let mut spans = tabs(level);
+        spans.extend(state(words, &filter));
+        if wide(&spans) <= width || (filter.is_empty() && words == 1) {
+            f.render_widget(Paragraph::new(Line::from(spans)), area);
+            return;
+        }
     }
-    if !app.filter_line.is_empty() {
-        spans.push(Span::styled(
-            format!(" / {}", sanitize::line(&app.filter_line)),
-            style(app, app.theme.accent),
-        ));
-    }
+    // The filter alone is wider than the line: as much of it as fits, and `…`.
+    let mut spans = tabs(2);
+    let room = width.saturating_sub(wide(&spans) + wide(&state(0, "/")));
+    let cut: String = filter.chars().take(room).collect();
+    spans.extend(state(0, &format!("{cut}…")));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -313,7 +375,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             }
         }
         Mode::Filter { .. } => "/",
-        Mode::Picker(_) => "ВЫБОР",
+        Mode::Picker(_) | Mode::Tags(_) => "ВЫБОР",
         Mode::Compose(_) => "ТЕКСТ",
         Mode::Help => "?",
         Mode::Alarms => "!",

@@ -61,7 +61,7 @@ fn every_action_does_what_it_says() {
             Action::Priority => picker(&a, PickerKind::Priority),
             Action::Forward => picker(&a, PickerKind::Forward),
             Action::Close => picker(&a, PickerKind::CloseReason),
-            Action::Tag => compose(&a, ComposeKind::Tags),
+            Action::Tag => matches!(a.mode, Mode::Tags(_)),
             Action::DepartmentAnswer => compose(&a, ComposeKind::DepartmentAnswer),
             Action::Reply => compose(&a, ComposeKind::Reply),
             Action::Note => compose(&a, ComposeKind::Note),

@@ -140,3 +140,76 @@ fn light_theme_colours_a_breached_clock_readably() {
     a.theme = Theme::plain();
     assert!(colours(&a).iter().all(|c| *c == Color::Reset));
 }
+
+/// A line longer than the window wraps instead of scrolling sideways, and Up/Down move by the
+/// lines on screen within it.
+#[test]
+fn a_long_line_wraps_and_the_cursor_follows_it() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('r'));
+    let words: Vec<String> = (1..=30).map(|i| format!("слово{i:02}")).collect();
+    let line = words.join(" ");
+    update(&mut a, Msg::Paste(line.clone()));
+    for (w, h) in [(80, 24), (160, 48)] {
+        let shown = screen(&render(&a, w, h));
+        let first = shown.lines().position(|l| l.contains("слово01"));
+        let last = shown.lines().position(|l| l.contains("слово30"));
+        assert!(
+            first.is_some() && last.is_some() && first < last,
+            "both ends in view, on different lines at {w}×{h}:\n{shown}"
+        );
+    }
+    let len = line.chars().count();
+    let cursor = |a: &super::App| match &a.mode {
+        Mode::Compose(c) => {
+            let ratatui_textarea::DataCursor(row, col) = c.editor.cursor();
+            (row, col)
+        }
+        _ => panic!("composing"),
+    };
+    assert_eq!(cursor(&a), (0, len));
+    render(&a, 80, 24);
+    update(&mut a, code(KeyCode::Up));
+    let (row, col) = cursor(&a);
+    assert_eq!(row, 0, "one line of text");
+    assert!(col < len && col > len - 80, "one screen line up: {col}");
+    update(&mut a, key('Ж'));
+    let Mode::Compose(c) = &a.mode else { panic!() };
+    let text = c.text();
+    assert!(text.contains('Ж') && !text.ends_with('Ж'), "{text}");
+    update(&mut a, code(KeyCode::Down));
+    update(&mut a, code(KeyCode::End));
+    assert_eq!(cursor(&a), (0, len + 1));
+}
+
+/// The window covers the card at 80×24; what the citizen last wrote stays in view over the
+/// text, cut to a few lines.
+#[test]
+fn the_citizens_last_message_stays_in_view() {
+    let mut a = super::detail::with_thread(Lang::Ru);
+    update(&mut a, key('r'));
+    let shown = screen(&render(&a, 80, 24));
+    assert!(
+        shown.contains("Заявитель, 30.11 11:20: Спасибо, вода всё ещё идёт"),
+        "the newest message from the citizen:\n{shown}"
+    );
+    // Without a later message: the text the request opened with; a long one is cut.
+    let mut a = loaded(Lang::En);
+    a.rows[0].text = "Вода заливает подвал. ".repeat(40);
+    update(&mut a, key('r'));
+    for (w, h, most) in [(80, 24, 3), (160, 48, 5)] {
+        let shown = screen(&render(&a, w, h));
+        // The strip: from under the window's title to the rule under it.
+        let lines: Vec<&str> = shown
+            .lines()
+            .skip_while(|l| !l.contains("Reply to the citizen ·"))
+            .skip(1)
+            .take_while(|l| !l.contains("│────"))
+            .collect();
+        assert!(
+            lines[0].contains("Citizen, 30.11 ") && lines.len() <= most,
+            "{w}×{h}:\n{shown}"
+        );
+        assert!(lines.last().unwrap().contains('…'), "{w}×{h}:\n{shown}");
+    }
+}

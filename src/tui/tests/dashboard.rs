@@ -451,7 +451,7 @@ fn the_dashboard_refreshes_on_the_tick_when_due_and_never_twice_at_once() {
     update(&mut a, Msg::Dashboard(Err("busy".into())));
     assert_eq!(loads(&tick(&mut a, 8)), 0);
     // A change here brings it sooner.
-    update(&mut a, Msg::Applied(Ok("2026-000001".into())));
+    update(&mut a, Msg::Applied(None, Ok("2026-000001".into())));
     assert_eq!(loads(&tick(&mut a, 9)), 1);
     update(&mut a, Msg::Dashboard(Err("busy".into())));
     // Hidden, it is not loaded at all.

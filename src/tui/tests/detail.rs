@@ -9,7 +9,7 @@ use super::{loaded, now, render, screen};
 use crate::domain::request::{DeliveryState, Direction, Event, Message, Note, NoteKind};
 use crate::store::Detail;
 
-fn with_thread(lang: Lang) -> super::App {
+pub(super) fn with_thread(lang: Lang) -> super::App {
     let mut a = loaded(lang);
     let request = a.rows[0].clone();
     let id = request.id;

@@ -11,12 +11,14 @@ use super::app::{App, Mode, Settings};
 
 mod actions;
 mod alarms;
+mod bulk;
 mod compose;
 mod dashboard;
 mod detail;
 mod photo;
 mod presence;
 mod shift;
+mod tags;
 mod views;
 use super::keymap::Keymap;
 use super::strings::Lang;
@@ -131,6 +133,19 @@ fn loaded(lang: Lang) -> App {
     a
 }
 
+/// The store's answer to the latest load: these rows, and no more.
+fn answer(a: &mut App, rows: Vec<crate::domain::Request>) {
+    let generation = a.generation;
+    update(
+        a,
+        Msg::Page {
+            generation,
+            append: false,
+            page: Page { rows, next: None },
+        },
+    );
+}
+
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
@@ -205,15 +220,7 @@ fn stale_pages_are_dropped_and_the_selection_survives_a_reload() {
         request(2, "b", 170),
         request(3, "c", 60),
     ];
-    let generation = a.generation;
-    update(
-        &mut a,
-        Msg::Page {
-            generation,
-            append: false,
-            page: Page { rows, next: None },
-        },
-    );
+    answer(&mut a, rows);
     assert_eq!(a.current().map(|r| r.number.seq), Some(2));
 }
 
@@ -312,25 +319,6 @@ fn topic_picker_and_forward_with_a_note() {
 }
 
 #[test]
-fn tags_compose_adds_and_removes() {
-    let mut a = loaded(Lang::Ru);
-    update(&mut a, key('l'));
-    update(&mut a, Msg::Paste("+авария -дети".into()));
-    let cmds = update(&mut a, ctrl_s());
-    assert_eq!(
-        ops(&cmds),
-        vec![
-            Op::Tag {
-                tag: "авария".into()
-            },
-            Op::Untag {
-                tag: "дети".into()
-            }
-        ]
-    );
-}
-
-#[test]
 fn filter_line_sets_fields_or_explains() {
     let mut a = loaded(Lang::Ru);
     update(&mut a, key('/'));
@@ -374,7 +362,7 @@ fn refusals_and_alarms_reach_the_status_line() {
     let mut a = loaded(Lang::Ru);
     update(
         &mut a,
-        Msg::Applied(Err("заявку уже взял(а) в работу boris".into())),
+        Msg::Applied(None, Err("заявку уже взял(а) в работу boris".into())),
     );
     assert!(a.flash.as_ref().is_some_and(|f| f.error));
     update(
