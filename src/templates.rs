@@ -8,6 +8,8 @@ const SHIPPED: &str = include_str!("../assets/templates.toml");
 #[serde(deny_unknown_fields)]
 pub struct BotTexts {
     pub ack: String,
+    /// The acknowledgement where the citizen can't reply to the bot or ask `/status`.
+    pub ack_public: String,
     pub start: String,
     pub status: String,
     pub status_not_found: String,
@@ -62,6 +64,7 @@ impl BotTexts {
             Ok(s) => s.ru,
             Err(_) => BotTexts {
                 ack: "{number}".into(),
+                ack_public: "{number}".into(),
                 start: "МЦУ".into(),
                 status: "{number}: {status}".into(),
                 status_not_found: "{number}?".into(),

@@ -295,7 +295,7 @@ fn refusals_exit_2_with_one_line_and_change_nothing() {
     let before = env.snapshot();
 
     let e = env.refused(&["close", &number, "--reason", "resolved"]);
-    assert!(e.contains("нельзя закрыть заявку: она закрыта"), "{e}");
+    assert!(e.contains("нельзя закрыть обращение: оно закрыто"), "{e}");
     let e = env
         .mcu()
         .env("MCU_UI_LANGUAGE", "en")
@@ -568,6 +568,61 @@ fn a_request_forwarded_unanswered_is_breached_when_its_four_hours_pass() {
 
     let h = env.json(&["handover"]);
     assert_eq!(h["breached"][0]["number"], number.as_str(), "{h}");
+}
+
+/// Issue #15 item 10: `mcu reply` fills a template's variables as the console does; a greeting
+/// uses a name, never an account handle; a late request is not promised a time in the past; the
+/// department's answer is pulled in.
+#[test]
+fn replies_from_the_cli_read_as_the_citizen_should_read_them() {
+    let env = Env::new();
+    let received = (Utc::now() - Duration::hours(5)).to_rfc3339();
+    let file = env.path("late.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"text\":\"Нет воды\",\"citizen\":\"zhenya_kuban (@zhenya_kuban)\",\"received_at\":\"{received}\"}}\n"
+        ),
+    )
+    .unwrap();
+    env.ok(&["import", file.to_str().unwrap()]);
+    let number = env.json(&["list"])[0]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&["reply", &number, "--template", "ack"]);
+    env.ok(&[
+        "reply",
+        &number,
+        "--text",
+        "По обращению {number}: {citizen}мастер выехал",
+    ]);
+    env.ok(&["forward", &number, "--department", "city_economy"]);
+    env.ok(&["answer", &number, "--text", "Трубу заменили, вода есть"]);
+    env.ok(&["reply", &number, "--template", "::ans"]);
+    let shown = env.json(&["show", &number]);
+    let bodies: Vec<&str> = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "out")
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0],
+        format!(
+            "Здравствуйте! Ваше обращение {number} принято в работу. Ответим в ближайшее время."
+        ),
+        "{bodies:?}"
+    );
+    assert_eq!(bodies[1], format!("По обращению {number}: мастер выехал"));
+    assert!(
+        bodies[2].ends_with("сообщает: Трубу заменили, вода есть"),
+        "{bodies:?}"
+    );
+    assert!(bodies.iter().all(|b| !b.contains('{')), "{bodies:?}");
+    let err = env.refused(&["reply", &number, "--template", "nope"]);
+    assert!(err.contains("нет готового ответа"), "{err}");
 }
 
 /// Issue #15 item 11: the CLI takes topics and departments as the console's filter does — ids

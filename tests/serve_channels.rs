@@ -170,6 +170,12 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
             "{channel}: the acknowledgement names {number}: {text}"
         );
     }
+    // The platform's page is no chat: nothing asks the citizen to reply or to send /status.
+    let platform_ack = &sent.platform[0].description;
+    assert!(
+        !platform_ack.contains("/status") && !platform_ack.contains("ответьте"),
+        "{platform_ack}"
+    );
     // And the bot finds it when the citizen asks.
     sim.inject_text(1001, &format!("/status {tg_number}"));
     until(Duration::from_secs(30), "the status answer", || {

@@ -265,6 +265,19 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
     )
     .await;
 
+    // A reply counts once the channel has it: every console learns each one was delivered.
+    until(
+        Duration::from_secs(30),
+        "every delivery on the console",
+        || {
+            console(d, &b.base, &token, &["sync"]);
+            console(d, &b.base, &token, &["list", "--limit", "100"])
+                .as_array()
+                .is_some_and(|l| l.len() == 10 && l.iter().all(|r| r["reply_delivery"].is_null()))
+        },
+    )
+    .await;
+
     // Each message reached its chat once: the acknowledgement, each reply.
     for chat in &all {
         let t = texts(&sim, *chat);

@@ -73,10 +73,17 @@ pub enum Command {
         text: String,
     },
     /// Reply to the citizen through the request's channel.
+    ///
+    /// The text's variables ({number}, {citizen}, {department}, {due}, {by_due}, {answer}) are
+    /// filled as the console fills them; `--template` starts from a ready reply (`ack`, `dep`,
+    /// `ans`, `out`, or the center's own), `--text` then follows it.
     Reply {
         number: String,
+        #[arg(long, required_unless_present = "template")]
+        text: Option<String>,
+        /// A ready reply's shortcut (as `::ack` in the console).
         #[arg(long)]
-        text: String,
+        template: Option<String>,
     },
     /// Send the reply the citizen did not get again (`mcu list --undelivered`).
     Resend { number: String },

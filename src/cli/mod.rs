@@ -11,6 +11,7 @@ mod import;
 pub mod live;
 mod output;
 mod read;
+mod reply;
 mod report;
 mod server;
 mod team;
@@ -150,6 +151,8 @@ static ENGLISH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 /// One `mcu` command line at work: the opened store and how to print.
 struct Invocation {
     store: Store,
+    /// The ready replies `mcu reply --template` picks from: shipped, with the center's own.
+    templates: Vec<crate::templates::ReplyTemplate>,
     /// `[server]` in team mode: actions go to it before the command answers (`team`).
     server: Option<crate::config::ServerConfig>,
     operator: String,
@@ -246,6 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;
     }
     let app = Invocation {
+        templates: crate::templates::merged(&config.templates),
         server: config.server.team().then(|| config.server.clone()),
         operator: config.operator(),
         store,
@@ -339,12 +343,17 @@ impl Invocation {
                 )
                 .await
             }
-            Command::Reply { number, text } => {
+            Command::Reply {
+                number,
+                text,
+                template,
+            } => {
+                let body = self.reply_text(&number, text, template).await?;
                 self.act(
                     &number,
                     vec![Op::Reply {
                         message_id: Uuid::now_v7(),
-                        body: text,
+                        body,
                     }],
                 )
                 .await

@@ -200,28 +200,41 @@ pub fn detail_text(
     out: &mut dyn Write,
     v: &RequestView,
     d: &Detail,
+    catalog: &Catalog,
     tz: Tz,
     labels: &Labels,
 ) -> std::io::Result<()> {
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string();
-    let (l_status, l_text, l_due, l_thread) = if labels.en {
-        ("Status", "Text", "Due", "Thread")
+    let lang = labels.lang();
+    let (l_topic, l_dep, l_who, l_text, l_due, l_thread) = if labels.en {
+        ("Topic", "Department", "Assignee", "Text", "Due", "Thread")
     } else {
-        ("Статус", "Текст", "Срок", "Переписка")
+        (
+            "Тема",
+            "Департамент",
+            "Исполнитель",
+            "Текст",
+            "Срок",
+            "Переписка",
+        )
     };
     writeln!(
         out,
         "{} · {} · {}",
-        v.shown_number(labels.lang()),
-        v.channel,
+        v.shown_number(lang),
+        crate::present::channel::name_of_key(&v.channel, lang),
         labels.status(&v.status)
     )?;
     writeln!(
         out,
-        "{l_status}: {} / {} / {}",
-        v.topic.as_deref().unwrap_or("—"),
-        v.department.as_deref().unwrap_or("—"),
-        v.assignee.as_deref().unwrap_or("—")
+        "{l_topic}: {} · {l_dep}: {} · {l_who}: {}",
+        v.topic
+            .as_deref()
+            .map_or("—".into(), |t| names::topic(catalog, t, lang)),
+        v.department
+            .as_deref()
+            .map_or("—".into(), |d| names::department(catalog, d, lang)),
+        v.assignee.as_deref().map_or("—".into(), sanitize)
     )?;
     if let Some(c) = &v.citizen {
         writeln!(
@@ -283,7 +296,7 @@ pub fn detail_text(
         };
         let mut state = m
             .delivery
-            .map(|s| format!(" [{}]", s.as_str()))
+            .map(|s| format!(" [{}]", names::delivery(s, lang)))
             .unwrap_or_default();
         if m.edit_of.is_some() {
             state.push_str(if labels.en {
@@ -309,16 +322,16 @@ pub fn detail_text(
             sanitize(&n.body)
         )?;
     }
+    let cx = crate::present::audit::AuditContext {
+        catalog,
+        tz,
+        lang,
+        parent_number: d.parent_number.as_deref(),
+    };
     for e in &d.events {
-        writeln!(
-            out,
-            "  {} · {} {}: {} → {}",
-            local(e.at),
-            sanitize(&e.actor),
-            e.field,
-            sanitize(e.old.as_deref().unwrap_or("—")),
-            sanitize(e.new.as_deref().unwrap_or("—"))
-        )?;
+        if let Some(line) = crate::present::audit::describe(&cx, e) {
+            writeln!(out, "  {line}")?;
+        }
     }
     Ok(())
 }

@@ -153,6 +153,7 @@ impl Invocation {
                 &mut out,
                 &view,
                 &d,
+                &self.store.env().catalog,
                 self.store.env().policy.calendar.tz(),
                 &self.labels,
             )?,

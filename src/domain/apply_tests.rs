@@ -883,3 +883,30 @@ fn a_reply_to_a_request_with_no_chat_fails_at_once() {
     assert!(out.request.undelivered());
     assert_eq!(out.messages[0].delivery, Some(DeliveryState::Failed));
 }
+
+/// Issue #15 item 9: a place sent on its own reads as one in the thread, not as «(файл)».
+#[test]
+fn a_location_sent_alone_says_so_in_the_thread() {
+    let w = World::new();
+    let r = w.created(None);
+    let out = w
+        .run(
+            Some(&r),
+            "telegram",
+            Op::CitizenMessage {
+                message_id: Uuid::now_v7(),
+                body: String::new(),
+                at: t0(),
+                attachments: vec![],
+                location: Some(super::request::Location {
+                    lat: Some(45.03),
+                    lon: Some(38.97),
+                    address: None,
+                }),
+            },
+        )
+        .unwrap();
+    assert_eq!(out.messages[0].body, super::intake::LOCATION_ONLY);
+    let place = out.events.iter().find(|e| e.field == "location").unwrap();
+    assert_eq!(place.new.as_deref(), Some("45.030000, 38.970000"));
+}

@@ -135,8 +135,11 @@ pub fn place<K>(
 pub enum BotText {
     /// A new request's acknowledgement: when the first answer is due. Its number is put in
     /// where the acknowledgement is applied (`mutation::ACK_NUMBER`): in a team, the server's.
+    /// `public`: the citizen reads it where nobody can reply to the bot or ask `/status`
+    /// (`Request::public_thread`).
     Acknowledge {
         due: DateTime<Utc>,
+        public: bool,
     },
     Start,
     Status {
@@ -153,6 +156,7 @@ pub enum BotText {
 pub fn acknowledgement(created: &Request) -> BotText {
     BotText::Acknowledge {
         due: created.first_response.due,
+        public: created.public_thread(),
     }
 }
 

@@ -211,9 +211,27 @@ fn the_acknowledgement_names_the_first_answers_due_time() {
         acknowledgement(&r),
         BotText::Acknowledge {
             due: r.first_response.due,
+            public: false,
         }
     );
     assert!(r.first_response.due > now());
+}
+
+/// Issue #15 item 10: where nobody can reply to the bot, the acknowledgement does not ask to.
+#[test]
+fn a_wall_thread_or_the_platform_gets_the_public_acknowledgement() {
+    let public = |channel: Channel, chat: &str| {
+        let mut r = request_of(chat);
+        r.channel = channel;
+        matches!(
+            acknowledgement(&r),
+            BotText::Acknowledge { public: true, .. }
+        )
+    };
+    assert!(!public(Channel::Telegram, "42"));
+    assert!(!public(Channel::Vk, "2000000001"));
+    assert!(public(Channel::Vk, "wall-77_12:555"));
+    assert!(public(Channel::Pos, "8812"));
 }
 
 #[test]

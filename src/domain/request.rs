@@ -334,6 +334,42 @@ impl Request {
             .is_some_and(|p| matches!(p.state, DeliveryState::Failed | DeliveryState::Unknown))
     }
 
+    /// Where the citizen reads our messages in public or without a bot to talk to (a VK wall
+    /// comment thread, the feedback platform's page): no "reply to this message", no `/status`.
+    pub fn public_thread(&self) -> bool {
+        self.channel == Channel::Pos
+            || (self.channel == Channel::Vk
+                && self
+                    .channel_ref
+                    .chat
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("wall")))
+    }
+
+    /// The citizen's name as a greeting uses it: the person's own name, never an account
+    /// handle (`zhenya_kuban (@zhenya_kuban)` has none; `Ольга (@olga_k)` is Ольга) or a
+    /// profile link (`vk.com/id…`). `None` when there is no name to use.
+    pub fn citizen_name(&self) -> Option<String> {
+        let raw = self.citizen.as_deref()?.trim();
+        let (name, handle) = match raw.rsplit_once(" (@") {
+            Some((n, h)) => (n.trim(), Some(h.trim_end_matches(')'))),
+            None => (raw, None),
+        };
+        let bare = name.trim_start_matches('@');
+        if name.is_empty()
+            || name.starts_with('@')
+            || handle.is_some_and(|h| h.eq_ignore_ascii_case(bare))
+            || name.contains("vk.com/")
+            || name.starts_with("id") && name[2..].bytes().all(|b| b.is_ascii_digit())
+            || name
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'+' || b == b' ' || b == b'-')
+        {
+            return None;
+        }
+        Some(name.to_string())
+    }
+
     pub fn clock_state(&self, now: DateTime<Utc>) -> Option<ClockState> {
         self.active_clock().map(|(_, c)| c.state(now))
     }

@@ -3,10 +3,12 @@
 //! the domain and the store's read types and knows nothing of terminals or stdout: the CLI
 //! prints these, the console draws them.
 
+pub mod audit;
 pub mod channel;
 pub mod handover;
 pub mod names;
 pub mod refusal;
+pub mod reply_vars;
 pub mod status;
 mod view;
 

@@ -12,7 +12,7 @@ fn verb_ru(a: Transition) -> &'static str {
         Transition::Change => "изменить",
         Transition::Claim => "взять в работу",
         Transition::Forward => "передать в департамент",
-        Transition::DepartmentAnswer => "записать ответ департамента для",
+        Transition::DepartmentAnswer => "записать ответ департамента на",
         Transition::Reply => "ответить на",
         Transition::Close => "закрыть",
         Transition::Reopen => "переоткрыть",
@@ -22,22 +22,22 @@ fn verb_ru(a: Transition) -> &'static str {
 
 pub fn rejection_ru(r: &Rejection) -> String {
     match r {
-        Rejection::NotFound => "заявка не найдена".into(),
-        Rejection::AlreadyExists => "заявка уже существует".into(),
+        Rejection::NotFound => "обращение не найдено".into(),
+        Rejection::AlreadyExists => "обращение уже существует".into(),
         Rejection::InvalidTransition(t) => {
             format!(
-                "нельзя {} заявку: она {}",
+                "нельзя {} обращение: оно {}",
                 verb_ru(t.action),
-                status::name(t.from, Form::Refusal, Lang::Ru)
+                status::name(t.from, Form::Row, Lang::Ru)
             )
         }
         Rejection::UnknownTopic(t) => format!("неизвестная тема `{t}`"),
         Rejection::UnknownDepartment(d) => format!("неизвестный департамент `{d}`"),
-        Rejection::AlreadyClaimed(a) => format!("заявку уже взял(а) в работу {a}"),
-        Rejection::NotAssignee(a) => format!("заявка назначена на {a}, а не на вас"),
+        Rejection::AlreadyClaimed(a) => format!("обращение уже взял(а) в работу {a}"),
+        Rejection::NotAssignee(a) => format!("обращение назначено на {a}, а не на вас"),
         Rejection::NoDepartment => "не указан департамент: задайте --department".into(),
         Rejection::Empty(what) => format!("пустое значение: {what}"),
-        Rejection::SelfLink => "заявка не может быть дубликатом самой себя".into(),
+        Rejection::SelfLink => "обращение не может быть дубликатом самого себя".into(),
         Rejection::NoUndeliveredReply => "у обращения нет недоставленного ответа".into(),
         Rejection::Invalid(s) => s.clone(),
     }
@@ -47,7 +47,7 @@ pub fn rejection_ru(r: &Rejection) -> String {
 pub fn store_error_ru(e: &StoreError) -> Option<String> {
     Some(match e {
         StoreError::Rejected(r) => rejection_ru(r),
-        StoreError::UnknownRequest(k) => format!("нет заявки `{k}`"),
+        StoreError::UnknownRequest(k) => format!("нет обращения `{k}`"),
         StoreError::Busy => "база данных занята другой программой — повторите позже".into(),
         StoreError::TooNew { found, ours } => format!(
             "база данных записана более новой версией mcu (схема {found}, эта программа знает {ours}); обновите mcu"
@@ -68,7 +68,7 @@ mod tests {
             from: Status::Closed,
             action: Transition::Close,
         });
-        assert_eq!(rejection_ru(&r), "нельзя закрыть заявку: она закрыта");
+        assert_eq!(rejection_ru(&r), "нельзя закрыть обращение: оно закрыто");
         assert_eq!(r.to_string(), "cannot close a request that is closed");
     }
 }

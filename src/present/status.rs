@@ -1,7 +1,8 @@
 //! The names a status goes by in front of people, each spelled here and nowhere else. Russian
-//! agrees in gender and number with what it describes («обращение новое», «заявка новая»,
-//! «новые 3»), and a narrow column needs a short word, so one status has several names; the
-//! place that shows it picks the `Form`, this file picks the word.
+//! agrees in number with what it describes — one «обращение новое», a count «новые 3» (a
+//! request is «обращение» everywhere: the console, the CLI, refusals, reports, the bot) — and a
+//! narrow column needs a short word, so one status has several names; the place that shows it
+//! picks the `Form`, this file picks the word.
 
 use crate::domain::Status;
 use crate::lang::Lang;
@@ -9,7 +10,8 @@ use crate::lang::Lang;
 /// What a status name stands next to, which decides its form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
-    /// One request, «обращение новое»: the CLI's table and `mcu show`.
+    /// One request, «обращение новое»: the CLI's table, `mcu show`, refusals («нельзя
+    /// закрыть обращение: оно закрыто»).
     Row,
     /// One request in the console's narrow status column, its card and its audit lines.
     Column,
@@ -17,10 +19,8 @@ pub enum Form {
     Count,
     /// A count on the console's shift dashboard: like `Count`, short enough for a tile.
     Tile,
-    /// One «заявка» in the report's request sheet.
+    /// One request in the report's request sheet and the CSV export.
     Sheet,
-    /// One «заявка» in a refusal: «нельзя закрыть заявку: она закрыта».
-    Refusal,
     /// What the bot tells the citizen about their request.
     Citizen,
 }
@@ -55,19 +55,16 @@ fn ru(status: Status, form: Form) -> &'static str {
     use Form::*;
     use Status::*;
     match (status, form) {
-        (New, Row | Column) => "новое",
+        (New, Row | Column | Sheet | Citizen) => "новое",
         (New, Count | Tile) => "новые",
-        (New, Sheet | Refusal | Citizen) => "новая",
         (InWork, _) => "в работе",
-        (WaitingDepartment, Row | Sheet | Refusal | Citizen) => "ждёт департамент",
+        (WaitingDepartment, Row | Sheet | Citizen) => "ждёт департамент",
         (WaitingDepartment, Column) => "ждёт деп.",
         (WaitingDepartment, Count) => "ждут ведомство",
         (WaitingDepartment, Tile) => "ждут деп.",
-        (Answered, Sheet | Refusal | Citizen) => "отвечена",
-        (Answered, Row | Column | Count | Tile) => "отвечено",
-        (Closed, Row | Column) => "закрыто",
+        (Answered, _) => "отвечено",
+        (Closed, Row | Column | Sheet | Citizen) => "закрыто",
         (Closed, Count | Tile) => "закрыты",
-        (Closed, Sheet | Refusal | Citizen) => "закрыта",
     }
 }
 
@@ -79,7 +76,7 @@ fn en(status: Status, form: Form) -> &'static str {
         (New, Citizen) => "registered",
         (New, _) => "new",
         (InWork, _) => "in work",
-        (WaitingDepartment, Row | Count | Refusal) => "waiting department",
+        (WaitingDepartment, Row | Count) => "waiting department",
         (WaitingDepartment, Column | Tile) => "waiting dept",
         (WaitingDepartment, Sheet) => "waiting for department",
         (WaitingDepartment, Citizen) => "passed to the department",

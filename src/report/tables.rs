@@ -238,7 +238,7 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
     });
     out.push(Table {
         sheet: l("Открытые", "Open"),
-        title: l("Ещё открытые заявки", "Requests still open").into(),
+        title: l("Ещё открытые обращения", "Requests still open").into(),
         headers: export::headers(lang),
         rows: r
             .open()

@@ -48,14 +48,18 @@ impl IngestRules {
     /// The bot's text in the center's words; times in the center's zone.
     fn say(&self, text: &BotText, env: &Env) -> String {
         match text {
-            BotText::Acknowledge { due } => {
+            BotText::Acknowledge { due, public } => {
                 let due = due
                     .with_timezone(&env.policy.calendar.tz())
                     .format("%d.%m.%Y %H:%M")
                     .to_string();
                 // `apply` puts in the number of the copy it applies to (`Op::Acknowledge`).
                 render(
-                    &self.texts.ack,
+                    if *public {
+                        &self.texts.ack_public
+                    } else {
+                        &self.texts.ack
+                    },
                     &[
                         ("number", crate::domain::mutation::ACK_NUMBER),
                         ("due", &due),

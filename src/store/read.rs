@@ -2,14 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, ToSql, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, ToSql, params_from_iter};
 use std::rc::Rc;
 
 /// Up to this many search matches are looked up one by one; more walk the sort index instead.
 const FEW_MATCHES: usize = 5_000;
 use serde::Serialize;
 
-use super::rows::{self, NO_DUE, RawRequest, ms, time};
+use super::rows::{self, Cached, NO_DUE, RawRequest, ms, time};
 use super::{StoreError, analyze};
 use crate::domain::request::{DeliveryState, Event, Message, Note, NoteKind};
 use crate::domain::sla::ClockState;
@@ -54,6 +54,9 @@ pub struct Detail {
     pub messages: Vec<Message>,
     pub notes: Vec<Note>,
     pub events: Vec<Event>,
+    /// The number of the request this one duplicates, for people to read instead of its id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_number: Option<String>,
 }
 
 pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
@@ -137,11 +140,22 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             new,
         });
     }
+    let parent_number = match request.parent_id {
+        Some(p) => conn
+            .row(
+                "SELECT number FROM request WHERE id = ?1",
+                [p.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?,
+        None => None,
+    };
     Ok(Detail {
         request,
         messages,
         notes,
         events,
+        parent_number,
     })
 }
 

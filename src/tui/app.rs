@@ -192,13 +192,7 @@ impl Compose {
 
     /// Exactly what the shown target's citizen will see: variables filled in.
     pub fn preview(&self) -> String {
-        let vars: Vec<(&str, &str)> = self
-            .current()
-            .vars
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        crate::templates::render(&self.text(), &vars)
+        crate::present::reply_vars::render(&self.text(), &self.current().vars)
     }
 }
 

@@ -234,9 +234,9 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
                     ),
                     Span::raw(if m.body.trim().is_empty() {
                         if en {
-                            "(a file)".to_string()
+                            "(an attachment, no text)".to_string()
                         } else {
-                            "(файл)".to_string()
+                            "(вложение без текста)".to_string()
                         }
                     } else {
                         sanitize::line(&m.body)
@@ -259,7 +259,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
             ));
         }
         for e in &d.events {
-            if let Some(text) = super::audit::describe(app, e) {
+            if let Some(text) = super::audit::describe(app, e, d.parent_number.as_deref()) {
                 items.push((
                     e.at,
                     Line::from(Span::styled(text, style(app, app.theme.muted))),

@@ -231,8 +231,7 @@ fn templates(
     }
     f.render_widget(Paragraph::new(lines), parts[0]);
     if let Some(t) = shown.get(list.selected) {
-        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let text = sanitize::text(&crate::templates::render(&t.text, &pairs));
+        let text = sanitize::text(&crate::present::reply_vars::render(&t.text, vars));
         f.render_widget(
             Paragraph::new(text)
                 .wrap(Wrap { trim: false })

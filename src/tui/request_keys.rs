@@ -64,13 +64,21 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         }
         Action::OpenAttachment => {
             use crate::domain::request::AttachmentState;
+            // A file without a name of its own is «фото 2», never the bare kind three times over.
             let stored: Vec<(String, String)> = r
                 .attachments
                 .iter()
                 .filter(|a| a.state == AttachmentState::Stored)
-                .filter_map(|a| {
+                .enumerate()
+                .filter_map(|(i, a)| {
                     let path = a.local_path.clone()?;
-                    let name = a.name.clone().unwrap_or_else(|| a.kind.clone());
+                    let name = a.name.clone().unwrap_or_else(|| {
+                        format!(
+                            "{} {}",
+                            crate::present::names::attachment_kind(&a.kind, lang),
+                            i + 1
+                        )
+                    });
                     Some((path, crate::sanitize::line(&name)))
                 })
                 .collect();
@@ -291,29 +299,15 @@ pub(super) fn each(
     cmds
 }
 
-/// `{number}`, `{citizen}`, `{department}`, `{due}` for one request.
+/// A reply's variables for one request, filled as `mcu reply` fills them (`present::reply_vars`).
 pub(super) fn vars_for(app: &App, r: &Request, department: Option<&str>) -> Vec<(String, String)> {
-    let dep = department
-        .map(str::to_string)
-        .or(r.department.clone())
-        .unwrap_or_default();
-    let dep_name = app
-        .catalog
-        .department(&dep)
-        .map(|d| d.name.clone())
-        .unwrap_or(dep);
-    let due = r
-        .first_response
-        .due
-        .with_timezone(&app.tz)
-        .format("%d.%m.%Y %H:%M")
-        .to_string();
-    vec![
-        ("number".to_string(), r.number.to_string()),
-        ("citizen".to_string(), r.citizen.clone().unwrap_or_default()),
-        ("department".to_string(), dep_name),
-        ("due".to_string(), due),
-    ]
+    let cx = crate::present::reply_vars::ReplyContext {
+        catalog: &app.catalog,
+        tz: app.tz,
+        now: app.now,
+        lang: app.lang,
+    };
+    crate::present::reply_vars::vars(&cx, r, department, app.detail.as_ref())
 }
 
 pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Vec<Cmd> {
@@ -370,12 +364,9 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
     let mut cmds = vec![];
     // Each target gets the text with its own number, citizen and department.
     for t in &c.targets {
-        let pairs: Vec<(&str, &str)> = t
-            .vars
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let body = crate::templates::render(&text, &pairs).trim().to_string();
+        let body = crate::present::reply_vars::render(&text, &t.vars)
+            .trim()
+            .to_string();
         let op = match c.kind {
             ComposeKind::Reply => Op::Reply {
                 message_id: Uuid::now_v7(),

@@ -19,15 +19,7 @@ impl Lang {
     }
 
     pub fn delivery(self, d: crate::domain::request::DeliveryState) -> &'static str {
-        use crate::domain::request::DeliveryState as D;
-        match d {
-            D::Queued => self.pick("в очереди", "queued"),
-            D::Sending => self.pick("отправляется", "sending"),
-            D::Sent => self.pick("доставлено", "sent"),
-            D::Unknown => self.pick("не известно, дошло ли", "delivery unknown"),
-            D::Failed => self.pick("не доставлено", "failed"),
-            D::Recorded => self.pick("записано", "recorded"),
-        }
+        crate::present::names::delivery(d, self)
     }
 
     /// A status in the inbox's column, the card and the audit lines.
@@ -36,22 +28,11 @@ impl Lang {
     }
 
     pub fn priority(self, p: Priority) -> &'static str {
-        match p {
-            Priority::Low => self.pick("низкий", "low"),
-            Priority::Normal => self.pick("обычный", "normal"),
-            Priority::High => self.pick("высокий", "high"),
-            Priority::Urgent => self.pick("срочный", "urgent"),
-        }
+        crate::present::names::priority(p, self)
     }
 
     pub fn close_reason(self, r: CloseReason) -> &'static str {
-        match r {
-            CloseReason::Resolved => self.pick("решено", "resolved"),
-            CloseReason::Duplicate => self.pick("дубликат", "duplicate"),
-            CloseReason::OutOfScope => self.pick("вне компетенции", "out of scope"),
-            CloseReason::Spam => self.pick("спам", "spam"),
-            CloseReason::NoReplyNeeded => self.pick("ответ не нужен", "no reply needed"),
-        }
+        crate::present::names::close_reason(r, self)
     }
 
     pub fn picker(self, k: PickerKind) -> &'static str {

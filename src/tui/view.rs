@@ -173,7 +173,8 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// `⇅ 18:02:11` online (last sync), `⇅ нет связи · ждут 5` offline, with what waits to be sent.
+/// `⇅ синхр. 18:02:11` online (the last sync, labelled so it is not read as the clock beside
+/// it), `⇅ нет связи · ждут 5` offline, with what waits to be sent.
 fn sync_badge<'a>(app: &App, s: &crate::sync::runner::SyncStatus) -> Span<'a> {
     let en = app.lang == Lang::En;
     let waiting = if s.pending > 0 {
@@ -186,7 +187,10 @@ fn sync_badge<'a>(app: &App, s: &crate::sync::runner::SyncStatus) -> Span<'a> {
             .last_ok
             .map(|t| t.with_timezone(&app.tz).format("%H:%M:%S").to_string())
             .unwrap_or_default();
-        Span::raw(format!(" ⇅ {at}{waiting} "))
+        Span::raw(format!(
+            " ⇅ {} {at}{waiting} ",
+            if en { "synced" } else { "синхр." }
+        ))
     } else {
         Span::styled(
             format!(" ⇅ {}{waiting} ", if en { "offline" } else { "нет связи" }),

@@ -252,6 +252,13 @@ async fn run_with<C: Adapter>(
             .release_lease(&ctx.lease, &ctx.holder, epoch)
             .await;
         if let Some((link, fence)) = &ctx.team {
+            // What the last sends recorded (a reply delivered: `Op::Delivery`) goes to the
+            // server while this gateway still holds the lease it must be pushed under.
+            if let Err(e) = link.flush(fence, None).await {
+                ctx.emit(GatewayEvent::Warning(format!(
+                    "the last sends' outcomes wait in this file for the next start: {e:?}"
+                )));
+            }
             let _ = link.release(fence).await;
         }
     }

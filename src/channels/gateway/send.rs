@@ -222,6 +222,7 @@ async fn settle<C: Adapter>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, ann
         Finish::Unknown { .. } => (PartState::Unknown, None),
     };
     report(ctx, part, remote.0, remote.1).await;
+    let terminal = !matches!(finish, Finish::Retry { .. });
     match ctx
         .store
         .finish_part(ch, &ctx.lease, ctx.epoch, p, finish, now)
@@ -232,5 +233,14 @@ async fn settle<C: Adapter>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, ann
         Err(e) => ctx.emit(GatewayEvent::Alarm(format!(
             "could not record a send result: {e}"
         ))),
+    }
+    // Team mode: a reply's fate decides the citizen's clock on every console (`Op::Delivery`,
+    // journaled by the line above): it goes to the server now, not with the next poll.
+    if let (true, Some(_), Some((link, fence))) = (terminal, part.request_rid, &ctx.team)
+        && let Err(e) = link.flush(fence, None).await
+    {
+        ctx.emit(GatewayEvent::Warning(format!(
+            "a send's outcome waits for the next push: {e:?}"
+        )));
     }
 }

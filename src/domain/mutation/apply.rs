@@ -289,12 +289,26 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                     m,
                     "location",
                     None,
-                    Some(format!("{:?}, {:?}", l.lat, l.lon)),
+                    Some(match (l.lat, l.lon) {
+                        (Some(lat), Some(lon)) => format!("{lat:.6}, {lon:.6}"),
+                        _ => l.address.clone().unwrap_or_default(),
+                    }),
                 );
                 out.request.location = Some(l);
             }
-            out.messages
-                .push(citizen_message(&out.request, *message_id, body, *at, None));
+            // A place sent on its own says so in the thread, as a request that starts with one.
+            let shown = if body.trim().is_empty() && attachments.is_empty() && location.is_some() {
+                crate::domain::intake::LOCATION_ONLY.to_string()
+            } else {
+                body.clone()
+            };
+            out.messages.push(citizen_message(
+                &out.request,
+                *message_id,
+                &shown,
+                *at,
+                None,
+            ));
         }
         Op::CitizenEdit {
             message_id,

@@ -149,7 +149,7 @@ fn team_mode_shows_the_link_what_waits_and_each_refusal_once() {
         "{flash:?}"
     );
     let s = screen(&render(&a, 160, 48));
-    assert!(s.contains("⇅ 12:00:00"), "{s}");
+    assert!(s.contains("⇅ синхр. 12:00:00"), "{s}");
     assert!(update(&mut a, Msg::Sync(status(true, 0, vec![]))).is_empty());
 }
 

@@ -72,6 +72,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
             event(104, "tag", None, Some("авария")),
             event(1, "first_response_at", None, Some("x")),
         ],
+        parent_number: None,
     };
     update(&mut a, Msg::Detail(Box::new(detail)));
     a

@@ -362,7 +362,7 @@ fn refusals_and_alarms_reach_the_status_line() {
     let mut a = loaded(Lang::Ru);
     update(
         &mut a,
-        Msg::Applied(None, Err("заявку уже взял(а) в работу boris".into())),
+        Msg::Applied(None, Err("обращение уже взял(а) в работу boris".into())),
     );
     assert!(a.flash.as_ref().is_some_and(|f| f.error));
     update(
@@ -628,4 +628,30 @@ fn link_as_duplicate_asks_for_the_number() {
             number: "2026-000003".into()
         }]
     );
+}
+
+/// Issue #15 item 9: three photos without names are «фото 1 / 2 / 3» in the file picker.
+#[test]
+fn the_file_picker_names_each_photo() {
+    use crate::domain::request::{Attachment, AttachmentState};
+    let mut a = app(Lang::Ru, false);
+    super::update::refresh(&mut a);
+    let mut r = request(1, "Яма во дворе", 100);
+    r.attachments = (1..=3)
+        .map(|i| Attachment {
+            kind: "photo".into(),
+            name: None,
+            size: Some(1000),
+            source: Some(format!("f{i}")),
+            local_path: Some(format!("/tmp/f{i}.jpg")),
+            state: AttachmentState::Stored,
+        })
+        .collect();
+    answer(&mut a, vec![r]);
+    update(&mut a, key('o'));
+    let Mode::Picker(p) = &a.mode else {
+        panic!("a picker opens");
+    };
+    let labels: Vec<&str> = p.items.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(labels, ["фото 1", "фото 2", "фото 3"]);
 }

@@ -1,0 +1,56 @@
+//! `mcu reply`'s text: a ready reply and the operator's words, with the variables filled as the
+//! console's composer fills them (`present::reply_vars`), so a citizen on VK never reads
+//! `{citizen}` or `{number}`.
+
+use super::Invocation;
+
+impl Invocation {
+    /// A reply as the citizen will read it: the ready reply (if any) and the operator's text,
+    /// with the variables filled as the console fills them.
+    pub(super) async fn reply_text(
+        &self,
+        number: &str,
+        text: Option<String>,
+        template: Option<String>,
+    ) -> anyhow::Result<String> {
+        let start = match &template {
+            None => String::new(),
+            Some(s) => {
+                let s = s.trim_start_matches(':');
+                let t = self
+                    .templates
+                    .iter()
+                    .find(|t| t.shortcut == s)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> =
+                            self.templates.iter().map(|t| t.shortcut.as_str()).collect();
+                        super::Refused(format!(
+                            "{} `{s}` ({})",
+                            self.labels
+                                .lang()
+                                .pick("нет готового ответа", "no ready reply"),
+                            known.join(", ")
+                        ))
+                    })?;
+                t.text.clone()
+            }
+        };
+        let text = [start, text.unwrap_or_default()]
+            .into_iter()
+            .filter(|t| !t.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let detail = self.store.detail(number).await?;
+        let env = self.store.env();
+        let cx = crate::present::reply_vars::ReplyContext {
+            catalog: &env.catalog,
+            tz: env.policy.calendar.tz(),
+            now: self.store.now(),
+            lang: self.labels.lang(),
+        };
+        let vars = crate::present::reply_vars::vars(&cx, &detail.request, None, Some(&detail));
+        Ok(crate::present::reply_vars::render(&text, &vars)
+            .trim()
+            .to_string())
+    }
+}
