@@ -600,6 +600,40 @@ fn two_consoles(env: Env) {
     assert_eq!(shown["tags"].as_array().map(Vec::len), Some(100), "{shown}");
 }
 
+/// Issue #15 item 6: an action the server refuses fails the command that took it (exit 3), in
+/// the operator's words, and comes off the console's file.
+fn refused_from_the_command_line(env: Env) {
+    let anna_token = env.add_user("anna", "operator");
+    let wall_token = env.add_user("wall", "viewer");
+    let server = env.serve();
+    let a = console(&env, &server, "a.sqlite3", &anna_token);
+    let w = console(&env, &server, "w.sqlite3", &wall_token);
+    let created: Value =
+        serde_json::from_str(&ok(a(&["new", "--text", "Звонок: нет воды", "-o", "json"]))).unwrap();
+    let number = created[0]["number"].as_str().unwrap().to_owned();
+    ok(w(&["sync"]));
+    let refused = w(&["claim", &number]);
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("сервер отказал") && said.contains("только для просмотра"),
+        "{said}"
+    );
+    let shown: Value = serde_json::from_str(&ok(w(&["show", &number, "-o", "json"]))).unwrap();
+    assert_eq!(shown["assignee"], Value::Null, "undone here: {shown}");
+    assert_eq!(shown["status"], "new");
+}
+
+#[test]
+fn a_refused_action_fails_its_command_on_sqlite() {
+    refused_from_the_command_line(Env::new());
+}
+
+#[test]
+fn a_refused_action_fails_its_command_on_postgres() {
+    refused_from_the_command_line(Env::postgres());
+}
+
 #[test]
 fn two_consoles_through_serve_on_sqlite() {
     two_consoles(Env::new());

@@ -516,13 +516,8 @@ pub async fn sync_command(
                     report.pushed, report.pulled, report.pending
                 );
             }
-            for r in &refused {
-                println!(
-                    "{}: {} — {}",
-                    r.number.as_deref().unwrap_or("?"),
-                    r.code,
-                    crate::sanitize::line(&r.message)
-                );
+            for line in super::team::refusal_lines(&refused, store, en) {
+                println!("{line}");
             }
         }
     }

@@ -40,16 +40,7 @@ impl Invocation {
         if refused.is_empty() {
             return Ok(());
         }
-        let lines: Vec<String> = refused
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}: {}",
-                    r.number.as_deref().unwrap_or("?"),
-                    crate::sanitize::line(&r.message)
-                )
-            })
-            .collect();
+        let lines = refusal_lines(&refused, &self.store, en);
         Err(Exit {
             code: 3,
             message: format!(
@@ -70,4 +61,34 @@ impl Invocation {
     pub(super) async fn settled(&self, id: Uuid) -> anyhow::Result<crate::domain::Request> {
         Ok(self.store.resolve(&id.to_string()).await?)
     }
+}
+
+/// The server's refusals in the operator's words, each with what stands now, and a refused
+/// reply's text so it is not lost (`mcu sync`, and any action in team mode).
+pub(super) fn refusal_lines(
+    refused: &[crate::store::mirror::Rejected],
+    store: &crate::store::Store,
+    en: bool,
+) -> Vec<String> {
+    let lang = if en {
+        crate::lang::Lang::En
+    } else {
+        crate::lang::Lang::Ru
+    };
+    let mut lines = vec![];
+    for r in refused {
+        lines.push(format!(
+            "{}: {}",
+            r.number.as_deref().unwrap_or("?"),
+            crate::present::refusal::sync_refusal(r, &store.env().catalog, lang)
+        ));
+        if let Some(d) = &r.draft {
+            lines.push(format!(
+                "  {}: {}",
+                lang.pick("текст ответа (не отправлен)", "the reply's text (not sent)"),
+                crate::sanitize::line(d)
+            ));
+        }
+    }
+    lines
 }

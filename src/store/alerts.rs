@@ -19,6 +19,9 @@ pub enum AlertKind {
     Breached,
     /// A reply failed, or the channel can't say whether the citizen got it.
     Undelivered,
+    /// The sync server refused an action taken at this console (team mode); the console adds
+    /// these itself, the store never finds them.
+    Refused,
 }
 
 /// Which crossings are worth telling (config `[alerts]`).

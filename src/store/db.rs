@@ -212,7 +212,7 @@ pub(crate) fn apply_with(
     let out = crate::domain::apply(current.as_ref(), m, &ctx).map_err(StoreError::Rejected)?;
     persist(tx, &out, matches!(m.op, Op::Create(_)), later)?;
     if env.journal {
-        journal(tx, m)?;
+        journal(tx, m, current.as_ref())?;
     }
     Ok(Applied {
         request: out.request,
@@ -368,7 +368,9 @@ pub(crate) fn reindex(
     Ok(())
 }
 
-fn journal(tx: &Connection, m: &Mutation) -> Result<(), StoreError> {
+/// Keeps the action for the server, with the request as it was before it (`before`): if the
+/// server refuses the action and sends nothing to restore, this file goes back to that.
+fn journal(tx: &Connection, m: &Mutation, before: Option<&Request>) -> Result<(), StoreError> {
     let args = serde_json::to_value(&m.op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // The server's version this action was taken on: its compare-and-set rules need it.
     let base: Option<i64> = tx
@@ -379,9 +381,13 @@ fn journal(tx: &Connection, m: &Mutation) -> Result<(), StoreError> {
         )
         .optional()?
         .flatten();
+    let before = before
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.prepare_cached(
-        "INSERT INTO pending_mutation(mutation_uuid, name, args, client_time, base_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO pending_mutation(mutation_uuid, name, args, client_time, base_seq, before)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         m.id.to_string(),
@@ -389,6 +395,7 @@ fn journal(tx: &Connection, m: &Mutation) -> Result<(), StoreError> {
         serde_json::json!({"request_id": m.request_id, "actor": m.actor, "op": args}).to_string(),
         m.at.to_rfc3339(),
         base,
+        before,
     ])?;
     Ok(())
 }

@@ -90,7 +90,7 @@ pub fn pending_count(conn: &Connection) -> Result<i64, StoreError> {
 /// pull, or have come already and replaced them.
 pub fn ack(conn: &Connection, local_id: i64, at: i64) -> Result<(), StoreError> {
     conn.exec(
-        "UPDATE pending_mutation SET acked_at = ?2 WHERE mutation_id = ?1 AND acked_at IS NULL",
+        "UPDATE pending_mutation SET acked_at = ?2, before = NULL WHERE mutation_id = ?1 AND acked_at IS NULL",
         params![local_id, at.to_string()],
     )?;
     conn.exec(
@@ -133,28 +133,69 @@ pub struct Rejected {
     pub code: String,
     pub message: String,
     pub current: Option<Value>,
+    /// A refused reply's text, kept so the operator can send it again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
 }
 
 pub fn reject(conn: &Connection, r: &Rejected, at: i64) -> Result<(), StoreError> {
     conn.exec(
-        "INSERT INTO sync_rejection(mutation_uuid, request_id, code, message, current, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        "INSERT INTO sync_rejection(mutation_uuid, request_id, code, message, current, at, draft)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         params![
             r.mutation_uuid.to_string(),
             r.request_id.to_string(),
             r.code,
             r.message,
             r.current.as_ref().map(Value::to_string),
-            at
+            at,
+            r.draft,
         ],
     )?;
     Ok(())
 }
 
+/// A refused action comes off this file: the request goes back to the server's state (the
+/// refusal's `current`, or, without one, the request as it was before the action) with the
+/// actions still waiting applied again on top. Call before the action is acknowledged: its
+/// journal row holds the state to go back to.
+pub fn undo(conn: &Connection, env: &Env, r: &Rejected) -> Result<(), StoreError> {
+    let (local_id, before): (i64, Option<String>) = match conn
+        .row(
+            "SELECT mutation_id, before FROM pending_mutation WHERE mutation_uuid = ?1",
+            [r.mutation_uuid.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+    {
+        Some(found) => found,
+        None => return Ok(()),
+    };
+    let (base, taken) = match (&r.current, before) {
+        // The server's state already holds every action it took: all waiting ones go on top.
+        (Some(cur), _) => (serde_json::from_value::<Request>(cur.clone()).ok(), 0),
+        // The state before this action holds the waiting ones before it: only later ones.
+        (None, Some(b)) => (serde_json::from_str::<Request>(&b).ok(), local_id),
+        (None, None) => (None, 0),
+    };
+    let Some(base) = base else {
+        return Ok(());
+    };
+    let Some((rid, _)) = rows::load_by(conn, "id", &base.id.to_string())? else {
+        return Ok(());
+    };
+    rows::write_request(conn, &base)?;
+    let mut later = std::collections::HashMap::from([(rid, base.clone())]);
+    let touched = std::collections::BTreeSet::from([base.id]);
+    rebase_except(conn, env, &touched, &mut later, taken, Some(local_id))?;
+    let now = later.remove(&rid).unwrap_or(base);
+    super::db::reindex(conn, rid, &now, false)
+}
+
 /// Refusals the operator has not been shown yet; marks them shown.
 pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
     let mut st = conn.prepare_cached(
-        "SELECT s.mutation_uuid, s.request_id, r.number, s.code, s.message, s.current
+        "SELECT s.mutation_uuid, s.request_id, r.number, s.code, s.message, s.current, s.draft
          FROM sync_rejection s LEFT JOIN request r ON r.id = s.request_id
          WHERE s.seen = 0 ORDER BY s.at",
     )?;
@@ -166,11 +207,12 @@ pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
             r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
         ))
     })?;
     let mut out = vec![];
     for row in rows {
-        let (uuid, rid, number, code, message, current) = row?;
+        let (uuid, rid, number, code, message, current, draft) = row?;
         out.push(Rejected {
             mutation_uuid: uuid.parse().map_err(|e| corrupt("rejection", e))?,
             request_id: rid.parse().map_err(|e| corrupt("rejection", e))?,
@@ -178,6 +220,7 @@ pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
             code,
             message,
             current: current.and_then(|c| serde_json::from_str(&c).ok()),
+            draft,
         });
     }
     conn.exec("UPDATE sync_rejection SET seen = 1 WHERE seen = 0", [])?;
@@ -533,11 +576,26 @@ fn rebase(
     later: &mut std::collections::HashMap<i64, Request>,
     taken: i64,
 ) -> Result<(), StoreError> {
+    rebase_except(tx, env, touched, later, taken, None)
+}
+
+/// `rebase`, leaving out the journal row `skip` (an action being undone).
+fn rebase_except(
+    tx: &Connection,
+    env: &Env,
+    touched: &std::collections::BTreeSet<Uuid>,
+    later: &mut std::collections::HashMap<i64, Request>,
+    taken: i64,
+    skip: Option<i64>,
+) -> Result<(), StoreError> {
     if touched.is_empty() {
         return Ok(());
     }
     for j in unacked(tx, usize::MAX >> 1)? {
-        if !touched.contains(&j.mutation.request_id) || j.local_id <= taken {
+        if !touched.contains(&j.mutation.request_id)
+            || j.local_id <= taken
+            || Some(j.local_id) == skip
+        {
             continue;
         }
         let Some((rid, current)) = rows::load_by(tx, "id", &j.mutation.request_id.to_string())?

@@ -278,6 +278,16 @@ ALTER TABLE request ADD COLUMN reply_at INTEGER;
 CREATE INDEX request_undelivered ON request(reply_at, rid) WHERE reply_state IN ('failed', 'unknown');
 "#,
     ),
+    // Team mode: an action the server refuses comes off this file. The request as it was
+    // before the action is kept with it (dropped once the server answered), for a refusal
+    // that brings no current state of its own (a view-only account's); a refused reply's
+    // text is kept for the operator as a draft.
+    M::up(
+        r#"
+ALTER TABLE pending_mutation ADD COLUMN before TEXT;
+ALTER TABLE sync_rejection ADD COLUMN draft TEXT;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -313,8 +323,8 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (three more came after it).
-        migrations().to_version(&mut c, SCHEMA_VERSION - 4).unwrap();
+        // The version before `event.server_id` (four more came after it).
+        migrations().to_version(&mut c, SCHEMA_VERSION - 5).unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -132,6 +132,7 @@ pub async fn push_all<T: Transport>(
                     code: r.code.clone().unwrap_or_else(|| "rejected".into()),
                     message: r.message.clone().unwrap_or_default(),
                     current: r.current.clone(),
+                    draft: draft(&j.mutation.op),
                 });
             }
             settled += 1;
@@ -156,6 +157,14 @@ pub async fn push_all<T: Transport>(
     }
 }
 
+/// What of a refused action the operator would otherwise lose: a reply's text.
+fn draft(op: &crate::domain::Op) -> Option<String> {
+    match op {
+        crate::domain::Op::Reply { body, .. } => Some(body.clone()),
+        _ => None,
+    }
+}
+
 async fn refuse_all(store: &Store, batch: &[Journaled]) -> Result<Vec<Rejected>, SyncError> {
     let refused: Vec<(i64, Rejected)> = batch
         .iter()
@@ -169,6 +178,7 @@ async fn refuse_all(store: &Store, batch: &[Journaled]) -> Result<Vec<Rejected>,
                     code: "read_only".into(),
                     message: "read-only account: the server takes no changes from it".into(),
                     current: None,
+                    draft: draft(&j.mutation.op),
                 },
             )
         })

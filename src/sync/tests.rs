@@ -200,10 +200,23 @@ async fn a_viewer_console_keeps_pulling_after_its_actions_are_refused() {
     // Something typed at the read-only console: refused once, shown, and out of the way.
     sync_once(&b, &wall, SCOPE).await.unwrap();
     act(&b, "wall", id, Op::Claim).await;
+    assert_eq!(
+        b.resolve(&id.to_string())
+            .await
+            .unwrap()
+            .assignee
+            .as_deref(),
+        Some("wall"),
+        "taken here at first"
+    );
     let r = sync_once(&b, &wall, SCOPE).await.unwrap();
     assert_eq!(r.rejected.len(), 1);
     assert_eq!(r.rejected[0].code, "read_only");
     assert_eq!(r.pending, 0);
+    // Refused, so undone here too (#15 item 6): no phantom claim on this screen.
+    let undone = b.resolve(&id.to_string()).await.unwrap();
+    assert_eq!(undone.assignee, None);
+    assert_eq!(undone.status, crate::domain::Status::New);
 
     // What others do still arrives.
     act(&a, "anna", id, Op::Claim).await;
@@ -211,4 +224,59 @@ async fn a_viewer_console_keeps_pulling_after_its_actions_are_refused() {
     sync_once(&b, &wall, SCOPE).await.unwrap();
     let seen = b.resolve(&id.to_string()).await.unwrap();
     assert_eq!(seen.assignee.as_deref(), Some("anna"));
+}
+
+/// Issue #15 item 6: a reply the server refuses (someone else has the request) comes off this
+/// file — no phantom answered state, no message that never went — and its text is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reply_is_undone_here_and_its_text_kept_as_a_draft() {
+    let Team { _dir, server, a, b } = team().await;
+    let anna = link(&server, operator("anna"));
+    let boris = link(&server, operator("boris"));
+    let id = Uuid::now_v7();
+    let new = NewRequest::new(Channel::Phone, "Нет света", chrono::Utc::now());
+    act(&a, "anna", id, Op::Create(Box::new(new))).await;
+    sync_once(&a, &anna, SCOPE).await.unwrap();
+    sync_once(&b, &boris, SCOPE).await.unwrap();
+
+    act(&a, "anna", id, Op::Claim).await;
+    sync_once(&a, &anna, SCOPE).await.unwrap();
+    // Boris, not yet seeing anna's claim, answers.
+    act(
+        &b,
+        "boris",
+        id,
+        Op::Reply {
+            message_id: Uuid::now_v7(),
+            body: "Электрик придёт сегодня".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        b.resolve(&id.to_string()).await.unwrap().status,
+        crate::domain::Status::Answered
+    );
+    let r = sync_once(&b, &boris, SCOPE).await.unwrap();
+    assert_eq!(r.rejected.len(), 1, "{r:?}");
+    let now = b.resolve(&id.to_string()).await.unwrap();
+    assert_eq!(now.assignee.as_deref(), Some("anna"));
+    assert_eq!(now.status, crate::domain::Status::InWork);
+    assert!(now.first_response_at().is_none());
+    let d = b.detail(&id.to_string()).await.unwrap();
+    assert!(d.messages.is_empty(), "{:?}", d.messages);
+    assert!(
+        d.events.iter().all(|e| e.actor != "boris"),
+        "{:?}",
+        d.events
+    );
+    let shown = b.take_rejections().await.unwrap();
+    assert_eq!(shown[0].draft.as_deref(), Some("Электрик придёт сегодня"));
+    assert_eq!(
+        crate::present::refusal::sync_refusal(
+            &shown[0],
+            &crate::domain::Catalog::krasnodar(),
+            crate::lang::Lang::Ru
+        ),
+        "обращение назначено на anna, а не на вас"
+    );
 }

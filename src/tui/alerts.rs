@@ -20,6 +20,8 @@ pub struct Alerts {
     pub bell: bool,
     /// Newest first.
     pub list: Vec<Alert>,
+    /// Refused replies' texts by request, until the operator opens the composer on it again.
+    pub drafts: std::collections::HashMap<uuid::Uuid, String>,
     /// The end of the last look; None until the first tick (the console starts from now:
     /// what crossed before it was opened is in the At-risk view, not news).
     pub checked: Option<DateTime<Utc>>,
@@ -185,9 +187,43 @@ pub fn kind_short(kind: AlertKind, en: bool) -> &'static str {
         (AlertKind::DueSoon, false) => "срок близко",
         (AlertKind::Breached, false) => "просрочено",
         (AlertKind::Undelivered, false) => "не доставлено",
+        (AlertKind::Refused, false) => "отказ сервера",
         (AlertKind::AtRisk, true) => "at risk",
         (AlertKind::DueSoon, true) => "due soon",
         (AlertKind::Breached, true) => "breached",
         (AlertKind::Undelivered, true) => "undelivered",
+        (AlertKind::Refused, true) => "refused",
     }
+}
+
+/// The server refused actions taken here: each stays in the list (`w`) in the operator's words
+/// with what stands now, `Enter` opens the request, and a refused reply's text waits as a draft
+/// for the next `r` on it.
+pub fn refused(app: &mut App, rejected: &[crate::store::mirror::Rejected]) {
+    for r in rejected {
+        let mut text = crate::present::refusal::sync_refusal(r, &app.catalog, app.lang);
+        if let Some(d) = &r.draft {
+            app.alerts.drafts.insert(r.request_id, d.clone());
+            text.push_str(app.lang.pick(
+                " · текст ответа сохранён: r",
+                " · the reply's text is kept: r",
+            ));
+        }
+        app.alerts.list.insert(
+            0,
+            Alert {
+                crossing: Crossing {
+                    id: r.request_id,
+                    number: r.number.clone().unwrap_or_else(|| "?".into()),
+                    kind: AlertKind::Refused,
+                    at: app.now,
+                    assignee: None,
+                    topic: None,
+                    text,
+                },
+                seen: false,
+            },
+        );
+    }
+    app.alerts.list.truncate(KEEP);
 }

@@ -252,12 +252,20 @@ fn compose(
         flash(app, app.lang.nothing_selected().into(), true);
         return vec![];
     }
+    // A reply the server refused comes back as it was written.
+    let draft = match (kind, &targets[..]) {
+        (ComposeKind::Reply, [one]) => app.alerts.drafts.remove(&one.id),
+        _ => None,
+    };
+    let lines = draft
+        .map(|d| d.lines().map(str::to_string).collect())
+        .unwrap_or_default();
     app.mode = Mode::Compose(Box::new(Compose {
         kind,
         targets,
         shown: 0,
         department,
-        editor: super::app::editor(vec![]),
+        editor: super::app::editor(lines),
         templates: None,
     }));
     vec![]

@@ -257,10 +257,12 @@ impl Lang {
             (Lang::Ru, AlertKind::DueSoon) => format!("до срока {soon_minutes} мин"),
             (Lang::Ru, AlertKind::Breached) => "срок нарушен".to_string(),
             (Lang::Ru, AlertKind::Undelivered) => "ответ не доставлен".to_string(),
+            (Lang::Ru, AlertKind::Refused) => "сервер отказал".to_string(),
             (Lang::En, AlertKind::AtRisk) => "at risk".to_string(),
             (Lang::En, AlertKind::DueSoon) => format!("due in {soon_minutes} min"),
             (Lang::En, AlertKind::Breached) => "breached".to_string(),
             (Lang::En, AlertKind::Undelivered) => "reply not delivered".to_string(),
+            (Lang::En, AlertKind::Refused) => "refused by the server".to_string(),
         };
         format!("⚑ №{} {what} — {text}", c.number)
     }

@@ -245,12 +245,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                             "{}: {} — {}",
                             r.number.as_deref().unwrap_or("?"),
                             app.lang.refused_by_server(),
-                            r.message
+                            crate::present::refusal::sync_refusal(r, &app.catalog, app.lang)
                         )
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
                 flash(app, text, true);
+                super::alerts::refused(app, &s.rejected);
             }
             let reload = !s.rejected.is_empty() || changed;
             app.sync = Some(s);

@@ -78,8 +78,12 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = ms(at);
-        self.call(move |c, _| {
+        self.call(move |c, env| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Before the acknowledgements: a refused action's journal row says what to go back to.
+            for r in &rejected {
+                mirror::undo(&tx, env, r)?;
+            }
             for id in acked {
                 mirror::ack(&tx, id, at)?;
             }
@@ -103,11 +107,14 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = ms(at);
-        self.call(move |c, _| {
+        self.call(move |c, env| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for (id, r) in &refused {
-                mirror::ack(c, *id, at)?;
-                mirror::reject(c, r, at)?;
+                mirror::undo(&tx, env, r)?;
+                mirror::ack(&tx, *id, at)?;
+                mirror::reject(&tx, r, at)?;
             }
+            tx.commit()?;
             Ok(())
         })
         .await

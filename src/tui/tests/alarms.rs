@@ -139,6 +139,7 @@ fn team_mode_shows_the_link_what_waits_and_each_refusal_once() {
         code: "stale_base".into(),
         message: "the department was changed meanwhile (now: transport_roads)".into(),
         current: None,
+        draft: None,
     };
     // Back online with a refusal: said once, and the inbox reloads to show the server's value.
     let cmds = update(&mut a, Msg::Sync(status(true, 0, vec![refused])));
@@ -188,4 +189,50 @@ fn each_channel_keeps_its_own_badge_and_lines() {
     assert!(s.contains("TG @mcu_bot: работает"), "{s}");
     assert!(s.contains("VK club1: работает"), "{s}");
     assert!(s.contains("error 6"), "{s}");
+}
+
+/// Issue #15 item 6: a refusal stays in the list in Russian, and a refused reply's text comes
+/// back in the composer.
+#[test]
+fn a_refused_reply_waits_in_the_list_and_its_text_comes_back() {
+    use crate::store::alerts::AlertKind;
+    use crate::store::mirror::Rejected;
+    use crate::sync::runner::SyncStatus;
+    let mut a = loaded(Lang::Ru);
+    let id = a.rows[0].id;
+    let refused = Rejected {
+        mutation_uuid: uuid::Uuid::now_v7(),
+        request_id: id,
+        number: Some("2026-000001".into()),
+        code: "read_only".into(),
+        message: "read-only account: the server takes no changes from it".into(),
+        current: None,
+        draft: Some("Бригада выехала".into()),
+    };
+    update(
+        &mut a,
+        Msg::Sync(SyncStatus {
+            online: true,
+            pending: 0,
+            last_ok: Some(now()),
+            error: None,
+            rejected: vec![refused],
+        }),
+    );
+    let listed = &a.alerts.list[0];
+    assert_eq!(listed.crossing.kind, AlertKind::Refused);
+    assert!(
+        listed
+            .crossing
+            .text
+            .starts_with("учётная запись только для просмотра"),
+        "{}",
+        listed.crossing.text
+    );
+    assert!(!listed.seen);
+    update(&mut a, key('r'));
+    let Mode::Compose(c) = &a.mode else {
+        panic!("the composer opens");
+    };
+    assert_eq!(c.text(), "Бригада выехала");
 }
