@@ -59,7 +59,8 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
              [channels.vk]\ntoken = \"{}\"\ngroup_id = {}\napi_url = \"{}\"\nwait_secs = 1\n\
              [channels.platform]\nurl = \"{}\"\napi_key = \"{}\"\npoll_secs = 5\npublish = \"updates\"\n\
              [gateway]\nfiles_dir = \"{}\"\n\
-             [store]\npath = \"{}\"\n",
+             [store]\npath = \"{}\"\n\
+             [clocks]\nfirst_response_hours = 0.002\n",
             sim.token(),
             sim.api_url(),
             sim.vk_token(),
@@ -185,6 +186,26 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
     let status = sim.sent().chats["1001"][1].text.clone();
     assert!(status.contains(&tg_number), "{status}");
     assert!(!status.contains("не найден"), "{status}");
+
+    // The first-response target here is 7 s: forwarded without a reply, the platform's request
+    // is late on the citizen's clock, whatever the department's (#15 item 2).
+    let pos_number = number_on("pos");
+    console(
+        d,
+        &base,
+        &token,
+        &["forward", &pos_number, "--department", "city_economy"],
+    );
+    until(
+        Duration::from_secs(30),
+        "the forwarded request late",
+        || {
+            console(d, &base, &token, &["list", "--breached"])
+                .as_array()
+                .is_some_and(|l| l.iter().any(|r| r["number"] == pos_number.as_str()))
+        },
+    )
+    .await;
 
     // An operator taking a call in team mode is told the server's number too.
     let made = console(
