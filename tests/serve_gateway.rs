@@ -214,6 +214,19 @@ async fn split_brain(db: String, dir: tempfile::TempDir) {
         assert!(Instant::now() < deadline, "a never recorded its 10 sends");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // ...and once what those sends decided (each reply delivered: the citizen's clock stops)
+    // is in the store, the last write that follows a send.
+    until(
+        Duration::from_secs(30),
+        "a's deliveries in the store",
+        || {
+            console(d, &a.base, &token, &["sync"]);
+            console(d, &a.base, &token, &["list"])
+                .as_array()
+                .is_some_and(|l| l.len() == 5 && l.iter().all(|r| r["reply_delivery"].is_null()))
+        },
+    )
+    .await;
     a.signal("-STOP");
     until(
         Duration::from_secs(20),
