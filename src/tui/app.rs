@@ -84,6 +84,8 @@ pub enum PickerKind {
     Forward,
     /// One of the request's stored files, to open externally.
     Attachment,
+    /// Whom to assign to: the operators the console knows of, or a name typed in.
+    Assign,
 }
 
 #[derive(Debug, Clone)]

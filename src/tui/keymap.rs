@@ -56,10 +56,11 @@ pub enum Action {
     Resend,
     Phoned,
     Unreachable,
+    Assign,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -107,6 +108,7 @@ impl Action {
         Action::Resend,
         Action::Phoned,
         Action::Unreachable,
+        Action::Assign,
     ];
 }
 
@@ -158,6 +160,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Resend, &["shift-r"]),
     (Action::Phoned, &["shift-p"]),
     (Action::Unreachable, &["shift-u"]),
+    (Action::Assign, &["shift-a"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).
@@ -322,6 +325,11 @@ mod tests {
         assert_eq!(k.action(key('З')), Some(Action::Phoned));
         assert_eq!(k.action(key('Г')), Some(Action::Unreachable));
         assert_eq!(k.action(key('7')), Some(Action::ViewUndelivered));
+        assert_eq!(
+            k.action(key('Ф')),
+            Some(Action::Assign),
+            "shifted Ф is shifted A"
+        );
         assert_eq!(
             k.action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)

@@ -5,6 +5,7 @@
 
 mod alerts;
 pub mod app;
+mod assign;
 mod audit;
 mod bulk;
 mod card;

@@ -28,6 +28,7 @@ pub(super) fn is_mutation(a: Action) -> bool {
             | Action::Resend
             | Action::Phoned
             | Action::Unreachable
+            | Action::Assign
     )
 }
 

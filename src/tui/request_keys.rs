@@ -146,6 +146,10 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Note => compose(app, ComposeKind::Note, r.id, None),
         Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, r.id, None),
         Action::Tag => super::tags::open(app, r.id),
+        Action::Assign => {
+            let items = super::assign::items(app);
+            open_picker(app, PickerKind::Assign, r.id, items, r.assignee.as_deref())
+        }
         Action::Resend | Action::Phoned | Action::Unreachable => {
             super::undelivered::perform(app, action, r.id)
         }
@@ -192,6 +196,9 @@ pub(super) fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> 
         _ => {
             if edit_line(&mut p.query, k, |_| true) {
                 p.selected = 0;
+                if p.kind == PickerKind::Assign {
+                    super::assign::typed(app.lang, &mut p);
+                }
             }
         }
     }
@@ -219,6 +226,9 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
         PickerKind::CloseReason => match value.parse() {
             Ok(reason) => Op::Close { reason },
             Err(_) => return vec![],
+        },
+        PickerKind::Assign => Op::Assign {
+            assignee: some(value),
         },
         PickerKind::Attachment => {
             return vec![Cmd::Open {

@@ -44,6 +44,7 @@ impl Lang {
             PickerKind::CloseReason => self.pick("Причина закрытия", "Close reason"),
             PickerKind::Forward => self.pick("Передать в департамент", "Forward to department"),
             PickerKind::Attachment => self.pick("Открыть файл", "Open a file"),
+            PickerKind::Assign => self.pick("Назначить", "Assign"),
         }
     }
 
@@ -224,6 +225,10 @@ impl Lang {
                 "выгрузить список в CSV (по строке на обращение)",
                 "export the list as CSV (a row per request)",
             ),
+            Action::Assign => self.pick(
+                "назначить исполнителя (старший смены)",
+                "assign to an operator (shift lead)",
+            ),
             Action::ViewUndelivered => self.pick("вид: не доставлено", "view: undelivered"),
             Action::Resend => self.pick(
                 "отправить снова недоставленный ответ",
@@ -253,6 +258,30 @@ impl Lang {
             "панель: j/k выбрать · Enter открыть обращение · b или Esc к списку",
             "dashboard: j/k select · Enter open the request · b or Esc to the inbox",
         )
+    }
+
+    /// The assign picker's item for a name typed in that no loaded request or presence knows.
+    pub fn new_assignee(self, name: &str) -> String {
+        match self {
+            Lang::Ru => format!("{name} (новое имя)"),
+            Lang::En => format!("{name} (a new name)"),
+        }
+    }
+
+    pub fn nobody(self) -> &'static str {
+        self.pick("— никому —", "— nobody —")
+    }
+
+    /// A refusal from the server, in the operator's words where its code says more than its
+    /// English text: only a shift lead assigns.
+    pub fn server_refusal(self, code: &str, message: &str) -> String {
+        match (self, code) {
+            (Lang::Ru, "forbidden") => {
+                "нет прав: назначать исполнителя может только старший смены".to_string()
+            }
+            (Lang::En, "forbidden") => format!("not allowed: {message}"),
+            _ => message.to_string(),
+        }
     }
 
     pub fn no_undelivered(self) -> &'static str {

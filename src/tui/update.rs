@@ -253,7 +253,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                             "{}: {} — {}",
                             r.number.as_deref().unwrap_or("?"),
                             app.lang.refused_by_server(),
-                            r.message
+                            app.lang.server_refusal(&r.code, &r.message)
                         )
                     })
                     .collect::<Vec<_>>()

@@ -90,6 +90,7 @@ fn every_action_does_what_it_says() {
                     && a.flash.is_some()
             }
             Action::Alerts => matches!(a.mode, Mode::Alerts { selected: 0 }) && cmds.is_empty(),
+            Action::Assign => picker(&a, PickerKind::Assign),
             Action::ViewUndelivered => {
                 a.view == View::Undelivered && a.filter.undelivered && loads_page(&cmds)
             }

@@ -11,6 +11,7 @@ use super::app::{App, Mode, Settings};
 
 mod actions;
 mod alarms;
+mod assign;
 mod bulk;
 mod compose;
 mod dashboard;
