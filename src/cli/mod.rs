@@ -360,14 +360,7 @@ impl Invocation {
             }
             Command::Resend { number } => {
                 let d = self.store.detail(&number).await?;
-                let Some(body) = d
-                    .request
-                    .reply
-                    .as_ref()
-                    .filter(|_| d.request.undelivered())
-                    .and_then(|p| d.messages.iter().find(|m| m.id == p.message_id))
-                    .map(|m| m.body.clone())
-                else {
+                let Some(body) = d.undelivered_reply().map(|m| m.body.clone()) else {
                     return Err(Refused(
                         self.labels
                             .lang()

@@ -59,6 +59,19 @@ pub struct Detail {
     pub parent_number: Option<String>,
 }
 
+impl Detail {
+    /// The reply the citizen did not get, from the thread: what `mcu resend` and the console's
+    /// `R` send again.
+    pub fn undelivered_reply(&self) -> Option<&Message> {
+        let pending = self
+            .request
+            .reply
+            .as_ref()
+            .filter(|_| self.request.undelivered())?;
+        self.messages.iter().find(|m| m.id == pending.message_id)
+    }
+}
+
 pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
     let (rid, request) = resolve(conn, key)?;
     let mut st = conn.prepare_cached(

@@ -20,16 +20,19 @@ pub enum View {
     Waiting,
     ClosedToday,
     All,
+    /// Replies the citizen did not get (failed, or fate unknown): `mcu list --undelivered`.
+    Undelivered,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Mine,
         View::New,
         View::AtRisk,
         View::Waiting,
         View::ClosedToday,
         View::All,
+        View::Undelivered,
     ];
 
     pub fn filter(self, me: &str, now: DateTime<Utc>, tz: Tz) -> Filter {
@@ -64,6 +67,10 @@ impl View {
                 }
             }
             View::All => Filter::default(),
+            View::Undelivered => Filter {
+                undelivered: true,
+                ..Default::default()
+            },
         }
     }
 }
@@ -77,6 +84,8 @@ pub enum PickerKind {
     Forward,
     /// One of the request's stored files, to open externally.
     Attachment,
+    /// Whom to assign to: the operators the console knows of, or a name typed in.
+    Assign,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +118,8 @@ pub enum ComposeKind {
     DepartmentAnswer,
     /// The note that goes with a forward; may stay empty.
     Forward,
+    /// What the citizen was told by phone about an undelivered reply (`Settle::Phoned`).
+    Phoned,
 }
 
 /// One request a composer writes to, with what its text's variables become there.
@@ -219,6 +230,10 @@ pub enum Mode {
     },
     /// `h`: what this shift hands to the next.
     Handover(Box<super::handover::Pane>),
+    /// «Заявитель недоступен» on these requests, waiting for a yes: it stops the clock.
+    Unreachable {
+        targets: Vec<Uuid>,
+    },
     /// `:` — every action by name, fuzzy-matched.
     Palette {
         query: String,

@@ -24,6 +24,7 @@ pub(super) fn start(app: &mut App, what: &str, cmds: &[Cmd]) {
         .iter()
         .filter_map(|c| match c {
             Cmd::Apply(ms) => ms.first().map(|m| m.request_id),
+            Cmd::Resend { target, .. } => Some(*target),
             _ => None,
         })
         .map(|id| {

@@ -192,6 +192,8 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         ));
     }
     lines.push(Line::from(spans));
+    // Above the text: the citizen still waits for this answer, and it is the operator's move.
+    lines.extend(super::undelivered::card_lines(app, r));
     lines.push(Line::from(""));
     for l in sanitize::text(&r.text).lines() {
         lines.push(Line::from(l.to_string()));

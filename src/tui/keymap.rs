@@ -52,10 +52,15 @@ pub enum Action {
     Export,
     Alerts,
     Handover,
+    ViewUndelivered,
+    Resend,
+    Phoned,
+    Unreachable,
+    Assign,
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 48] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -99,6 +104,11 @@ impl Action {
         Action::Export,
         Action::Alerts,
         Action::Handover,
+        Action::ViewUndelivered,
+        Action::Resend,
+        Action::Phoned,
+        Action::Unreachable,
+        Action::Assign,
     ];
 }
 
@@ -146,6 +156,11 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Export, &["e"]),
     (Action::Alerts, &["w", "f3"]),
     (Action::Handover, &["h", "f4"]),
+    (Action::ViewUndelivered, &["7"]),
+    (Action::Resend, &["shift-r"]),
+    (Action::Phoned, &["shift-p"]),
+    (Action::Unreachable, &["shift-u"]),
+    (Action::Assign, &["shift-a"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).
@@ -260,6 +275,18 @@ impl Keymap {
         keys.sort_by_key(|k| (k.len(), k.clone()));
         keys
     }
+
+    /// Keys of each action as an operator reads them on a narrow screen: `Shift-r` is the
+    /// letter they press, `R`; `PageDown` is `PgDn`.
+    pub fn shown(&self, action: Action) -> Vec<String> {
+        self.keys_of(action)
+            .into_iter()
+            .map(|k| match k.strip_prefix("Shift-") {
+                Some(l) if l.chars().count() == 1 => l.to_uppercase(),
+                _ => k.replace("PageDown", "PgDn").replace("PageUp", "PgUp"),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -293,6 +320,16 @@ mod tests {
             "shifted П is shifted G"
         );
         assert_eq!(k.action(key('/')), Some(Action::Filter));
+        // The undelivered reply's actions: shifted К, З, Г are shifted R, P, U.
+        assert_eq!(k.action(key('К')), Some(Action::Resend));
+        assert_eq!(k.action(key('З')), Some(Action::Phoned));
+        assert_eq!(k.action(key('Г')), Some(Action::Unreachable));
+        assert_eq!(k.action(key('7')), Some(Action::ViewUndelivered));
+        assert_eq!(
+            k.action(key('Ф')),
+            Some(Action::Assign),
+            "shifted Ф is shifted A"
+        );
         assert_eq!(
             k.action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
@@ -345,6 +382,13 @@ mod tests {
         o.insert(Action::Close, vec!["w".to_string()]);
         let e = Keymap::with_overrides(&o).unwrap_err().to_string();
         assert!(e.contains("`w`"), "{e}");
+    }
+
+    #[test]
+    fn keys_are_shown_as_pressed() {
+        let k = Keymap::default();
+        assert_eq!(k.shown(Action::Resend), ["R"]);
+        assert_eq!(k.shown(Action::PageDown), ["Ctrl-d", "PgDn"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod alerts;
 pub mod app;
+mod assign;
 mod audit;
 mod bulk;
 mod card;
@@ -17,6 +18,7 @@ mod filter;
 mod handover;
 mod health;
 pub mod keymap;
+mod perform;
 mod photo;
 mod popups;
 mod request_keys;
@@ -24,6 +26,7 @@ mod shift_view;
 pub mod strings;
 mod tags;
 pub mod theme;
+mod undelivered;
 pub mod update;
 pub mod view;
 
@@ -144,6 +147,14 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 Err(crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())),
             ),
         },
+        Cmd::Resend {
+            target,
+            actor,
+            message_id,
+        } => Msg::Applied(
+            Some(target),
+            resend(store, target, &actor, message_id).await,
+        ),
         Cmd::ClearAlarms => match store.clear_alarms().await {
             Ok(a) => Msg::Alarms(a),
             Err(e) => Msg::Failed(e.to_string()),
@@ -197,6 +208,32 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
         // The event loop runs the editor and rings the bell itself: it owns the terminal.
         Cmd::Edit(_) | Cmd::Bell => return None,
     })
+}
+
+/// A new reply with the undelivered one's text, as `mcu resend` sends it; the request's
+/// number when stored.
+async fn resend(
+    store: &Store,
+    target: uuid::Uuid,
+    actor: &str,
+    message_id: uuid::Uuid,
+) -> Result<String, String> {
+    use crate::domain::mutation::{Mutation, Op};
+    let refused = |e: crate::store::StoreError| {
+        crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+    };
+    let d = store.detail(&target.to_string()).await.map_err(refused)?;
+    let Some(body) = d.undelivered_reply().map(|m| m.body.clone()) else {
+        return Err(crate::present::refusal::rejection_ru(
+            &crate::domain::Rejection::NoUndeliveredReply,
+        ));
+    };
+    let m = Mutation::new(target, actor, store.now(), Op::Reply { message_id, body });
+    store
+        .apply(m)
+        .await
+        .map(|a| a.request.number.to_string())
+        .map_err(refused)
 }
 
 /// The list into `mcu-YYYYMMDD-HHMMSS.csv` in `dir` (the console's working directory),

@@ -27,7 +27,7 @@ pub(super) fn popup(area: Rect, w: u16, h: u16) -> Rect {
 fn help_lines(app: &App, actions: &[Action], width: u16) -> Vec<Line<'static>> {
     let keys: Vec<String> = actions
         .iter()
-        .map(|a| app.keymap.keys_of(*a).join(" "))
+        .map(|a| app.keymap.shown(*a).join(" "))
         .collect();
     let kw = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
     let room = (width as usize).saturating_sub(kw + 3);

@@ -11,7 +11,7 @@ use super::app::{
 use super::filter;
 use super::keymap::Action;
 use super::update::{Cmd, flash, reload_from_top};
-use crate::domain::mutation::{Mutation, Op};
+use crate::domain::mutation::{Mutation, Op, Settle};
 use crate::domain::{CloseReason, Priority, Request};
 
 pub(super) fn mutation(app: &App, id: Uuid, op: Op) -> Mutation {
@@ -146,6 +146,13 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Note => compose(app, ComposeKind::Note, r.id, None),
         Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, r.id, None),
         Action::Tag => super::tags::open(app, r.id),
+        Action::Assign => {
+            let items = super::assign::items(app);
+            open_picker(app, PickerKind::Assign, r.id, items, r.assignee.as_deref())
+        }
+        Action::Resend | Action::Phoned | Action::Unreachable => {
+            super::undelivered::perform(app, action, r.id)
+        }
         _ => vec![],
     }
 }
@@ -189,6 +196,9 @@ pub(super) fn picker_key(app: &mut App, k: KeyEvent, mut p: Picker) -> Vec<Cmd> 
         _ => {
             if edit_line(&mut p.query, k, |_| true) {
                 p.selected = 0;
+                if p.kind == PickerKind::Assign {
+                    super::assign::typed(app.lang, &mut p);
+                }
             }
         }
     }
@@ -217,6 +227,9 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
             Ok(reason) => Op::Close { reason },
             Err(_) => return vec![],
         },
+        PickerKind::Assign => Op::Assign {
+            assignee: some(value),
+        },
         PickerKind::Attachment => {
             return vec![Cmd::Open {
                 program: app.open_command.clone(),
@@ -230,8 +243,9 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
 }
 
 /// Opens the composer on the marked requests (or the selected one), each with its own
-/// variables; `department` is the one a forward goes to.
-fn compose(
+/// variables; `department` is the one a forward goes to. A phone call is noted only on those
+/// with an undelivered reply.
+pub(super) fn compose(
     app: &mut App,
     kind: ComposeKind,
     selected: Uuid,
@@ -240,6 +254,7 @@ fn compose(
     let targets: Vec<ComposeTarget> = app
         .targets(selected)
         .iter()
+        .filter(|r| kind != ComposeKind::Phoned || r.undelivered())
         .map(|r| ComposeTarget {
             id: r.id,
             number: r.number.to_string(),
@@ -392,6 +407,12 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
                 department: c.department.clone(),
                 note_id: Uuid::now_v7(),
                 note: (!body.is_empty()).then_some(body),
+            },
+            ComposeKind::Phoned => Op::SettleReply {
+                how: Settle::Phoned {
+                    message_id: Uuid::now_v7(),
+                    body,
+                },
             },
         };
         cmds.push(Cmd::Apply(vec![mutation(app, t.id, op)]));

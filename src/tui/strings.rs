@@ -15,6 +15,7 @@ impl Lang {
             View::Waiting => self.pick("Ждут департамент", "Waiting"),
             View::ClosedToday => self.pick("Закрыты сегодня", "Closed today"),
             View::All => self.pick("Все", "All"),
+            View::Undelivered => self.pick("Не доставлено", "Undelivered"),
         }
     }
 
@@ -43,6 +44,7 @@ impl Lang {
             PickerKind::CloseReason => self.pick("Причина закрытия", "Close reason"),
             PickerKind::Forward => self.pick("Передать в департамент", "Forward to department"),
             PickerKind::Attachment => self.pick("Открыть файл", "Open a file"),
+            PickerKind::Assign => self.pick("Назначить", "Assign"),
         }
     }
 
@@ -55,6 +57,7 @@ impl Lang {
                 "Записка для департамента (можно пустую)",
                 "Note for the department (may be empty)",
             ),
+            ComposeKind::Phoned => self.pick("Позвонили заявителю", "Phoned the citizen"),
         }
     }
 
@@ -74,6 +77,10 @@ impl Lang {
             ComposeKind::Forward => self.pick(
                 "Записка уходит в департамент с передачей — заявитель её не увидит:",
                 "The note goes to the department with the request — the citizen never sees it:",
+            ),
+            ComposeKind::Phoned => self.pick(
+                "Что сказали заявителю по телефону — запишется как ответ по телефону, срок ответа остановится:",
+                "What the citizen was told by phone — recorded as a reply by phone; the response clock stops:",
             ),
         }
     }
@@ -218,6 +225,23 @@ impl Lang {
                 "выгрузить список в CSV (по строке на обращение)",
                 "export the list as CSV (a row per request)",
             ),
+            Action::Assign => self.pick(
+                "назначить исполнителя (старший смены)",
+                "assign to an operator (shift lead)",
+            ),
+            Action::ViewUndelivered => self.pick("вид: не доставлено", "view: undelivered"),
+            Action::Resend => self.pick(
+                "отправить снова недоставленный ответ",
+                "send the undelivered reply again",
+            ),
+            Action::Phoned => self.pick(
+                "позвонили заявителю (ответ не доставлен)",
+                "phoned the citizen (reply undelivered)",
+            ),
+            Action::Unreachable => self.pick(
+                "заявитель недоступен (ответ не доставлен)",
+                "citizen unreachable (reply undelivered)",
+            ),
         }
     }
 
@@ -234,6 +258,64 @@ impl Lang {
             "панель: j/k выбрать · Enter открыть обращение · b или Esc к списку",
             "dashboard: j/k select · Enter open the request · b or Esc to the inbox",
         )
+    }
+
+    /// The assign picker's item for a name typed in that no loaded request or presence knows.
+    pub fn new_assignee(self, name: &str) -> String {
+        match self {
+            Lang::Ru => format!("{name} (новое имя)"),
+            Lang::En => format!("{name} (a new name)"),
+        }
+    }
+
+    pub fn nobody(self) -> &'static str {
+        self.pick("— никому —", "— nobody —")
+    }
+
+    pub fn no_undelivered(self) -> &'static str {
+        self.pick(
+            "у обращения нет недоставленного ответа",
+            "the request has no undelivered reply",
+        )
+    }
+
+    /// The card's head line for an undelivered reply, and why, as far as the channel said.
+    pub fn undelivered_reply(self, state: crate::domain::request::DeliveryState) -> &'static str {
+        use crate::domain::request::DeliveryState as D;
+        match state {
+            D::Failed => self.pick(
+                "Ответ не доставлен: канал его не принял",
+                "Reply not delivered: the channel refused it",
+            ),
+            _ => self.pick(
+                "Ответ, возможно, не дошёл: канал не подтвердил доставку",
+                "Reply may not have arrived: the channel did not confirm it",
+            ),
+        }
+    }
+
+    /// The three ways to deal with an undelivered reply, each with its key.
+    pub fn undelivered_keys(self, resend: &str, phoned: &str, unreachable: &str) -> String {
+        match self {
+            Lang::Ru => {
+                format!("{resend} отправить снова · {phoned} позвонили · {unreachable} недоступен")
+            }
+            Lang::En => {
+                format!("{resend} send again · {phoned} phoned · {unreachable} unreachable")
+            }
+        }
+    }
+
+    /// The question before a citizen is marked unreachable.
+    pub fn unreachable_question(self, targets: &str) -> String {
+        match self {
+            Lang::Ru => format!(
+                "Заявитель недоступен ({targets})? Срок ответа остановится, ответ не будет отправлен. Enter — да, Esc — нет"
+            ),
+            Lang::En => format!(
+                "Citizen unreachable ({targets})? The response clock stops and the reply is not sent. Enter yes, Esc no"
+            ),
+        }
     }
 
     pub fn nothing_selected(self) -> &'static str {

@@ -90,6 +90,7 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Palette { .. } => popups::palette(f, app, area),
         Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
+        Mode::Unreachable { targets } => super::undelivered::confirm_window(f, app, area, targets),
         _ => {}
     }
 }
@@ -312,7 +313,7 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             let mut cells = vec![
                 Cell::from(r.number.to_string()),
                 Cell::from(channel_short(app, r.channel)),
-                Cell::from(left).style(clock_color(app, state)),
+                time_cell(app, r, left, state),
                 Cell::from(sanitize::line(&topic)),
                 Cell::from(app.lang.status(r.status)),
                 Cell::from(sanitize::line(r.assignee.as_deref().unwrap_or(""))),
@@ -346,6 +347,22 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
         .header(Row::new(head).style(bold()))
         .column_spacing(1);
     f.render_widget(table, inner);
+}
+
+/// Time left, after `✗` in the bad colour when the citizen did not get the reply (the clock
+/// runs on: it is theirs to settle), or a quiet `…` while a reply is on its way.
+fn time_cell<'a>(app: &App, r: &Request, left: String, state: Option<ClockState>) -> Cell<'a> {
+    if r.undelivered() {
+        let bad = style(app, app.theme.bad).add_modifier(Modifier::BOLD);
+        return Cell::from(format!("✗{left}")).style(bad);
+    }
+    if r.reply.is_some() {
+        return Cell::from(Line::from(vec![
+            Span::styled("…", style(app, app.theme.muted)),
+            Span::styled(left, clock_color(app, state)),
+        ]));
+    }
+    Cell::from(left).style(clock_color(app, state))
 }
 
 /// `✎` someone else is writing a reply to it, `◉` someone else has its card open.
@@ -387,6 +404,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Handover(_) => "H",
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",
+        Mode::Unreachable { .. } => "?",
     };
     let mut left = vec![];
     if let Mode::LinkInput { input, .. } = &app.mode {

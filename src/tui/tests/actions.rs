@@ -90,6 +90,16 @@ fn every_action_does_what_it_says() {
                     && a.flash.is_some()
             }
             Action::Alerts => matches!(a.mode, Mode::Alerts { selected: 0 }) && cmds.is_empty(),
+            Action::Assign => picker(&a, PickerKind::Assign),
+            Action::ViewUndelivered => {
+                a.view == View::Undelivered && a.filter.undelivered && loads_page(&cmds)
+            }
+            // No undelivered reply on these requests: said so, nothing sent.
+            Action::Resend | Action::Phoned | Action::Unreachable => {
+                cmds.is_empty()
+                    && matches!(a.mode, Mode::Normal)
+                    && a.flash.as_ref().is_some_and(|f| f.error)
+            }
             Action::Handover => {
                 matches!(&a.mode, Mode::Handover(p) if p.data.is_none())
                     && cmds == [Cmd::LoadHandover { hours: 12.0 }]
@@ -112,21 +122,11 @@ fn esc_drops_the_marks_and_the_message() {
 #[tokio::test]
 async fn the_list_exports_to_a_csv_file_one_row_per_request() {
     use super::now;
+    use crate::domain::Channel;
     use crate::domain::mutation::{Mutation, NewRequest, Op};
-    use crate::domain::{Catalog, Channel, ClockPolicy};
-    use crate::store::{Env, Filter, Store};
-    use std::sync::Arc;
+    use crate::store::Filter;
     use uuid::Uuid;
-    let dir = tempfile::tempdir().unwrap();
-    let env = Env {
-        catalog: Catalog::krasnodar(),
-        policy: ClockPolicy::default(),
-        journal: false,
-        now: Arc::new(now),
-    };
-    let store = Store::open(&dir.path().join("s.sqlite3"), env)
-        .await
-        .unwrap();
+    let (dir, store) = super::temp_store().await;
     for text in ["Яма, \"глубокая\", у школы", "Нет воды"] {
         let new = NewRequest::new(Channel::Vk, text, now());
         let m = Mutation::new(Uuid::now_v7(), "anna", now(), Op::Create(Box::new(new)));
