@@ -59,14 +59,19 @@ impl World {
                 body: body.into(),
             },
         );
-        self.ok(
-            &r,
-            "telegram",
-            Op::Delivery {
-                message_id,
-                state: DeliveryState::Sent,
-            },
-        )
+        self.delivered(&r, message_id, DeliveryState::Sent)
+    }
+
+    /// The channel's last word on a message, as the gateway records it.
+    fn delivered(&self, cur: &Request, message_id: Uuid, state: DeliveryState) -> Request {
+        self.ok(cur, "telegram", Op::Delivery { message_id, state })
+    }
+
+    /// A request made of `new` by the gateway.
+    fn made(&self, new: NewRequest) -> Request {
+        self.run(None, "gateway", Op::Create(Box::new(new)))
+            .unwrap()
+            .request
     }
 
     fn created(&self, topic: Option<&str>) -> Request {
@@ -347,14 +352,7 @@ fn interim_reply_counts_as_first_response_and_keeps_waiting() {
             },
         )
         .unwrap();
-    let r = w.ok(
-        &out.request,
-        "telegram",
-        Op::Delivery {
-            message_id,
-            state: DeliveryState::Sent,
-        },
-    );
+    let r = w.delivered(&out.request, message_id, DeliveryState::Sent);
     assert_eq!(r.status, Status::WaitingDepartment);
     assert_eq!(r.first_response_at(), Some(w.now));
     assert_eq!(
@@ -648,10 +646,7 @@ fn a_reply_goes_to_the_gateway_only_on_channels_it_sends_through() {
             channel,
             ..new_request(None)
         };
-        let r = w
-            .run(None, "gateway", Op::Create(Box::new(new)))
-            .unwrap()
-            .request;
+        let r = w.made(new);
         let out = w
             .run(
                 Some(&r),
@@ -746,14 +741,7 @@ fn a_reply_the_citizen_never_got_keeps_the_clock_running_and_waits_for_an_operat
             body: "Принято".into(),
         },
     );
-    let r = w.ok(
-        &r,
-        "telegram",
-        Op::Delivery {
-            message_id,
-            state: DeliveryState::Failed,
-        },
-    );
+    let r = w.delivered(&r, message_id, DeliveryState::Failed);
     assert!(r.undelivered());
     assert_eq!(r.first_response_at(), None);
     assert_eq!(
@@ -818,14 +806,7 @@ fn an_unreachable_citizen_stops_the_clock_and_a_new_reply_supersedes_an_undelive
             body: "Принято".into(),
         },
     );
-    let r = w.ok(
-        &r,
-        "telegram",
-        Op::Delivery {
-            message_id: first,
-            state: DeliveryState::Unknown,
-        },
-    );
+    let r = w.delivered(&r, first, DeliveryState::Unknown);
     assert!(r.undelivered());
     // Sent again: the new reply is the one that counts.
     let again = Uuid::now_v7();
@@ -866,10 +847,7 @@ fn a_reply_to_a_request_with_no_chat_fails_at_once() {
         channel_ref: Default::default(),
         ..new_request(None)
     };
-    let r = w
-        .run(None, "gateway", Op::Create(Box::new(new)))
-        .unwrap()
-        .request;
+    let r = w.made(new);
     let out = w
         .run(
             Some(&r),
