@@ -89,6 +89,20 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
         String::from_utf8_lossy(&add.stderr)
     );
     let token = String::from_utf8(add.stdout).unwrap().trim().to_owned();
+    let account = |name: &str, role: &str| {
+        let out = mcu(d, "server.toml")
+            .args(["--db", &db, "user", "add", name, "--role", role])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let lead = account("boris", "lead");
+    account("ivan", "operator");
 
     sim.inject_text(1001, "Нет горячей воды в доме 5 по ул. Мира");
     let mut g = mcu_desk::demo::corpus::Generator::new(7);
@@ -269,6 +283,70 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
     assert_eq!(undelivered[0]["reply_delivery"], "failed", "{undelivered}");
     assert_eq!(undelivered[0]["first_response_at"], Value::Null);
     assert_eq!(undelivered[0]["clock"], "first_response");
+
+    // Every team console sees the server's channels, the failed send included, and who is on
+    // shift; a lead marks an operator off, an operator can't mark the lead (#15 item 7).
+    let team = console(d, &base, &token, &["shift"]);
+    for ch in ["telegram", "vk", "pos"] {
+        let h = team["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["channel"] == ch)
+            .unwrap_or_else(|| panic!("{ch} in {team}"));
+        assert_eq!(h["up"], true, "{team}");
+    }
+    let tg = team["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["channel"] == "telegram")
+        .unwrap();
+    assert!(
+        tg["failed"].as_u64() >= Some(1),
+        "the blocked bot's send: {team}"
+    );
+    let staff: Vec<(&str, bool)> = team["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["user"].as_str().unwrap(),
+                s["on_shift"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        staff,
+        [("anna", true), ("boris", true), ("ivan", true)],
+        "{team}"
+    );
+    console(d, &base, &lead, &["shift", "off", "ivan"]);
+    let refused = mcu(d, "console.toml")
+        .arg("--db")
+        .arg(d.join("anna.sqlite3"))
+        .env("MCU_SERVER_URL", &base)
+        .env("MCU_SERVER_TOKEN", &token)
+        .args(["shift", "off", "boris"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("старший смены"),
+        "{refused:?}"
+    );
+    let team = console(d, &base, &token, &["shift"]);
+    let ivan = team["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["user"] == "ivan")
+        .unwrap();
+    assert_eq!(ivan["on_shift"], false, "{team}");
+    assert_eq!(ivan["marked_by"], "boris", "{team}");
+    let boris = &team["staff"].as_array().unwrap()[1];
+    assert_eq!(boris["on_shift"], true, "{team}");
 
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await

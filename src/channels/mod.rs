@@ -5,6 +5,7 @@
 
 pub mod download;
 pub mod gateway;
+pub mod health;
 pub mod open311;
 pub mod tagged;
 pub mod team;

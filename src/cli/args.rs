@@ -212,11 +212,26 @@ pub enum Command {
         #[arg(long)]
         after_restore: bool,
     },
+    /// Team mode: who is on shift in this scope, and how the server's channels are. `on` and
+    /// `off` mark someone (default: you): a shift lead marks anyone, an operator themself.
+    /// Exit 3: the server refused; 4: it can't be reached.
+    Shift {
+        #[command(subcommand)]
+        command: Option<ShiftCommand>,
+    },
     /// The team server's accounts (`--db` is the server's store).
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShiftCommand {
+    /// Mark on shift: offered first when a lead assigns.
+    On { user: Option<String> },
+    /// Mark off shift: still listed, said to be off shift.
+    Off { user: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]

@@ -155,7 +155,12 @@ async fn start_with<C: crate::channels::Adapter>(
     opts.lease_ttl = s.lease;
     opts.rules.acknowledge = acknowledge;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let metrics = Arc::new(ChannelMetrics::new(&name));
+    let kind = match name.as_str() {
+        "telegram" => crate::domain::Channel::Telegram,
+        "vk" => crate::domain::Channel::Vk,
+        _ => crate::domain::Channel::Pos,
+    };
+    let metrics = Arc::new(ChannelMetrics::new(&name, kind, &s.config.server.scope));
     let m = metrics.clone();
     let ch = name.clone();
     let events = tokio::spawn(async move {

@@ -389,14 +389,27 @@ pub async fn console(
         let reporter = tokio::spawn(crate::sync::presence::report(presence.clone(), here_rx));
         let (presence_tx, presence_rx) = mpsc::unbounded_channel();
         let listener = tokio::spawn(crate::sync::presence::listen(presence, presence_tx));
+        let team_link = crate::sync::team::TeamLink::new(&s.url, &s.token, &s.scope)
+            .map_err(|e| Refused(e.to_string()))?;
+        let (team_tx, team_rx) = mpsc::unbounded_channel();
+        let (marks_tx, marks_rx) = mpsc::unbounded_channel();
+        let team = tokio::spawn(crate::sync::team::run(
+            team_link,
+            marks_rx,
+            team_tx,
+            crate::sync::team::EVERY,
+        ));
         let sync = crate::tui::SyncLink {
             status: rx,
             kick,
             here,
             presence: presence_rx,
+            team: team_rx,
+            marks: marks_tx,
         };
         let result = crate::tui::run(store, settings, None, Some(sync)).await;
         runner.abort();
+        team.abort();
         pokes.abort();
         listener.abort();
         // The screen closed its end: the reporter says goodbye, so the others stop seeing

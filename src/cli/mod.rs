@@ -14,6 +14,7 @@ mod read;
 mod reply;
 mod report;
 mod server;
+mod shift;
 mod team;
 
 use anyhow::Context;
@@ -205,6 +206,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 gateways,
             )
             .await;
+        }
+        Command::Shift { command } => {
+            return shift::shift(&config, command, cli.output.unwrap_or(Format::Table)).await;
         }
         Command::User { command } => {
             let format = cli.output.unwrap_or(Format::Table);
@@ -461,6 +465,7 @@ impl Invocation {
             | Command::Demo(_)
             | Command::Serve { .. }
             | Command::User { .. }
+            | Command::Shift { .. }
             | Command::Console { .. } => Ok(()),
         }
     }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod channel;
 pub mod handover;
+pub mod health;
 pub mod names;
 pub mod refusal;
 pub mod reply_vars;

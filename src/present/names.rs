@@ -74,3 +74,13 @@ pub fn attachment_kind(kind: &str, lang: Lang) -> String {
     };
     lang.pick(ru, en).to_string()
 }
+
+/// Whether an operator is on shift, as the team list and `mcu shift` say it.
+pub fn shift(on: bool, lang: Lang) -> &'static str {
+    match (on, lang) {
+        (true, Lang::Ru) => "на смене",
+        (false, Lang::Ru) => "не на смене",
+        (true, Lang::En) => "on shift",
+        (false, Lang::En) => "off shift",
+    }
+}

@@ -1,14 +1,22 @@
-//! What the gateways inside `mcu serve` report on `/metrics`: whether each channel is worked
-//! here, what came in, and how sends ended (the outbox's states as they are reached).
+//! What the gateways inside `mcu serve` report on `/metrics` (whether each channel is worked
+//! here, what came in, and how sends ended) and on `/v1/team` to the consoles (the same
+//! health a console with its own gateway shows).
 
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::channels::gateway::GatewayEvent;
+use crate::domain::Channel;
+use crate::wire::team::ChannelHealth;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChannelMetrics {
+    /// `mcu serve --channels`' name for it (`telegram`, `vk`, `platform`).
     pub channel: String,
+    /// The scope whose requests it takes in: `/v1/team` shows it to that scope's consoles.
+    pub scope: String,
+    health: Mutex<ChannelHealth>,
     /// 1 while this server holds the channel's lease and polls.
     up: AtomicI64,
     epoch: AtomicI64,
@@ -21,14 +29,36 @@ pub struct ChannelMetrics {
 }
 
 impl ChannelMetrics {
-    pub fn new(channel: &str) -> ChannelMetrics {
+    pub fn new(channel: &str, kind: Channel, scope: &str) -> ChannelMetrics {
         ChannelMetrics {
             channel: channel.into(),
-            ..ChannelMetrics::default()
+            scope: scope.into(),
+            health: Mutex::new(ChannelHealth::new(kind)),
+            up: AtomicI64::default(),
+            epoch: AtomicI64::default(),
+            ingested: AtomicU64::default(),
+            sent: AtomicU64::default(),
+            retried: AtomicU64::default(),
+            unknown: AtomicU64::default(),
+            failed: AtomicU64::default(),
+            alarms: AtomicU64::default(),
         }
     }
 
+    /// The channel as the consoles are shown it.
+    pub fn health(&self) -> ChannelHealth {
+        // A panic elsewhere while holding it leaves counters that are still worth showing.
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn observe(&self, e: &GatewayEvent) {
+        {
+            let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+            crate::channels::health::observe(&mut h, e, chrono::Utc::now());
+        }
         let add = |c: &AtomicU64, n: u64| c.fetch_add(n, Ordering::Relaxed);
         match e {
             GatewayEvent::Started { epoch, .. } => {

@@ -1,5 +1,5 @@
 //! The sync endpoints over HTTP (docs/sync-protocol.md §4): push, pull, poke stream, health and
-//! metrics (presence's routes are in presence.rs). JSON in and out; every `/v1` route wants
+//! metrics (presence's routes are in presence.rs, the team's in team.rs). JSON in and out; every `/v1` route wants
 //! `Authorization: Bearer <token>`. The rules are the engine's; this file only carries them:
 //! it authenticates, runs the engine on a blocking thread, maps its errors to statuses, and
 //! tells subscribers a scope moved.
@@ -167,6 +167,7 @@ fn router<S: Backend>(app: Server<S>) -> Router {
         .route("/v1/sync/pull", post(pull::<S>))
         .route("/v1/sync/poke", get(poke::<S>))
         .route("/v1/seed", get(seed_copy::<S>))
+        .merge(super::team::routes::<S>())
         .merge(presence::routes(presence::Routes {
             board: app.presence.clone(),
             stop: app.stop.clone(),

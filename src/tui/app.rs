@@ -228,6 +228,10 @@ pub enum Mode {
     Alerts {
         selected: usize,
     },
+    /// `S`: the team, who is on shift (team mode).
+    Shift {
+        selected: usize,
+    },
     /// `h`: what this shift hands to the next.
     Handover(Box<super::handover::Pane>),
     /// «Заявитель недоступен» on these requests, waiting for a yes: it stops the clock.
@@ -274,9 +278,11 @@ pub struct App {
     pub mode: Mode,
     pub flash: Option<Flash>,
     pub alarms: Vec<crate::store::alarms::Alarm>,
-    /// Each channel's state from its gateway's events, in the order they first spoke; empty
-    /// without a gateway in this process.
-    pub health: Vec<super::health::ChannelHealth>,
+    /// Each channel's state: from this process's gateways' events, in the order they first
+    /// spoke, or in team mode from the server (`team`); empty when neither runs a channel.
+    pub health: Vec<crate::wire::team::ChannelHealth>,
+    /// The team as the server last told it; `None` when this console works alone.
+    pub team: Option<super::team::Team>,
     /// The last sync round (team mode); None when this console works alone.
     pub sync: Option<crate::sync::runner::SyncStatus>,
     /// Other operators on requests, as the server last said (team mode); never this one.
@@ -352,6 +358,7 @@ impl App {
             flash: None,
             alarms: vec![],
             health: vec![],
+            team: None,
             sync: None,
             presence: vec![],
             detail_scroll: 0,

@@ -1,7 +1,8 @@
-//! `A`: a shift lead assigns (or unassigns) the selected or marked requests. The console has
-//! no list of staff: it offers the names it knows — the others on requests right now (team
-//! presence), whoever has a loaded request, this operator — and takes a name typed in. The
-//! server decides who may assign (`forbidden` for a plain operator); the console says so.
+//! `A`: a shift lead assigns (or unassigns) the selected or marked requests. In team mode it
+//! offers the server's operators, those on shift first (tui/team.rs); besides, the names it
+//! knows — the others on requests right now (team presence), whoever has a loaded request,
+//! this operator — and a name typed in. The server decides who may assign (`forbidden` for a
+//! plain operator); the console says so.
 
 use super::app::{App, Picker};
 use super::strings::Lang;
@@ -19,8 +20,12 @@ pub(super) fn items(app: &App) -> Vec<(String, String)> {
         .collect();
     names.sort();
     names.dedup();
+    let known: Vec<(String, String)> = match &app.team {
+        Some(team) if !team.staff.is_empty() => super::team::assign_items(team, names, app.lang),
+        _ => names.into_iter().map(|n| (n.clone(), n)).collect(),
+    };
     std::iter::once((String::new(), app.lang.nobody().to_string()))
-        .chain(names.into_iter().map(|n| (n.clone(), n)))
+        .chain(known)
         .collect()
 }
 

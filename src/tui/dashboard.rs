@@ -142,9 +142,12 @@ pub fn key(app: &mut App, action: Action) -> Vec<Cmd> {
             cmds.push(Cmd::LoadAlarms);
             cmds
         }
-        Action::Quit | Action::Help | Action::Alarms | Action::Alerts | Action::Handover => {
-            update::perform(app, action)
-        }
+        Action::Quit
+        | Action::Help
+        | Action::Alarms
+        | Action::Alerts
+        | Action::Handover
+        | Action::Shift => update::perform(app, action),
         Action::ViewMine
         | Action::ViewNew
         | Action::ViewAtRisk

@@ -44,11 +44,27 @@ pub(super) fn operators(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
         .operators
         .iter()
         .map(|o| {
+            // Team mode: someone off shift still holding requests is what a lead must see.
+            let off = app
+                .team
+                .as_ref()
+                .and_then(|t| t.on_shift(&o.name))
+                .is_some_and(|on| !on);
+            let who = if off {
+                let colour = if o.claimed > 0 {
+                    app.theme.warn
+                } else {
+                    app.theme.muted
+                };
+                Cell::from(format!("○ {}", sanitize::line(&o.name))).style(style(app, colour))
+            } else {
+                Cell::from(sanitize::line(&o.name))
+            };
             Row::new(vec![
-                sanitize::line(&o.name),
-                o.claimed.to_string(),
-                o.replied_today.to_string(),
-                opt_span(app, o.median_first_response),
+                who,
+                Cell::from(o.claimed.to_string()),
+                Cell::from(o.replied_today.to_string()),
+                Cell::from(opt_span(app, o.median_first_response)),
             ])
         })
         .collect();

@@ -57,10 +57,11 @@ pub enum Action {
     Phoned,
     Unreachable,
     Assign,
+    Shift,
 }
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 49] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -109,6 +110,7 @@ impl Action {
         Action::Phoned,
         Action::Unreachable,
         Action::Assign,
+        Action::Shift,
     ];
 }
 
@@ -161,6 +163,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Phoned, &["shift-p"]),
     (Action::Unreachable, &["shift-u"]),
     (Action::Assign, &["shift-a"]),
+    (Action::Shift, &["shift-s"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

@@ -16,7 +16,6 @@ mod dashboard_wide;
 mod editor;
 mod filter;
 mod handover;
-mod health;
 pub mod keymap;
 mod perform;
 mod photo;
@@ -25,6 +24,8 @@ mod request_keys;
 mod shift_view;
 pub mod strings;
 mod tags;
+mod team;
+mod team_view;
 pub mod theme;
 mod undelivered;
 pub mod update;
@@ -53,6 +54,9 @@ pub struct SyncLink {
     pub here: tokio::sync::watch::Sender<crate::sync::presence::Here>,
     /// The others' whereabouts from the server's stream.
     pub presence: mpsc::UnboundedReceiver<Vec<crate::wire::presence::Presence>>,
+    /// The server's channels and who is on shift (sync/team.rs), and the marks to send it.
+    pub team: mpsc::UnboundedReceiver<crate::sync::team::News>,
+    pub marks: mpsc::UnboundedSender<(String, bool)>,
 }
 
 /// How long a frame may wait for the card the same keystroke asked for.
@@ -205,8 +209,9 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                     .map_err(|e| e.to_string()),
             )
         }
-        // The event loop runs the editor and rings the bell itself: it owns the terminal.
-        Cmd::Edit(_) | Cmd::Bell => return None,
+        // The event loop runs the editor and rings the bell itself: it owns the terminal; it
+        // hands marks to the team link (the store has no part in them).
+        Cmd::Edit(_) | Cmd::Bell | Cmd::MarkShift { .. } => return None,
     })
 }
 
@@ -372,16 +377,27 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     // Taken apart so `select!` can wait on both receivers at once.
-    let (mut status, mut presence, link) = match sync {
+    let (mut status, mut presence, mut team, marks, link) = match sync {
         Some(SyncLink {
             status,
             kick,
             here,
             presence,
-        }) => (Some(status), Some(presence), Some((kick, here))),
-        None => (None, None, None),
+            team,
+            marks,
+        }) => (
+            Some(status),
+            Some(presence),
+            Some(team),
+            Some(marks),
+            Some((kick, here)),
+        ),
+        None => (None, None, None, None, None),
     };
     let mut app = App::new(settings, store.now());
+    if team.is_some() {
+        app.team = Some(team::Team::default());
+    }
     let size = terminal.size()?;
     let mut cmds = update(
         &mut app,
@@ -415,6 +431,12 @@ async fn event_loop(
                 }
                 if c == Cmd::Bell {
                     ring = true;
+                    continue;
+                }
+                if let Cmd::MarkShift { user, on_shift } = c {
+                    if let Some(m) = &marks {
+                        let _ = m.send((user, on_shift));
+                    }
                     continue;
                 }
                 execute(&store, c, &tx);
@@ -474,6 +496,7 @@ async fn event_loop(
             Some((c, g)) = async { match gateway.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Gateway(c, g),
             Some(s) = async { match status.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Sync(s),
             Some(p) = async { match presence.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Presence(p),
+            Some(n) = async { match team.as_mut() { Some(r) => r.recv().await, None => std::future::pending().await } } => Msg::Team(n),
             _ = tick.tick() => Msg::Tick(store.now()),
             Some(p) = photo_rx.recv() => {
                 if let Some(photos) = photos.as_mut() {

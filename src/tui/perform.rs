@@ -159,6 +159,7 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Dashboard => super::dashboard::show(app),
         Action::Alerts => super::alerts::show(app),
         Action::Handover => super::handover::show(app),
+        Action::Shift => super::team::show(app),
         Action::Export => {
             flash(app, app.lang.exporting().to_string(), false);
             vec![Cmd::ExportCsv {

@@ -184,10 +184,45 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
 pub(super) fn alarms(f: &mut Frame, app: &App, area: Rect) {
     let en = app.lang == Lang::En;
     let mut lines: Vec<Line> = vec![];
-    for h in &app.health {
-        lines.extend(h.describe(app.lang, app.tz).into_iter().map(Line::from));
+    if let Some(team) = &app.team {
+        // Team mode: the channels are the server's, as it last said.
+        let head = match (&team.lost, team.seen, en) {
+            // The reason is the HTTP client's English: for a Russian reader, the fact suffices.
+            (Some(_), _, false) => {
+                "Сервер не отвечает: состояние каналов может быть устаревшим.".into()
+            }
+            (Some(why), _, true) => format!(
+                "No answer from the server ({}): the channels may be out of date.",
+                sanitize::line(why)
+            ),
+            (None, None, false) => "Сервер ещё не сообщил о каналах.".into(),
+            (None, None, true) => "The server has not told about its channels yet.".into(),
+            (None, Some(_), _) if app.health.is_empty() => app
+                .lang
+                .pick(
+                    "Сервер не работает ни с одним каналом (mcu serve --channels …).",
+                    "The server works no channel (mcu serve --channels …).",
+                )
+                .into(),
+            (None, Some(at), false) => format!(
+                "Каналы работают на сервере (сведения на {}):",
+                at.with_timezone(&app.tz).format("%H:%M:%S")
+            ),
+            (None, Some(at), true) => format!(
+                "The server works the channels (as of {}):",
+                at.with_timezone(&app.tz).format("%H:%M:%S")
+            ),
+        };
+        lines.push(Line::from(Span::styled(head, style(app, app.theme.muted))));
     }
-    if app.health.is_empty() {
+    for h in &app.health {
+        lines.extend(
+            crate::present::health::describe(h, app.lang, app.tz)
+                .into_iter()
+                .map(Line::from),
+        );
+    }
+    if app.health.is_empty() && app.team.is_none() {
         lines.push(Line::from(Span::styled(
             if en {
                 "No gateway in this console: channels run in `mcu gateway` or the server."

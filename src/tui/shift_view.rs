@@ -20,7 +20,7 @@ use crate::sanitize;
 use crate::store::alerts::AlertKind;
 
 /// A window of `w`×`h` in the middle of `area`, no larger than it.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width).max(10.min(area.width));
     let h = h.min(area.height).max(3.min(area.height));
     Rect {
@@ -43,7 +43,7 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 /// Rows `first..` that fit `height`, keeping `selected` in sight.
-fn window(selected: usize, len: usize, height: usize) -> std::ops::Range<usize> {
+pub(super) fn window(selected: usize, len: usize, height: usize) -> std::ops::Range<usize> {
     let height = height.max(1);
     let first = selected
         .saturating_sub(height - 1)

@@ -221,6 +221,10 @@ impl Lang {
             Action::Dashboard => self.pick("панель смены", "shift dashboard"),
             Action::Alerts => self.pick("предупреждения о сроках", "deadline alerts"),
             Action::Handover => self.pick("передача смены", "shift handover"),
+            Action::Shift => self.pick(
+                "кто на смене; отметить на смене или нет",
+                "who is on shift; mark on or off shift",
+            ),
             Action::Export => self.pick(
                 "выгрузить список в CSV (по строке на обращение)",
                 "export the list as CSV (a row per request)",

@@ -56,10 +56,17 @@ pub enum Msg {
         found: Result<Vec<crate::store::alerts::Crossing>, String>,
     },
     Handover(Result<Box<crate::present::handover::Handover>, String>),
+    /// The server on the team: its channels, who is on shift, a mark's answer (team mode).
+    Team(crate::sync::team::News),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
+    /// Team mode: asks the server to mark `user` on or off shift (tui/team.rs).
+    MarkShift {
+        user: String,
+        on_shift: bool,
+    },
     LoadPage {
         generation: u64,
         filter: Box<Filter>,
@@ -284,6 +291,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         Msg::Alerts { to, found } => super::alerts::on_found(app, to, found),
+        Msg::Team(news) => super::team::on_news(app, news),
         Msg::Handover(h) => {
             super::handover::on_loaded(app, h);
             vec![]
@@ -302,13 +310,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
 }
 
 fn gateway(app: &mut App, channel: crate::domain::Channel, e: GatewayEvent) -> Vec<Cmd> {
-    let label =
-        crate::present::channel::name(channel, crate::present::channel::Width::Badge, app.lang);
-    match app.health.iter_mut().find(|h| h.channel == label) {
-        Some(h) => h.on_event(&e, app.now),
+    use crate::channels::health::observe;
+    match app.health.iter_mut().find(|h| h.channel == channel) {
+        Some(h) => observe(h, &e, app.now),
         None => {
-            let mut h = super::health::ChannelHealth::new(label);
-            h.on_event(&e, app.now);
+            let mut h = crate::wire::team::ChannelHealth::new(channel);
+            observe(&mut h, &e, app.now);
             app.health.push(h);
         }
     }
@@ -423,6 +430,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Normal => normal(app, k),
         Mode::Help => vec![],
         Mode::Alerts { selected } => super::alerts::key(app, k, selected),
+        Mode::Shift { selected } => super::team::key(app, k, selected),
         Mode::Handover(pane) => super::handover::key(app, k, pane),
         Mode::Alarms => match k.code {
             KeyCode::Char('x' | 'ч') | KeyCode::Delete if !app.alarms.is_empty() => {

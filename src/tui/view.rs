@@ -89,6 +89,7 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Compose(_) => super::compose_view::compose(f, app, area),
         Mode::Palette { .. } => popups::palette(f, app, area),
         Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
+        Mode::Shift { selected } => super::team_view::staff(f, app, area, *selected),
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
         Mode::Unreachable { targets } => super::undelivered::confirm_window(f, app, area, targets),
         _ => {}
@@ -401,6 +402,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Help => "?",
         Mode::Alarms => "!",
         Mode::Alerts { .. } => "W",
+        Mode::Shift { .. } => "S",
         Mode::Handover(_) => "H",
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",
@@ -462,8 +464,15 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
             style(app, app.theme.bad).add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ));
     }
+    // A team console that lost the server can't vouch for the channels it last heard of.
+    let stale = app.team.as_ref().is_some_and(|t| t.lost.is_some());
     for h in &app.health {
-        right.push(Span::raw(format!(" {} ", h.badge(app.now))));
+        let badge = if stale {
+            format!("{} ?", crate::present::health::label(h, app.lang))
+        } else {
+            crate::present::health::badge(h, app.now, app.lang)
+        };
+        right.push(Span::raw(format!(" {badge} ")));
     }
     if let Some(s) = &app.sync {
         right.push(sync_badge(app, s));

@@ -10,3 +10,4 @@ pub mod limits;
 pub mod presence;
 pub mod split;
 pub mod sync;
+pub mod team;

@@ -194,7 +194,8 @@ pub trait ServerTx {
         request_id: Uuid,
         value: &Value,
     ) -> Result<(), ServerError>;
-    /// The gateway's shared state (`fence.rs`), locked for the transaction where it can be.
+    /// Small shared documents by (kind, name): the gateways' state (`fence.rs`) and the
+    /// shift marks (`team.rs`), locked for the transaction where it can be.
     fn gw_get(&mut self, kind: &str, name: &str) -> Result<Option<Value>, ServerError>;
     fn gw_put(&mut self, kind: &str, name: &str, doc: &Value) -> Result<(), ServerError>;
     fn gw_del(&mut self, kind: &str, name: &str) -> Result<(), ServerError>;

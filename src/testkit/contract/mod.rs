@@ -17,6 +17,7 @@ use crate::wire::sync::{
 mod concurrent;
 pub mod fence;
 pub mod open311;
+mod team;
 pub use concurrent::{concurrent_claims_and_duplicate_pushes, pulls_beside_pushes_are_answered};
 
 pub const SCOPE: &str = "krasnodar";
@@ -562,7 +563,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 16] = [
+    let checks: [Check<S>; 17] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -588,6 +589,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
             fence::idempotent_channels_send_a_part_in_doubt_again::<S>,
         ),
         ("open311 reads", open311::open311_reads::<S>),
+        ("shifts", team::shifts::<S>),
     ];
     for (name, check) in checks {
         let h = Harness::new(fresh());

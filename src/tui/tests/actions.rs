@@ -91,6 +91,12 @@ fn every_action_does_what_it_says() {
             }
             Action::Alerts => matches!(a.mode, Mode::Alerts { selected: 0 }) && cmds.is_empty(),
             Action::Assign => picker(&a, PickerKind::Assign),
+            // Shifts are the server's: a console working alone says so.
+            Action::Shift => {
+                cmds.is_empty()
+                    && matches!(a.mode, Mode::Normal)
+                    && a.flash.as_ref().is_some_and(|f| f.error)
+            }
             Action::ViewUndelivered => {
                 a.view == View::Undelivered && a.filter.undelivered && loads_page(&cmds)
             }

@@ -20,6 +20,7 @@ mod photo;
 mod presence;
 mod shift;
 mod tags;
+mod team;
 mod undelivered;
 mod views;
 use super::keymap::Keymap;

@@ -1,0 +1,92 @@
+//! The team as a console sees it from the server (`/v1/team`): the channels the server works
+//! and how they are doing, and who is on shift. The console with its own gateway fills the
+//! same `ChannelHealth` from its gateway's events, so the status bar and `!` draw one shape
+//! whichever process runs the channel.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Channel;
+
+/// One channel's gateway: up or down, when it last took in and sent, and its last trouble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelHealth {
+    pub channel: Channel,
+    /// The bot or community the gateway works as (`@mcu_bot`, `club123`).
+    #[serde(default)]
+    pub account: Option<String>,
+    pub up: bool,
+    /// When it last went up or down.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_in: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_out: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub received: u64,
+    #[serde(default)]
+    pub sent: u64,
+    #[serde(default)]
+    pub retries: u64,
+    #[serde(default)]
+    pub unknown: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub malformed: u64,
+    #[serde(default)]
+    pub last_problem: Option<(DateTime<Utc>, String)>,
+}
+
+impl ChannelHealth {
+    pub fn new(channel: Channel) -> ChannelHealth {
+        ChannelHealth {
+            channel,
+            account: None,
+            up: false,
+            since: None,
+            last_in: None,
+            last_out: None,
+            received: 0,
+            sent: 0,
+            retries: 0,
+            unknown: 0,
+            failed: 0,
+            malformed: 0,
+            last_problem: None,
+        }
+    }
+}
+
+/// An operator or shift lead of the server, and whether they are on shift in the scope asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub user: String,
+    /// A shift lead (or an admin): assigns, and marks the others on and off shift.
+    pub lead: bool,
+    /// Everyone is on shift until marked off: a team that doesn't keep shifts loses nothing.
+    pub on_shift: bool,
+    /// Who last marked them, and when; `None` when nobody has.
+    #[serde(default)]
+    pub marked_by: Option<String>,
+    #[serde(default)]
+    pub marked_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /v1/team?scope_id=…`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamStatus {
+    /// The channels this server works for the scope (empty: it works none).
+    pub channels: Vec<ChannelHealth>,
+    /// Operators and leads, sorted by name.
+    pub staff: Vec<StaffMember>,
+}
+
+/// `POST /v1/team/shift`: a lead marks anyone, an operator themself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftChange {
+    pub scope_id: String,
+    pub user: String,
+    pub on_shift: bool,
+}
