@@ -333,7 +333,7 @@ fn refusals_exit_2_with_one_line_and_change_nothing() {
     )
     .unwrap();
     let e = env.refused(&["import", bad.to_str().unwrap()]);
-    assert!(e.contains("line 2") && e.contains("ufo"), "{e}");
+    assert!(e.contains("строка 2") && e.contains("ufo"), "{e}");
 
     assert_eq!(env.snapshot(), before, "database unchanged");
 }
@@ -658,4 +658,53 @@ fn topics_and_departments_by_name_as_in_the_console() {
     assert!(e.contains("неизвестная тема `космос`"), "{e}");
     let e = env.refused(&["forward", &numbers[0], "--department", "луна"]);
     assert!(e.contains("неизвестный департамент `луна`"), "{e}");
+}
+
+/// #16 item 1: a receipt time outside 2000 … tomorrow is refused where it enters, and a file
+/// that already holds a row that doesn't read is repaired by `mcu repair`.
+#[test]
+fn impossible_receipt_times_are_refused_and_unreadable_rows_repaired() {
+    let env = Env::new();
+    for at in [
+        "9999-12-31T23:59:59Z",
+        "2999-01-01T00:00:00Z",
+        "1999-01-01T00:00:00Z",
+    ] {
+        let file = env.path("p.jsonl");
+        std::fs::write(
+            &file,
+            format!("{{\"text\":\"x\",\"received_at\":\"{at}\"}}\n"),
+        )
+        .unwrap();
+        let out = env.mcu().arg("import").arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{at}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("время поступления"),
+            "{out:?}"
+        );
+    }
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 0);
+
+    // A row written before the bound existed (its number, 10000-…, no longer parses).
+    env.ok(&["new", "--channel", "phone", "--text", "Звонок: нет света"]);
+    env.ok(&["new", "--channel", "phone", "--text", "Звонок: яма"]);
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    conn.execute(
+        "UPDATE request SET number = '10000-000001' WHERE text = 'Звонок: яма'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let broken = env.mcu().args(["list"]).output().unwrap();
+    assert!(!broken.status.success(), "the row no longer reads");
+
+    let repaired = env.json(&["repair"]);
+    assert_eq!(repaired["moved"].as_array().unwrap().len(), 1, "{repaired}");
+    let listed = env.json(&["list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["text"], "Звонок: нет света");
+    // Listed again, nothing more moved.
+    let again = env.json(&["repair"]);
+    assert_eq!(again["moved"].as_array().unwrap().len(), 0);
+    assert_eq!(again["quarantined"].as_array().unwrap().len(), 1);
 }

@@ -219,6 +219,9 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ShiftCommand>,
     },
+    /// Rows of this file that no longer read, moved aside so lists work again, and the
+    /// documents a sync set aside: each with why. Nothing else is changed.
+    Repair,
     /// The team server's accounts (`--db` is the server's store).
     User {
         #[command(subcommand)]

@@ -252,6 +252,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Sync = command {
         return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;
     }
+    if let Command::Repair = command {
+        return repair(&store, cli.output.unwrap_or(Format::Table)).await;
+    }
     let app = Invocation {
         templates: crate::templates::merged(&config.templates),
         server: config.server.team().then(|| config.server.clone()),
@@ -466,6 +469,7 @@ impl Invocation {
             | Command::Serve { .. }
             | Command::User { .. }
             | Command::Shift { .. }
+            | Command::Repair
             | Command::Console { .. } => Ok(()),
         }
     }
@@ -527,10 +531,17 @@ impl Invocation {
             }
             Err((i, e)) if e.is_bad_input() => {
                 let line = parsed.requests.get(i).map(|(n, _)| *n).unwrap_or(0);
-                Err(Refused(format!(
-                    "{}: line {line}: {e}; nothing imported",
-                    file.display()
-                ))
+                let why = crate::present::refusal::store_error_ru(&e)
+                    .filter(|_| !english())
+                    .unwrap_or_else(|| e.to_string());
+                Err(Refused(if english() {
+                    format!("{}: line {line}: {why}; nothing imported", file.display())
+                } else {
+                    format!(
+                        "{}: строка {line}: {why}; ничего не импортировано",
+                        file.display()
+                    )
+                })
                 .into())
             }
             Err((_, e)) => Err(anyhow::Error::from(e).context("nothing imported")),
@@ -622,5 +633,51 @@ fn generate(
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `mcu repair`: what no longer reads goes aside, and everything set aside is listed.
+async fn repair(store: &Store, format: Format) -> anyhow::Result<()> {
+    let moved = store.repair().await?;
+    let all = store.quarantined().await?;
+    let en = english();
+    match format {
+        Format::Json | Format::Jsonl => {
+            let out = serde_json::json!({
+                "moved": moved,
+                "quarantined": all.iter().map(|(q, _)| q).collect::<Vec<_>>(),
+            });
+            println!("{out}");
+        }
+        _ => {
+            println!(
+                "{}",
+                if en {
+                    format!(
+                        "moved aside now: {}; set aside in all: {}",
+                        moved.len(),
+                        all.len()
+                    )
+                } else {
+                    format!(
+                        "отложено сейчас: {}; всего отложено: {}",
+                        moved.len(),
+                        all.len()
+                    )
+                }
+            );
+            for (q, at) in &all {
+                let at = chrono::DateTime::from_timestamp_millis(*at)
+                    .map(|t| t.format("%d.%m.%Y %H:%M").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{at} {} {}: {}",
+                    q.kind,
+                    crate::sanitize::line(&q.id),
+                    crate::sanitize::line(&q.reason)
+                );
+            }
+        }
+    }
     Ok(())
 }

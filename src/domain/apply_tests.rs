@@ -526,7 +526,7 @@ fn imported_history_is_kept() {
     let w = World::new();
     let mut n = new_request(Some("waste"));
     n.status = Some(Status::Closed);
-    n.closed_at = Some(t0() + Duration::hours(30));
+    n.closed_at = Some(t0() + Duration::hours(20));
     n.first_response_at = Some(t0() + Duration::hours(2));
     let r = w
         .run(None, "import", Op::Create(Box::new(n)))
@@ -544,6 +544,16 @@ fn imported_history_is_kept() {
             .unwrap_err()
             .code(),
         "invalid"
+    );
+    // History from the future is refused where it enters (#16 item 1).
+    let mut n = new_request(Some("waste"));
+    n.status = Some(Status::Closed);
+    n.closed_at = Some(t0() + Duration::days(30));
+    assert_eq!(
+        w.run(None, "import", Op::Create(Box::new(n)))
+            .unwrap_err()
+            .code(),
+        "out_of_range"
     );
 }
 

@@ -299,6 +299,14 @@ pub enum Rejection {
     NoUndeliveredReply,
     #[error("{0}")]
     Invalid(String),
+    /// Longer than `fields` allows (in characters).
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} out of range: {why}")]
+    OutOfRange {
+        field: &'static str,
+        why: &'static str,
+    },
 }
 
 impl Rejection {
@@ -316,6 +324,8 @@ impl Rejection {
             Rejection::SelfLink => "self_link",
             Rejection::NoUndeliveredReply => "no_undelivered_reply",
             Rejection::Invalid(_) => "invalid",
+            Rejection::TooLong { .. } => "too_long",
+            Rejection::OutOfRange { .. } => "out_of_range",
         }
     }
 }

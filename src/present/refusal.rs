@@ -40,6 +40,44 @@ pub fn rejection_ru(r: &Rejection) -> String {
         Rejection::SelfLink => "обращение не может быть дубликатом самого себя".into(),
         Rejection::NoUndeliveredReply => "у обращения нет недоставленного ответа".into(),
         Rejection::Invalid(s) => s.clone(),
+        Rejection::TooLong { field, max } => {
+            format!(
+                "слишком длинно ({}): не больше {max} символов",
+                field_ru(field)
+            )
+        }
+        Rejection::OutOfRange { field, why } => format!(
+            "недопустимое значение ({}): {}",
+            field_ru(field),
+            match *why {
+                "between 2000-01-01 and a day from now" => "от 2000-01-01 до завтрашнего дня",
+                "at most 50 files" => "не больше 50 файлов",
+                "from -90 to 90" => "от -90 до 90",
+                "from -180 to 180" => "от -180 до 180",
+                "lat and lon come together" => "широта и долгота задаются вместе",
+                other => other,
+            }
+        ),
+    }
+}
+
+/// A field's name in the refusals above.
+fn field_ru(field: &str) -> &str {
+    match field {
+        "text" => "текст",
+        "note" => "заметка",
+        "tag" => "метка",
+        "citizen" => "заявитель",
+        "actor" | "assignee" => "имя оператора",
+        "address" => "адрес",
+        "received_at" => "время поступления",
+        "closed_at" => "время закрытия",
+        "first_response_at" => "время первого ответа",
+        "at" => "время сообщения",
+        "lat" => "широта",
+        "lon" => "долгота",
+        "attachments" => "вложения",
+        other => other,
     }
 }
 

@@ -133,7 +133,8 @@ pub fn ingest(
             report.duplicates += 1;
             continue;
         }
-        let (outcome, rid) = match &ev.inbound {
+        let inbound = ev.inbound.bounded(now);
+        let (outcome, rid) = match &inbound {
             Inbound::Message(m) => message(
                 &tx,
                 env,

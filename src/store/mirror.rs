@@ -234,6 +234,9 @@ pub struct Pulled {
     pub requests: Vec<(Request, Option<i64>)>,
     /// Messages, notes and events in the server's order.
     pub rows: Vec<Row>,
+    /// Documents that don't read as their entity: kept aside (`store::quarantine`), never a
+    /// reason to stop pulling.
+    pub quarantined: Vec<super::quarantine::Quarantined>,
 }
 
 #[derive(Debug)]
@@ -260,8 +263,9 @@ struct PulledRequest {
     version: Option<i64>,
 }
 
-/// A document that doesn't read as its entity is a corrupt answer: the page is refused whole
-/// rather than written in part.
+/// A document that doesn't read as its entity (one stored before a bound existed, or by a
+/// newer program) is set aside with why, and the page goes on: one document must never stop
+/// every console's pull. Its rows then find no request here and are skipped with it.
 pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
     let mut page = Pulled::default();
     for op in patch {
@@ -269,21 +273,24 @@ pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
             // Nothing is deleted on the server yet (messages and notes are append-only).
             continue;
         };
-        match entity {
-            Entity::Request => {
-                let r: PulledRequest = value.parse().map_err(|e| corrupt("pulled request", e))?;
+        let read = match entity {
+            Entity::Request => value.parse::<PulledRequest>().map(|r| {
                 page.requests.push((r.request, r.version));
-            }
-            Entity::Message => page.rows.push(Row::Message(
-                value.parse().map_err(|e| corrupt("pulled message", e))?,
-            )),
-            Entity::Note => page.rows.push(Row::Note(
-                value.parse().map_err(|e| corrupt("pulled note", e))?,
-            )),
-            Entity::Event => page.rows.push(Row::Event(
-                id.clone(),
-                value.parse().map_err(|e| corrupt("pulled event", e))?,
-            )),
+            }),
+            Entity::Message => value.parse().map(|m| page.rows.push(Row::Message(m))),
+            Entity::Note => value.parse().map(|n| page.rows.push(Row::Note(n))),
+            Entity::Event => value
+                .parse()
+                .map(|e| page.rows.push(Row::Event(id.clone(), e))),
+        };
+        if let Err(e) = read {
+            tracing::warn!(entity = entity.as_str(), %id, error = %e, "a pulled document set aside");
+            page.quarantined.push(super::quarantine::Quarantined {
+                kind: entity.as_str().to_string(),
+                id: id.clone(),
+                reason: e.to_string(),
+                doc: value.text().to_string(),
+            });
         }
     }
     Ok(page)
@@ -317,6 +324,9 @@ pub fn apply_patch(
         resetting,
         ..Page::default()
     };
+    for q in &pulled.quarantined {
+        super::quarantine::keep(&tx, q)?;
+    }
     // The server's gateway works a file like a console's; it alone sends what others wrote.
     let sends = meta(&tx, SENDS)?.is_some();
     // Requests before their rows, whatever the page's order: the rows are filed under them.

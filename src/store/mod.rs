@@ -18,6 +18,7 @@ pub mod lease;
 pub mod meta;
 pub mod mirror;
 pub mod outbox;
+pub mod quarantine;
 pub mod read;
 pub mod reset;
 pub mod rows;

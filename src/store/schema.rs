@@ -288,6 +288,20 @@ ALTER TABLE pending_mutation ADD COLUMN before TEXT;
 ALTER TABLE sync_rejection ADD COLUMN draft TEXT;
 "#,
     ),
+    // Documents that don't read as their entity are set aside here, never a reason to stop a
+    // pull or a list (`store::quarantine`, `mcu repair`).
+    M::up(
+        r#"
+CREATE TABLE quarantine(
+    kind   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    doc    TEXT NOT NULL,
+    at     INTEGER NOT NULL,
+    PRIMARY KEY(kind, id)
+) WITHOUT ROWID;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -14,4 +14,6 @@ mod tests;
 #[cfg(test)]
 mod tests_mirror;
 #[cfg(test)]
+mod tests_poison;
+#[cfg(test)]
 mod tests_reset;

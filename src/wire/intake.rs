@@ -70,3 +70,69 @@ pub struct Batch {
     /// Where the next poll starts; stored with the events in one transaction.
     pub next_cursor: Option<String>,
 }
+
+impl Inbound {
+    /// The event within the domain's bounds (`domain::fields`): a channel's word is cut or
+    /// clamped, never refused, so no message a citizen sends can stop the gateway's intake.
+    pub fn bounded(&self, now: DateTime<Utc>) -> Inbound {
+        use crate::domain::fields::{
+            MAX_ATTACHMENTS, MAX_REF, clamp_at, clamp_location, clip_name, clip_text,
+        };
+        // `chat:message` is the request's external id: each half gets half the room.
+        let id = |s: &str| {
+            let mut s: String = s.chars().filter(|c| *c != '\0').collect();
+            if s.chars().count() > MAX_REF / 2 - 1 {
+                s = s.chars().take(MAX_REF / 2 - 1).collect();
+            }
+            s
+        };
+        match self {
+            Inbound::Message(m) => Inbound::Message(IncomingMessage {
+                chat: id(&m.chat),
+                message: id(&m.message),
+                author: m.author.as_deref().map(clip_name),
+                text: clip_text(&m.text),
+                attachments: m
+                    .attachments
+                    .iter()
+                    .take(MAX_ATTACHMENTS)
+                    .map(|a| Attachment {
+                        kind: clip_name(&a.kind),
+                        name: a.name.as_deref().map(clip_name),
+                        source: a.source.as_deref().map(&id),
+                        ..a.clone()
+                    })
+                    .collect(),
+                location: clamp_location(m.location.clone()),
+                reply_to: m.reply_to.as_deref().map(id),
+                at: clamp_at(m.at, now),
+                ..m.clone()
+            }),
+            Inbound::Edit {
+                chat,
+                message,
+                text,
+                at,
+            } => Inbound::Edit {
+                chat: id(chat),
+                message: id(message),
+                text: clip_text(text),
+                at: clamp_at(*at, now),
+            },
+            Inbound::Command {
+                chat,
+                message,
+                command,
+                at,
+            } => Inbound::Command {
+                chat: id(chat),
+                message: id(message),
+                command: command.clone(),
+                at: clamp_at(*at, now),
+            },
+            Inbound::Ignored { reason } => Inbound::Ignored {
+                reason: reason.clone(),
+            },
+        }
+    }
+}

@@ -31,6 +31,10 @@ pub struct Outcome {
 }
 
 pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outcome, Rejection> {
+    // Every entry meets the same bounds: here, before anything is decided.
+    let mut checked = m.clone();
+    crate::domain::fields::check(&mut checked, ctx.now)?;
+    let m = &checked;
     let req = match (&m.op, current) {
         (Op::Create(new), None) => return create(m, new, ctx),
         (Op::Create(_), Some(_)) => return Err(Rejection::AlreadyExists),

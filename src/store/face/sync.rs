@@ -148,6 +148,18 @@ impl Store {
         self.call(|c, _| mirror::take_rejections(c)).await
     }
 
+    /// What was set aside (`store::quarantine`), newest first, with when (ms).
+    pub async fn quarantined(
+        &self,
+    ) -> Result<Vec<(crate::store::quarantine::Quarantined, i64)>, StoreError> {
+        self.call(|c, _| crate::store::quarantine::list(c)).await
+    }
+
+    /// Moves the rows that no longer read into the quarantine (`mcu repair`).
+    pub async fn repair(&self) -> Result<Vec<crate::store::quarantine::Quarantined>, StoreError> {
+        self.call(|c, _| crate::store::quarantine::repair(c)).await
+    }
+
     /// The folder of this file when it may start from the server's copy: it has never
     /// pulled and holds nothing of its own. `None` otherwise, or for a file with no folder.
     pub async fn adoptable_dir(&self) -> Result<Option<PathBuf>, StoreError> {
