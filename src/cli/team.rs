@@ -75,12 +75,13 @@ pub(super) fn refusal_lines(
     } else {
         crate::lang::Lang::Ru
     };
+    let (tz, now) = (store.env().policy.calendar.tz(), store.now());
     let mut lines = vec![];
     for r in refused {
         lines.push(format!(
             "{}: {}",
             r.number.as_deref().unwrap_or("?"),
-            crate::present::refusal::sync_refusal(r, &store.env().catalog, lang)
+            crate::present::refusal::sync_refusal(r, &store.env().catalog, lang, tz, now)
         ));
         if let Some(d) = &r.draft {
             lines.push(format!(

@@ -1,6 +1,9 @@
 //! Russian wording of refusals and store errors, for operators at the CLI and in the console;
 //! English stays the source text (`Display`).
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
 use crate::domain::Rejection;
 use crate::domain::status::Transition;
 use crate::lang::Lang;
@@ -95,13 +98,31 @@ pub fn store_error_ru(e: &StoreError) -> Option<String> {
     })
 }
 
+/// When, in the operator's time zone: the time alone today, with the day otherwise (a console
+/// that was offline hears of a refusal late, and of changes older still).
+fn at_words(at: DateTime<Utc>, tz: Tz, now: DateTime<Utc>, lang: Lang) -> String {
+    let local = at.with_timezone(&tz);
+    let hm = local.format("%H:%M");
+    let today = local.date_naive() == now.with_timezone(&tz).date_naive();
+    match (lang, today) {
+        (Lang::En, true) => format!("at {hm}"),
+        (Lang::En, false) => format!("at {hm} on {}", local.format("%d.%m")),
+        (_, true) => format!("в {hm}"),
+        (_, false) => format!("{} в {hm}", local.format("%d.%m")),
+    }
+}
+
 /// A refusal from the sync server in the operator's language, with the value that stands now:
-/// the server's code decides the words (its English text is the fallback), and `current` — the
-/// request as the server has it — says what it is now («теперь: Дороги, исполнитель boris»).
+/// the server's code decides the words (its English text is the fallback), `current` — the
+/// request as the server has it — says what it is now («теперь: Дороги, исполнитель boris»),
+/// and `changed_by`/`changed_at` who made it so and when («— изменил(а) lena в 14:05»), in `tz`
+/// as seen at `now`.
 pub fn sync_refusal(
     r: &crate::store::mirror::Rejected,
     catalog: &crate::domain::Catalog,
     lang: Lang,
+    tz: Tz,
+    now: DateTime<Utc>,
 ) -> String {
     let cur = r
         .current
@@ -122,7 +143,17 @@ pub fn sync_refusal(
         .as_ref()
         .map(|c| status::name(c.status, Form::Row, lang));
     let en = lang == Lang::En;
+    // Who made the value that stands now (an older server doesn't say).
+    let changer = r.changed_by.as_deref().filter(|n| !n.trim().is_empty());
+    let when = r.changed_at.map(|at| at_words(at, tz, now, lang));
     let text = match r.code.as_str() {
+        // The one who took it is already the sentence's subject: only when is added.
+        "already_claimed" if changer == Some(who.as_str()) => match (&when, en) {
+            (Some(w), true) => format!("someone else has the request: {who} (took it {w})"),
+            (Some(w), false) => format!("обращение уже взял(а) в работу {who} {w}"),
+            (None, true) => format!("someone else has the request: {who}"),
+            (None, false) => format!("обращение уже взял(а) в работу {who}"),
+        },
         "already_claimed" if en => format!("someone else has the request: {who}"),
         "already_claimed" => format!("обращение уже взял(а) в работу {who}"),
         "not_assignee" if en => format!("the request is assigned to {who}, not to you"),
@@ -162,6 +193,29 @@ pub fn sync_refusal(
         _ if en => r.message.clone(),
         other => format!("сервер отказал ({other}): {}", r.message),
     };
+    // Said where the text shows a value that stands now; the rest (a view-only account, a
+    // forbidden action) is about the operator, not about a colleague's change.
+    let names_a_value = match r.code.as_str() {
+        "already_claimed" => changer != Some(who.as_str()),
+        "not_assignee" | "stale_base" => true,
+        "invalid_transition" => status.is_some(),
+        _ => false,
+    };
+    let text = match changer {
+        Some(name) if names_a_value => {
+            let by = if en {
+                format!("changed by {name}")
+            } else {
+                format!("изменил(а) {name}")
+            };
+            match when {
+                Some(w) => format!("{text} — {by} {w}"),
+                None => format!("{text} — {by}"),
+            }
+        }
+        _ => text,
+    };
+    // One line whatever the server sent: a name with a newline or an escape can't break it.
     crate::sanitize::line(&text)
 }
 
@@ -180,8 +234,8 @@ mod tests {
         assert_eq!(r.to_string(), "cannot close a request that is closed");
     }
 
-    #[test]
-    fn a_sync_refusal_says_what_stands_now_in_russian() {
+    /// The request as the server has it: routed to the roads department, boris on it.
+    fn claimed_by_boris() -> serde_json::Value {
         use crate::domain::mutation::{Ctx, Mutation, NewRequest, Op};
         use crate::domain::{Catalog, Channel, ClockPolicy, RequestNumber, apply};
         let catalog = Catalog::krasnodar();
@@ -200,18 +254,39 @@ mod tests {
         };
         let mut current = apply(None, &m, &ctx).unwrap().request;
         current.assignee = Some("boris".into());
-        let r = |code: &str, message: &str, current: Option<serde_json::Value>| {
-            crate::store::mirror::Rejected {
-                mutation_uuid: uuid::Uuid::now_v7(),
-                request_id: uuid::Uuid::now_v7(),
-                number: Some("2026-000005".into()),
-                code: code.into(),
-                message: message.into(),
-                current,
-                draft: None,
-            }
-        };
-        let doc = serde_json::to_value(&current).ok();
+        serde_json::to_value(&current).unwrap()
+    }
+
+    fn rejected(
+        code: &str,
+        message: &str,
+        current: Option<serde_json::Value>,
+    ) -> crate::store::mirror::Rejected {
+        crate::store::mirror::Rejected {
+            mutation_uuid: uuid::Uuid::now_v7(),
+            request_id: uuid::Uuid::now_v7(),
+            number: Some("2026-000005".into()),
+            code: code.into(),
+            message: message.into(),
+            current,
+            draft: None,
+            changed_by: None,
+            changed_at: None,
+        }
+    }
+
+    /// 30 November 2026, 14:05 in Krasnodar (UTC+3).
+    fn at_1405() -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2026, 11, 30, 11, 5, 0).unwrap()
+    }
+
+    #[test]
+    fn a_sync_refusal_says_what_stands_now_in_russian() {
+        let catalog = crate::domain::Catalog::krasnodar();
+        let (tz, now) = (chrono_tz::Europe::Moscow, at_1405());
+        let r = rejected;
+        let doc = Some(claimed_by_boris());
         assert_eq!(
             sync_refusal(
                 &r(
@@ -220,16 +295,18 @@ mod tests {
                     doc.clone()
                 ),
                 &catalog,
-                Lang::Ru
+                Lang::Ru,
+                tz,
+                now
             ),
             "департамент успели изменить; теперь: Департамент транспорта и дорожного хозяйства"
         );
         assert_eq!(
-            sync_refusal(&r("already_claimed", "x", doc), &catalog, Lang::Ru),
+            sync_refusal(&r("already_claimed", "x", doc), &catalog, Lang::Ru, tz, now),
             "обращение уже взял(а) в работу boris"
         );
         assert_eq!(
-            sync_refusal(&r("read_only", "x", None), &catalog, Lang::Ru),
+            sync_refusal(&r("read_only", "x", None), &catalog, Lang::Ru, tz, now),
             "учётная запись только для просмотра: сервер не принимает от неё изменений"
         );
         assert_eq!(
@@ -240,9 +317,103 @@ mod tests {
                     None
                 ),
                 &catalog,
-                Lang::Ru
+                Lang::Ru,
+                tz,
+                now
             ),
             "назначать обращения другим может только старший смены"
+        );
+    }
+
+    /// Issue #15 item 6: the refusal names who made the value that stands now and when, in the
+    /// console's time zone, without naming the same person twice.
+    #[test]
+    fn a_sync_refusal_says_who_changed_it_and_when() {
+        let catalog = crate::domain::Catalog::krasnodar();
+        let tz = chrono_tz::Europe::Moscow;
+        let by = |code: &str, message: &str, name: &str| crate::store::mirror::Rejected {
+            changed_by: Some(name.into()),
+            changed_at: Some(at_1405()),
+            ..rejected(code, message, Some(claimed_by_boris()))
+        };
+        let ru = |r: &crate::store::mirror::Rejected| {
+            sync_refusal(
+                r,
+                &catalog,
+                Lang::Ru,
+                tz,
+                at_1405() + chrono::Duration::hours(2),
+            )
+        };
+        let en = |r: &crate::store::mirror::Rejected| {
+            sync_refusal(
+                r,
+                &catalog,
+                Lang::En,
+                tz,
+                at_1405() + chrono::Duration::hours(2),
+            )
+        };
+        // Boris took it himself: he is already the one the sentence is about.
+        let took = by("already_claimed", "x", "boris");
+        assert_eq!(ru(&took), "обращение уже взял(а) в работу boris в 14:05");
+        assert_eq!(
+            en(&took),
+            "someone else has the request: boris (took it at 14:05)"
+        );
+        // A lead put boris on it.
+        let assigned = by("already_claimed", "x", "lena");
+        assert_eq!(
+            ru(&assigned),
+            "обращение уже взял(а) в работу boris — изменил(а) lena в 14:05"
+        );
+        assert_eq!(
+            en(&assigned),
+            "someone else has the request: boris — changed by lena at 14:05"
+        );
+        assert_eq!(
+            ru(&by("not_assignee", "x", "boris")),
+            "обращение назначено на boris, а не на вас — изменил(а) boris в 14:05"
+        );
+        assert_eq!(
+            ru(&by(
+                "stale_base",
+                "the department was changed meanwhile (now: transport_roads)",
+                "lena"
+            )),
+            "департамент успели изменить; теперь: Департамент транспорта и дорожного хозяйства \
+             — изменил(а) lena в 14:05"
+        );
+        // Heard of the next morning: the day too.
+        let late = sync_refusal(
+            &by("stale_base", "the assignee was changed meanwhile", "lena"),
+            &catalog,
+            Lang::Ru,
+            tz,
+            at_1405() + chrono::Duration::hours(20),
+        );
+        assert_eq!(
+            late,
+            "исполнителя успели изменить; теперь: boris — изменил(а) lena 30.11 в 14:05"
+        );
+        assert_eq!(
+            en(&by("invalid_transition", "x", "lena")),
+            "not possible: the request is new now — changed by lena at 14:05"
+        );
+        // A refusal about the account, not a value: nobody to name.
+        assert_eq!(
+            ru(&by("read_only", "x", "lena")),
+            "учётная запись только для просмотра: сервер не принимает от неё изменений"
+        );
+        // A name from the server can't drive the terminal.
+        let hostile = ru(&by("not_assignee", "x", "le\u{1b}[2Jna\n"));
+        assert!(
+            !hostile.contains('\u{1b}') && !hostile.contains('\n'),
+            "{hostile:?}"
+        );
+        assert!(
+            hostile.ends_with("изменил(а) le[2Jna  в 14:05"),
+            "{hostile:?}"
         );
     }
 }

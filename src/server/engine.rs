@@ -8,6 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::mutation::{Ctx, Op, Outcome};
+use crate::domain::request::Event;
 use crate::domain::{Catalog, ClockPolicy, RequestNumber};
 use crate::wire::limits::{PULL_PAGE, PULL_PAGE_MAX};
 use crate::wire::sync::{
@@ -115,6 +116,15 @@ pub fn push_one(
         Ok(()) => applied(pm.id, uuid),
         Err((rejection, current)) => {
             relog(tx, &client.scope_id, pm.mutation.request_id)?;
+            let changed = match current {
+                Some(_) => last_change(
+                    tx,
+                    pm.mutation.request_id,
+                    refused_field(rejection.0, &rejection.1),
+                )?,
+                None => None,
+            };
+            let (changed_by, changed_at) = changed.unzip();
             MutationResult {
                 id: pm.id,
                 uuid,
@@ -122,6 +132,8 @@ pub fn push_one(
                 code: Some(rejection.0.to_string()),
                 message: Some(rejection.1),
                 current,
+                changed_by,
+                changed_at,
             }
         }
     };
@@ -150,7 +162,49 @@ fn applied(id: i64, uuid: Uuid) -> MutationResult {
         code: None,
         message: None,
         current: None,
+        changed_by: None,
+        changed_at: None,
     }
+}
+
+/// The field of the request a refusal is about, as the audit trail names it; `None` for a
+/// refusal about no value in particular. (A `stale_base` says which in its text, `decide`'s.)
+fn refused_field(code: &str, text: &str) -> Option<&'static str> {
+    match code {
+        "already_claimed" | "not_assignee" => Some("assignee"),
+        "stale_base" if text.starts_with("the department") => Some("department"),
+        "stale_base" => Some("assignee"),
+        "invalid_transition" => Some("status"),
+        _ => None,
+    }
+}
+
+/// Who last changed the request, and when by the server's clock, so a refused operator knows
+/// whom to ask: the newest audit event on the refused field, else the newest of any. By field
+/// first because a reply is followed within seconds by its channel's delivery event, and
+/// "changed by telegram" would hide the colleague who holds the request. An event row that
+/// doesn't parse is passed over: the refusal is worth more than this detail of it.
+fn last_change(
+    tx: &mut dyn ServerTx,
+    request_id: Uuid,
+    field: Option<&str>,
+) -> Result<Option<(String, DateTime<Utc>)>, ServerError> {
+    let events: Vec<Event> = tx
+        .rows_of(Entity::Event, request_id)?
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    // Stamped by the deciding clock, so the time orders them; the mutation's id (a v7 uuid)
+    // breaks a tie within one millisecond.
+    let newest = |on: Option<&str>| {
+        events
+            .iter()
+            .filter(|e| on.is_none_or(|f| e.field == f))
+            .max_by_key(|e| (e.at, e.mutation_id))
+    };
+    Ok(newest(field)
+        .or_else(|| newest(None))
+        .map(|e| (e.actor.clone(), e.at)))
 }
 
 type Refusal = ((&'static str, String), Option<Value>);

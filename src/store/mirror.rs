@@ -2,6 +2,7 @@
 //! server's refusals, and the server's changes written over the local rows — with the
 //! actions not yet taken by the server applied again on top (docs/sync-protocol.md §5, rebase).
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Deserialize;
 use serde_json::Value;
@@ -136,12 +137,19 @@ pub struct Rejected {
     /// A refused reply's text, kept so the operator can send it again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
+    /// Who made the value that stands now, and when, as the server says (none from an older
+    /// server, or a refusal about no request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 pub fn reject(conn: &Connection, r: &Rejected, at: i64) -> Result<(), StoreError> {
     conn.exec(
-        "INSERT INTO sync_rejection(mutation_uuid, request_id, code, message, current, at, draft)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        "INSERT INTO sync_rejection(mutation_uuid, request_id, code, message, current, at, draft,
+           changed_by, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
         params![
             r.mutation_uuid.to_string(),
             r.request_id.to_string(),
@@ -150,6 +158,8 @@ pub fn reject(conn: &Connection, r: &Rejected, at: i64) -> Result<(), StoreError
             r.current.as_ref().map(Value::to_string),
             at,
             r.draft,
+            r.changed_by,
+            r.changed_at.map(ms),
         ],
     )?;
     Ok(())
@@ -195,7 +205,8 @@ pub fn undo(conn: &Connection, env: &Env, r: &Rejected) -> Result<(), StoreError
 /// Refusals the operator has not been shown yet; marks them shown.
 pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
     let mut st = conn.prepare_cached(
-        "SELECT s.mutation_uuid, s.request_id, r.number, s.code, s.message, s.current, s.draft
+        "SELECT s.mutation_uuid, s.request_id, r.number, s.code, s.message, s.current, s.draft,
+           s.changed_by, s.changed_at
          FROM sync_rejection s LEFT JOIN request r ON r.id = s.request_id
          WHERE s.seen = 0 ORDER BY s.at",
     )?;
@@ -208,11 +219,13 @@ pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
             r.get::<_, String>(4)?,
             r.get::<_, Option<String>>(5)?,
             r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, Option<i64>>(8)?,
         ))
     })?;
     let mut out = vec![];
     for row in rows {
-        let (uuid, rid, number, code, message, current, draft) = row?;
+        let (uuid, rid, number, code, message, current, draft, changed_by, changed_at) = row?;
         out.push(Rejected {
             mutation_uuid: uuid.parse().map_err(|e| corrupt("rejection", e))?,
             request_id: rid.parse().map_err(|e| corrupt("rejection", e))?,
@@ -221,6 +234,9 @@ pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
             message,
             current: current.and_then(|c| serde_json::from_str(&c).ok()),
             draft,
+            changed_by,
+            // A time out of range is a detail lost, not a refusal lost.
+            changed_at: changed_at.and_then(|t| rows::time(t).ok()),
         });
     }
     conn.exec("UPDATE sync_rejection SET seen = 1 WHERE seen = 0", [])?;

@@ -288,6 +288,15 @@ ALTER TABLE pending_mutation ADD COLUMN before TEXT;
 ALTER TABLE sync_rejection ADD COLUMN draft TEXT;
 "#,
     ),
+    // Team mode: who made the value a refusal ran into, and when (milliseconds, the server's
+    // clock), so the refusal list names the colleague to ask. Empty for refusals kept before
+    // and for those from an older server.
+    M::up(
+        r#"
+ALTER TABLE sync_rejection ADD COLUMN changed_by TEXT;
+ALTER TABLE sync_rejection ADD COLUMN changed_at INTEGER;
+"#,
+    ),
     // Documents that don't read as their entity are set aside here, never a reason to stop a
     // pull or a list (`store::quarantine`, `mcu repair`).
     M::up(
@@ -337,8 +346,8 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (four more came after it).
-        migrations().to_version(&mut c, SCHEMA_VERSION - 5).unwrap();
+        // The version before `event.server_id` (six more came after it).
+        migrations().to_version(&mut c, SCHEMA_VERSION - 7).unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -133,6 +133,8 @@ pub async fn push_all<T: Transport>(
                     message: r.message.clone().unwrap_or_default(),
                     current: r.current.clone(),
                     draft: draft(&j.mutation.op),
+                    changed_by: r.changed_by.clone(),
+                    changed_at: r.changed_at,
                 });
             }
             settled += 1;
@@ -179,6 +181,8 @@ async fn refuse_all(store: &Store, batch: &[Journaled]) -> Result<Vec<Rejected>,
                     message: "read-only account: the server takes no changes from it".into(),
                     current: None,
                     draft: draft(&j.mutation.op),
+                    changed_by: None,
+                    changed_at: None,
                 },
             )
         })

@@ -178,6 +178,9 @@ async fn a_refused_change_comes_back_with_the_current_value() {
         shown[0].number.as_deref(),
         Some(now.number.to_string().as_str())
     );
+    // Who made the department what it is, kept on the file with the refusal.
+    assert_eq!(shown[0].changed_by.as_deref(), Some("lena"));
+    assert!(shown[0].changed_at.is_some(), "{:?}", shown[0]);
     assert!(a.take_rejections().await.unwrap().is_empty());
 }
 
@@ -271,12 +274,18 @@ async fn a_refused_reply_is_undone_here_and_its_text_kept_as_a_draft() {
     );
     let shown = b.take_rejections().await.unwrap();
     assert_eq!(shown[0].draft.as_deref(), Some("Электрик придёт сегодня"));
+    let at = shown[0].changed_at.expect("when anna took it");
     assert_eq!(
         crate::present::refusal::sync_refusal(
             &shown[0],
             &crate::domain::Catalog::krasnodar(),
-            crate::lang::Lang::Ru
+            crate::lang::Lang::Ru,
+            chrono_tz::UTC,
+            at
         ),
-        "обращение назначено на anna, а не на вас"
+        format!(
+            "обращение назначено на anna, а не на вас — изменил(а) anna в {}",
+            at.format("%H:%M")
+        )
     );
 }

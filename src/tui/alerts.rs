@@ -201,7 +201,8 @@ pub fn kind_short(kind: AlertKind, en: bool) -> &'static str {
 /// for the next `r` on it.
 pub fn refused(app: &mut App, rejected: &[crate::store::mirror::Rejected]) {
     for r in rejected {
-        let mut text = crate::present::refusal::sync_refusal(r, &app.catalog, app.lang);
+        let mut text =
+            crate::present::refusal::sync_refusal(r, &app.catalog, app.lang, app.tz, app.now);
         if let Some(d) = &r.draft {
             app.alerts.drafts.insert(r.request_id, d.clone());
             text.push_str(app.lang.pick(

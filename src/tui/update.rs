@@ -260,7 +260,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                             "{}: {} — {}",
                             r.number.as_deref().unwrap_or("?"),
                             app.lang.refused_by_server(),
-                            crate::present::refusal::sync_refusal(r, &app.catalog, app.lang)
+                            crate::present::refusal::sync_refusal(
+                                r,
+                                &app.catalog,
+                                app.lang,
+                                app.tz,
+                                app.now,
+                            )
                         )
                     })
                     .collect::<Vec<_>>()

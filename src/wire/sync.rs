@@ -2,6 +2,7 @@
 //! the same types on both sides, so a field can't be spelled two ways. Kept on the floor below
 //! `sync`, `server` and `store` because all three read and write these shapes.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -59,6 +60,13 @@ pub struct MutationResult {
     /// The request as it is on the server, so the console can show the current value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<serde_json::Value>,
+    /// Who made the current value and when (the server's clock), from the request's audit
+    /// trail, so the operator knows whom to ask. Absent from older servers, and read as
+    /// absent by older consoles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,4 +249,21 @@ pub struct RequestDoc {
     pub version: i64,
     pub department_seq: i64,
     pub assignee_seq: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Who changed the value is new in the answer: an older server's answer still reads, and
+    /// an answer without it reads as before to an older console (no new keys).
+    #[test]
+    fn who_changed_it_is_optional_both_ways() {
+        let old = r#"{"id":3,"uuid":"018f0000-0000-7000-8000-000000000000","status":"rejected",
+            "code":"already_claimed","message":"already claimed by boris"}"#;
+        let r: MutationResult = serde_json::from_str(old).unwrap();
+        assert_eq!((r.changed_by.as_deref(), r.changed_at), (None, None));
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(!text.contains("changed_"), "{text}");
+    }
 }

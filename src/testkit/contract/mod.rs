@@ -313,6 +313,9 @@ pub fn one_claim_wins<S: Transactional>(h: &Harness<S>) {
                 assert_eq!(r.results[0].code.as_deref(), Some("already_claimed"));
                 let current = r.results[0].current.as_ref().expect("current value");
                 assert_eq!(current["assignee"], "op0");
+                // And who took it, when (issue #15 item 6).
+                assert_eq!(r.results[0].changed_by.as_deref(), Some("op0"));
+                assert_eq!(r.results[0].changed_at, Some(now()));
             }
         }
     }
@@ -341,12 +344,25 @@ pub fn department_is_compare_and_set<S: Transactional>(h: &Harness<S>) {
         Some(base),
     );
     assert_eq!(h.push(&anna, vec![a]).results[0].status, Verdict::Applied);
+    // A later change of something else by someone else.
+    let mut vera = Client::new(operator("vera"));
+    let tag = vera.journal(
+        id,
+        Op::Tag {
+            tag: "яма".into()
+        },
+        None,
+    );
+    assert_eq!(h.push(&vera, vec![tag]).results[0].status, Verdict::Applied);
     let r = h.push(&boris, vec![b]);
     assert_eq!(r.results[0].code.as_deref(), Some("stale_base"));
     assert_eq!(
         r.results[0].current.as_ref().unwrap()["department"],
         "transport_roads"
     );
+    // Who made the department what it is, not who last touched the request.
+    assert_eq!(r.results[0].changed_by.as_deref(), Some("anna"));
+    assert_eq!(r.results[0].changed_at, Some(now()));
     // Topic, by contrast, is last-writer-wins in server order; a department seen fresh
     // goes through.
     let fresh = version(&h.request(&boris, id));
@@ -371,6 +387,7 @@ pub fn department_is_compare_and_set<S: Transactional>(h: &Harness<S>) {
     let m = lena.journal(id, op, Some(fresh));
     let r = h.push(&lena, vec![m]);
     assert_eq!(r.results[0].code.as_deref(), Some("stale_base"));
+    assert_eq!(r.results[0].changed_by.as_deref(), Some("anna"));
 }
 
 /// Scenario 11: consoles' clocks far off change nothing that is decided.

@@ -140,6 +140,8 @@ fn team_mode_shows_the_link_what_waits_and_each_refusal_once() {
         message: "the department was changed meanwhile (now: transport_roads)".into(),
         current: None,
         draft: None,
+        changed_by: None,
+        changed_at: None,
     };
     // Back online with a refusal: said once, and the inbox reloads to show the server's value.
     let cmds = update(&mut a, Msg::Sync(status(true, 0, vec![refused])));
@@ -208,6 +210,8 @@ fn a_refused_reply_waits_in_the_list_and_its_text_comes_back() {
         message: "read-only account: the server takes no changes from it".into(),
         current: None,
         draft: Some("Бригада выехала".into()),
+        changed_by: None,
+        changed_at: None,
     };
     update(
         &mut a,
@@ -235,4 +239,42 @@ fn a_refused_reply_waits_in_the_list_and_its_text_comes_back() {
         panic!("the composer opens");
     };
     assert_eq!(c.text(), "Бригада выехала");
+}
+
+/// Issue #15 item 6: the refusal in the list (`w`) names who made the value that stands now
+/// and when, in the console's time zone (Krasnodar, UTC+3).
+#[test]
+fn a_refusal_in_the_list_names_who_changed_it() {
+    use crate::store::mirror::Rejected;
+    use crate::sync::runner::SyncStatus;
+    let mut a = loaded(Lang::Ru);
+    let mut current = super::request(1, "Прорвало трубу", 30);
+    current.assignee = Some("boris".into());
+    let refused = Rejected {
+        mutation_uuid: uuid::Uuid::now_v7(),
+        request_id: current.id,
+        number: Some("2026-000001".into()),
+        code: "already_claimed".into(),
+        message: "already claimed by boris".into(),
+        current: serde_json::to_value(&current).ok(),
+        draft: None,
+        changed_by: Some("lena".into()),
+        changed_at: Some(now() - chrono::Duration::minutes(3)),
+    };
+    update(
+        &mut a,
+        Msg::Sync(SyncStatus {
+            online: true,
+            pending: 0,
+            last_ok: Some(now()),
+            error: None,
+            rejected: vec![refused],
+        }),
+    );
+    update(&mut a, key('w'));
+    let s = screen(&render(&a, 160, 30));
+    assert!(
+        s.contains("обращение уже взял(а) в работу boris — изменил(а) lena в 11:57"),
+        "{s}"
+    );
 }

@@ -117,6 +117,8 @@ fn the_servers_refusal_is_said_plainly_and_readonly_refuses() {
                 message: "an operator claims for themself; assigning is for a shift lead".into(),
                 current: None,
                 draft: None,
+                changed_by: None,
+                changed_at: None,
             }],
         }),
     );
