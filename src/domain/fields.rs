@@ -82,6 +82,19 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// An action journaled before these bounds, too big to send: every text cut to one character
+/// over its bound, so the server refuses it (`too_long`) like any other and the queue behind
+/// it moves on; the console keeps the whole text (a reply's as a draft).
+pub fn shrink(m: &Mutation) -> Mutation {
+    let mut m = m.clone();
+    visit(&mut m, &mut |_, value, max| {
+        if value.chars().count() > max {
+            *value = value.chars().take(max + 1).collect();
+        }
+    });
+    m
+}
+
 /// Drops NUL from every text of `m` and refuses what is out of bounds. `now` is the deciding
 /// clock (the store's, the server's).
 pub fn check(m: &mut Mutation, now: DateTime<Utc>) -> Result<(), Rejection> {

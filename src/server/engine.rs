@@ -539,13 +539,19 @@ pub fn push<S: Transactional>(
     store.in_tx(|tx| admit(tx, who, req, now))?;
     let mut steps = vec![];
     for pm in &req.mutations {
-        let step = store.in_tx(|tx| {
+        let step = match store.in_tx(|tx| {
             // Checked in the mutation's own transaction: a lease lost a moment ago counts.
             if let Some(f) = fence {
                 super::fence::check(tx, f, now)?;
             }
             push_one(tx, rules, who, req.client_id, pm, now)
-        })?;
+        }) {
+            Err(ServerError::Unstorable(why)) => {
+                tracing::warn!(mutation = %pm.mutation.id, error = %why, "an action the store can't keep, refused");
+                store.in_tx(|tx| refuse_unstorable(tx, req.client_id, pm, now))?
+            }
+            other => other?,
+        };
         let gap = matches!(step, Step::Gap { .. });
         steps.push(step);
         if gap {
@@ -554,6 +560,38 @@ pub fn push<S: Transactional>(
     }
     let last = store.in_snapshot(|tx| tx.last_mutation_id(req.client_id))?;
     Ok(answer(last, steps))
+}
+
+/// Records the refusal of an action the store could not keep, in a transaction of its own
+/// (the failed one was rolled back), so the client's queue moves past it.
+fn refuse_unstorable(
+    tx: &mut dyn ServerTx,
+    client_id: Uuid,
+    pm: &PushMutation,
+    now: DateTime<Utc>,
+) -> Result<Step, ServerError> {
+    let mut client = tx
+        .lock_client(client_id)?
+        .ok_or(ServerError::ClientUnknown)?;
+    if pm.id != client.last_mutation_id + 1 {
+        return Ok(Step::Gap {
+            expected: client.last_mutation_id + 1,
+        });
+    }
+    client.last_mutation_id = pm.id;
+    let result = MutationResult {
+        id: pm.id,
+        uuid: pm.mutation.id,
+        status: Verdict::Rejected,
+        code: Some("unstorable".into()),
+        message: Some("the server can't store this action".into()),
+        current: None,
+        changed_by: None,
+        changed_at: None,
+    };
+    tx.record_processed(client_id, &result, now)?;
+    tx.save_client(&client, now)?;
+    Ok(Step::Done(result))
 }
 
 pub fn pull_page<S: Transactional>(

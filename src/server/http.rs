@@ -248,14 +248,20 @@ impl From<ServerError> for ApiError {
             ServerError::ClientUnknown => {
                 ApiError::new(StatusCode::CONFLICT, "client_unknown", None)
             }
-            // Temporary as far as the client can tell: it retries with backoff.
+            // Temporary as far as the client can tell: it retries with backoff. The store's
+            // own words (table names, SQL, values) stay in the server's log.
             ServerError::Storage(_) => {
                 tracing::error!(error = %e, "store");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage", message)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage", None)
             }
             ServerError::Corrupt(_) => {
                 tracing::error!(error = %e, "store");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "corrupt", message)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "corrupt", None)
+            }
+            // A push turns these into refusals; elsewhere (a pull) it is the store's fault.
+            ServerError::Unstorable(_) => {
+                tracing::error!(error = %e, "store");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage", None)
             }
         }
     }

@@ -29,6 +29,10 @@ fn err(e: impl std::fmt::Display) -> ServerError {
 /// tokio-postgres says only "db error"; the server's own words are in the source.
 fn pg(e: tokio_postgres::Error) -> ServerError {
     match e.as_db_error() {
+        // Class 22, data exceptions (a NUL in JSON, an invalid byte sequence): no retry helps.
+        Some(d) if d.code().code().starts_with("22") => {
+            ServerError::Unstorable(format!("{} ({})", d.message(), d.code().code()))
+        }
         Some(d) => ServerError::Storage(format!("{} ({})", d.message(), d.code().code())),
         None => ServerError::Storage(e.to_string()),
     }

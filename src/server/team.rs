@@ -163,9 +163,14 @@ fn error(e: TeamError) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "storage")
         }
     };
+    // The store's own words stay in the log.
+    let message = match &e {
+        TeamError::Store(_) => "the server's store is unavailable".to_string(),
+        other => other.to_string(),
+    };
     (
         status,
-        axum::Json(serde_json::json!({ "error": code, "message": e.to_string() })),
+        axum::Json(serde_json::json!({ "error": code, "message": message })),
     )
         .into_response()
 }

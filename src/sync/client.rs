@@ -65,6 +65,35 @@ pub struct Report {
 }
 
 const PUSH_PAGE: usize = 100;
+/// The most one push body carries: half the server's default limit (8 MiB), so a batch of
+/// long texts is sent in several bodies rather than refused whole, again and again.
+pub const PUSH_BODY_MAX: usize = 4 * 1024 * 1024;
+
+/// The head of `batch` that fits one body, as the wire carries it. An action that alone is
+/// over the limit (journaled before texts were bounded) goes shrunk, for the server to refuse.
+pub fn fit(batch: &[Journaled], base: i64) -> Vec<PushMutation> {
+    let size = |m: &crate::domain::Mutation| serde_json::to_vec(m).map_or(usize::MAX, |v| v.len());
+    let mut out = vec![];
+    let mut total = 0;
+    for j in batch {
+        let mut mutation = j.mutation.clone();
+        let mut bytes = size(&mutation);
+        if bytes > PUSH_BODY_MAX {
+            mutation = crate::domain::fields::shrink(&mutation);
+            bytes = size(&mutation);
+        }
+        if !out.is_empty() && total + bytes > PUSH_BODY_MAX {
+            break;
+        }
+        total += bytes;
+        out.push(PushMutation {
+            id: j.local_id - base,
+            base_seq: j.base_seq,
+            mutation,
+        });
+    }
+    out
+}
 /// The `meta` key of how far the file has pulled.
 pub use crate::store::meta::COOKIE;
 
@@ -91,14 +120,7 @@ pub async fn push_all<T: Transport>(
             client_id: me.client_id,
             schema_version: SCHEMA_VERSION,
             scope_id: scope.to_string(),
-            mutations: batch
-                .iter()
-                .map(|j| PushMutation {
-                    id: j.local_id - me.base,
-                    base_seq: j.base_seq,
-                    mutation: j.mutation.clone(),
-                })
-                .collect(),
+            mutations: fit(&batch, me.base),
             fence: None,
         };
         let resp = match t.push(req).await {

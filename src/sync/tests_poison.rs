@@ -65,3 +65,53 @@ async fn a_document_that_does_not_read_is_set_aside_and_the_pull_goes_on() {
     let again = sync_once(&t.b, &boris, SCOPE).await.unwrap();
     assert_eq!(again.pending, 0);
 }
+
+/// #16 item 3: a push is cut into bodies the server takes, and an action journaled before texts
+/// were bounded goes shrunk so the server refuses it (`too_long`) instead of every push failing
+/// on the body limit for good.
+#[test]
+fn pushes_fit_the_servers_body_limit() {
+    use super::client::{PUSH_BODY_MAX, fit};
+    use crate::domain::Mutation;
+    use crate::domain::fields::{self, MAX_TEXT};
+    use crate::store::mirror::Journaled;
+    let reply = |i: i64, body: String| Journaled {
+        local_id: i,
+        base_seq: None,
+        mutation: Mutation::new(
+            Uuid::now_v7(),
+            "anna",
+            chrono::Utc::now(),
+            Op::Reply {
+                message_id: Uuid::now_v7(),
+                body,
+            },
+        ),
+    };
+    let long: Vec<Journaled> = (1..=100).map(|i| reply(i, "😀".repeat(MAX_TEXT))).collect();
+    let first = fit(&long, 0);
+    let bytes = serde_json::to_vec(&first.iter().map(|p| &p.mutation).collect::<Vec<_>>())
+        .unwrap()
+        .len();
+    assert!(
+        !first.is_empty() && first.len() < 100 && bytes <= PUSH_BODY_MAX,
+        "{} actions, {bytes} bytes",
+        first.len()
+    );
+    assert_eq!(first[0].id, 1);
+
+    let huge = vec![reply(7, "я".repeat(5_000_000)), reply(8, "ок".into())];
+    let sent = fit(&huge, 2);
+    assert_eq!(sent.len(), 2, "the shrunk one and the next fit together");
+    assert_eq!((sent[0].id, sent[1].id), (5, 6));
+    let Op::Reply { body, .. } = &sent[0].mutation.op else {
+        unreachable!()
+    };
+    assert_eq!(body.chars().count(), MAX_TEXT + 1);
+    // What the server then says of it.
+    let mut m = sent[0].mutation.clone();
+    assert!(matches!(
+        fields::check(&mut m, chrono::Utc::now()),
+        Err(crate::domain::Rejection::TooLong { field: "text", .. })
+    ));
+}

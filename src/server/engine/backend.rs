@@ -28,6 +28,11 @@ pub enum ServerError {
     /// A gateway's lease moved to another holder: what it writes now would race the new one.
     #[error("lease `{0}` is held by another gateway")]
     Fenced(String),
+    /// The store can never keep what this action brings (PostgreSQL's data exceptions, a
+    /// value too big for SQLite): refused like a rule, so the client's queue moves on,
+    /// never retried. The store's own words stay in the server's log.
+    #[error("the store can't keep this: {0}")]
+    Unstorable(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

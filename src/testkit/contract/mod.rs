@@ -268,6 +268,72 @@ pub fn poison_is_rejected_and_the_queue_moves_on<S: Transactional>(h: &Harness<S
     assert_eq!(doc["request"]["tags"].as_array().map(Vec::len), Some(100));
 }
 
+/// What a client sends is held to the console's bounds (`domain::fields`): NUL is dropped (a
+/// PostgreSQL store took every push with one for a storage failure, and the console's queue
+/// waited behind it for good), and a far-off receipt time, coordinates off the globe or a
+/// 100 KB tag are refused while the queue moves on (#16 items 1, 2, 4).
+pub fn poison_fields_are_cleaned_or_refused<S: Transactional>(h: &Harness<S>) {
+    use crate::domain::request::Location;
+    let mut anna = Client::new(operator("anna"));
+    let nul = Uuid::now_v7();
+    let mut new = NewRequest::new(Channel::Phone, "a\u{0}b", now());
+    new.citizen = Some("Ив\u{0}ан".into());
+    let year_9999 = Uuid::now_v7();
+    let far = NewRequest::new(
+        Channel::Phone,
+        "x",
+        "9999-12-31T23:59:59Z".parse().expect("a time"),
+    );
+    let off_globe = Uuid::now_v7();
+    let mut lost = NewRequest::new(Channel::Phone, "x", now());
+    lost.location = Some(Location {
+        lat: Some(999.0),
+        lon: Some(39.0),
+        address: None,
+    });
+    let batch = vec![
+        anna.journal(nul, Op::Create(Box::new(new)), None),
+        anna.journal(year_9999, Op::Create(Box::new(far)), None),
+        anna.journal(off_globe, Op::Create(Box::new(lost)), None),
+        anna.journal(
+            nul,
+            Op::Tag {
+                tag: "t".repeat(100_000),
+            },
+            None,
+        ),
+        anna.journal(
+            nul,
+            Op::Reply {
+                message_id: Uuid::now_v7(),
+                body: "Отв\u{0}ет".into(),
+            },
+            None,
+        ),
+    ];
+    let r = h.push(&anna, batch);
+    let codes: Vec<Option<&str>> = r.results.iter().map(|x| x.code.as_deref()).collect();
+    assert_eq!(
+        codes,
+        [
+            None,
+            Some("out_of_range"),
+            Some("out_of_range"),
+            Some("too_long"),
+            None
+        ],
+        "{r:?}"
+    );
+    assert_eq!(r.last_mutation_id, 5);
+    let doc = h.request(&anna, nul);
+    assert_eq!(doc["request"]["text"], "ab");
+    assert_eq!(doc["request"]["citizen"], "Иван");
+    assert!(
+        h.pull_all(&anna).len() == 1,
+        "the refused ones were never stored"
+    );
+}
+
 /// Gaps are refused, a stranger's client id is refused, and a client the server does not
 /// know that starts past 1 is told so.
 pub fn gaps_strangers_and_unknown_clients<S: Transactional>(h: &Harness<S>) {
@@ -580,12 +646,13 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 17] = [
+    let checks: [Check<S>; 18] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
         ("3 duplicate push", duplicate_push_applies_once::<S>),
         ("6 poison", poison_is_rejected_and_the_queue_moves_on::<S>),
+        ("poison fields", poison_fields_are_cleaned_or_refused::<S>),
         ("gaps", gaps_strangers_and_unknown_clients::<S>),
         ("9 one claim wins", one_claim_wins::<S>),
         ("10 department", department_is_compare_and_set::<S>),
