@@ -190,6 +190,11 @@ pub fn sync_refusal(
         "unknown_topic" | "unknown_department" if !en => {
             "сервер не знает такой темы или департамента: обновите справочник".into()
         }
+        "unstorable" if !en => {
+            "сервер не может сохранить это действие (недопустимые данные); оно отменено".into()
+        }
+        "too_long" if !en => format!("слишком длинный текст: {}", r.message),
+        "out_of_range" if !en => format!("недопустимое значение: {}", r.message),
         _ if en => r.message.clone(),
         other => format!("сервер отказал ({other}): {}", r.message),
     };
