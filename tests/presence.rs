@@ -32,10 +32,11 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
         let now = chrono::Utc::now();
-        let anna = accounts::add(&store, "anna", Role::Operator, now)
+        let city = [SCOPE.to_string()];
+        let anna = accounts::add(&store, "anna", Role::Operator, &city, now)
             .unwrap()
             .unwrap();
-        let boris = accounts::add(&store, "boris", Role::Lead, now)
+        let boris = accounts::add(&store, "boris", Role::Lead, &city, now)
             .unwrap()
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -181,14 +182,15 @@ async fn two_operators_see_each_other_not_themselves_and_a_goodbye_is_seen_at_on
         body["presence"],
         serde_json::json!([{"request_id": request, "user": "boris", "activity": "viewing"}])
     );
-    // Another city's scope is apart.
-    let (_, body) = get(
+    // Another city's scope is not anna's to see (#16 item 5).
+    let (status, body) = get(
         &server.base,
         Some(&server.anna),
         "/v1/presence?scope_id=sochi",
     )
     .await;
-    assert_eq!(body["presence"], serde_json::json!([]));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "forbidden_scope");
 
     // Anna's console closes: her goodbye reaches boris long before the 60 s TTL.
     let closed = Instant::now();

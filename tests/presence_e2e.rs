@@ -128,9 +128,13 @@ fn two_consoles_see_each_other_and_the_second_reply_is_warned() {
     std::fs::write(d.join("config.toml"), "").unwrap();
     let server_db = format!("sqlite:{}", d.join("server.sqlite3").display());
     let token = |name: &str| {
-        ok(mcu(d, &[], &["--db", &server_db, "user", "add", name])
-            .output()
-            .unwrap())
+        ok(mcu(
+            d,
+            &[],
+            &["--db", &server_db, "user", "add", name, "--scope", SCOPE],
+        )
+        .output()
+        .unwrap())
         .trim()
         .to_string()
     };

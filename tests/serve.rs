@@ -72,6 +72,8 @@ impl Env {
         let out = self
             .mcu(&self.db_url())
             .args(["user", "add", name, "--role", role])
+            // The account reaches the scope the tests push to.
+            .env("MCU_SERVER_SCOPE", SCOPE)
             .output()
             .unwrap();
         assert!(

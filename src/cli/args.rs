@@ -244,9 +244,31 @@ pub enum UserCommand {
         name: String,
         #[arg(long, value_enum, default_value = "operator")]
         role: RoleArg,
+        /// A scope (city) it may reach; repeat for several. Default: the config's
+        /// `[server] scope`. An admin reaches every scope.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
-    /// Accounts with their roles (never tokens).
+    /// Accounts with their roles, scopes, state and when last seen (never tokens).
     List,
+    /// Refuse the account from now on: its token opens nothing, its consoles are told so.
+    Disable { name: String },
+    /// Let a disabled account in again, with the token it had.
+    Enable { name: String },
+    /// A new token for the account, printed once; the old one is refused at once.
+    Token { name: String },
+    /// Change the account's role.
+    Role {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Let the account reach these scopes too.
+    Grant {
+        name: String,
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -483,6 +483,19 @@ pub async fn sync_command(
             }
             .into());
         }
+        Err(SyncError::Disabled) if !en => {
+            return Err(Refused(
+                "учётная запись отключена на сервере: обратитесь к администратору; действия ждут в этой консоли".into(),
+            )
+            .into());
+        }
+        Err(SyncError::OutOfScope) if !en => {
+            return Err(Refused(format!(
+                "учётной записи не открыт город `{}` на сервере: обратитесь к администратору",
+                s.scope
+            ))
+            .into());
+        }
         Err(e) => return Err(Refused(e.to_string()).into()),
     };
     // Shown here: the console will not show them a second time.

@@ -212,7 +212,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command } => {
             let format = cli.output.unwrap_or(Format::Table);
-            return server::user(cli.db.as_deref(), command, format, policy.calendar.tz()).await;
+            return server::user(
+                cli.db.as_deref(),
+                command,
+                format,
+                policy.calendar.tz(),
+                &config.server.scope,
+            )
+            .await;
         }
         other => other,
     };

@@ -14,7 +14,7 @@ use crate::config::Config;
 use super::args::{Format, UserCommand};
 use super::{Refused, gateway};
 use crate::domain::{Catalog, ClockPolicy};
-use crate::server::engine::{Role, Transactional};
+use crate::server::engine::{AccountUpdate, Role, Transactional};
 use crate::server::url::{self, DbUrl, OpenError, ServerStore};
 use crate::server::{accounts, http};
 
@@ -290,10 +290,110 @@ pub async fn user(
     command: UserCommand,
     format: Format,
     tz: chrono_tz::Tz,
+    default_scope: &str,
 ) -> anyhow::Result<()> {
     let (_, store) = open_store(db).await?;
     // The stores' rules are synchronous (PostgreSQL's are driven from the calling thread).
-    tokio::task::block_in_place(|| user_with(&store, command, format, tz))
+    tokio::task::block_in_place(|| user_with(&store, command, format, tz, default_scope))
+}
+
+/// `mcu user disable|enable|token|role|grant`: one account changed, said in one line.
+fn change_user(store: &ServerStore, command: UserCommand) -> anyhow::Result<()> {
+    let missing = |name: &str| -> anyhow::Error {
+        Refused(say(
+            format!("no user `{name}`"),
+            format!("пользователя `{name}` нет"),
+        ))
+        .into()
+    };
+    let set = |name: &str, u: AccountUpdate| -> anyhow::Result<()> {
+        if accounts::update(store, name, &u)? {
+            Ok(())
+        } else {
+            Err(missing(name))
+        }
+    };
+    match command {
+        UserCommand::Disable { name } => {
+            set(
+                &name,
+                AccountUpdate {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+            )?;
+            eprintln!(
+                "{}",
+                say(
+                    format!("user {name} disabled"),
+                    format!("пользователь {name} отключён")
+                )
+            );
+        }
+        UserCommand::Enable { name } => {
+            set(
+                &name,
+                AccountUpdate {
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+            )?;
+            eprintln!(
+                "{}",
+                say(
+                    format!("user {name} enabled"),
+                    format!("пользователь {name} снова допущен")
+                )
+            );
+        }
+        UserCommand::Role { name, role } => {
+            let role = Role::from(role);
+            set(
+                &name,
+                AccountUpdate {
+                    role: Some(role),
+                    ..Default::default()
+                },
+            )?;
+            eprintln!(
+                "{}",
+                say(
+                    format!("user {name}: role {}", role.as_str()),
+                    format!("пользователь {name}: роль {}", role.as_str())
+                )
+            );
+        }
+        UserCommand::Token { name } => {
+            let Some(token) = accounts::rotate(store, &name)? else {
+                return Err(missing(&name));
+            };
+            println!("{token}");
+            eprintln!(
+                "{}",
+                say(
+                    format!("a new token for {name}, shown this once; the old one no longer works"),
+                    format!("новый токен для {name} показан один раз; старый больше не действует"),
+                )
+            );
+        }
+        UserCommand::Grant { name, scopes } => {
+            for s in &scopes {
+                accounts::check_scope(s).map_err(Refused)?;
+                if !accounts::grant(store, &name, s)? {
+                    return Err(missing(&name));
+                }
+            }
+            eprintln!(
+                "{}",
+                say(
+                    format!("user {name} reaches {} too", scopes.join(", ")),
+                    format!("пользователю {name} открыто также: {}", scopes.join(", ")),
+                )
+            );
+        }
+        UserCommand::Add { .. } | UserCommand::List => {}
+    }
+    Ok(())
 }
 
 fn user_with(
@@ -301,12 +401,22 @@ fn user_with(
     command: UserCommand,
     format: Format,
     tz: chrono_tz::Tz,
+    default_scope: &str,
 ) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { name, role } => {
+        UserCommand::Add { name, role, scopes } => {
             accounts::check_name(&name).map_err(Refused)?;
             let role = Role::from(role);
-            let Some(token) = accounts::add(store, &name, role, chrono::Utc::now())? else {
+            let scopes = if scopes.is_empty() {
+                vec![default_scope.to_string()]
+            } else {
+                scopes
+            };
+            for s in &scopes {
+                accounts::check_scope(s).map_err(Refused)?;
+            }
+            let Some(token) = accounts::add(store, &name, role, &scopes, chrono::Utc::now())?
+            else {
                 return Err(Refused(say(
                     format!("user `{name}` already exists; no token issued"),
                     format!("пользователь `{name}` уже есть; токен не выдан"),
@@ -330,16 +440,21 @@ fn user_with(
             );
             Ok(())
         }
+        UserCommand::Disable { .. }
+        | UserCommand::Enable { .. }
+        | UserCommand::Token { .. }
+        | UserCommand::Role { .. }
+        | UserCommand::Grant { .. } => change_user(store, command),
         UserCommand::List => {
             let all = accounts::list(store)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match format {
                 Format::Table => {
-                    let (n, r, c) = if english() {
-                        ("name", "role", "created")
+                    let (n, r, c, seen, sc) = if english() {
+                        ("name", "role", "created", "last seen", "scopes")
                     } else {
-                        ("имя", "роль", "создан")
+                        ("имя", "роль", "создан", "был(а)", "города")
                     };
                     let width = all
                         .iter()
@@ -351,14 +466,37 @@ fn user_with(
                         format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())))
                     };
                     // The longest role name, `integration`.
-                    writeln!(out, "{}  {}  {c}", pad(n, width), pad(r, 11))?;
+                    writeln!(
+                        out,
+                        "{}  {}  {}  {}  {sc}",
+                        pad(n, width),
+                        pad(r, 11),
+                        pad(c, 16),
+                        pad(seen, 16)
+                    )?;
                     for a in &all {
                         let at = a.created_at.with_timezone(&tz).format("%d.%m.%Y %H:%M");
+                        let seen = a.last_seen.map_or_else(
+                            || "—".to_string(),
+                            |t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string(),
+                        );
+                        let role = if a.disabled {
+                            format!("{} ✗", a.role.as_str())
+                        } else {
+                            a.role.as_str().to_string()
+                        };
+                        let scopes = if a.role == Role::Admin {
+                            "*".to_string()
+                        } else {
+                            a.scopes.join(",")
+                        };
                         writeln!(
                             out,
-                            "{}  {}  {at}",
+                            "{}  {}  {}  {}  {scopes}",
                             pad(&a.name, width),
-                            pad(a.role.as_str(), 11)
+                            pad(&role, 11),
+                            pad(&at.to_string(), 16),
+                            pad(&seen, 16)
                         )?;
                     }
                 }

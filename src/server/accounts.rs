@@ -6,7 +6,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::engine::{Account, Principal, Role, ServerError, Transactional};
+use super::engine::{Access, Account, AccountUpdate, Principal, Role, ServerError, Transactional};
 
 /// Marks our tokens so secret scanners and people can tell what leaked.
 pub const TOKEN_PREFIX: &str = "mcu_";
@@ -49,17 +49,87 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates the account and returns its token, or `None` when the name is taken.
+/// Scope ids are city names: one printable word, bounded, so a name can't flood `/metrics`'
+/// labels or be mistaken for another.
+pub fn check_scope(scope: &str) -> Result<(), String> {
+    if scope.is_empty() || scope.chars().count() > 100 {
+        return Err("a scope is 1 to 100 characters".into());
+    }
+    if scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("scope `{scope}`: no spaces or control characters"));
+    }
+    Ok(())
+}
+
+/// Creates the account reaching `scopes` and returns its token, or `None` when the name is
+/// taken.
 pub fn add<S: Transactional>(
     store: &S,
     name: &str,
     role: Role,
+    scopes: &[String],
     now: DateTime<Utc>,
 ) -> Result<Option<String>, ServerError> {
     let token = new_token()?;
     let hash = hash_token(&token);
-    let added = store.in_tx(|tx| tx.add_account(name, role, &hash, now))?;
+    let added = store.in_tx(|tx| {
+        if !tx.add_account(name, role, &hash, now)? {
+            return Ok(false);
+        }
+        for s in scopes {
+            tx.grant_scope(name, s)?;
+        }
+        Ok(true)
+    })?;
     Ok(added.then_some(token))
+}
+
+/// Changes an account; false when there is none by that name.
+pub fn update<S: Transactional>(
+    store: &S,
+    name: &str,
+    u: &AccountUpdate,
+) -> Result<bool, ServerError> {
+    store.in_tx(|tx| tx.update_account(name, u))
+}
+
+/// A new token for the account, printed once; the old one is refused from now on.
+pub fn rotate<S: Transactional>(store: &S, name: &str) -> Result<Option<String>, ServerError> {
+    let token = new_token()?;
+    let u = AccountUpdate {
+        token_hash: Some(hash_token(&token)),
+        ..AccountUpdate::default()
+    };
+    Ok(update(store, name, &u)?.then_some(token))
+}
+
+/// Lets the account reach `scope` too; false when there is no such account.
+pub fn grant<S: Transactional>(store: &S, name: &str, scope: &str) -> Result<bool, ServerError> {
+    store.in_tx(|tx| {
+        if tx.account_access(name)?.is_none() {
+            return Ok(false);
+        }
+        tx.grant_scope(name, scope)?;
+        Ok(true)
+    })
+}
+
+/// The bearer of `token` and what they may reach, read together.
+pub fn gate<S: Transactional>(
+    store: &S,
+    token: &str,
+) -> Result<Option<(Principal, Access)>, ServerError> {
+    let hash = hash_token(token);
+    store.in_snapshot(|tx| {
+        let Some(who) = tx.account_by_token_hash(&hash)? else {
+            return Ok(None);
+        };
+        let access = tx.account_access(&who.user)?.unwrap_or(Access {
+            disabled: true,
+            scopes: vec![],
+        });
+        Ok(Some((who, access)))
+    })
 }
 
 pub fn list<S: Transactional>(store: &S) -> Result<Vec<Account>, ServerError> {
@@ -116,9 +186,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.sqlite3")).unwrap();
         let now = crate::testkit::contract::now();
-        let anna = add(&store, "anna", Role::Operator, now).unwrap().unwrap();
-        let lena = add(&store, "lena", Role::Lead, now).unwrap().unwrap();
-        assert_eq!(add(&store, "anna", Role::Admin, now).unwrap(), None);
+        let city = ["krasnodar".to_string()];
+        let anna = add(&store, "anna", Role::Operator, &city, now)
+            .unwrap()
+            .unwrap();
+        let lena = add(&store, "lena", Role::Lead, &city, now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(add(&store, "anna", Role::Admin, &city, now).unwrap(), None);
         let who = authenticate(&store, &lena).unwrap().unwrap();
         assert_eq!((who.user.as_str(), who.role), ("lena", Role::Lead));
         assert_eq!(

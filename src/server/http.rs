@@ -107,6 +107,7 @@ pub async fn serve<S: Backend>(
         metrics: Metrics::new(),
         stop: stop_rx,
         opts,
+        seen: Mutex::default(),
     });
     let watcher = tokio::spawn(watch_store(shared.clone()));
     let app = router(shared);
@@ -157,9 +158,39 @@ pub(super) struct Shared<S> {
     /// Turns true on shutdown; poke streams end on it (graceful shutdown waits for them).
     stop: watch::Receiver<bool>,
     pub(super) opts: ServeOptions,
+    /// When this process last wrote each account's `last_seen`: at most once a minute, so a
+    /// console's heartbeats cost no write each.
+    seen: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 pub(super) type Server<S> = Arc<Shared<S>>;
+
+/// How often an account's `last_seen` is written.
+const SEEN_EVERY: Duration = Duration::from_secs(60);
+
+impl<S: Backend> Shared<S> {
+    /// Notes that `user` was seen, in the background: a failed write costs nothing but the
+    /// line in `mcu user list`.
+    fn seen(self: &Arc<Self>, user: &str) {
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            if seen
+                .get(user)
+                .is_some_and(|t| now.duration_since(*t) < SEEN_EVERY)
+            {
+                return;
+            }
+            seen.insert(user.to_owned(), now);
+        }
+        let (app, user) = (self.clone(), user.to_owned());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = app.store.in_tx(|tx| tx.touch_account(&user, Utc::now())) {
+                tracing::warn!(error = %e, "last seen");
+            }
+        });
+    }
+}
 
 fn router<S: Backend>(app: Server<S>) -> Router {
     let sync = Router::new()
@@ -317,21 +348,68 @@ async fn require_token<S: Backend>(
         return ApiError::unauthorized().into_response();
     };
     let a = app.clone();
-    match blocking(move || accounts::authenticate(&a.store, &token)).await {
+    match blocking(move || accounts::gate(&a.store, &token)).await {
         // An integration's key is for Open311 only: a leaked portal key must not read the
         // consoles' whole store.
-        Ok(Some(who)) if who.role == engine::Role::Integration => ApiError::new(
+        Ok(Some((who, _))) if who.role == engine::Role::Integration => ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             Some("an integration key opens only /open311/ routes".into()),
         )
         .into_response(),
-        Ok(Some(who)) => {
+        Ok(Some((_, access))) if access.disabled => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "disabled",
+            Some("this account is disabled".into()),
+        )
+        .into_response(),
+        Ok(Some((who, access))) => {
+            app.seen(&who.user);
+            let reach = if who.role == engine::Role::Admin {
+                Reach::All
+            } else {
+                Reach::Only(access.scopes)
+            };
             req.extensions_mut().insert(who);
+            req.extensions_mut().insert(reach);
             next.run(req).await
         }
         Ok(None) => ApiError::unauthorized().into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The scopes (cities) a token's account reaches, put beside its `Principal` by the gate: every
+/// route that names a scope asks it first, so an operator of one city neither reads nor
+/// writes another's, and nobody makes a scope (or a `/metrics` label) by naming one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// An admin.
+    All,
+    Only(Vec<String>),
+}
+
+impl Reach {
+    pub fn allows(&self, scope: &str) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Only(s) => s.iter().any(|x| x == scope),
+        }
+    }
+
+    /// 403 `forbidden_scope` when the account doesn't reach `scope`.
+    pub fn refuse(&self, scope: &str) -> Option<Response> {
+        if self.allows(scope) {
+            return None;
+        }
+        Some(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_scope",
+                Some("this account does not reach that scope".into()),
+            )
+            .into_response(),
+        )
     }
 }
 
@@ -343,9 +421,13 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 async fn push<S: Backend>(
     State(app): State<Server<S>>,
     Extension(who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     body: Bytes,
-) -> Result<axum::Json<crate::wire::sync::PushResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let req: PushRequest = parse(&body)?;
+    if let Some(r) = reach.refuse(&req.scope_id) {
+        return Ok(r);
+    }
     app.metrics.push_requests.increment(1);
     let a = app.clone();
     let (resp, before, head) = blocking(move || {
@@ -381,15 +463,19 @@ async fn push<S: Backend>(
     if let Some((scope, seq)) = head {
         app.observe(&scope, seq);
     }
-    Ok(axum::Json(resp))
+    Ok(axum::Json(resp).into_response())
 }
 
 async fn pull<S: Backend>(
     State(app): State<Server<S>>,
     Extension(who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     body: Bytes,
-) -> Result<axum::Json<crate::wire::sync::PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let req: PullRequest = parse(&body)?;
+    if let Some(r) = reach.refuse(&req.scope_id) {
+        return Ok(r);
+    }
     app.metrics.pull_requests.increment(1);
     let a = app.clone();
     let scope = req.scope_id.clone();
@@ -399,7 +485,7 @@ async fn pull<S: Backend>(
         // A last page's cookie is the scope's head.
         app.observe(&scope, resp.cookie.seq);
     }
-    Ok(axum::Json(resp))
+    Ok(axum::Json(resp).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -413,12 +499,16 @@ struct PokeQuery {
 async fn poke<S: Backend>(
     State(app): State<Server<S>>,
     Extension(_who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     Query(q): Query<PokeQuery>,
 ) -> Result<Response, ApiError> {
     let scope = match q.scope_id {
         Some(s) if !s.is_empty() => s,
         _ => return Err(ApiError::bad_request("scope_id is required".into())),
     };
+    if let Some(r) = reach.refuse(&scope) {
+        return Ok(r);
+    }
     let a = app.clone();
     let s = scope.clone();
     let (seq, _) = blocking(move || a.store.in_tx(|tx| tx.scope(&s))).await?;
@@ -453,8 +543,12 @@ struct SeedQuery {
 async fn seed_copy<S: Backend>(
     State(app): State<Server<S>>,
     Extension(_who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     Query(q): Query<SeedQuery>,
 ) -> Response {
+    if let Some(r) = reach.refuse(&q.scope) {
+        return r;
+    }
     super::seed::respond(app.opts.seed.clone(), &q.scope).await
 }
 

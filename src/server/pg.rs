@@ -12,7 +12,8 @@ use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
 
 use super::engine::{
-    Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional, stored_role,
+    Access, Account, AccountUpdate, ClientRow, Principal, Role, ServerError, ServerTx,
+    Transactional, stored_role,
 };
 use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
 
@@ -20,6 +21,7 @@ use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
 const MIGRATIONS: &[&str] = &[
     include_str!("schema_pg.sql"),
     include_str!("schema_pg_2.sql"),
+    include_str!("schema_pg_3.sql"),
 ];
 
 fn err(e: impl std::fmt::Display) -> ServerError {
@@ -182,6 +184,17 @@ impl Tx<'_> {
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<u64, ServerError> {
         self.rt.block_on(self.tx.execute(sql, params)).map_err(pg)
+    }
+
+    fn scopes_of(&mut self, name: &str) -> Result<Vec<String>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT scope_id FROM account_scope WHERE name = $1 ORDER BY scope_id",
+                &[&name],
+            ))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 }
 
@@ -499,24 +512,69 @@ impl ServerTx for Tx<'_> {
         let rows = self
             .rt
             .block_on(self.tx.query(
-                "SELECT name, role, created_at FROM account ORDER BY name",
+                "SELECT name, role, created_at, disabled, last_seen FROM account ORDER BY name",
                 &[],
             ))
             .map_err(pg)?;
-        rows.into_iter()
+        let mut out = rows
+            .into_iter()
             .map(|r| {
                 let name: String = r.get(0);
                 let role: String = r.get(1);
                 let at: i64 = r.get(2);
+                let seen: Option<i64> = r.get(4);
                 Ok(Account {
                     role: stored_role(&name, &role)?,
                     created_at: DateTime::from_timestamp_millis(at).ok_or_else(|| {
                         ServerError::Corrupt(format!("account `{name}`: created_at {at}"))
                     })?,
+                    disabled: r.get(3),
+                    last_seen: seen.and_then(DateTime::from_timestamp_millis),
+                    scopes: vec![],
                     name,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<Account>, ServerError>>()?;
+        for a in &mut out {
+            a.scopes = self.scopes_of(&a.name)?;
+        }
+        Ok(out)
+    }
+
+    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError> {
+        let Some(row) = self.opt("SELECT disabled FROM account WHERE name = $1", &[&name])? else {
+            return Ok(None);
+        };
+        Ok(Some(Access {
+            disabled: row.get(0),
+            scopes: self.scopes_of(name)?,
+        }))
+    }
+
+    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError> {
+        self.exec(
+            "INSERT INTO account_scope(name, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&name, &scope],
+        )?;
+        Ok(())
+    }
+
+    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError> {
+        let role = u.role.map(|r| r.as_str());
+        let n = self.exec(
+            "UPDATE account SET role = COALESCE($2, role), disabled = COALESCE($3, disabled),
+               token_hash = COALESCE($4, token_hash) WHERE name = $1",
+            &[&name, &role, &u.disabled, &u.token_hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError> {
+        self.exec(
+            "UPDATE account SET last_seen = $2 WHERE name = $1",
+            &[&name, &ms(now)],
+        )?;
+        Ok(())
     }
 
     fn replace_row(

@@ -31,6 +31,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::engine::Principal;
+use super::http::Reach;
 use crate::wire::presence::{Activity, Presence, PresenceReport, PresenceSnapshot};
 
 /// A console sends a heartbeat every 5 s; three missed ones and it is gone.
@@ -244,6 +245,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 async fn report(
     State(st): State<Routes>,
     Extension(who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     body: Bytes,
 ) -> Response {
     let r: PresenceReport = match serde_json::from_slice(&body) {
@@ -256,6 +258,9 @@ async fn report(
             );
         }
     };
+    if let Some(r) = reach.refuse(&r.scope_id) {
+        return r;
+    }
     match st.board.report(&who.user, &r, Instant::now()) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(ReportError::ScopeTooLong) => error(
@@ -288,12 +293,16 @@ fn scope_of(q: ScopeQuery) -> Result<String, &'static str> {
 async fn snapshot(
     State(st): State<Routes>,
     Extension(who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     Query(q): Query<ScopeQuery>,
 ) -> Response {
     let scope = match scope_of(q) {
         Ok(s) => s,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
     };
+    if let Some(r) = reach.refuse(&scope) {
+        return r;
+    }
     let presence = visible_to(&st.board.snapshot(&scope), &who.user);
     axum::Json(PresenceSnapshot { presence }).into_response()
 }
@@ -303,12 +312,16 @@ async fn snapshot(
 async fn stream(
     State(st): State<Routes>,
     Extension(who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     Query(q): Query<ScopeQuery>,
 ) -> Response {
     let scope = match scope_of(q) {
         Ok(s) => s,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
     };
+    if let Some(r) = reach.refuse(&scope) {
+        return r;
+    }
     let rx = st.board.subscribe(&scope);
     let mut stop = st.stop.clone();
     let user = who.user;

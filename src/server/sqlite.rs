@@ -8,12 +8,16 @@ use serde_json::Value;
 use std::path::Path;
 use uuid::Uuid;
 
-use super::engine::{Account, ClientRow, Principal, Role, ServerError, ServerTx, Transactional};
+use super::engine::{
+    Access, Account, AccountUpdate, ClientRow, Principal, Role, ServerError, ServerTx,
+    Transactional,
+};
 use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("schema_sqlite.sql")),
     M::up(include_str!("schema_sqlite_2.sql")),
+    M::up(include_str!("schema_sqlite_3.sql")),
 ];
 
 fn err(e: impl std::fmt::Display) -> ServerError {
@@ -62,6 +66,17 @@ pub fn in_snapshot<R>(
 }
 
 struct Tx<'a>(&'a Connection);
+
+impl Tx<'_> {
+    fn scopes_of(&self, name: &str) -> Result<Vec<String>, ServerError> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT scope_id FROM account_scope WHERE name = ?1 ORDER BY scope_id")
+            .map_err(err)?;
+        let rows = st.query_map([name], |r| r.get(0)).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+}
 
 /// The server's SQLite store: one connection behind a mutex (one writer is what SQLite wants;
 /// a city's handful of consoles never queue long).
@@ -441,7 +456,9 @@ impl ServerTx for Tx<'_> {
     fn accounts(&mut self) -> Result<Vec<Account>, ServerError> {
         let mut st = self
             .0
-            .prepare_cached("SELECT name, role, created_at FROM account ORDER BY name")
+            .prepare_cached(
+                "SELECT name, role, created_at, disabled, last_seen FROM account ORDER BY name",
+            )
             .map_err(err)?;
         let rows = st
             .query_map([], |r| {
@@ -449,21 +466,81 @@ impl ServerTx for Tx<'_> {
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                 ))
             })
             .map_err(err)?;
         let mut out = vec![];
         for row in rows {
-            let (name, role, at) = row.map_err(err)?;
+            let (name, role, at, disabled, seen) = row.map_err(err)?;
             out.push(Account {
                 role: super::engine::stored_role(&name, &role)?,
                 created_at: DateTime::from_timestamp_millis(at).ok_or_else(|| {
                     ServerError::Corrupt(format!("account `{name}`: created_at {at}"))
                 })?,
+                disabled,
+                last_seen: seen.and_then(DateTime::from_timestamp_millis),
+                scopes: vec![],
                 name,
             });
         }
+        drop(st);
+        for a in &mut out {
+            a.scopes = self.scopes_of(&a.name)?;
+        }
         Ok(out)
+    }
+
+    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError> {
+        let disabled: Option<bool> = self
+            .0
+            .query_row(
+                "SELECT disabled FROM account WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        let Some(disabled) = disabled else {
+            return Ok(None);
+        };
+        Ok(Some(Access {
+            disabled,
+            scopes: self.scopes_of(name)?,
+        }))
+    }
+
+    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO account_scope(name, scope_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![name, scope],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError> {
+        let n = self
+            .0
+            .execute(
+                "UPDATE account SET role = COALESCE(?2, role), disabled = COALESCE(?3, disabled),
+                   token_hash = COALESCE(?4, token_hash) WHERE name = ?1",
+                params![name, u.role.map(|r| r.as_str()), u.disabled, u.token_hash],
+            )
+            .map_err(err)?;
+        Ok(n == 1)
+    }
+
+    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "UPDATE account SET last_seen = ?2 WHERE name = ?1",
+                params![name, ms(now)],
+            )
+            .map_err(err)?;
+        Ok(())
     }
 
     fn replace_row(

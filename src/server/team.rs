@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::engine::{Principal, Role, ServerError, Transactional};
-use super::http::{Backend, Server};
+use super::http::{Backend, Reach, Server};
 use crate::wire::team::{ShiftChange, StaffMember, TeamStatus};
 
 /// Scope ids are short city names; this bounds what a client can make the server keep.
@@ -187,8 +187,12 @@ async fn run<R: Send + 'static>(
 async fn team<S: Backend>(
     State(app): State<Server<S>>,
     Extension(_who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     Query(q): Query<TeamQuery>,
 ) -> Response {
+    if let Some(r) = reach.refuse(&q.scope_id) {
+        return r;
+    }
     let a = app.clone();
     let scope = q.scope_id.clone();
     let staff = match run(move || staff(&a.store, &scope)).await {
@@ -208,12 +212,16 @@ async fn team<S: Backend>(
 async fn shift<S: Backend>(
     State(app): State<Server<S>>,
     Extension(who): Extension<Principal>,
+    Extension(reach): Extension<Reach>,
     body: Bytes,
 ) -> Response {
     let change: ShiftChange = match serde_json::from_slice(&body) {
         Ok(c) => c,
         Err(e) => return error(TeamError::Bad(format!("request body: {e}"))),
     };
+    if let Some(r) = reach.refuse(&change.scope_id) {
+        return r;
+    }
     let a = app.clone();
     match run(move || set_shift(&a.store, &who, &change, Utc::now())).await {
         Ok(member) => axum::Json(member).into_response(),

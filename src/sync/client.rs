@@ -22,6 +22,12 @@ pub enum SyncError {
     /// The account only reads (`viewer`): the console's own actions can't be taken.
     #[error("this account is read-only")]
     ReadOnly,
+    /// The account was disabled on the server (`mcu user disable`).
+    #[error("this account is disabled")]
+    Disabled,
+    /// The account does not reach this scope (city) on the server.
+    #[error("this account does not reach this scope")]
+    OutOfScope,
     /// A 4xx that retrying won't fix (a revoked token, another operator's file).
     #[error("refused by the server: {0}")]
     Refused(String),
@@ -403,6 +409,12 @@ fn failure(status: reqwest::StatusCode, text: String) -> SyncError {
     }
     if status == reqwest::StatusCode::FORBIDDEN && text.contains("read_only") {
         return SyncError::ReadOnly;
+    }
+    if status == reqwest::StatusCode::FORBIDDEN && text.contains("\"disabled\"") {
+        return SyncError::Disabled;
+    }
+    if status == reqwest::StatusCode::FORBIDDEN && text.contains("forbidden_scope") {
+        return SyncError::OutOfScope;
     }
     if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
         return SyncError::Unavailable(format!("{status}: {text}"));

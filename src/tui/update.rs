@@ -250,6 +250,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         Msg::Sync(s) => {
+            // Locked out: said once, in words, not left to a badge that reads like a network
+            // failure.
+            let locked = s.error.as_deref().and_then(|e| locked_out(e, app.lang));
+            let was = app.sync.as_ref().and_then(|o| o.error.clone());
+            if let Some(text) = locked
+                && was != s.error
+            {
+                flash(app, text.into(), true);
+            }
             let changed = s.online && app.sync.as_ref().is_none_or(|old| !old.online);
             if !s.rejected.is_empty() {
                 let text = s
@@ -456,5 +465,23 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Compose(c) => compose_key(app, k, c),
         Mode::Palette { query, selected } => palette_key(app, k, query, selected),
         Mode::Unreachable { targets } => super::undelivered::confirm_key(app, k, targets),
+    }
+}
+
+/// The server's word that this account may not sync at all, in the operator's language.
+fn locked_out(error: &str, lang: super::strings::Lang) -> Option<&'static str> {
+    use crate::sync::client::SyncError;
+    if error == SyncError::Disabled.to_string() {
+        Some(lang.pick(
+            "учётная запись отключена на сервере: обратитесь к администратору; действия ждут в этой консоли",
+            "this account is disabled on the server: ask the administrator; actions wait in this console",
+        ))
+    } else if error == SyncError::OutOfScope.to_string() {
+        Some(lang.pick(
+            "учётной записи не открыт этот город на сервере: обратитесь к администратору",
+            "this account does not reach this city on the server: ask the administrator",
+        ))
+    } else {
+        None
     }
 }

@@ -71,6 +71,8 @@ impl Env {
         let out = self
             .mcu(&self.db_url())
             .args(["user", "add", name, "--role", role])
+            // The account reaches the consoles' scope.
+            .env("MCU_SERVER_SCOPE", SCOPE)
             .output()
             .unwrap();
         assert!(

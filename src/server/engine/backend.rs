@@ -100,6 +100,25 @@ pub struct Account {
     pub name: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    pub disabled: bool,
+    pub last_seen: Option<DateTime<Utc>>,
+    /// The scopes (cities) it reaches; an admin reaches every one.
+    pub scopes: Vec<String>,
+}
+
+/// What an account may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub disabled: bool,
+    pub scopes: Vec<String>,
+}
+
+/// `mcu user disable|enable|token|role`: what to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountUpdate {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    pub token_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +209,14 @@ pub trait ServerTx {
     -> Result<Option<Principal>, ServerError>;
     /// Every account, by name.
     fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
+    /// What the account may reach, for the gate every `/v1` request passes (`http.rs`).
+    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError>;
+    /// Lets the account reach `scope` (again: no change).
+    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError>;
+    /// Changes what is given; false when there is no such account.
+    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError>;
+    /// When the account was last seen (the gate throttles these).
+    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError>;
     /// Overwrites a message (its delivery state moved); the caller logs the change.
     fn replace_row(
         &mut self,

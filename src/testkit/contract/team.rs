@@ -32,7 +32,11 @@ pub fn shifts<S: Transactional>(h: &Harness<S>) {
         ("wall", Role::Viewer),
         ("portal", Role::Integration),
     ] {
-        assert!(accounts::add(&h.store, name, role, now).unwrap().is_some());
+        assert!(
+            accounts::add(&h.store, name, role, &[SCOPE.to_string()], now)
+                .unwrap()
+                .is_some()
+        );
     }
     // Only the people who take requests, each on shift until marked.
     let staff = team::staff(&h.store, SCOPE).unwrap();
