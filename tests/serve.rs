@@ -331,7 +331,8 @@ async fn accounts_push_pull_errors_health_and_metrics() {
     );
     assert!(health.get("seed_seq").is_some(), "{health}");
 
-    // That file, for a scope it doesn't follow: none; without a token: nothing at all.
+    // That file, for a scope the account doesn't reach: refused (#16 item 5); without a
+    // token: nothing at all.
     let seed = |token: Option<&str>| {
         let mut req = http().get(server.url("/v1/seed?scope=another-city"));
         if let Some(t) = token {
@@ -340,6 +341,18 @@ async fn accounts_push_pull_errors_health_and_metrics() {
         req.send()
     };
     let resp = seed(Some(&anna_token)).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "forbidden_scope"
+    );
+    // A scope it reaches but the file doesn't follow: none.
+    let resp = http()
+        .get(server.url(&format!("/v1/seed?scope={SCOPE}")))
+        .bearer_auth(&anna_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
     assert_eq!(resp.json::<Value>().await.unwrap()["error"], "no_seed");
     assert_eq!(seed(None).await.unwrap().status().as_u16(), 401);
