@@ -328,3 +328,71 @@ fn copies_at_once_make_one_request_on_postgres() {
         .unwrap()
         .block_on(copies_at_once(env));
 }
+
+/// #16 item 9: a key reads only what its account filed (unless in `read_all`); a key given
+/// again with another report is 422, not the first report's number; a key-less caller uses
+/// its own address's budget, and guessing keys costs it too.
+#[tokio::test]
+async fn keys_read_their_own_and_anonymous_callers_have_their_own_budget() {
+    let env = Env::new("rate_per_minute = 5\npublic_reads = true\nread_all = [\"city\"]");
+    let portal = env.add_user("portal", "integration");
+    let app = env.add_user("app", "integration");
+    let city = env.add_user("city", "integration");
+    let server = env.serve().await;
+    let requests = server.url("/open311/v2/requests.json");
+    let file = |description: &'static str| {
+        http()
+            .post(&requests)
+            .header("Idempotency-Key", "k1")
+            .form(&[
+                ("api_key", portal.as_str()),
+                ("service_code", "roads"),
+                ("address_string", "ул. Красная, 1"),
+                ("description", description),
+            ])
+            .send()
+    };
+    let first: Value = file("Яма у дома").await.unwrap().json().await.unwrap();
+    let number = first[0]["service_request_id"].as_str().unwrap().to_owned();
+    let again = file("Яма у дома").await.unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again[0]["service_request_id"], number.as_str());
+    let other = file("Не горит фонарь").await.unwrap();
+    assert_eq!(other.status().as_u16(), 422);
+
+    let one = |key: &str| server.url(&format!("/open311/v2/requests/{number}.json?api_key={key}"));
+    assert_eq!(get(&one(&portal)).await.0, 200);
+    assert_eq!(get(&one(&app)).await.0, 404, "another portal's filing");
+    assert_eq!(get(&one(&city)).await.0, 200, "a key in read_all");
+    let (_, _, body) = get(&format!("{requests}?api_key={app}")).await;
+    assert_eq!(body, "[]");
+
+    // Two key-less callers from two addresses: one's burst leaves the other's budget alone.
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let services = server.url("/open311/v2/services.json");
+    let (a, b) = (from([127, 0, 0, 2]), from([127, 0, 0, 3]));
+    let mut statuses = vec![];
+    for _ in 0..6 {
+        statuses.push(a.get(&services).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert_eq!(
+        b.get(&services).send().await.unwrap().status().as_u16(),
+        200
+    );
+    // Guessing keys: 401 until that address's budget is gone, then 429.
+    let guess = from([127, 0, 0, 4]);
+    let mut statuses = vec![];
+    for _ in 0..6 {
+        let url = format!("{requests}?api_key=mcu_guess");
+        statuses.push(guess.get(&url).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses[0], 401);
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}

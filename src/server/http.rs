@@ -111,13 +111,18 @@ pub async fn serve<S: Backend>(
     });
     let watcher = tokio::spawn(watch_store(shared.clone()));
     let app = router(shared);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            let _ = stop_tx.send(true);
-        })
-        .await;
+    // The peer's address reaches the handlers: key-less Open311 calls are limited per
+    // address (behind a proxy, the proxy's).
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    })
+    .await;
     watcher.abort();
     sweeper.abort();
     served

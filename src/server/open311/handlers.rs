@@ -40,6 +40,10 @@ pub(super) async fn create<S: Backend>(o: &O<S>, call: &Call) -> Result<Response
         };
         let scope = &app.opts.open311.scope;
         let ids = sub.external_ids;
+        let keyed = idempotency.is_some();
+        let same = |r: &crate::domain::Request, new: &crate::domain::mutation::NewRequest| {
+            r.text == new.text.trim() && r.topic == new.topic && r.location == new.location
+        };
         let taken = |tx: &mut dyn engine::ServerTx| -> Result<Option<String>, ServerError> {
             for ext in &ids {
                 if let Some(n) = tx.find_external(Channel::Open311.as_str(), ext)? {
@@ -49,8 +53,15 @@ pub(super) async fn create<S: Backend>(o: &O<S>, call: &Call) -> Result<Response
             Ok(None)
         };
         let first = app.store.in_tx(|tx| {
-            // A retry of a submission already taken: its number again, nothing new.
+            // A retry of a submission already taken: its number again, nothing new. A key
+            // given again with another report is the portal's mistake, never a silent drop.
             if let Some(n) = taken(tx)? {
+                if keyed
+                    && let Some(r) = tx.request_by_number(scope, &n)?
+                    && !same(&r, &sub.new)
+                {
+                    return Ok(Err(("idempotency_mismatch", String::new())));
+                }
                 return Ok(Ok((n, false)));
             }
             let id = uuid::Uuid::now_v7();
@@ -78,6 +89,12 @@ pub(super) async fn create<S: Backend>(o: &O<S>, call: &Call) -> Result<Response
     .await?
     .map_err(|(code, text)| {
         tracing::warn!(code, %text, "open311: submission refused");
+        if code == "idempotency_mismatch" {
+            return O311Error::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Idempotency-Key уже использован для другого обращения",
+            );
+        }
         O311Error::bad(format!("обращение не принято: {code}"))
     })?;
     o.app.opts.open311.metrics.submitted(&user, created);
@@ -96,9 +113,12 @@ pub(super) async fn create<S: Backend>(o: &O<S>, call: &Call) -> Result<Response
 }
 
 /// What Open311 may show: requests filed through it (they all carry an external id; one
-/// imported under the channel's name without one is not a portal's).
-fn visible(r: &crate::domain::Request) -> bool {
-    r.channel == Channel::Open311 && r.external_id.is_some()
+/// imported under the channel's name without one is not a portal's), and to a key not in
+/// `read_all` only those its own account filed.
+fn visible(r: &crate::domain::Request, owner: Option<&str>) -> bool {
+    r.channel == Channel::Open311
+        && r.external_id.is_some()
+        && owner.is_none_or(|o| r.channel_ref.chat.as_deref() == Some(o))
 }
 
 /// One record, with our latest answer (read in the same snapshot).
@@ -121,12 +141,13 @@ pub(super) async fn read_one<S: Backend>(
     o: &O<S>,
     id: String,
     private: bool,
+    owner: Option<String>,
 ) -> Result<Value, O311Error> {
     let app = o.app.clone();
     let found = blocking(move || {
         app.store.in_snapshot(|tx| {
             let r = tx.request_by_number(&app.opts.open311.scope, &id)?;
-            match r.filter(visible) {
+            match r.filter(|r| visible(r, owner.as_deref())) {
                 Some(r) => {
                     load_record(tx, &r, &app.catalog, app.policy.calendar.tz(), private).map(Some)
                 }
@@ -142,6 +163,7 @@ pub(super) async fn read_many<S: Backend>(o: &O<S>, call: &Call) -> Result<Value
     let app = o.app.clone();
     let q = query::parse(&call.params, app.policy.calendar.tz(), Utc::now())?;
     let private = call.who.is_some();
+    let owner = call.reads_only(&app.opts.open311.config);
     let records = blocking(move || {
         app.store.in_snapshot(|tx| {
             let scope = &app.opts.open311.scope;
@@ -151,7 +173,7 @@ pub(super) async fn read_many<S: Backend>(o: &O<S>, call: &Call) -> Result<Value
                 query::Query::Ids(ids) => {
                     for id in ids {
                         if let Some(r) = tx.request_by_number(scope, &id)?
-                            && visible(&r)
+                            && visible(&r, owner.as_deref())
                         {
                             out.push(load_record(tx, &r, &app.catalog, tz, private)?);
                         }
@@ -170,7 +192,11 @@ pub(super) async fn read_many<S: Backend>(o: &O<S>, call: &Call) -> Result<Value
                         to,
                         query::SCAN_LIMIT,
                     )?;
-                    for r in rows.iter().filter(|r| query::matches(r, &codes, open)) {
+                    for r in rows
+                        .iter()
+                        .filter(|r| visible(r, owner.as_deref()))
+                        .filter(|r| query::matches(r, &codes, open))
+                    {
                         if out.len() == query::MAX_RESULTS {
                             break;
                         }

@@ -51,6 +51,9 @@ pub struct Open311Config {
     pub contact: String,
     /// The `service_notice` answered to a new request.
     pub service_notice: String,
+    /// Integration accounts that read every Open311 request; any other key reads only what
+    /// its own account filed.
+    pub read_all: Vec<String>,
 }
 
 impl Default for Open311Config {
@@ -65,6 +68,7 @@ impl Default for Open311Config {
             service_notice: "Обращение принято. Ответ придёт в течение 4 часов; статус и ответ \
                              доступны по номеру обращения."
                 .into(),
+            read_all: vec![],
         }
     }
 }
@@ -132,6 +136,26 @@ struct Call {
     headers: HeaderMap,
     /// `None`: a key-less read (discovery, services, or public reads).
     who: Option<Principal>,
+}
+
+impl Call {
+    /// Whose filings this call may read: `None` for all (a key-less public read, which gets
+    /// no personal fields, or a key in `read_all`), else the key's own account.
+    fn reads_only(&self, cfg: &Open311Config) -> Option<String> {
+        let who = self.who.as_ref()?;
+        (!cfg.read_all.contains(&who.user)).then(|| who.user.clone())
+    }
+}
+
+/// The rate bucket of a call without a (valid) key: its peer's address, so one anonymous
+/// client can't use up everyone's reads.
+fn anonymous_bucket(req: &Request) -> String {
+    let addr = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    format!("anonymous:{addr}")
 }
 
 async fn top<S: Backend>(
@@ -203,8 +227,14 @@ async fn answer<S: Backend>(
             O311Error::new(StatusCode::METHOD_NOT_ALLOWED, "метод не поддерживается").render(fmt),
         );
     }
+    let anonymous = anonymous_bucket(&req);
     let call = match admit(o, fmt, stem, kind, req).await {
         Ok(call) => call,
+        // Guessing keys costs the guesser's own address its budget.
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            let limited = rate_bucket(o, &anonymous).err();
+            return no_key(limited.unwrap_or(e).render(fmt));
+        }
         Err(e) => return no_key(e.render(fmt)),
     };
     let key = call
@@ -212,7 +242,11 @@ async fn answer<S: Backend>(
         .as_ref()
         .map_or(metrics::NO_KEY, |w| w.user.as_str())
         .to_string();
-    let resp = match rate(o, &call) {
+    let bucket = match &call.who {
+        Some(w) => w.user.clone(),
+        None => anonymous,
+    };
+    let resp = match rate_bucket(o, &bucket) {
         Ok(()) => dispatch(o, kind, call)
             .await
             .unwrap_or_else(|e| e.render(fmt)),
@@ -221,9 +255,9 @@ async fn answer<S: Backend>(
     (key, resp)
 }
 
-/// One token from the key's bucket (key-less reads share one), or 429 with `Retry-After`.
-fn rate<S: Backend>(o: &O<S>, call: &Call) -> Result<(), O311Error> {
-    let bucket = call.who.as_ref().map_or("", |w| w.user.as_str());
+/// One token from the bucket (a key's, or a key-less caller's address's), or 429 with
+/// `Retry-After`.
+fn rate_bucket<S: Backend>(o: &O<S>, bucket: &str) -> Result<(), O311Error> {
     let Err(wait) = o.limiter.take(bucket, Instant::now()) else {
         return Ok(());
     };
@@ -326,17 +360,20 @@ fn parse_form(bytes: &[u8]) -> Vec<(String, String)> {
 
 async fn authenticate<S: Backend>(o: &O<S>, key: String) -> Result<Principal, O311Error> {
     let a = o.app.clone();
-    let who = blocking(move || accounts::authenticate(&a.store, &key)).await?;
-    match who {
+    let who = blocking(move || accounts::gate(&a.store, &key)).await?;
+    match who.map(|(w, access)| (w, access.disabled)) {
         None => Err(O311Error::new(
             StatusCode::UNAUTHORIZED,
             "неизвестный ключ API",
         )),
-        Some(w) if w.role != Role::Integration => Err(O311Error::new(
-            StatusCode::FORBIDDEN,
-            "ключ не для Open311: нужна учётная запись с ролью integration",
-        )),
-        Some(w) => Ok(w),
+        Some((_, true)) => Err(O311Error::new(StatusCode::FORBIDDEN, "ключ API отключён")),
+        Some((w, false)) => match w {
+            w if w.role != Role::Integration => Err(O311Error::new(
+                StatusCode::FORBIDDEN,
+                "ключ не для Open311: нужна учётная запись с ролью integration",
+            )),
+            w => Ok(w),
+        },
     }
 }
 
@@ -379,7 +416,8 @@ async fn dispatch<S: Backend>(o: &O<S>, kind: Kind, call: Call) -> Result<Respon
             Ok(ok("service_requests", "request", &v))
         }
         (Kind::Request, id, &Method::GET) => {
-            let v = handlers::read_one(o, id.to_string(), call.who.is_some()).await?;
+            let owner = call.reads_only(&o.app.opts.open311.config);
+            let v = handlers::read_one(o, id.to_string(), call.who.is_some(), owner).await?;
             Ok(ok("service_requests", "request", &Value::Array(vec![v])))
         }
         // `run` let only these routes and methods through.
