@@ -20,3 +20,6 @@ pub mod templates;
 pub mod testkit;
 pub mod tui;
 pub mod wire;
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -7,7 +7,7 @@ mod channels;
 mod demo;
 mod gateway;
 mod handover;
-mod import;
+pub(crate) mod import;
 pub mod live;
 mod output;
 mod read;

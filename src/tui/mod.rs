@@ -14,7 +14,7 @@ mod dashboard;
 mod dashboard_view;
 mod dashboard_wide;
 mod editor;
-mod filter;
+pub(crate) mod filter;
 mod handover;
 pub mod keymap;
 mod perform;

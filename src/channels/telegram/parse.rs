@@ -46,7 +46,9 @@ pub fn batch(body: &str) -> Result<Batch, String> {
             }),
         }
     }
-    out.next_cursor = max_id.map(|m| (m + 1).to_string());
+    // Saturating: an id at the top of the range (only a hostile server sends one) must not
+    // wrap the cursor back and have every update fetched again forever.
+    out.next_cursor = max_id.map(|m| m.saturating_add(1).to_string());
     Ok(out)
 }
 
