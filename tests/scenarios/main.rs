@@ -1,8 +1,9 @@
 //! The reliability scenarios (docs/sync-protocol.md) end to end, each on the SQLite and PostgreSQL
 //! store and each ending with the checker (I1–I5): `kill` scenario 1 (real `mcu` processes
 //! killed mid-edit), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
-//! restored from a backup), `busy` 26 (operator and sync writes on one file); and `props`,
-//! scenario 30 scaled down: random consoles through a faulty link.
+//! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
+//! (the server SIGKILLed between commit and answer); and `props`, scenario 30 scaled down:
+//! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -13,4 +14,5 @@ mod props;
 mod restore;
 mod retry;
 mod seed;
+mod server_kill;
 mod support;

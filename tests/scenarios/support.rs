@@ -90,10 +90,15 @@ impl Env {
 
     /// `mcu serve` with more arguments.
     pub fn serve_with(&self, more: &[&str]) -> Server {
+        self.serve_at("127.0.0.1:0", more)
+    }
+
+    /// `mcu serve` on `listen` (a fixed port: a server restarted where its consoles look).
+    pub fn serve_at(&self, listen: &str, more: &[&str]) -> Server {
         let log = self.path("serve.log");
         let (child, stdout, base) = crate::common::spawn_serve(
             self.mcu(&self.db_url())
-                .args(["serve", "--listen", "127.0.0.1:0", "--seed-db"])
+                .args(["serve", "--listen", listen, "--seed-db"])
                 .arg(self.path("seed.sqlite3"))
                 .args(more)
                 // The scope its copy for new consoles follows, as the consoles' own.
