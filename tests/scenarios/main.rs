@@ -2,7 +2,8 @@
 //! store and each ending with the checker (I1–I5): `kill` scenario 1 (real `mcu` processes
 //! killed mid-edit), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
 //! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
-//! (the server SIGKILLed between commit and answer); and `props`, scenario 30 scaled down:
+//! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
+//! previous schema); and `props`, scenario 30 scaled down:
 //! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
@@ -16,3 +17,4 @@ mod retry;
 mod seed;
 mod server_kill;
 mod support;
+mod upgrade;
