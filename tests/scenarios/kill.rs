@@ -32,6 +32,11 @@ impl Rng {
         Rng(seed | 1)
     }
 
+    /// A generator from a seed another one drew.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
     pub fn next(&mut self) -> u64 {
         // xorshift64*
         self.0 ^= self.0 >> 12;

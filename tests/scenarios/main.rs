@@ -1,6 +1,6 @@
 //! The reliability scenarios (docs/sync-protocol.md) end to end, each on the SQLite and PostgreSQL
 //! store and each ending with the checker (I1–I5): `kill` scenario 1 (real `mcu` processes
-//! killed mid-edit), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
+//! killed mid-edit), `lossy` 4 (answers lost through a faulty proxy at ten consoles), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
 //! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
 //! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
 //! previous schema); and `props`, scenario 30 scaled down:
@@ -11,6 +11,7 @@ mod common;
 
 mod busy;
 mod kill;
+mod lossy;
 mod props;
 mod restore;
 mod retry;
