@@ -3,13 +3,14 @@
 //! killed mid-edit), `lossy` 4 (answers lost through a faulty proxy at ten consoles), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
 //! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
 //! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
-//! previous schema); and `props`, scenario 30 scaled down:
+//! previous schema), `disk_full` 27 (writes and a pull past a file-size limit); and `props`, scenario 30 scaled down:
 //! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod busy;
+mod disk_full;
 mod kill;
 mod lossy;
 mod props;
