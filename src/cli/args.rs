@@ -211,6 +211,10 @@ pub enum Command {
         /// and drops what the server no longer has.
         #[arg(long)]
         after_restore: bool,
+        /// Seconds between compactions of the change log (a change a later one of the same row
+        /// supersedes goes; consoles behind pull the current rows all the same); 0: never.
+        #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
+        compact_every_secs: f64,
     },
     /// Team mode: who is on shift in this scope, and how the server's channels are. `on` and
     /// `off` mark someone (default: you): a shift lead marks anyone, an operator themself.

@@ -189,6 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed_db,
             no_seed,
             after_restore,
+            compact_every_secs,
         } => {
             let gateways = server::Gateways {
                 channels,
@@ -196,6 +197,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 lease_secs,
                 seed: (!no_seed).then_some(seed_db),
                 after_restore,
+                compact_every_secs,
             };
             return server::serve(
                 cli.db.as_deref(),

@@ -73,6 +73,32 @@ pub struct Gateways {
     pub seed: Option<Option<PathBuf>>,
     /// The store was restored from a backup: new epochs before anything else (`--after-restore`).
     pub after_restore: bool,
+    /// `--compact-every-secs`; 0: never.
+    pub compact_every_secs: f64,
+}
+
+/// Compacts the change log every `every` until `stop`: the log then stays as long as the
+/// store has rows. A failed round is logged and tried again at the next.
+fn compactor(
+    store: Arc<ServerStore>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            let s = store.clone();
+            match tokio::task::spawn_blocking(move || crate::server::engine::compact(&*s)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(gone)) => tracing::info!(gone, "change log compacted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "change log compaction"),
+                Err(e) => tracing::warn!(error = %e, "change log compaction"),
+            }
+        }
+    })
 }
 
 pub async fn serve(
@@ -106,6 +132,14 @@ pub async fn serve(
             "--gateway-db: one file per channel; with several, each takes its default place".into(),
             "--gateway-db: у каждого канала свой файл; при нескольких каналах файлы по умолчанию"
                 .into(),
+        ))
+        .into());
+    }
+    let compact_every = gateways.compact_every_secs;
+    if !(compact_every.is_finite() && (0.0..=7.0 * 86_400.0).contains(&compact_every)) {
+        return Err(Refused(say(
+            format!("--compact-every-secs {compact_every}: 0 (never) to 604800 (a week)"),
+            format!("--compact-every-secs {compact_every}: от 0 (никогда) до 604800 (неделя)"),
         ))
         .into());
     }
@@ -198,12 +232,22 @@ pub async fn serve(
         ),
         ..http::ServeOptions::default()
     };
+    let compacting = (compact_every > 0.0).then(|| {
+        compactor(
+            store.clone(),
+            Duration::from_secs_f64(compact_every),
+            stop.clone(),
+        )
+    });
     let stopping = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     };
     let served = http::serve(listener, store, catalog, policy, opts, stopping).await;
     fan_out.abort();
+    if let Some(c) = compacting {
+        c.abort();
+    }
     for r in running {
         r.stop().await;
     }

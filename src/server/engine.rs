@@ -456,25 +456,57 @@ pub fn pull(
             wanted.entry(*entity).or_default().push(id.clone());
         }
     }
+    // Behind the compaction horizon a row may come without the change that logged its request
+    // (that one was superseded, and is now later in the log): the request travels with it, so
+    // a console that doesn't have it yet never drops the row.
+    let mut owners = vec![];
+    if from < tx.compacted_to(&req.scope_id)? {
+        for (entity, ids) in &wanted {
+            if *entity != Entity::Request {
+                owners.extend(tx.parents(*entity, ids)?);
+            }
+        }
+        let listed: std::collections::HashSet<&str> = wanted
+            .get(&Entity::Request)
+            .map(|ids| ids.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        owners.retain(|id| !listed.contains(id.as_str()));
+        owners.sort();
+        owners.dedup();
+    }
     let mut docs = std::collections::HashMap::with_capacity(order.len());
     for (entity, ids) in wanted {
         for (id, value) in tx.docs(entity, &ids)? {
             docs.insert((entity, id), value);
         }
     }
-    let patch = order
+    let owner_docs = if owners.is_empty() {
+        vec![]
+    } else {
+        tx.docs(Entity::Request, &owners)?
+    };
+    let patch = owner_docs
         .into_iter()
-        .map(|(entity, id)| match docs.remove(&(entity, id.clone())) {
-            Some(value) => PatchOp::Put {
-                entity,
-                id: id.clone(),
-                value,
-            },
-            None => PatchOp::Del {
-                entity,
-                id: id.clone(),
-            },
+        .map(|(id, value)| PatchOp::Put {
+            entity: Entity::Request,
+            id,
+            value,
         })
+        .chain(
+            order
+                .into_iter()
+                .map(|(entity, id)| match docs.remove(&(entity, id.clone())) {
+                    Some(value) => PatchOp::Put {
+                        entity,
+                        id: id.clone(),
+                        value,
+                    },
+                    None => PatchOp::Del {
+                        entity,
+                        id: id.clone(),
+                    },
+                }),
+        )
         .collect();
     Ok(PullResponse {
         cookie: Cookie { epoch, seq },
@@ -592,6 +624,17 @@ fn refuse_unstorable(
     tx.record_processed(client_id, &result, now)?;
     tx.save_client(&client, now)?;
     Ok(Step::Done(result))
+}
+
+/// Compacts the change log of every scope (`ServerTx::compact_log`), one transaction each.
+/// Returns how many logged changes went.
+pub fn compact<S: Transactional>(store: &S) -> Result<usize, ServerError> {
+    let scopes = store.in_snapshot(|tx| tx.scope_seqs())?;
+    let mut gone = 0;
+    for (scope, _) in scopes {
+        gone += store.in_tx(|tx| tx.compact_log(&scope))?;
+    }
+    Ok(gone)
 }
 
 pub fn pull_page<S: Transactional>(

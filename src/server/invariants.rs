@@ -6,15 +6,29 @@
 pub const QUERIES: &[(&str, &str)] = &[
     (
         // Every transaction takes its seqs from the scope's counter and logs one row per seq,
-        // so the log is exactly 1..seq: a hole means a lost change, a surplus a double one.
-        "change_log is not exactly 1..seq of its scope",
-        "SELECT s.scope_id || ': seq ' || CAST(s.seq AS TEXT) || ', log has '
-            || CAST(count(c.seq) AS TEXT) || ' rows from ' || CAST(COALESCE(min(c.seq), 0) AS TEXT)
+        // so above the compaction horizon the log is exactly horizon+1..seq: a hole means a
+        // lost change, a surplus a double one.
+        "change_log is not exactly compacted_to+1..seq of its scope",
+        "SELECT s.scope_id || ': seq ' || CAST(s.seq AS TEXT) || ' (compacted to '
+            || CAST(s.compacted_to AS TEXT) || '), log has ' || CAST(count(c.seq) AS TEXT)
+            || ' rows above it from ' || CAST(COALESCE(min(c.seq), 0) AS TEXT)
             || ' to ' || CAST(COALESCE(max(c.seq), 0) AS TEXT)
-         FROM sync_scope s LEFT JOIN change_log c ON c.scope_id = s.scope_id
-         GROUP BY s.scope_id, s.seq
-         HAVING count(c.seq) <> s.seq OR COALESCE(max(c.seq), 0) <> s.seq
-            OR COALESCE(min(c.seq), 1) <> 1",
+         FROM sync_scope s LEFT JOIN change_log c
+           ON c.scope_id = s.scope_id AND c.seq > s.compacted_to
+         GROUP BY s.scope_id, s.seq, s.compacted_to
+         HAVING count(c.seq) <> s.seq - s.compacted_to
+            OR (s.seq > s.compacted_to
+                AND (COALESCE(max(c.seq), 0) <> s.seq OR COALESCE(min(c.seq), 0) <> s.compacted_to + 1))",
+    ),
+    (
+        // Compaction keeps each row's latest change only, and never one past the head.
+        "change_log at or below the compaction horizon logs a row twice, or past the head",
+        "SELECT c.scope_id || ': ' || c.entity || ' ' || c.entity_id || ' logged '
+            || CAST(count(*) AS TEXT) || ' times at or below ' || CAST(s.compacted_to AS TEXT)
+         FROM change_log c JOIN sync_scope s ON s.scope_id = c.scope_id
+         WHERE c.seq <= s.compacted_to
+         GROUP BY c.scope_id, c.entity, c.entity_id, s.compacted_to, s.seq
+         HAVING count(*) > 1 OR max(c.seq) > s.seq",
     ),
     (
         // A mutation is recorded in the transaction that advances its client past it.

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_pg.sql"),
     include_str!("schema_pg_2.sql"),
     include_str!("schema_pg_3.sql"),
+    include_str!("schema_pg_4.sql"),
 ];
 
 fn err(e: impl std::fmt::Display) -> ServerError {
@@ -567,6 +568,47 @@ impl ServerTx for Tx<'_> {
             &[&name, &role, &u.disabled, &u.token_hash],
         )?;
         Ok(n == 1)
+    }
+
+    fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError> {
+        // The scope's row first: a push logging into it meanwhile waits, so the horizon is
+        // the head of what was compacted.
+        self.exec(
+            "SELECT seq FROM sync_scope WHERE scope_id = $1 FOR UPDATE",
+            &[&scope],
+        )?;
+        let gone = self.exec(
+            "DELETE FROM change_log c WHERE c.scope_id = $1 AND EXISTS (
+               SELECT 1 FROM change_log n WHERE n.scope_id = c.scope_id
+                 AND n.entity = c.entity AND n.entity_id = c.entity_id AND n.seq > c.seq)",
+            &[&scope],
+        )?;
+        self.exec(
+            "UPDATE sync_scope SET compacted_to = seq WHERE scope_id = $1",
+            &[&scope],
+        )?;
+        Ok(gone as usize)
+    }
+
+    fn compacted_to(&mut self, scope: &str) -> Result<i64, ServerError> {
+        Ok(self
+            .opt(
+                "SELECT compacted_to FROM sync_scope WHERE scope_id = $1",
+                &[&scope],
+            )?
+            .map(|r| r.get(0))
+            .unwrap_or_default())
+    }
+
+    fn parents(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<String>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT DISTINCT request_id FROM row_doc WHERE entity = $1 AND id = ANY($2)",
+                &[&entity.as_str(), &ids],
+            ))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
     fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError> {

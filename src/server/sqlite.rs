@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("schema_sqlite.sql")),
     M::up(include_str!("schema_sqlite_2.sql")),
     M::up(include_str!("schema_sqlite_3.sql")),
+    M::up(include_str!("schema_sqlite_4.sql")),
 ];
 
 fn err(e: impl std::fmt::Display) -> ServerError {
@@ -531,6 +532,53 @@ impl ServerTx for Tx<'_> {
             )
             .map_err(err)?;
         Ok(n == 1)
+    }
+
+    fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError> {
+        let gone = self
+            .0
+            .execute(
+                "DELETE FROM change_log WHERE scope_id = ?1 AND EXISTS (
+                   SELECT 1 FROM change_log n WHERE n.scope_id = change_log.scope_id
+                     AND n.entity = change_log.entity AND n.entity_id = change_log.entity_id
+                     AND n.seq > change_log.seq)",
+                [scope],
+            )
+            .map_err(err)?;
+        self.0
+            .execute(
+                "UPDATE sync_scope SET compacted_to = seq WHERE scope_id = ?1",
+                [scope],
+            )
+            .map_err(err)?;
+        Ok(gone)
+    }
+
+    fn compacted_to(&mut self, scope: &str) -> Result<i64, ServerError> {
+        self.0
+            .query_row(
+                "SELECT compacted_to FROM sync_scope WHERE scope_id = ?1",
+                [scope],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(err)
+    }
+
+    fn parents(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<String>, ServerError> {
+        let list = serde_json::to_string(ids).map_err(err)?;
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT DISTINCT r.request_id FROM json_each(?1) AS j CROSS JOIN row_doc AS r
+                 ON r.entity = ?2 AND r.id = j.value",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![list, entity.as_str()], |r| r.get(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
     }
 
     fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError> {

@@ -3,13 +3,15 @@
 //! killed mid-edit), `lossy` 4 (answers lost through a faulty proxy at ten consoles), `retry` 7 (the sync loop on a paused clock), `restore` 12 (a console file
 //! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
 //! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
-//! previous schema), `disk_full` 27 (writes and a pull past a file-size limit); and `props`, scenario 30 scaled down:
+//! previous schema), `disk_full` 27 (writes and a pull past a file-size limit), `compaction` 14 (offline across
+//! a compacted change log); and `props`, scenario 30 scaled down:
 //! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod busy;
+mod compaction;
 mod disk_full;
 mod kill;
 mod lossy;

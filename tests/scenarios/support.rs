@@ -150,6 +150,13 @@ pub struct Server {
     log: PathBuf,
 }
 
+impl Server {
+    /// What the server has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

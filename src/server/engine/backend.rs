@@ -215,6 +215,13 @@ pub trait ServerTx {
     fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError>;
     /// Changes what is given; false when there is no such account.
     fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError>;
+    /// Drops every logged change of the scope a later change of the same row supersedes, and
+    /// records the head as the compaction horizon. Returns how many went.
+    fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError>;
+    /// The scope's compaction horizon (0: never compacted).
+    fn compacted_to(&mut self, scope: &str) -> Result<i64, ServerError>;
+    /// The request each of these messages, notes or events is filed under.
+    fn parents(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<String>, ServerError>;
     /// When the account was last seen (the gate throttles these).
     fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError>;
     /// Overwrites a message (its delivery state moved); the caller logs the change.
