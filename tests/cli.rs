@@ -708,3 +708,119 @@ fn impossible_receipt_times_are_refused_and_unreadable_rows_repaired() {
     assert_eq!(again["moved"].as_array().unwrap().len(), 0);
     assert_eq!(again["quarantined"].as_array().unwrap().len(), 1);
 }
+
+/// What a spreadsheet would run or a terminal would obey: the text a hostile citizen sends.
+const HOSTILE: &str = "=HYPERLINK(\"http://x\") \x1b]52;c;aGk=\x07 \x1b[2J \u{202e}evil \u{9b}31m";
+
+/// One cell of any CSV or XLSX output: no control character but a newline, no bidi control,
+/// and nothing a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first, even after
+/// spaces) unless it is a plain number or starts with the `'` that makes it text.
+fn assert_safe_cell(where_: &str, cell: &str) {
+    assert!(
+        !cell.chars().any(|c| c.is_control() && c != '\n'),
+        "{where_}: control character in {cell:?}"
+    );
+    assert!(
+        !cell.chars().any(|c| matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )),
+        "{where_}: bidi control in {cell:?}"
+    );
+    let plain_number = cell.parse::<f64>().is_ok_and(f64::is_finite)
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.'));
+    assert!(
+        plain_number
+            || !cell
+                .trim_start()
+                .starts_with(['=', '+', '-', '@', '\t', '\r']),
+        "{where_}: formula not neutralised in {cell:?}"
+    );
+}
+
+/// Every cell of a CSV text is safe; how many cells began with the neutralising `'`.
+fn assert_safe_csv(where_: &str, text: &str) -> usize {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut guarded = 0;
+    for rec in r.records() {
+        for cell in rec.unwrap().iter() {
+            assert_safe_cell(where_, cell);
+            guarded += usize::from(cell.starts_with('\'') && cell.contains("=HYPERLINK"));
+        }
+    }
+    guarded
+}
+
+/// #16 item 7: every CSV and XLSX output cleans control characters and neutralises formulas.
+#[test]
+fn every_csv_and_xlsx_output_is_cleaned_and_defused() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let env = Env::new();
+    env.ok(&[
+        "new",
+        "--text",
+        HOSTILE,
+        "--citizen",
+        &format!("{HOSTILE} \u{202e}"),
+        "--address",
+        &format!("\t {HOSTILE}"),
+    ]);
+    // Text, citizen and address each carry a formula; `list --csv` and the report have no
+    // citizen column.
+    for (args, formulas) in [
+        (&["export", "-o", "csv"][..], 3),
+        (&["list", "-o", "csv"][..], 3),
+        (&["show", "1", "-o", "csv"][..], 3),
+        (&["list", "--csv"][..], 2),
+    ] {
+        let out = env.ok(args);
+        assert_eq!(
+            assert_safe_csv(&format!("{args:?}"), &out),
+            formulas,
+            "{args:?}: {out}"
+        );
+    }
+    let from = (Utc::now() - Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    let requests = env.ok(&["report", "--from", &from, "--format", "csv", "--requests"]);
+    assert_eq!(
+        assert_safe_csv("report --requests", &requests),
+        2,
+        "{requests}"
+    );
+    let summary = env.ok(&["report", "--from", &from, "--format", "csv"]);
+    assert_safe_csv("report", &summary);
+
+    let xlsx = env.path("report.xlsx");
+    env.ok(&[
+        "report",
+        "--from",
+        &from,
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let mut guarded = 0;
+    for sheet in wb.sheet_names() {
+        for row in wb.worksheet_range(&sheet).unwrap().rows() {
+            for cell in row {
+                if let Data::String(s) = cell {
+                    assert_safe_cell(&format!("xlsx {sheet}"), s);
+                    guarded += usize::from(s.starts_with('\'') && s.contains("=HYPERLINK"));
+                }
+            }
+        }
+    }
+    assert!(
+        guarded >= 2,
+        "text and address in the requests sheet: {guarded}"
+    );
+}
