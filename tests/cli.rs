@@ -452,6 +452,14 @@ fn sync_says_whether_a_server_is_set_and_reachable_by_its_exit_code() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("недоступен"));
+
+    // #16 item 10: an address that is no address is the config's fault, not the network's.
+    std::fs::write(&e.config, "[server]\nurl = \"not a url\"\n").unwrap();
+    let err = e.refused(&["sync"]);
+    assert!(
+        err.contains("server.url") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -173,3 +173,30 @@ fn channel_targets_are_checked_and_reach_the_policy() {
     let e = Config::parse("c.toml", "[clocks.channels]\nvk = -1\n", &[]).unwrap_err();
     assert!(e.to_string().contains("clocks.channels.vk"), "{e}");
 }
+
+/// #16 item 10: a server address that is no address is the config's fault, named by its key
+/// and line, not "server unreachable" at the first sync.
+#[test]
+fn a_server_url_that_is_no_url_is_a_config_error_on_its_line() {
+    for bad in ["not a url", "ftp://10.0.0.5/", "http://", "10.0.0.5:8080"] {
+        let text = format!("[operator]\nname = \"anna\"\n[server]\nurl = \"{bad}\"\n");
+        let e = Config::parse("c.toml", &text, &[]).unwrap_err().to_string();
+        assert!(e.contains("server.url"), "{bad}: {e}");
+        assert!(e.contains("line 4"), "{bad}: {e}");
+    }
+    let e = Config::parse("c.toml", "", &env(&[("MCU_SERVER_URL", "not a url")]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("server.url"), "{e}");
+    for good in [
+        "",
+        "  ",
+        "http://10.0.0.5:8080",
+        "https://mcu.example/",
+        " http://h:1 ",
+    ] {
+        let text = format!("[server]\nurl = \"{good}\"\n");
+        let c = Config::parse("c.toml", &text, &[]).unwrap();
+        assert_eq!(c.server.url, good);
+    }
+}
