@@ -832,3 +832,15 @@ fn every_csv_and_xlsx_output_is_cleaned_and_defused() {
         "text and address in the requests sheet: {guarded}"
     );
 }
+
+/// #16 item 10: the console (also `mcu` alone, and the demo's) without a terminal is refused
+/// with the reason, not a panic with a backtrace. The test's stdin and stdout are no terminal.
+#[test]
+fn the_console_without_a_terminal_says_so() {
+    let env = Env::new();
+    for args in [&["console"][..], &[], &["demo", "--for", "1"]] {
+        let err = env.refused(args);
+        assert!(err.contains("консоли нужен терминал"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
