@@ -438,9 +438,10 @@ impl Config {
             ("clocks.department_answer_hours", c.department_answer_hours),
             ("clocks.resolution_hours", c.resolution_hours),
         ] {
-            if !(v.is_finite() && v > 0.0) {
+            if !catalog::valid_target_hours(v) {
                 return Err(bad(format!(
-                    "{key} must be a positive number of hours, got {v}"
+                    "{key} must be a positive number of hours up to {} (a year), got {v}",
+                    catalog::MAX_CLOCK_HOURS
                 )));
             }
         }
@@ -448,9 +449,11 @@ impl Config {
             channel
                 .parse::<crate::domain::Channel>()
                 .map_err(|e| bad(format!("clocks.channels: {e}")))?;
-            if !(v.is_finite() && *v > 0.0) {
+            if !catalog::valid_target_hours(*v) {
                 return Err(bad(format!(
-                    "clocks.channels.{channel} must be a positive number of hours, got {v}"
+                    "clocks.channels.{channel} must be a positive number of hours up to {} \
+                     (a year), got {v}",
+                    catalog::MAX_CLOCK_HOURS
                 )));
             }
         }
