@@ -322,7 +322,7 @@ fn refusals_exit_2_with_one_line_and_change_nothing() {
     )
     .unwrap();
     let e = env.refused(&["import", bad.to_str().unwrap()]);
-    assert!(e.contains("line 3") && e.contains("received_at"), "{e}");
+    assert!(e.contains("строка 3") && e.contains("received_at"), "{e}");
     // A line that parses but names an unknown topic is refused too, by its line number.
     std::fs::write(
         &bad,
@@ -843,4 +843,31 @@ fn the_console_without_a_terminal_says_so() {
         assert!(err.contains("консоли нужен терминал"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// #16 item 10: an import file as other tools write it — with a byte-order mark — imports; a
+/// line that is not UTF-8, or has half a coordinate pair, is refused by its line number and
+/// nothing of the file is written.
+#[test]
+fn import_takes_a_bom_and_names_the_line_of_bad_bytes_and_half_coordinates() {
+    let env = Env::new();
+    let good = r#"{"text":"Нет света","received_at":"2026-11-03T08:00:00Z"}"#;
+    let file = env.path("in.jsonl");
+    std::fs::write(&file, format!("\u{feff}{good}\r\n{good}\r\n")).unwrap();
+    let out = env.ok(&["import", file.to_str().unwrap()]);
+    assert!(out.contains("импортировано 2"), "{out}");
+
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend(b"{\"text\":\"\xff\xfe\",\"received_at\":\"2026-11-03T08:00:00Z\"}\n");
+    std::fs::write(&file, &bytes).unwrap();
+    let e = env.refused(&["import", file.to_str().unwrap()]);
+    assert!(e.contains("строка 2") && e.contains("UTF-8"), "{e}");
+
+    for half in [r#""lat":45.0"#, r#""lon":39.0"#] {
+        let line = format!(r#"{{"text":"x","received_at":"2026-11-03T08:00:00Z",{half}}}"#);
+        std::fs::write(&file, format!("{good}\n{good}\n{line}\n")).unwrap();
+        let e = env.refused(&["import", file.to_str().unwrap()]);
+        assert!(e.contains("строка 3") && e.contains("`lat`"), "{half}: {e}");
+    }
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 2);
 }

@@ -489,14 +489,17 @@ impl Invocation {
     }
 
     async fn import(&self, file: &std::path::Path) -> anyhow::Result<()> {
-        let text = if file.as_os_str() == "-" {
-            std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+        // Bytes, not text: the parser names the line that is not UTF-8.
+        let bytes = if file.as_os_str() == "-" {
+            let mut b = vec![];
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+                .context("cannot read stdin")?;
+            b
         } else {
-            std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
         };
-        let parsed =
-            import::parse(&text).map_err(|e| Refused(format!("{}: {e}", file.display())))?;
+        let parsed = import::parse(&bytes, self.labels.lang())
+            .map_err(|e| Refused(format!("{}: {e}", file.display())))?;
         for w in &parsed.warnings {
             eprintln!("mcu: {}: {w}", file.display());
         }
