@@ -503,7 +503,7 @@ pub async fn sync_command(
             }
             .into());
         }
-        Err(e) => return Err(Refused(e.to_string()).into()),
+        Err(e) => return Err(super::team::sync_failed(e)),
     };
     // Shown here: the console will not show them a second time.
     let refused = store.take_rejections().await?;

@@ -94,9 +94,7 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(code)
         }
         Err(e) => {
-            let refused = e.downcast_ref::<Refused>().is_some()
-                || e.downcast_ref::<StoreError>()
-                    .is_some_and(StoreError::is_bad_input);
+            let refused = refused_input(&e);
             let russian = !ENGLISH.load(std::sync::atomic::Ordering::Relaxed);
             let msg = match e
                 .downcast_ref::<StoreError>()
@@ -111,6 +109,14 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(if refused { 2 } else { 1 })
         }
     }
+}
+
+/// Whether a failed command is the user's to fix (exit 2) rather than the system's (exit 1):
+/// a refusal of ours, or the store refusing the input — never the disk or the database failing.
+fn refused_input(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Refused>().is_some()
+        || e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_bad_input)
 }
 
 /// A topic as the operator typed it (id or name, as in the console's filter), resolved once at
