@@ -236,6 +236,7 @@ impl Default for ClocksConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// `http://host:port` of `mcu serve`; empty: this console works alone.
+    #[serde(deserialize_with = "server_url")]
     pub url: String,
     /// The operator's token from `mcu user add` (prefer MCU_SERVER_TOKEN).
     pub token: String,
@@ -256,6 +257,33 @@ impl Default for ServerConfig {
 impl ServerConfig {
     pub fn team(&self) -> bool {
         !self.url.trim().is_empty()
+    }
+}
+
+/// `[server] url` checked as it is read, so a mistyped address is refused with its line (the
+/// parser knows where the value sits) instead of surfacing at the first sync as "server
+/// unreachable", which sends the operator to check the network.
+fn server_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let url = String::deserialize(d)?;
+    check_server_url(&url).map_err(serde::de::Error::custom)?;
+    Ok(url)
+}
+
+/// Empty (standalone) or an http(s) address with a host.
+fn check_server_url(url: &str) -> Result<(), String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(());
+    }
+    let ok = reqwest::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "server.url must be the http(s) address of `mcu serve`, such as \
+             http://10.0.0.5:8080; got `{url}`"
+        ))
     }
 }
 
@@ -410,9 +438,10 @@ impl Config {
             ("clocks.department_answer_hours", c.department_answer_hours),
             ("clocks.resolution_hours", c.resolution_hours),
         ] {
-            if !(v.is_finite() && v > 0.0) {
+            if !catalog::valid_target_hours(v) {
                 return Err(bad(format!(
-                    "{key} must be a positive number of hours, got {v}"
+                    "{key} must be a positive number of hours up to {} (a year), got {v}",
+                    catalog::MAX_CLOCK_HOURS
                 )));
             }
         }
@@ -420,9 +449,11 @@ impl Config {
             channel
                 .parse::<crate::domain::Channel>()
                 .map_err(|e| bad(format!("clocks.channels: {e}")))?;
-            if !(v.is_finite() && *v > 0.0) {
+            if !catalog::valid_target_hours(*v) {
                 return Err(bad(format!(
-                    "clocks.channels.{channel} must be a positive number of hours, got {v}"
+                    "clocks.channels.{channel} must be a positive number of hours up to {} \
+                     (a year), got {v}",
+                    catalog::MAX_CLOCK_HOURS
                 )));
             }
         }

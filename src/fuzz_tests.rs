@@ -184,14 +184,15 @@ proptest! {
     }
 
     #[test]
-    fn import_lines(lines in prop::collection::vec(json_value(), 0..4), raw in ".{0,200}") {
+    fn import_lines(lines in prop::collection::vec(json_value(), 0..4),
+                    raw in prop::collection::vec(any::<u8>(), 0..200)) {
         let text = lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
-        if let Ok(parsed) = crate::cli::import::parse(&text) {
+        if let Ok(parsed) = crate::cli::import::parse(text.as_bytes(), crate::lang::Lang::Ru) {
             for (_, new) in parsed.requests {
                 through_apply(new);
             }
         }
-        let _ = crate::cli::import::parse(&raw);
+        let _ = crate::cli::import::parse(&raw, crate::lang::Lang::En);
     }
 
     #[test]

@@ -322,7 +322,7 @@ fn refusals_exit_2_with_one_line_and_change_nothing() {
     )
     .unwrap();
     let e = env.refused(&["import", bad.to_str().unwrap()]);
-    assert!(e.contains("line 3") && e.contains("received_at"), "{e}");
+    assert!(e.contains("строка 3") && e.contains("received_at"), "{e}");
     // A line that parses but names an unknown topic is refused too, by its line number.
     std::fs::write(
         &bad,
@@ -452,6 +452,14 @@ fn sync_says_whether_a_server_is_set_and_reachable_by_its_exit_code() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("недоступен"));
+
+    // #16 item 10: an address that is no address is the config's fault, not the network's.
+    std::fs::write(&e.config, "[server]\nurl = \"not a url\"\n").unwrap();
+    let err = e.refused(&["sync"]);
+    assert!(
+        err.contains("server.url") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -707,4 +715,159 @@ fn impossible_receipt_times_are_refused_and_unreadable_rows_repaired() {
     let again = env.json(&["repair"]);
     assert_eq!(again["moved"].as_array().unwrap().len(), 0);
     assert_eq!(again["quarantined"].as_array().unwrap().len(), 1);
+}
+
+/// What a spreadsheet would run or a terminal would obey: the text a hostile citizen sends.
+const HOSTILE: &str = "=HYPERLINK(\"http://x\") \x1b]52;c;aGk=\x07 \x1b[2J \u{202e}evil \u{9b}31m";
+
+/// One cell of any CSV or XLSX output: no control character but a newline, no bidi control,
+/// and nothing a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first, even after
+/// spaces) unless it is a plain number or starts with the `'` that makes it text.
+fn assert_safe_cell(where_: &str, cell: &str) {
+    assert!(
+        !cell.chars().any(|c| c.is_control() && c != '\n'),
+        "{where_}: control character in {cell:?}"
+    );
+    assert!(
+        !cell.chars().any(|c| matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )),
+        "{where_}: bidi control in {cell:?}"
+    );
+    let plain_number = cell.parse::<f64>().is_ok_and(f64::is_finite)
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.'));
+    assert!(
+        plain_number
+            || !cell
+                .trim_start()
+                .starts_with(['=', '+', '-', '@', '\t', '\r']),
+        "{where_}: formula not neutralised in {cell:?}"
+    );
+}
+
+/// Every cell of a CSV text is safe; how many cells began with the neutralising `'`.
+fn assert_safe_csv(where_: &str, text: &str) -> usize {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut guarded = 0;
+    for rec in r.records() {
+        for cell in rec.unwrap().iter() {
+            assert_safe_cell(where_, cell);
+            guarded += usize::from(cell.starts_with('\'') && cell.contains("=HYPERLINK"));
+        }
+    }
+    guarded
+}
+
+/// #16 item 7: every CSV and XLSX output cleans control characters and neutralises formulas.
+#[test]
+fn every_csv_and_xlsx_output_is_cleaned_and_defused() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let env = Env::new();
+    env.ok(&[
+        "new",
+        "--text",
+        HOSTILE,
+        "--citizen",
+        &format!("{HOSTILE} \u{202e}"),
+        "--address",
+        &format!("\t {HOSTILE}"),
+    ]);
+    // Text, citizen and address each carry a formula; `list --csv` and the report have no
+    // citizen column.
+    for (args, formulas) in [
+        (&["export", "-o", "csv"][..], 3),
+        (&["list", "-o", "csv"][..], 3),
+        (&["show", "1", "-o", "csv"][..], 3),
+        (&["list", "--csv"][..], 2),
+    ] {
+        let out = env.ok(args);
+        assert_eq!(
+            assert_safe_csv(&format!("{args:?}"), &out),
+            formulas,
+            "{args:?}: {out}"
+        );
+    }
+    let from = (Utc::now() - Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    let requests = env.ok(&["report", "--from", &from, "--format", "csv", "--requests"]);
+    assert_eq!(
+        assert_safe_csv("report --requests", &requests),
+        2,
+        "{requests}"
+    );
+    let summary = env.ok(&["report", "--from", &from, "--format", "csv"]);
+    assert_safe_csv("report", &summary);
+
+    let xlsx = env.path("report.xlsx");
+    env.ok(&[
+        "report",
+        "--from",
+        &from,
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let mut guarded = 0;
+    for sheet in wb.sheet_names() {
+        for row in wb.worksheet_range(&sheet).unwrap().rows() {
+            for cell in row {
+                if let Data::String(s) = cell {
+                    assert_safe_cell(&format!("xlsx {sheet}"), s);
+                    guarded += usize::from(s.starts_with('\'') && s.contains("=HYPERLINK"));
+                }
+            }
+        }
+    }
+    assert!(
+        guarded >= 2,
+        "text and address in the requests sheet: {guarded}"
+    );
+}
+
+/// #16 item 10: the console (also `mcu` alone, and the demo's) without a terminal is refused
+/// with the reason, not a panic with a backtrace. The test's stdin and stdout are no terminal.
+#[test]
+fn the_console_without_a_terminal_says_so() {
+    let env = Env::new();
+    for args in [&["console"][..], &[], &["demo", "--for", "1"]] {
+        let err = env.refused(args);
+        assert!(err.contains("консоли нужен терминал"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// #16 item 10: an import file as other tools write it — with a byte-order mark — imports; a
+/// line that is not UTF-8, or has half a coordinate pair, is refused by its line number and
+/// nothing of the file is written.
+#[test]
+fn import_takes_a_bom_and_names_the_line_of_bad_bytes_and_half_coordinates() {
+    let env = Env::new();
+    let good = r#"{"text":"Нет света","received_at":"2026-11-03T08:00:00Z"}"#;
+    let file = env.path("in.jsonl");
+    std::fs::write(&file, format!("\u{feff}{good}\r\n{good}\r\n")).unwrap();
+    let out = env.ok(&["import", file.to_str().unwrap()]);
+    assert!(out.contains("импортировано 2"), "{out}");
+
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend(b"{\"text\":\"\xff\xfe\",\"received_at\":\"2026-11-03T08:00:00Z\"}\n");
+    std::fs::write(&file, &bytes).unwrap();
+    let e = env.refused(&["import", file.to_str().unwrap()]);
+    assert!(e.contains("строка 2") && e.contains("UTF-8"), "{e}");
+
+    for half in [r#""lat":45.0"#, r#""lon":39.0"#] {
+        let line = format!(r#"{{"text":"x","received_at":"2026-11-03T08:00:00Z",{half}}}"#);
+        std::fs::write(&file, format!("{good}\n{good}\n{line}\n")).unwrap();
+        let e = env.refused(&["import", file.to_str().unwrap()]);
+        assert!(e.contains("строка 3") && e.contains("`lat`"), "{half}: {e}");
+    }
+    assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 2);
 }

@@ -59,6 +59,10 @@ pub async fn simulate(listen: std::net::SocketAddr, a: &SimArgs) -> anyhow::Resu
 
 pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::Result<()> {
     let en = config.ui.language == "en";
+    // Before the simulator starts: a demo that can't show its console shows nothing.
+    if !a.headless {
+        super::live::need_terminal(en)?;
+    }
     let (_tmp, db) = match db {
         Some(p) => (None, p),
         None => {

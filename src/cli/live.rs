@@ -352,6 +352,25 @@ pub fn settings(
     })
 }
 
+/// The console's screen takes stdin and stdout over; run from a script, a pipe or a service
+/// there is no terminal to take, and the operator gets the reason (exit 2) instead of a panic
+/// with a backtrace from the terminal library.
+pub(super) fn need_terminal(en: bool) -> Result<(), Refused> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(Refused(if en {
+        "the console needs a terminal: run it in a terminal window; scripts use commands such as \
+         `mcu list -o json`"
+            .into()
+    } else {
+        "консоли нужен терминал: запустите её в окне терминала; скриптам — команды вроде \
+         `mcu list -o json`"
+            .into()
+    }))
+}
+
 /// The console; with a Telegram token configured it runs the gateway in the same process.
 pub async fn console(
     store: Store,
@@ -360,6 +379,7 @@ pub async fn console(
     readonly: bool,
     dashboard: bool,
 ) -> anyhow::Result<()> {
+    need_terminal(config.ui.language == "en")?;
     let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
     let mut settings = settings(config, readonly, store.env().catalog.clone())?;
     settings.dashboard = dashboard;
@@ -483,20 +503,7 @@ pub async fn sync_command(
             }
             .into());
         }
-        Err(SyncError::Disabled) if !en => {
-            return Err(Refused(
-                "учётная запись отключена на сервере: обратитесь к администратору; действия ждут в этой консоли".into(),
-            )
-            .into());
-        }
-        Err(SyncError::OutOfScope) if !en => {
-            return Err(Refused(format!(
-                "учётной записи не открыт город `{}` на сервере: обратитесь к администратору",
-                s.scope
-            ))
-            .into());
-        }
-        Err(e) => return Err(Refused(e.to_string()).into()),
+        Err(e) => return Err(super::team::sync_failed(e)),
     };
     // Shown here: the console will not show them a second time.
     let refused = store.take_rejections().await?;

@@ -94,9 +94,7 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(code)
         }
         Err(e) => {
-            let refused = e.downcast_ref::<Refused>().is_some()
-                || e.downcast_ref::<StoreError>()
-                    .is_some_and(StoreError::is_bad_input);
+            let refused = refused_input(&e);
             let russian = !ENGLISH.load(std::sync::atomic::Ordering::Relaxed);
             let msg = match e
                 .downcast_ref::<StoreError>()
@@ -111,6 +109,14 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(if refused { 2 } else { 1 })
         }
     }
+}
+
+/// Whether a failed command is the user's to fix (exit 2) rather than the system's (exit 1):
+/// a refusal of ours, or the store refusing the input — never the disk or the database failing.
+fn refused_input(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Refused>().is_some()
+        || e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_bad_input)
 }
 
 /// A topic as the operator typed it (id or name, as in the console's filter), resolved once at
@@ -498,14 +504,17 @@ impl Invocation {
     }
 
     async fn import(&self, file: &std::path::Path) -> anyhow::Result<()> {
-        let text = if file.as_os_str() == "-" {
-            std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+        // Bytes, not text: the parser names the line that is not UTF-8.
+        let bytes = if file.as_os_str() == "-" {
+            let mut b = vec![];
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+                .context("cannot read stdin")?;
+            b
         } else {
-            std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
         };
-        let parsed =
-            import::parse(&text).map_err(|e| Refused(format!("{}: {e}", file.display())))?;
+        let parsed = import::parse(&bytes, self.labels.lang())
+            .map_err(|e| Refused(format!("{}: {e}", file.display())))?;
         for w in &parsed.warnings {
             eprintln!("mcu: {}: {w}", file.display());
         }

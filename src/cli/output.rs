@@ -158,7 +158,14 @@ pub const CSV_HEADER: [&str; 19] = [
     "clock_state",
 ];
 
+/// One request as a CSV row, every cell through `sanitize::cell`: `export`, `list` and `show`
+/// with `-o csv` carry the citizen's own words, which must neither drive a terminal the CSV is
+/// printed on nor run as a formula in a spreadsheet.
 pub fn csv_record(v: &RequestView) -> [String; 19] {
+    raw_record(v).map(|c| crate::sanitize::cell(&c))
+}
+
+fn raw_record(v: &RequestView) -> [String; 19] {
     let t = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
     [
         // A provisional number is no number to file a request under: empty until the server's.

@@ -558,11 +558,10 @@ fn user_with(
                     let mut w = csv::Writer::from_writer(out);
                     w.write_record(["name", "role", "created_at"])?;
                     for a in &all {
-                        w.write_record([
-                            a.name.as_str(),
-                            a.role.as_str(),
-                            &a.created_at.to_rfc3339(),
-                        ])?;
+                        w.write_record(
+                            [a.name.as_str(), a.role.as_str(), &a.created_at.to_rfc3339()]
+                                .map(crate::sanitize::cell),
+                        )?;
                     }
                     w.flush()?;
                 }

@@ -41,7 +41,7 @@ pub async fn shift(
                 },
             }
             .into(),
-            other => Refused(other.to_string()).into(),
+            other => super::team::sync_failed(other),
         }
     };
     if let Some(cmd) = command {

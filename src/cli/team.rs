@@ -34,7 +34,7 @@ impl Invocation {
                 );
                 return Ok(());
             }
-            Err(e) => return Err(Refused(e.to_string()).into()),
+            Err(e) => return Err(sync_failed(e)),
         }
         let refused = self.store.take_rejections().await?;
         if refused.is_empty() {
@@ -65,6 +65,27 @@ impl Invocation {
 
 /// The server's refusals in the operator's words, each with what stands now, and a refused
 /// reply's text so it is not lost (`mcu sync`, and any action in team mode).
+/// A sync round that failed other than by the server being out of reach, as the CLI exits with
+/// it: the server refusing is the user's to fix (exit 2); this file failing (a full disk, a
+/// damaged database) stays the store's error, so the exit code and the Russian wording are the
+/// store's own — exit 1 unless the store says the input was at fault.
+pub(super) fn sync_failed(e: SyncError) -> anyhow::Error {
+    let ru = !super::english();
+    match e {
+        SyncError::Store(e) => e.into(),
+        SyncError::Disabled if ru => Refused(
+            "учётная запись отключена на сервере: обратитесь к администратору; действия ждут в этой консоли"
+                .into(),
+        )
+        .into(),
+        SyncError::OutOfScope if ru => Refused(
+            "учётной записи не открыт этот город на сервере: обратитесь к администратору".into(),
+        )
+        .into(),
+        other => Refused(other.to_string()).into(),
+    }
+}
+
 pub(super) fn refusal_lines(
     refused: &[crate::store::mirror::Rejected],
     store: &crate::store::Store,
@@ -92,4 +113,34 @@ pub(super) fn refusal_lines(
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// #16 item 10: a full disk during `mcu sync` is the system failing (exit 1), not input the
+    /// user must change (exit 2); a refusal of the server stays exit 2.
+    #[test]
+    fn a_full_disk_is_no_refused_input() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let e = StoreError::from(full);
+        assert!(!e.is_bad_input(), "{e:?}");
+        let failed = sync_failed(SyncError::Store(e));
+        assert!(!super::super::refused_input(&failed), "{failed:#}");
+        let shown = failed
+            .downcast_ref::<StoreError>()
+            .and_then(crate::present::refusal::store_error_ru)
+            .unwrap_or_default();
+        assert!(shown.contains("нет места"), "{shown:?}");
+
+        let bad = sync_failed(SyncError::Store(StoreError::BadInput("x".into())));
+        assert!(super::super::refused_input(&bad));
+        let refused = sync_failed(SyncError::Refused("token revoked".into()));
+        assert!(super::super::refused_input(&refused));
+    }
 }

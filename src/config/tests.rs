@@ -173,3 +173,59 @@ fn channel_targets_are_checked_and_reach_the_policy() {
     let e = Config::parse("c.toml", "[clocks.channels]\nvk = -1\n", &[]).unwrap_err();
     assert!(e.to_string().contains("clocks.channels.vk"), "{e}");
 }
+
+/// #16 item 10: a server address that is no address is the config's fault, named by its key
+/// and line, not "server unreachable" at the first sync.
+#[test]
+fn a_server_url_that_is_no_url_is_a_config_error_on_its_line() {
+    for bad in ["not a url", "ftp://10.0.0.5/", "http://", "10.0.0.5:8080"] {
+        let text = format!("[operator]\nname = \"anna\"\n[server]\nurl = \"{bad}\"\n");
+        let e = Config::parse("c.toml", &text, &[]).unwrap_err().to_string();
+        assert!(e.contains("server.url"), "{bad}: {e}");
+        assert!(e.contains("line 4"), "{bad}: {e}");
+    }
+    let e = Config::parse("c.toml", "", &env(&[("MCU_SERVER_URL", "not a url")]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("server.url"), "{e}");
+    for good in [
+        "",
+        "  ",
+        "http://10.0.0.5:8080",
+        "https://mcu.example/",
+        " http://h:1 ",
+    ] {
+        let text = format!("[server]\nurl = \"{good}\"\n");
+        let c = Config::parse("c.toml", &text, &[]).unwrap();
+        assert_eq!(c.server.url, good);
+    }
+}
+
+/// #16 item 10: a clock longer than a year (`1e9` hours) made `mcu new` hang walking a
+/// working-hours calendar; every clock target is bounded where it is read.
+#[test]
+fn clock_targets_longer_than_a_year_are_refused() {
+    for key in [
+        "first_response_hours",
+        "department_answer_hours",
+        "resolution_hours",
+    ] {
+        let text = format!("[calendar]\nmode = \"working_hours\"\n[clocks]\n{key} = 1e9\n");
+        let e = Config::parse("c.toml", &text, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("clocks.{key}")) && e.contains("8760"),
+            "{e}"
+        );
+        let year = format!("[clocks]\n{key} = 8760\n");
+        Config::parse("c.toml", &year, &[]).expect("a year is a target");
+    }
+    let e = Config::parse("c.toml", "[clocks.channels]\nvk = 8761\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("clocks.channels.vk"), "{e}");
+    let e = Config::parse(
+        "c.toml",
+        "",
+        &env(&[("MCU_CLOCKS_RESOLUTION_HOURS", "1e9")]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("clocks.resolution_hours"), "{e}");
+}

@@ -56,7 +56,9 @@ pub enum CatalogError {
     UnknownDepartment { topic: String, department: String },
     #[error("{kind} id `{id}` must be lowercase latin letters, digits and `_`")]
     BadId { kind: &'static str, id: String },
-    #[error("{what} must be a positive number of hours, got {value}")]
+    #[error(
+        "{what} must be a positive number of hours up to {MAX_CLOCK_HOURS} (a year), got {value}"
+    )]
     BadHours { what: String, value: f64 },
     #[error("the catalog has no topics")]
     Empty,
@@ -180,6 +182,17 @@ impl Catalog {
     }
 }
 
+/// The longest clock target, in hours: a year. A target is a promise to a citizen, so a longer
+/// one is a typo; and a due time is found by walking a working-hours calendar slot by slot,
+/// which for `1e9` hours never ends (`mcu new` hung).
+pub const MAX_CLOCK_HOURS: f64 = 8760.0;
+
+/// Whether `h` can be a clock target: the one check for every target, from the catalog
+/// (topics, departments) and from the config (`[clocks]`).
+pub fn valid_target_hours(h: f64) -> bool {
+    h.is_finite() && h > 0.0 && h <= MAX_CLOCK_HOURS
+}
+
 pub fn hours(h: f64) -> Duration {
     Duration::milliseconds((h * 3_600_000.0).round() as i64)
 }
@@ -201,7 +214,7 @@ fn check_id(kind: &'static str, id: &str) -> Result<(), CatalogError> {
 
 fn check_hours(what: &str, value: Option<f64>) -> Result<(), CatalogError> {
     match value {
-        Some(v) if !(v.is_finite() && v > 0.0) => Err(CatalogError::BadHours {
+        Some(v) if !valid_target_hours(v) => Err(CatalogError::BadHours {
             what: what.to_string(),
             value: v,
         }),
@@ -270,6 +283,23 @@ mod tests {
             Catalog::parse(hours),
             Err(CatalogError::BadHours { .. })
         ));
+    }
+
+    /// #16 item 10: a target longer than a year is no target (and a working-hours calendar
+    /// would walk for ever to its due time).
+    #[test]
+    fn targets_longer_than_a_year_are_rejected() {
+        let topic = "[[topic]]\nid = \"a\"\nname = \"A\"\nresponse_hours = 1e9\n";
+        assert!(matches!(
+            Catalog::parse(topic),
+            Err(CatalogError::BadHours { .. })
+        ));
+        let department = "[[department]]\nid = \"d\"\nname = \"D\"\nanswer_hours = 8761\n\
+                          [[topic]]\nid = \"a\"\nname = \"A\"\n";
+        let e = Catalog::parse(department).unwrap_err().to_string();
+        assert!(e.contains("8760"), "{e}");
+        let year = "[[topic]]\nid = \"a\"\nname = \"A\"\nresponse_hours = 8760\n";
+        assert!(Catalog::parse(year).is_ok());
     }
 
     #[test]

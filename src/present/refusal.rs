@@ -94,6 +94,17 @@ pub fn store_error_ru(e: &StoreError) -> Option<String> {
             "база данных записана более новой версией mcu (схема {found}, эта программа знает {ours}); обновите mcu"
         ),
         StoreError::Corrupt(d) => format!("база данных повреждена: {d}"),
+        StoreError::Sqlite(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) => {
+            "на диске нет места: база данных не записана — освободите место и повторите".into()
+        }
+        // A write the file system refused (a file-size limit, a failing disk): nothing was
+        // written, as with a full disk.
+        StoreError::Sqlite(e)
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure) =>
+        {
+            "ошибка записи на диск: база данных не записана — проверьте место на диске и повторите"
+                .into()
+        }
         _ => return None,
     })
 }

@@ -90,17 +90,11 @@ pub fn cells(r: &Request, o: ClockVerdict, catalog: &Catalog, tz: Tz, lang: Lang
     ]
 }
 
-/// A cell as CSV text. Text a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first)
-/// gets a leading apostrophe: citizens' words must not run in the center's spreadsheet.
+/// A cell as CSV text. Text goes through `sanitize::cell`, as in every CSV and XLSX the
+/// program writes: citizens' words must not run in the center's spreadsheet.
 pub fn csv_field(c: &Cell) -> String {
     match c {
-        Cell::Text(s) => {
-            if s.starts_with(['=', '+', '-', '@']) {
-                format!("'{s}")
-            } else {
-                s.clone()
-            }
-        }
+        Cell::Text(s) => crate::sanitize::cell(s),
         Cell::Int(n) => n.to_string(),
         Cell::Share(Some(x)) => format!("{:.1}", x * 100.0),
         Cell::Minutes(Some(m)) => format!("{m:.1}"),

@@ -104,8 +104,10 @@ pub fn csv(out: &mut dyn Write, tables: &[Table]) -> Result<(), csv::Error> {
         if i > 0 {
             w.write_record([""])?;
         }
-        w.write_record([t.title.as_str()])?;
-        w.write_record(&t.headers)?;
+        // Titles and headers are the program's own words, cleaned all the same: one rule for
+        // every cell leaves nothing to forget when a header starts carrying a name.
+        w.write_record([crate::sanitize::cell(&t.title)])?;
+        w.write_record(t.headers.iter().map(|h| crate::sanitize::cell(h)))?;
         for row in &t.rows {
             w.write_record(row.iter().map(csv_field))?;
         }
@@ -164,7 +166,7 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
                 ws.set_name(format!("{} ({})", t.sheet, part + 1))?;
             }
             for (c, h) in t.headers.iter().enumerate() {
-                ws.write_string_with_format(0, c as u16, h.as_str(), &bold)?;
+                ws.write_string_with_format(0, c as u16, crate::sanitize::cell(h), &bold)?;
                 ws.set_column_width(c as u16, if c == 0 { 28 } else { 14 })?;
             }
             ws.set_freeze_panes(1, 0)?;
@@ -174,7 +176,11 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
                     let c = c as u16;
                     match cell {
                         Cell::Text(s) if s.is_empty() => &mut *ws,
-                        Cell::Text(s) => ws.write_string(r, c, fit_cell(s).as_ref())?,
+                        // A string cell never runs in Excel, but the same text saved as CSV
+                        // from it would: cleaned and defused as in the CSV.
+                        Cell::Text(s) => {
+                            ws.write_string(r, c, fit_cell(&crate::sanitize::cell(s)).as_ref())?
+                        }
                         Cell::Int(n) => ws.write_number(r, c, *n as f64)?,
                         Cell::Share(Some(x)) => ws.write_number_with_format(r, c, *x, &pct)?,
                         Cell::Minutes(Some(m)) => ws.write_number_with_format(r, c, *m, &mins)?,

@@ -361,7 +361,12 @@ pub async fn run(
     mut gateway: Option<mpsc::UnboundedReceiver<(crate::domain::Channel, GatewayEvent)>>,
     sync: Option<SyncLink>,
 ) -> anyhow::Result<()> {
-    let mut terminal = ratatui::init();
+    // The CLI refuses to start without a terminal; one that still can't be taken over (its
+    // size unreadable, say) is an error to report, not a panic.
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        ratatui::restore();
+        anyhow::Error::from(e).context("cannot take the terminal over")
+    })?;
     enter_screen();
     let result = event_loop(&mut terminal, store, settings, &mut gateway, sync).await;
     leave_screen();

@@ -161,3 +161,42 @@ async fn the_list_exports_to_a_csv_file_one_row_per_request() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// #16 item 7: the console's export goes through the same cleaning as every other CSV, so an
+/// address that starts with spaces before its formula is defused too.
+#[tokio::test]
+async fn the_console_export_cleans_escapes_and_defuses_formulas() {
+    use super::now;
+    use crate::domain::Channel;
+    use crate::domain::mutation::{Mutation, NewRequest, Op};
+    use crate::domain::request::Location;
+    use crate::store::Filter;
+    use uuid::Uuid;
+    let (dir, store) = super::temp_store().await;
+    let hostile = "=HYPERLINK(\"http://x\") \x1b]52;c;aGk=\x07 \x1b[2J \u{202e}evil \u{9b}31m";
+    let mut new = NewRequest::new(Channel::Vk, hostile, now());
+    new.location = Some(Location {
+        lat: None,
+        lon: None,
+        address: Some(format!("  {hostile}")),
+    });
+    let m = Mutation::new(Uuid::now_v7(), "anna", now(), Op::Create(Box::new(new)));
+    store.apply(m).await.unwrap();
+    let (_, path) =
+        super::super::export_csv(&store, Filter::default(), Sort::Received, true, dir.path())
+            .await
+            .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let row = r.records().next().unwrap().unwrap();
+    for cell in row.iter() {
+        assert!(!cell.chars().any(char::is_control), "{cell:?}");
+        assert!(!cell.contains('\u{202e}'), "{cell:?}");
+        assert!(
+            !cell.trim_start().starts_with(['=', '+', '-', '@']),
+            "{cell:?}"
+        );
+    }
+    assert!(row[10].starts_with("'=HYPERLINK"), "text: {:?}", &row[10]);
+    assert!(row[9].starts_with("'"), "address: {:?}", &row[9]);
+}
