@@ -690,3 +690,42 @@ async fn the_consoles_poke_listener_rings_when_another_console_pushes() {
         .expect("anna's push rang boris's console within 2 s");
     listener.abort();
 }
+
+/// #16 item 10: a second `mcu serve` on the same SQLite store is refused, in words, and the
+/// first keeps serving; once the first is gone, the store can be served again.
+#[test]
+fn a_second_server_on_one_sqlite_store_is_refused() {
+    let env = Env::new();
+    let mut first = env.serve();
+    let mut second = env
+        .mcu(&env.db_url())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = second.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = second.kill();
+            panic!("a second server runs on the same store");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = second.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("уже обслуживает другой `mcu serve`"),
+        "{out:?}"
+    );
+    assert!(
+        first.child.try_wait().unwrap().is_none(),
+        "the first still serves"
+    );
+    assert!(first.terminate(Duration::from_secs(20)).success());
+    let again = env.serve();
+    drop(again);
+}

@@ -101,6 +101,41 @@ fn compactor(
     })
 }
 
+/// One `mcu serve` per SQLite store: two would race on the seed file and both poll the
+/// channels from one file, which a lease between replicas on PostgreSQL is for. A lock beside
+/// the file, held while the server runs; the operating system lets it go with the process,
+/// even one killed.
+fn only_server(url: &DbUrl) -> anyhow::Result<Option<std::fs::File>> {
+    let DbUrl::Sqlite(path) = url else {
+        return Ok(None);
+    };
+    let mut lock = path.clone().into_os_string();
+    lock.push(".serve-lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .with_context(|| format!("cannot open {}", Path::new(&lock).display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Refused(say(
+            format!(
+                "another `mcu serve` already works {}: one server per SQLite store (several replicas need PostgreSQL)",
+                path.display()
+            ),
+            format!(
+                "этот файл {} уже обслуживает другой `mcu serve`: один сервер на базу SQLite (несколько реплик — на PostgreSQL)",
+                path.display()
+            ),
+        ))
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::from(e).context(format!("cannot lock {}", Path::new(&lock).display())))
+        }
+    }
+}
+
 pub async fn serve(
     db: Option<&Path>,
     listen: SocketAddr,
@@ -151,6 +186,8 @@ pub async fn serve(
         .into());
     }
     let (url, store) = open_store(db).await?;
+    // Held until the server stops.
+    let _only = only_server(&url)?;
     let store = Arc::new(store);
     if gateways.after_restore {
         // Before the seed file checks its epoch and before any console is served: each one's
