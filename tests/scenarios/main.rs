@@ -4,13 +4,14 @@
 //! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
 //! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
 //! previous schema), `disk_full` 27 (writes and a pull past a file-size limit), `compaction` 14 (offline across
-//! a compacted change log); and `props`, scenario 30 scaled down:
+//! a compacted change log), `chaos` 25 (network chaos with killed and paused consoles); and `props`, scenario 30 scaled down:
 //! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod busy;
+mod chaos;
 mod compaction;
 mod disk_full;
 mod kill;
