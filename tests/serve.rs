@@ -729,3 +729,83 @@ fn a_second_server_on_one_sqlite_store_is_refused() {
     let again = env.serve();
     drop(again);
 }
+
+/// #16 item 1: a document in the server's store that no console can read (a request numbered
+/// `10000-…`, stored before receipt times were bounded) is set aside by the new consoles'
+/// file, which keeps following, and counted on `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_no_console_can_read_is_counted_on_metrics() {
+    use mcu_desk::domain::mutation::{Ctx, Mutation};
+    use mcu_desk::domain::{Catalog, ClockPolicy, RequestNumber, apply};
+    use mcu_desk::server::engine::Transactional;
+    use mcu_desk::wire::sync::RequestDoc;
+    let env = Env::new();
+    env.add_user("anna", "operator");
+    {
+        // The config's scope, the one the file follows.
+        let scope = "city";
+        let store = mcu_desk::server::sqlite::SqliteStore::open(&env.db_file()).unwrap();
+        let (catalog, policy) = (Catalog::krasnodar(), ClockPolicy::default());
+        let ctx = Ctx {
+            catalog: &catalog,
+            policy: &policy,
+            now: Utc::now(),
+            new_number: Some(RequestNumber { year: 2026, seq: 1 }),
+        };
+        let new = NewRequest::new(Channel::Phone, "Из старой версии", Utc::now());
+        let m = Mutation::new(
+            Uuid::now_v7(),
+            "anna",
+            Utc::now(),
+            Op::Create(Box::new(new)),
+        );
+        let mut request = apply(None, &m, &ctx).unwrap().request;
+        request.number = RequestNumber {
+            year: 10000,
+            seq: 1,
+        };
+        store
+            .in_tx(|tx| {
+                tx.scope(scope)?;
+                let version = tx.bump_seq(scope, 1)?;
+                tx.save_request(
+                    scope,
+                    &RequestDoc {
+                        request: request.clone(),
+                        version,
+                        department_seq: 0,
+                        assignee_seq: 0,
+                    },
+                )?;
+                tx.log_change(scope, version, Entity::Request, &request.id.to_string())
+            })
+            .unwrap();
+    }
+    let server = env.serve();
+    let start = Instant::now();
+    loop {
+        let text = http()
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.lines().any(|l| l == "mcu_seed_quarantined 1") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The file kept following: it has caught up.
+    let health: Value = http()
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(health["seed_seq"].as_i64() >= Some(1), "{health}");
+}

@@ -602,6 +602,13 @@ async fn metrics_text<S: Backend>(State(app): State<Server<S>>) -> Response {
                 c.render(&mut text);
             }
             text.push_str(&app.opts.open311.metrics.render());
+            if let Some(seed) = &app.opts.seed {
+                text.push_str(&format!(
+                    "# HELP mcu_seed_quarantined Documents of the store the new consoles' file set aside: they don't read (`mcu repair` lists them on a console).\n\
+                     # TYPE mcu_seed_quarantined gauge\nmcu_seed_quarantined {}\n",
+                    seed.quarantined()
+                ));
+            }
             text
         },
     )

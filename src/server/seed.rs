@@ -36,6 +36,9 @@ pub struct Seed {
     scope: String,
     /// The server seq the file has pulled up to; -1 until its first catch-up ends.
     seq: AtomicI64,
+    /// Documents its pulls set aside because they don't read (`store::quarantine`), for
+    /// `/metrics`: the server's own store holds one no console can read.
+    quarantined: AtomicI64,
 }
 
 impl std::fmt::Debug for Seed {
@@ -84,11 +87,17 @@ impl Seed {
             store,
             scope: scope.to_string(),
             seq: AtomicI64::new(at.map_or(-1, |c| c.seq)),
+            quarantined: AtomicI64::new(0),
         }))
     }
 
     pub fn scope(&self) -> &str {
         &self.scope
+    }
+
+    /// How many documents the file's pulls have set aside.
+    pub fn quarantined(&self) -> i64 {
+        self.quarantined.load(Ordering::Relaxed)
     }
 
     /// The server seq the file is at; `None` before it has ever caught up.
@@ -118,6 +127,9 @@ impl Seed {
                         && let Ok(c) = serde_json::from_str::<crate::wire::sync::Cookie>(&c)
                     {
                         self.seq.store(c.seq, Ordering::SeqCst);
+                    }
+                    if let Ok(q) = self.store.quarantined().await {
+                        self.quarantined.store(q.len() as i64, Ordering::Relaxed);
                     }
                     if first {
                         tracing::info!(
