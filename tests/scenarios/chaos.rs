@@ -12,10 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
 use crate::kill::Rng;
+use crate::proxy::{self, Fault};
 use crate::support::{Backend, Console, Env};
 
 const CONSOLES: usize = 4;
@@ -35,76 +33,28 @@ struct Chaos {
     faults: AtomicUsize,
 }
 
+/// The chaos proxy: partitions when set, else a fault in two connections of five.
 fn proxy(upstream: String, seed: u64, chaos: Arc<Chaos>) -> String {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
-            let mut rng = Rng::new(seed);
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    return;
-                };
-                let faulty = chaos.faulty.load(Ordering::Relaxed);
-                if faulty && chaos.partitioned.load(Ordering::Relaxed) {
-                    chaos.faults.fetch_add(1, Ordering::Relaxed);
-                    drop(client);
-                    continue;
-                }
-                // 0: faithful; 1: slow; 2: cut before the request arrives; 3: answer lost.
-                let fault = if faulty { rng.below(5).min(3) } else { 0 };
-                let delay = Duration::from_millis(rng.below(150));
-                let (upstream, chaos) = (upstream.clone(), chaos.clone());
-                tokio::spawn(async move {
-                    let _ = relay(client, &upstream, fault, delay, &chaos).await;
-                });
-            }
-        });
-    });
-    format!("http://{addr}")
-}
-
-async fn relay(
-    mut client: TcpStream,
-    upstream: &str,
-    fault: u64,
-    delay: Duration,
-    chaos: &Chaos,
-) -> std::io::Result<()> {
-    if fault != 0 {
-        chaos.faults.fetch_add(1, Ordering::Relaxed);
-    }
-    match fault {
-        1 => tokio::time::sleep(delay).await,
-        2 => {
-            let mut some = [0u8; 16];
-            let _ = client.read(&mut some).await;
-            return client.shutdown().await;
+    proxy::spawn(upstream, seed, move |rng| {
+        if !chaos.faulty.load(Ordering::Relaxed) {
+            return Fault::None;
         }
-        _ => {}
-    }
-    let mut server = TcpStream::connect(upstream).await?;
-    if fault != 3 {
-        tokio::io::copy_bidirectional(&mut client, &mut server).await?;
-        return Ok(());
-    }
-    let (mut cr, mut cw) = client.split();
-    let (mut sr, mut sw) = server.split();
-    let forward = tokio::io::copy(&mut cr, &mut sw);
-    let mut first = [0u8; 1];
-    tokio::select! {
-        _ = forward => {}
-        _ = sr.read(&mut first) => {}
-    }
-    let _ = cw.shutdown().await;
-    Ok(())
+        let fault = if chaos.partitioned.load(Ordering::Relaxed) {
+            Fault::Refused
+        } else {
+            match rng.below(5) {
+                0 => Fault::Slow(Duration::from_millis(rng.below(150))),
+                1 => Fault::CutBefore,
+                2 => Fault::AnswerLost,
+                _ => Fault::None,
+            }
+        };
+        if fault != Fault::None {
+            chaos.faults.fetch_add(1, Ordering::Relaxed);
+        }
+        fault
+    })
+    .0
 }
 
 /// One action by `c` as its own process, killed or paused now and then.

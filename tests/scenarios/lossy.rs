@@ -5,77 +5,14 @@
 //! it already took. In the end every action is on the server once and the checker passes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use std::sync::atomic::Ordering;
 
 use crate::kill::Rng;
+use crate::proxy::{self, Fault};
 use crate::support::{Backend, Env, tags};
 
 const CONSOLES: usize = 10;
 const EDITS: usize = 12;
-
-/// Forwards `listen` → `upstream`; a connection whose number `drop_every` divides loses the
-/// answer. Returns how many answers it dropped so far.
-fn proxy(upstream: String, seed: u64) -> (String, Arc<AtomicUsize>) {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap().to_string();
-    let dropped = Arc::new(AtomicUsize::new(0));
-    let counted = dropped.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
-            let mut rng = Rng::new(seed);
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    return;
-                };
-                let lose = rng.below(3) == 0;
-                let (upstream, counted) = (upstream.clone(), counted.clone());
-                tokio::spawn(async move {
-                    let _ = relay(client, &upstream, lose, &counted).await;
-                });
-            }
-        });
-    });
-    (format!("http://{addr}"), dropped)
-}
-
-async fn relay(
-    mut client: TcpStream,
-    upstream: &str,
-    lose: bool,
-    dropped: &AtomicUsize,
-) -> std::io::Result<()> {
-    let mut server = TcpStream::connect(upstream).await?;
-    if !lose {
-        tokio::io::copy_bidirectional(&mut client, &mut server).await?;
-        return Ok(());
-    }
-    // The request goes through whole; the first bytes of the answer are the sign the server
-    // has done its work, and then the line is cut.
-    let (mut cr, mut cw) = client.split();
-    let (mut sr, mut sw) = server.split();
-    let forward = tokio::io::copy(&mut cr, &mut sw);
-    let mut first = [0u8; 1];
-    tokio::select! {
-        _ = forward => {}
-        n = sr.read(&mut first) => {
-            if n? > 0 {
-                dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-    let _ = cw.shutdown().await;
-    Ok(())
-}
 
 fn answers_lost_under_load(backend: Backend) {
     let mut rng = Rng::from_env("scenario 4");
@@ -85,7 +22,13 @@ fn answers_lost_under_load(backend: Backend) {
         .collect();
     let server = env.serve();
     let upstream = server.base.trim_start_matches("http://").to_string();
-    let (via, dropped) = proxy(upstream, rng.next());
+    let (via, dropped) = proxy::spawn(upstream, rng.next(), |rng| {
+        if rng.below(3) == 0 {
+            Fault::AnswerLost
+        } else {
+            Fault::None
+        }
+    });
     let workers: Vec<_> = (0..CONSOLES)
         .map(|i| {
             let mut c = env.console(

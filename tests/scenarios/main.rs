@@ -17,6 +17,7 @@ mod disk_full;
 mod kill;
 mod lossy;
 mod props;
+mod proxy;
 mod restore;
 mod retry;
 mod seed;
