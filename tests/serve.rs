@@ -808,4 +808,19 @@ async fn a_document_no_console_can_read_is_counted_on_metrics() {
         .await
         .unwrap();
     assert!(health["seed_seq"].as_i64() >= Some(1), "{health}");
+    // The store repaired, the server still serving: the document is moved aside, once.
+    let repair = |db: &str| {
+        let out = env
+            .mcu(db)
+            .args(["repair", "--server", "-o", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let moved = repair(&env.db_url());
+    assert_eq!(moved["moved"].as_array().map(Vec::len), Some(1), "{moved}");
+    assert_eq!(moved["moved"][0]["scope"], "city");
+    let again = repair(&env.db_url());
+    assert_eq!(again["moved"].as_array().map(Vec::len), Some(0), "{again}");
 }

@@ -224,8 +224,13 @@ pub enum Command {
         command: Option<ShiftCommand>,
     },
     /// Rows of this file that no longer read, moved aside so lists work again, and the
-    /// documents a sync set aside: each with why. Nothing else is changed.
-    Repair,
+    /// documents a sync set aside: each with why. Nothing else is changed. With `--server`,
+    /// `--db` is the server's store: its request documents no program can read are moved
+    /// aside (kept with why) with their rows.
+    Repair {
+        #[arg(long)]
+        server: bool,
+    },
     /// The team server's accounts (`--db` is the server's store).
     User {
         #[command(subcommand)]

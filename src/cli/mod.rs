@@ -57,7 +57,7 @@ pub fn main() -> std::process::ExitCode {
     // The server answers many consoles at once; everything else is one person's command.
     let mut builder = if matches!(
         cli.command,
-        Some(Command::Serve { .. } | Command::User { .. })
+        Some(Command::Serve { .. } | Command::User { .. } | Command::Repair { server: true })
     ) {
         tokio::runtime::Builder::new_multi_thread()
     } else {
@@ -215,6 +215,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await;
         }
+        Command::Repair { server: true } => {
+            return server::repair(cli.db.as_deref(), cli.output.unwrap_or(Format::Table)).await;
+        }
         Command::Shift { command } => {
             return shift::shift(&config, command, cli.output.unwrap_or(Format::Table)).await;
         }
@@ -267,7 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Sync = command {
         return live::sync_command(&store, &config, cli.output.unwrap_or(Format::Table)).await;
     }
-    if let Command::Repair = command {
+    if let Command::Repair { .. } = command {
         return repair(&store, cli.output.unwrap_or(Format::Table)).await;
     }
     let app = Invocation {
@@ -484,7 +487,7 @@ impl Invocation {
             | Command::Serve { .. }
             | Command::User { .. }
             | Command::Shift { .. }
-            | Command::Repair
+            | Command::Repair { .. }
             | Command::Console { .. } => Ok(()),
         }
     }

@@ -607,3 +607,25 @@ fn user_with(
         }
     }
 }
+
+/// `mcu repair --server`: the store's request documents no program can read, moved aside.
+pub async fn repair(db: Option<&Path>, format: Format) -> anyhow::Result<()> {
+    let (_, store) = open_store(db).await?;
+    let moved = tokio::task::block_in_place(|| crate::server::engine::repair(&store))?;
+    match format {
+        Format::Json | Format::Jsonl => println!("{}", serde_json::json!({ "moved": moved })),
+        _ => {
+            println!(
+                "{}",
+                say(
+                    format!("moved aside: {}", moved.len()),
+                    format!("отложено: {}", moved.len()),
+                )
+            );
+            for m in &moved {
+                println!("{} {}: {}", m.scope, m.id, crate::sanitize::line(&m.reason));
+            }
+        }
+    }
+    Ok(())
+}

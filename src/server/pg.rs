@@ -600,6 +600,28 @@ impl ServerTx for Tx<'_> {
             .unwrap_or_default())
     }
 
+    fn request_texts(&mut self, scope: &str) -> Result<Vec<(String, String)>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT id, doc::text FROM request_doc WHERE scope_id = $1",
+                &[&scope],
+            ))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn drop_request(&mut self, scope: &str, id: &str) -> Result<(), ServerError> {
+        self.exec(
+            "DELETE FROM change_log WHERE scope_id = $1 AND ((entity = 'request' AND entity_id = $2)
+               OR entity_id IN (SELECT id FROM row_doc WHERE request_id = $2))",
+            &[&scope, &id],
+        )?;
+        self.exec("DELETE FROM row_doc WHERE request_id = $1", &[&id])?;
+        self.exec("DELETE FROM request_doc WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
     fn parents(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<String>, ServerError> {
         let rows = self
             .rt

@@ -68,6 +68,11 @@ pub fn in_snapshot<R>(
 
 struct Tx<'a>(&'a Connection);
 
+/// A string as an SQL literal, for the one batch that can't take parameters.
+fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 impl Tx<'_> {
     fn scopes_of(&self, name: &str) -> Result<Vec<String>, ServerError> {
         let mut st = self
@@ -563,6 +568,30 @@ impl ServerTx for Tx<'_> {
             )
             .optional()
             .map(Option::unwrap_or_default)
+            .map_err(err)
+    }
+
+    fn request_texts(&mut self, scope: &str) -> Result<Vec<(String, String)>, ServerError> {
+        let mut st = self
+            .0
+            .prepare("SELECT id, doc FROM request_doc WHERE scope_id = ?1")
+            .map_err(err)?;
+        let rows = st
+            .query_map([scope], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn drop_request(&mut self, scope: &str, id: &str) -> Result<(), ServerError> {
+        self.0
+            .execute_batch(&format!(
+                "DELETE FROM change_log WHERE scope_id = {s} AND ((entity = 'request' AND entity_id = {i})
+                   OR entity_id IN (SELECT id FROM row_doc WHERE request_id = {i}));
+                 DELETE FROM row_doc WHERE request_id = {i};
+                 DELETE FROM request_doc WHERE id = {i};",
+                s = sql_text(scope),
+                i = sql_text(id)
+            ))
             .map_err(err)
     }
 

@@ -220,6 +220,10 @@ pub trait ServerTx {
     fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError>;
     /// The scope's compaction horizon (0: never compacted).
     fn compacted_to(&mut self, scope: &str) -> Result<i64, ServerError>;
+    /// Every request document of the scope, as stored text (for `repair`, which reads them).
+    fn request_texts(&mut self, scope: &str) -> Result<Vec<(String, String)>, ServerError>;
+    /// Removes a request, every row filed under it, and their logged changes.
+    fn drop_request(&mut self, scope: &str, id: &str) -> Result<(), ServerError>;
     /// The request each of these messages, notes or events is filed under.
     fn parents(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<String>, ServerError>;
     /// When the account was last seen (the gate throttles these).

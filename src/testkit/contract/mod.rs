@@ -334,6 +334,51 @@ pub fn poison_fields_are_cleaned_or_refused<S: Transactional>(h: &Harness<S>) {
     );
 }
 
+/// #16 item 1: a request document no program can read (numbered `10000-…`, stored before
+/// receipt times were bounded) is moved out by `engine::repair`, kept aside with why; the rest
+/// is untouched and the log's invariants hold (the checker runs after this check).
+pub fn repair_moves_unreadable_requests_aside<S: Transactional>(h: &Harness<S>) {
+    let mut anna = Client::new(operator("anna"));
+    let good = h.create(&mut anna, "Нет света");
+    let doc = h.request(&anna, good);
+    let mut poison: crate::domain::Request =
+        serde_json::from_value(doc["request"].clone()).expect("a request");
+    poison.id = Uuid::now_v7();
+    poison.external_id = None;
+    poison.number = crate::domain::RequestNumber {
+        year: 10000,
+        seq: 7,
+    };
+    h.store
+        .in_tx(|tx| {
+            let version = tx.bump_seq(SCOPE, 1)?;
+            tx.save_request(
+                SCOPE,
+                &crate::wire::sync::RequestDoc {
+                    request: poison.clone(),
+                    version,
+                    department_seq: 0,
+                    assignee_seq: 0,
+                },
+            )?;
+            tx.log_change(SCOPE, version, Entity::Request, &poison.id.to_string())
+        })
+        .expect("stored");
+    let moved = engine::repair(&h.store).expect("repair");
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(moved[0].id, poison.id.to_string());
+    let all = h.pull_all(&anna);
+    assert!(all.contains_key(&good.to_string()));
+    assert!(!all.contains_key(&poison.id.to_string()));
+    let kept = h
+        .store
+        .in_snapshot(|tx| tx.gw_get(&format!("quarantine:{SCOPE}"), &poison.id.to_string()))
+        .expect("read");
+    assert!(kept.is_some_and(|k| k["doc"].as_str().is_some_and(|d| d.contains("10000"))));
+    // Nothing more to move.
+    assert!(engine::repair(&h.store).expect("repair").is_empty());
+}
+
 /// Gaps are refused, a stranger's client id is refused, and a client the server does not
 /// know that starts past 1 is told so.
 pub fn gaps_strangers_and_unknown_clients<S: Transactional>(h: &Harness<S>) {
@@ -646,13 +691,14 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 18] = [
+    let checks: [Check<S>; 19] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
         ("3 duplicate push", duplicate_push_applies_once::<S>),
         ("6 poison", poison_is_rejected_and_the_queue_moves_on::<S>),
         ("poison fields", poison_fields_are_cleaned_or_refused::<S>),
+        ("repair", repair_moves_unreadable_requests_aside::<S>),
         ("gaps", gaps_strangers_and_unknown_clients::<S>),
         ("9 one claim wins", one_claim_wins::<S>),
         ("10 department", department_is_compare_and_set::<S>),
