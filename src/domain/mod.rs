@@ -8,6 +8,7 @@ pub mod mutation;
 pub mod request;
 pub mod sla;
 pub mod status;
+pub mod words;
 
 pub use catalog::Catalog;
 pub use mutation::{ClockPolicy, Ctx, Mutation, NewRequest, Op, Outcome, Rejection, apply};

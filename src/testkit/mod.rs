@@ -9,10 +9,13 @@
 //! - `checker`: the global sync invariants (I1–I5) between a server's store and console files.
 //! - `pg_cluster`: a throw-away PostgreSQL cluster from the machine's own binaries.
 //! - `sample`: generated requests for tests, benches and the report's figures.
+//! - `fuzz`: generated input for every parser of outside input (a short run in the unit
+//!   tests, a long one in `cargo bench --bench fuzz`).
 //! - `raw_file`: a console file on the test's own thread, for counts in plain SQL.
 
 pub mod checker;
 pub mod contract;
+pub mod fuzz;
 pub mod pg_cluster;
 pub mod raw_file;
 pub mod sample;

@@ -31,6 +31,10 @@ pub struct PgCluster {
     port: u16,
     superuser: String,
     startup: Duration,
+    /// Kept to stop and start the server again ([`restart`](PgCluster::restart)).
+    bindir: PathBuf,
+    as_postgres: bool,
+    durable: bool,
     /// Stops the server and removes `dir` when we go away; see [`Watchdog`].
     _watchdog: Watchdog,
 }
@@ -53,6 +57,19 @@ impl PgCluster {
 
     /// Creates and starts a new cluster. Takes a second or two (mostly `initdb`).
     pub fn start() -> Result<PgCluster, String> {
+        PgCluster::start_with(false)
+    }
+
+    /// A cluster that keeps what it committed across [`restart`](PgCluster::restart):
+    /// `synchronous_commit` on, so a commit's WAL is written before the commit answers (the
+    /// default cluster skips that for speed, and a crash-like stop then loses the last commits,
+    /// which a real server configured as PostgreSQL ships never does). `fsync` stays off: the
+    /// machine itself never crashes here, only PostgreSQL.
+    pub fn start_durable() -> Result<PgCluster, String> {
+        PgCluster::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<PgCluster, String> {
         let began = Instant::now();
         let bindir = find_bindir()?;
         // PostgreSQL refuses to run as root (a compromised server would own the machine), and CI
@@ -90,6 +107,9 @@ impl PgCluster {
             port,
             superuser,
             startup: Duration::ZERO,
+            bindir: bindir.clone(),
+            as_postgres,
+            durable,
             _watchdog: watchdog,
         };
         cluster.check_socket_path()?;
@@ -138,6 +158,23 @@ impl PgCluster {
         drop(client);
         let _ = connection.await;
         created.map(|()| self.url(&name))
+    }
+
+    /// Stops the server the way a crash would (`pg_ctl stop -m immediate`: every connection
+    /// cut, no checkpoint, recovery on the next start) and starts it again on the same socket.
+    /// For a test's own cluster only (the [`shared`](PgCluster::shared) one serves the tests
+    /// running beside it), and one started [durable](PgCluster::start_durable) unless losing
+    /// the last commits is the point.
+    pub fn restart(&self) -> Result<(), String> {
+        let runner = Runner {
+            dir: self.dir.clone(),
+            as_postgres: self.as_postgres,
+        };
+        let mut stop = runner.command(&self.bindir.join("pg_ctl"));
+        stop.args(["stop", "-m", "immediate", "-w", "-D"])
+            .arg(self.data_dir());
+        run(&mut stop, "pg_ctl stop -m immediate")?;
+        self.pg_ctl_start(&runner, &self.bindir)
     }
 
     /// How long [`start`](PgCluster::start) took.
@@ -214,8 +251,9 @@ impl PgCluster {
         // Durability settings off: nothing here must survive a crash.
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{}' -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -p {}",
+             -c synchronous_commit={} -c full_page_writes=off -p {}",
             self.dir.display(),
+            if self.durable { "on" } else { "off" },
             self.port
         );
         let log = self.dir.join("postgres.log");

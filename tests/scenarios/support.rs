@@ -30,11 +30,23 @@ pub struct Env {
 
 impl Env {
     pub fn new(backend: Backend) -> Env {
+        match backend {
+            Backend::Sqlite => Env::on(backend, None),
+            Backend::Postgres => Env::on(backend, Some(PgCluster::shared())),
+        }
+    }
+
+    /// On a database of `cluster`, for a scenario that stops and starts its own PostgreSQL.
+    pub fn on_cluster(cluster: &PgCluster) -> Env {
+        Env::on(Backend::Postgres, Some(cluster))
+    }
+
+    fn on(backend: Backend, cluster: Option<&PgCluster>) -> Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), "").unwrap();
-        let pg_url = (backend == Backend::Postgres).then(|| {
+        let pg_url = cluster.map(|cluster| {
             let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(PgCluster::shared().fresh_database())
+            rt.block_on(cluster.fresh_database())
                 .expect("a fresh PostgreSQL database")
         });
         Env {
@@ -217,14 +229,19 @@ impl Console {
 
     /// `mcu sync` until it has nothing to send and nothing waits.
     pub fn sync_quiet(&self) {
+        let mut rounds = Vec::new();
         for _ in 0..10 {
             let out: serde_json::Value =
                 serde_json::from_str(&self.ok(&["sync", "-o", "json"])).unwrap();
             if out["pending"] == 0 && out["pushed"] == 0 && out["pulled"] == 0 {
                 return;
             }
+            rounds.push(out);
         }
-        panic!("{} still syncing after 10 rounds", self.db.display());
+        panic!(
+            "{} still syncing after 10 rounds: {rounds:?}",
+            self.db.display()
+        );
     }
 
     /// `mcu new` in JSON: the request's number, or its id while the server has not numbered it
