@@ -27,6 +27,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// `mcu serve`'s Open311 GeoReport v2 endpoint: limits and read access.
     pub open311: crate::server::open311::Open311Config,
+    /// Suggested topics and departments (docs/triage.md).
+    pub triage: crate::triage::Settings,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
@@ -456,6 +458,9 @@ impl Config {
                     catalog::MAX_CLOCK_HOURS
                 )));
             }
+        }
+        if let Some(p) = self.triage.problem() {
+            return Err(bad(p));
         }
         if !(c.at_risk_ratio > 0.0 && c.at_risk_ratio <= 1.0) {
             return Err(bad(format!(

@@ -18,6 +18,7 @@ pub mod sync;
 pub mod templates;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod triage;
 pub mod tui;
 pub mod wire;
 

@@ -231,11 +231,59 @@ pub enum Command {
         #[arg(long)]
         server: bool,
     },
+    /// Suggested topics and departments: the model this file keeps, training it, and how good
+    /// it is on labelled requests (docs/triage.md).
+    Triage {
+        #[command(subcommand)]
+        command: TriageCommand,
+    },
     /// The team server's accounts (`--db` is the server's store).
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageCommand {
+    /// The model this file uses: how it suggests, its version, the labels it learnt from and
+    /// when.
+    Status,
+    /// Train now on this file's closed requests (it also retrains by itself).
+    Train,
+    /// Train on labelled requests and score the suggestions on others. Files hold a JSON object
+    /// a line with `text`, `topic` (a catalog id) and `department`; other fields are ignored.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled requests to learn from.
+    #[arg(long, value_name = "FILE", conflicts_with = "holdout_days")]
+    pub train: Option<PathBuf>,
+    /// Labelled requests to score on; without it, `--folds` cross-validates `--train`.
+    #[arg(long, value_name = "FILE", requires = "train")]
+    pub test: Option<PathBuf>,
+    /// Cross-validation folds when there is no `--test`.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=50))]
+    pub folds: u16,
+    /// Instead of files: this file's closed requests, trained on those closed before the last
+    /// DAYS days and scored on those closed within them.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub holdout_days: Option<u16>,
+    /// The method: what this history would get (`auto`), or one of them by name; `prefix-bayes`
+    /// is the baseline (multinomial naive Bayes on 5-letter prefixes).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: MethodArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Auto,
+    Svm,
+    Bayes,
+    PrefixBayes,
+    Keywords,
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,6 +363,9 @@ pub struct ListArgs {
     pub topic: Option<String>,
     #[arg(long)]
     pub department: Option<String>,
+    /// Only open untagged requests triage suggests this topic for.
+    #[arg(long, value_name = "TOPIC")]
+    pub suggested: Option<String>,
     #[arg(long)]
     pub channel: Option<String>,
     #[arg(long, conflicts_with_all = ["mine", "unassigned"])]

@@ -16,6 +16,7 @@ mod report;
 mod server;
 mod shift;
 mod team;
+mod triage;
 
 use anyhow::Context;
 use clap::Parser;
@@ -166,6 +167,7 @@ struct Invocation {
     format: Format,
     labels: Labels,
     shift_hours: f64,
+    triage: crate::triage::Settings,
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -220,6 +222,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Shift { command } => {
             return shift::shift(&config, command, cli.output.unwrap_or(Format::Table)).await;
+        }
+        Command::Triage {
+            command: args::TriageCommand::Eval(a),
+        } if a.holdout_days.is_none() => {
+            let report = triage::eval_files(&a, &catalog, config.triage.min_history)?;
+            return match cli.output.unwrap_or(Format::Table) {
+                Format::Table => {
+                    triage::print_table(&report, config.ui.language == "en");
+                    Ok(())
+                }
+                _ => {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(())
+                }
+            };
         }
         Command::User { command } => {
             let format = cli.output.unwrap_or(Format::Table);
@@ -281,6 +298,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         format: cli.output.unwrap_or(Format::Table),
         labels,
         shift_hours: config.ui.shift_hours,
+        triage: config.triage.clone(),
     };
     app.dispatch(command).await
 }
@@ -288,6 +306,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 impl Invocation {
     async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
         match command {
+            Command::Triage { command } => self.triage(command).await,
             Command::List(a) => self.list(a).await,
             Command::Handover { hours } => {
                 let hours = hours.unwrap_or(self.shift_hours);
@@ -547,6 +566,10 @@ impl Invocation {
                         "импортировано {} из {total}; уже были: {skipped}",
                         created.len()
                     );
+                }
+                // Labelled history from the old system trains at once.
+                if let Some(s) = self.store.retrain_triage(&self.triage, false).await? {
+                    self.print_trained(&s);
                 }
                 Ok(())
             }

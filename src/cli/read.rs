@@ -100,6 +100,11 @@ impl Invocation {
             tag: a.tag.clone(),
             text: a.search.clone(),
             undelivered: a.undelivered,
+            suggested: a
+                .suggested
+                .as_deref()
+                .map(|t| super::topic_id(catalog, t))
+                .transpose()?,
             ..Default::default()
         };
         filter.assignee = if a.mine {

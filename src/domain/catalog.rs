@@ -32,6 +32,10 @@ pub struct Topic {
     /// The department a request of this topic goes to unless the operator picks another.
     #[serde(default)]
     pub department: Option<String>,
+    /// Words that hint at this topic, for triage's suggestions while a city has too little
+    /// history of its own (`[triage] min_history`).
+    #[serde(default)]
+    pub keywords: Vec<String>,
     /// First-response target for this topic, in working hours; the config's default otherwise.
     #[serde(default)]
     pub response_hours: Option<f64>,

@@ -51,4 +51,3 @@ fn stem(word: String) -> String {
 pub fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
 }
-

@@ -23,6 +23,7 @@ pub mod read;
 pub mod reset;
 pub mod rows;
 pub mod schema;
+pub mod triage;
 
 use chrono::{DateTime, Utc};
 use std::path::Path;
@@ -119,10 +120,13 @@ impl Store {
         let conn = tokio::task::spawn_blocking(move || db::open(&path).inspect(instrument))
             .await
             .map_err(|_| StoreError::Closed)??;
-        Ok(Store {
+        let store = Store {
             conn: tokio_rusqlite::Connection::from(conn),
             env: std::sync::Arc::new(env),
-        })
+        };
+        // The model lives on the store's thread from here on (`store::triage`).
+        store.call(|c, env| triage::load(c, &env.catalog)).await?;
+        Ok(store)
     }
 
     pub fn env(&self) -> &Env {
@@ -148,3 +152,5 @@ impl Store {
 mod ingest_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod triage_tests;

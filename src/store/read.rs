@@ -57,6 +57,9 @@ pub struct Detail {
     /// The number of the request this one duplicates, for people to read instead of its id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_number: Option<String>,
+    /// Triage's suggestion while the request is open and has no topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<crate::triage::Suggestion>,
 }
 
 impl Detail {
@@ -169,6 +172,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         notes,
         events,
         parent_number,
+        suggestion: super::triage::get(conn, rid)?,
     })
 }
 
@@ -207,6 +211,8 @@ pub struct Filter {
     pub number: Option<String>,
     /// Only requests whose latest reply the citizen did not get (`Request::undelivered`).
     pub undelivered: bool,
+    /// Only requests triage suggests this topic for (open, no topic yet).
+    pub suggested: Option<String>,
 }
 
 /// Where the previous page ended: the sort key and rid of its last row.
@@ -220,6 +226,8 @@ pub struct Cursor {
 pub struct Page {
     pub rows: Vec<Request>,
     pub next: Option<Cursor>,
+    /// Triage's suggestions for the rows that have one (open, no topic), by request id.
+    pub suggested: std::collections::HashMap<uuid::Uuid, crate::triage::Suggestion>,
 }
 
 pub fn inbox(
@@ -250,6 +258,12 @@ pub fn inbox(
     if let Some(n) = &filter.number {
         let p = arg(Box::new(n.clone()), &mut args);
         conds.push(format!("r.number = {p}"));
+    }
+    if let Some(t) = &filter.suggested {
+        let p = arg(Box::new(t.clone()), &mut args);
+        conds.push(format!(
+            "r.rid IN (SELECT request_rid FROM triage_suggestion WHERE topic = {p})"
+        ));
     }
     for (col, val) in [("topic", &filter.topic), ("department", &filter.department)] {
         if let Some(v) = val {
@@ -319,6 +333,7 @@ pub fn inbox(
             return Ok(Page {
                 rows: vec![],
                 next: None,
+                suggested: Default::default(),
             });
         };
         let ids: Vec<Value> = conn
@@ -329,6 +344,7 @@ pub fn inbox(
             return Ok(Page {
                 rows: vec![],
                 next: None,
+                suggested: Default::default(),
             });
         }
         table_hint = if ids.len() <= FEW_MATCHES {
@@ -385,11 +401,23 @@ pub fn inbox(
         None
     };
     let mut out = Vec::with_capacity(raws.len());
+    let mut suggested = std::collections::HashMap::new();
     for (raw, _) in raws {
         let tags = rows::tags(conn, raw.rid)?;
-        out.push(raw.into_request(tags)?);
+        let rid = raw.rid;
+        let r = raw.into_request(tags)?;
+        if r.topic.is_none()
+            && let Some(s) = super::triage::get(conn, rid)?
+        {
+            suggested.insert(r.id, s);
+        }
+        out.push(r);
     }
-    Ok(Page { rows: out, next })
+    Ok(Page {
+        rows: out,
+        next,
+        suggested,
+    })
 }
 
 /// Requests received in `[from, to)`, oldest first, without their tags (reports don't show

@@ -345,6 +345,9 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
     for t in &r.tags {
         ins.execute(params![rid, t])?;
     }
+    // Every request row passes here (an action, intake, a pull, a reset): its suggestion
+    // follows it.
+    super::triage::refresh(conn, rid, r)?;
     Ok(rid)
 }
 

@@ -311,6 +311,33 @@ CREATE TABLE quarantine(
 ) WITHOUT ROWID;
 "#,
     ),
+    // Triage (`store::triage`): the model this file suggests with (one row; its weights as a
+    // blob), and each open untagged request's suggestion, kept as the request is written so
+    // lists filter and show it without scoring anything.
+    M::up(
+        r#"
+CREATE TABLE triage_model(
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    version    TEXT NOT NULL,
+    method     TEXT NOT NULL,
+    format     INTEGER NOT NULL,
+    labels     INTEGER NOT NULL,
+    trained_at INTEGER NOT NULL,
+    train_ms   INTEGER NOT NULL,
+    model      BLOB NOT NULL
+);
+CREATE TABLE triage_suggestion(
+    request_rid INTEGER PRIMARY KEY,
+    version     TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    probability REAL NOT NULL,
+    department  TEXT,
+    department_probability REAL NOT NULL,
+    top         TEXT NOT NULL
+);
+CREATE INDEX triage_suggestion_topic ON triage_suggestion(topic);
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -346,8 +373,8 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (six more came after it).
-        migrations().to_version(&mut c, SCHEMA_VERSION - 7).unwrap();
+        // The version before `event.server_id` (seven more came after it).
+        migrations().to_version(&mut c, SCHEMA_VERSION - 8).unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -6,6 +6,7 @@ mod console;
 mod gateway;
 mod report;
 mod sync;
+pub mod triage;
 
 #[cfg(test)]
 mod probes;

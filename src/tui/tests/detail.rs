@@ -24,6 +24,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
         new: new.map(str::to_string),
     };
     let detail = Detail {
+        suggestion: None,
         request,
         messages: vec![
             Message {

@@ -143,6 +143,7 @@ fn loaded(lang: Lang) -> App {
             generation,
             append: false,
             page: Page {
+                suggested: Default::default(),
                 rows,
                 next: Some(Cursor { key: 1, rid: 4 }),
             },
@@ -159,7 +160,11 @@ fn answer(a: &mut App, rows: Vec<crate::domain::Request>) {
         Msg::Page {
             generation,
             append: false,
-            page: Page { rows, next: None },
+            page: Page {
+                rows,
+                next: None,
+                suggested: Default::default(),
+            },
         },
     );
 }
@@ -225,6 +230,7 @@ fn stale_pages_are_dropped_and_the_selection_survives_a_reload() {
             generation: old,
             append: false,
             page: Page {
+                suggested: Default::default(),
                 rows: vec![],
                 next: None,
             },
@@ -457,6 +463,7 @@ fn hostile_citizen_text_cannot_drive_the_terminal() {
             generation,
             append: false,
             page: Page {
+                suggested: Default::default(),
                 rows: vec![r],
                 next: None,
             },
@@ -493,6 +500,7 @@ fn a_long_first_line_still_fills_its_cell() {
                 generation,
                 append: false,
                 page: Page {
+                    suggested: Default::default(),
                     rows: vec![request(1, &text, 5)],
                     next: None,
                 },

@@ -31,6 +31,7 @@ fn queue(lang: Lang) -> super::App {
     answer(&mut a, rows);
     let request = a.rows[0].clone();
     let detail = Detail {
+        suggestion: None,
         messages: vec![Message {
             id: Uuid::from_u128(FAILED_REPLY),
             request_id: request.id,
