@@ -106,6 +106,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         now: Arc::new(chrono::Utc::now),
     };
     let store = Store::open(&db, env).await?;
+    store.configure_triage(config.triage.clone()).await?;
     let adapters = Adapters {
         telegram: with("telegram")
             .then(|| telegram(&config, Some(&sim.api_url()), Some(sim.token())))
@@ -179,6 +180,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await
     } else {
         let settings = settings(&config, false, store.env().catalog.clone())?;
+        let _trainer = super::live::TriageTrainer::spawn(store.clone(), config.triage.clone());
         with_gateways(store, settings, &adapters, &opts).await
     };
     sim.shutdown().await;

@@ -260,6 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         now: Arc::new(chrono::Utc::now),
     };
     let store = Store::open(&db, env).await?;
+    store.configure_triage(config.triage.clone()).await?;
     let labels = Labels {
         en: config.ui.language == "en",
     };

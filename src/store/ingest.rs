@@ -399,6 +399,21 @@ fn message(
         [request_id.to_string()],
         |r| r.get(0),
     )?;
+    let decided = super::triage::auto_apply(
+        &created.request,
+        &env.catalog,
+        |what| derive(src, &key, what, m.at),
+        now,
+    );
+    let created = if decided.is_empty() {
+        created
+    } else {
+        let mut last = created;
+        for d in &decided {
+            last = apply_with(tx, env, d, later)?;
+        }
+        last
+    };
     // The first message's text is the request's own: an edit of it revises the request.
     map_message(tx, ch, &m.chat, &m.message, Some(request_id), rid)?;
     queue_files(tx, ch, m, rid, ms(now))?;

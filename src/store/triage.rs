@@ -20,6 +20,74 @@ use crate::triage::{self, Example, Method, Model, Settings, Suggestion};
 thread_local! {
     /// The model of the store whose thread this is; None until the store is opened.
     static ACTIVE: RefCell<Option<Arc<Model>>> = const { RefCell::new(None) };
+    /// `[triage]` of the program that opened the store (`Store::configure_triage`).
+    static SETTINGS: RefCell<Settings> = RefCell::new(Settings::default());
+}
+
+pub fn configure(settings: Settings) {
+    SETTINGS.with(|s| *s.borrow_mut() = settings);
+}
+
+/// The model's own action on a request just taken in, when `[triage] auto_apply_above` is set
+/// and the suggested department is at least that likely: the topic (and the department where
+/// the history routes it elsewhere than the catalog), as mutations whose actor names the model,
+/// its version and the probability, so the audit trail says who decided. Out of scope is never
+/// applied: declining is an operator's reply. `id` makes a redelivered message's repeat the same
+/// mutation.
+pub fn auto_apply(
+    r: &Request,
+    catalog: &Catalog,
+    id: impl Fn(&str) -> uuid::Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::domain::Mutation> {
+    use crate::domain::{Mutation, Op};
+    let Some(threshold) = SETTINGS.with(|s| s.borrow().auto_apply_above) else {
+        return vec![];
+    };
+    let Some(model) = active() else {
+        return vec![];
+    };
+    if r.topic.is_some() || model.method == Method::Keywords {
+        return vec![];
+    }
+    let Some(s) = model.suggest(&r.text) else {
+        return vec![];
+    };
+    if s.department_probability < threshold || s.topic == "out_of_scope" {
+        return vec![];
+    }
+    let actor = format!(
+        "triage {} {:.0}%",
+        s.model_version,
+        s.department_probability * 100.0
+    );
+    let follows = catalog.topic(&s.topic).and_then(|t| t.department.clone());
+    let mut out = vec![Mutation {
+        id: id("triage-topic"),
+        ..Mutation::new(
+            r.id,
+            &actor,
+            now,
+            Op::SetTopic {
+                topic: Some(s.topic.clone()),
+                department_follows: true,
+            },
+        )
+    }];
+    if s.department.is_some() && s.department != follows {
+        out.push(Mutation {
+            id: id("triage-department"),
+            ..Mutation::new(
+                r.id,
+                &actor,
+                now,
+                Op::SetDepartment {
+                    department: s.department.clone(),
+                },
+            )
+        });
+    }
+    out
 }
 
 /// What `mcu triage status` shows.

@@ -227,3 +227,89 @@ async fn training_leaves_the_stores_thread_free_and_rescores_open_requests() {
         assert!(s.probability > 0.5, "{s:?}");
     }
 }
+
+#[tokio::test]
+async fn a_confident_suggestion_applies_itself_at_intake_audited_as_the_models() {
+    use crate::store::ingest::{ClosedPolicy, IngestRules};
+    use crate::wire::intake::{Batch, Inbound, InboundEvent, IncomingMessage};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, "a.sqlite3").await;
+    store.apply_batch(labelled(400)).await.unwrap();
+    let trained = store
+        .retrain_triage(&Settings::default(), false)
+        .await
+        .unwrap()
+        .unwrap();
+    let ingest = |store: Store, chat: &'static str, text: &'static str| async move {
+        let lease = "gateway:telegram:bot";
+        let epoch = store
+            .acquire_lease(lease, "t", std::time::Duration::from_secs(15))
+            .await
+            .unwrap()
+            .unwrap();
+        let batch = Batch {
+            events: vec![InboundEvent {
+                external_id: format!("u{chat}"),
+                payload: "{}".into(),
+                inbound: Inbound::Message(IncomingMessage {
+                    chat: chat.into(),
+                    message: "1".into(),
+                    author: Some("Иван".into()),
+                    text: text.into(),
+                    attachments: vec![],
+                    location: None,
+                    reply_to: None,
+                    media_group: None,
+                    at: t0(),
+                }),
+            }],
+            ..Batch::default()
+        };
+        let rules = IngestRules {
+            join_window: Duration::hours(24),
+            closed_policy: ClosedPolicy::Reopen,
+            reopen_window: Duration::days(7),
+            texts: crate::templates::BotTexts::shipped("ru"),
+            status_words: |s| s.as_str(),
+            acknowledge: false,
+        };
+        let report = store
+            .ingest(Channel::Telegram, "bot", lease, epoch, batch, rules)
+            .await
+            .unwrap();
+        report.created[0].to_string()
+    };
+    // Off by default: suggested only.
+    let n = ingest(
+        store.clone(),
+        "1",
+        "Переполнены мусорные контейнеры во дворе",
+    )
+    .await;
+    let d = store.detail(&n).await.unwrap();
+    assert_eq!(d.request.topic, None);
+    assert_eq!(d.suggestion.unwrap().topic, "waste");
+    store
+        .configure_triage(Settings {
+            auto_apply_above: Some(0.6),
+            ..Settings::default()
+        })
+        .await
+        .unwrap();
+    let n = ingest(store.clone(), "2", "Переполнены мусорные контейнеры у дома").await;
+    let d = store.detail(&n).await.unwrap();
+    assert_eq!(d.request.topic.as_deref(), Some("waste"));
+    assert_eq!(d.request.department.as_deref(), Some("city_economy"));
+    assert!(d.suggestion.is_none());
+    let by_model: Vec<&crate::domain::request::Event> =
+        d.events.iter().filter(|e| e.field == "topic").collect();
+    assert_eq!(by_model.len(), 1, "{:?}", d.events);
+    assert!(
+        by_model[0]
+            .actor
+            .starts_with(&format!("triage {} ", trained.version)),
+        "{}",
+        by_model[0].actor
+    );
+    assert!(by_model[0].actor.ends_with('%'));
+}

@@ -265,6 +265,8 @@ pub struct App {
     pub filter_line: String,
     pub filter: Filter,
     pub rows: Vec<Request>,
+    /// Triage's suggestions for the loaded rows without a topic, by request id.
+    pub suggested: std::collections::HashMap<Uuid, crate::triage::Suggestion>,
     pub selected: usize,
     pub scroll: usize,
     pub next: Option<Cursor>,
@@ -346,6 +348,7 @@ impl App {
             filter_line: String::new(),
             filter,
             rows: vec![],
+            suggested: Default::default(),
             selected: 0,
             scroll: 0,
             next: None,

@@ -97,6 +97,11 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
             sanitize::line(&dep)
         )),
     ]));
+    if r.topic.is_none()
+        && let Some(s) = app.suggested.get(&r.id)
+    {
+        lines.extend(super::suggest::card_lines(app, s));
+    }
     let who = r
         .assignee
         .as_deref()

@@ -58,10 +58,11 @@ pub enum Action {
     Unreachable,
     Assign,
     Shift,
+    AcceptSuggestion,
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 50] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -111,6 +112,7 @@ impl Action {
         Action::Unreachable,
         Action::Assign,
         Action::Shift,
+        Action::AcceptSuggestion,
     ];
 }
 
@@ -164,6 +166,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Unreachable, &["shift-u"]),
     (Action::Assign, &["shift-a"]),
     (Action::Shift, &["shift-s"]),
+    (Action::AcceptSuggestion, &["y"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).
@@ -358,9 +361,9 @@ mod tests {
     #[test]
     fn overrides_replace_and_bad_keys_are_named() {
         let mut o = BTreeMap::new();
-        o.insert(Action::Claim, vec!["y".to_string()]);
+        o.insert(Action::Claim, vec!["v".to_string()]);
         let k = Keymap::with_overrides(&o).unwrap();
-        assert_eq!(k.action(key('y')), Some(Action::Claim));
+        assert_eq!(k.action(key('v')), Some(Action::Claim));
         assert_eq!(k.action(key('c')), None);
         o.insert(Action::Close, vec!["ctrl-nonsense".to_string()]);
         let e = Keymap::with_overrides(&o).unwrap_err().to_string();

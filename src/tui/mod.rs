@@ -23,6 +23,7 @@ mod popups;
 mod request_keys;
 mod shift_view;
 pub mod strings;
+mod suggest;
 mod tags;
 mod team;
 mod team_view;

@@ -29,6 +29,7 @@ pub(super) fn is_mutation(a: Action) -> bool {
             | Action::Phoned
             | Action::Unreachable
             | Action::Assign
+            | Action::AcceptSuggestion
     )
 }
 

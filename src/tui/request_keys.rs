@@ -55,6 +55,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Claim => each(app, r.id, lang.action(action), |_| Some(Op::Claim)),
         Action::Release => each(app, r.id, lang.action(action), |_| Some(Op::Release)),
         Action::Reopen => each(app, r.id, lang.action(action), |_| Some(Op::Reopen)),
+        Action::AcceptSuggestion => super::suggest::accept(app, r.id),
         Action::LinkDuplicate => {
             app.mode = Mode::LinkInput {
                 target: r.id,
@@ -106,6 +107,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
                 .map(|t| (t.id.clone(), label(lang, &t.name, &t.name_en)))
                 .collect();
             items.push((String::new(), lang.none().into()));
+            super::suggest::order_topics(app, r.id, &mut items);
             open_picker(app, PickerKind::Topic, r.id, items, r.topic.as_deref())
         }
         Action::Department | Action::Forward => {

@@ -176,6 +176,10 @@ impl Lang {
             Action::Claim => self.pick("взять в работу", "claim"),
             Action::Release => self.pick("вернуть в очередь", "release"),
             Action::Topic => self.pick("тема", "topic"),
+            Action::AcceptSuggestion => self.pick(
+                "принять подсказку: тема и департамент",
+                "accept the suggested topic and department",
+            ),
             Action::Department => self.pick("департамент", "department"),
             Action::Priority => self.pick("приоритет", "priority"),
             Action::Tag => self.pick("метки", "tags"),

@@ -196,8 +196,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             let before = app.current().map(|r| r.id);
             if append {
                 app.rows.extend(page.rows);
+                app.suggested.extend(page.suggested);
             } else {
                 app.rows = page.rows;
+                app.suggested = page.suggested;
                 let keep = app.keep.take().or(before);
                 app.selected = keep
                     .and_then(|id| app.rows.iter().position(|r| r.id == id))

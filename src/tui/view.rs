@@ -277,6 +277,11 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
         .take(visible)
         .map(|(i, r)| {
             let (left, state) = time_left(app, r);
+            let suggested = r
+                .topic
+                .is_none()
+                .then(|| super::suggest::inbox_cell(app, r.id))
+                .flatten();
             let topic = r
                 .topic
                 .as_deref()
@@ -315,7 +320,14 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
                 Cell::from(r.number.to_string()),
                 Cell::from(channel_short(app, r.channel)),
                 time_cell(app, r, left, state),
-                Cell::from(sanitize::line(&topic)),
+                match &suggested {
+                    // A suggestion, not a topic: dimmed and marked, so nobody takes it for one.
+                    Some(s) => Cell::from(Span::styled(
+                        sanitize::line(s),
+                        style(app, app.theme.muted).add_modifier(Modifier::ITALIC),
+                    )),
+                    None => Cell::from(sanitize::line(&topic)),
+                },
                 Cell::from(app.lang.status(r.status)),
                 Cell::from(sanitize::line(r.assignee.as_deref().unwrap_or(""))),
             ];

@@ -39,6 +39,16 @@ impl TrainJob {
 }
 
 impl Store {
+    /// `[triage]` for this store: when retraining is due, and whether confident suggestions
+    /// apply themselves at intake.
+    pub async fn configure_triage(&self, settings: Settings) -> Result<(), StoreError> {
+        self.call(move |_, _| {
+            triage::configure(settings);
+            Ok(())
+        })
+        .await
+    }
+
     /// The model this file suggests with.
     pub async fn triage_status(&self) -> Result<Option<Status>, StoreError> {
         self.call(|c, _| triage::status(c)).await

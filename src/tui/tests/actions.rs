@@ -91,6 +91,10 @@ fn every_action_does_what_it_says() {
             }
             Action::Alerts => matches!(a.mode, Mode::Alerts { selected: 0 }) && cmds.is_empty(),
             Action::Assign => picker(&a, PickerKind::Assign),
+            // Nothing suggested for these requests: said so, nothing changed.
+            Action::AcceptSuggestion => {
+                cmds.is_empty() && a.flash.as_ref().is_some_and(|f| f.error)
+            }
             // Shifts are the server's: a console working alone says so.
             Action::Shift => {
                 cmds.is_empty()

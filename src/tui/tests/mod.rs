@@ -19,6 +19,7 @@ mod detail;
 mod photo;
 mod presence;
 mod shift;
+mod suggest;
 mod tags;
 mod team;
 mod undelivered;
