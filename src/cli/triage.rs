@@ -83,6 +83,20 @@ pub fn method(arg: MethodArg, labels: usize, min_history: usize) -> Method {
     }
 }
 
+/// A method as people say it.
+fn method_name(m: Method, en: bool) -> &'static str {
+    match (m, en) {
+        (Method::Svm, false) => "линейная модель",
+        (Method::Svm, true) => "a linear model",
+        (Method::Bayes, false) => "наивный Байес",
+        (Method::Bayes, true) => "naive Bayes",
+        (Method::PrefixBayes, false) => "наивный Байес по началам слов",
+        (Method::PrefixBayes, true) => "naive Bayes on word prefixes",
+        (Method::Keywords, false) => "ключевые слова справочника",
+        (Method::Keywords, true) => "the catalog's keywords",
+    }
+}
+
 /// Trains on `train` and scores `test`, timing both.
 fn run(
     train_set: &[Example],
@@ -195,8 +209,8 @@ pub fn print_table(r: &Report, en: bool) {
     let s = &r.scores;
     if en {
         println!(
-            "method {:?}; trained on {} requests{}, tested on {}",
-            r.method,
+            "method: {}; trained on {} requests{}, tested on {}",
+            method_name(r.method, true),
             r.train,
             r.folds
                 .map(|k| format!(" ({k}-fold cross-validation)"))
@@ -219,11 +233,11 @@ pub fn print_table(r: &Report, en: bool) {
         println!("when the department's probability is at least:");
     } else {
         println!(
-            "метод {:?}; обучено на {} обращениях{}, проверено на {}",
-            r.method,
+            "метод: {}; обучено на {} обращениях{}, проверено на {}",
+            method_name(r.method, false),
             r.train,
             r.folds
-                .map(|k| format!(" (перекрёстная проверка, {k} частей)"))
+                .map(|k| format!(" (перекрёстная проверка по {k} частям)"))
                 .unwrap_or_default(),
             r.test
         );
@@ -389,17 +403,17 @@ impl super::Invocation {
     pub(super) fn print_trained(&self, s: &crate::store::triage::Status) {
         if self.labels.en {
             println!(
-                "triage trained on {} labels ({:?}, model {}, {} ms)",
+                "triage trained on {} labels ({}, model {}, {} ms)",
                 s.labels,
-                s.method,
+                method_name(s.method, true),
                 s.version,
                 s.train_ms.unwrap_or(0)
             );
         } else {
             println!(
-                "подсказки обучены на {} размеченных обращениях ({:?}, модель {}, {} мс)",
+                "подсказки обучены на {} размеченных обращениях ({}, модель {}, {} мс)",
                 s.labels,
-                s.method,
+                method_name(s.method, false),
                 s.version,
                 s.train_ms.unwrap_or(0)
             );
