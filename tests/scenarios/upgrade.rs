@@ -1,5 +1,5 @@
 //! Scenario 28: an upgrade with actions still queued. A console works offline under the
-//! previous schema — its file three migrations back, as the program before those versions left
+//! previous schema — its file four migrations back, as the program before those versions left
 //! it — then the new program opens it (migrating it) and syncs: every queued action reaches
 //! the server once, the console's file ends equal to the server's, the checker passes.
 
@@ -8,8 +8,8 @@ use rusqlite::Connection;
 
 use crate::support::{Backend, Console, Env, tags};
 
-/// Takes the last three migrations back out of `db`: what a console of the version before
-/// them had (they only added a table and columns).
+/// Takes the last four migrations back out of `db`: what a console of the version before
+/// them had (they only added tables and columns).
 fn to_previous_schema(db: &std::path::Path) {
     let c = Connection::open(db).unwrap();
     let v: i64 = c
@@ -20,13 +20,15 @@ fn to_previous_schema(db: &std::path::Path) {
         "the file starts at the current schema"
     );
     c.execute_batch(&format!(
-        "DROP TABLE quarantine;
+        "DROP TABLE triage_suggestion;
+         DROP TABLE triage_model;
+         DROP TABLE quarantine;
          ALTER TABLE sync_rejection DROP COLUMN changed_by;
          ALTER TABLE sync_rejection DROP COLUMN changed_at;
          ALTER TABLE pending_mutation DROP COLUMN before;
          ALTER TABLE sync_rejection DROP COLUMN draft;
          PRAGMA user_version = {};",
-        SCHEMA_VERSION - 3
+        SCHEMA_VERSION - 4
     ))
     .unwrap();
 }
