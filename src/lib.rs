@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod incidents;
 pub mod lang;
 pub mod present;
 pub mod report;

@@ -1,0 +1,272 @@
+//! A place named in words, as one key: «ул. Красная, 122», «Красная ул 122» and «на красной
+//! улице, д. 122» are one address. Citizens write the street's type before or after its name,
+//! abbreviated or not, and the name in any grammatical case; the key keeps the type, the name's
+//! stems (Snowball folds the cases) and the house, so two reports of one house meet even when no
+//! channel gave coordinates.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::words::terms;
+
+/// The kind of street: what «ул.», «улица», «улице» all are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreetKind {
+    Street,
+    Avenue,
+    Lane,
+    Boulevard,
+    Highway,
+    Square,
+    Passage,
+    Embankment,
+    District,
+}
+
+impl StreetKind {
+    fn short(self) -> &'static str {
+        match self {
+            StreetKind::Street => "ул",
+            StreetKind::Avenue => "пр",
+            StreetKind::Lane => "пер",
+            StreetKind::Boulevard => "б-р",
+            StreetKind::Highway => "ш",
+            StreetKind::Square => "пл",
+            StreetKind::Passage => "проезд",
+            StreetKind::Embankment => "наб",
+            StreetKind::District => "мкр",
+        }
+    }
+
+    /// The kind a word names, in any case, full or abbreviated (lowercased, ё folded).
+    fn of(word: &str) -> Option<StreetKind> {
+        let w = word.trim_end_matches('.');
+        let kind = match w {
+            "ул" => StreetKind::Street,
+            "пр" | "пр-т" | "просп" | "пр-кт" => StreetKind::Avenue,
+            "пер" => StreetKind::Lane,
+            "б-р" | "бул" | "бульв" => StreetKind::Boulevard,
+            "ш" => StreetKind::Highway,
+            "пл" => StreetKind::Square,
+            "наб" => StreetKind::Embankment,
+            "мкр" | "мкрн" | "мкр-н" => StreetKind::District,
+            _ if w.starts_with("улиц") => StreetKind::Street,
+            _ if w.starts_with("проспект") => StreetKind::Avenue,
+            _ if w.starts_with("переул") => StreetKind::Lane,
+            _ if w.starts_with("бульвар") => StreetKind::Boulevard,
+            _ if w.starts_with("шоссе") => StreetKind::Highway,
+            _ if w.starts_with("площад") => StreetKind::Square,
+            _ if w.starts_with("проезд") => StreetKind::Passage,
+            _ if w.starts_with("набережн") => StreetKind::Embankment,
+            _ if w.starts_with("микрорайон") => StreetKind::District,
+            _ => return None,
+        };
+        Some(kind)
+    }
+}
+
+/// One address: kind of street, the name's stems, and the house when given.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AddressKey {
+    pub kind: StreetKind,
+    pub street: String,
+    pub house: Option<String>,
+}
+
+impl fmt::Display for AddressKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind.short(), self.street)?;
+        if let Some(h) = &self.house {
+            write!(f, ":{h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Words that introduce the house rather than name the street.
+fn is_house_word(w: &str) -> bool {
+    matches!(
+        w.trim_end_matches('.'),
+        "д" | "дом" | "доме" | "дома" | "домом" | "около" | "возле" | "у" | "напротив"
+    )
+}
+
+/// Words around an address that are never part of a street's name.
+fn is_filler(w: &str) -> bool {
+    matches!(
+        w.trim_end_matches('.'),
+        "на" | "по"
+            | "в"
+            | "во"
+            | "с"
+            | "со"
+            | "к"
+            | "от"
+            | "из"
+            | "г"
+            | "город"
+            | "города"
+            | "адрес"
+            | "адресу"
+            | "и"
+    )
+}
+
+/// A house number: digits, then perhaps a letter, a slash and digits, or a block («к1»).
+fn house(w: &str) -> Option<String> {
+    let w = w.trim_end_matches(['.', ',']);
+    // «д.122», «дом122» written together.
+    let w = ["д.", "дом", "д"]
+        .iter()
+        .find_map(|p| {
+            w.strip_prefix(p)
+                .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .unwrap_or(w);
+    let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || digits.len() > 4 {
+        return None;
+    }
+    let rest = &w[digits.len()..];
+    let ok = rest.is_empty()
+        || (rest.chars().count() == 1 && rest.chars().all(char::is_alphabetic))
+        || rest
+            .strip_prefix('/')
+            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+        || rest
+            .strip_prefix('к')
+            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()));
+    ok.then(|| format!("{digits}{rest}"))
+}
+
+/// Splits text into lowercased words, keeping «пр-т», «д.», «122а» and «12/3» whole.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+        .map(|w| w.to_lowercase().replace('ё', "е"))
+        .map(|w| {
+            w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '/'))
+                .to_string()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The first address `text` names, if any.
+pub fn key(text: &str) -> Option<AddressKey> {
+    let ws = words(text);
+    for (i, w) in ws.iter().enumerate() {
+        // «ул.Красная» written together.
+        let (kind, glued) = match w.split_once('.') {
+            Some((head, tail)) if !tail.is_empty() && StreetKind::of(head).is_some() => {
+                (StreetKind::of(head), Some(tail.to_string()))
+            }
+            _ => (StreetKind::of(w), None),
+        };
+        let Some(kind) = kind else {
+            continue;
+        };
+        // The name after the kind («ул. Красная»), else before it («Красная улица»).
+        let after: Vec<&String> = glued
+            .iter()
+            .chain(ws[i + 1..].iter())
+            .take_while(|w| house(w).is_none() && !is_house_word(w) && StreetKind::of(w).is_none())
+            .take(3)
+            .collect();
+        let before: Vec<&String> = ws[..i]
+            .iter()
+            .rev()
+            .take_while(|w| {
+                house(w).is_none()
+                    && !is_house_word(w)
+                    && !is_filler(w)
+                    && StreetKind::of(w).is_none()
+            })
+            .take(2)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let (name, next) = if !after.is_empty()
+            && (before.is_empty()
+                || glued.is_some()
+                || ws
+                    .get(i + 1 + after.len())
+                    .is_some_and(|w| house(w).is_some() || is_house_word(w)))
+        {
+            (
+                after.clone(),
+                i + 1 + after.len() - usize::from(glued.is_some()),
+            )
+        } else if !before.is_empty() {
+            (before, i + 1)
+        } else {
+            continue;
+        };
+        let street: Vec<String> = name
+            .iter()
+            .filter(|w| !is_filler(w))
+            .flat_map(|w| terms(w).collect::<Vec<_>>())
+            .collect();
+        if street.is_empty() {
+            continue;
+        }
+        let house = ws[next.min(ws.len())..]
+            .iter()
+            .take(3)
+            .skip_while(|w| is_house_word(w))
+            .find_map(|w| house(w));
+        return Some(AddressKey {
+            kind,
+            street: street.join(" "),
+            house,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(text: &str) -> String {
+        key(text)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "-".into())
+    }
+
+    #[test]
+    fn one_house_written_every_way_is_one_key() {
+        let forms = [
+            "ул. Красная, 122",
+            "Красная ул 122",
+            "на красной улице, д. 122",
+            "улица Красная, дом 122",
+            "ул.Красная 122",
+            "Прорвало трубу по адресу: г. Краснодар, ул. Красная, д.122, вода течёт",
+        ];
+        let keys: Vec<String> = forms.iter().map(|f| k(f)).collect();
+        assert!(keys.iter().all(|x| x == &keys[0]), "{keys:?}");
+        assert_eq!(keys[0], "ул:красн:122");
+    }
+
+    #[test]
+    fn kinds_houses_and_names_tell_addresses_apart() {
+        assert_eq!(k("пр-т Чекистов 5"), k("проспекте Чекистов, 5"));
+        assert_ne!(k("ул. Красная, 122"), k("ул. Красная, 124"));
+        assert_ne!(k("ул. Красная, 122"), k("пер. Красный, 122"));
+        assert_ne!(k("ул. Красная, 122"), k("ул. Северная, 122"));
+        assert_eq!(k("ул. Северная, 12а"), "ул:северн:12а");
+        assert_eq!(k("улица Ставропольская 12/3"), "ул:ставропольск:12/3");
+        assert_eq!(k("мкр. Юбилейный"), "мкр:юбилейн");
+        assert_eq!(k("улица Карла Маркса, 7"), "ул:карл маркс:7");
+    }
+
+    #[test]
+    fn text_without_an_address_has_no_key() {
+        assert_eq!(k("Нет горячей воды третий день"), "-");
+        assert_eq!(k("Автобус 7 не пришёл"), "-");
+        assert_eq!(k(""), "-");
+    }
+}

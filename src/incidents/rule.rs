@@ -1,0 +1,268 @@
+//! When reports are one incident. Nearby and similar alone floods operators: on real appeals
+//! most close, similar pairs are one citizen writing again. So a group needs several distinct
+//! citizens, each within the radius (or at the same address) and the time window of the new
+//! report, on the same topic (set or suggested), and with text similar enough to it. A citizen
+//! writing again about their own open request is a repeat instead: one case, not a new one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::address::AddressKey;
+use super::geo::distance_m;
+use crate::domain::words::terms;
+
+/// `[incidents]` in the config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rules {
+    /// Distinct citizens that make a candidate incident.
+    pub min_citizens: usize,
+    pub radius_m: f64,
+    pub window_hours: f64,
+    /// Text cosine (stems) a report needs with the new one.
+    pub min_similarity: f64,
+    /// How long a citizen's open request takes their new reports as repeats.
+    pub repeat_days: f64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            min_citizens: 3,
+            radius_m: 300.0,
+            window_hours: 48.0,
+            min_similarity: 0.2,
+            repeat_days: 7.0,
+        }
+    }
+}
+
+/// Where a report is: coordinates from the channel, else the address it names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Place {
+    Point { lat: f64, lon: f64 },
+    Address(AddressKey),
+}
+
+/// What the rule needs of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub id: uuid::Uuid,
+    /// Who wrote it, as the channel knows them (chat or account), so two channels' accounts of
+    /// one person still count twice: no channel tells them apart.
+    pub citizen: String,
+    pub at: DateTime<Utc>,
+    /// The topic set, else the one suggested.
+    pub topic: Option<String>,
+    pub place: Option<Place>,
+    pub words: Words,
+    pub open: bool,
+}
+
+/// Stem counts of a text, for the cosine.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Words(BTreeMap<String, f64>);
+
+impl Words {
+    pub fn of(text: &str) -> Words {
+        let mut m = BTreeMap::new();
+        // One-letter words and numbers (house numbers, bus routes) say nothing of the reason.
+        for t in
+            terms(text).filter(|t| t.chars().count() > 1 && !t.chars().all(|c| c.is_ascii_digit()))
+        {
+            *m.entry(t).or_insert(0.0) += 1.0;
+        }
+        Words(m)
+    }
+
+    pub fn cosine(&self, other: &Words) -> f64 {
+        let dot: f64 = self
+            .0
+            .iter()
+            .filter_map(|(k, a)| other.0.get(k).map(|b| a * b))
+            .sum();
+        let norm = |w: &Words| w.0.values().map(|v| v * v).sum::<f64>().sqrt();
+        let n = norm(self) * norm(other);
+        if n == 0.0 { 0.0 } else { dot / n }
+    }
+}
+
+/// Whether two places are one: within `radius_m`, or the same address key. A point and an
+/// address can't be compared (no geocoder), so they are not.
+pub fn same_place(a: &Place, b: &Place, radius_m: f64) -> bool {
+    match (a, b) {
+        (Place::Point { lat: la, lon: oa }, Place::Point { lat: lb, lon: ob }) => {
+            distance_m(*la, *oa, *lb, *ob) <= radius_m
+        }
+        (Place::Address(x), Place::Address(y)) => x == y && x.house.is_some(),
+        _ => false,
+    }
+}
+
+/// Whether `other` belongs with `new` under `rules`: place, time, topic and text.
+pub fn belongs(new: &Report, other: &Report, rules: &Rules) -> bool {
+    let (Some(p), Some(q)) = (&new.place, &other.place) else {
+        return false;
+    };
+    let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
+    new.topic.is_some()
+        && new.topic == other.topic
+        && (new.at - other.at).abs() <= window
+        && same_place(p, q, rules.radius_m)
+        && new.words.cosine(&other.words) >= rules.min_similarity
+}
+
+/// The candidate group `new` forms with `neighbours` (what an index on place and time found):
+/// the members, `new` first, when they are at least `min_citizens` distinct citizens.
+pub fn candidate(new: &Report, neighbours: &[Report], rules: &Rules) -> Option<Vec<uuid::Uuid>> {
+    let members: Vec<&Report> = std::iter::once(new)
+        .chain(
+            neighbours
+                .iter()
+                .filter(|o| o.id != new.id && belongs(new, o, rules)),
+        )
+        .collect();
+    let citizens: BTreeSet<&str> = members.iter().map(|r| r.citizen.as_str()).collect();
+    (citizens.len() >= rules.min_citizens.max(2)).then(|| members.iter().map(|r| r.id).collect())
+}
+
+/// The citizen's own open request `new` repeats, if any: same citizen, open, within
+/// `repeat_days`, and similar text or the same place. The most similar wins.
+pub fn repeat_of(new: &Report, theirs: &[Report], rules: &Rules) -> Option<uuid::Uuid> {
+    let window = Duration::milliseconds((rules.repeat_days * 86_400_000.0) as i64);
+    theirs
+        .iter()
+        .filter(|o| o.id != new.id && o.open && o.citizen == new.citizen)
+        .filter(|o| (new.at - o.at).abs() <= window)
+        .map(|o| {
+            let same_place = matches!((&new.place, &o.place), (Some(p), Some(q)) if same_place(p, q, rules.radius_m));
+            (o, new.words.cosine(&o.words), same_place)
+        })
+        .filter(|(_, sim, place)| *sim >= rules.min_similarity || *place)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(o, _, _)| o.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap()
+    }
+
+    /// A report `metres_north` of one point, `hours` after `t0`.
+    fn report(n: u128, citizen: &str, metres_north: f64, hours: f64, text: &str) -> Report {
+        Report {
+            id: uuid::Uuid::from_u128(n),
+            citizen: citizen.into(),
+            at: t0() + Duration::milliseconds((hours * 3_600_000.0) as i64),
+            topic: Some("utilities".into()),
+            place: Some(Place::Point {
+                lat: 45.0355 + metres_north / 111_195.0,
+                lon: 38.9753,
+            }),
+            words: Words::of(text),
+            open: true,
+        }
+    }
+
+    const PIPE: &str = "Прорвало трубу, вода заливает двор";
+
+    #[test]
+    fn three_citizens_make_a_group_two_do_not() {
+        let rules = Rules::default();
+        let new = report(1, "a", 0.0, 0.0, PIPE);
+        let others = [
+            report(2, "b", 100.0, -1.0, "Во дворе прорвало трубу, всё в воде"),
+            report(3, "c", 200.0, -2.0, "Прорыв трубы, заливает двор водой"),
+        ];
+        let group = candidate(&new, &others, &rules).expect("three citizens");
+        assert_eq!(group.len(), 3);
+        // The same citizen twice counts once.
+        let same = [
+            report(2, "b", 100.0, -1.0, PIPE),
+            report(3, "b", 200.0, -2.0, PIPE),
+        ];
+        assert_eq!(candidate(&new, &same, &rules), None);
+    }
+
+    #[test]
+    fn the_radius_the_window_the_topic_and_the_text_are_edges() {
+        let rules = Rules::default();
+        let new = report(1, "a", 0.0, 0.0, PIPE);
+        let near = report(2, "b", 299.0, -47.9, PIPE);
+        assert!(belongs(&new, &near, &rules));
+        assert!(!belongs(&new, &report(2, "b", 301.0, 0.0, PIPE), &rules));
+        assert!(!belongs(&new, &report(2, "b", 0.0, -48.1, PIPE), &rules));
+        assert!(!belongs(&new, &report(2, "b", 0.0, 48.1, PIPE), &rules));
+        let mut other_topic = near.clone();
+        other_topic.topic = Some("roads".into());
+        assert!(!belongs(&new, &other_topic, &rules));
+        // Nearby, at the same time, about something else.
+        assert!(!belongs(
+            &new,
+            &report(2, "b", 10.0, 0.0, "Не вывозят мусор с площадки"),
+            &rules
+        ));
+        let strict = Rules {
+            min_similarity: 0.99,
+            ..Rules::default()
+        };
+        assert!(!belongs(
+            &new,
+            &report(2, "b", 10.0, 0.0, "Во дворе прорвало трубу"),
+            &strict
+        ));
+    }
+
+    #[test]
+    fn an_address_meets_the_same_address_not_a_point() {
+        let rules = Rules::default();
+        let at = |n: u128, citizen: &str, text: &str| Report {
+            place: super::super::address::key(text).map(Place::Address),
+            ..report(n, citizen, 0.0, 0.0, text)
+        };
+        let new = at(1, "a", "Прорвало трубу, ул. Красная, 122");
+        assert!(belongs(
+            &new,
+            &at(2, "b", "на Красной улице д. 122 прорвало трубу"),
+            &rules
+        ));
+        assert!(!belongs(
+            &new,
+            &at(2, "b", "Прорвало трубу, ул. Красная, 124"),
+            &rules
+        ));
+        assert!(!belongs(&new, &report(2, "b", 0.0, 0.0, PIPE), &rules));
+    }
+
+    #[test]
+    fn a_citizen_writing_again_is_a_repeat_of_their_open_request() {
+        let rules = Rules::default();
+        let new = report(
+            1,
+            "a",
+            0.0,
+            0.0,
+            "Трубу так и не починили, вода заливает двор",
+        );
+        let mut closed = report(2, "a", 0.0, -5.0, PIPE);
+        closed.open = false;
+        let theirs = [
+            closed,
+            report(3, "a", 0.0, -24.0, PIPE),
+            report(4, "b", 0.0, -1.0, PIPE),
+        ];
+        assert_eq!(
+            repeat_of(&new, &theirs, &rules),
+            Some(uuid::Uuid::from_u128(3))
+        );
+        // A week and more later it is a new case.
+        let old = [report(3, "a", 0.0, -24.0 * 7.5, PIPE)];
+        assert_eq!(repeat_of(&new, &old, &rules), None);
+    }
+}
