@@ -29,6 +29,8 @@ pub struct Config {
     pub open311: crate::server::open311::Open311Config,
     /// Suggested topics and departments (docs/triage.md).
     pub triage: crate::triage::Settings,
+    /// When reports are one incident (docs/incidents.md).
+    pub incidents: crate::incidents::Rules,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
@@ -459,7 +461,7 @@ impl Config {
                 )));
             }
         }
-        if let Some(p) = self.triage.problem() {
+        if let Some(p) = self.triage.problem().or_else(|| self.incidents.problem()) {
             return Err(bad(p));
         }
         if !(c.at_risk_ratio > 0.0 && c.at_risk_ratio <= 1.0) {

@@ -237,6 +237,9 @@ pub enum Command {
         #[command(subcommand)]
         command: TriageCommand,
     },
+    /// Candidate incidents: open requests from at least three citizens about one thing at one
+    /// place within two days (`[incidents]`; docs/incidents.md).
+    Incidents,
     /// The team server's accounts (`--db` is the server's store).
     User {
         #[command(subcommand)]

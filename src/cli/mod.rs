@@ -8,6 +8,7 @@ mod demo;
 mod gateway;
 mod handover;
 pub(crate) mod import;
+mod incidents;
 pub mod live;
 mod output;
 mod read;
@@ -168,6 +169,7 @@ struct Invocation {
     labels: Labels,
     shift_hours: f64,
     triage: crate::triage::Settings,
+    incidents: crate::incidents::Rules,
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -300,6 +302,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         labels,
         shift_hours: config.ui.shift_hours,
         triage: config.triage.clone(),
+        incidents: config.incidents.clone(),
     };
     app.dispatch(command).await
 }
@@ -308,6 +311,7 @@ impl Invocation {
     async fn dispatch(&self, command: Command) -> anyhow::Result<()> {
         match command {
             Command::Triage { command } => self.triage(command).await,
+            Command::Incidents => self.incidents().await,
             Command::List(a) => self.list(a).await,
             Command::Handover { hours } => {
                 let hours = hours.unwrap_or(self.shift_hours);

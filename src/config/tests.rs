@@ -229,3 +229,31 @@ fn clock_targets_longer_than_a_year_are_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("clocks.resolution_hours"), "{e}");
 }
+
+#[test]
+fn triage_and_incident_settings_are_checked_by_name() {
+    for (text, key) in [
+        (
+            "[triage]\nauto_apply_above = 2.0\n",
+            "triage.auto_apply_above",
+        ),
+        ("[triage]\nretrain_every = 0\n", "triage.retrain_every"),
+        ("[incidents]\nradius_m = -1.0\n", "incidents.radius_m"),
+        ("[incidents]\nmin_citizens = 1\n", "incidents.min_citizens"),
+        (
+            "[incidents]\nmin_similarity = 1.5\n",
+            "incidents.min_similarity",
+        ),
+    ] {
+        let e = Config::parse("c.toml", text, &[]).unwrap_err().to_string();
+        assert!(e.contains(key), "{text}: {e}");
+    }
+    let c = Config::parse(
+        "c.toml",
+        "[triage]\nauto_apply_above = 0.9\n[incidents]\nradius_m = 150.0\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.triage.auto_apply_above, Some(0.9));
+    assert_eq!(c.incidents.radius_m, 150.0);
+}

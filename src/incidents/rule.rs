@@ -27,6 +27,43 @@ pub struct Rules {
     pub repeat_days: f64,
 }
 
+impl Rules {
+    /// What is wrong with these rules, for the config's error.
+    pub fn problem(&self) -> Option<String> {
+        if !(2..=1000).contains(&self.min_citizens) {
+            return Some(format!(
+                "incidents.min_citizens must be 2–1000, got {}",
+                self.min_citizens
+            ));
+        }
+        if !(self.radius_m > 0.0 && self.radius_m <= 10_000.0) {
+            return Some(format!(
+                "incidents.radius_m must be in (0, 10000], got {}",
+                self.radius_m
+            ));
+        }
+        if !(self.window_hours > 0.0 && self.window_hours <= 720.0) {
+            return Some(format!(
+                "incidents.window_hours must be in (0, 720], got {}",
+                self.window_hours
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_similarity) {
+            return Some(format!(
+                "incidents.min_similarity must be in [0, 1], got {}",
+                self.min_similarity
+            ));
+        }
+        if !(self.repeat_days >= 0.0 && self.repeat_days <= 90.0) {
+            return Some(format!(
+                "incidents.repeat_days must be in [0, 90], got {}",
+                self.repeat_days
+            ));
+        }
+        None
+    }
+}
+
 impl Default for Rules {
     fn default() -> Self {
         Rules {

@@ -13,6 +13,7 @@ mod delivery;
 mod face;
 pub mod files;
 pub mod handover;
+pub mod incidents;
 pub mod ingest;
 pub mod lease;
 pub mod meta;

@@ -4,6 +4,7 @@
 
 mod console;
 mod gateway;
+mod incidents;
 mod report;
 mod sync;
 pub mod triage;

@@ -1,0 +1,200 @@
+//! Candidate incidents among this file's open requests (#18, read-only so far): each open
+//! request received within the window is placed (coordinates, else the address key of its
+//! address or text), given its topic (set, else suggested), and grouped by the rule in
+//! `incidents::rule` with the requests near it in space and time; overlapping groups are one.
+//! Neighbours come from a grid of cells about the radius wide (or the same address key), so a
+//! request is compared with the handful near it, never with the whole window.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::StoreError;
+use super::rows::{ms, time};
+use crate::incidents::{Place, Report, Rules, Words, address_key, candidate};
+
+/// A candidate group, as `mcu incidents` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// The earliest member's id: stable while the group grows.
+    pub id: uuid::Uuid,
+    pub status: &'static str,
+    pub candidate: bool,
+    pub topic: String,
+    /// The address key, or `lat,lon` of the earliest member.
+    pub place: String,
+    pub citizens: usize,
+    /// Request numbers, earliest first.
+    pub members: Vec<String>,
+    pub first_at: DateTime<Utc>,
+}
+
+struct Row {
+    number: String,
+    report: Report,
+}
+
+/// Open requests received since `since`, as reports.
+fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT r.id, r.number, r.channel, r.chat_ref, r.citizen, r.text, r.address, r.lat, r.lon,
+                r.received_at, COALESCE(r.topic, s.topic)
+         FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
+         WHERE r.status <> 'closed' AND r.received_at >= ?1
+         ORDER BY r.received_at, r.rid",
+    )?;
+    let rows = st.query_map([ms(since)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<f64>>(7)?,
+            r.get::<_, Option<f64>>(8)?,
+            r.get::<_, i64>(9)?,
+            r.get::<_, Option<String>>(10)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, number, channel, chat, citizen, text, address, lat, lon, at, topic) = row?;
+        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+            continue;
+        };
+        // Who wrote it as the channel knows them; a request with neither chat nor name (a
+        // phone call typed in) is its own citizen.
+        let who = match (chat, citizen) {
+            (Some(c), _) => format!("{channel}:{c}"),
+            (None, Some(n)) => format!("{channel}:name:{n}"),
+            (None, None) => id.to_string(),
+        };
+        let place = match (lat, lon) {
+            (Some(lat), Some(lon)) => Some(Place::Point { lat, lon }),
+            _ => address
+                .as_deref()
+                .and_then(address_key)
+                .or_else(|| address_key(&text))
+                .map(Place::Address),
+        };
+        out.push(Row {
+            number,
+            report: Report {
+                id,
+                citizen: who,
+                at: time(at)?,
+                topic,
+                place,
+                words: Words::of(&text),
+                open: true,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Where a place falls for finding neighbours: an address key, or a grid cell about
+/// `radius_m` wide (its eight neighbours are searched too).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Cell {
+    Address(String),
+    Grid(i64, i64),
+}
+
+fn cell(place: &Place, radius_m: f64) -> Cell {
+    match place {
+        Place::Address(k) => Cell::Address(k.to_string()),
+        Place::Point { lat, lon } => {
+            let dlat = radius_m.max(1.0) / 111_195.0;
+            let dlon = dlat / lat.to_radians().cos().abs().max(0.01);
+            Cell::Grid((lat / dlat).floor() as i64, (lon / dlon).floor() as i64)
+        }
+    }
+}
+
+/// The candidate groups among open requests received in the last two windows (a request at the
+/// window's start still meets those up to a window before it).
+pub fn candidates(
+    conn: &Connection,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Vec<Group>, StoreError> {
+    let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
+    let rows = open_reports(conn, now - window - window)?;
+    let mut index: HashMap<Cell, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(p) = &r.report.place {
+            index.entry(cell(p, rules.radius_m)).or_default().push(i);
+        }
+    }
+    // Union-find over the rows: every group a row forms with its neighbours joins them.
+    let mut parent: Vec<usize> = (0..rows.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut grouped = vec![false; rows.len()];
+    for (i, r) in rows.iter().enumerate() {
+        let Some(p) = &r.report.place else {
+            continue;
+        };
+        let near: Vec<usize> = match cell(p, rules.radius_m) {
+            c @ Cell::Address(_) => index.get(&c).cloned().unwrap_or_default(),
+            Cell::Grid(a, b) => (-1..=1)
+                .flat_map(|da| (-1..=1).map(move |db| Cell::Grid(a + da, b + db)))
+                .flat_map(|c| index.get(&c).cloned().unwrap_or_default())
+                .collect(),
+        };
+        let neighbours: Vec<Report> = near.iter().map(|&j| rows[j].report.clone()).collect();
+        if let Some(members) = candidate(&r.report, &neighbours, rules) {
+            for id in members {
+                if let Some(j) = near
+                    .iter()
+                    .copied()
+                    .chain([i])
+                    .find(|&j| rows[j].report.id == id)
+                {
+                    grouped[j] = true;
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in (0..rows.len()).filter(|&i| grouped[i]) {
+        let r = root(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    Ok(groups
+        .into_values()
+        .map(|members| {
+            let first = &rows[members[0]].report;
+            let citizens: std::collections::BTreeSet<&str> = members
+                .iter()
+                .map(|&i| rows[i].report.citizen.as_str())
+                .collect();
+            Group {
+                id: first.id,
+                status: "candidate",
+                candidate: true,
+                topic: first.topic.clone().unwrap_or_default(),
+                place: match &first.place {
+                    Some(Place::Address(k)) => k.to_string(),
+                    Some(Place::Point { lat, lon }) => format!("{lat:.5},{lon:.5}"),
+                    None => String::new(),
+                },
+                citizens: citizens.len(),
+                members: members.iter().map(|&i| rows[i].number.clone()).collect(),
+                first_at: first.at,
+            }
+        })
+        .collect())
+}
