@@ -2,31 +2,12 @@
 //! thing at one house (written every way) or within the radius are one group; one citizen twice
 //! counts once; two citizens, another topic, or another house are not a group.
 
-use std::path::Path;
-use std::process::Command;
-
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-fn mcu(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mcu"));
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
-        c.env_remove(k);
-    }
-    c.arg("--config").arg(dir.join("config.toml"));
-    c.arg("--db").arg(dir.join("t.sqlite3"));
-    c
-}
+mod common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = mcu(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "mcu {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::ok_on as ok;
 
 #[test]
 fn reports_of_one_burst_pipe_from_three_citizens_are_one_candidate() {

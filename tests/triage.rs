@@ -3,31 +3,12 @@
 //! and `mcu triage eval` scores files and names a bad line. Texts come from the demo corpus
 //! (generated), never from real appeals.
 
-use std::path::Path;
-use std::process::Command;
-
 use mcu_desk::demo::corpus::Generator;
 use serde_json::{Value, json};
 
-fn mcu(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mcu"));
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
-        c.env_remove(k);
-    }
-    c.arg("--config").arg(dir.join("config.toml"));
-    c.arg("--db").arg(dir.join("t.sqlite3"));
-    c
-}
+mod common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = mcu(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "mcu {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{mcu_on as mcu, ok_on as ok};
 
 /// `n` closed, tagged requests as an old system's export, seeded.
 fn history(seed: u64, n: usize) -> String {

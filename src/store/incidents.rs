@@ -198,3 +198,66 @@ pub fn candidates(
         })
         .collect())
 }
+
+/// The citizen's own earlier open request that `rid` repeats (`incidents::repeat_of`): same
+/// channel and chat, received within `repeat_days` before it, with similar text or at the same
+/// place. Only a channel's chat says who wrote: a request typed in by hand has no repeats.
+pub fn same_case_as(
+    conn: &Connection,
+    rid: i64,
+    rules: &Rules,
+) -> Result<Option<String>, StoreError> {
+    use super::rows::Cached;
+    use rusqlite::OptionalExtension;
+    let this: Option<(String, String, Option<String>, String, i64)> = conn
+        .row(
+            "SELECT id, channel, chat_ref, text, received_at FROM request WHERE rid = ?1",
+            [rid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((id, channel, Some(chat), text, at)) = this else {
+        return Ok(None);
+    };
+    let since = at - (rules.repeat_days * 86_400_000.0) as i64;
+    let mut st = conn.prepare_cached(
+        "SELECT id, number, text, received_at FROM request
+         WHERE channel = ?1 AND chat_ref = ?2 AND rid <> ?3 AND status <> 'closed'
+           AND received_at >= ?4 AND received_at <= ?5",
+    )?;
+    let rows = st.query_map(rusqlite::params![channel, chat, rid, since, at], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let report = |id: &str, text: &str, at: i64| -> Result<Option<Report>, StoreError> {
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        Ok(Some(Report {
+            id,
+            citizen: chat.clone(),
+            at: time(at)?,
+            topic: None,
+            place: address_key(text).map(Place::Address),
+            words: Words::of(text),
+            open: true,
+        }))
+    };
+    let Some(new) = report(&id, &text, at)? else {
+        return Ok(None);
+    };
+    let mut numbers = HashMap::new();
+    let mut theirs = Vec::new();
+    for row in rows {
+        let (id, number, text, at) = row?;
+        if let Some(r) = report(&id, &text, at)? {
+            numbers.insert(r.id, number);
+            theirs.push(r);
+        }
+    }
+    Ok(crate::incidents::repeat_of(&new, &theirs, rules).and_then(|id| numbers.remove(&id)))
+}

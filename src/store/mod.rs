@@ -150,7 +150,11 @@ impl Store {
 }
 
 #[cfg(test)]
+mod incidents_tests;
+#[cfg(test)]
 mod ingest_tests;
+#[cfg(test)]
+mod test_intake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -60,6 +60,10 @@ pub struct Detail {
     /// Triage's suggestion while the request is open and has no topic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<crate::triage::Suggestion>,
+    /// The number of the citizen's own earlier open request this one repeats
+    /// (`store::incidents::same_case_as`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_case_as: Option<String>,
 }
 
 impl Detail {
@@ -166,6 +170,12 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             .optional()?,
         None => None,
     };
+    // A citizen writing again about their own open request: one case (#18).
+    let same_case_as = if request.status.is_open() {
+        super::incidents::same_case_as(conn, rid, &crate::incidents::Rules::default())?
+    } else {
+        None
+    };
     Ok(Detail {
         request,
         messages,
@@ -173,6 +183,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         events,
         parent_number,
         suggestion: super::triage::get(conn, rid)?,
+        same_case_as,
     })
 }
 

@@ -230,8 +230,6 @@ async fn training_leaves_the_stores_thread_free_and_rescores_open_requests() {
 
 #[tokio::test]
 async fn a_confident_suggestion_applies_itself_at_intake_audited_as_the_models() {
-    use crate::store::ingest::{ClosedPolicy, IngestRules};
-    use crate::wire::intake::{Batch, Inbound, InboundEvent, IncomingMessage};
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, "a.sqlite3").await;
     store.apply_batch(labelled(400)).await.unwrap();
@@ -240,44 +238,11 @@ async fn a_confident_suggestion_applies_itself_at_intake_audited_as_the_models()
         .await
         .unwrap()
         .unwrap();
+    let epoch = super::test_intake::lease(&store).await;
     let ingest = |store: Store, chat: &'static str, text: &'static str| async move {
-        let lease = "gateway:telegram:bot";
-        let epoch = store
-            .acquire_lease(lease, "t", std::time::Duration::from_secs(15))
+        super::test_intake::message(&store, epoch, (chat, "1"), t0(), text)
             .await
             .unwrap()
-            .unwrap();
-        let batch = Batch {
-            events: vec![InboundEvent {
-                external_id: format!("u{chat}"),
-                payload: "{}".into(),
-                inbound: Inbound::Message(IncomingMessage {
-                    chat: chat.into(),
-                    message: "1".into(),
-                    author: Some("Иван".into()),
-                    text: text.into(),
-                    attachments: vec![],
-                    location: None,
-                    reply_to: None,
-                    media_group: None,
-                    at: t0(),
-                }),
-            }],
-            ..Batch::default()
-        };
-        let rules = IngestRules {
-            join_window: Duration::hours(24),
-            closed_policy: ClosedPolicy::Reopen,
-            reopen_window: Duration::days(7),
-            texts: crate::templates::BotTexts::shipped("ru"),
-            status_words: |s| s.as_str(),
-            acknowledge: false,
-        };
-        let report = store
-            .ingest(Channel::Telegram, "bot", lease, epoch, batch, rules)
-            .await
-            .unwrap();
-        report.created[0].to_string()
     };
     // Off by default: suggested only.
     let n = ingest(

@@ -217,3 +217,23 @@ pub fn team_console(
     );
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
+
+/// `mcu` on `dir`'s `config.toml` and console file `t.sqlite3`.
+#[allow(dead_code)]
+pub fn mcu_on(dir: &std::path::Path) -> std::process::Command {
+    let mut c = mcu_in(dir, "config.toml");
+    c.arg("--db").arg(dir.join("t.sqlite3"));
+    c
+}
+
+/// [`mcu_on`] with `args`, which must succeed: its stdout.
+#[allow(dead_code)]
+pub fn ok_on(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = mcu_on(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "mcu {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

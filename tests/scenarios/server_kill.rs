@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::kill::Rng;
 use mcu_desk::testkit::pg_cluster::PgCluster;
 
-use crate::support::{Backend, Env, tags};
+use crate::support::{Backend, Console, Env, tags};
 
 const EDITS: usize = 120;
 
@@ -65,16 +65,7 @@ fn killed_mid_push(backend: Backend) {
         })
     };
     for i in 0..EDITS {
-        // In team mode each command pushes before it answers; with the server down it says the
-        // action waits and exits 0 all the same.
-        let tag = format!("t{i:03}");
-        let out = anna.run(&["tag", &number, "--add", &tag]);
-        assert!(
-            out.status.success() || out.status.code() == Some(4),
-            "edit {i}: {:?} {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        edit(&anna, &number, i);
     }
     done.store(true, Ordering::Relaxed);
     killer.join().unwrap();
@@ -88,14 +79,35 @@ fn killed_mid_push(backend: Backend) {
         let s = server.lock().unwrap();
         env.console(s.as_ref().unwrap(), "b.sqlite3", "boris", &boris_token)
     };
+    every_edit_arrives_once(&env, &anna, &boris, EDITS);
+}
+
+/// Edit `i`: the tag `t{i:03}`. In team mode each command pushes before it answers; with the
+/// server (or its database) down it says the action waits and exits 0 all the same.
+fn edit(anna: &Console, number: &str, i: usize) -> std::process::Output {
+    let tag = format!("t{i:03}");
+    let out = anna.run(&["tag", number, "--add", &tag]);
+    assert!(
+        out.status.success() || out.status.code() == Some(4),
+        "edit {i}: {:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// With the server up for good: `anna`'s edits all reach it, once, `boris` (a console started
+/// afterwards) holds every tag, and the checker passes.
+fn every_edit_arrives_once(env: &Env, anna: &Console, boris: &Console, edits: usize) {
+    anna.sync_quiet();
     boris.sync_quiet();
     let listed: serde_json::Value =
         serde_json::from_str(&boris.ok(&["list", "-o", "json"])).unwrap();
     let on_server = listed[0]["number"].as_str().unwrap().to_owned();
-    let expected: Vec<String> = (0..EDITS).map(|i| format!("t{i:03}")).collect();
-    assert_eq!(tags(&boris.show(&on_server)), expected, "{backend:?}");
+    let expected: Vec<String> = (0..edits).map(|i| format!("t{i:03}")).collect();
+    assert_eq!(tags(&boris.show(&on_server)), expected, "{:?}", env.backend);
     let summary = env.check(&[&anna.db, &boris.db]);
-    assert_eq!(summary.applied, EDITS + 1, "{backend:?}: {summary:?}");
+    assert_eq!(summary.applied, edits + 1, "{:?}: {summary:?}", env.backend);
     assert_eq!(summary.rejected, 0, "{summary:?}");
 }
 
@@ -140,14 +152,7 @@ fn postgres_restarted_under_a_running_server_loses_and_doubles_nothing() {
     };
     let mut waited = 0;
     for i in 0..PG_EDITS {
-        let tag = format!("t{i:03}");
-        let out = anna.run(&["tag", &number, "--add", &tag]);
-        assert!(
-            out.status.success() || out.status.code() == Some(4),
-            "edit {i}: {:?} {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = edit(&anna, &number, i);
         // The action is kept and the command says the server can't be reached.
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -165,15 +170,6 @@ fn postgres_restarted_under_a_running_server_loses_and_doubles_nothing() {
     );
     assert!(restarts >= 3, "PostgreSQL restarted only {restarts} times");
 
-    anna.sync_quiet();
     let boris = env.console(&server, "b.sqlite3", "boris", &boris_token);
-    boris.sync_quiet();
-    let listed: serde_json::Value =
-        serde_json::from_str(&boris.ok(&["list", "-o", "json"])).unwrap();
-    let on_server = listed[0]["number"].as_str().unwrap().to_owned();
-    let expected: Vec<String> = (0..PG_EDITS).map(|i| format!("t{i:03}")).collect();
-    assert_eq!(tags(&boris.show(&on_server)), expected);
-    let summary = env.check(&[&anna.db, &boris.db]);
-    assert_eq!(summary.applied, PG_EDITS + 1, "{summary:?}");
-    assert_eq!(summary.rejected, 0, "{summary:?}");
+    every_edit_arrives_once(&env, &anna, &boris, PG_EDITS);
 }

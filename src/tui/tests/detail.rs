@@ -25,6 +25,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
     };
     let detail = Detail {
         suggestion: None,
+        same_case_as: None,
         request,
         messages: vec![
             Message {

@@ -32,6 +32,7 @@ fn queue(lang: Lang) -> super::App {
     let request = a.rows[0].clone();
     let detail = Detail {
         suggestion: None,
+        same_case_as: None,
         messages: vec![Message {
             id: Uuid::from_u128(FAILED_REPLY),
             request_id: request.id,

@@ -1,0 +1,108 @@
+//! A citizen writing again about their own open request, after the chat's join window, is
+//! shown as the same case (`Detail::same_case_as`); about something else, or once the first is
+//! closed, it is a case of its own.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::domain::{Catalog, ClockPolicy};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    clock: Arc<Mutex<DateTime<Utc>>>,
+    epoch: i64,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Mutex::new(t0()));
+        let c = clock.clone();
+        let env = Env {
+            catalog: Catalog::krasnodar(),
+            policy: ClockPolicy::default(),
+            journal: false,
+            now: Arc::new(move || *c.lock().unwrap()),
+        };
+        let store = Store::open(&dir.path().join("a.sqlite3"), env)
+            .await
+            .unwrap();
+        let epoch = test_intake::lease(&store).await;
+        Fixture {
+            _dir: dir,
+            store,
+            clock,
+            epoch,
+        }
+    }
+
+    /// A message from `chat` `hours` after t0; the number of the request it made, if new.
+    async fn says(&self, chat: &str, message: &str, hours: i64, text: &str) -> Option<String> {
+        let at = t0() + Duration::hours(hours);
+        *self.clock.lock().unwrap() = at;
+        test_intake::message(&self.store, self.epoch, (chat, message), at, text).await
+    }
+}
+
+#[tokio::test]
+async fn a_citizen_writing_again_days_later_is_the_same_case() {
+    let f = Fixture::new().await;
+    let first = f
+        .says(
+            "42",
+            "1",
+            0,
+            "Прорвало трубу во дворе, вода заливает подвал",
+        )
+        .await
+        .unwrap();
+    // Two days later, past the join window: a request of its own, shown as the same case.
+    let again = f
+        .says(
+            "42",
+            "2",
+            48,
+            "Трубу так и не починили, подвал заливает водой",
+        )
+        .await
+        .expect("a new request after the join window");
+    assert_eq!(
+        f.store
+            .detail(&again)
+            .await
+            .unwrap()
+            .same_case_as
+            .as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(f.store.detail(&first).await.unwrap().same_case_as, None);
+    // About something else: its own case.
+    let other = f
+        .says("42", "3", 96, "Не работает светофор на перекрёстке")
+        .await
+        .unwrap();
+    assert_eq!(f.store.detail(&other).await.unwrap().same_case_as, None);
+    // Someone else about the pipe: not a repeat (that is what incidents are for).
+    let neighbour = f
+        .says("77", "1", 49, "Прорвало трубу во дворе, заливает подвал")
+        .await
+        .unwrap();
+    assert_eq!(f.store.detail(&neighbour).await.unwrap().same_case_as, None);
+    // More than a week after the first: a new case.
+    let late = f
+        .says(
+            "42",
+            "4",
+            24 * 8 + 100,
+            "Опять прорвало трубу, подвал в воде",
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.store.detail(&late).await.unwrap().same_case_as, None);
+}
