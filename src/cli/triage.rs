@@ -207,76 +207,61 @@ pub fn evaluate(
 pub fn print_table(r: &Report, en: bool) {
     let pct = |v: f64| format!("{:.1} %", v * 100.0);
     let s = &r.scores;
-    if en {
-        println!(
-            "method: {}; trained on {} requests{}, tested on {}",
-            method_name(r.method, true),
-            r.train,
-            r.folds
-                .map(|k| format!(" ({k}-fold cross-validation)"))
-                .unwrap_or_default(),
-            r.test
-        );
-        println!(
-            "topic: right {} (top 2: {}, top 3: {}), macro F1 {:.3}",
-            pct(s.topic.accuracy),
-            pct(s.topic.top2),
-            pct(s.topic.top3),
-            s.topic.macro_f1
-        );
-        println!(
-            "department: right {} (top 2: {}), macro F1 {:.3}",
-            pct(s.department.accuracy),
-            pct(s.department.top2),
-            s.department.macro_f1
-        );
-        println!("when the department's probability is at least:");
-    } else {
-        println!(
-            "метод: {}; обучено на {} обращениях{}, проверено на {}",
-            method_name(r.method, false),
-            r.train,
-            r.folds
-                .map(|k| format!(" (перекрёстная проверка по {k} частям)"))
-                .unwrap_or_default(),
-            r.test
-        );
-        println!(
-            "тема: верно {} (в первых двух: {}, в первых трёх: {}), macro F1 {:.3}",
-            pct(s.topic.accuracy),
-            pct(s.topic.top2),
-            pct(s.topic.top3),
-            s.topic.macro_f1
-        );
-        println!(
-            "ведомство: верно {} (в первых двух: {}), macro F1 {:.3}",
-            pct(s.department.accuracy),
-            pct(s.department.top2),
-            s.department.macro_f1
-        );
-        println!("когда вероятность ведомства не ниже:");
-    }
+    let t = |ru: &'static str, en_text: &'static str| if en { en_text } else { ru };
+    let folds = r
+        .folds
+        .map(|k| {
+            if en {
+                format!(" ({k}-fold cross-validation)")
+            } else {
+                format!(" (перекрёстная проверка по {k} частям)")
+            }
+        })
+        .unwrap_or_default();
+    println!(
+        "{} {}; {} {} {}{folds}, {} {}",
+        t("метод:", "method:"),
+        method_name(r.method, en),
+        t("обучено на", "trained on"),
+        r.train,
+        t("обращениях", "requests"),
+        t("проверено на", "tested on"),
+        r.test
+    );
+    println!(
+        "{} {} ({} {}, {} {}), macro F1 {:.3}",
+        t("тема: верно", "topic: right"),
+        pct(s.topic.accuracy),
+        t("в первых двух:", "top 2:"),
+        pct(s.topic.top2),
+        t("в первых трёх:", "top 3:"),
+        pct(s.topic.top3),
+        s.topic.macro_f1
+    );
+    println!(
+        "{} {} ({} {}), macro F1 {:.3}",
+        t("ведомство: верно", "department: right"),
+        pct(s.department.accuracy),
+        t("в первых двух:", "top 2:"),
+        pct(s.department.top2),
+        s.department.macro_f1
+    );
+    println!(
+        "{}",
+        t(
+            "когда вероятность ведомства не ниже:",
+            "when the department's probability is at least:"
+        )
+    );
     for c in &s.coverage {
         println!(
             "  {:.1}: {} {} — {} {}, {} {}",
             c.threshold,
             pct(c.share),
-            if en {
-                "of requests"
-            } else {
-                "обращений"
-            },
-            if en {
-                "department right"
-            } else {
-                "ведомство верно"
-            },
+            t("обращений", "of requests"),
+            t("ведомство верно", "department right"),
             pct(c.department_accuracy),
-            if en {
-                "topic right"
-            } else {
-                "тема верно"
-            },
+            t("тема верно", "topic right"),
             pct(c.topic_accuracy)
         );
     }

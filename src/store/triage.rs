@@ -200,24 +200,15 @@ pub fn get(conn: &Connection, rid: i64) -> Result<Option<Suggestion>, StoreError
     ))
 }
 
-/// Labels this file holds: the final topic (and department) of closed requests, out of scope
-/// included, duplicates and spam left out (their topic says nothing of their text). In a fixed
-/// order, so that the same history always trains the same model.
+/// Which requests are labels: closed with a topic, out of scope included, duplicates and spam
+/// left out (their topic says nothing of their text).
+const LABELLED: &str = "status = 'closed' AND topic IS NOT NULL
+    AND COALESCE(close_reason, '') NOT IN ('duplicate', 'spam')";
+
+/// Labels this file holds: the final topic (and department) of closed requests ([`LABELLED`]).
+/// In a fixed order, so that the same history always trains the same model.
 pub fn labels(conn: &Connection) -> Result<Vec<Example>, StoreError> {
-    let mut st = conn.prepare_cached(
-        "SELECT text, topic, department FROM request
-         WHERE status = 'closed' AND topic IS NOT NULL
-           AND COALESCE(close_reason, '') NOT IN ('duplicate', 'spam')
-         ORDER BY id",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok(Example {
-            text: r.get(0)?,
-            topic: r.get(1)?,
-            department: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    labels_split(conn, chrono::DateTime::<chrono::Utc>::MAX_UTC).map(|(all, _)| all)
 }
 
 /// `labels`, split at `since` by when each request was closed.
@@ -225,12 +216,10 @@ pub fn labels_split(
     conn: &Connection,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Vec<Example>, Vec<Example>), StoreError> {
-    let mut st = conn.prepare_cached(
+    let mut st = conn.prepare_cached(&format!(
         "SELECT text, topic, department, COALESCE(closed_at, 0) >= ?1 FROM request
-         WHERE status = 'closed' AND topic IS NOT NULL
-           AND COALESCE(close_reason, '') NOT IN ('duplicate', 'spam')
-         ORDER BY id",
-    )?;
+         WHERE {LABELLED} ORDER BY id"
+    ))?;
     let rows = st.query_map([ms(since)], |r| {
         Ok((
             Example {
@@ -255,8 +244,7 @@ pub fn labels_split(
 
 pub fn count_labels(conn: &Connection) -> Result<usize, StoreError> {
     let n: i64 = conn.row(
-        "SELECT count(*) FROM request WHERE status = 'closed' AND topic IS NOT NULL
-           AND COALESCE(close_reason, '') NOT IN ('duplicate', 'spam')",
+        &format!("SELECT count(*) FROM request WHERE {LABELLED}"),
         [],
         |r| r.get(0),
     )?;
