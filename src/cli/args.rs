@@ -237,13 +237,65 @@ pub enum Command {
         #[command(subcommand)]
         command: TriageCommand,
     },
-    /// Candidate incidents: open requests from at least three citizens about one thing at one
-    /// place within two days (`[incidents]`; docs/incidents.md).
+    /// Open incidents and candidate groups: open requests from at least three citizens about
+    /// one thing at one place within two days (`[incidents]`; docs/incidents.md).
     Incidents,
+    /// Act on an incident: confirm or dismiss a candidate group, add or remove members, answer
+    /// every member at once, forward, close. ID is an incident's number or id, or for a
+    /// candidate its id or any member's number.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
     /// The team server's accounts (`--db` is the server's store).
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Make a candidate group one incident (its members join it).
+    Confirm {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// A candidate group is not one incident: it does not come back.
+    Dismiss { id: String },
+    /// Rename an incident.
+    Title { id: String, title: String },
+    /// Add a request to an incident (moving it from another incident if it was in one).
+    Add { id: String, number: String },
+    /// Take a request out of an incident.
+    Remove { id: String, number: String },
+    /// One answer to every open member, on each member's own channel, with each member's own
+    /// variables (`{number}`, `{citizen}`, …).
+    Reply {
+        id: String,
+        #[arg(long)]
+        text: Option<String>,
+        /// A ready reply's shortcut (`mcu templates`), the text after it.
+        #[arg(long)]
+        template: Option<String>,
+    },
+    /// Forward the incident and its open members to a department, each once.
+    Forward {
+        id: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Close the incident and its open members, answering each first when `--text` is given.
+    Close {
+        id: String,
+        /// resolved | duplicate | out_of_scope | spam | no_reply_needed
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        text: Option<String>,
     },
 }
 

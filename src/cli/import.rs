@@ -174,6 +174,7 @@ fn convert(l: Line, lang: Lang) -> Result<NewRequest, String> {
         close_reason,
         closed_at: l.closed_at,
         first_response_at: l.first_response_at,
+        incident: false,
     })
 }
 

@@ -8,6 +8,7 @@ mod demo;
 mod gateway;
 mod handover;
 pub(crate) mod import;
+mod incident;
 mod incidents;
 pub mod live;
 mod output;
@@ -312,6 +313,7 @@ impl Invocation {
         match command {
             Command::Triage { command } => self.triage(command).await,
             Command::Incidents => self.incidents().await,
+            Command::Incident { command } => self.incident(command).await,
             Command::List(a) => self.list(a).await,
             Command::Handover { hours } => {
                 let hours = hours.unwrap_or(self.shift_hours);

@@ -13,6 +13,17 @@ impl Invocation {
         text: Option<String>,
         template: Option<String>,
     ) -> anyhow::Result<String> {
+        let source = self.reply_source(text, template)?;
+        let detail = self.store.detail(number).await?;
+        Ok(self.render_reply(&source, &detail))
+    }
+
+    /// The ready reply (if any) and the operator's text, its variables not filled yet.
+    pub(super) fn reply_source(
+        &self,
+        text: Option<String>,
+        template: Option<String>,
+    ) -> anyhow::Result<String> {
         let start = match &template {
             None => String::new(),
             Some(s) => {
@@ -35,12 +46,15 @@ impl Invocation {
                 t.text.clone()
             }
         };
-        let text = [start, text.unwrap_or_default()]
+        Ok([start, text.unwrap_or_default()]
             .into_iter()
             .filter(|t| !t.trim().is_empty())
             .collect::<Vec<_>>()
-            .join(" ");
-        let detail = self.store.detail(number).await?;
+            .join(" "))
+    }
+
+    /// `source` with one request's variables filled.
+    pub(super) fn render_reply(&self, source: &str, detail: &crate::store::Detail) -> String {
         let env = self.store.env();
         let cx = crate::present::reply_vars::ReplyContext {
             catalog: &env.catalog,
@@ -48,9 +62,9 @@ impl Invocation {
             now: self.store.now(),
             lang: self.labels.lang(),
         };
-        let vars = crate::present::reply_vars::vars(&cx, &detail.request, None, Some(&detail));
-        Ok(crate::present::reply_vars::render(&text, &vars)
+        let vars = crate::present::reply_vars::vars(&cx, &detail.request, None, Some(detail));
+        crate::present::reply_vars::render(source, &vars)
             .trim()
-            .to_string())
+            .to_string()
     }
 }

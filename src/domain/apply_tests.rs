@@ -101,6 +101,7 @@ fn new_request(topic: Option<&str>) -> NewRequest {
         close_reason: None,
         closed_at: None,
         first_response_at: None,
+        incident: false,
     }
 }
 
@@ -897,4 +898,100 @@ fn a_location_sent_alone_says_so_in_the_thread() {
     assert_eq!(out.messages[0].body, super::intake::LOCATION_ONLY);
     let place = out.events.iter().find(|e| e.field == "location").unwrap();
     assert_eq!(place.new.as_deref(), Some("45.030000, 38.970000"));
+}
+
+#[test]
+fn an_incident_is_a_request_of_its_own_kind_with_a_title() {
+    let w = World::new();
+    let mut new = NewRequest::new(Channel::Manual, "  Прорыв трубы на Красной, 122 ", t0());
+    new.incident = true;
+    let inc = w.made(new);
+    assert!(inc.is_incident);
+    assert_eq!(inc.text, "Прорыв трубы на Красной, 122");
+    let renamed = w.ok(
+        &inc,
+        "lena",
+        Op::Retitle {
+            title: "Прорыв водовода, ул. Красная, 122".into(),
+        },
+    );
+    assert_eq!(renamed.text, "Прорыв водовода, ул. Красная, 122");
+    let out = w
+        .run(Some(&inc), "lena", Op::Retitle { title: " ".into() })
+        .unwrap_err();
+    assert_eq!(out, Rejection::Empty("title"));
+    // A citizen's words are theirs: only an incident has a title to change.
+    let plain = w.created(None);
+    let refused = w
+        .run(Some(&plain), "lena", Op::Retitle { title: "x".into() })
+        .unwrap_err();
+    assert_eq!(refused.code(), "invalid");
+}
+
+#[test]
+fn joining_moving_and_leaving_an_incident_are_audited_once() {
+    let w = World::new();
+    let r = w.created(None);
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let out = w
+        .run(Some(&r), "anna", Op::JoinIncident { incident_id: a })
+        .unwrap();
+    assert_eq!(out.request.incident_id, Some(a));
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].field, "incident");
+    let joined = out.request;
+    // The same join again changes nothing: a retried push or two operators agreeing.
+    let again = w
+        .run(Some(&joined), "boris", Op::JoinIncident { incident_id: a })
+        .unwrap();
+    assert!(again.events.is_empty());
+    assert_eq!(again.request.updated_at, joined.updated_at);
+    // Joining another incident moves it (a merge), with the old one on record.
+    let moved = w
+        .run(Some(&joined), "anna", Op::JoinIncident { incident_id: b })
+        .unwrap();
+    assert_eq!(moved.request.incident_id, Some(b));
+    assert_eq!(moved.events[0].old, Some(a.to_string()));
+    let left = w.ok(&moved.request, "anna", Op::LeaveIncident);
+    assert_eq!(left.incident_id, None);
+    assert!(
+        w.run(Some(&left), "anna", Op::LeaveIncident)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    // A request cannot be its own incident, and an incident is never a member.
+    assert_eq!(
+        w.run(Some(&r), "anna", Op::JoinIncident { incident_id: r.id })
+            .unwrap_err(),
+        Rejection::SelfLink
+    );
+    let mut new = NewRequest::new(Channel::Manual, "Прорыв", t0());
+    new.incident = true;
+    let inc = w.made(new);
+    assert_eq!(
+        w.run(Some(&inc), "anna", Op::JoinIncident { incident_id: a })
+            .unwrap_err()
+            .code(),
+        "invalid"
+    );
+}
+
+#[test]
+fn a_dismissed_group_marks_its_members_once() {
+    let w = World::new();
+    let r = w.created(None);
+    let out = w.run(Some(&r), "lena", Op::Ungroup).unwrap();
+    assert!(out.request.ungrouped);
+    assert_eq!(out.events[0].field, "ungrouped");
+    assert!(
+        w.run(Some(&out.request), "lena", Op::Ungroup)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    // The marks travel in the request's JSON (sync) and are absent where unset.
+    let json = serde_json::to_value(&out.request).unwrap();
+    assert_eq!(json["ungrouped"], true);
+    assert!(json.get("is_incident").is_none() && json.get("incident_id").is_none());
 }

@@ -231,7 +231,11 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             f("source", source, MAX_REF);
             opt("local_path", local_path, MAX_PATH, f);
         }
+        Op::Retitle { title } => f("title", title, MAX_NAME),
         Op::Claim
+        | Op::JoinIncident { .. }
+        | Op::LeaveIncident
+        | Op::Ungroup
         | Op::Release
         | Op::SetPriority { .. }
         | Op::Close { .. }

@@ -13,6 +13,7 @@ use super::sla::{Calendar, Clock};
 use super::status::{CloseReason, Status, TransitionError};
 
 mod apply;
+mod incident;
 pub use apply::{Ctx, Outcome, apply};
 
 /// Targets and the calendar the response clocks run on.
@@ -82,6 +83,9 @@ pub struct NewRequest {
     pub closed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub first_response_at: Option<DateTime<Utc>>,
+    /// Creates a mass incident rather than a citizen's request: `text` is its title.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incident: bool,
 }
 
 /// How an undelivered reply was dealt with.
@@ -186,6 +190,17 @@ pub enum Op {
         state: AttachmentState,
         local_path: Option<String>,
     },
+    /// The request becomes a member of an incident (moving from another one, if any).
+    JoinIncident {
+        incident_id: Uuid,
+    },
+    LeaveIncident,
+    /// The candidate group this request was in is not one incident: keep it out of groups.
+    Ungroup,
+    /// An incident's new title.
+    Retitle {
+        title: String,
+    },
 }
 
 /// Where an acknowledgement names the request's number: filled in by `apply`, so the text a
@@ -215,6 +230,7 @@ impl NewRequest {
             close_reason: None,
             closed_at: None,
             first_response_at: None,
+            incident: false,
         }
     }
 }
@@ -244,6 +260,10 @@ impl Op {
             Op::Delivery { .. } => "delivery",
             Op::SettleReply { .. } => "settle_reply",
             Op::SetAttachment { .. } => "set_attachment",
+            Op::JoinIncident { .. } => "join_incident",
+            Op::LeaveIncident => "leave_incident",
+            Op::Ungroup => "ungroup",
+            Op::Retitle { .. } => "retitle",
         }
     }
 }

@@ -286,6 +286,17 @@ pub struct Request {
     /// The latest operator reply while its fate matters ([`PendingReply`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<PendingReply>,
+    /// A mass incident is kept as a request of its own kind, so it has a number, clocks,
+    /// audit and sync like any other; its title is `text` (docs/incidents.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_incident: bool,
+    /// The incident this request is a member of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<Uuid>,
+    /// An operator dismissed the candidate group this request was in: it is left out of
+    /// groups from then on, so the same group does not come back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ungrouped: bool,
 }
 
 /// An operator's reply on its way to the citizen. A reply counts for the first-response clock

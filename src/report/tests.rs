@@ -120,6 +120,7 @@ fn request(env: &Env, seq: u32, s: Spec) -> Request {
         first_response_at: s
             .answered_after_min
             .map(|m| s.received + Duration::minutes(m)),
+        incident: false,
     };
     let ctx = Ctx {
         catalog: &env.catalog,

@@ -280,7 +280,9 @@ fn decide(
         }
     }
     let mut new_number = None;
-    if let Op::Create(new) = &m.op {
+    if let Op::Create(new) = &m.op
+        && stored.is_none()
+    {
         if let Some(ext) = &new.external_id
             && let Some(n) = tx.find_external(new.channel.as_str(), ext)?
         {
@@ -305,6 +307,13 @@ fn decide(
             "invalid",
             format!("request {parent_id} to link to does not exist"),
         );
+    }
+    if let Op::JoinIncident { incident_id } = &m.op
+        && !tx
+            .load_request(*incident_id)?
+            .is_some_and(|d| d.request.is_incident)
+    {
+        return refuse("invalid", format!("incident {incident_id} does not exist"));
     }
     let ctx = Ctx {
         catalog: rules.catalog,

@@ -166,7 +166,7 @@ pub(crate) fn apply_with(
     let now = (env.now)();
     let mut new_number = None;
     match &m.op {
-        Op::Create(new) => {
+        Op::Create(new) if current.is_none() => {
             if let Some(ext) = &new.external_id {
                 let dup: Option<String> = tx
                     .row(
@@ -201,6 +201,14 @@ pub(crate) fn apply_with(
                 "request {parent_id} to link to does not exist"
             ))));
         }
+        Op::JoinIncident { incident_id }
+            if !rows::load_by(tx, "id", &incident_id.to_string())?
+                .is_some_and(|(_, r)| r.is_incident) =>
+        {
+            return Err(StoreError::Rejected(Rejection::Invalid(format!(
+                "incident {incident_id} does not exist"
+            ))));
+        }
         _ => {}
     }
     let ctx = Ctx {
@@ -210,7 +218,8 @@ pub(crate) fn apply_with(
         new_number,
     };
     let out = crate::domain::apply(current.as_ref(), m, &ctx).map_err(StoreError::Rejected)?;
-    persist(tx, &out, matches!(m.op, Op::Create(_)), later)?;
+    let created = matches!(m.op, Op::Create(_)) && current.is_none();
+    persist(tx, &out, created, later)?;
     if env.journal {
         journal(tx, m, current.as_ref())?;
     }

@@ -1,7 +1,9 @@
-//! Candidate incidents among this file's open requests (#18, read-only so far): each open
-//! request received within the window is placed (coordinates, else the address key of its
-//! address or text), given its topic (set, else suggested), and grouped by the rule in
-//! `incidents::rule` with the requests near it in space and time; overlapping groups are one.
+//! Incidents among this file's requests: the confirmed ones with their members, and the
+//! candidate groups: each open request received within the window, in no incident and not in a
+//! dismissed group, is placed (coordinates, else the address key of its address or text), given
+//! its topic (set, else suggested), and grouped by the rule in `incidents::rule` with the
+//! requests near it in space and time; overlapping groups are one. A free request that belongs
+//! with a member of a confirmed incident is suggested for that incident instead.
 //! Neighbours come from a grid of cells about the radius wide (or the same address key), so a
 //! request is compared with the handful near it, never with the whole window.
 
@@ -15,12 +17,18 @@ use super::StoreError;
 use super::rows::{ms, time};
 use crate::incidents::{Place, Report, Rules, Words, address_key, candidate};
 
-/// A candidate group, as `mcu incidents` shows it.
+/// A confirmed incident or a candidate group, as `mcu incidents` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
-    /// The earliest member's id: stable while the group grows.
+    /// The incident's id; a candidate's is its earliest member's (stable while it grows).
     pub id: uuid::Uuid,
-    pub status: &'static str,
+    /// The incident's number; none for a candidate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The incident's status, or `candidate`.
+    pub status: String,
     pub candidate: bool,
     pub topic: String,
     /// The address key, or `lat,lon` of the earliest member.
@@ -28,21 +36,28 @@ pub struct Group {
     pub citizens: usize,
     /// Request numbers, earliest first.
     pub members: Vec<String>,
+    #[serde(skip)]
+    pub member_ids: Vec<uuid::Uuid>,
+    /// Open requests in no incident that match a confirmed incident's members, to add.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggested: Vec<String>,
     pub first_at: DateTime<Utc>,
 }
 
 struct Row {
     number: String,
     report: Report,
+    incident: Option<uuid::Uuid>,
 }
 
 /// Open requests received since `since`, as reports.
 fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, StoreError> {
     let mut st = conn.prepare_cached(
         "SELECT r.id, r.number, r.channel, r.chat_ref, r.citizen, r.text, r.address, r.lat, r.lon,
-                r.received_at, COALESCE(r.topic, s.topic)
+                r.received_at, COALESCE(r.topic, s.topic), r.incident_id
          FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
-         WHERE r.status <> 'closed' AND r.received_at >= ?1
+         WHERE r.status <> 'closed' AND r.received_at >= ?1 AND r.is_incident = 0
+           AND r.ungrouped = 0
          ORDER BY r.received_at, r.rid",
     )?;
     let rows = st.query_map([ms(since)], |r| {
@@ -58,21 +73,17 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
             r.get::<_, Option<f64>>(8)?,
             r.get::<_, i64>(9)?,
             r.get::<_, Option<String>>(10)?,
+            r.get::<_, Option<String>>(11)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, number, channel, chat, citizen, text, address, lat, lon, at, topic) = row?;
+        let (id, number, channel, chat, citizen, text, address, lat, lon, at, topic, incident) =
+            row?;
         let Ok(id) = uuid::Uuid::parse_str(&id) else {
             continue;
         };
-        // Who wrote it as the channel knows them; a request with neither chat nor name (a
-        // phone call typed in) is its own citizen.
-        let who = match (chat, citizen) {
-            (Some(c), _) => format!("{channel}:{c}"),
-            (None, Some(n)) => format!("{channel}:name:{n}"),
-            (None, None) => id.to_string(),
-        };
+        let who = citizen_key(&channel, chat.as_deref(), citizen.as_deref(), id);
         let place = match (lat, lon) {
             (Some(lat), Some(lon)) => Some(Place::Point { lat, lon }),
             _ => address
@@ -83,6 +94,7 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
         };
         out.push(Row {
             number,
+            incident: incident.and_then(|i| uuid::Uuid::parse_str(&i).ok()),
             report: Report {
                 id,
                 citizen: who,
@@ -95,6 +107,16 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
         });
     }
     Ok(out)
+}
+
+/// Who wrote a request as the channel knows them; one with neither chat nor name (a phone
+/// call typed in) is its own citizen.
+fn citizen_key(channel: &str, chat: Option<&str>, citizen: Option<&str>, id: uuid::Uuid) -> String {
+    match (chat, citizen) {
+        (Some(c), _) => format!("{channel}:{c}"),
+        (None, Some(n)) => format!("{channel}:name:{n}"),
+        (None, None) => id.to_string(),
+    }
 }
 
 /// Where a place falls for finding neighbours: an address key, or a grid cell about
@@ -116,19 +138,65 @@ fn cell(place: &Place, radius_m: f64) -> Cell {
     }
 }
 
-/// The candidate groups among open requests received in the last two windows (a request at the
-/// window's start still meets those up to a window before it).
-pub fn candidates(
-    conn: &Connection,
-    rules: &Rules,
-    now: DateTime<Utc>,
-) -> Result<Vec<Group>, StoreError> {
+/// The rows near `place`: the same address key, or the grid cells around it.
+fn near(index: &HashMap<Cell, Vec<usize>>, place: &Place, radius_m: f64) -> Vec<usize> {
+    match cell(place, radius_m) {
+        c @ Cell::Address(_) => index.get(&c).cloned().unwrap_or_default(),
+        Cell::Grid(a, b) => (-1..=1)
+            .flat_map(|da| (-1..=1).map(move |db| Cell::Grid(a + da, b + db)))
+            .flat_map(|c| index.get(&c).cloned().unwrap_or_default())
+            .collect(),
+    }
+}
+
+fn place_text(place: Option<&Place>) -> String {
+    match place {
+        Some(Place::Address(k)) => k.to_string(),
+        Some(Place::Point { lat, lon }) => format!("{lat:.5},{lon:.5}"),
+        None => String::new(),
+    }
+}
+
+/// What the window's open requests say: the candidate groups among those in no incident, and
+/// for each confirmed incident the free requests that belong with one of its open members.
+struct Found {
+    candidates: Vec<Group>,
+    suggested: HashMap<uuid::Uuid, Vec<String>>,
+}
+
+/// Reads the open requests received in the last two windows (a request at the window's start
+/// still meets those up to a window before it) and groups them.
+fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, StoreError> {
     let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
     let rows = open_reports(conn, now - window - window)?;
-    let mut index: HashMap<Cell, Vec<usize>> = HashMap::new();
+    let mut free: HashMap<Cell, Vec<usize>> = HashMap::new();
+    let mut joined: HashMap<Cell, Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         if let Some(p) = &r.report.place {
+            let index = if r.incident.is_some() {
+                &mut joined
+            } else {
+                &mut free
+            };
             index.entry(cell(p, rules.radius_m)).or_default().push(i);
+        }
+    }
+    // A free request that matches a confirmed incident's member is that incident's to take.
+    let mut suggested: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
+    let mut taken = vec![false; rows.len()];
+    for (i, r) in rows.iter().enumerate() {
+        let Some(p) = r.report.place.as_ref().filter(|_| r.incident.is_none()) else {
+            continue;
+        };
+        let matched = near(&joined, p, rules.radius_m)
+            .into_iter()
+            .find(|&j| crate::incidents::belongs(&r.report, &rows[j].report, rules));
+        if let Some(incident) = matched.and_then(|j| rows[j].incident) {
+            suggested
+                .entry(incident)
+                .or_default()
+                .push(r.number.clone());
+            taken[i] = true;
         }
     }
     // Union-find over the rows: every group a row forms with its neighbours joins them.
@@ -142,16 +210,18 @@ pub fn candidates(
     }
     let mut grouped = vec![false; rows.len()];
     for (i, r) in rows.iter().enumerate() {
-        let Some(p) = &r.report.place else {
+        let Some(p) = r
+            .report
+            .place
+            .as_ref()
+            .filter(|_| r.incident.is_none() && !taken[i])
+        else {
             continue;
         };
-        let near: Vec<usize> = match cell(p, rules.radius_m) {
-            c @ Cell::Address(_) => index.get(&c).cloned().unwrap_or_default(),
-            Cell::Grid(a, b) => (-1..=1)
-                .flat_map(|da| (-1..=1).map(move |db| Cell::Grid(a + da, b + db)))
-                .flat_map(|c| index.get(&c).cloned().unwrap_or_default())
-                .collect(),
-        };
+        let near: Vec<usize> = near(&free, p, rules.radius_m)
+            .into_iter()
+            .filter(|&j| !taken[j])
+            .collect();
         let neighbours: Vec<Report> = near.iter().map(|&j| rows[j].report.clone()).collect();
         if let Some(members) = candidate(&r.report, &neighbours, rules) {
             for id in members {
@@ -173,7 +243,7 @@ pub fn candidates(
         let r = root(&mut parent, i);
         groups.entry(r).or_default().push(i);
     }
-    Ok(groups
+    let candidates = groups
         .into_values()
         .map(|members| {
             let first = &rows[members[0]].report;
@@ -183,20 +253,141 @@ pub fn candidates(
                 .collect();
             Group {
                 id: first.id,
-                status: "candidate",
+                number: None,
+                title: None,
+                status: "candidate".into(),
                 candidate: true,
                 topic: first.topic.clone().unwrap_or_default(),
-                place: match &first.place {
-                    Some(Place::Address(k)) => k.to_string(),
-                    Some(Place::Point { lat, lon }) => format!("{lat:.5},{lon:.5}"),
-                    None => String::new(),
-                },
+                place: place_text(first.place.as_ref()),
                 citizens: citizens.len(),
                 members: members.iter().map(|&i| rows[i].number.clone()).collect(),
+                member_ids: members.iter().map(|&i| rows[i].report.id).collect(),
+                suggested: vec![],
                 first_at: first.at,
             }
         })
-        .collect())
+        .collect();
+    Ok(Found {
+        candidates,
+        suggested,
+    })
+}
+
+/// The candidate groups among the open requests in no incident.
+pub fn candidates(
+    conn: &Connection,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Vec<Group>, StoreError> {
+    Ok(find(conn, rules, now)?.candidates)
+}
+
+/// The open incidents (oldest first) with their members and suggested members, then the
+/// candidate groups.
+pub fn incidents(
+    conn: &Connection,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Vec<Group>, StoreError> {
+    let found = find(conn, rules, now)?;
+    let mut st = conn.prepare_cached(
+        "SELECT id, number, text, status, COALESCE(topic, ''), address, lat, lon, received_at
+         FROM request WHERE is_incident = 1 AND status <> 'closed' ORDER BY received_at, rid",
+    )?;
+    type Head = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<f64>,
+        Option<f64>,
+        i64,
+    );
+    let heads: Vec<Head> = st
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (id, number, title, status, topic, address, lat, lon, at) in heads {
+        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+            continue;
+        };
+        let members = members(conn, id)?;
+        let citizens: std::collections::BTreeSet<&str> =
+            members.iter().map(|m| m.citizen.as_str()).collect();
+        let place = match (lat, lon, address) {
+            (Some(lat), Some(lon), _) => place_text(Some(&Place::Point { lat, lon })),
+            (_, _, Some(a)) => a,
+            _ => String::new(),
+        };
+        out.push(Group {
+            id,
+            number: Some(number),
+            title: Some(title),
+            status,
+            candidate: false,
+            topic,
+            place,
+            citizens: citizens.len(),
+            members: members.iter().map(|m| m.number.clone()).collect(),
+            member_ids: members.iter().map(|m| m.id).collect(),
+            suggested: found.suggested.get(&id).cloned().unwrap_or_default(),
+            first_at: time(at)?,
+        });
+    }
+    out.extend(found.candidates);
+    Ok(out)
+}
+
+/// One member of an incident, as its card and the fan-out need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub citizen: String,
+}
+
+/// The members of incident `id`, earliest first, whatever their status.
+pub fn members(conn: &Connection, id: uuid::Uuid) -> Result<Vec<Member>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, number, channel, chat_ref, citizen FROM request
+         WHERE incident_id = ?1 ORDER BY received_at, rid",
+    )?;
+    let rows = st.query_map([id.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mid, number, channel, chat, citizen) = row?;
+        let Ok(mid) = uuid::Uuid::parse_str(&mid) else {
+            continue;
+        };
+        out.push(Member {
+            id: mid,
+            number,
+            citizen: citizen_key(&channel, chat.as_deref(), citizen.as_deref(), mid),
+        });
+    }
+    Ok(out)
 }
 
 /// The citizen's own earlier open request that `rid` repeats (`incidents::repeat_of`): same

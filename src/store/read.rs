@@ -64,6 +64,32 @@ pub struct Detail {
     /// (`store::incidents::same_case_as`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_case_as: Option<String>,
+    /// The incident this request is a member of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentRef>,
+    /// An incident's members, earliest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentRef {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub title: String,
+}
+
+/// One member of an incident as its card lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberRef {
+    pub number: String,
+    pub channel: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citizen: Option<String>,
+    pub status: String,
+    /// The last reply's delivery (`queued`, `sent`, `failed`, …) while it matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
 }
 
 impl Detail {
@@ -176,6 +202,42 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
     } else {
         None
     };
+    let incident = match request.incident_id {
+        Some(i) => conn
+            .row(
+                "SELECT number, text FROM request WHERE id = ?1",
+                [i.to_string()],
+                |r| {
+                    Ok(IncidentRef {
+                        id: i,
+                        number: r.get(0)?,
+                        title: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?,
+        None => None,
+    };
+    let members = if request.is_incident {
+        let mut st = conn.prepare_cached(
+            "SELECT number, channel, citizen, status, reply_state FROM request
+             WHERE incident_id = ?1 ORDER BY received_at, rid",
+        )?;
+        st.query_map([request.id.to_string()], |r| {
+            Ok(MemberRef {
+                number: r.get(0)?,
+                channel: r.get(1)?,
+                citizen: r.get(2)?,
+                status: r.get(3)?,
+                reply: r
+                    .get::<_, Option<String>>(4)?
+                    .map(|s| s.trim_matches('"').to_string()),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![]
+    };
     Ok(Detail {
         request,
         messages,
@@ -184,6 +246,8 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         parent_number,
         suggestion: super::triage::get(conn, rid)?,
         same_case_as,
+        incident,
+        members,
     })
 }
 

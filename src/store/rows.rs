@@ -93,10 +93,10 @@ pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_r
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
     dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused, \
-    reply_id, reply_state, reply_at";
+    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped";
 
 /// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
-pub const REQUEST_COLUMN_COUNT: usize = 42;
+pub const REQUEST_COLUMN_COUNT: usize = 45;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -128,6 +128,9 @@ pub struct RawRequest {
     res_paused: Option<i64>,
     /// `Request::reply`: the reply on its way or undelivered.
     reply: (Option<String>, Option<String>, Option<i64>),
+    is_incident: bool,
+    incident_id: Option<String>,
+    ungrouped: bool,
 }
 
 impl RawRequest {
@@ -163,6 +166,9 @@ impl RawRequest {
             updated_at: r.get(37)?,
             res_paused: r.get(38)?,
             reply: (r.get(39)?, r.get(40)?, r.get(41)?),
+            is_incident: r.get(42)?,
+            incident_id: r.get(43)?,
+            ungrouped: r.get(44)?,
         })
     }
 
@@ -242,6 +248,13 @@ impl RawRequest {
                 }),
                 _ => None,
             },
+            is_incident: self.is_incident,
+            incident_id: self
+                .incident_id
+                .as_deref()
+                .map(|p| parse::<Uuid>("incident id", p))
+                .transpose()?,
+            ungrouped: self.ungrouped,
         })
     }
 }
@@ -285,10 +298,10 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
             res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
-            reply_id, reply_state, reply_at)
+            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
-            ?41, ?42, ?43)
+            ?41, ?42, ?43, ?44, ?45, ?46)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -302,6 +315,8 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             res_risk = excluded.res_risk, res_stopped = excluded.res_stopped, res_paused = excluded.res_paused,
             due_key = excluded.due_key, risk_key = excluded.risk_key, updated_at = excluded.updated_at,
             reply_id = excluded.reply_id, reply_state = excluded.reply_state, reply_at = excluded.reply_at,
+            is_incident = excluded.is_incident, incident_id = excluded.incident_id,
+            ungrouped = excluded.ungrouped, text = excluded.text,
             version = version + 1
          RETURNING rid",
         params![
@@ -336,6 +351,9 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             r.reply.as_ref().map(|p| p.message_id.to_string()),
             r.reply.as_ref().map(|p| p.state.as_str()),
             r.reply.as_ref().map(|p| ms(p.at)),
+            r.is_incident,
+            r.incident_id.map(|p| p.to_string()),
+            r.ungrouped,
         ],
         |row| row.get(0),
     )?;

@@ -338,6 +338,16 @@ CREATE TABLE triage_suggestion(
 CREATE INDEX triage_suggestion_topic ON triage_suggestion(topic);
 "#,
     ),
+    // Mass incidents (`Request::is_incident`, `incident_id`, `ungrouped`); members are found
+    // by their incident, and the candidate search reads open requests by place and time.
+    M::up(
+        r#"
+ALTER TABLE request ADD COLUMN is_incident INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request ADD COLUMN incident_id TEXT;
+ALTER TABLE request ADD COLUMN ungrouped INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX request_incident ON request(incident_id) WHERE incident_id IS NOT NULL;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -373,8 +383,8 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (seven more came after it).
-        migrations().to_version(&mut c, SCHEMA_VERSION - 8).unwrap();
+        // The version before `event.server_id` (eight more came after it).
+        migrations().to_version(&mut c, SCHEMA_VERSION - 9).unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -20,7 +20,11 @@ fn to_previous_schema(db: &std::path::Path) {
         "the file starts at the current schema"
     );
     c.execute_batch(&format!(
-        "DROP TABLE triage_suggestion;
+        "DROP INDEX request_incident;
+         ALTER TABLE request DROP COLUMN is_incident;
+         ALTER TABLE request DROP COLUMN incident_id;
+         ALTER TABLE request DROP COLUMN ungrouped;
+         DROP TABLE triage_suggestion;
          DROP TABLE triage_model;
          DROP TABLE quarantine;
          ALTER TABLE sync_rejection DROP COLUMN changed_by;
@@ -28,7 +32,7 @@ fn to_previous_schema(db: &std::path::Path) {
          ALTER TABLE pending_mutation DROP COLUMN before;
          ALTER TABLE sync_rejection DROP COLUMN draft;
          PRAGMA user_version = {};",
-        SCHEMA_VERSION - 4
+        SCHEMA_VERSION - 5
     ))
     .unwrap();
 }

@@ -37,6 +37,15 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
     let m = &checked;
     let req = match (&m.op, current) {
         (Op::Create(new), None) => return create(m, new, ctx),
+        // Two operators confirming one group name the same incident: the second is a no-op.
+        (Op::Create(new), Some(r)) if new.incident && r.is_incident => {
+            return Ok(Outcome {
+                request: r.clone(),
+                events: vec![],
+                messages: vec![],
+                notes: vec![],
+            });
+        }
         (Op::Create(_), Some(_)) => return Err(Rejection::AlreadyExists),
         (_, None) => return Err(Rejection::NotFound),
         (_, Some(r)) => r.clone(),
@@ -370,6 +379,9 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                 );
             }
         }
+        Op::JoinIncident { .. } | Op::LeaveIncident | Op::Ungroup | Op::Retitle { .. } => {
+            super::incident::apply(&mut out, m)?
+        }
     }
     // The center's resolution clock waits while the department has the request (its own
     // clock runs then): the center is not late for the time a third party takes.
@@ -458,6 +470,9 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         resolution,
         updated_at: ctx.now,
         reply: None,
+        is_incident: new.incident,
+        incident_id: None,
+        ungrouped: false,
     };
     let mut out = Outcome {
         request,
@@ -499,7 +514,13 @@ fn answered(out: &mut Outcome, m: &Mutation, now: DateTime<Utc>) {
     }
 }
 
-fn record(out: &mut Outcome, m: &Mutation, field: &str, old: Option<String>, new: Option<String>) {
+pub(super) fn record(
+    out: &mut Outcome,
+    m: &Mutation,
+    field: &str,
+    old: Option<String>,
+    new: Option<String>,
+) {
     out.events.push(Event {
         request_id: out.request.id,
         mutation_id: m.id,
@@ -621,7 +642,7 @@ fn citizen_message(
     }
 }
 
-fn non_empty(body: &str, what: &'static str) -> Result<String, Rejection> {
+pub(super) fn non_empty(body: &str, what: &'static str) -> Result<String, Rejection> {
     let body = body.trim();
     if body.is_empty() {
         Err(Rejection::Empty(what))

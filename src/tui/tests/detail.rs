@@ -26,6 +26,8 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
     let detail = Detail {
         suggestion: None,
         same_case_as: None,
+        incident: None,
+        members: vec![],
         request,
         messages: vec![
             Message {

@@ -33,6 +33,8 @@ fn queue(lang: Lang) -> super::App {
     let detail = Detail {
         suggestion: None,
         same_case_as: None,
+        incident: None,
+        members: vec![],
         messages: vec![Message {
             id: Uuid::from_u128(FAILED_REPLY),
             request_id: request.id,
