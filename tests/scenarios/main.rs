@@ -4,7 +4,8 @@
 //! restored from a backup), `busy` 26 (operator and sync writes on one file), `server_kill` 5
 //! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
 //! previous schema), `disk_full` 27 (writes and a pull past a file-size limit), `compaction` 14 (offline across
-//! a compacted change log), `chaos` 25 (network chaos with killed and paused consoles); and `props`, scenario 30 scaled down:
+//! a compacted change log), `incidents` (mass incidents confirmed, dismissed and merged
+//! by two consoles at once), `chaos` 25 (network chaos with killed and paused consoles); and `props`, scenario 30 scaled down:
 //! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
@@ -14,6 +15,7 @@ mod busy;
 mod chaos;
 mod compaction;
 mod disk_full;
+mod incidents;
 mod kill;
 mod lossy;
 mod props;

@@ -1,5 +1,5 @@
 //! Scenario 28: an upgrade with actions still queued. A console works offline under the
-//! previous schema — its file four migrations back, as the program before those versions left
+//! previous schema — its file five migrations back, as the program before those versions left
 //! it — then the new program opens it (migrating it) and syncs: every queued action reaches
 //! the server once, the console's file ends equal to the server's, the checker passes.
 
@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use crate::support::{Backend, Console, Env, tags};
 
-/// Takes the last four migrations back out of `db`: what a console of the version before
+/// Takes the last five migrations back out of `db`: what a console of the version before
 /// them had (they only added tables and columns).
 fn to_previous_schema(db: &std::path::Path) {
     let c = Connection::open(db).unwrap();
