@@ -350,6 +350,7 @@ pub fn settings(
         },
         bell: config.alerts.bell,
         shift_hours: config.ui.shift_hours,
+        incidents: config.incidents.clone(),
     })
 }
 

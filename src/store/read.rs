@@ -70,6 +70,9 @@ pub struct Detail {
     /// An incident's members, earliest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<MemberRef>,
+    /// The same members whole: what one answer to all is written for.
+    #[serde(skip)]
+    pub member_requests: Vec<Request>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,6 +93,18 @@ pub struct MemberRef {
     /// The last reply's delivery (`queued`, `sent`, `failed`, …) while it matters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply: Option<String>,
+}
+
+impl MemberRef {
+    pub fn of(r: &Request) -> MemberRef {
+        MemberRef {
+            number: r.number.to_string(),
+            channel: r.channel.as_str().to_string(),
+            citizen: r.citizen.clone(),
+            status: r.status.as_str().to_string(),
+            reply: r.reply.as_ref().map(|p| p.state.as_str().to_string()),
+        }
+    }
 }
 
 impl Detail {
@@ -218,26 +233,25 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             .optional()?,
         None => None,
     };
-    let members = if request.is_incident {
-        let mut st = conn.prepare_cached(
-            "SELECT number, channel, citizen, status, reply_state FROM request
-             WHERE incident_id = ?1 ORDER BY received_at, rid",
-        )?;
-        st.query_map([request.id.to_string()], |r| {
-            Ok(MemberRef {
-                number: r.get(0)?,
-                channel: r.get(1)?,
-                citizen: r.get(2)?,
-                status: r.get(3)?,
-                reply: r
-                    .get::<_, Option<String>>(4)?
-                    .map(|s| s.trim_matches('"').to_string()),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?
+    let member_requests = if request.is_incident {
+        let sql = format!(
+            "SELECT {} FROM request WHERE incident_id = ?1 ORDER BY received_at, rid",
+            rows::REQUEST_COLUMNS
+        );
+        let mut st = conn.prepare_cached(&sql)?;
+        let raws = st
+            .query_map([request.id.to_string()], RawRequest::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let tags = rows::tags(conn, raw.rid)?;
+            out.push(raw.into_request(tags)?);
+        }
+        out
     } else {
         vec![]
     };
+    let members = member_requests.iter().map(MemberRef::of).collect();
     Ok(Detail {
         request,
         messages,
@@ -248,6 +262,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         same_case_as,
         incident,
         members,
+        member_requests,
     })
 }
 
@@ -288,6 +303,9 @@ pub struct Filter {
     pub undelivered: bool,
     /// Only requests triage suggests this topic for (open, no topic yet).
     pub suggested: Option<String>,
+    /// The members of an open incident are its one row (the console's lists); a search or a
+    /// number still finds them.
+    pub fold_incidents: bool,
 }
 
 /// Where the previous page ended: the sort key and rid of its last row.
@@ -303,6 +321,8 @@ pub struct Page {
     pub next: Option<Cursor>,
     /// Triage's suggestions for the rows that have one (open, no topic), by request id.
     pub suggested: std::collections::HashMap<uuid::Uuid, crate::triage::Suggestion>,
+    /// How many members each incident row has, by the incident's id.
+    pub members: std::collections::HashMap<uuid::Uuid, usize>,
 }
 
 pub fn inbox(
@@ -383,6 +403,14 @@ pub fn inbox(
     if filter.undelivered {
         conds.push("r.reply_state IN ('failed', 'unknown')".into());
     }
+    if filter.fold_incidents && filter.text.is_none() && filter.number.is_none() {
+        // A member of an incident since closed (a citizen wrote again) stands on its own.
+        conds.push(
+            "(r.incident_id IS NULL OR NOT EXISTS (SELECT 1 FROM request i
+               WHERE i.id = r.incident_id AND i.status != 'closed'))"
+                .into(),
+        );
+    }
     if filter.urgent {
         let p = arg(Box::new(ms(now)), &mut args);
         conds.push(format!("r.risk_key <= {p}"));
@@ -409,6 +437,7 @@ pub fn inbox(
                 rows: vec![],
                 next: None,
                 suggested: Default::default(),
+                members: Default::default(),
             });
         };
         let ids: Vec<Value> = conn
@@ -420,6 +449,7 @@ pub fn inbox(
                 rows: vec![],
                 next: None,
                 suggested: Default::default(),
+                members: Default::default(),
             });
         }
         table_hint = if ids.len() <= FEW_MATCHES {
@@ -477,6 +507,7 @@ pub fn inbox(
     };
     let mut out = Vec::with_capacity(raws.len());
     let mut suggested = std::collections::HashMap::new();
+    let mut members = std::collections::HashMap::new();
     for (raw, _) in raws {
         let tags = rows::tags(conn, raw.rid)?;
         let rid = raw.rid;
@@ -486,12 +517,21 @@ pub fn inbox(
         {
             suggested.insert(r.id, s);
         }
+        if r.is_incident {
+            let n: i64 = conn.row(
+                "SELECT count(*) FROM request WHERE incident_id = ?1",
+                [r.id.to_string()],
+                |row| row.get(0),
+            )?;
+            members.insert(r.id, n as usize);
+        }
         out.push(r);
     }
     Ok(Page {
         rows: out,
         next,
         suggested,
+        members,
     })
 }
 

@@ -36,6 +36,13 @@ impl View {
     ];
 
     pub fn filter(self, me: &str, now: DateTime<Utc>, tz: Tz) -> Filter {
+        let mut f = self.unfolded(me, now, tz);
+        // An undelivered reply to a member is that member's to settle: listed on its own.
+        f.fold_incidents = self != View::Undelivered;
+        f
+    }
+
+    fn unfolded(self, me: &str, now: DateTime<Utc>, tz: Tz) -> Filter {
         match self {
             View::Mine => Filter {
                 assignee: Some(Assignee::Is(me.to_string())),
@@ -232,6 +239,10 @@ pub enum Mode {
     Shift {
         selected: usize,
     },
+    /// `m`: the open incidents and the candidate groups.
+    Incidents {
+        selected: usize,
+    },
     /// `h`: what this shift hands to the next.
     Handover(Box<super::handover::Pane>),
     /// «Заявитель недоступен» on these requests, waiting for a yes: it stops the clock.
@@ -307,6 +318,11 @@ pub struct App {
     pub alerts: super::alerts::Alerts,
     /// A shift's length, for the handover.
     pub shift_hours: f64,
+    /// The open incidents and candidate groups as last read (`m`, the rows' marks).
+    pub groups: Vec<crate::store::incidents::Group>,
+    /// How many members each incident row of the list has.
+    pub members: std::collections::HashMap<Uuid, usize>,
+    pub incident_rules: crate::incidents::Rules,
     pub quit: bool,
 }
 
@@ -329,6 +345,7 @@ pub struct Settings {
     pub alerts: Option<crate::store::alerts::AlertRules>,
     pub bell: bool,
     pub shift_hours: f64,
+    pub incidents: crate::incidents::Rules,
 }
 
 impl App {
@@ -383,6 +400,9 @@ impl App {
                 ..Default::default()
             },
             shift_hours: s.shift_hours,
+            groups: vec![],
+            members: Default::default(),
+            incident_rules: s.incidents,
             quit: false,
         }
     }
@@ -434,12 +454,27 @@ impl App {
     /// What an action works on: the marked requests, or the selected one.
     pub fn targets(&self, selected: Uuid) -> Vec<Request> {
         if self.marks.is_empty() {
-            return self
+            let mut out: Vec<Request> = self
                 .rows
                 .iter()
                 .filter(|r| r.id == selected)
                 .cloned()
                 .collect();
+            // An incident's action is its open members' too, each with its own variables
+            // (one answer to all, one forward, one close).
+            if let Some(d) = self
+                .detail
+                .as_ref()
+                .filter(|d| d.request.id == selected && d.request.is_incident)
+            {
+                out.extend(
+                    d.member_requests
+                        .iter()
+                        .filter(|m| m.status.is_open())
+                        .cloned(),
+                );
+            }
+            return out;
         }
         self.rows
             .iter()

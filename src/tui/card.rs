@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::app::App;
 use super::strings::Lang;
-use super::view::{bold, channel_short, clock_color, names, style};
+use super::view::{bold, clock_color, names, style};
 use crate::domain::request::{ClockKind, Direction as Dir};
 use crate::present::names::pick;
 use crate::sanitize;
@@ -86,7 +86,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         Span::styled(
             format!(
                 "{} · {} · ",
-                channel_short(app, r.channel),
+                super::incidents::channel_cell(app, r),
                 lang.status(r.status)
             ),
             bold(),
@@ -102,6 +102,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
     {
         lines.extend(super::suggest::card_lines(app, s));
     }
+    lines.extend(super::incidents::card_lines(app, r));
     let who = r
         .assignee
         .as_deref()

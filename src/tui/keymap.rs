@@ -59,10 +59,12 @@ pub enum Action {
     Assign,
     Shift,
     AcceptSuggestion,
+    Incidents,
+    LeaveIncident,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 52] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -113,6 +115,8 @@ impl Action {
         Action::Assign,
         Action::Shift,
         Action::AcceptSuggestion,
+        Action::Incidents,
+        Action::LeaveIncident,
     ];
 }
 
@@ -167,6 +171,8 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Assign, &["shift-a"]),
     (Action::Shift, &["shift-s"]),
     (Action::AcceptSuggestion, &["y"]),
+    (Action::Incidents, &["m"]),
+    (Action::LeaveIncident, &["shift-m"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

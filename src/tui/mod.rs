@@ -16,6 +16,8 @@ mod dashboard_wide;
 mod editor;
 pub(crate) mod filter;
 mod handover;
+mod incidents;
+mod incidents_view;
 pub mod keymap;
 mod perform;
 mod photo;
@@ -120,6 +122,15 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 ),
             }
         }
+        Cmd::LoadIncidents(rules) => {
+            Msg::Incidents(store.incidents(rules).await.map_err(|e| e.to_string()))
+        }
+        Cmd::ConfirmIncident {
+            members,
+            title,
+            topic,
+            actor,
+        } => confirm_incident(store, members, title, topic, &actor).await,
         Cmd::LoadAlarms => match store.open_alarms().await {
             Ok(a) => Msg::Alarms(a),
             Err(e) => Msg::Failed(e.to_string()),
@@ -214,6 +225,52 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
         // hands marks to the team link (the store has no part in them).
         Cmd::Edit(_) | Cmd::Bell | Cmd::MarkShift { .. } => return None,
     })
+}
+
+/// A candidate group made one incident, as `mcu incident confirm` makes it: the members read,
+/// the title (when none is given) the topic's name and the first address, the incident's
+/// number when stored.
+async fn confirm_incident(
+    store: &Store,
+    members: Vec<uuid::Uuid>,
+    title: Option<String>,
+    topic: Option<String>,
+    actor: &str,
+) -> Msg {
+    use crate::incidents::plan;
+    let refused = |e: crate::store::StoreError| {
+        crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+    };
+    let rs = match store.requests_of(members).await {
+        Ok(rs) => rs,
+        Err(e) => return Msg::Applied(None, Err(refused(e))),
+    };
+    let catalog = &store.env().catalog;
+    let topic = topic.filter(|t| catalog.topic(t).is_some());
+    let title = title.unwrap_or_else(|| {
+        let name = topic
+            .as_deref()
+            .and_then(|t| catalog.topic(t))
+            .map(|t| t.name.clone());
+        let place = rs.iter().find_map(|r| r.location.as_ref()?.address.clone());
+        plan::default_title(name.as_deref(), place.as_deref())
+    });
+    let refs: Vec<&crate::domain::Request> = rs.iter().collect();
+    let Some((id, batch)) = plan::confirm(&refs, &title, topic.as_deref(), actor, store.now())
+    else {
+        return Msg::Applied(None, Err("—".into()));
+    };
+    match store.apply_batch(batch).await {
+        Ok(_) => Msg::Applied(
+            Some(id),
+            store
+                .resolve(&id.to_string())
+                .await
+                .map(|r| r.number.to_string())
+                .map_err(refused),
+        ),
+        Err((_, e)) => Msg::Applied(Some(id), Err(refused(e))),
+    }
 }
 
 /// A new reply with the undelivered one's text, as `mcu resend` sends it; the request's
@@ -413,6 +470,7 @@ async fn event_loop(
     );
     cmds.extend(update::refresh(&mut app));
     cmds.push(Cmd::LoadAlarms);
+    cmds.push(Cmd::LoadIncidents(app.incident_rules.clone()));
     // Asked before the key reader exists: the terminal's answer arrives on stdin.
     let (photo_tx, mut photo_rx) = mpsc::unbounded_channel();
     let mut photos = app

@@ -30,6 +30,7 @@ pub(super) fn is_mutation(a: Action) -> bool {
             | Action::Unreachable
             | Action::Assign
             | Action::AcceptSuggestion
+            | Action::LeaveIncident
     )
 }
 
@@ -161,6 +162,7 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Alerts => super::alerts::show(app),
         Action::Handover => super::handover::show(app),
         Action::Shift => super::team::show(app),
+        Action::Incidents => super::incidents::show(app),
         Action::Export => {
             flash(app, app.lang.exporting().to_string(), false);
             vec![Cmd::ExportCsv {
@@ -172,6 +174,7 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Refresh => {
             let mut c = refresh(app);
             c.push(Cmd::LoadAlarms);
+            c.push(Cmd::LoadIncidents(app.incident_rules.clone()));
             c
         }
         _ => on_request(app, action),

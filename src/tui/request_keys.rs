@@ -51,7 +51,20 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         return vec![];
     };
     let lang = app.lang;
+    // An incident's actions reach its members: never act on it before they are known.
+    if r.is_incident && app.detail.as_ref().is_none_or(|d| d.request.id != r.id) {
+        flash(app, lang.loading().into(), true);
+        return vec![];
+    }
     match action {
+        Action::LeaveIncident => match r.incident_id {
+            Some(_) => vec![Cmd::Apply(vec![mutation(app, r.id, Op::LeaveIncident)])],
+            None => {
+                let text = lang.pick("обращение не входит в инцидент", "not in an incident");
+                flash(app, text.into(), true);
+                vec![]
+            }
+        },
         Action::Claim => each(app, r.id, lang.action(action), |_| Some(Op::Claim)),
         Action::Release => each(app, r.id, lang.action(action), |_| Some(Op::Release)),
         Action::Reopen => each(app, r.id, lang.action(action), |_| Some(Op::Reopen)),

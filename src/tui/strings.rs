@@ -250,6 +250,13 @@ impl Lang {
                 "заявитель недоступен (ответ не доставлен)",
                 "citizen unreachable (reply undelivered)",
             ),
+            Action::Incidents => self.pick(
+                "массовые: инциденты и возможные группы",
+                "mass incidents and candidate groups",
+            ),
+            Action::LeaveIncident => {
+                self.pick("исключить из инцидента", "take out of its incident")
+            }
         }
     }
 

@@ -58,6 +58,8 @@ pub enum Msg {
     Handover(Result<Box<crate::present::handover::Handover>, String>),
     /// The server on the team: its channels, who is on shift, a mark's answer (team mode).
     Team(crate::sync::team::News),
+    /// The open incidents and candidate groups, or why they could not be read.
+    Incidents(Result<Vec<crate::store::incidents::Group>, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +78,16 @@ pub enum Cmd {
         append: bool,
     },
     LoadDetail(Uuid),
+    /// The open incidents and candidate groups (`m`, the rows' marks).
+    LoadIncidents(crate::incidents::Rules),
+    /// A candidate group made one incident: its members read, then `incidents::plan::confirm`.
+    ConfirmIncident {
+        members: Vec<Uuid>,
+        /// None: the topic's name and the first address.
+        title: Option<String>,
+        topic: Option<String>,
+        actor: String,
+    },
     Apply(Vec<Mutation>),
     LoadAlarms,
     /// Marks every open alarm as seen and dealt with.
@@ -181,6 +193,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             {
                 cmds.extend(refresh(app));
                 cmds.push(Cmd::LoadAlarms);
+                cmds.push(Cmd::LoadIncidents(app.incident_rules.clone()));
             }
             cmds
         }
@@ -197,9 +210,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             if append {
                 app.rows.extend(page.rows);
                 app.suggested.extend(page.suggested);
+                app.members.extend(page.members);
             } else {
                 app.rows = page.rows;
                 app.suggested = page.suggested;
+                app.members = page.members;
                 let keep = app.keep.take().or(before);
                 app.selected = keep
                     .and_then(|id| app.rows.iter().position(|r| r.id == id))
@@ -226,6 +241,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 return vec![];
             }
             let mut cmds = refresh(app);
+            // Groups change with any change of a request (a topic set, a member added).
+            cmds.push(Cmd::LoadIncidents(app.incident_rules.clone()));
             if let Some(r) = app.current() {
                 cmds.push(Cmd::LoadDetail(r.id));
             }
@@ -309,6 +326,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Alerts { to, found } => super::alerts::on_found(app, to, found),
         Msg::Team(news) => super::team::on_news(app, news),
+        Msg::Incidents(found) => super::incidents::on_loaded(app, found),
         Msg::Handover(h) => {
             super::handover::on_loaded(app, h);
             vec![]
@@ -448,6 +466,7 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Help => vec![],
         Mode::Alerts { selected } => super::alerts::key(app, k, selected),
         Mode::Shift { selected } => super::team::key(app, k, selected),
+        Mode::Incidents { selected } => super::incidents::key(app, k, selected),
         Mode::Handover(pane) => super::handover::key(app, k, pane),
         Mode::Alarms => match k.code {
             KeyCode::Char('x' | 'ч') | KeyCode::Delete if !app.alarms.is_empty() => {

@@ -90,6 +90,7 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Palette { .. } => popups::palette(f, app, area),
         Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
         Mode::Shift { selected } => super::team_view::staff(f, app, area, *selected),
+        Mode::Incidents { selected } => super::incidents_view::list(f, app, area, *selected),
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
         Mode::Unreachable { targets } => super::undelivered::confirm_window(f, app, area, targets),
         _ => {}
@@ -295,6 +296,9 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             if r.location.as_ref().is_some_and(|l| l.lat.is_some()) {
                 marks.push('@');
             }
+            if let Some(m) = super::incidents::row_mark(app, r) {
+                marks.insert_str(0, &m);
+            }
             let first = r.text.lines().next().unwrap_or("");
             let cut = first
                 .char_indices()
@@ -318,7 +322,7 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
             };
             let mut cells = vec![
                 Cell::from(r.number.to_string()),
-                Cell::from(channel_short(app, r.channel)),
+                Cell::from(super::incidents::channel_cell(app, r)),
                 time_cell(app, r, left, state),
                 match &suggested {
                     // A suggestion, not a topic: dimmed and marked, so nobody takes it for one.
@@ -415,6 +419,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Alarms => "!",
         Mode::Alerts { .. } => "W",
         Mode::Shift { .. } => "S",
+        Mode::Incidents { .. } => "M",
         Mode::Handover(_) => "H",
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",

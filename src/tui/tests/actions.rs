@@ -114,6 +114,12 @@ fn every_action_does_what_it_says() {
                 matches!(&a.mode, Mode::Handover(p) if p.data.is_none())
                     && cmds == [Cmd::LoadHandover { hours: 12.0 }]
             }
+            Action::Incidents => {
+                matches!(a.mode, Mode::Incidents { selected: 0 })
+                    && matches!(&cmds[..], [Cmd::LoadIncidents(_)])
+            }
+            // Not in an incident: said so, nothing changed.
+            Action::LeaveIncident => cmds.is_empty() && a.flash.as_ref().is_some_and(|f| f.error),
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }

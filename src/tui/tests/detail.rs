@@ -28,6 +28,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
         same_case_as: None,
         incident: None,
         members: vec![],
+        member_requests: vec![],
         request,
         messages: vec![
             Message {

@@ -16,6 +16,7 @@ mod bulk;
 mod compose;
 mod dashboard;
 mod detail;
+mod incidents;
 mod photo;
 mod presence;
 mod shift;
@@ -115,6 +116,7 @@ fn app(lang: Lang, readonly: bool) -> App {
         alerts: Some(crate::config::AlertsConfig::default().rules("anna")),
         bell: true,
         shift_hours: 12.0,
+        incidents: Default::default(),
     };
     let mut a = App::new(settings, now());
     update(&mut a, Msg::Resize { height: 24 });
@@ -145,6 +147,7 @@ fn loaded(lang: Lang) -> App {
             append: false,
             page: Page {
                 suggested: Default::default(),
+                members: Default::default(),
                 rows,
                 next: Some(Cursor { key: 1, rid: 4 }),
             },
@@ -165,6 +168,7 @@ fn answer(a: &mut App, rows: Vec<crate::domain::Request>) {
                 rows,
                 next: None,
                 suggested: Default::default(),
+                members: Default::default(),
             },
         },
     );
@@ -232,6 +236,7 @@ fn stale_pages_are_dropped_and_the_selection_survives_a_reload() {
             append: false,
             page: Page {
                 suggested: Default::default(),
+                members: Default::default(),
                 rows: vec![],
                 next: None,
             },
@@ -465,6 +470,7 @@ fn hostile_citizen_text_cannot_drive_the_terminal() {
             append: false,
             page: Page {
                 suggested: Default::default(),
+                members: Default::default(),
                 rows: vec![r],
                 next: None,
             },
@@ -502,6 +508,7 @@ fn a_long_first_line_still_fills_its_cell() {
                 append: false,
                 page: Page {
                     suggested: Default::default(),
+                    members: Default::default(),
                     rows: vec![request(1, &text, 5)],
                     next: None,
                 },

@@ -35,6 +35,7 @@ fn queue(lang: Lang) -> super::App {
         same_case_as: None,
         incident: None,
         members: vec![],
+        member_requests: vec![],
         messages: vec![Message {
             id: Uuid::from_u128(FAILED_REPLY),
             request_id: request.id,
