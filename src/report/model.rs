@@ -137,6 +137,11 @@ pub struct Report {
     pub streets: Vec<(String, u64)>,
     /// Every request of the period, in order of receipt; `open()` picks the open ones.
     pub lines: Vec<Line>,
+    /// Mass incidents opened in the period (kept apart: an incident is no citizen's request).
+    pub incidents: u64,
+    /// Requests of the period that are members of an incident, and their distinct citizens.
+    pub incident_members: u64,
+    pub incident_citizens: u64,
 }
 
 impl Report {
@@ -235,7 +240,24 @@ pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTi
     let mut operator: BTreeMap<Option<String>, Acc> = BTreeMap::new();
     let mut streets: BTreeMap<String, u64> = BTreeMap::new();
     let mut lines = Vec::with_capacity(requests.len());
+    let (mut incidents, mut incident_members) = (0, 0);
+    let mut incident_citizens = std::collections::BTreeSet::new();
     for r in requests {
+        if r.is_incident {
+            incidents += 1;
+            continue;
+        }
+        if r.incident_id.is_some() {
+            incident_members += 1;
+            incident_citizens.insert(
+                r.channel_ref
+                    .chat
+                    .as_ref()
+                    .map(|c| format!("{}:{c}", r.channel))
+                    .or(r.citizen.clone())
+                    .unwrap_or_else(|| r.id.to_string()),
+            );
+        }
         let o = ClockVerdict::of(&r, cal, now);
         total.add(&r, o);
         channel
@@ -275,5 +297,8 @@ pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTi
         by_operator: groups(operator),
         streets,
         lines,
+        incidents,
+        incident_members,
+        incident_citizens: incident_citizens.len() as u64,
     }
 }

@@ -148,6 +148,18 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
             Cell::Int(t.out_of_scope),
         ),
         kv(
+            l("Массовые инциденты", "Mass incidents"),
+            Cell::Int(r.incidents),
+        ),
+        kv(
+            l("Заявок в инцидентах", "Requests in incidents"),
+            Cell::Int(r.incident_members),
+        ),
+        kv(
+            l("Заявителей в инцидентах", "Citizens in incidents"),
+            Cell::Int(r.incident_citizens),
+        ),
+        kv(
             l("Доля вне компетенции", "Out-of-scope share"),
             share(t.out_of_scope),
         ),

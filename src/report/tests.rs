@@ -384,3 +384,43 @@ fn a_cell_keeps_what_excel_holds_and_marks_the_cut() {
     assert_eq!(fit.chars().filter(|c| *c == '🚰').count(), 16_383);
     assert!(!fit.contains("хвост"));
 }
+
+/// An incident is no citizen's request: counted apart, with its members and their citizens,
+/// while each member stays a request of its own in every other number.
+#[test]
+fn incidents_are_counted_apart_with_their_citizens() {
+    let env = env();
+    let spec = |text| Spec {
+        channel: Channel::Telegram,
+        topic: "utilities",
+        address: Some("ул. Красная, 122"),
+        received: msk(10, 20, 9, 0),
+        answered_after_min: Some(30),
+        closed: None,
+        status: Status::New,
+        assignee: None,
+        text,
+    };
+    let mut incident = request(&env, 1, spec("Прорыв водовода"));
+    incident.is_incident = true;
+    let mut members: Vec<Request> = (2..=4)
+        .map(|i| request(&env, i, spec("Прорвало трубу")))
+        .collect();
+    for (m, chat) in members.iter_mut().zip(["1", "2", "2"]) {
+        m.incident_id = Some(incident.id);
+        m.channel_ref.chat = Some(chat.into());
+    }
+    let mut all = vec![incident];
+    all.extend(members);
+    all.push(request(&env, 5, spec("Яма")));
+    let period = Period::month(MSK, "2026-10").expect("month");
+    let r = summarize(all, &env, &period, msk(11, 1, 1, 0));
+    assert_eq!(r.total.requests, 4, "the incident is not a request");
+    assert_eq!(
+        (r.incidents, r.incident_members, r.incident_citizens),
+        (1, 3, 2)
+    );
+    let rows = super::tables::tables(&r, &env.catalog, Lang::Ru);
+    let text = format!("{:?}", rows[0]);
+    assert!(text.contains("Заявителей в инцидентах"), "{text}");
+}

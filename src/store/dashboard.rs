@@ -28,6 +28,49 @@ pub struct Board {
     pub ids: HashMap<u32, Uuid>,
     /// Requests the numbers were computed from.
     pub facts: usize,
+    /// The open incidents: each counts once in the numbers above (its open members do not).
+    pub incidents: Vec<OpenIncident>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenIncident {
+    pub id: Uuid,
+    pub number: String,
+    pub title: String,
+    pub members: usize,
+    pub citizens: usize,
+}
+
+/// The open incidents, oldest first, with how many requests and distinct citizens each holds.
+pub fn open_incidents(conn: &Connection) -> Result<Vec<OpenIncident>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT i.id, i.number, i.text, count(m.rid),
+                count(DISTINCT COALESCE(m.channel || ':' || m.chat_ref, m.citizen, m.id))
+         FROM request i LEFT JOIN request m ON m.incident_id = i.id
+         WHERE i.is_incident = 1 AND i.status != 'closed'
+         GROUP BY i.rid ORDER BY i.received_at, i.rid",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, number, title, members, citizens) = row?;
+        out.push(OpenIncident {
+            id: super::rows::parse("incident id", &id)?,
+            number,
+            title,
+            members: members as usize,
+            citizens: citizens as usize,
+        });
+    }
+    Ok(out)
 }
 
 /// The earliest receipt that is read: the month's, the week's or a week ago's start, whichever
@@ -91,6 +134,8 @@ pub fn facts(conn: &Connection, since: DateTime<Utc>) -> Result<(Vec<Fact>, Name
     let sql = "SELECT rid, number, received_at, status, channel, topic, department, assignee, \
                fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped, dep_due, dep_risk \
                FROM request WHERE status IN ('new', 'in_work', 'waiting_department', 'answered') \
+               AND (incident_id IS NULL OR NOT EXISTS (SELECT 1 FROM request i \
+                    WHERE i.id = request.incident_id AND i.status != 'closed')) \
                UNION ALL \
                SELECT rid, number, received_at, status, channel, topic, department, assignee, \
                fr_due, fr_stopped, due_key, risk_key, closed_at, dep_started, dep_stopped, dep_due, dep_risk \
@@ -201,5 +246,6 @@ pub fn board(conn: &Connection, now: DateTime<Utc>, tz: Tz) -> Result<Board, Sto
         dashboard,
         ids,
         facts: facts.len(),
+        incidents: open_incidents(conn)?,
     })
 }

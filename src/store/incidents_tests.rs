@@ -106,3 +106,60 @@ async fn a_citizen_writing_again_days_later_is_the_same_case() {
         .unwrap();
     assert_eq!(f.store.detail(&late).await.unwrap().same_case_as, None);
 }
+
+/// The dashboard counts an open incident once: its open members are in it, not beside it; it
+/// says how many citizens the incident holds. Closed, its members count as what they are.
+#[tokio::test]
+async fn the_dashboard_counts_an_incident_once_with_its_citizens() {
+    use crate::incidents::plan;
+    let f = Fixture::new().await;
+    let mut numbers = vec![];
+    for (i, chat) in ["1", "2", "3"].iter().enumerate() {
+        numbers.push(
+            f.says(chat, "1", i as i64, "Прорвало трубу на ул. Красная, 122")
+                .await
+                .unwrap(),
+        );
+    }
+    f.says("4", "1", 3, "Яма на дороге у школы").await.unwrap();
+    let before = f.store.dashboard().await.unwrap();
+    assert_eq!(before.dashboard.open(), 4);
+    let mut members = vec![];
+    for n in &numbers {
+        members.push(f.store.resolve(n).await.unwrap());
+    }
+    let refs: Vec<&crate::domain::Request> = members.iter().collect();
+    let (id, batch) = plan::confirm(&refs, "Прорыв", None, "lena", f.store.now()).unwrap();
+    f.store
+        .apply_batch(batch)
+        .await
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let board = f.store.dashboard().await.unwrap();
+    assert_eq!(board.dashboard.open(), 2, "the incident and the pothole");
+    assert_eq!(board.incidents.len(), 1);
+    assert_eq!(
+        (board.incidents[0].members, board.incidents[0].citizens),
+        (3, 3)
+    );
+    assert_eq!(board.incidents[0].id, id);
+    // Closed with its members: nothing open of it is left to count.
+    let incident = f.store.resolve(&id.to_string()).await.unwrap();
+    let refs: Vec<&crate::domain::Request> = members.iter().collect();
+    let close = plan::close(
+        &incident,
+        &refs,
+        crate::domain::CloseReason::Resolved,
+        None,
+        "lena",
+        f.store.now(),
+    );
+    f.store
+        .apply_batch(close)
+        .await
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let after = f.store.dashboard().await.unwrap();
+    assert_eq!(after.dashboard.open(), 1);
+    assert!(after.incidents.is_empty());
+}

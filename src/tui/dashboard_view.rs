@@ -84,7 +84,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .direction(Direction::Vertical)
         .constraints([Constraint::Length(1), Constraint::Min(3)])
         .split(area);
-    title(f, app, d, rows[0]);
+    title(f, app, d, &board.incidents, rows[0]);
     let body = rows[1];
     if body.width >= 150 && body.height >= 40 {
         wide(f, app, d, body);
@@ -93,7 +93,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn title(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
+fn title(
+    f: &mut Frame,
+    app: &App,
+    d: &Dashboard,
+    incidents: &[crate::store::dashboard::OpenIncident],
+    area: Rect,
+) {
     let mut spans = vec![
         Span::styled(
             format!(" {} ", pick(app, "ПАНЕЛЬ СМЕНЫ", "SHIFT DASHBOARD")),
@@ -110,6 +116,19 @@ fn title(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
             style(app, app.theme.warn),
         ),
     ];
+    // An incident is one in the numbers; how many citizens wait on incidents, said here.
+    if !incidents.is_empty() {
+        let citizens: usize = incidents.iter().map(|i| i.citizens).sum();
+        spans.push(Span::styled(
+            format!(
+                " · ◆ {} {} ({} {citizens})",
+                pick(app, "инцидентов", "incidents"),
+                incidents.len(),
+                pick(app, "заявителей", "citizens"),
+            ),
+            style(app, app.theme.accent),
+        ));
+    }
     let at = d.now.with_timezone(&app.tz).format("%H:%M:%S");
     spans.push(Span::styled(
         format!(" · {} {at}", pick(app, "на", "as of")),

@@ -197,6 +197,7 @@ fn the_dashboard_marks_who_left_the_shift_with_requests() {
         ),
         ids: Default::default(),
         facts: 0,
+        incidents: vec![],
     };
     for (name, claimed) in [("anna", 1), ("ivan", 3)] {
         board
