@@ -93,7 +93,9 @@ pub struct Report {
     pub at: DateTime<Utc>,
     /// The topic set, else the one suggested.
     pub topic: Option<String>,
-    pub place: Option<Place>,
+    /// Its coordinates and the address it names, either or both: a report with both is where
+    /// coordinates and addresses meet (there is no geocoder).
+    pub places: Vec<Place>,
     pub words: Words,
     pub open: bool,
 }
@@ -138,16 +140,19 @@ pub fn same_place(a: &Place, b: &Place, radius_m: f64) -> bool {
     }
 }
 
+/// Whether two reports are at one place: any place of one is any place of the other.
+pub fn same_places(a: &[Place], b: &[Place], radius_m: f64) -> bool {
+    a.iter()
+        .any(|p| b.iter().any(|q| same_place(p, q, radius_m)))
+}
+
 /// Whether `other` belongs with `new` under `rules`: place, time, topic and text.
 pub fn belongs(new: &Report, other: &Report, rules: &Rules) -> bool {
-    let (Some(p), Some(q)) = (&new.place, &other.place) else {
-        return false;
-    };
     let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
     new.topic.is_some()
         && new.topic == other.topic
         && (new.at - other.at).abs() <= window
-        && same_place(p, q, rules.radius_m)
+        && same_places(&new.places, &other.places, rules.radius_m)
         && new.words.cosine(&other.words) >= rules.min_similarity
 }
 
@@ -174,7 +179,7 @@ pub fn repeat_of(new: &Report, theirs: &[Report], rules: &Rules) -> Option<uuid:
         .filter(|o| o.id != new.id && o.open && o.citizen == new.citizen)
         .filter(|o| (new.at - o.at).abs() <= window)
         .map(|o| {
-            let same_place = matches!((&new.place, &o.place), (Some(p), Some(q)) if same_place(p, q, rules.radius_m));
+            let same_place = same_places(&new.places, &o.places, rules.radius_m);
             (o, new.words.cosine(&o.words), same_place)
         })
         .filter(|(_, sim, place)| *sim >= rules.min_similarity || *place)
@@ -198,10 +203,10 @@ mod tests {
             citizen: citizen.into(),
             at: t0() + Duration::milliseconds((hours * 3_600_000.0) as i64),
             topic: Some("utilities".into()),
-            place: Some(Place::Point {
+            places: vec![Place::Point {
                 lat: 45.0355 + metres_north / 111_195.0,
                 lon: 38.9753,
-            }),
+            }],
             words: Words::of(text),
             open: true,
         }
@@ -260,7 +265,10 @@ mod tests {
     fn an_address_meets_the_same_address_not_a_point() {
         let rules = Rules::default();
         let at = |n: u128, citizen: &str, text: &str| Report {
-            place: super::super::address::key(text).map(Place::Address),
+            places: super::super::address::key(text)
+                .map(Place::Address)
+                .into_iter()
+                .collect(),
             ..report(n, citizen, 0.0, 0.0, text)
         };
         let new = at(1, "a", "Прорвало трубу, ул. Красная, 122");
@@ -301,5 +309,22 @@ mod tests {
         // A week and more later it is a new case.
         let old = [report(3, "a", 0.0, -24.0 * 7.5, PIPE)];
         assert_eq!(repeat_of(&new, &old, &rules), None);
+    }
+
+    #[test]
+    fn a_report_with_both_a_point_and_an_address_joins_the_two_kinds() {
+        let rules = Rules::default();
+        let point_only = report(1, "a", 0.0, 0.0, PIPE);
+        let mut address_only = report(2, "b", 0.0, 1.0, PIPE);
+        address_only.places = vec![Place::Address(
+            super::super::address::key("ул. Красная, 122").unwrap(),
+        )];
+        assert!(!belongs(&point_only, &address_only, &rules));
+        let mut both = report(3, "c", 100.0, 2.0, PIPE);
+        both.places.push(address_only.places[0].clone());
+        assert!(belongs(&both, &point_only, &rules));
+        assert!(belongs(&both, &address_only, &rules));
+        let group = candidate(&both, &[point_only, address_only], &rules).unwrap();
+        assert_eq!(group.len(), 3);
     }
 }

@@ -84,14 +84,17 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
             continue;
         };
         let who = citizen_key(&channel, chat.as_deref(), citizen.as_deref(), id);
-        let place = match (lat, lon) {
-            (Some(lat), Some(lon)) => Some(Place::Point { lat, lon }),
-            _ => address
+        let mut places: Vec<Place> = match (lat, lon) {
+            (Some(lat), Some(lon)) => vec![Place::Point { lat, lon }],
+            _ => vec![],
+        };
+        places.extend(
+            address
                 .as_deref()
                 .and_then(address_key)
                 .or_else(|| address_key(&text))
                 .map(Place::Address),
-        };
+        );
         out.push(Row {
             number,
             incident: incident.and_then(|i| uuid::Uuid::parse_str(&i).ok()),
@@ -100,7 +103,7 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
                 citizen: who,
                 at: time(at)?,
                 topic,
-                place,
+                places,
                 words: Words::of(&text),
                 open: true,
             },
@@ -138,23 +141,38 @@ fn cell(place: &Place, radius_m: f64) -> Cell {
     }
 }
 
-/// The rows near `place`: the same address key, or the grid cells around it.
-fn near(index: &HashMap<Cell, Vec<usize>>, place: &Place, radius_m: f64) -> Vec<usize> {
-    match cell(place, radius_m) {
-        c @ Cell::Address(_) => index.get(&c).cloned().unwrap_or_default(),
-        Cell::Grid(a, b) => (-1..=1)
-            .flat_map(|da| (-1..=1).map(move |db| Cell::Grid(a + da, b + db)))
-            .flat_map(|c| index.get(&c).cloned().unwrap_or_default())
-            .collect(),
-    }
+/// The rows near any of `places`: the same address key, or the grid cells around a point;
+/// each row once.
+fn near(index: &HashMap<Cell, Vec<usize>>, places: &[Place], radius_m: f64) -> Vec<usize> {
+    let mut out: Vec<usize> = places
+        .iter()
+        .flat_map(|p| match cell(p, radius_m) {
+            c @ Cell::Address(_) => index.get(&c).cloned().unwrap_or_default(),
+            Cell::Grid(a, b) => (-1..=1)
+                .flat_map(|da| (-1..=1).map(move |db| Cell::Grid(a + da, b + db)))
+                .flat_map(|c| index.get(&c).cloned().unwrap_or_default())
+                .collect(),
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
-fn place_text(place: Option<&Place>) -> String {
-    match place {
-        Some(Place::Address(k)) => k.to_string(),
-        Some(Place::Point { lat, lon }) => format!("{lat:.5},{lon:.5}"),
-        None => String::new(),
-    }
+/// A group's place as people read it: the address key where there is one, else the point.
+fn place_text(places: &[Place]) -> String {
+    let address = places.iter().find_map(|p| match p {
+        Place::Address(k) => Some(k.to_string()),
+        Place::Point { .. } => None,
+    });
+    address
+        .or_else(|| {
+            places.iter().find_map(|p| match p {
+                Place::Point { lat, lon } => Some(format!("{lat:.5},{lon:.5}")),
+                Place::Address(_) => None,
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// What the window's open requests say: the candidate groups among those in no incident, and
@@ -172,12 +190,12 @@ fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, S
     let mut free: HashMap<Cell, Vec<usize>> = HashMap::new();
     let mut joined: HashMap<Cell, Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
-        if let Some(p) = &r.report.place {
-            let index = if r.incident.is_some() {
-                &mut joined
-            } else {
-                &mut free
-            };
+        let index = if r.incident.is_some() {
+            &mut joined
+        } else {
+            &mut free
+        };
+        for p in &r.report.places {
             index.entry(cell(p, rules.radius_m)).or_default().push(i);
         }
     }
@@ -185,10 +203,10 @@ fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, S
     let mut suggested: HashMap<uuid::Uuid, Vec<String>> = HashMap::new();
     let mut taken = vec![false; rows.len()];
     for (i, r) in rows.iter().enumerate() {
-        let Some(p) = r.report.place.as_ref().filter(|_| r.incident.is_none()) else {
+        if r.incident.is_some() || r.report.places.is_empty() {
             continue;
-        };
-        let matched = near(&joined, p, rules.radius_m)
+        }
+        let matched = near(&joined, &r.report.places, rules.radius_m)
             .into_iter()
             .find(|&j| crate::incidents::belongs(&r.report, &rows[j].report, rules));
         if let Some(incident) = matched.and_then(|j| rows[j].incident) {
@@ -210,15 +228,10 @@ fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, S
     }
     let mut grouped = vec![false; rows.len()];
     for (i, r) in rows.iter().enumerate() {
-        let Some(p) = r
-            .report
-            .place
-            .as_ref()
-            .filter(|_| r.incident.is_none() && !taken[i])
-        else {
+        if r.incident.is_some() || taken[i] || r.report.places.is_empty() {
             continue;
-        };
-        let near: Vec<usize> = near(&free, p, rules.radius_m)
+        }
+        let near: Vec<usize> = near(&free, &r.report.places, rules.radius_m)
             .into_iter()
             .filter(|&j| !taken[j])
             .collect();
@@ -258,7 +271,7 @@ fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, S
                 status: "candidate".into(),
                 candidate: true,
                 topic: first.topic.clone().unwrap_or_default(),
-                place: place_text(first.place.as_ref()),
+                place: place_text(&first.places),
                 citizens: citizens.len(),
                 members: members.iter().map(|&i| rows[i].number.clone()).collect(),
                 member_ids: members.iter().map(|&i| rows[i].report.id).collect(),
@@ -329,8 +342,8 @@ pub fn incidents(
         let citizens: std::collections::BTreeSet<&str> =
             members.iter().map(|m| m.citizen.as_str()).collect();
         let place = match (lat, lon, address) {
-            (Some(lat), Some(lon), _) => place_text(Some(&Place::Point { lat, lon })),
             (_, _, Some(a)) => a,
+            (Some(lat), Some(lon), _) => place_text(&[Place::Point { lat, lon }]),
             _ => String::new(),
         };
         out.push(Group {
@@ -433,7 +446,7 @@ pub fn same_case_as(
             citizen: chat.clone(),
             at: time(at)?,
             topic: None,
-            place: address_key(text).map(Place::Address),
+            places: address_key(text).map(Place::Address).into_iter().collect(),
             words: Words::of(text),
             open: true,
         }))
