@@ -141,21 +141,35 @@ fn house(w: &str) -> Option<String> {
     ok.then(|| format!("{digits}{rest}"))
 }
 
-/// Splits text into lowercased words, keeping «пр-т», «д.», «122а» and «12/3» whole.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
-        .map(|w| w.to_lowercase().replace('ё', "е"))
-        .map(|w| {
-            w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '/'))
-                .to_string()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
+/// Where a sentence or a clause ends («Срочно! Кубанская ул 5»): no street name runs across it.
+const BREAK: &str = "|";
+
+/// Splits text into lowercased words, keeping «пр-т», «д.», «122а» and «12/3» whole, each with
+/// whether it was capitalised; `BREAK` after a word ending in `!`, `?` or `:`.
+fn words_cased(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+    {
+        let w = raw
+            .to_lowercase()
+            .replace('ё', "е")
+            .trim_matches(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '/'))
+            .to_string();
+        if !w.is_empty() {
+            out.push((w, raw.starts_with(char::is_uppercase)));
+        }
+        if raw.ends_with(['!', '?', ':']) || raw == "—" || raw == "-" {
+            out.push((BREAK.to_string(), false));
+        }
+    }
+    out
 }
+
 
 /// The first address `text` names, if any.
 pub fn key(text: &str) -> Option<AddressKey> {
-    let ws = words(text);
+    let cased = words_cased(text);
+    let ws: Vec<String> = cased.iter().map(|(w, _)| w.clone()).collect();
     for (i, w) in ws.iter().enumerate() {
         // «ул.Красная» written together.
         let (kind, glued) = match w.split_once('.') {
@@ -171,10 +185,15 @@ pub fn key(text: &str) -> Option<AddressKey> {
         let after: Vec<&String> = glued
             .iter()
             .chain(ws[i + 1..].iter())
-            .take_while(|w| house(w).is_none() && !is_house_word(w) && StreetKind::of(w).is_none())
+            .take_while(|w| {
+                house(w).is_none()
+                    && !is_house_word(w)
+                    && StreetKind::of(w).is_none()
+                    && w.as_str() != BREAK
+            })
             .take(3)
             .collect();
-        let before: Vec<&String> = ws[..i]
+        let mut before: Vec<&String> = ws[..i]
             .iter()
             .rev()
             .take_while(|w| {
@@ -182,12 +201,16 @@ pub fn key(text: &str) -> Option<AddressKey> {
                     && !is_house_word(w)
                     && !is_filler(w)
                     && StreetKind::of(w).is_none()
+                    && w.as_str() != BREAK
             })
             .take(2)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
             .collect();
+        // «прорыв трубы Кубанская ул 5»: a lowercase word before a capitalised name is the
+        // sentence, not the street.
+        if before.len() == 2 && cased[i - 1].1 && !cased[i - 2].1 {
+            before.truncate(1);
+        }
+        before.reverse();
         let (name, next) = if !after.is_empty()
             && (before.is_empty()
                 || glued.is_some()
@@ -245,6 +268,9 @@ mod tests {
             "улица Красная, дом 122",
             "ул.Красная 122",
             "Прорвало трубу по адресу: г. Краснодар, ул. Красная, д.122, вода течёт",
+            // The sentence before the name is not the name.
+            "Срочно! Красная ул 122: прорвало трубу",
+            "Прорыв водопровода Красная ул 122, вода течёт",
         ];
         let keys: Vec<String> = forms.iter().map(|f| k(f)).collect();
         assert!(keys.iter().all(|x| x == &keys[0]), "{keys:?}");
@@ -261,6 +287,8 @@ mod tests {
         assert_eq!(k("улица Ставропольская 12/3"), "ул:ставропольск:12/3");
         assert_eq!(k("мкр. Юбилейный"), "мкр:юбилейн");
         assert_eq!(k("улица Карла Маркса, 7"), "ул:карл маркс:7");
+        assert_eq!(k("Карла Маркса ул 7"), "ул:карл маркс:7");
+        assert_eq!(k("на красных партизан улице, 7"), "ул:красн партиза:7");
     }
 
     #[test]
