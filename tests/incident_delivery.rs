@@ -139,3 +139,41 @@ async fn one_answer_reaches_every_member_on_its_own_channel_and_the_failure_is_l
     );
     rig.finish().await;
 }
+
+/// The demo's staged burst pipe, sent by the simulator through the real gateway, forms one
+/// candidate group of the citizens who reported it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulators_staged_incident_forms_a_candidate_group() {
+    use mcu_desk::demo::sim::{SimOptions, staging::Staging};
+    let rig = Rig::start(
+        SimOptions {
+            per_minute: 0.0,
+            burst: 0,
+            staging: Some(Staging {
+                first_after: Duration::ZERO,
+                every: Duration::from_secs(3600),
+                telegram: true,
+                vk: false,
+                platform: false,
+            }),
+            ..SimOptions::default()
+        },
+        Duration::from_secs(2),
+    )
+    .await;
+    let store = &rig.store;
+    let mut groups = vec![];
+    let deadline = std::time::Instant::now() + Duration::from_secs(150);
+    while groups.is_empty() || count(&rig.db, "SELECT count(*) FROM request") < 7 {
+        assert!(std::time::Instant::now() < deadline, "no group formed");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        groups = store
+            .incident_candidates(mcu_desk::incidents::Rules::default())
+            .await
+            .unwrap();
+    }
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert!(groups[0].citizens >= 3);
+    assert_eq!(groups[0].topic, "utilities");
+    rig.finish().await;
+}

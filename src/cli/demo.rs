@@ -88,6 +88,14 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         (true, true) => 0.5,
         (false, true) => 1.0,
     };
+    // A burst pipe reported across the channels: a group forms, one answer reaches everyone.
+    sim_opts.staging = Some(crate::demo::sim::staging::Staging {
+        first_after: Duration::from_secs(20),
+        every: Duration::from_secs(600),
+        telegram: with("telegram"),
+        vk: with("vk"),
+        platform: with("open311"),
+    });
     let (per_minute, burst) = (sim_opts.per_minute, sim_opts.burst);
     let messengers = ["telegram", "vk"].iter().filter(|c| with(c)).count();
     let shares = messengers + usize::from(with("open311"));

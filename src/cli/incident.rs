@@ -23,10 +23,7 @@ impl super::Invocation {
                 let topic = (!g.topic.is_empty()).then_some(g.topic.as_str());
                 let title = title.unwrap_or_else(|| {
                     let name = topic.map(|t| self.topic_name(t));
-                    let place = members
-                        .iter()
-                        .find_map(|m| m.location.as_ref()?.address.clone())
-                        .unwrap_or_else(|| g.place.clone());
+                    let place = plan::place_of(&refs).unwrap_or_else(|| g.place.clone());
                     plan::default_title(name.as_deref(), Some(&place))
                 });
                 let topic = topic.filter(|t| self.store.env().catalog.topic(t).is_some());

@@ -146,9 +146,10 @@ const BREAK: &str = "|";
 
 /// Splits text into lowercased words, keeping «пр-т», «д.», «122а» and «12/3» whole, each with
 /// whether it was capitalised; `BREAK` after a word ending in `!`, `?` or `:`.
-fn words_cased(text: &str) -> Vec<(String, bool)> {
+fn words_cased(text: &str) -> Vec<(String, bool, String)> {
     let mut out = Vec::new();
-    for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+    for raw in
+        text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
     {
         let w = raw
             .to_lowercase()
@@ -156,20 +157,32 @@ fn words_cased(text: &str) -> Vec<(String, bool)> {
             .trim_matches(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '/'))
             .to_string();
         if !w.is_empty() {
-            out.push((w, raw.starts_with(char::is_uppercase)));
+            let as_written = raw
+                .trim_matches(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '/'))
+                .to_string();
+            out.push((w, raw.starts_with(char::is_uppercase), as_written));
         }
         if raw.ends_with(['!', '?', ':']) || raw == "—" || raw == "-" {
-            out.push((BREAK.to_string(), false));
+            out.push((BREAK.to_string(), false, String::new()));
         }
     }
     out
 }
 
-
 /// The first address `text` names, if any.
 pub fn key(text: &str) -> Option<AddressKey> {
+    find(text).map(|(k, _)| k)
+}
+
+/// The first address `text` names as the citizen wrote it («Тургеневская ул 211»), for people
+/// to read where a key would do for the program.
+pub fn written(text: &str) -> Option<String> {
+    find(text).map(|(_, w)| w)
+}
+
+fn find(text: &str) -> Option<(AddressKey, String)> {
     let cased = words_cased(text);
-    let ws: Vec<String> = cased.iter().map(|(w, _)| w.clone()).collect();
+    let ws: Vec<String> = cased.iter().map(|(w, _, _)| w.clone()).collect();
     for (i, w) in ws.iter().enumerate() {
         // «ул.Красная» written together.
         let (kind, glued) = match w.split_once('.') {
@@ -211,6 +224,7 @@ pub fn key(text: &str) -> Option<AddressKey> {
             before.truncate(1);
         }
         before.reverse();
+        let from = i - before.len();
         let (name, next) = if !after.is_empty()
             && (before.is_empty()
                 || glued.is_some()
@@ -227,6 +241,11 @@ pub fn key(text: &str) -> Option<AddressKey> {
         } else {
             continue;
         };
+        let from = if next > i + 1 || glued.is_some() {
+            i
+        } else {
+            from
+        };
         let street: Vec<String> = name
             .iter()
             .filter(|w| !is_filler(w))
@@ -235,16 +254,26 @@ pub fn key(text: &str) -> Option<AddressKey> {
         if street.is_empty() {
             continue;
         }
-        let house = ws[next.min(ws.len())..]
+        let found = ws[next.min(ws.len())..]
             .iter()
+            .enumerate()
             .take(3)
-            .skip_while(|w| is_house_word(w))
-            .find_map(|w| house(w));
-        return Some(AddressKey {
-            kind,
-            street: street.join(" "),
-            house,
-        });
+            .skip_while(|(_, w)| is_house_word(w))
+            .find_map(|(j, w)| house(w).map(|h| (next + j, h)));
+        let to = found.as_ref().map_or(next, |(at, _)| at + 1);
+        let written: Vec<&str> = cased[from..to.min(cased.len())]
+            .iter()
+            .map(|(_, _, raw)| raw.as_str())
+            .filter(|raw| !raw.is_empty())
+            .collect();
+        return Some((
+            AddressKey {
+                kind,
+                street: street.join(" "),
+                house: found.map(|(_, h)| h),
+            },
+            written.join(" "),
+        ));
     }
     None
 }
@@ -275,6 +304,23 @@ mod tests {
         let keys: Vec<String> = forms.iter().map(|f| k(f)).collect();
         assert!(keys.iter().all(|x| x == &keys[0]), "{keys:?}");
         assert_eq!(keys[0], "ул:красн:122");
+    }
+
+    #[test]
+    fn the_address_as_written_for_people_to_read() {
+        let w = |t: &str| written(t).unwrap_or_default();
+        assert_eq!(
+            w("Прорыв водопровода Тургеневская ул 211, вода"),
+            "Тургеневская ул 211"
+        );
+        assert_eq!(
+            w("Во дворе дома на тургеневской улице, д. 211 прорыв"),
+            "тургеневской улице д. 211"
+        );
+        assert_eq!(w("ул.Тургеневская 211 — порыв"), "ул.Тургеневская 211");
+        assert_eq!(w("Яма: ул. Красная, 122!"), "ул. Красная 122");
+        assert_eq!(w("мкр. Юбилейный, у школы"), "мкр. Юбилейный");
+        assert_eq!(written("просто текст"), None);
     }
 
     #[test]

@@ -8,5 +8,5 @@ pub mod geo;
 pub mod plan;
 pub mod rule;
 
-pub use address::{AddressKey, StreetKind, key as address_key};
+pub use address::{AddressKey, StreetKind, key as address_key, written as address_written};
 pub use rule::{Place, Report, Rules, Words, belongs, candidate, repeat_of};

@@ -24,6 +24,19 @@ pub fn incident_id_for(first_member: Uuid) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
+/// Where a group is, for its title: the first address a member's channel gave, else the first
+/// address a member's text names, as written.
+pub fn place_of(members: &[&Request]) -> Option<String> {
+    members
+        .iter()
+        .find_map(|m| m.location.as_ref()?.address.clone())
+        .or_else(|| {
+            members
+                .iter()
+                .find_map(|m| super::address::written(&m.text))
+        })
+}
+
 /// A title when the operator gives none: the topic's name and where.
 pub fn default_title(topic: Option<&str>, place: Option<&str>) -> String {
     match (topic, place) {
@@ -49,14 +62,16 @@ pub fn confirm(
     let mut new = NewRequest::new(Channel::Manual, title, first.received_at);
     new.incident = true;
     new.topic = topic.map(str::to_string);
-    new.location = members
-        .iter()
-        .find_map(|m| m.location.clone())
-        .map(|l| Location {
-            lat: l.lat,
-            lon: l.lon,
-            address: l.address,
-        });
+    let point = members.iter().find_map(|m| {
+        let l = m.location.as_ref()?;
+        Some((l.lat?, l.lon?))
+    });
+    let address = place_of(members);
+    new.location = (point.is_some() || address.is_some()).then(|| Location {
+        lat: point.map(|p| p.0),
+        lon: point.map(|p| p.1),
+        address,
+    });
     let mut out = vec![Mutation::new(id, actor, now, Op::Create(Box::new(new)))];
     out.extend(join(id, members, actor, now));
     Some((id, out))

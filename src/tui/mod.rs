@@ -247,15 +247,14 @@ async fn confirm_incident(
     };
     let catalog = &store.env().catalog;
     let topic = topic.filter(|t| catalog.topic(t).is_some());
+    let refs: Vec<&crate::domain::Request> = rs.iter().collect();
     let title = title.unwrap_or_else(|| {
         let name = topic
             .as_deref()
             .and_then(|t| catalog.topic(t))
             .map(|t| t.name.clone());
-        let place = rs.iter().find_map(|r| r.location.as_ref()?.address.clone());
-        plan::default_title(name.as_deref(), place.as_deref())
+        plan::default_title(name.as_deref(), plan::place_of(&refs).as_deref())
     });
-    let refs: Vec<&crate::domain::Request> = rs.iter().collect();
     let Some((id, batch)) = plan::confirm(&refs, &title, topic.as_deref(), actor, store.now())
     else {
         return Msg::Applied(None, Err("—".into()));

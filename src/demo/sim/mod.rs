@@ -12,6 +12,7 @@ mod files;
 mod malformed;
 mod params;
 pub mod platform;
+pub mod staging;
 mod state;
 mod traffic;
 mod vk;
@@ -62,6 +63,8 @@ pub struct SimOptions {
     pub file_ttl: Duration,
     /// The VK community the simulator also plays (`/method/*`, `/vk_lp`).
     pub vk: VkSimOptions,
+    /// Staged mass incidents (the demo's); None: none.
+    pub staging: Option<staging::Staging>,
 }
 
 impl Default for SimOptions {
@@ -80,6 +83,7 @@ impl Default for SimOptions {
             malformed_rate: 0.0,
             file_ttl: Duration::from_secs(3600),
             vk: VkSimOptions::default(),
+            staging: None,
         }
     }
 }
@@ -186,6 +190,9 @@ impl Simulator {
                 })
                 .await
         });
+        if let Some(s) = shared.opts.staging.clone() {
+            tokio::spawn(staging::run(shared.clone(), s, stop_rx.clone()));
+        }
         let traffic = tokio::spawn(traffic::run(shared.clone(), stop_rx));
         Ok(Simulator {
             shared,

@@ -75,7 +75,11 @@ impl Platform {
 
     /// A citizen files the next generated request; returns its id on the platform.
     pub fn file(&self, generator: &mut Generator, at: DateTime<Utc>) -> u64 {
-        let s = generator.next_request();
+        self.file_sample(generator.next_request(), at)
+    }
+
+    /// A citizen files `s`; returns its id on the platform.
+    pub fn file_sample(&self, s: crate::demo::corpus::SampleRequest, at: DateTime<Utc>) -> u64 {
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;

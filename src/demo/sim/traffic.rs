@@ -427,7 +427,7 @@ impl Traffic {
 }
 
 /// A text message (with command entities for `/...`); returns its message_id.
-fn push_text(w: &mut World, chat_id: i64, text: &str) -> i64 {
+pub(super) fn push_text(w: &mut World, chat_id: i64, text: &str) -> i64 {
     let mut m = w.citizen_message(chat_id);
     let id = m.get("message_id").and_then(Value::as_i64).unwrap_or(0);
     m.insert("text".into(), json!(text));

@@ -102,7 +102,7 @@ impl VkTraffic {
         }
     }
 
-    fn new_citizen(&mut self, topic: &'static str) -> i64 {
+    pub(super) fn new_citizen(&mut self, topic: &'static str) -> i64 {
         let peer = loop {
             let id = 1_000_000 + self.g.below(900_000_000) as i64;
             if !self.citizens.iter().any(|(p, _)| *p == id) {
