@@ -114,7 +114,12 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
 
 /// Who wrote a request as the channel knows them; one with neither chat nor name (a phone
 /// call typed in) is its own citizen.
-fn citizen_key(channel: &str, chat: Option<&str>, citizen: Option<&str>, id: uuid::Uuid) -> String {
+pub(super) fn citizen_key(
+    channel: &str,
+    chat: Option<&str>,
+    citizen: Option<&str>,
+    id: uuid::Uuid,
+) -> String {
     match (chat, citizen) {
         (Some(c), _) => format!("{channel}:{c}"),
         (None, Some(n)) => format!("{channel}:name:{n}"),

@@ -163,3 +163,62 @@ async fn the_dashboard_counts_an_incident_once_with_its_citizens() {
     assert_eq!(after.dashboard.open(), 1);
     assert!(after.incidents.is_empty());
 }
+
+/// A new request's candidates come from the place index: the same house from three citizens
+/// is a group, another house or the same citizen again is not, and a closed request leaves it.
+#[tokio::test]
+async fn a_new_requests_candidates_come_from_the_place_index() {
+    let f = Fixture::new().await;
+    let rules = crate::incidents::Rules::default();
+    let a = f
+        .says("1", "1", 0, "Прорвало трубу на ул. Красная, 122, вода")
+        .await
+        .unwrap();
+    let b = f
+        .says("2", "1", 1, "Вода из трубы, Красная ул 122, прорвало")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.candidates_for(&b, rules.clone()).await.unwrap(),
+        None
+    );
+    let other = f
+        .says("3", "1", 2, "Прорвало трубу на ул. Красная, 124")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.candidates_for(&other, rules.clone()).await.unwrap(),
+        None
+    );
+    let c = f
+        .says(
+            "4",
+            "1",
+            3,
+            "На красной улице, д. 122 прорвало трубу, вода течёт",
+        )
+        .await
+        .unwrap();
+    let mut found = f
+        .store
+        .candidates_for(&c, rules.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found[0], c);
+    found.sort();
+    let mut want = vec![a.clone(), b, c.clone()];
+    want.sort();
+    assert_eq!(found, want);
+    let now = f.store.now();
+    let m = crate::domain::mutation::Mutation::new(
+        f.store.resolve(&a).await.unwrap().id,
+        "lena",
+        now,
+        crate::domain::mutation::Op::Close {
+            reason: crate::domain::CloseReason::Resolved,
+        },
+    );
+    f.store.apply(m).await.unwrap();
+    assert_eq!(f.store.candidates_for(&c, rules).await.unwrap(), None);
+}

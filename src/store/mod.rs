@@ -19,6 +19,7 @@ pub mod lease;
 pub mod meta;
 pub mod mirror;
 pub mod outbox;
+pub mod places;
 pub mod quarantine;
 pub mod read;
 pub mod reset;

@@ -292,16 +292,17 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
         )
     };
     let loc = r.location.as_ref();
+    let place = super::places::columns(r);
     let rid: i64 = conn.row(
         "INSERT INTO request(id, number, channel, external_id, chat_ref, message_ref, citizen, text, attachments,
             lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id,
             close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
             res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
-            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped)
+            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
-            ?41, ?42, ?43, ?44, ?45, ?46)
+            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -316,7 +317,8 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             due_key = excluded.due_key, risk_key = excluded.risk_key, updated_at = excluded.updated_at,
             reply_id = excluded.reply_id, reply_state = excluded.reply_state, reply_at = excluded.reply_at,
             is_incident = excluded.is_incident, incident_id = excluded.incident_id,
-            ungrouped = excluded.ungrouped, text = excluded.text,
+            ungrouped = excluded.ungrouped, text = excluded.text, place_key = excluded.place_key,
+            cell_x = excluded.cell_x, cell_y = excluded.cell_y,
             version = version + 1
          RETURNING rid",
         params![
@@ -354,6 +356,9 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             r.is_incident,
             r.incident_id.map(|p| p.to_string()),
             r.ungrouped,
+            place.0,
+            place.1.map(|c| c.0),
+            place.1.map(|c| c.1),
         ],
         |row| row.get(0),
     )?;

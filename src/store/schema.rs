@@ -345,7 +345,12 @@ CREATE INDEX triage_suggestion_topic ON triage_suggestion(topic);
 ALTER TABLE request ADD COLUMN is_incident INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE request ADD COLUMN incident_id TEXT;
 ALTER TABLE request ADD COLUMN ungrouped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request ADD COLUMN place_key TEXT;
+ALTER TABLE request ADD COLUMN cell_x INTEGER;
+ALTER TABLE request ADD COLUMN cell_y INTEGER;
 CREATE INDEX request_incident ON request(incident_id) WHERE incident_id IS NOT NULL;
+CREATE INDEX request_place ON request(place_key, received_at) WHERE place_key IS NOT NULL;
+CREATE INDEX request_cell ON request(cell_x, cell_y, received_at) WHERE cell_x IS NOT NULL;
 "#,
     ),
 ];
@@ -368,8 +373,17 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     migrations()
         .to_latest(conn)
-        .map_err(|e| StoreError::Migration(e.to_string()))
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    // A file from before the place index: its open requests are placed once (closed ones
+    // never group again).
+    if found > 0 && (found as usize) < PLACES_FROM {
+        super::places::backfill(conn)?;
+    }
+    Ok(())
 }
+
+/// The schema version that brought the place index (`request.place_key`, `cell_x`, `cell_y`).
+const PLACES_FROM: usize = 14;
 
 #[cfg(test)]
 mod tests {
@@ -378,6 +392,16 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn the_place_index_comes_with_its_migration() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut c, PLACES_FROM - 1).unwrap();
+        let has = |c: &Connection| c.prepare("SELECT place_key FROM request").is_ok();
+        assert!(!has(&c));
+        migrations().to_version(&mut c, PLACES_FROM).unwrap();
+        assert!(has(&c));
     }
 
     #[test]

@@ -21,6 +21,11 @@ fn to_previous_schema(db: &std::path::Path) {
     );
     c.execute_batch(&format!(
         "DROP INDEX request_incident;
+         DROP INDEX request_place;
+         DROP INDEX request_cell;
+         ALTER TABLE request DROP COLUMN place_key;
+         ALTER TABLE request DROP COLUMN cell_x;
+         ALTER TABLE request DROP COLUMN cell_y;
          ALTER TABLE request DROP COLUMN is_incident;
          ALTER TABLE request DROP COLUMN incident_id;
          ALTER TABLE request DROP COLUMN ungrouped;

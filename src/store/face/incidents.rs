@@ -28,6 +28,30 @@ impl Store {
             .await
     }
 
+    /// The candidate group the request `key` names forms with the open requests near it in
+    /// place and time (`store::places`): the members' numbers, its own first.
+    pub async fn candidates_for(
+        &self,
+        key: &str,
+        rules: crate::incidents::Rules,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let key = key.to_string();
+        self.call(move |c, _| {
+            let (rid, _) = crate::store::read::resolve(c, &key)?;
+            let Some(ids) = crate::store::places::candidates_for(c, rid, &rules)? else {
+                return Ok(None);
+            };
+            let mut numbers = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some((_, r)) = rows::load_by(c, "id", &id.to_string())? {
+                    numbers.push(r.number.to_string());
+                }
+            }
+            Ok(Some(numbers))
+        })
+        .await
+    }
+
     /// The requests `ids` name, in that order; those not stored are left out.
     pub async fn requests_of(&self, ids: Vec<Uuid>) -> Result<Vec<Request>, StoreError> {
         self.call(move |c, _| {

@@ -1,0 +1,213 @@
+//! The place index: each request's address key (with a house) and grid cell, kept in its row
+//! as it is written, indexed with the receipt time, so the requests near a new one in place and
+//! time are a few index reads however many requests the file holds (`candidates_for`).
+
+use chrono::Duration;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+use super::rows::{Cached, time};
+use crate::domain::Request;
+use crate::incidents::{Place, Report, Rules, Words, address_key, candidate};
+
+/// A grid cell's side. The search looks as many cells around as the radius needs.
+pub const CELL_M: f64 = 250.0;
+
+/// Metres per degree of latitude.
+const M_PER_DEG: f64 = 111_195.0;
+
+/// The cell of a point: an equirectangular grid, the same within a city to a few metres.
+pub fn cell(lat: f64, lon: f64) -> (i64, i64) {
+    let x = lon * M_PER_DEG * lat.to_radians().cos() / CELL_M;
+    let y = lat * M_PER_DEG / CELL_M;
+    (x.floor() as i64, y.floor() as i64)
+}
+
+/// The columns a request's row carries for the index: its address key (a street without a
+/// house never groups, so it is not indexed) and its cell.
+pub fn columns(r: &Request) -> (Option<String>, Option<(i64, i64)>) {
+    let loc = r.location.as_ref();
+    let key = loc
+        .and_then(|l| l.address.as_deref())
+        .and_then(address_key)
+        .or_else(|| address_key(&r.text))
+        .filter(|k| k.house.is_some())
+        .map(|k| k.to_string());
+    let point = loc
+        .and_then(|l| Some((l.lat?, l.lon?)))
+        .filter(|(lat, lon)| lat.is_finite() && lon.is_finite())
+        .map(|(lat, lon)| cell(lat, lon));
+    (key, point)
+}
+
+/// Places the open requests of a file written before the index.
+pub fn backfill(conn: &Connection) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    {
+        let sql = format!(
+            "SELECT {} FROM request WHERE status != 'closed'",
+            super::rows::REQUEST_COLUMNS
+        );
+        let mut st = tx.prepare(&sql)?;
+        let mut up = tx.prepare(
+            "UPDATE request SET place_key = ?2, cell_x = ?3, cell_y = ?4 WHERE rid = ?1",
+        )?;
+        let raws = st
+            .query_map([], super::rows::RawRequest::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        for raw in raws {
+            let rid = raw.rid;
+            // A row that does not read is left for `mcu repair`; it is placed nowhere.
+            let Ok(r) = raw.into_request(vec![]) else {
+                continue;
+            };
+            let (key, cell) = columns(&r);
+            up.execute(params![rid, key, cell.map(|c| c.0), cell.map(|c| c.1)])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The candidate group request `rid` forms with the open requests near it in place and time
+/// (in no incident, not in a dismissed group): the members' ids, `rid`'s first; None when
+/// fewer than `min_citizens` distinct citizens report it.
+pub fn candidates_for(
+    conn: &Connection,
+    rid: i64,
+    rules: &Rules,
+) -> Result<Option<Vec<uuid::Uuid>>, StoreError> {
+    let Some(new) = report(conn, "r.rid = ?1", params![rid])?.pop() else {
+        return Ok(None);
+    };
+    let (key, cell_xy, at) = conn
+        .row(
+            "SELECT place_key, cell_x, cell_y, received_at FROM request WHERE rid = ?1",
+            [rid],
+            |r| {
+                let x: Option<i64> = r.get(1)?;
+                let y: Option<i64> = r.get(2)?;
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    x.zip(y),
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )
+        .optional()?
+        .unwrap_or((None, None, 0));
+    let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
+    let (from, to) = (at - ms_of(window), at + ms_of(window));
+    let mut near = Vec::new();
+    if let Some(k) = &key {
+        near.extend(report(
+            conn,
+            "r.place_key = ?1 AND r.received_at BETWEEN ?2 AND ?3",
+            params![k, from, to],
+        )?);
+    }
+    if let Some((x, y)) = cell_xy {
+        let reach = (rules.radius_m / CELL_M).ceil() as i64 + 1;
+        // One index range per column of cells: x fixed, y and time ranges.
+        for dx in -reach..=reach {
+            near.extend(report(
+                conn,
+                "r.cell_x = ?1 AND r.cell_y BETWEEN ?2 AND ?3 AND r.received_at BETWEEN ?4 AND ?5",
+                params![x + dx, y - reach, y + reach, from, to],
+            )?);
+        }
+    }
+    near.sort_by_key(|r| r.id);
+    near.dedup_by_key(|r| r.id);
+    Ok(candidate(&new, &near, rules))
+}
+
+fn ms_of(d: Duration) -> i64 {
+    d.num_milliseconds()
+}
+
+/// Open requests in no incident and in no dismissed group matching `cond`, as the rule sees
+/// them.
+fn report(
+    conn: &Connection,
+    cond: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<Report>, StoreError> {
+    let sql = format!(
+        "SELECT r.id, r.channel, r.chat_ref, r.citizen, r.text, r.address, r.lat, r.lon,
+                r.received_at, COALESCE(r.topic, s.topic)
+         FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
+         WHERE {cond} AND r.status != 'closed' AND r.is_incident = 0 AND r.ungrouped = 0
+           AND r.incident_id IS NULL"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(args, |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<f64>>(6)?,
+            r.get::<_, Option<f64>>(7)?,
+            r.get::<_, i64>(8)?,
+            r.get::<_, Option<String>>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, channel, chat, citizen, text, address, lat, lon, at, topic) = row?;
+        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+            continue;
+        };
+        let mut places = match (lat, lon) {
+            (Some(lat), Some(lon)) => vec![Place::Point { lat, lon }],
+            _ => vec![],
+        };
+        places.extend(
+            address
+                .as_deref()
+                .and_then(address_key)
+                .or_else(|| address_key(&text))
+                .map(Place::Address),
+        );
+        out.push(Report {
+            id,
+            citizen: super::incidents::citizen_key(
+                &channel,
+                chat.as_deref(),
+                citizen.as_deref(),
+                id,
+            ),
+            at: time(at)?,
+            topic,
+            places,
+            words: Words::of(&text),
+            open: true,
+        });
+    }
+    Ok(out)
+}
+
+/// How the search reads the index, for the benchmark to show.
+pub fn plan(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for (what, sql) in [
+        (
+            "address",
+            "EXPLAIN QUERY PLAN SELECT rid FROM request r WHERE r.place_key = 'ул:красн:1' AND r.received_at BETWEEN 0 AND 1 AND r.status != 'closed'",
+        ),
+        (
+            "cells",
+            "EXPLAIN QUERY PLAN SELECT rid FROM request r WHERE r.cell_x = 1 AND r.cell_y BETWEEN 0 AND 3 AND r.received_at BETWEEN 0 AND 1 AND r.status != 'closed'",
+        ),
+    ] {
+        let mut st = conn.prepare(sql)?;
+        let lines = st
+            .query_map([], |r| r.get::<_, String>(3))?
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(format!("{what}: {}", lines.join("; ")));
+    }
+    Ok(out)
+}
