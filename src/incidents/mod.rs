@@ -9,4 +9,4 @@ pub mod plan;
 pub mod rule;
 
 pub use address::{AddressKey, StreetKind, key as address_key, written as address_written};
-pub use rule::{Place, Report, Rules, Words, belongs, candidate, repeat_of};
+pub use rule::{Idf, Place, Report, Rules, Words, belongs, candidate, repeat_of};

@@ -104,16 +104,158 @@ pub struct Report {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Words(BTreeMap<String, f64>);
 
+/// Words that say nothing of the reason: function words, greetings and pleas every appeal
+/// has, and the words of an address (the place is compared on its own). Without them two
+/// appeals about different things at the same house read as similar.
+const STOP: &[&str] = &[
+    "в",
+    "во",
+    "на",
+    "и",
+    "а",
+    "но",
+    "у",
+    "с",
+    "со",
+    "к",
+    "ко",
+    "о",
+    "об",
+    "по",
+    "за",
+    "из",
+    "от",
+    "до",
+    "не",
+    "ни",
+    "же",
+    "ли",
+    "бы",
+    "что",
+    "это",
+    "как",
+    "так",
+    "для",
+    "при",
+    "мы",
+    "вы",
+    "я",
+    "он",
+    "она",
+    "они",
+    "оно",
+    "его",
+    "ее",
+    "их",
+    "нас",
+    "вас",
+    "нам",
+    "вам",
+    "мне",
+    "меня",
+    "наш",
+    "наши",
+    "уже",
+    "еще",
+    "очень",
+    "все",
+    "весь",
+    "вся",
+    "просто",
+    "там",
+    "тут",
+    "где",
+    "когда",
+    "который",
+    "которая",
+    "которые",
+    "есть",
+    "был",
+    "была",
+    "было",
+    "были",
+    "будет",
+    "можно",
+    "нужно",
+    "надо",
+    "просим",
+    "прошу",
+    "пожалуйста",
+    "помогите",
+    "здравствуйте",
+    "добрый",
+    "доброе",
+    "день",
+    "утро",
+    "вечер",
+    "уважаемые",
+    "уважаемая",
+    "уважаемый",
+    "администрация",
+    "власти",
+    "сотрудники",
+    "мцу",
+    "спасибо",
+    "город",
+    "краснодар",
+    "адрес",
+    "адресу",
+    "улица",
+    "ул",
+    "проспект",
+    "пр",
+    "переулок",
+    "пер",
+    "бульвар",
+    "шоссе",
+    "площадь",
+    "проезд",
+    "набережная",
+    "микрорайон",
+    "мкр",
+    "дом",
+    "д",
+    "кв",
+    "квартира",
+    "район",
+    "возле",
+    "рядом",
+    "около",
+    "напротив",
+    "этот",
+    "эта",
+    "этом",
+    "этой",
+    "сколько",
+    "можно",
+];
+
+fn stop_stems() -> &'static std::collections::HashSet<String> {
+    static STEMS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    STEMS.get_or_init(|| STOP.iter().flat_map(|w| terms(w)).collect())
+}
+
 impl Words {
     pub fn of(text: &str) -> Words {
         let mut m = BTreeMap::new();
+        let stop = stop_stems();
         // One-letter words and numbers (house numbers, bus routes) say nothing of the reason.
-        for t in
-            terms(text).filter(|t| t.chars().count() > 1 && !t.chars().all(|c| c.is_ascii_digit()))
-        {
+        for t in terms(text).filter(|t| {
+            t.chars().count() > 1 && !t.chars().all(|c| c.is_ascii_digit()) && !stop.contains(t)
+        }) {
             *m.entry(t).or_insert(0.0) += 1.0;
         }
         Words(m)
+    }
+
+    /// The counts weighted by how rare each word is among the city's recent requests (TF-IDF):
+    /// «вода» in every utilities appeal says less than «прорыв».
+    pub fn weighted(mut self, idf: &Idf) -> Words {
+        for (w, v) in self.0.iter_mut() {
+            *v *= idf.of(w);
+        }
+        self
     }
 
     pub fn cosine(&self, other: &Words) -> f64 {
@@ -125,6 +267,32 @@ impl Words {
         let norm = |w: &Words| w.0.values().map(|v| v * v).sum::<f64>().sqrt();
         let n = norm(self) * norm(other);
         if n == 0.0 { 0.0 } else { dot / n }
+    }
+}
+
+/// How rare each word is among a set of requests: ln((1 + N) / (1 + df)) + 1, the smoothed
+/// inverse document frequency; a word never seen weighs most.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Idf {
+    docs: usize,
+    df: std::collections::HashMap<String, u32>,
+}
+
+impl Idf {
+    pub fn learn<'a>(docs: impl IntoIterator<Item = &'a Words>) -> Idf {
+        let mut idf = Idf::default();
+        for d in docs {
+            idf.docs += 1;
+            for w in d.0.keys() {
+                *idf.df.entry(w.clone()).or_insert(0) += 1;
+            }
+        }
+        idf
+    }
+
+    pub fn of(&self, word: &str) -> f64 {
+        let df = self.df.get(word).copied().unwrap_or(0) as f64;
+        ((1.0 + self.docs as f64) / (1.0 + df)).ln() + 1.0
     }
 }
 
@@ -158,11 +326,15 @@ pub fn belongs(new: &Report, other: &Report, rules: &Rules) -> bool {
 
 /// The candidate group `new` forms with `neighbours` (what an index on place and time found):
 /// the members, `new` first, when they are at least `min_citizens` distinct citizens.
-pub fn candidate(new: &Report, neighbours: &[Report], rules: &Rules) -> Option<Vec<uuid::Uuid>> {
+pub fn candidate<'a>(
+    new: &'a Report,
+    neighbours: impl IntoIterator<Item = &'a Report>,
+    rules: &Rules,
+) -> Option<Vec<uuid::Uuid>> {
     let members: Vec<&Report> = std::iter::once(new)
         .chain(
             neighbours
-                .iter()
+                .into_iter()
                 .filter(|o| o.id != new.id && belongs(new, o, rules)),
         )
         .collect();

@@ -93,6 +93,8 @@ fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, Sto
                 .as_deref()
                 .and_then(address_key)
                 .or_else(|| address_key(&text))
+                // A street without a house is too coarse to be one place.
+                .filter(|k| k.house.is_some())
                 .map(Place::Address),
         );
         out.push(Row {
@@ -149,16 +151,17 @@ fn cell(place: &Place, radius_m: f64) -> Cell {
 /// The rows near any of `places`: the same address key, or the grid cells around a point;
 /// each row once.
 fn near(index: &HashMap<Cell, Vec<usize>>, places: &[Place], radius_m: f64) -> Vec<usize> {
-    let mut out: Vec<usize> = places
-        .iter()
-        .flat_map(|p| match cell(p, radius_m) {
-            c @ Cell::Address(_) => index.get(&c).cloned().unwrap_or_default(),
-            Cell::Grid(a, b) => (-1..=1)
-                .flat_map(|da| (-1..=1).map(move |db| Cell::Grid(a + da, b + db)))
-                .flat_map(|c| index.get(&c).cloned().unwrap_or_default())
-                .collect(),
-        })
-        .collect();
+    let mut out: Vec<usize> = Vec::new();
+    for p in places {
+        match cell(p, radius_m) {
+            c @ Cell::Address(_) => out.extend(index.get(&c).into_iter().flatten()),
+            Cell::Grid(a, b) => {
+                for (da, db) in (-1..=1).flat_map(|da| (-1..=1).map(move |db| (da, db))) {
+                    out.extend(index.get(&Cell::Grid(a + da, b + db)).into_iter().flatten());
+                }
+            }
+        }
+    }
     out.sort_unstable();
     out.dedup();
     out
@@ -191,7 +194,12 @@ struct Found {
 /// still meets those up to a window before it) and groups them.
 fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, StoreError> {
     let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
-    let rows = open_reports(conn, now - window - window)?;
+    let mut rows = open_reports(conn, now - window - window)?;
+    let idf = crate::incidents::Idf::learn(rows.iter().map(|r| &r.report.words));
+    for r in &mut rows {
+        r.report.words = std::mem::take(&mut r.report.words).weighted(&idf);
+    }
+    super::places::remember_idf(now, idf);
     let mut free: HashMap<Cell, Vec<usize>> = HashMap::new();
     let mut joined: HashMap<Cell, Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -240,8 +248,7 @@ fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, S
             .into_iter()
             .filter(|&j| !taken[j])
             .collect();
-        let neighbours: Vec<Report> = near.iter().map(|&j| rows[j].report.clone()).collect();
-        if let Some(members) = candidate(&r.report, &neighbours, rules) {
+        if let Some(members) = candidate(&r.report, near.iter().map(|&j| &rows[j].report), rules) {
             for id in members {
                 if let Some(j) = near
                     .iter()

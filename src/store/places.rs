@@ -2,13 +2,13 @@
 //! as it is written, indexed with the receipt time, so the requests near a new one in place and
 //! time are a few index reads however many requests the file holds (`candidates_for`).
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use super::rows::{Cached, time};
 use crate::domain::Request;
-use crate::incidents::{Place, Report, Rules, Words, address_key, candidate};
+use crate::incidents::{Idf, Place, Report, Rules, Words, address_key, candidate};
 
 /// A grid cell's side. The search looks as many cells around as the radius needs.
 pub const CELL_M: f64 = 250.0;
@@ -69,6 +69,46 @@ pub fn backfill(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+thread_local! {
+    /// The words' rarity among the recent open requests, as last learnt on this store's
+    /// thread (by `incidents::find` or here) and when.
+    static IDF: std::cell::RefCell<Option<(DateTime<Utc>, Idf)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// How long learnt word rarities serve before they are learnt again.
+const IDF_FOR_MINUTES: i64 = 10;
+
+pub(super) fn remember_idf(at: DateTime<Utc>, idf: Idf) {
+    IDF.with(|c| *c.borrow_mut() = Some((at, idf)));
+}
+
+/// The words' rarity among the open requests of the last two windows: remembered, or learnt
+/// again when older than `IDF_FOR_MINUTES`.
+fn idf(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Idf, StoreError> {
+    let fresh = IDF.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(at, _)| (now - *at).num_minutes().abs() < IDF_FOR_MINUTES)
+            .map(|(_, idf)| idf.clone())
+    });
+    if let Some(idf) = fresh {
+        return Ok(idf);
+    }
+    let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
+    let mut st = conn.prepare_cached(
+        "SELECT text FROM request WHERE received_at >= ?1 AND status != 'closed' AND is_incident = 0",
+    )?;
+    let docs: Vec<Words> = st
+        .query_map([super::rows::ms(now - window - window)], |r| {
+            r.get::<_, String>(0)
+        })?
+        .map(|t| t.map(|t| Words::of(&t)))
+        .collect::<Result<_, _>>()?;
+    let idf = Idf::learn(docs.iter());
+    remember_idf(now, idf.clone());
+    Ok(idf)
+}
+
 /// The candidate group request `rid` forms with the open requests near it in place and time
 /// (in no incident, not in a dismissed group): the members' ids, `rid`'s first; None when
 /// fewer than `min_citizens` distinct citizens report it.
@@ -76,8 +116,9 @@ pub fn candidates_for(
     conn: &Connection,
     rid: i64,
     rules: &Rules,
+    now: DateTime<Utc>,
 ) -> Result<Option<Vec<uuid::Uuid>>, StoreError> {
-    let Some(new) = report(conn, "r.rid = ?1", params![rid])?.pop() else {
+    let Some(mut new) = report(conn, "r.rid = ?1", params![rid])?.pop() else {
         return Ok(None);
     };
     let (key, cell_xy, at) = conn
@@ -119,6 +160,11 @@ pub fn candidates_for(
     }
     near.sort_by_key(|r| r.id);
     near.dedup_by_key(|r| r.id);
+    let idf = idf(conn, rules, now)?;
+    new.words = std::mem::take(&mut new.words).weighted(&idf);
+    for r in &mut near {
+        r.words = std::mem::take(&mut r.words).weighted(&idf);
+    }
     Ok(candidate(&new, &near, rules))
 }
 
@@ -170,6 +216,8 @@ fn report(
                 .as_deref()
                 .and_then(address_key)
                 .or_else(|| address_key(&text))
+                // A street without a house is too coarse to be one place.
+                .filter(|k| k.house.is_some())
                 .map(Place::Address),
         );
         out.push(Report {

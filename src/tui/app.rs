@@ -323,6 +323,8 @@ pub struct App {
     /// How many members each incident row of the list has.
     pub members: std::collections::HashMap<Uuid, usize>,
     pub incident_rules: crate::incidents::Rules,
+    /// When the groups were last asked for on the clock.
+    pub incidents_at: DateTime<Utc>,
     pub quit: bool,
 }
 
@@ -403,6 +405,7 @@ impl App {
             groups: vec![],
             members: Default::default(),
             incident_rules: s.incidents,
+            incidents_at: now,
             quit: false,
         }
     }

@@ -139,6 +139,9 @@ pub enum Cmd {
 /// How often the inbox re-reads the store on its own (other consoles, `mcu reply`).
 const REFRESH_EVERY: i64 = 3;
 
+/// Seconds between reads of the incidents and candidate groups while the console idles.
+const INCIDENTS_EVERY: i64 = 30;
+
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     if matches!(
         msg,
@@ -193,7 +196,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             {
                 cmds.extend(refresh(app));
                 cmds.push(Cmd::LoadAlarms);
-                cmds.push(Cmd::LoadIncidents(app.incident_rules.clone()));
+                // Grouping reads the window's open requests: not with every list refresh.
+                if now - app.incidents_at >= Duration::seconds(INCIDENTS_EVERY) {
+                    app.incidents_at = now;
+                    cmds.push(Cmd::LoadIncidents(app.incident_rules.clone()));
+                }
             }
             cmds
         }

@@ -36,9 +36,10 @@ impl Store {
         rules: crate::incidents::Rules,
     ) -> Result<Option<Vec<String>>, StoreError> {
         let key = key.to_string();
+        let now = self.now();
         self.call(move |c, _| {
             let (rid, _) = crate::store::read::resolve(c, &key)?;
-            let Some(ids) = crate::store::places::candidates_for(c, rid, &rules)? else {
+            let Some(ids) = crate::store::places::candidates_for(c, rid, &rules, now)? else {
                 return Ok(None);
             };
             let mut numbers = Vec::with_capacity(ids.len());
