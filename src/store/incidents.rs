@@ -52,66 +52,69 @@ struct Row {
 
 /// Open requests received since `since`, as reports.
 fn open_reports(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<Row>, StoreError> {
-    let mut st = conn.prepare_cached(
-        "SELECT r.id, r.number, r.channel, r.chat_ref, r.citizen, r.text, r.address, r.lat, r.lon,
-                r.received_at, COALESCE(r.topic, s.topic), r.incident_id
+    let sql = format!(
+        "SELECT {REPORT_COLUMNS}, r.number, r.incident_id
          FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
          WHERE r.status <> 'closed' AND r.received_at >= ?1 AND r.is_incident = 0
            AND r.ungrouped = 0
-         ORDER BY r.received_at, r.rid",
-    )?;
-    let rows = st.query_map([ms(since)], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<f64>>(7)?,
-            r.get::<_, Option<f64>>(8)?,
-            r.get::<_, i64>(9)?,
-            r.get::<_, Option<String>>(10)?,
-            r.get::<_, Option<String>>(11)?,
-        ))
-    })?;
+         ORDER BY r.received_at, r.rid"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut q = st.query([ms(since)])?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, number, channel, chat, citizen, text, address, lat, lon, at, topic, incident) =
-            row?;
-        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+    while let Some(row) = q.next()? {
+        let Some(report) = report_from(row)? else {
             continue;
         };
-        let who = citizen_key(&channel, chat.as_deref(), citizen.as_deref(), id);
-        let mut places: Vec<Place> = match (lat, lon) {
-            (Some(lat), Some(lon)) => vec![Place::Point { lat, lon }],
-            _ => vec![],
-        };
-        places.extend(
-            address
-                .as_deref()
-                .and_then(address_key)
-                .or_else(|| address_key(&text))
-                // A street without a house is too coarse to be one place.
-                .filter(|k| k.house.is_some())
-                .map(Place::Address),
-        );
+        let incident: Option<String> = row.get(11)?;
         out.push(Row {
-            number,
+            number: row.get(10)?,
             incident: incident.and_then(|i| uuid::Uuid::parse_str(&i).ok()),
-            report: Report {
-                id,
-                citizen: who,
-                at: time(at)?,
-                topic,
-                places,
-                words: Words::of(&text),
-                open: true,
-            },
+            report,
         });
     }
     Ok(out)
+}
+
+/// The columns `report_from` reads, first in a query over `request r` joined with its
+/// suggestion `s`.
+pub(super) const REPORT_COLUMNS: &str = "r.id, r.channel, r.chat_ref, r.citizen, r.text, \
+    r.address, r.lat, r.lon, r.received_at, COALESCE(r.topic, s.topic)";
+
+/// A request as the rule sees it, from a row that starts with `REPORT_COLUMNS`: its places (the
+/// point, and the address key of its address or text with a house), its topic (set, else
+/// suggested), its citizen and its words. None when its id does not read.
+pub(super) fn report_from(r: &rusqlite::Row) -> Result<Option<Report>, StoreError> {
+    let id: String = r.get(0)?;
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return Ok(None);
+    };
+    let (channel, chat, citizen): (String, Option<String>, Option<String>) =
+        (r.get(1)?, r.get(2)?, r.get(3)?);
+    let text: String = r.get(4)?;
+    let address: Option<String> = r.get(5)?;
+    let mut places: Vec<Place> = match (r.get::<_, Option<f64>>(6)?, r.get::<_, Option<f64>>(7)?) {
+        (Some(lat), Some(lon)) => vec![Place::Point { lat, lon }],
+        _ => vec![],
+    };
+    places.extend(
+        address
+            .as_deref()
+            .and_then(address_key)
+            .or_else(|| address_key(&text))
+            // A street without a house is too coarse to be one place.
+            .filter(|k| k.house.is_some())
+            .map(Place::Address),
+    );
+    Ok(Some(Report {
+        id,
+        citizen: citizen_key(&channel, chat.as_deref(), citizen.as_deref(), id),
+        at: time(r.get(8)?)?,
+        topic: r.get(9)?,
+        places,
+        words: Words::of(&text),
+        open: true,
+    }))
 }
 
 /// Who wrote a request as the channel knows them; one with neither chat nor name (a phone

@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
-use super::rows::{Cached, time};
+use super::rows::Cached;
 use crate::domain::Request;
-use crate::incidents::{Idf, Place, Report, Rules, Words, address_key, candidate};
+use crate::incidents::{Idf, Report, Rules, Words, address_key, candidate};
 
 /// A grid cell's side. The search looks as many cells around as the radius needs.
 pub const CELL_M: f64 = 250.0;
@@ -180,60 +180,16 @@ fn report(
     args: impl rusqlite::Params,
 ) -> Result<Vec<Report>, StoreError> {
     let sql = format!(
-        "SELECT r.id, r.channel, r.chat_ref, r.citizen, r.text, r.address, r.lat, r.lon,
-                r.received_at, COALESCE(r.topic, s.topic)
-         FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
+        "SELECT {} FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
          WHERE {cond} AND r.status != 'closed' AND r.is_incident = 0 AND r.ungrouped = 0
-           AND r.incident_id IS NULL"
+           AND r.incident_id IS NULL",
+        super::incidents::REPORT_COLUMNS
     );
     let mut st = conn.prepare_cached(&sql)?;
-    let rows = st.query_map(args, |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<f64>>(6)?,
-            r.get::<_, Option<f64>>(7)?,
-            r.get::<_, i64>(8)?,
-            r.get::<_, Option<String>>(9)?,
-        ))
-    })?;
+    let mut q = st.query(args)?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, channel, chat, citizen, text, address, lat, lon, at, topic) = row?;
-        let Ok(id) = uuid::Uuid::parse_str(&id) else {
-            continue;
-        };
-        let mut places = match (lat, lon) {
-            (Some(lat), Some(lon)) => vec![Place::Point { lat, lon }],
-            _ => vec![],
-        };
-        places.extend(
-            address
-                .as_deref()
-                .and_then(address_key)
-                .or_else(|| address_key(&text))
-                // A street without a house is too coarse to be one place.
-                .filter(|k| k.house.is_some())
-                .map(Place::Address),
-        );
-        out.push(Report {
-            id,
-            citizen: super::incidents::citizen_key(
-                &channel,
-                chat.as_deref(),
-                citizen.as_deref(),
-                id,
-            ),
-            at: time(at)?,
-            topic,
-            places,
-            words: Words::of(&text),
-            open: true,
-        });
+    while let Some(row) = q.next()? {
+        out.extend(super::incidents::report_from(row)?);
     }
     Ok(out)
 }
