@@ -490,14 +490,22 @@ impl Invocation {
                 number,
                 duplicate_of,
             } => {
+                // The same citizen's repeat is told which request handles it, as the console
+                // does (`incidents::plan::join_duplicate`).
                 let parent = self.store.resolve(&duplicate_of).await?;
-                self.act(
-                    &number,
-                    vec![Op::LinkDuplicate {
-                        parent_id: parent.id,
-                    }],
-                )
-                .await
+                let repeat = self.store.resolve(&number).await?;
+                let told = crate::incidents::plan::repeat_told(self.labels.lang(), &parent);
+                let batch = crate::incidents::plan::join_duplicate(
+                    &repeat,
+                    &parent,
+                    Some(told),
+                    &self.operator,
+                    self.store.now(),
+                );
+                self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
+                self.settle().await?;
+                let repeat = self.settled(repeat.id).await?;
+                self.print_requests(&[repeat])
             }
             Command::Import { file } => self.import(&file).await,
             Command::Generate { count, seed, days } => {

@@ -77,6 +77,46 @@ pub fn confirm(
     Some((id, out))
 }
 
+/// Whether two requests come from one citizen on one channel (the same chat or account).
+pub fn same_citizen(a: &Request, b: &Request) -> bool {
+    a.channel == b.channel
+        && a.channel_ref.chat.is_some()
+        && a.channel_ref.chat == b.channel_ref.chat
+}
+
+/// A request joined to another as its duplicate. When both are the same citizen's (a repeat),
+/// the citizen is told first, on the repeat, which request handles it (`told`: the text).
+pub fn join_duplicate(
+    repeat: &Request,
+    original: &Request,
+    told: Option<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Vec<Mutation> {
+    let mut out = vec![];
+    if let Some(body) = told.filter(|_| same_citizen(repeat, original) && repeat.status.is_open()) {
+        out.push(reply_to(repeat, body, actor, now));
+    }
+    out.push(Mutation::new(
+        repeat.id,
+        actor,
+        now,
+        Op::LinkDuplicate {
+            parent_id: original.id,
+        },
+    ));
+    out
+}
+
+/// What a citizen is told when their repeat joins their open request.
+pub fn repeat_told(lang: crate::lang::Lang, original: &Request) -> String {
+    lang.pick(
+        "Ваше сообщение добавлено к обращению {number}: ответ придёт по нему.",
+        "Your message was added to request {number}: the answer will come there.",
+    )
+    .replace("{number}", &original.number.to_string())
+}
+
 /// Members joining `incident` (moving from another one if they were in it).
 pub fn join(
     incident: Uuid,
@@ -215,6 +255,7 @@ mod tests {
             text,
             t0() + chrono::Duration::minutes(minutes),
         );
+        new.channel_ref.chat = Some("42".into());
         new.location = Some(Location {
             lat: None,
             lon: None,
@@ -315,6 +356,30 @@ mod tests {
         );
         let silent = close(&inc, &[&a], CloseReason::Resolved, None, "anna", t0());
         assert_eq!(silent.len(), 2);
+    }
+
+    #[test]
+    fn a_repeat_joins_its_citizens_open_request_and_they_are_told_which() {
+        let original = made(1, "Прорвало трубу", 0);
+        let repeat = made(2, "Вода всё течёт", 60);
+        let told = repeat_told(crate::lang::Lang::Ru, &original);
+        assert!(told.contains("2026-000001"), "{told}");
+        let ms = join_duplicate(&repeat, &original, Some(told.clone()), "anna", t0());
+        assert!(matches!(&ms[0].op, Op::Reply { body, .. } if *body == told));
+        assert_eq!(
+            ms[1].op,
+            Op::LinkDuplicate {
+                parent_id: original.id
+            }
+        );
+        assert!(ms.iter().all(|m| m.request_id == repeat.id));
+        // Another citizen's duplicate is linked without a word: its citizen is not the
+        // original's.
+        let mut other = made(3, "Вода", 60);
+        other.channel_ref.chat = Some("elsewhere".into());
+        assert!(!same_citizen(&other, &original));
+        let ms = join_duplicate(&other, &original, Some(told), "anna", t0());
+        assert_eq!(ms.len(), 1);
     }
 
     #[test]

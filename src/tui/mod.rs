@@ -139,30 +139,11 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
             target,
             actor,
             number,
-        } => match store.resolve(&number).await {
-            Ok(parent) => {
-                let m = crate::domain::mutation::Mutation::new(
-                    target,
-                    &actor,
-                    store.now(),
-                    crate::domain::mutation::Op::LinkDuplicate {
-                        parent_id: parent.id,
-                    },
-                );
-                match store.apply(m).await {
-                    Ok(a) => Msg::Applied(Some(target), Ok(a.request.number.to_string())),
-                    Err(e) => Msg::Applied(
-                        Some(target),
-                        Err(crate::present::refusal::store_error_ru(&e)
-                            .unwrap_or_else(|| e.to_string())),
-                    ),
-                }
-            }
-            Err(e) => Msg::Applied(
-                Some(target),
-                Err(crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())),
-            ),
-        },
+            lang,
+        } => Msg::Applied(
+            Some(target),
+            link_duplicate(store, target, &actor, &number, lang).await,
+        ),
         Cmd::Resend {
             target,
             actor,
@@ -225,6 +206,30 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
         // hands marks to the team link (the store has no part in them).
         Cmd::Edit(_) | Cmd::Bell | Cmd::MarkShift { .. } => return None,
     })
+}
+
+/// `target` joined to the request `number` names as its duplicate (`incidents::plan`): the
+/// same citizen's repeat is told which request handles it. The repeat's number when stored.
+async fn link_duplicate(
+    store: &Store,
+    target: uuid::Uuid,
+    actor: &str,
+    number: &str,
+    lang: strings::Lang,
+) -> Result<String, String> {
+    use crate::incidents::plan;
+    let refused = |e: crate::store::StoreError| {
+        crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
+    };
+    let original = store.resolve(number).await.map_err(refused)?;
+    let repeat = store.resolve(&target.to_string()).await.map_err(refused)?;
+    let told = plan::repeat_told(lang, &original);
+    let batch = plan::join_duplicate(&repeat, &original, Some(told), actor, store.now());
+    store
+        .apply_batch(batch)
+        .await
+        .map_err(|(_, e)| refused(e))?;
+    Ok(repeat.number.to_string())
 }
 
 /// A candidate group made one incident, as `mcu incident confirm` makes it: the members read,

@@ -70,9 +70,17 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Reopen => each(app, r.id, lang.action(action), |_| Some(Op::Reopen)),
         Action::AcceptSuggestion => super::suggest::accept(app, r.id),
         Action::LinkDuplicate => {
+            // A citizen writing again about their open request: its number is offered, so
+            // `D` `Enter` joins the repeat to it.
+            let input = app
+                .detail
+                .as_ref()
+                .filter(|d| d.request.id == r.id)
+                .and_then(|d| d.same_case_as.clone())
+                .unwrap_or_default();
             app.mode = Mode::LinkInput {
                 target: r.id,
-                input: String::new(),
+                input,
             };
             vec![]
         }
@@ -531,6 +539,7 @@ pub(super) fn link_key(app: &mut App, k: KeyEvent, target: Uuid, mut input: Stri
                 target,
                 actor: app.me.clone(),
                 number: input.trim().to_string(),
+                lang: app.lang,
             }];
         }
         KeyCode::Backspace => {

@@ -100,11 +100,13 @@ pub enum Cmd {
     Copy(String),
     /// Hands the composer's text to `$VISUAL`/`$EDITOR`; the terminal is theirs until it exits.
     Edit(String),
-    /// Finds the request by its number, then links `target` to it as a duplicate.
+    /// Finds the request by its number, then links `target` to it as a duplicate; the same
+    /// citizen's repeat is told, in `lang`, which request handles it.
     LinkDuplicate {
         target: Uuid,
         actor: String,
         number: String,
+        lang: super::strings::Lang,
     },
     /// The request's undelivered reply sent again as a new reply (`message_id`) with the same
     /// text, read from its thread where the command runs.

@@ -659,9 +659,21 @@ fn link_as_duplicate_asks_for_the_number() {
         vec![Cmd::LinkDuplicate {
             target: Uuid::from_u128(1),
             actor: "anna".into(),
-            number: "2026-000003".into()
+            number: "2026-000003".into(),
+            lang: Lang::Ru,
         }]
     );
+    // A citizen's repeat: its open request's number is offered, `Enter` joins them.
+    let mut a = detail::with_thread(Lang::Ru);
+    if let Some(d) = a.detail.as_mut() {
+        d.same_case_as = Some("2026-000002".into());
+    }
+    update(&mut a, key('D'));
+    assert!(matches!(&a.mode, Mode::LinkInput { input, .. } if input == "2026-000002"));
+    match &update(&mut a, code(KeyCode::Enter))[..] {
+        [Cmd::LinkDuplicate { number, .. }] => assert_eq!(number, "2026-000002"),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Issue #15 item 9: three photos without names are «фото 1 / 2 / 3» in the file picker.
