@@ -13,6 +13,9 @@ pub struct BotTexts {
     pub start: String,
     pub status: String,
     pub status_not_found: String,
+    /// Added to the acknowledgement of a request about a mass incident already being worked
+    /// on (`{incident}`: the incident's number).
+    pub known_incident: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,7 @@ impl BotTexts {
                 start: "МЦУ".into(),
                 status: "{number}: {status}".into(),
                 status_not_found: "{number}?".into(),
+                known_incident: "{incident}".into(),
             },
         }
     }

@@ -28,6 +28,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
                 &config.ui.language,
             )),
             acknowledge: true,
+            incidents: Some(config.incidents.clone()),
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),

@@ -222,3 +222,74 @@ async fn a_new_requests_candidates_come_from_the_place_index() {
     f.store.apply(m).await.unwrap();
     assert_eq!(f.store.candidates_for(&c, rules).await.unwrap(), None);
 }
+
+/// A new report that matches the open members of a confirmed incident is acknowledged with
+/// the incident's number: the problem is known and being worked on. One elsewhere is not.
+#[tokio::test]
+async fn the_acknowledgement_says_a_known_problem_is_being_worked_on() {
+    use crate::incidents::plan;
+    let f = Fixture::new().await;
+    let mut members = vec![];
+    for (i, chat) in ["1", "2", "3"].iter().enumerate() {
+        let n = f
+            .says(
+                chat,
+                "1",
+                i as i64,
+                "Прорвало трубу на ул. Красная, 122, вода",
+            )
+            .await
+            .unwrap();
+        members.push(f.store.resolve(&n).await.unwrap());
+    }
+    let refs: Vec<&crate::domain::Request> = members.iter().collect();
+    let (id, batch) = plan::confirm(&refs, "Прорыв", None, "lena", f.store.now()).unwrap();
+    f.store
+        .apply_batch(batch)
+        .await
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let incident = f
+        .store
+        .resolve(&id.to_string())
+        .await
+        .unwrap()
+        .number
+        .to_string();
+    let at = t0() + Duration::hours(4);
+    *f.clock.lock().unwrap() = at;
+    let known = test_intake::message_acknowledged(
+        &f.store,
+        f.epoch,
+        ("4", "1"),
+        at,
+        "Вода из трубы течёт, Красная ул 122, прорвало",
+    )
+    .await
+    .unwrap();
+    let said = acknowledgement(&f.store, &known).await;
+    assert!(said.contains("Об этой проблеме уже известно"), "{said}");
+    assert!(said.contains(&incident), "{said}");
+    let elsewhere = test_intake::message_acknowledged(
+        &f.store,
+        f.epoch,
+        ("5", "1"),
+        at,
+        "Яма на дороге на ул. Северная, 7",
+    )
+    .await
+    .unwrap();
+    let said = acknowledgement(&f.store, &elsewhere).await;
+    assert!(said.contains("зарегистрировано"), "{said}");
+    assert!(!said.contains("известно"), "{said}");
+}
+
+/// What the center sent the citizen first on request `n`.
+async fn acknowledgement(store: &Store, n: &str) -> String {
+    let d = store.detail(n).await.unwrap();
+    d.messages
+        .iter()
+        .find(|m| m.direction == crate::domain::request::Direction::Out)
+        .map(|m| m.body.clone())
+        .unwrap_or_default()
+}

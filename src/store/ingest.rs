@@ -33,6 +33,9 @@ pub struct IngestRules {
     /// A new request is acknowledged to the citizen with its number and due time; off for a
     /// platform that acknowledges on its own and takes no replies from us.
     pub acknowledge: bool,
+    /// When set, the acknowledgement of a request that matches an open incident's members
+    /// says the problem is known (`BotTexts::known_incident`).
+    pub incidents: Option<crate::incidents::Rules>,
 }
 
 impl IngestRules {
@@ -425,7 +428,16 @@ fn message(
         report.created.push(r.number.clone());
         return Ok(("created", Some(rid)));
     }
-    let body = rules.say(&intake::acknowledgement(r), env);
+    let mut body = rules.say(&intake::acknowledgement(r), env);
+    if let Some(ir) = &rules.incidents
+        && let Some(incident) = super::places::known_incident(tx, rid, ir, now)?
+    {
+        body.push('\n');
+        body.push_str(&render(
+            &rules.texts.known_incident,
+            &[("incident", &incident)],
+        ));
+    }
     apply_with(
         tx,
         env,

@@ -85,6 +85,7 @@ fn store_with(
         texts: BotTexts::shipped("ru"),
         status_words: |s| s.as_str(),
         acknowledge,
+        incidents: None,
     };
     for b in batches {
         ingest(&mut conn, &env, &src, b, &rules).unwrap();

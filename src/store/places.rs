@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::StoreError;
 use super::rows::Cached;
 use crate::domain::Request;
-use crate::incidents::{Idf, Report, Rules, Words, address_key, candidate};
+use crate::incidents::{Idf, Report, Rules, Words, address_key, belongs, candidate};
 
 /// A grid cell's side. The search looks as many cells around as the radius needs.
 pub const CELL_M: f64 = 250.0;
@@ -118,7 +118,53 @@ pub fn candidates_for(
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<uuid::Uuid>>, StoreError> {
-    let Some(mut new) = report(conn, "r.rid = ?1", params![rid])?.pop() else {
+    let Some((new, near)) = nearby(conn, rid, rules, now, false)? else {
+        return Ok(None);
+    };
+    Ok(candidate(&new, near.iter().map(|(r, _)| r), rules))
+}
+
+/// The open incident whose open members request `rid` belongs with (`incidents::belongs`):
+/// its number, for the acknowledgement to say the problem is known.
+pub fn known_incident(
+    conn: &Connection,
+    rid: i64,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    let Some((new, near)) = nearby(conn, rid, rules, now, true)? else {
+        return Ok(None);
+    };
+    for (r, incident) in &near {
+        let Some(incident) = incident.filter(|_| belongs(&new, r, rules)) else {
+            continue;
+        };
+        let number: Option<String> = conn
+            .row(
+                "SELECT number FROM request WHERE id = ?1 AND is_incident = 1 AND status != 'closed'",
+                [incident.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if number.is_some() {
+            return Ok(number);
+        }
+    }
+    Ok(None)
+}
+
+/// Request `rid` as the rule sees it and the open requests near it in place and time through
+/// the index: those in no incident, or (`members`) those in one, each with its incident. Words
+/// weighted by their rarity.
+#[allow(clippy::type_complexity)]
+fn nearby(
+    conn: &Connection,
+    rid: i64,
+    rules: &Rules,
+    now: DateTime<Utc>,
+    members: bool,
+) -> Result<Option<(Report, Vec<(Report, Option<uuid::Uuid>)>)>, StoreError> {
+    let Some((mut new, _)) = report(conn, "r.rid = ?1", params![rid], false)?.pop() else {
         return Ok(None);
     };
     let (key, cell_xy, at) = conn
@@ -138,13 +184,17 @@ pub fn candidates_for(
         .optional()?
         .unwrap_or((None, None, 0));
     let window = Duration::milliseconds((rules.window_hours * 3_600_000.0) as i64);
-    let (from, to) = (at - ms_of(window), at + ms_of(window));
+    let (from, to) = (
+        at - window.num_milliseconds(),
+        at + window.num_milliseconds(),
+    );
     let mut near = Vec::new();
     if let Some(k) = &key {
         near.extend(report(
             conn,
             "r.place_key = ?1 AND r.received_at BETWEEN ?2 AND ?3",
             params![k, from, to],
+            members,
         )?);
     }
     if let Some((x, y)) = cell_xy {
@@ -155,41 +205,43 @@ pub fn candidates_for(
                 conn,
                 "r.cell_x = ?1 AND r.cell_y BETWEEN ?2 AND ?3 AND r.received_at BETWEEN ?4 AND ?5",
                 params![x + dx, y - reach, y + reach, from, to],
+                members,
             )?);
         }
     }
-    near.sort_by_key(|r| r.id);
-    near.dedup_by_key(|r| r.id);
+    near.sort_by_key(|(r, _)| r.id);
+    near.dedup_by_key(|(r, _)| r.id);
     let idf = idf(conn, rules, now)?;
     new.words = std::mem::take(&mut new.words).weighted(&idf);
-    for r in &mut near {
+    for (r, _) in &mut near {
         r.words = std::mem::take(&mut r.words).weighted(&idf);
     }
-    Ok(candidate(&new, &near, rules))
+    Ok(Some((new, near)))
 }
 
-fn ms_of(d: Duration) -> i64 {
-    d.num_milliseconds()
-}
-
-/// Open requests in no incident and in no dismissed group matching `cond`, as the rule sees
-/// them.
+/// Open requests not in a dismissed group matching `cond`, as the rule sees them, each with
+/// its incident: those in no incident, or (`members`) those in one.
 fn report(
     conn: &Connection,
     cond: &str,
     args: impl rusqlite::Params,
-) -> Result<Vec<Report>, StoreError> {
+    members: bool,
+) -> Result<Vec<(Report, Option<uuid::Uuid>)>, StoreError> {
     let sql = format!(
-        "SELECT {} FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
+        "SELECT {}, r.incident_id FROM request r LEFT JOIN triage_suggestion s ON s.request_rid = r.rid
          WHERE {cond} AND r.status != 'closed' AND r.is_incident = 0 AND r.ungrouped = 0
-           AND r.incident_id IS NULL",
-        super::incidents::REPORT_COLUMNS
+           AND r.incident_id IS {}",
+        super::incidents::REPORT_COLUMNS,
+        if members { "NOT NULL" } else { "NULL" }
     );
     let mut st = conn.prepare_cached(&sql)?;
     let mut q = st.query(args)?;
     let mut out = Vec::new();
     while let Some(row) = q.next()? {
-        out.extend(super::incidents::report_from(row)?);
+        let incident: Option<String> = row.get(10)?;
+        if let Some(r) = super::incidents::report_from(row)? {
+            out.push((r, incident.and_then(|i| uuid::Uuid::parse_str(&i).ok())));
+        }
     }
     Ok(out)
 }

@@ -28,6 +28,28 @@ pub async fn message(
     at: DateTime<Utc>,
     text: &str,
 ) -> Option<String> {
+    taken(store, epoch, (chat, message), at, text, false).await
+}
+
+/// As `message`, with the acknowledgement sent, saying when the problem is a known incident.
+pub async fn message_acknowledged(
+    store: &Store,
+    epoch: i64,
+    (chat, message): (&str, &str),
+    at: DateTime<Utc>,
+    text: &str,
+) -> Option<String> {
+    taken(store, epoch, (chat, message), at, text, true).await
+}
+
+async fn taken(
+    store: &Store,
+    epoch: i64,
+    (chat, message): (&str, &str),
+    at: DateTime<Utc>,
+    text: &str,
+    acknowledge: bool,
+) -> Option<String> {
     let batch = Batch {
         events: vec![InboundEvent {
             external_id: format!("{chat}-{message}"),
@@ -52,7 +74,8 @@ pub async fn message(
         reopen_window: Duration::days(7),
         texts: crate::templates::BotTexts::shipped("ru"),
         status_words: |s| s.as_str(),
-        acknowledge: false,
+        acknowledge,
+        incidents: acknowledge.then(crate::incidents::Rules::default),
     };
     let report = store
         .ingest(Channel::Telegram, "bot", LEASE, epoch, batch, rules)

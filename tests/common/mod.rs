@@ -35,6 +35,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
             texts: BotTexts::shipped("ru"),
             status_words: |s| s.as_str(),
             acknowledge: true,
+            incidents: None,
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(50),
