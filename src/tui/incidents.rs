@@ -238,12 +238,29 @@ pub(super) fn card_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
     } else if let Some(g) = candidate_of(app, r.id) {
         out.push(Line::from(Span::styled(
             format!(
-                "◇ {}: {} {}, {} {} · m",
+                "◇ {}: {}: {}, {}: {} · m",
                 lang.pick("Возможно массовое", "Possibly a mass incident"),
-                g.citizens,
                 lang.pick("заявителей", "citizens"),
-                g.members.len(),
+                g.citizens,
                 lang.pick("обращений", "requests"),
+                g.members.len(),
+            ),
+            style(app, app.theme.warn),
+        )));
+    }
+    // The citizen wrote again about their own open request: one key joins them.
+    if let Some(original) = detail.and_then(|d| d.same_case_as.as_ref()) {
+        let key = app
+            .keymap
+            .shown(super::keymap::Action::LinkDuplicate)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        out.push(Line::from(Span::styled(
+            format!(
+                "↻ {} {original} · {key} Enter {}",
+                lang.pick("Повтор обращения", "Repeats request"),
+                lang.pick("объединить", "joins them"),
             ),
             style(app, app.theme.warn),
         )));

@@ -668,6 +668,11 @@ fn link_as_duplicate_asks_for_the_number() {
     if let Some(d) = a.detail.as_mut() {
         d.same_case_as = Some("2026-000002".into());
     }
+    let card = screen(&render(&a, 160, 48));
+    assert!(
+        card.contains("↻ Повтор обращения 2026-000002 · D Enter объединить"),
+        "{card}"
+    );
     update(&mut a, key('D'));
     assert!(matches!(&a.mode, Mode::LinkInput { input, .. } if input == "2026-000002"));
     match &update(&mut a, code(KeyCode::Enter))[..] {
