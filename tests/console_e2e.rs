@@ -431,3 +431,150 @@ fn operator_claims_tags_and_replies_by_keystrokes() {
     });
     eprintln!("console e2e took {:.1?}", started.elapsed());
 }
+
+/// Waits up to `limit` for `probe`, every `POLL`.
+fn poll_within<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let start = Instant::now();
+    loop {
+        match probe() {
+            Ok(v) => return v,
+            Err(seen) => assert!(
+                start.elapsed() < limit,
+                "timed out after {limit:?} waiting for {what}; last seen:\n{seen}"
+            ),
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The demo's staged burst pipe, worked only by keystrokes: `m` shows the group forming, `c`
+/// makes it one incident, `Enter` shows it, `r` answers it once — and every member's citizen
+/// gets the answer with their own request's number at the fake Telegram.
+#[test]
+fn a_burst_pipe_becomes_one_incident_answered_once_by_keystrokes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mcu.sqlite3");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("[operator]\nname = \"{OPERATOR}\"\n")).unwrap();
+    let env = clean_env(dir.path());
+    let port = free_port();
+    let api = format!("http://127.0.0.1:{port}");
+    let mut command: Vec<String> = vec!["env".into(), "-i".into()];
+    command.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+    command.extend(
+        [
+            env!("CARGO_BIN_EXE_mcu"),
+            "--config",
+            &config.display().to_string(),
+            "demo",
+            "--db",
+            &db.display().to_string(),
+            "--sim-listen",
+            &format!("127.0.0.1:{port}"),
+            // Only the staged incident writes: its group is the one to find.
+            "--burst",
+            "0",
+            "--per-minute",
+            "0",
+        ]
+        .map(String::from),
+    );
+    let tmux = Tmux::start(dir.path(), &command);
+    tmux.wait_for("the inbox", |s| s.contains("1:Мои"));
+    // The first report comes 20 s in and one every 3–10 s after: look with `m` until three
+    // citizens make a group.
+    poll_within("a candidate group", Duration::from_secs(150), || {
+        tmux.keys(&["m"]);
+        std::thread::sleep(Duration::from_millis(700));
+        let s = tmux.screen();
+        if s.contains("◇ возможная группа") {
+            return Ok(());
+        }
+        tmux.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_secs(2));
+        Err(s)
+    });
+    tmux.keys(&["c"]);
+    let s = tmux.wait_for("the incident confirmed", |s| s.contains("◆ 2026-"));
+    let incident = s
+        .lines()
+        .find_map(|l| l.split_once("◆ ").and_then(|(_, r)| number_at(r)))
+        .unwrap()
+        .to_string();
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the incident's card with its members", |s| {
+        selected_number(s).as_deref() == Some(incident.as_str())
+            && s.contains("◆ Массовый инцидент · обращений:")
+    });
+    tmux.keys(&["r"]);
+    tmux.wait_for("the composer for every member", |s| s.contains("Ответ"));
+    tmux.type_text("Бригада выехала, обращение {number}");
+    tmux.keys(&["C-s"]);
+
+    // Every member's citizen got the answer with their own number, once.
+    let show = |number: &str| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .arg("--config")
+            .arg(&config)
+            .args(["show", number, "-o", "json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let members: Vec<String> = show(&incident)["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["number"].as_str().unwrap().to_string())
+        .collect();
+    assert!(members.len() >= 3, "{members:?}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for number in &members {
+        let shown = show(number);
+        let chat = shown["external_id"]
+            .as_str()
+            .and_then(|e| e.split_once(':'))
+            .map(|(chat, _)| chat.to_string())
+            .unwrap_or_else(|| panic!("no Telegram chat in {shown:#}"));
+        let expected = format!("Бригада выехала, обращение {number}");
+        let copies = poll_within(
+            "the answer at the simulator",
+            Duration::from_secs(60),
+            || {
+                let log: serde_json::Value = rt.block_on(async {
+                    http.get(format!("{api}/_sim/sent"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap()
+                });
+                let n = log["chats"][&chat].as_array().map_or(0, |msgs| {
+                    msgs.iter()
+                        .filter(|m| m["text"] == expected.as_str())
+                        .count()
+                });
+                if n > 0 {
+                    Ok(n)
+                } else {
+                    Err(format!("`{expected}` not in chat {chat}"))
+                }
+            },
+        );
+        assert_eq!(copies, 1, "{number}: the answer arrived more than once");
+    }
+    tmux.keys(&["q"]);
+}
