@@ -132,18 +132,8 @@ impl Tmux {
 
 /// Calls `probe` every `POLL` until it gives a value. On timeout it panics with what the
 /// probe last saw (a screen, the simulator's log) instead of a bare "timed out".
-fn poll<T>(what: &str, mut probe: impl FnMut() -> Result<T, String>) -> T {
-    let start = Instant::now();
-    loop {
-        match probe() {
-            Ok(v) => return v,
-            Err(seen) => assert!(
-                start.elapsed() < DEADLINE,
-                "timed out after {DEADLINE:?} waiting for {what}; last seen:\n{seen}"
-            ),
-        }
-        std::thread::sleep(POLL);
-    }
+fn poll<T>(what: &str, probe: impl FnMut() -> Result<T, String>) -> T {
+    poll_within(what, DEADLINE, probe)
 }
 
 impl Drop for Tmux {
@@ -344,61 +334,16 @@ fn operator_claims_tags_and_replies_by_keystrokes() {
     });
 
     // `mcu show` reads the same database: everything the keystrokes did is stored.
-    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .arg("--config")
-        .arg(&config)
-        .args(["show", &number, "-o", "json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = show_json(&env, &config, &db, &number);
     assert_eq!(shown["number"], number.as_str());
     assert_eq!(shown["topic"], topic.id.as_str());
     assert_eq!(shown["department"], department.id.as_str());
     assert_eq!(shown["assignee"], OPERATOR);
     assert_eq!(shown["status"], "answered");
-    // Telegram requests are keyed `chat:message`: the chat the reply must have gone to.
-    let chat = shown["external_id"]
-        .as_str()
-        .and_then(|e| e.split_once(':'))
-        .map(|(chat, _)| chat.to_string())
-        .unwrap_or_else(|| panic!("no Telegram chat in {shown:#}"));
+    let chat = telegram_chat(&shown);
 
     // The fake Telegram got the reply, in that chat, rendered, once.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    // The simulator is local; a proxy from the environment must not get in between.
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let copies = poll("the reply at the simulator", || {
-        let log: serde_json::Value = rt.block_on(async {
-            http.get(format!("{api}/_sim/sent"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
-        let n = log["chats"][&chat].as_array().map_or(0, |msgs| {
-            msgs.iter()
-                .filter(|m| m["text"] == expected.as_str())
-                .count()
-        });
-        if n > 0 {
-            Ok(n)
-        } else {
-            Err(format!("`{expected}` not in chat {chat}: {log:#}"))
-        }
-    });
+    let copies = copies_at_simulator(&api, &chat, &expected, DEADLINE);
     assert_eq!(copies, 1, "the reply arrived more than once");
 
     // `q` quits cleanly and gives the terminal back: the lines printed before the screen
@@ -432,7 +377,7 @@ fn operator_claims_tags_and_replies_by_keystrokes() {
     eprintln!("console e2e took {:.1?}", started.elapsed());
 }
 
-/// Waits up to `limit` for `probe`, every `POLL`.
+/// `poll` with a deadline of its own (a staged incident takes a minute to form).
 fn poll_within<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
     let start = Instant::now();
     loop {
@@ -512,69 +457,80 @@ fn a_burst_pipe_becomes_one_incident_answered_once_by_keystrokes() {
     tmux.keys(&["C-s"]);
 
     // Every member's citizen got the answer with their own number, once.
-    let show = |number: &str| -> serde_json::Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .arg("--config")
-            .arg(&config)
-            .args(["show", number, "-o", "json", "--db"])
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
-    let members: Vec<String> = show(&incident)["members"]
+    let members: Vec<String> = show_json(&env, &config, &db, &incident)["members"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["number"].as_str().unwrap().to_string())
         .collect();
     assert!(members.len() >= 3, "{members:?}");
+    for number in &members {
+        let chat = telegram_chat(&show_json(&env, &config, &db, number));
+        let expected = format!("Бригада выехала, обращение {number}");
+        let copies = copies_at_simulator(&api, &chat, &expected, Duration::from_secs(60));
+        assert_eq!(copies, 1, "{number}: the answer arrived more than once");
+    }
+    tmux.keys(&["q"]);
+}
+
+/// `mcu show NUMBER -o json` on the demo's database, as a script would read it.
+fn show_json(
+    env: &[(String, String)],
+    config: &Path,
+    db: &Path,
+    number: &str,
+) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_mcu"))
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .arg("--config")
+        .arg(config)
+        .args(["show", number, "-o", "json", "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The Telegram chat of a shown request: its requests are keyed `chat:message`.
+fn telegram_chat(shown: &serde_json::Value) -> String {
+    shown["external_id"]
+        .as_str()
+        .and_then(|e| e.split_once(':'))
+        .map(|(chat, _)| chat.to_string())
+        .unwrap_or_else(|| panic!("no Telegram chat in {shown:#}"))
+}
+
+/// How many times the fake Telegram at `api` sent `expected` to `chat`, once it has at all.
+fn copies_at_simulator(api: &str, chat: &str, expected: &str, limit: Duration) -> usize {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    // The simulator is local; a proxy from the environment must not get in between.
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    for number in &members {
-        let shown = show(number);
-        let chat = shown["external_id"]
-            .as_str()
-            .and_then(|e| e.split_once(':'))
-            .map(|(chat, _)| chat.to_string())
-            .unwrap_or_else(|| panic!("no Telegram chat in {shown:#}"));
-        let expected = format!("Бригада выехала, обращение {number}");
-        let copies = poll_within(
-            "the answer at the simulator",
-            Duration::from_secs(60),
-            || {
-                let log: serde_json::Value = rt.block_on(async {
-                    http.get(format!("{api}/_sim/sent"))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap()
-                });
-                let n = log["chats"][&chat].as_array().map_or(0, |msgs| {
-                    msgs.iter()
-                        .filter(|m| m["text"] == expected.as_str())
-                        .count()
-                });
-                if n > 0 {
-                    Ok(n)
-                } else {
-                    Err(format!("`{expected}` not in chat {chat}"))
-                }
-            },
-        );
-        assert_eq!(copies, 1, "{number}: the answer arrived more than once");
-    }
-    tmux.keys(&["q"]);
+    poll_within("the text at the simulator", limit, || {
+        let log: serde_json::Value = rt.block_on(async {
+            http.get(format!("{api}/_sim/sent"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        let n = log["chats"][chat].as_array().map_or(0, |msgs| {
+            msgs.iter().filter(|m| m["text"] == expected).count()
+        });
+        if n > 0 {
+            Ok(n)
+        } else {
+            Err(format!("`{expected}` not in chat {chat}: {log:#}"))
+        }
+    })
 }
