@@ -5,8 +5,10 @@
 
 pub mod address;
 pub mod geo;
+pub mod group;
 pub mod plan;
 pub mod rule;
 
 pub use address::{AddressKey, StreetKind, key as address_key, written as address_written};
+pub use group::grow;
 pub use rule::{Idf, Place, Report, Rules, Words, belongs, candidate, repeat_of};

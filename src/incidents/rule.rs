@@ -228,6 +228,20 @@ const STOP: &[&str] = &[
     "этой",
     "сколько",
     "можно",
+    // Where the citizen is and how urgent they feel, not what is wrong.
+    "опять",
+    "снова",
+    "срочно",
+    "здесь",
+    "вот",
+    "прямо",
+    "отправляю",
+    "геолокация",
+    "геолокацию",
+    "локация",
+    "местоположение",
+    "примите",
+    "меры",
 ];
 
 fn stop_stems() -> &'static std::collections::HashSet<String> {
@@ -241,7 +255,9 @@ impl Words {
         let mut m = BTreeMap::new();
         let stop = stop_stems();
         // One-letter words and numbers (house numbers, bus routes) say nothing of the reason.
-        for t in terms(text).filter(|t| {
+        // «ул.Береговая» is two words, not one rare one.
+        let text = text.replace('.', " ");
+        for t in terms(&text).filter(|t| {
             t.chars().count() > 1 && !t.chars().all(|c| c.is_ascii_digit()) && !stop.contains(t)
         }) {
             *m.entry(t).or_insert(0.0) += 1.0;
@@ -256,6 +272,21 @@ impl Words {
             *v *= idf.of(w);
         }
         self
+    }
+
+    /// The sum of `words`, each to unit length: a group's words together.
+    pub fn sum<'a>(words: impl IntoIterator<Item = &'a Words>) -> Words {
+        let mut m: BTreeMap<String, f64> = BTreeMap::new();
+        for w in words {
+            let norm = w.0.values().map(|v| v * v).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                continue;
+            }
+            for (k, v) in &w.0 {
+                *m.entry(k.clone()).or_insert(0.0) += v / norm;
+            }
+        }
+        Words(m)
     }
 
     pub fn cosine(&self, other: &Words) -> f64 {
@@ -308,8 +339,26 @@ pub fn same_place(a: &Place, b: &Place, radius_m: f64) -> bool {
     }
 }
 
-/// Whether two reports are at one place: any place of one is any place of the other.
+/// The streets `places` name (kind and name).
+pub fn streets(
+    places: &[Place],
+) -> impl Iterator<Item = (super::address::StreetKind, String)> + '_ {
+    places.iter().filter_map(|p| match p {
+        Place::Address(k) => Some((k.kind, k.street.clone())),
+        Place::Point { .. } => None,
+    })
+}
+
+/// Whether two reports are at one place: any place of one is any place of the other, unless
+/// they name different streets. A citizen's coordinates are where they stood, the street they
+/// name is where the problem is: two reports 200 m apart about «Уральская, 30» and
+/// «Черкасская, 47» are two places. Houses of one street within the radius may still be one
+/// burst pipe.
 pub fn same_places(a: &[Place], b: &[Place], radius_m: f64) -> bool {
+    let (x, y): (BTreeSet<_>, BTreeSet<_>) = (streets(a).collect(), streets(b).collect());
+    if !x.is_empty() && !y.is_empty() && x.is_disjoint(&y) {
+        return false;
+    }
     a.iter()
         .any(|p| b.iter().any(|q| same_place(p, q, radius_m)))
 }
@@ -498,5 +547,35 @@ mod tests {
         assert!(belongs(&both, &address_only, &rules));
         let group = candidate(&both, &[point_only, address_only], &rules).unwrap();
         assert_eq!(group.len(), 3);
+    }
+
+    #[test]
+    fn near_points_naming_different_streets_are_two_places() {
+        let rules = Rules::default();
+        let named = |n: u128, metres: f64, address: &str| {
+            let mut r = report(n, &format!("c{n}"), metres, 0.0, PIPE);
+            r.places
+                .push(Place::Address(super::super::address::key(address).unwrap()));
+            r
+        };
+        let a = named(1, 0.0, "ул. Уральская, 30");
+        // 100 m apart: another house of the same street may be the same burst pipe.
+        assert!(belongs(&a, &named(2, 100.0, "ул. Уральская, 34"), &rules));
+        // Another street is another place, however near the citizen stood.
+        assert!(!belongs(&a, &named(3, 100.0, "ул. Черкасская, 47"), &rules));
+        // Coordinates alone still meet either.
+        assert!(belongs(&a, &report(4, "d", 100.0, 0.0, PIPE), &rules));
+    }
+
+    #[test]
+    fn an_address_written_together_is_its_words_and_a_plea_is_no_reason() {
+        let glued = Words::of("ул.Береговая 133 прорвало трубу");
+        let apart = Words::of("ул. Береговая 133 прорвало трубу");
+        assert_eq!(glued, apart);
+        // «Опять», «срочно», «отправляю геолокацию» say nothing of what is wrong.
+        assert_eq!(
+            Words::of("Срочно! Опять прорвало трубу, отправляю геолокацию"),
+            Words::of("прорвало трубу")
+        );
     }
 }

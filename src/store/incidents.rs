@@ -97,24 +97,52 @@ pub(super) fn report_from(r: &rusqlite::Row) -> Result<Option<Report>, StoreErro
         (Some(lat), Some(lon)) => vec![Place::Point { lat, lon }],
         _ => vec![],
     };
-    places.extend(
-        address
-            .as_deref()
-            .and_then(address_key)
-            .or_else(|| address_key(&text))
-            // A street without a house is too coarse to be one place.
-            .filter(|k| k.house.is_some())
-            .map(Place::Address),
-    );
+    let (named, words) = read(&text, address.as_deref());
+    places.extend(named);
     Ok(Some(Report {
         id,
         citizen: citizen_key(&channel, chat.as_deref(), citizen.as_deref(), id),
         at: time(r.get(8)?)?,
         topic: r.get(9)?,
         places,
-        words: Words::of(&text),
+        words,
         open: true,
     }))
+}
+
+/// Texts read and remembered per thread before the memory starts over.
+const READ_CACHE: usize = 100_000;
+
+thread_local! {
+    static READ: std::cell::RefCell<HashMap<u64, (Option<Place>, Words)>> = Default::default();
+}
+
+/// The address key a request names (its address, else its text; with a house) and its
+/// words, remembered: the window search reads the same few thousand requests every half
+/// minute, and stemming and parsing them anew was most of its time.
+fn read(text: &str, address: Option<&str>) -> (Option<Place>, Words) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (text, address).hash(&mut h);
+    let key = h.finish();
+    if let Some(hit) = READ.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let named = address
+        .and_then(address_key)
+        .or_else(|| address_key(text))
+        // A street without a house is too coarse to be one place.
+        .filter(|k| k.house.is_some())
+        .map(Place::Address);
+    let read = (named, Words::of(text));
+    READ.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= READ_CACHE {
+            c.clear();
+        }
+        c.insert(key, read.clone());
+    });
+    read
 }
 
 /// Who wrote a request as the channel knows them; one with neither chat nor name (a phone
@@ -271,8 +299,20 @@ fn find(conn: &Connection, rules: &Rules, now: DateTime<Utc>) -> Result<Found, S
         let r = root(&mut parent, i);
         groups.entry(r).or_default().push(i);
     }
+    let reports: Vec<&Report> = rows.iter().map(|r| &r.report).collect();
+    let groups = crate::incidents::grow(
+        groups.into_values().collect(),
+        &reports,
+        |m| {
+            near(&free, &rows[m].report.places, rules.radius_m)
+                .into_iter()
+                .filter(|&j| !taken[j])
+                .collect()
+        },
+        rules,
+    );
     let candidates = groups
-        .into_values()
+        .into_iter()
         .map(|members| {
             let first = &rows[members[0]].report;
             let citizens: std::collections::BTreeSet<&str> = members
