@@ -6,7 +6,6 @@
 
 mod common;
 
-use mcu_desk::demo::sim::{SimOptions, Simulator};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -40,67 +39,10 @@ fn is_final(number: &str) -> bool {
 
 async fn three_channels(db: String, dir: tempfile::TempDir) {
     let d = dir.path();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    std::fs::write(
-        d.join("server.toml"),
-        format!(
-            "[server]\nscope = \"{SCOPE}\"\n\
-             [channels.telegram]\ntoken = \"{}\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n\
-             [channels.vk]\ntoken = \"{}\"\ngroup_id = {}\napi_url = \"{}\"\nwait_secs = 1\n\
-             [channels.platform]\nurl = \"{}\"\napi_key = \"{}\"\npoll_secs = 5\npublish = \"updates\"\n\
-             [gateway]\nfiles_dir = \"{}\"\n\
-             [store]\npath = \"{}\"\n\
-             [clocks]\nfirst_response_hours = 0.002\n",
-            sim.token(),
-            sim.api_url(),
-            sim.vk_token(),
-            sim.vk_group_id(),
-            sim.vk_api_url(),
-            sim.platform_url(),
-            sim.platform_key(),
-            d.join("files").display(),
-            // The gateways' files go beside this path (a PostgreSQL store has no folder).
-            d.join("server-files.sqlite3").display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("console.toml"),
-        format!("[server]\nscope = \"{SCOPE}\"\n[operator]\nname = \"anna\"\n"),
-    )
-    .unwrap();
-    let add = mcu(d, "server.toml")
-        .args(["--db", &db, "user", "add", "anna", "--role", "operator"])
-        .output()
-        .unwrap();
-    assert!(
-        add.status.success(),
-        "{}",
-        String::from_utf8_lossy(&add.stderr)
-    );
-    let token = String::from_utf8(add.stdout).unwrap().trim().to_owned();
-    let account = |name: &str, role: &str| {
-        let out = mcu(d, "server.toml")
-            .args(["--db", &db, "user", "add", name, "--role", role])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    let sim =
+        common::three_channels_setup(d, SCOPE, "[clocks]\nfirst_response_hours = 0.002\n").await;
+    let token = common::add_account(d, &db, "anna", "operator");
+    let account = |name: &str, role: &str| common::add_account(d, &db, name, role);
     let lead = account("boris", "lead");
     account("ivan", "operator");
 
@@ -115,7 +57,7 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
             .args(["--channels", "telegram,vk,platform", "--no-seed"]),
         &log,
     );
-    let _guard = Stop {
+    let _guard = common::ServeGuard {
         child,
         log: log.clone(),
     };
@@ -359,24 +301,5 @@ async fn three_channels(db: String, dir: tempfile::TempDir) {
             metrics.contains(&format!("mcu_channel_up{{channel=\"{ch}\"}} 1")),
             "{ch} up in /metrics:\n{metrics}"
         );
-    }
-}
-
-/// The server, stopped when the test ends; its log shown if the test failed.
-struct Stop {
-    child: std::process::Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "--- serve log:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
     }
 }

@@ -238,3 +238,82 @@ pub fn ok_on(dir: &std::path::Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A quiet simulator, and in `dir` the server's `server.toml` for its three channels (the
+/// bot, the VK community, the feedback platform) in `scope`, then `extra`, and a team
+/// console's `console.toml` for anna.
+#[allow(dead_code)]
+pub async fn three_channels_setup(dir: &std::path::Path, scope: &str, extra: &str) -> Simulator {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::start(
+        listener,
+        SimOptions {
+            per_minute: 0.0,
+            burst: 0,
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let config = format!(
+        "[server]\nscope = \"{scope}\"\n\
+         [channels.telegram]\ntoken = \"{}\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n\
+         [channels.vk]\ntoken = \"{}\"\ngroup_id = {}\napi_url = \"{}\"\nwait_secs = 1\n\
+         [channels.platform]\nurl = \"{}\"\napi_key = \"{}\"\npoll_secs = 5\npublish = \"updates\"\n\
+         [gateway]\nfiles_dir = \"{}\"\n\
+         [store]\npath = \"{}\"\n{extra}",
+        sim.token(),
+        sim.api_url(),
+        sim.vk_token(),
+        sim.vk_group_id(),
+        sim.vk_api_url(),
+        sim.platform_url(),
+        sim.platform_key(),
+        dir.join("files").display(),
+        // The gateways' files go beside this path (a PostgreSQL store has no folder).
+        dir.join("server-files.sqlite3").display()
+    );
+    std::fs::write(dir.join("server.toml"), config).unwrap();
+    std::fs::write(
+        dir.join("console.toml"),
+        format!("[server]\nscope = \"{scope}\"\n[operator]\nname = \"anna\"\n"),
+    )
+    .unwrap();
+    sim
+}
+
+/// `mcu user add NAME --role ROLE` on the server's store `db` (with `dir`'s `server.toml`):
+/// the account's token.
+#[allow(dead_code)]
+pub fn add_account(dir: &std::path::Path, db: &str, name: &str, role: &str) -> String {
+    let out = mcu_in(dir, "server.toml")
+        .args(["--db", db, "user", "add", name, "--role", role])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A server, stopped when the test ends; its log shown if the test failed.
+#[allow(dead_code)]
+pub struct ServeGuard {
+    pub child: std::process::Child,
+    pub log: std::path::PathBuf,
+}
+
+impl Drop for ServeGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- serve log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
