@@ -243,6 +243,12 @@ pub enum Mode {
     Incidents {
         selected: usize,
     },
+    /// `t` over an incident in `m`: its new title (`selected` is where the list returns).
+    IncidentTitle {
+        id: Uuid,
+        selected: usize,
+        input: String,
+    },
     /// `h`: what this shift hands to the next.
     Handover(Box<super::handover::Pane>),
     /// «Заявитель недоступен» on these requests, waiting for a yes: it stops the clock.

@@ -47,7 +47,10 @@ pub(super) fn key(app: &mut App, k: KeyEvent, selected: usize) -> Vec<Cmd> {
         return vec![];
     };
     let lang = app.lang;
-    let acting = matches!(k.code, KeyCode::Char('c' | 'с' | 'x' | 'ч' | 'a' | 'ф'));
+    let acting = matches!(
+        k.code,
+        KeyCode::Char('c' | 'с' | 'x' | 'ч' | 'a' | 'ф' | 't' | 'е')
+    );
     if acting && app.readonly {
         flash(app, lang.readonly().into(), true);
         return stay(app, selected);
@@ -115,8 +118,63 @@ pub(super) fn key(app: &mut App, k: KeyEvent, selected: usize) -> Vec<Cmd> {
                 Op::JoinIncident { incident_id: g.id },
             )])]
         }
-        KeyCode::Char('c' | 'с' | 'x' | 'ч' | 'a' | 'ф') => stay(app, selected),
+        KeyCode::Char('t' | 'е') if !g.candidate => {
+            app.mode = Mode::IncidentTitle {
+                id: g.id,
+                selected,
+                input: g.title.clone().unwrap_or_default(),
+            };
+            vec![]
+        }
+        KeyCode::Char('c' | 'с' | 'x' | 'ч' | 'a' | 'ф' | 't' | 'е') => stay(app, selected),
         _ => vec![],
+    }
+}
+
+/// Keys on an incident's title: typing edits it, Enter renames the incident (one mutation,
+/// so every console and the audit have it), Esc leaves it as it was; either returns to `m`.
+pub(super) fn title_key(
+    app: &mut App,
+    k: KeyEvent,
+    id: Uuid,
+    selected: usize,
+    mut input: String,
+) -> Vec<Cmd> {
+    match k.code {
+        KeyCode::Esc => {
+            app.mode = Mode::Incidents { selected };
+            vec![]
+        }
+        KeyCode::Enter => {
+            let title = input.trim().to_string();
+            if title.is_empty() {
+                let text = app.lang.pick(
+                    "у инцидента должно быть название",
+                    "an incident needs a title",
+                );
+                flash(app, text.into(), true);
+                app.mode = Mode::IncidentTitle {
+                    id,
+                    selected,
+                    input,
+                };
+                return vec![];
+            }
+            if let Some(g) = app.groups.iter_mut().find(|g| g.id == id) {
+                g.title = Some(title.clone());
+            }
+            app.mode = Mode::Incidents { selected };
+            vec![Cmd::Apply(vec![mutation(app, id, Op::Retitle { title })])]
+        }
+        _ => {
+            super::request_keys::edit_line(&mut input, k, |c| !c.is_control());
+            app.mode = Mode::IncidentTitle {
+                id,
+                selected,
+                input,
+            };
+            vec![]
+        }
     }
 }
 

@@ -83,8 +83,8 @@ pub(super) fn list(f: &mut Frame, app: &App, area: Rect, selected: usize) {
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         lang.pick(
-            "Enter: показать · c: подтвердить группу · x: отклонить · a: добавить выбранное обращение · Esc",
-            "Enter: show · c: confirm group · x: dismiss · a: add the selected request · Esc",
+            "Enter: показать · c: подтвердить группу · x: отклонить · a: добавить выбранное обращение · t: название · Esc",
+            "Enter: show · c: confirm group · x: dismiss · a: add the selected request · t: title · Esc",
         ),
         style(app, app.theme.muted),
     )));

@@ -490,6 +490,11 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         },
         Mode::Filter { input } => filter_key(app, k, input),
         Mode::LinkInput { target, input } => link_key(app, k, target, input),
+        Mode::IncidentTitle {
+            id,
+            selected,
+            input,
+        } => super::incidents::title_key(app, k, id, selected, input),
         Mode::Picker(p) => picker_key(app, k, p),
         Mode::Tags(p) => super::tags::key(app, k, p),
         Mode::Compose(c) => compose_key(app, k, c),

@@ -90,7 +90,10 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         Mode::Palette { .. } => popups::palette(f, app, area),
         Mode::Alerts { selected } => super::shift_view::alerts(f, app, area, *selected),
         Mode::Shift { selected } => super::team_view::staff(f, app, area, *selected),
-        Mode::Incidents { selected } => super::incidents_view::list(f, app, area, *selected),
+        // The list stays in sight while an incident's title is typed.
+        Mode::Incidents { selected } | Mode::IncidentTitle { selected, .. } => {
+            super::incidents_view::list(f, app, area, *selected)
+        }
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
         Mode::Unreachable { targets } => super::undelivered::confirm_window(f, app, area, targets),
         _ => {}
@@ -419,7 +422,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Alarms => "!",
         Mode::Alerts { .. } => "W",
         Mode::Shift { .. } => "S",
-        Mode::Incidents { .. } => "M",
+        Mode::Incidents { .. } | Mode::IncidentTitle { .. } => "M",
         Mode::Handover(_) => "H",
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",
@@ -428,6 +431,11 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
     let mut left = vec![];
     if let Mode::LinkInput { input, .. } = &app.mode {
         left.push(Span::raw(app.lang.link_prompt()));
+        left.push(Span::styled(format!("{}▏", sanitize::line(input)), bold()));
+    } else if let Mode::IncidentTitle { input, .. } = &app.mode {
+        left.push(Span::raw(
+            app.lang.pick("Название инцидента: ", "Incident title: "),
+        ));
         left.push(Span::styled(format!("{}▏", sanitize::line(input)), bold()));
     } else if let Mode::Filter { input } = &app.mode {
         left.push(Span::raw(app.lang.filter_prompt()));

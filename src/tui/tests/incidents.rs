@@ -113,6 +113,59 @@ fn m_lists_incidents_and_c_confirms_x_dismisses_a_group() {
 }
 
 #[test]
+fn t_names_an_incident_and_esc_keeps_its_title() {
+    let mut a = with_incident(Lang::Ru);
+    let incident = a.groups[0].id;
+    update(&mut a, key('m'));
+    // `t` opens the title as it is; Ctrl-U clears it.
+    update(&mut a, key('е'));
+    assert!(
+        matches!(&a.mode, Mode::IncidentTitle { input, .. } if input == "Прорыв водовода, ул. Красная, 12")
+    );
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    // An empty title is refused and the field stays open.
+    assert!(update(&mut a, code(KeyCode::Enter)).is_empty());
+    assert!(matches!(a.mode, Mode::IncidentTitle { .. }));
+    for c in "Авария на Красной".chars() {
+        update(&mut a, key(c));
+    }
+    let screen = screen(&render(&a, 100, 30));
+    assert!(
+        screen.contains("Название инцидента: Авария на Красной"),
+        "{screen}"
+    );
+    let cmds = update(&mut a, code(KeyCode::Enter));
+    assert_eq!(
+        ops(&cmds),
+        [Op::Retitle {
+            title: "Авария на Красной".into()
+        }]
+    );
+    match &cmds[..] {
+        [Cmd::Apply(batch)] => assert_eq!(batch[0].request_id, incident),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(a.mode, Mode::Incidents { selected: 0 }));
+    assert_eq!(a.groups[0].title.as_deref(), Some("Авария на Красной"));
+    // Esc leaves it; a candidate has no title to set; a view-only console sets none.
+    update(&mut a, key('t'));
+    update(&mut a, key('!'));
+    assert!(update(&mut a, code(KeyCode::Esc)).is_empty());
+    assert_eq!(a.groups[0].title.as_deref(), Some("Авария на Красной"));
+    update(&mut a, key('j'));
+    assert!(update(&mut a, key('t')).is_empty());
+    assert!(matches!(a.mode, Mode::Incidents { selected: 1 }));
+    let mut ro = with_incident(Lang::Ru);
+    ro.readonly = true;
+    update(&mut ro, key('m'));
+    update(&mut ro, key('t'));
+    assert!(matches!(ro.mode, Mode::Incidents { .. }));
+}
+
+#[test]
 fn a_adds_the_selected_request_and_enter_shows_the_incident() {
     let mut a = with_incident(Lang::Ru);
     update(&mut a, key('j'));
