@@ -387,6 +387,65 @@ fn phone_request_registered_by_hand() {
 }
 
 #[test]
+fn a_phone_in_any_form_is_one_citizen_with_their_requests() {
+    let env = Env::new();
+    let first = env.json(&[
+        "new",
+        "--text",
+        "Звонок: нет воды",
+        "--phone",
+        "8 918 111-22-33",
+    ]);
+    let first = first[0]["number"].as_str().unwrap().to_owned();
+    let second = env.json(&[
+        "new",
+        "--text",
+        "Звонок: воды нет второй день",
+        "--phone",
+        "+79181112233",
+    ]);
+    let second = second[0]["number"].as_str().unwrap().to_owned();
+    env.ok(&[
+        "new",
+        "--text",
+        "Звонок: другой человек",
+        "--phone",
+        "+7 918 000-00-00",
+    ]);
+    let shown = env.json(&["show", &second]);
+    assert_eq!(shown["phone"], "+7 918 111-22-33", "{shown}");
+    let others: Vec<&str> = shown["citizen_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(others, [first.as_str()], "{shown}");
+    assert!(
+        env.ok(&["show", &second])
+            .contains("Другие обращения заявителя")
+    );
+    // Searched in any form, the number finds both.
+    let found = env.json(&["list", "--search", "89181112233", "--sort", "received"]);
+    let numbers: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, [second.as_str(), first.as_str()], "{found}");
+    // A wrong number: one line, exit 2, nothing made.
+    let before = env.snapshot();
+    let e = env.refused(&["new", "--text", "Звонок", "--phone", "позвоните\u{1b}[2J"]);
+    assert!(
+        e.contains("--phone") && e.contains("not a phone number"),
+        "{e}"
+    );
+    assert!(!e.contains('\u{1b}'), "{e}");
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
 fn csv_export_quotes_citizen_text() {
     let env = Env::new();
     env.ok(&[

@@ -98,6 +98,14 @@ async fn one_answer(db: String, dir: tempfile::TempDir) {
             .to_owned()
     };
     let (tg, vk, pos) = (number_on("telegram"), number_on("vk"), number_on("pos"));
+    // The VK citizen is named (`users.get`), not a profile link.
+    let vk_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["channel"] == "vk")
+        .unwrap();
+    assert_eq!(vk_row["citizen"], "Марина Попова", "{vk_row}");
     // The acknowledgements go first, so what each citizen gets next is the answer.
     until(Duration::from_secs(30), "the acknowledgements", || {
         let s = sim.sent();

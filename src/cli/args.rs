@@ -502,6 +502,10 @@ pub struct NewArgs {
     pub channel: String,
     #[arg(long)]
     pub citizen: Option<String>,
+    /// The citizen's phone in any usual form (+7 918 111-22-33, 89181112233): their other
+    /// requests are found by it.
+    #[arg(long)]
+    pub phone: Option<String>,
     #[arg(long)]
     pub address: Option<String>,
     #[arg(long)]

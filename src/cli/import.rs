@@ -29,6 +29,8 @@ struct Line {
     #[serde(default)]
     citizen: Option<String>,
     #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
     address: Option<String>,
     #[serde(default)]
     lat: Option<f64>,
@@ -163,6 +165,7 @@ fn convert(l: Line, lang: Lang) -> Result<NewRequest, String> {
         external_id: l.external_id.filter(|e| !e.trim().is_empty()),
         channel_ref: Default::default(),
         citizen: l.citizen,
+        phone: l.phone.filter(|p| !p.trim().is_empty()),
         text: l.text,
         attachments: vec![],
         location,

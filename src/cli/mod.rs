@@ -328,8 +328,17 @@ impl Invocation {
                     .department
                     .map(|d| department_id(catalog, &d))
                     .transpose()?;
+                let phone = a
+                    .phone
+                    .map(|p| {
+                        crate::domain::phone::normalise(&p).map_err(|e| {
+                            Refused(format!("--phone `{}`: {e}", crate::sanitize::line(&p)))
+                        })
+                    })
+                    .transpose()?;
                 let new = NewRequest {
                     citizen: a.citizen,
+                    phone,
                     location: a.address.map(|addr| Location {
                         lat: None,
                         lon: None,

@@ -255,6 +255,9 @@ pub fn detail_text(
             sanitize(c)
         )?;
     }
+    if let Some(p) = &v.phone {
+        writeln!(out, "{}: {p}", if labels.en { "Phone" } else { "Телефон" })?;
+    }
     if let Some(a) = &v.address {
         writeln!(
             out,
@@ -293,6 +296,29 @@ pub fn detail_text(
         };
         let name = a.name.as_deref().map(sanitize).unwrap_or_default();
         writeln!(out, "  [{}] {name} {state}", a.kind)?;
+    }
+    if !d.citizen_requests.is_empty() {
+        writeln!(
+            out,
+            "{}:",
+            if labels.en {
+                "The citizen's other requests"
+            } else {
+                "Другие обращения заявителя"
+            }
+        )?;
+        for c in &d.citizen_requests {
+            writeln!(
+                out,
+                "  {} {} {} {}",
+                c.number,
+                local(c.received_at),
+                labels.status(&c.status),
+                c.topic
+                    .as_deref()
+                    .map_or("—".into(), |t| names::topic(catalog, t, lang))
+            )?;
+        }
     }
     writeln!(out, "{l_thread}:")?;
     for m in &d.messages {

@@ -90,6 +90,7 @@ fn new_request(topic: Option<&str>) -> NewRequest {
             message: Some("1".into()),
         },
         citizen: Some("Ольга".into()),
+        phone: None,
         text: "  Яма на дороге у дома 5  ".into(),
         attachments: vec![],
         location: None,

@@ -118,6 +118,14 @@ pub fn check(m: &mut Mutation, now: DateTime<Utc>) -> Result<(), Rejection> {
         }),
         _ => Ok(()),
     };
+    if let Op::Create(new) = &mut m.op
+        && let Some(p) = &mut new.phone
+    {
+        *p = super::phone::normalise(p).map_err(|_| Rejection::OutOfRange {
+            field: "phone",
+            why: "a phone number: +7 918 111-22-33, 89181112233 or +79181112233",
+        })?;
+    }
     match &m.op {
         Op::Create(new) => {
             time("received_at", Some(new.received_at))?;
@@ -183,6 +191,7 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             f("text", &mut new.text, MAX_TEXT);
             opt("external_id", &mut new.external_id, MAX_REF, f);
             opt("citizen", &mut new.citizen, MAX_NAME, f);
+            opt("phone", &mut new.phone, MAX_NAME, f);
             opt("topic", &mut new.topic, MAX_NAME, f);
             opt("department", &mut new.department, MAX_NAME, f);
             channel_ref(&mut new.channel_ref, f);

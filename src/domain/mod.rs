@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod fields;
 pub mod intake;
 pub mod mutation;
+pub mod phone;
 pub mod request;
 pub mod sla;
 pub mod status;

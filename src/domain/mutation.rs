@@ -62,6 +62,9 @@ pub struct NewRequest {
     pub channel_ref: ChannelRef,
     #[serde(default)]
     pub citizen: Option<String>,
+    /// The citizen's phone, as given; `fields::check` keeps it normalised (`domain::phone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     pub text: String,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
@@ -219,6 +222,7 @@ impl NewRequest {
             external_id: None,
             channel_ref: ChannelRef::default(),
             citizen: None,
+            phone: None,
             text: text.into(),
             attachments: vec![],
             location: None,

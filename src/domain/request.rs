@@ -266,6 +266,9 @@ pub struct Request {
     pub external_id: Option<String>,
     pub channel_ref: ChannelRef,
     pub citizen: Option<String>,
+    /// The citizen's phone in E.164 (`domain::phone`): their other requests are found by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     pub text: String,
     pub attachments: Vec<Attachment>,
     pub location: Option<Location>,

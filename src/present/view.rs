@@ -28,6 +28,9 @@ pub struct RequestView {
     pub priority: String,
     pub tags: Vec<String>,
     pub citizen: Option<String>,
+    /// The citizen's phone, as people read it (`+7 918 111-22-33`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     pub text: String,
     pub address: Option<String>,
     pub attachments: Vec<crate::domain::request::Attachment>,
@@ -91,6 +94,7 @@ impl RequestView {
             priority: r.priority.to_string(),
             tags: r.tags.iter().cloned().collect(),
             citizen: r.citizen.clone(),
+            phone: r.phone.as_deref().map(crate::domain::phone::display),
             text: r.text.clone(),
             address: loc.and_then(|l| l.address.clone()),
             attachments: r.attachments.clone(),

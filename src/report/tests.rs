@@ -103,6 +103,7 @@ fn request(env: &Env, seq: u32, s: Spec) -> Request {
         external_id: None,
         channel_ref: Default::default(),
         citizen: None,
+        phone: None,
         text: s.text.into(),
         attachments: vec![],
         location: s.address.map(|a| Location {

@@ -7,6 +7,7 @@ pub mod adopt;
 pub mod alarms;
 pub mod alerts;
 pub mod analyze;
+pub mod citizen;
 pub mod dashboard;
 pub mod db;
 mod delivery;
@@ -150,6 +151,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod citizen_tests;
 #[cfg(test)]
 mod incidents_tests;
 #[cfg(test)]

@@ -73,6 +73,9 @@ pub struct Detail {
     /// The same members whole: what one answer to all is written for.
     #[serde(skip)]
     pub member_requests: Vec<Request>,
+    /// The citizen's other requests (same chat, or same phone), newest first
+    /// (`store::citizen`).
+    pub citizen_requests: Vec<super::citizen::CitizenRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -252,7 +255,9 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         vec![]
     };
     let members = member_requests.iter().map(MemberRef::of).collect();
+    let citizen_requests = super::citizen::other_requests(conn, rid, &request)?;
     Ok(Detail {
+        citizen_requests,
         request,
         messages,
         notes,
@@ -430,7 +435,15 @@ pub fn inbox(
     // Search runs first and hands its matches over as an array. Few matches: look each up and
     // sort them. Many: walk the sort index and keep the matching rows, which stops after one page.
     let mut table_hint = "";
-    if let Some(text) = &filter.text {
+    // A phone number in any form finds the citizen's requests by the number, not its digits.
+    let phone = filter
+        .text
+        .as_deref()
+        .and_then(crate::domain::phone::searched);
+    if let Some(phone) = phone {
+        let p = arg(Box::new(phone), &mut args);
+        conds.push(format!("r.phone = {p}"));
+    } else if let Some(text) = &filter.text {
         let Some(expr) = analyze::match_expression(text) else {
             // Nothing searchable (only stop words or punctuation): nothing matches.
             return Ok(Page {

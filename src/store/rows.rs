@@ -93,10 +93,10 @@ pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_r
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
     dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused, \
-    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped";
+    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone";
 
 /// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
-pub const REQUEST_COLUMN_COUNT: usize = 45;
+pub const REQUEST_COLUMN_COUNT: usize = 46;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -131,6 +131,7 @@ pub struct RawRequest {
     is_incident: bool,
     incident_id: Option<String>,
     ungrouped: bool,
+    phone: Option<String>,
 }
 
 impl RawRequest {
@@ -169,6 +170,7 @@ impl RawRequest {
             is_incident: r.get(42)?,
             incident_id: r.get(43)?,
             ungrouped: r.get(44)?,
+            phone: r.get(45)?,
         })
     }
 
@@ -255,6 +257,7 @@ impl RawRequest {
                 .map(|p| parse::<Uuid>("incident id", p))
                 .transpose()?,
             ungrouped: self.ungrouped,
+            phone: self.phone,
         })
     }
 }
@@ -299,10 +302,10 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
             res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
-            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y)
+            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y, phone)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
-            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49)
+            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -318,7 +321,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             reply_id = excluded.reply_id, reply_state = excluded.reply_state, reply_at = excluded.reply_at,
             is_incident = excluded.is_incident, incident_id = excluded.incident_id,
             ungrouped = excluded.ungrouped, text = excluded.text, place_key = excluded.place_key,
-            cell_x = excluded.cell_x, cell_y = excluded.cell_y,
+            cell_x = excluded.cell_x, cell_y = excluded.cell_y, phone = excluded.phone,
             version = version + 1
          RETURNING rid",
         params![
@@ -359,6 +362,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             place.0,
             place.1.map(|c| c.0),
             place.1.map(|c| c.1),
+            r.phone,
         ],
         |row| row.get(0),
     )?;

@@ -353,6 +353,13 @@ CREATE INDEX request_place ON request(place_key, received_at) WHERE place_key IS
 CREATE INDEX request_cell ON request(cell_x, cell_y, received_at) WHERE cell_x IS NOT NULL;
 "#,
     ),
+    // The citizen's phone (E.164), and their other requests found by it on the card.
+    M::up(
+        r#"
+ALTER TABLE request ADD COLUMN phone TEXT;
+CREATE INDEX request_phone ON request(phone, rid) WHERE phone IS NOT NULL;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -407,8 +414,10 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (eight more came after it).
-        migrations().to_version(&mut c, SCHEMA_VERSION - 9).unwrap();
+        // The version before `event.server_id` (nine more came after it).
+        migrations()
+            .to_version(&mut c, SCHEMA_VERSION - 10)
+            .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
                fr_started, fr_target, fr_due, fr_risk, res_started, res_target, res_due, res_risk,

@@ -93,6 +93,8 @@ pub enum PickerKind {
     Attachment,
     /// Whom to assign to: the operators the console knows of, or a name typed in.
     Assign,
+    /// One of the citizen's other requests, to show in the list.
+    CitizenRequest,
 }
 
 #[derive(Debug, Clone)]

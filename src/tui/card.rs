@@ -113,6 +113,10 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         .as_deref()
         .map(sanitize::line)
         .unwrap_or_else(|| "—".into());
+    let citizen = match super::citizen::phone(r) {
+        Some(p) => format!("{citizen} · {p}"),
+        None => citizen,
+    };
     lines.push(Line::from(format!(
         "{} {citizen} · {} {who} · {}",
         if en {
@@ -127,6 +131,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         },
         lang.priority(r.priority)
     )));
+    lines.extend(super::citizen::card_lines(app, r));
     // Who else is on this request: the line that keeps two operators from one citizen.
     let (viewing, composing) = app.others_on(r.id);
     let mut here = vec![];

@@ -61,10 +61,11 @@ pub enum Action {
     AcceptSuggestion,
     Incidents,
     LeaveIncident,
+    CitizenRequests,
 }
 
 impl Action {
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 53] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -117,6 +118,7 @@ impl Action {
         Action::AcceptSuggestion,
         Action::Incidents,
         Action::LeaveIncident,
+        Action::CitizenRequests,
     ];
 }
 
@@ -173,6 +175,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::AcceptSuggestion, &["y"]),
     (Action::Incidents, &["m"]),
     (Action::LeaveIncident, &["shift-m"]),
+    (Action::CitizenRequests, &["i"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

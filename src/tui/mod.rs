@@ -9,6 +9,7 @@ mod assign;
 mod audit;
 mod bulk;
 mod card;
+mod citizen;
 mod compose_view;
 mod dashboard;
 mod dashboard_view;

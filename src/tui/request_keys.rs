@@ -57,6 +57,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         return vec![];
     }
     match action {
+        Action::CitizenRequests => super::citizen::list(app, &r),
         Action::LeaveIncident => match r.incident_id {
             Some(_) => vec![Cmd::Apply(vec![mutation(app, r.id, Op::LeaveIncident)])],
             None => {
@@ -253,6 +254,7 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
         PickerKind::Assign => Op::Assign {
             assignee: some(value),
         },
+        PickerKind::CitizenRequest => return super::citizen::show(app, value),
         PickerKind::Attachment => {
             return vec![Cmd::Open {
                 program: app.open_command.clone(),

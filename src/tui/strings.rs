@@ -44,6 +44,9 @@ impl Lang {
             PickerKind::CloseReason => self.pick("Причина закрытия", "Close reason"),
             PickerKind::Forward => self.pick("Передать в департамент", "Forward to department"),
             PickerKind::Attachment => self.pick("Открыть файл", "Open a file"),
+            PickerKind::CitizenRequest => {
+                self.pick("Обращения заявителя", "The citizen's requests")
+            }
             PickerKind::Assign => self.pick("Назначить", "Assign"),
         }
     }
@@ -256,6 +259,9 @@ impl Lang {
             ),
             Action::LeaveIncident => {
                 self.pick("исключить из инцидента", "take out of its incident")
+            }
+            Action::CitizenRequests => {
+                self.pick("обращения этого заявителя", "this citizen's requests")
             }
         }
     }

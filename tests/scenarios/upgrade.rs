@@ -22,6 +22,8 @@ fn to_previous_schema(db: &std::path::Path) {
     c.execute_batch(&format!(
         "DROP INDEX request_incident;
          DROP INDEX request_place;
+         DROP INDEX request_phone;
+         ALTER TABLE request DROP COLUMN phone;
          DROP INDEX request_cell;
          ALTER TABLE request DROP COLUMN place_key;
          ALTER TABLE request DROP COLUMN cell_x;
@@ -37,7 +39,7 @@ fn to_previous_schema(db: &std::path::Path) {
          ALTER TABLE pending_mutation DROP COLUMN before;
          ALTER TABLE sync_rejection DROP COLUMN draft;
          PRAGMA user_version = {};",
-        SCHEMA_VERSION - 5
+        SCHEMA_VERSION - 6
     ))
     .unwrap();
 }

@@ -10,6 +10,7 @@
 mod api;
 pub mod backfill;
 mod longpoll;
+mod names;
 pub mod parse;
 
 use chrono::Utc;
@@ -43,6 +44,8 @@ pub struct Vk {
     last_ok: Mutex<Option<chrono::DateTime<Utc>>>,
     /// The `ts` to continue from once a backfill owed after `failed` 1/3 has succeeded.
     backfill_owed: Mutex<Option<String>>,
+    /// Citizens' names by VK id (`names`).
+    names: Mutex<std::collections::HashMap<i64, String>>,
 }
 
 impl std::fmt::Debug for Vk {
@@ -94,6 +97,7 @@ impl Vk {
             session: Mutex::new(None),
             last_ok: Mutex::new(None),
             backfill_owed: Mutex::new(None),
+            names: names::memory(),
         })
     }
 
@@ -182,7 +186,9 @@ impl Adapter for Vk {
     }
 
     async fn poll(&self, cursor: Option<String>) -> Result<Batch, PollError> {
-        longpoll::poll(self, cursor).await
+        let mut batch = longpoll::poll(self, cursor).await?;
+        self.name_authors(&mut batch.events).await;
+        Ok(batch)
     }
 
     async fn send(&self, part: &OutboundPart) -> SendOutcome {

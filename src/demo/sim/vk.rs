@@ -556,3 +556,34 @@ impl VkWorld {
 
 /// Upper bound for `wait`, as VK's.
 pub(super) const MAX_WAIT: Duration = Duration::from_secs(90);
+
+/// `users.get`'s answer for a person: a name of its own for each id, the same every time.
+pub fn user(id: i64) -> Value {
+    const FIRST: [&str; 8] = [
+        "Ольга",
+        "Сергей",
+        "Марина",
+        "Андрей",
+        "Наталья",
+        "Игорь",
+        "Елена",
+        "Павел",
+    ];
+    const LAST: [(&str, &str); 6] = [
+        ("Котов", "Котова"),
+        ("Иванов", "Иванова"),
+        ("Белов", "Белова"),
+        ("Гусев", "Гусева"),
+        ("Попов", "Попова"),
+        ("Орлов", "Орлова"),
+    ];
+    let first = FIRST[(id as usize) % FIRST.len()];
+    let (he, she) = LAST[(id as usize / FIRST.len()) % LAST.len()];
+    // The list alternates: even places are women's names.
+    let last = if (id as usize % FIRST.len()).is_multiple_of(2) {
+        she
+    } else {
+        he
+    };
+    json!({"id": id, "first_name": first, "last_name": last})
+}

@@ -170,6 +170,16 @@ async fn call(shared: &Arc<Shared>, name: &str, p: &Params) -> Response {
                     .map(|(id, new)| (json!({"comment_id": id, "parents_stack": []}), new))
             }
             "messages.getconversations" => return response(vk.conversations(count(20))),
+            "users.get" => {
+                let ids = p.text("user_ids").unwrap_or_default();
+                return response(Value::Array(
+                    ids.split(',')
+                        .filter_map(|s| s.trim().parse::<i64>().ok())
+                        .filter(|id| *id > 0)
+                        .map(super::vk::user)
+                        .collect(),
+                ));
+            }
             "messages.gethistory" => {
                 let peer = int(p, "peer_id").unwrap_or(0);
                 return response(vk.history(peer, count(20), offset));

@@ -452,6 +452,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         external_id: new.external_id.clone(),
         channel_ref: new.channel_ref.clone(),
         citizen: new.citizen.clone(),
+        phone: new.phone.clone(),
         text: text.to_string(),
         attachments: new.attachments.clone(),
         location: new.location.clone(),

@@ -134,6 +134,9 @@ pub fn parse(
     let mut new = NewRequest::new(Channel::Open311, text, now);
     new.topic = Some(code.to_string());
     new.citizen = (!contacts.is_empty()).then(|| contacts.join(", "));
+    // The number, when it is one, finds the citizen's other requests; one that is not stays
+    // in the contacts as given (the request is never refused for it).
+    new.phone = short(params, "phone")?.and_then(|p| crate::domain::phone::normalise(&p).ok());
     new.location = Some(Location { lat, lon, address });
     new.channel_ref.chat = Some(account.to_string());
     new.channel_ref.message = short(params, "account_id")?.or(short(params, "device_id")?);
@@ -270,6 +273,24 @@ mod tests {
     }
 
     #[test]
+    fn a_phone_is_kept_as_one_number_and_a_wrong_one_only_as_given() {
+        let c = Catalog::krasnodar();
+        let with = |phone: &str| {
+            let mut params = base();
+            params.push(("phone".into(), phone.into()));
+            parse(&params, &c, "portal", None, at(1_800_000_000))
+                .unwrap()
+                .new
+        };
+        let n = with("8 (918) 111-22-33");
+        assert_eq!(n.phone.as_deref(), Some("+79181112233"));
+        assert!(n.citizen.unwrap().ends_with("8 (918) 111-22-33"));
+        let n = with("звоните вечером");
+        assert_eq!(n.phone, None);
+        assert!(n.citizen.unwrap().ends_with("звоните вечером"));
+    }
+
+    #[test]
     fn a_submission_becomes_a_clean_open311_request() {
         let c = Catalog::krasnodar();
         let s = parse(&base(), &c, "portal", None, at(1_800_000_000)).unwrap();
@@ -278,6 +299,7 @@ mod tests {
         assert_eq!(n.topic.as_deref(), Some("roads"));
         assert_eq!(n.text, "Яма на Красной, 5[2J\n\ndepth: 20 см");
         assert_eq!(n.citizen.as_deref(), Some("Иван Петров, ivan@example.ru"));
+        assert_eq!(n.phone, None);
         let loc = n.location.as_ref().unwrap();
         assert_eq!((loc.lat, loc.lon), (Some(45.035), Some(38.975)));
         assert_eq!(

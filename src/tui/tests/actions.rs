@@ -120,6 +120,8 @@ fn every_action_does_what_it_says() {
             }
             // Not in an incident: said so, nothing changed.
             Action::LeaveIncident => cmds.is_empty() && a.flash.as_ref().is_some_and(|f| f.error),
+            // The card is not read yet (or the citizen has no other request): said so.
+            Action::CitizenRequests => cmds.is_empty() && a.flash.is_some(),
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }

@@ -24,6 +24,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
         new: new.map(str::to_string),
     };
     let detail = Detail {
+        citizen_requests: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,

@@ -56,6 +56,7 @@ fn with_incident(lang: Lang) -> App {
     update(
         &mut a,
         Msg::Detail(Box::new(Detail {
+            citizen_requests: vec![],
             suggestion: None,
             same_case_as: None,
             incident: None,

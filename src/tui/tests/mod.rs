@@ -13,6 +13,7 @@ mod actions;
 mod alarms;
 mod assign;
 mod bulk;
+mod citizen;
 mod compose;
 mod dashboard;
 mod detail;

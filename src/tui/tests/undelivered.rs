@@ -31,6 +31,7 @@ fn queue(lang: Lang) -> super::App {
     answer(&mut a, rows);
     let request = a.rows[0].clone();
     let detail = Detail {
+        citizen_requests: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,

@@ -1,0 +1,108 @@
+//! The citizen on the card: their phone, and their other requests (same chat or same
+//! phone, newest first, `store::citizen`), so an operator sees at once that this is the
+//! fifth letter about one leak. `i` lists them and `Enter` shows the chosen one in the list.
+
+use ratatui::text::{Line, Span};
+
+use super::app::{App, PickerKind};
+use super::request_keys::open_picker;
+use super::update::{Cmd, flash, reload_from_top};
+use super::view::style;
+use crate::domain::Request;
+use crate::present::names::pick;
+use crate::sanitize;
+use crate::store::Filter;
+use crate::store::citizen::CitizenRequest;
+
+/// The card shows this many of the citizen's other requests; `i` lists them all.
+const ON_CARD: usize = 3;
+
+/// `+7 918 111-22-33` for the citizen line, when the request has a phone.
+pub(super) fn phone(r: &Request) -> Option<String> {
+    r.phone.as_deref().map(crate::domain::phone::display)
+}
+
+/// One other request as a line: number, date, status, topic.
+fn label(app: &App, c: &CitizenRequest) -> String {
+    let status = c
+        .status
+        .parse()
+        .map(|s| app.lang.status(s).to_string())
+        .unwrap_or_else(|_| sanitize::line(&c.status));
+    let topic = c
+        .topic
+        .as_deref()
+        .and_then(|t| app.catalog.topic(t))
+        .map(|t| pick(&t.name, t.name_en.as_deref(), app.lang).to_string())
+        .unwrap_or_else(|| "—".into());
+    format!(
+        "{} · {} · {status} · {}",
+        c.number,
+        c.received_at.with_timezone(&app.tz).format("%d.%m.%y"),
+        sanitize::line(&topic)
+    )
+}
+
+/// The card's lines on the citizen's other requests, when its detail is loaded.
+pub(super) fn card_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
+    let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) else {
+        return vec![];
+    };
+    let others = &d.citizen_requests;
+    if others.is_empty() {
+        return vec![];
+    }
+    let lang = app.lang;
+    let more = if others.len() >= crate::store::citizen::SHOWN {
+        format!("{}+", others.len())
+    } else {
+        others.len().to_string()
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(
+                "{} {more}",
+                lang.pick("Ещё обращения заявителя:", "The citizen's other requests:")
+            ),
+            style(app, app.theme.accent),
+        ),
+        Span::raw(lang.pick(" · i список", " · i lists them")),
+    ])];
+    for c in others.iter().take(ON_CARD) {
+        lines.push(Line::from(format!("  {}", label(app, c))));
+    }
+    lines
+}
+
+/// `i`: the citizen's other requests to pick from; the chosen one is shown in the list.
+pub(super) fn list(app: &mut App, r: &Request) -> Vec<Cmd> {
+    let lang = app.lang;
+    let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) else {
+        flash(app, lang.loading().into(), true);
+        return vec![];
+    };
+    let items: Vec<(String, String)> = d
+        .citizen_requests
+        .iter()
+        .map(|c| (c.number.clone(), label(app, c)))
+        .collect();
+    if items.is_empty() {
+        let text = lang.pick(
+            "других обращений этого заявителя нет",
+            "this citizen has no other requests",
+        );
+        flash(app, text.into(), false);
+        return vec![];
+    }
+    open_picker(app, PickerKind::CitizenRequest, r.id, items, None)
+}
+
+/// The request chosen in `i`'s list, shown alone in the list (Esc or a view brings the rest).
+pub(super) fn show(app: &mut App, number: String) -> Vec<Cmd> {
+    app.filter = Filter {
+        number: Some(number.clone()),
+        ..Default::default()
+    };
+    app.filter_line = number;
+    reload_from_top(app)
+}
