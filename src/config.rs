@@ -62,6 +62,9 @@ pub struct PlatformConfig {
     /// How replies reach the citizen: `none` (operators answer in the platform's cabinet)
     /// or `updates` (`POST servicerequestupdates.json`).
     pub publish: crate::channels::open311::Publish,
+    /// The platform's categories (`service_code`) → catalog topics. A code that is a catalog
+    /// topic's own id needs no line; an unmapped one arrives without a topic.
+    pub topics: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for PlatformConfig {
@@ -73,6 +76,7 @@ impl Default for PlatformConfig {
             poll_secs: 60,
             backfill_days: 1,
             publish: crate::channels::open311::Publish::None,
+            topics: Default::default(),
         }
     }
 }
@@ -495,6 +499,16 @@ impl Config {
             return Err(bad(format!(
                 "channels.platform.url must be an http(s) URL, got `{platform}`"
             )));
+        }
+        if !self.channels.platform.topics.is_empty() {
+            let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
+            for (code, topic) in &self.channels.platform.topics {
+                if catalog.topic(topic).is_none() {
+                    return Err(bad(format!(
+                        "channels.platform.topics.{code}: `{topic}` is no topic of the catalog"
+                    )));
+                }
+            }
         }
         if !(self.ui.shift_hours.is_finite() && (0.5..=72.0).contains(&self.ui.shift_hours)) {
             return Err(bad(format!(

@@ -106,6 +106,14 @@ async fn one_answer(db: String, dir: tempfile::TempDir) {
         .find(|r| r["channel"] == "vk")
         .unwrap();
     assert_eq!(vk_row["citizen"], "Марина Попова", "{vk_row}");
+    // The platform's category is the topic (`service_code` = the catalog's id).
+    let pos_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["channel"] == "pos")
+        .unwrap();
+    assert_eq!(pos_row["topic"], "utilities", "{pos_row}");
     // The acknowledgements go first, so what each citizen gets next is the answer.
     until(Duration::from_secs(30), "the acknowledgements", || {
         let s = sim.sent();

@@ -41,6 +41,25 @@ fn the_platform_channel_is_off_until_it_has_a_url_and_a_bad_one_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("publish"), "{e}");
+    // The platform's categories map to catalog topics; one that is no topic is named.
+    let c = Config::parse(
+        "c.toml",
+        "[channels.platform.topics]\n\"Дороги и тротуары\" = \"roads\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.channels.platform.topics["Дороги и тротуары"], "roads");
+    let e = Config::parse(
+        "c.toml",
+        "[channels.platform.topics]\n\"Дороги\" = \"potholes\"\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("channels.platform.topics") && e.contains("potholes"),
+        "{e}"
+    );
 }
 
 #[test]

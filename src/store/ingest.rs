@@ -36,9 +36,23 @@ pub struct IngestRules {
     /// When set, the acknowledgement of a request that matches an open incident's members
     /// says the problem is known (`BotTexts::known_incident`).
     pub incidents: Option<crate::incidents::Rules>,
+    /// A channel's own category (the platform's `service_code`) → a catalog topic
+    /// (`[channels.platform.topics]`); a category that is a catalog topic's id is that topic.
+    pub topics: std::collections::BTreeMap<String, String>,
 }
 
 impl IngestRules {
+    /// The topic a channel's `category` means, if any the catalog has: a request is never
+    /// refused for a category nobody mapped.
+    fn topic_of(&self, category: &str, catalog: &crate::domain::Catalog) -> Option<String> {
+        let topic = self
+            .topics
+            .get(category)
+            .map(String::as_str)
+            .unwrap_or(category);
+        catalog.topic(topic).map(|_| topic.to_string())
+    }
+
     fn intake(&self) -> intake::Rules {
         intake::Rules {
             join_window: self.join_window,
@@ -385,6 +399,10 @@ fn message(
         citizen: m.author.clone(),
         attachments: m.attachments.clone(),
         location: m.location.clone(),
+        topic: m
+            .category
+            .as_deref()
+            .and_then(|c| rules.topic_of(c, &env.catalog)),
         ..NewRequest::new(channel, text, m.at.min(now))
     };
     let request_id = derive(src, &key, "request", m.at);

@@ -24,6 +24,7 @@ fn text(chat: &str, message: &str, body: &str, minute: u32) -> InboundEvent {
             location: None,
             reply_to: None,
             media_group: None,
+            category: None,
             at: Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).unwrap(),
         }),
     }
@@ -44,7 +45,7 @@ fn edit(update: &str, chat: &str, message: &str, body: &str) -> InboundEvent {
 
 /// Stores the batches in a fresh file at `clock` and returns its journal and its ids.
 fn store_at(dir: &std::path::Path, name: &str, clock: i64, batches: &[Batch]) -> Vec<String> {
-    store_with(dir, name, clock, batches, true)
+    store_with(dir, name, clock, batches, true, &[])
 }
 
 fn store_with(
@@ -53,6 +54,7 @@ fn store_with(
     clock: i64,
     batches: &[Batch],
     acknowledge: bool,
+    topics: &[(&str, &str)],
 ) -> Vec<String> {
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 9, 30, 0).unwrap() + Duration::seconds(clock);
     let env = Env {
@@ -86,6 +88,10 @@ fn store_with(
         status_words: |s| s.as_str(),
         acknowledge,
         incidents: None,
+        topics: topics
+            .iter()
+            .map(|(c, t)| (c.to_string(), t.to_string()))
+            .collect(),
     };
     for b in batches {
         ingest(&mut conn, &env, &src, b, &rules).unwrap();
@@ -153,11 +159,55 @@ fn a_channel_that_takes_no_acknowledgement_gets_none() {
         events: vec![text("42", "1", "Нет воды", 0)],
         ..Batch::default()
     }];
-    let with = store_with(dir.path(), "a.sqlite3", 0, &batch, true);
-    let without = store_with(dir.path(), "b.sqlite3", 0, &batch, false);
+    let with = store_with(dir.path(), "a.sqlite3", 0, &batch, true, &[]);
+    let without = store_with(dir.path(), "b.sqlite3", 0, &batch, false, &[]);
     // With it: the creation, the acknowledgement, the request and the acknowledgement's
     // message. Without: the creation and the request alone, the same ones.
     assert_eq!(with.len(), 4, "{with:?}");
     assert_eq!(without.len(), 2, "{without:?}");
     assert!(without.iter().all(|id| with.contains(id)));
+}
+
+/// A platform's category becomes the request's topic: through `[channels.platform.topics]`,
+/// or as itself when it is a catalog topic's id; one nobody mapped leaves the topic unset and
+/// the request is made all the same.
+#[test]
+fn a_channels_category_is_the_topic_it_maps_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let filed = |chat: &str, category: &str| {
+        let mut e = text(chat, "1", "Обращение с портала", 1);
+        if let Inbound::Message(m) = &mut e.inbound {
+            m.category = Some(category.into());
+        }
+        e
+    };
+    let batch = [Batch {
+        events: vec![
+            filed("p1", "Дороги и тротуары"),
+            filed("p2", "waste"),
+            filed("p3", "Неизвестная категория"),
+        ],
+        ..Batch::default()
+    }];
+    store_with(
+        dir.path(),
+        "a.sqlite3",
+        0,
+        &batch,
+        false,
+        &[("Дороги и тротуары", "roads")],
+    );
+    let conn = db::open(&dir.path().join("a.sqlite3")).unwrap();
+    let topic = |chat: &str| -> (Option<String>, Option<String>) {
+        conn.query_row(
+            "SELECT topic, department FROM request WHERE chat_ref = ?1",
+            [chat],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(topic("p1").0.as_deref(), Some("roads"));
+    assert!(topic("p1").1.is_some(), "the department follows the topic");
+    assert_eq!(topic("p2").0.as_deref(), Some("waste"));
+    assert_eq!(topic("p3"), (None, None));
 }

@@ -63,6 +63,7 @@ async fn taken(
                 location: None,
                 reply_to: None,
                 media_group: None,
+                category: None,
                 at,
             }),
         }],
@@ -76,6 +77,7 @@ async fn taken(
         status_words: |s| s.as_str(),
         acknowledge,
         incidents: acknowledge.then(crate::incidents::Rules::default),
+        topics: Default::default(),
     };
     let report = store
         .ingest(Channel::Telegram, "bot", LEASE, epoch, batch, rules)

@@ -45,6 +45,9 @@ pub struct IncomingMessage {
     pub reply_to: Option<String>,
     /// Telegram albums: several messages that belong to one request.
     pub media_group: Option<String>,
+    /// The channel's own category of the request (the platform's `service_code`), which
+    /// `[channels.platform.topics]` maps to a topic.
+    pub category: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -105,6 +108,7 @@ impl Inbound {
                     .collect(),
                 location: clamp_location(m.location.clone()),
                 reply_to: m.reply_to.as_deref().map(id),
+                category: m.category.as_deref().map(clip_name),
                 at: clamp_at(m.at, now),
                 ..m.clone()
             }),

@@ -36,6 +36,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
             status_words: |s| s.as_str(),
             acknowledge: true,
             incidents: None,
+            topics: Default::default(),
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(50),

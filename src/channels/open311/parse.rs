@@ -130,6 +130,7 @@ fn request(v: &Value) -> Result<(Option<DateTime<Utc>>, Inbound), String> {
             location,
             reply_to: None,
             media_group: None,
+            category: string(v.get("service_code")),
             at,
         }),
     ))

@@ -262,6 +262,7 @@ fn message(m: &Value) -> Result<Inbound, String> {
             .get("media_group_id")
             .and_then(Value::as_str)
             .map(str::to_string),
+        category: None,
         at,
     }))
 }

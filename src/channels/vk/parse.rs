@@ -191,6 +191,7 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
             location,
             reply_to: m.get("reply_message").and_then(|r| message_key(r).ok()),
             media_group: None,
+            category: None,
             at,
         })
     };
@@ -349,6 +350,7 @@ fn wall_message(
         location,
         reply_to,
         media_group: None,
+        category: None,
         at,
     })
 }
