@@ -240,11 +240,27 @@ fn a_generated_month_matches_sql_and_its_xlsx_reads_back() {
             "Темы",
             "Департаменты",
             "Операторы",
+            "Сравнение",
+            "Дни",
+            "Причины закрытия",
+            "Ждут департамент",
             "Улицы",
             "Открытые",
             "Заявки"
         ]
     );
+    // Every day of October a row, and the days add up to the month.
+    let days = wb.worksheet_range("Дни").expect("days");
+    assert_eq!(days.height(), 31 + 1);
+    let received: f64 = days
+        .rows()
+        .skip(1)
+        .filter_map(|row| match row.get(1) {
+            Some(Data::Float(v)) => Some(*v),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(received, N as f64);
     let summary = wb.worksheet_range("Итоги").expect("summary");
     let value = |name: &str| {
         summary

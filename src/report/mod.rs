@@ -6,6 +6,8 @@
 //! The report reads request rows and judges every first-response clock with the domain's own
 //! `Clock::state`, so "within target" is what the console shows as met or breached.
 
+pub mod depth;
+mod depth_tables;
 pub mod export;
 pub mod model;
 pub mod tables;
@@ -130,6 +132,22 @@ impl Period {
             }
             _ => Err(PeriodError::Missing),
         }
+    }
+
+    /// The period before this one in `tz`: the month before a whole calendar month, else as
+    /// many days just before. None before the calendar's start.
+    pub fn previous(&self, tz: Tz) -> Option<Period> {
+        use chrono::Datelike;
+        let days = (self.last_day - self.first_day).num_days() + 1;
+        let whole_month =
+            self.first_day.day() == 1 && self.last_day.succ_opt().is_some_and(|d| d.day() == 1);
+        let last = self.first_day.pred_opt()?;
+        let first = if whole_month {
+            last.with_day(1)?
+        } else {
+            self.first_day.checked_sub_signed(Duration::days(days))?
+        };
+        Period::days(tz, first, last).ok()
     }
 
     /// `2026-10-01 – 2026-10-31`.

@@ -69,7 +69,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn of(mut times: Vec<i64>) -> Stats {
+    pub(super) fn of(mut times: Vec<i64>) -> Stats {
         if times.is_empty() {
             return Stats::default();
         }
@@ -142,6 +142,13 @@ pub struct Report {
     /// Requests of the period that are members of an incident, and their distinct citizens.
     pub incident_members: u64,
     pub incident_citizens: u64,
+    /// Every local day of the period (`depth::days`).
+    pub days: Vec<super::depth::Day>,
+    pub close_reasons: Vec<(crate::domain::CloseReason, u64)>,
+    /// Working time from receipt to closing of the resolved ones.
+    pub resolution: Stats,
+    /// The period before, when it was read (`build` reads it; `summarize` alone does not).
+    pub previous: Option<super::depth::Compared>,
 }
 
 impl Report {
@@ -228,7 +235,13 @@ pub async fn build(
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
     let requests = store.received_between(period.start, period.end).await?;
-    Ok(summarize(requests, store.env(), period, now))
+    let mut report = summarize(requests, store.env(), period, now);
+    if let Some(before) = period.previous(store.env().policy.calendar.tz()) {
+        let requests = store.received_between(before.start, before.end).await?;
+        let earlier = summarize(requests, store.env(), &before, now);
+        report.previous = Some(super::depth::Compared::of(&earlier));
+    }
+    Ok(report)
 }
 
 pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTime<Utc>) -> Report {
@@ -285,7 +298,14 @@ pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTi
     }
     let mut streets: Vec<(String, u64)> = streets.into_iter().collect();
     streets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let days = super::depth::days(&lines, period, cal);
+    let close_reasons = super::depth::close_reasons(&lines);
+    let resolution = super::depth::resolution(&lines, cal);
     Report {
+        days,
+        close_reasons,
+        resolution,
+        previous: None,
         period: period.clone(),
         generated_at: now,
         tz: cal.tz(),

@@ -27,7 +27,7 @@ pub struct Table {
     pub md_limit: Option<usize>,
 }
 
-fn minutes(ms: Option<f64>) -> Cell {
+pub(super) fn minutes(ms: Option<f64>) -> Cell {
     Cell::Minutes(ms.map(|m| m / 60_000.0))
 }
 
@@ -164,6 +164,17 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
             share(t.out_of_scope),
         ),
         kv(l("Ещё открыто", "Still open"), Cell::Int(t.open)),
+        kv(
+            l("До решения: медиана, мин", "To resolution: median, min"),
+            minutes(r.resolution.median_ms.map(|m| m as f64)),
+        ),
+        kv(
+            l(
+                "До решения: 90-й перцентиль, мин",
+                "To resolution: 90th percentile, min",
+            ),
+            minutes(r.resolution.p90_ms.map(|m| m as f64)),
+        ),
     ];
     let mut out = vec![Table {
         sheet: l("Итоги", "Summary"),
@@ -223,6 +234,7 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
         ),
         md_limit: None,
     });
+    super::depth_tables::push(&mut out, r, catalog, lang);
     out.push(Table {
         sheet: l("Улицы", "Streets"),
         title: l(

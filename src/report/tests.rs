@@ -425,3 +425,87 @@ fn incidents_are_counted_apart_with_their_citizens() {
     let text = format!("{:?}", rows[0]);
     assert!(text.contains("Заявителей в инцидентах"), "{text}");
 }
+
+/// Past the totals: every day of the period a row (a quiet one of zeros), the reasons for
+/// closing most first, the working time to a resolution, the requests waiting on a
+/// department, and the period before in the same figures.
+#[test]
+fn the_days_the_reasons_the_resolution_and_the_period_before() {
+    let e = env();
+    let period = Period::days(
+        MSK,
+        NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 10, 3).unwrap(),
+    )
+    .unwrap();
+    let spec = |day: u32, closed: Option<CloseReason>, status: Status| Spec {
+        channel: Channel::Telegram,
+        topic: "roads",
+        address: None,
+        received: msk(10, day, 9, 0),
+        answered_after_min: Some(30),
+        closed,
+        status,
+        assignee: None,
+        text: "Яма",
+    };
+    let rs = vec![
+        request(&e, 1, spec(1, Some(CloseReason::Spam), Status::Closed)),
+        request(&e, 2, spec(1, Some(CloseReason::Resolved), Status::Closed)),
+        request(&e, 3, spec(3, Some(CloseReason::Resolved), Status::Closed)),
+        request(&e, 4, spec(3, None, Status::WaitingDepartment)),
+    ];
+    let report = crate::report::model::summarize(rs, &e, &period, msk(10, 5, 0, 0));
+    let days: Vec<(u32, u64, u64)> = report
+        .days
+        .iter()
+        .map(|d| (chrono::Datelike::day(&d.date.unwrap()), d.received, d.open))
+        .collect();
+    assert_eq!(days, [(1, 2, 0), (2, 0, 0), (3, 2, 1)]);
+    assert_eq!(
+        report.close_reasons,
+        [(CloseReason::Resolved, 2), (CloseReason::Spam, 1)]
+    );
+    // Round the clock by default: six hours from receipt to closing, twice.
+    assert_eq!(report.resolution.answered, 2);
+    assert_eq!(report.resolution.median_ms, Some(6 * 3_600_000));
+    let waiting: Vec<String> = crate::report::depth::waiting_department(&report.lines)
+        .iter()
+        .map(|l| l.request.number.to_string())
+        .collect();
+    assert_eq!(waiting, ["2026-000004"]);
+    // The tables carry it, the period before included.
+    let mut with_before = report.clone();
+    with_before.previous = Some(crate::report::depth::Compared {
+        period: period.previous(MSK).unwrap(),
+        requests: 2,
+        within_share: Some(0.5),
+        first_response_median_ms: Some(60 * 60_000),
+        resolution_median_ms: None,
+    });
+    let tables = tables::tables(&with_before, &e.catalog, Lang::Ru);
+    let titles: Vec<&str> = tables.iter().map(|t| t.title.as_str()).collect();
+    for t in [
+        "Сравнение с прошлым периодом",
+        "По дням",
+        "Причины закрытия",
+        "Ждут ответа департамента",
+    ] {
+        assert!(titles.contains(&t), "{t} in {titles:?}");
+    }
+    let compared = tables
+        .iter()
+        .find(|t| t.title == "Сравнение с прошлым периодом")
+        .unwrap();
+    assert_eq!(compared.rows[0][1], tables::Cell::Int(4));
+    assert_eq!(compared.rows[0][2], tables::Cell::Int(2));
+    assert_eq!(
+        period.previous(MSK).unwrap().title(),
+        "2026-09-28 – 2026-09-30"
+    );
+    let october = Period::month(MSK, "2026-10").unwrap();
+    assert_eq!(
+        october.previous(MSK).unwrap().title(),
+        "2026-09-01 – 2026-09-30"
+    );
+}
