@@ -434,6 +434,18 @@ fn a_phone_in_any_form_is_one_citizen_with_their_requests() {
         .map(|r| r["number"].as_str().unwrap())
         .collect();
     assert_eq!(numbers, [second.as_str(), first.as_str()], "{found}");
+    // Linked as a duplicate, the second is listed on the first's card.
+    env.ok(&["link", &second, "--duplicate-of", &first]);
+    let parent = env.json(&["show", &first]);
+    assert_eq!(
+        parent["duplicates"],
+        serde_json::json!([second]),
+        "{parent}"
+    );
+    assert!(
+        env.ok(&["show", &first])
+            .contains(&format!("Дубликаты: {second}"))
+    );
     // A wrong number: one line, exit 2, nothing made.
     let before = env.snapshot();
     let e = env.refused(&["new", "--text", "Звонок", "--phone", "позвоните\u{1b}[2J"]);

@@ -297,6 +297,18 @@ pub fn detail_text(
         let name = a.name.as_deref().map(sanitize).unwrap_or_default();
         writeln!(out, "  [{}] {name} {state}", a.kind)?;
     }
+    if !d.duplicates.is_empty() {
+        writeln!(
+            out,
+            "{}: {}",
+            if labels.en {
+                "Duplicates"
+            } else {
+                "Дубликаты"
+            },
+            d.duplicates.join(", ")
+        )?;
+    }
     if !d.citizen_requests.is_empty() {
         writeln!(
             out,

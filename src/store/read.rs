@@ -76,6 +76,9 @@ pub struct Detail {
     /// The citizen's other requests (same chat, or same phone), newest first
     /// (`store::citizen`).
     pub citizen_requests: Vec<super::citizen::CitizenRequest>,
+    /// The numbers of the requests linked to this one as its duplicates, earliest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -256,7 +259,12 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
     };
     let members = member_requests.iter().map(MemberRef::of).collect();
     let citizen_requests = super::citizen::other_requests(conn, rid, &request)?;
+    let duplicates = conn
+        .prepare_cached("SELECT number FROM request WHERE parent_id = ?1 ORDER BY rid LIMIT 200")?
+        .query_map([request.id.to_string()], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
     Ok(Detail {
+        duplicates,
         citizen_requests,
         request,
         messages,

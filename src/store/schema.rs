@@ -360,6 +360,8 @@ ALTER TABLE request ADD COLUMN phone TEXT;
 CREATE INDEX request_phone ON request(phone, rid) WHERE phone IS NOT NULL;
 "#,
     ),
+    // A request's duplicates, listed on its card.
+    M::up("CREATE INDEX request_parent ON request(parent_id, rid) WHERE parent_id IS NOT NULL;"),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -414,9 +416,9 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (nine more came after it).
+        // The version before `event.server_id` (ten more came after it).
         migrations()
-            .to_version(&mut c, SCHEMA_VERSION - 10)
+            .to_version(&mut c, SCHEMA_VERSION - 11)
             .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,

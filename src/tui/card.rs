@@ -132,6 +132,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
         lang.priority(r.priority)
     )));
     lines.extend(super::citizen::card_lines(app, r));
+    lines.extend(super::citizen::duplicate_lines(app, r));
     // Who else is on this request: the line that keeps two operators from one citizen.
     let (viewing, composing) = app.others_on(r.id);
     let mut here = vec![];

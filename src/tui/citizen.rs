@@ -74,6 +74,39 @@ pub(super) fn card_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
     lines
 }
 
+/// The requests linked to this one as its duplicates, by number: whoever answers this one
+/// knows who else is waiting on it.
+pub(super) fn duplicate_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
+    let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) else {
+        return vec![];
+    };
+    if d.duplicates.is_empty() {
+        return vec![];
+    }
+    const SHOWN: usize = 6;
+    let mut numbers = d
+        .duplicates
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if d.duplicates.len() > SHOWN {
+        numbers.push_str(&format!(" … +{}", d.duplicates.len() - SHOWN));
+    }
+    vec![Line::from(vec![
+        Span::styled(
+            format!(
+                "{} ({}): ",
+                app.lang.pick("Дубликаты", "Duplicates"),
+                d.duplicates.len()
+            ),
+            style(app, app.theme.accent),
+        ),
+        Span::raw(numbers),
+    ])]
+}
+
 /// `i`: the citizen's other requests to pick from; the chosen one is shown in the list.
 pub(super) fn list(app: &mut App, r: &Request) -> Vec<Cmd> {
     let lang = app.lang;

@@ -22,6 +22,7 @@ fn to_previous_schema(db: &std::path::Path) {
     c.execute_batch(&format!(
         "DROP INDEX request_incident;
          DROP INDEX request_place;
+         DROP INDEX request_parent;
          DROP INDEX request_phone;
          ALTER TABLE request DROP COLUMN phone;
          DROP INDEX request_cell;
@@ -39,7 +40,7 @@ fn to_previous_schema(db: &std::path::Path) {
          ALTER TABLE pending_mutation DROP COLUMN before;
          ALTER TABLE sync_rejection DROP COLUMN draft;
          PRAGMA user_version = {};",
-        SCHEMA_VERSION - 6
+        SCHEMA_VERSION - 7
     ))
     .unwrap();
 }

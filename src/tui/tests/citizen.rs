@@ -25,6 +25,7 @@ fn with_history(lang: Lang, others: usize) -> App {
         &mut a,
         Msg::Detail(Box::new(Detail {
             citizen_requests,
+            duplicates: (0..others).map(|i| format!("2026-0001{i:02}")).collect(),
             suggestion: None,
             same_case_as: None,
             incident: None,
@@ -49,6 +50,7 @@ fn the_card_shows_the_phone_and_the_citizens_other_requests() {
         "Ещё обращения заявителя: 5 · i список",
         "2026-000050 · ",
         "2026-000048 · ",
+        "Дубликаты (5): 2026-000100, 2026-000101",
     ] {
         assert!(s.contains(needle), "`{needle}` on screen:\n{s}");
     }

@@ -57,6 +57,7 @@ fn with_incident(lang: Lang) -> App {
         &mut a,
         Msg::Detail(Box::new(Detail {
             citizen_requests: vec![],
+            duplicates: vec![],
             suggestion: None,
             same_case_as: None,
             incident: None,

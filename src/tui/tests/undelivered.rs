@@ -32,6 +32,7 @@ fn queue(lang: Lang) -> super::App {
     let request = a.rows[0].clone();
     let detail = Detail {
         citizen_requests: vec![],
+        duplicates: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,
