@@ -115,6 +115,12 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     };
     let store = Store::open(&db, env).await?;
     store.configure_triage(config.triage.clone()).await?;
+    // Regular citizens with requests from weeks ago: when they write again, the card lists
+    // their earlier ones. A file of the operator's own (`--db`) keeps what it has.
+    if with("telegram") && _tmp.is_some() {
+        let history = crate::demo::history::earlier_requests(&sim.regulars(4), store.now());
+        store.apply_batch(history).await.map_err(|(_, e)| e)?;
+    }
     let adapters = Adapters {
         telegram: with("telegram")
             .then(|| telegram(&config, Some(&sim.api_url()), Some(sim.token())))

@@ -1,5 +1,6 @@
 //! Simulated citizens: realistic Russian requests for the demo, the simulator and benchmarks.
 
 pub mod corpus;
+pub mod history;
 pub mod sim;
 pub mod staged;

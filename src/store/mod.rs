@@ -158,7 +158,7 @@ mod incidents_tests;
 #[cfg(test)]
 mod ingest_tests;
 #[cfg(test)]
-mod test_intake;
+pub(crate) mod test_intake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

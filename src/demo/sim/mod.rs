@@ -344,6 +344,14 @@ impl Simulator {
         self.shared.lock().world.inject_raw(update_without_id)
     }
 
+    /// `n` citizens known from now on, who will write again like any the traffic made: their
+    /// Telegram chat ids and names (`demo::history` gives them earlier requests).
+    pub fn regulars(&self, n: usize) -> Vec<(i64, String)> {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        inner.traffic.regulars(&mut inner.world, n)
+    }
+
     /// Queue one malformed update of the given kind from a fresh citizen.
     pub fn inject_malformed(&self, kind: MalformedKind) -> i64 {
         let mut inner = self.shared.lock();

@@ -181,6 +181,18 @@ impl Traffic {
         self.citizens.len() - 1
     }
 
+    /// Citizens who wrote before the demo began, known now so that the traffic's returning
+    /// citizens include them: their chat ids and names, for the demo to give them a history.
+    pub(super) fn regulars(&mut self, w: &mut World, n: usize) -> Vec<(i64, String)> {
+        (0..n)
+            .map(|_| {
+                let s = self.g.next_request();
+                let i = self.new_citizen(w, &s.citizen, s.topic);
+                (self.citizens[i].chat_id, s.citizen)
+            })
+            .collect()
+    }
+
     pub(super) fn chat_id(&self, i: usize) -> i64 {
         self.citizens[i].chat_id
     }
