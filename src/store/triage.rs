@@ -205,10 +205,35 @@ pub fn get(conn: &Connection, rid: i64) -> Result<Option<Suggestion>, StoreError
 const LABELLED: &str = "status = 'closed' AND topic IS NOT NULL
     AND COALESCE(close_reason, '') NOT IN ('duplicate', 'spam')";
 
-/// Labels this file holds: the final topic (and department) of closed requests ([`LABELLED`]).
-/// In a fixed order, so that the same history always trains the same model.
+/// The most labels a model learns from: the newest, by when they were closed. A city's last
+/// weeks say more about its requests than years back, and a console that imported a million
+/// closed requests must not hold them all in memory to train (on 2,000 real appeals the model
+/// is within a point of its best; 20,000 trains in a few seconds).
+pub const MAX_LABELS: usize = 20_000;
+
+/// Labels this file holds: the final topic (and department) of closed requests ([`LABELLED`]),
+/// the newest [`MAX_LABELS`] of them. In a fixed order, so that the same history always
+/// trains the same model.
 pub fn labels(conn: &Connection) -> Result<Vec<Example>, StoreError> {
-    labels_split(conn, chrono::DateTime::<chrono::Utc>::MAX_UTC).map(|(all, _)| all)
+    newest_labels(conn, MAX_LABELS)
+}
+
+/// The newest `cap` labels by closing time (ties by id), in id order.
+pub fn newest_labels(conn: &Connection, cap: usize) -> Result<Vec<Example>, StoreError> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT text, topic, department FROM (
+            SELECT id, text, topic, department FROM request WHERE {LABELLED}
+            ORDER BY COALESCE(closed_at, 0) DESC, id DESC LIMIT ?1)
+         ORDER BY id"
+    ))?;
+    let rows = st.query_map([cap as i64], |r| {
+        Ok(Example {
+            text: r.get(0)?,
+            topic: r.get(1)?,
+            department: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// `labels`, split at `since` by when each request was closed.
@@ -257,10 +282,27 @@ pub fn due(conn: &Connection, settings: &Settings) -> Result<Option<usize>, Stor
     let Some(model) = active() else {
         return Ok(None);
     };
-    let now = count_labels(conn)?;
+    let all = count_labels(conn)?;
+    let now = all.min(MAX_LABELS);
     let wanted = Method::for_history(now, settings.min_history);
     let due = if model.method == Method::Keywords {
         wanted != Method::Keywords
+    } else if all > MAX_LABELS {
+        // A long history is learnt from its newest labels: due once enough closed since.
+        let since: Option<i64> = conn
+            .row(
+                "SELECT trained_at FROM triage_model WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let fresh: i64 = conn.row(
+            &format!("SELECT count(*) FROM request WHERE {LABELLED} AND closed_at > ?1"),
+            [since.unwrap_or(0)],
+            |r| r.get(0),
+        )?;
+        fresh as usize >= settings.retrain_every || wanted != model.method
     } else {
         now >= model.labels + settings.retrain_every
             || wanted != model.method && now != model.labels

@@ -278,3 +278,26 @@ async fn a_confident_suggestion_applies_itself_at_intake_audited_as_the_models()
     );
     assert!(by_model[0].actor.ends_with('%'));
 }
+
+/// A long history is learnt from its newest labels only, in a fixed order: a console that
+/// imported a million closed requests never holds them all to train.
+#[tokio::test]
+async fn a_long_history_trains_on_its_newest_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, "a.sqlite3").await;
+    store
+        .apply_batch(labelled(10))
+        .await
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let path = dir.path().join("a.sqlite3");
+    let conn = super::db::open(&path).unwrap();
+    let newest = super::triage::newest_labels(&conn, 3).unwrap();
+    // `labelled` closes request i at minute i: the newest three are 7, 8 and 9.
+    let texts: Vec<&str> = newest.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts.len(), 3);
+    for (text, i) in texts.iter().zip([7, 8, 9]) {
+        assert!(text.ends_with(&format!("номер {i}")), "{texts:?}");
+    }
+    assert_eq!(super::triage::labels(&conn).unwrap().len(), 10);
+}
