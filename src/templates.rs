@@ -97,7 +97,27 @@ mod tests {
         assert!(s.en.ack.contains("{number}"));
         assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
         let shortcuts: Vec<String> = replies().into_iter().map(|r| r.shortcut).collect();
-        assert_eq!(shortcuts, ["ack", "dep", "ans", "out"]);
+        assert_eq!(shortcuts[..4], ["ack", "dep", "ans", "out"]);
+        // An МЦУ's real set: accepted, passed on, emergency numbers, asking for an address or
+        // a photo, works scheduled and done, declines that say where to turn.
+        assert!(shortcuts.len() >= 20, "{shortcuts:?}");
+        let unique: std::collections::BTreeSet<&String> = shortcuts.iter().collect();
+        assert_eq!(unique.len(), shortcuts.len(), "one shortcut each");
+        const VARIABLES: [&str; 6] = ["number", "citizen", "department", "due", "by_due", "answer"];
+        for r in replies() {
+            assert!(!r.title.is_empty() && !r.text.is_empty(), "{}", r.shortcut);
+            assert!(
+                r.text.contains("{number}"),
+                "{} names the request",
+                r.shortcut
+            );
+            let mut rest = r.text.as_str();
+            while let Some(at) = rest.find('{') {
+                let name = &rest[at + 1..rest[at..].find('}').map_or(rest.len(), |e| at + e)];
+                assert!(VARIABLES.contains(&name), "{}: {{{name}}}", r.shortcut);
+                rest = &rest[at + 1..];
+            }
+        }
     }
 
     #[test]
@@ -110,10 +130,13 @@ mod tests {
         };
         let all = merged(&[
             own("dep", "Передали: {department}"),
-            own("gas", "Звоните 04"),
+            own("snow", "Уборка снега: {department}"),
         ]);
         let shortcuts: Vec<&str> = all.iter().map(|t| t.shortcut.as_str()).collect();
-        assert_eq!(shortcuts, ["ack", "dep", "ans", "out", "gas"]);
+        let shipped = replies().len();
+        assert_eq!(shortcuts[..4], ["ack", "dep", "ans", "out"]);
+        assert_eq!(shortcuts.len(), shipped + 1);
+        assert_eq!(shortcuts[shipped], "snow");
         assert_eq!(all[1].text, "Передали: {department}");
     }
 

@@ -458,6 +458,42 @@ fn a_phone_in_any_form_is_one_citizen_with_their_requests() {
 }
 
 #[test]
+fn templates_lists_the_shipped_set_and_the_centers_own() {
+    let env = Env::new();
+    std::fs::write(
+        &env.config,
+        "[operator]\nname = \"anna\"\n[[templates]]\nshortcut = \"snow\"\ntitle = \"Уборка снега\"\ntext = \"Заявка {number}: снег уберут\"\n",
+    )
+    .unwrap();
+    let lines = env.ok(&["templates"]);
+    assert!(lines.lines().count() >= 21, "{lines}");
+    for needle in [
+        "gas        Запах газа: 104",
+        "addr",
+        "photo",
+        "done",
+        "snow       Уборка снега",
+    ] {
+        assert!(lines.contains(needle), "{needle} in {lines}");
+    }
+    let all = env.json(&["templates"]);
+    let gas = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["shortcut"] == "gas")
+        .unwrap();
+    assert!(gas["text"].as_str().unwrap().contains("104"), "{gas}");
+    // A shipped reply used by its shortcut.
+    let made = env.json(&["new", "--text", "Пахнет газом в подъезде"]);
+    let n = made[0]["number"].as_str().unwrap().to_owned();
+    env.ok(&["reply", &n, "--template", "gas"]);
+    let shown = env.json(&["show", &n]);
+    let body = shown["messages"][0]["body"].as_str().unwrap();
+    assert!(body.contains("104") && body.contains(&n), "{body}");
+}
+
+#[test]
 fn csv_export_quotes_citizen_text() {
     let env = Env::new();
     env.ok(&[

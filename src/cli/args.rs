@@ -76,7 +76,8 @@ pub enum Command {
     ///
     /// The text's variables ({number}, {citizen}, {department}, {due}, {by_due}, {answer}) are
     /// filled as the console fills them; `--template` starts from a ready reply (`ack`, `dep`,
-    /// `ans`, `out`, or the center's own), `--text` then follows it.
+    /// `ans`, `gas`, `addr`, … — `mcu templates` lists them — or the center's own), `--text`
+    /// then follows it.
     Reply {
         number: String,
         #[arg(long, required_unless_present = "template")]
@@ -164,6 +165,10 @@ pub enum Command {
     /// Exit 0: all taken; 3: the server refused some (printed, with the current values);
     /// 4: the server can't be reached (nothing is lost: the next sync sends them).
     Sync,
+    /// The ready replies: shipped (`assets/templates.toml`) and the center's own
+    /// (`[[templates]]`), each with its shortcut for `::shortcut` in the console and
+    /// `mcu reply --template`.
+    Templates,
     /// A period's summary: totals by channel, topic, department and operator, first-response
     /// times, the share within target, out of scope, busiest streets, requests still open.
     Report(ReportArgs),

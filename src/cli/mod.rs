@@ -517,6 +517,7 @@ impl Invocation {
                 self.print_requests(&[repeat])
             }
             Command::Import { file } => self.import(&file).await,
+            Command::Templates => self.list_templates(),
             Command::Generate { count, seed, days } => {
                 generate(count, seed, days, self.store.now())
             }

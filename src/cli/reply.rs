@@ -2,9 +2,46 @@
 //! console's composer fills them (`present::reply_vars`), so a citizen on VK never reads
 //! `{citizen}` or `{number}`.
 
-use super::Invocation;
+use super::{Format, Invocation};
 
 impl Invocation {
+    /// `mcu templates`: shortcut and title a line, or everything in JSON.
+    pub(super) fn list_templates(&self) -> anyhow::Result<()> {
+        use std::io::Write;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        match self.format {
+            Format::Json | Format::Jsonl => {
+                let all: Vec<serde_json::Value> = self
+                    .templates
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "shortcut": t.shortcut,
+                            "title": if self.labels.en {
+                                t.title_en.clone().unwrap_or_else(|| t.title.clone())
+                            } else {
+                                t.title.clone()
+                            },
+                            "text": t.text,
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+            }
+            Format::Table | Format::Csv => {
+                for t in &self.templates {
+                    let title = match (&t.title_en, self.labels.en) {
+                        (Some(en), true) => en.as_str(),
+                        _ => t.title.as_str(),
+                    };
+                    writeln!(out, "{:<10} {}", t.shortcut, crate::sanitize::line(title))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A reply as the citizen will read it: the ready reply (if any) and the operator's text,
     /// with the variables filled as the console fills them.
     pub(super) async fn reply_text(

@@ -68,14 +68,14 @@ fn tab_after_an_unknown_word_opens_the_list_and_replaces_the_word() {
     assert!(c.text().contains("передано в {department}"), "{}", c.text());
     // A known shortcut still expands at once, a custom one from the config too.
     a.templates.push(crate::templates::ReplyTemplate {
-        shortcut: "gas".into(),
-        title: "Газ".into(),
+        shortcut: "snow".into(),
+        title: "Снег".into(),
         title_en: None,
         text: "Звоните 04".into(),
     });
     update(&mut a, code(KeyCode::Esc));
     update(&mut a, key('r'));
-    typed(&mut a, "::gas");
+    typed(&mut a, "::snow");
     update(&mut a, code(KeyCode::Tab));
     let Mode::Compose(c) = &a.mode else { panic!() };
     assert_eq!(c.text(), "Звоните 04");
