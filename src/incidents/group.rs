@@ -33,13 +33,13 @@ pub fn grow(
     }
     // A group is at the streets its members name; a report naming another joins none of
     // its members, even through one who sent coordinates only.
-    let streets_of = |members: &[usize]| -> BTreeSet<(StreetKind, String)> {
+    let streets_of = |members: &[usize]| -> BTreeSet<(StreetKind, &str)> {
         members
             .iter()
             .flat_map(|&m| streets(&reports[m].places))
             .collect()
     };
-    let apart = |x: &BTreeSet<(StreetKind, String)>, y: &BTreeSet<(StreetKind, String)>| {
+    let apart = |x: &BTreeSet<(StreetKind, &str)>, y: &BTreeSet<(StreetKind, &str)>| {
         !x.is_empty() && !y.is_empty() && x.is_disjoint(y)
     };
     let meets = |m: usize, j: usize| {

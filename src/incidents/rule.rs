@@ -340,11 +340,9 @@ pub fn same_place(a: &Place, b: &Place, radius_m: f64) -> bool {
 }
 
 /// The streets `places` name (kind and name).
-pub fn streets(
-    places: &[Place],
-) -> impl Iterator<Item = (super::address::StreetKind, String)> + '_ {
+pub fn streets(places: &[Place]) -> impl Iterator<Item = (super::address::StreetKind, &str)> + '_ {
     places.iter().filter_map(|p| match p {
-        Place::Address(k) => Some((k.kind, k.street.clone())),
+        Place::Address(k) => Some((k.kind, k.street.as_str())),
         Place::Point { .. } => None,
     })
 }
@@ -355,8 +353,9 @@ pub fn streets(
 /// «Черкасская, 47» are two places. Houses of one street within the radius may still be one
 /// burst pipe.
 pub fn same_places(a: &[Place], b: &[Place], radius_m: f64) -> bool {
-    let (x, y): (BTreeSet<_>, BTreeSet<_>) = (streets(a).collect(), streets(b).collect());
-    if !x.is_empty() && !y.is_empty() && x.is_disjoint(&y) {
+    // Every pair of reports the search compares passes here: no allocation.
+    let named = |ps: &[Place]| streets(ps).next().is_some();
+    if named(a) && named(b) && !streets(a).any(|x| streets(b).any(|y| x == y)) {
         return false;
     }
     a.iter()
