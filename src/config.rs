@@ -15,6 +15,8 @@ use crate::domain::sla::CalendarConfig;
 pub struct Config {
     pub operator: OperatorConfig,
     pub store: StoreConfig,
+    /// `[sla]` is read as `[clocks]`: the word a helpdesk's admin looks for first.
+    #[serde(alias = "sla")]
     pub clocks: ClocksConfig,
     pub calendar: CalendarConfig,
     pub catalog: CatalogConfig,
@@ -225,6 +227,10 @@ pub struct ClocksConfig {
     pub pause_resolution_while_waiting: bool,
     /// First-response targets by channel (`vk = 2.0`): a topic's own target still wins.
     pub channels: std::collections::BTreeMap<String, f64>,
+    /// A question to the citizen unanswered this long gets one reminder (wall-clock hours).
+    pub waiting_reminder_hours: f64,
+    /// Unanswered this long, the request closes politely as «заявитель не ответил».
+    pub waiting_close_days: f64,
 }
 
 impl Default for ClocksConfig {
@@ -236,6 +242,8 @@ impl Default for ClocksConfig {
             at_risk_ratio: 0.75,
             pause_resolution_while_waiting: true,
             channels: std::collections::BTreeMap::new(),
+            waiting_reminder_hours: 24.0,
+            waiting_close_days: 3.0,
         }
     }
 }
@@ -465,6 +473,18 @@ impl Config {
                 )));
             }
         }
+        // A reminder after the close would never go: say so rather than drop it silently.
+        let close_hours = c.waiting_close_days * 24.0;
+        if !catalog::valid_target_hours(c.waiting_reminder_hours)
+            || !catalog::valid_target_hours(close_hours)
+            || c.waiting_reminder_hours >= close_hours
+        {
+            return Err(bad(format!(
+                "clocks.waiting_reminder_hours ({}) must be positive and shorter than \
+                 clocks.waiting_close_days ({} days), up to a year",
+                c.waiting_reminder_hours, c.waiting_close_days
+            )));
+        }
         if let Some(p) = self.triage.problem().or_else(|| self.incidents.problem()) {
             return Err(bad(p));
         }
@@ -599,6 +619,8 @@ impl Config {
             resolution: catalog::hours(self.clocks.resolution_hours),
             at_risk_ratio: self.clocks.at_risk_ratio,
             pause_resolution_while_waiting: self.clocks.pause_resolution_while_waiting,
+            waiting_reminder: catalog::hours(self.clocks.waiting_reminder_hours),
+            waiting_close: catalog::hours(self.clocks.waiting_close_days * 24.0),
             // Names were checked when the file was read.
             channel_first_response: self
                 .clocks

@@ -16,6 +16,10 @@ pub struct BotTexts {
     /// Added to the acknowledgement of a request about a mass incident already being worked
     /// on (`{incident}`: the incident's number).
     pub known_incident: String,
+    /// The one reminder about an unanswered question (`{close_at}`: the day it closes).
+    pub waiting_reminder: String,
+    /// The polite close of a question never answered.
+    pub waiting_closed: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +76,8 @@ impl BotTexts {
                 status: "{number}: {status}".into(),
                 status_not_found: "{number}?".into(),
                 known_incident: "{incident}".into(),
+                waiting_reminder: "{number}?".into(),
+                waiting_closed: "{number}.".into(),
             },
         }
     }
@@ -95,6 +101,13 @@ mod tests {
         let s: Shipped = toml::from_str(SHIPPED).expect("assets/templates.toml parses");
         assert!(s.ru.ack.contains("{number}") && s.ru.ack.contains("{due}"));
         assert!(s.en.ack.contains("{number}"));
+        for t in [&s.ru, &s.en] {
+            assert!(
+                t.waiting_reminder.contains("{number}")
+                    && t.waiting_reminder.contains("{close_at}")
+            );
+            assert!(t.waiting_closed.contains("{number}"));
+        }
         assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
         let shortcuts: Vec<String> = replies().into_iter().map(|r| r.shortcut).collect();
         assert_eq!(shortcuts[..4], ["ack", "dep", "ans", "out"]);

@@ -978,3 +978,36 @@ fn import_takes_a_bom_and_names_the_line_of_bad_bytes_and_half_coordinates() {
     }
     assert_eq!(env.json(&["list"]).as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_reply_that_waits_holds_the_request_for_the_citizen() {
+    let env = Env::new();
+    let r = env.json(&[
+        "new",
+        "--text",
+        "Звонок: не горит фонарь",
+        "--topic",
+        "urban",
+    ]);
+    let n = r[0]["number"].as_str().unwrap().to_string();
+    env.ok(&[
+        "reply",
+        &n,
+        "--text",
+        "Уточните, какой номер опоры?",
+        "--wait",
+    ]);
+    let shown = env.json(&["show", &n]);
+    assert_eq!(shown["status"], "waiting_citizen");
+    assert!(shown["waiting"]["since"].is_string(), "{shown}");
+    assert_eq!(shown["clock_paused"], true, "the clock holds: {shown}");
+    let listed = env.json(&["list", "--status", "waiting_citizen"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let text = env.ok(&["show", &n, "-o", "table"]);
+    assert!(text.contains("Ждём ответа заявителя с"), "{text}");
+    // A plain reply answers without waiting: the question is over.
+    env.ok(&["reply", &n, "--text", "Спасибо, нашли по адресу."]);
+    let shown = env.json(&["show", &n]);
+    assert_eq!(shown["status"], "answered");
+    assert!(shown.get("waiting").is_none(), "{shown}");
+}

@@ -85,6 +85,12 @@ pub enum Command {
         /// A ready reply's shortcut (as `::ack` in the console).
         #[arg(long)]
         template: Option<String>,
+        /// The reply asks the citizen something: the request waits for the answer
+        /// («ждёт заявителя»), its resolution clock holds, the citizen is reminded after
+        /// `[clocks] waiting_reminder_hours` and the request closes after
+        /// `waiting_close_days` without an answer (as `Shift-W` in the console).
+        #[arg(long)]
+        wait: bool,
     },
     /// Send the reply the citizen did not get again (`mcu list --undelivered`).
     Resend { number: String },

@@ -37,6 +37,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
         global_interval: Duration::from_millis(34),
         files_dir: Some(files_dir),
         max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
+        waiting_every: Duration::from_secs(5),
     }
 }
 
@@ -169,6 +170,13 @@ async fn print_events(
                     continue;
                 }
                 parts.join("\n")
+            }
+            GatewayEvent::Waiting { reminded, closed } => {
+                if en {
+                    format!("unanswered questions: {reminded} reminded, {closed} closed")
+                } else {
+                    format!("вопросы без ответа: напомнили {reminded}, закрыли {closed}")
+                }
             }
             GatewayEvent::Sent { chat, part, .. } => {
                 if en {

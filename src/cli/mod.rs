@@ -407,16 +407,16 @@ impl Invocation {
                 number,
                 text,
                 template,
+                wait,
             } => {
                 let body = self.reply_text(&number, text, template).await?;
-                self.act(
-                    &number,
-                    vec![Op::Reply {
-                        message_id: Uuid::now_v7(),
-                        body,
-                    }],
-                )
-                .await
+                let message_id = Uuid::now_v7();
+                let op = if wait {
+                    Op::Ask { message_id, body }
+                } else {
+                    Op::Reply { message_id, body }
+                };
+                self.act(&number, vec![op]).await
             }
             Command::Resend { number } => {
                 let d = self.store.detail(&number).await?;

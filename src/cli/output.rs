@@ -297,6 +297,21 @@ pub fn detail_text(
         let name = a.name.as_deref().map(sanitize).unwrap_or_default();
         writeln!(out, "  [{}] {name} {state}", a.kind)?;
     }
+    if let Some(w) = d.request.waiting {
+        let mut line = if labels.en {
+            format!("Waiting for the citizen's answer since {}", local(w.since))
+        } else {
+            format!("Ждём ответа заявителя с {}", local(w.since))
+        };
+        if let Some(t) = w.reminded_at {
+            line.push_str(&if labels.en {
+                format!(", reminded {}", local(t))
+            } else {
+                format!(", напомнили {}", local(t))
+            });
+        }
+        writeln!(out, "{line}")?;
+    }
     if !d.duplicates.is_empty() {
         writeln!(
             out,

@@ -276,3 +276,29 @@ fn triage_and_incident_settings_are_checked_by_name() {
     assert_eq!(c.triage.auto_apply_above, Some(0.9));
     assert_eq!(c.incidents.radius_m, 150.0);
 }
+
+#[test]
+fn waiting_for_the_citizen_is_configured_under_clocks_or_sla_and_checked() {
+    let c = Config::parse(
+        "c.toml",
+        "[sla]\nwaiting_reminder_hours = 12.0\nwaiting_close_days = 2.0\n",
+        &[],
+    )
+    .unwrap();
+    let p = c.policy().unwrap();
+    assert_eq!(p.waiting_reminder, chrono::Duration::hours(12));
+    assert_eq!(p.waiting_close, chrono::Duration::days(2));
+    // A reminder after the close would never go.
+    let e = Config::parse(
+        "c.toml",
+        "[clocks]\nwaiting_reminder_hours = 72.0\nwaiting_close_days = 3.0\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("waiting_reminder_hours"), "{e}");
+    let e = Config::parse("c.toml", "[clocks]\nwaiting_close_days = -1\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("waiting_close_days"), "{e}");
+}

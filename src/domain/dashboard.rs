@@ -155,7 +155,7 @@ pub const PERIODS: usize = 3;
 pub struct Dashboard {
     pub now: DateTime<Utc>,
     /// Requests by status, in `Status::ALL` order (closed: those among the facts).
-    pub by_status: [u32; 5],
+    pub by_status: [u32; 6],
     pub closed_today: u32,
     /// Running clocks by time left: breached, then `QUEUE_BOUNDS`, then more than a day.
     pub queue: [u32; QUEUE_BUCKETS],
@@ -185,7 +185,15 @@ pub struct Dashboard {
 
 impl Dashboard {
     pub fn open(&self) -> u32 {
-        self.by_status[..4].iter().sum()
+        Status::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| self.count(*s))
+            .sum()
+    }
+
+    pub fn count(&self, status: Status) -> u32 {
+        self.by_status[status_index(status)]
     }
 
     pub fn intake_total(&self) -> u32 {
@@ -270,13 +278,7 @@ fn name(list: &[String], id: u16) -> Option<String> {
 }
 
 fn status_index(s: Status) -> usize {
-    match s {
-        Status::New => 0,
-        Status::InWork => 1,
-        Status::WaitingDepartment => 2,
-        Status::Answered => 3,
-        Status::Closed => 4,
-    }
+    Status::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
 fn channel_index(c: Channel) -> usize {
@@ -304,7 +306,7 @@ pub fn compute(
     ];
     let in_period = |p: usize, t: u32| t >= starts[p] && t <= now_s;
 
-    let mut by_status = [0u32; 5];
+    let mut by_status = [0u32; 6];
     let mut closed_today = 0;
     let mut queue = [0u32; QUEUE_BUCKETS];
     let mut held = 0;

@@ -214,6 +214,9 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
         }
         Op::DepartmentAnswer { body, .. }
         | Op::Reply { body, .. }
+        | Op::Ask { body, .. }
+        | Op::Remind { body, .. }
+        | Op::CloseUnanswered { body, .. }
         | Op::AddNote { body, .. }
         | Op::CitizenEdit { body, .. }
         | Op::Acknowledge { body, .. }

@@ -9,6 +9,7 @@ pub mod phone;
 pub mod request;
 pub mod sla;
 pub mod status;
+pub mod waiting;
 pub mod words;
 
 pub use catalog::Catalog;

@@ -14,6 +14,7 @@ use super::status::{CloseReason, Status, TransitionError};
 
 mod apply;
 mod incident;
+mod reply;
 pub use apply::{Ctx, Outcome, apply};
 
 /// Targets and the calendar the response clocks run on.
@@ -28,6 +29,10 @@ pub struct ClockPolicy {
     pub channel_first_response: std::collections::BTreeMap<Channel, Duration>,
     /// Hold the resolution clock while the request waits for its department.
     pub pause_resolution_while_waiting: bool,
+    /// After this long without the citizen's answer to a question, they are reminded once.
+    pub waiting_reminder: Duration,
+    /// After this long without an answer, the request closes politely as `no_answer`.
+    pub waiting_close: Duration,
 }
 
 impl Default for ClockPolicy {
@@ -42,6 +47,8 @@ impl Default for ClockPolicy {
             at_risk_ratio: 0.75,
             channel_first_response: Default::default(),
             pause_resolution_while_waiting: true,
+            waiting_reminder: Duration::hours(24),
+            waiting_close: Duration::days(3),
         }
     }
 }
@@ -139,6 +146,25 @@ pub enum Op {
         body: String,
     },
     Reply {
+        message_id: Uuid,
+        body: String,
+    },
+    /// A reply that asks the citizen something and waits: `waiting_citizen`, the resolution
+    /// clock held, a reminder and a polite close if no answer comes (`Op::Remind`,
+    /// `Op::CloseUnanswered`), resumed by the citizen's answer.
+    Ask {
+        message_id: Uuid,
+        body: String,
+    },
+    /// The reminder about an open question (the gateway sends it once per question): an
+    /// automatic message like the acknowledgement. Nothing when the question is no longer open.
+    Remind {
+        message_id: Uuid,
+        body: String,
+    },
+    /// No answer came in time: the closing text goes and the request closes as `no_answer`.
+    /// Nothing when the question is no longer open.
+    CloseUnanswered {
         message_id: Uuid,
         body: String,
     },
@@ -254,6 +280,9 @@ impl Op {
             Op::Forward { .. } => "forward",
             Op::DepartmentAnswer { .. } => "department_answer",
             Op::Reply { .. } => "reply",
+            Op::Ask { .. } => "ask",
+            Op::Remind { .. } => "remind",
+            Op::CloseUnanswered { .. } => "close_unanswered",
             Op::AddNote { .. } => "add_note",
             Op::Close { .. } => "close",
             Op::Reopen => "reopen",

@@ -300,6 +300,18 @@ pub struct Request {
     /// groups from then on, so the same group does not come back.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ungrouped: bool,
+    /// The open question to the citizen while the request is `waiting_citizen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Waiting>,
+}
+
+/// An operator asked the citizen something (`Op::Ask`) and the request waits for the answer:
+/// since when, and when the reminder went, so it goes once per question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub since: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 /// An operator's reply on its way to the citizen. A reply counts for the first-response clock

@@ -1,4 +1,5 @@
-//! The request lifecycle: `new → in_work → waiting_department → answered → closed`, with `reopen`.
+//! The request lifecycle: `new → in_work → waiting_department → answered → closed`, with `reopen`,
+//! and `waiting_citizen` while a question to the citizen is open (a reply that asks and waits).
 //! Status changes only as the consequence of an action, so the rules live here in one table.
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,9 @@ pub enum Status {
     WaitingDepartment,
     Answered,
     Closed,
+    /// An operator asked the citizen something and waits: the resolution clock holds until
+    /// the citizen answers (docs/console.md, «ждёт заявителя»).
+    WaitingCitizen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,6 +27,8 @@ pub enum CloseReason {
     OutOfScope,
     Spam,
     NoReplyNeeded,
+    /// Asked and waited `[clocks] waiting_close_days` without an answer: closed politely.
+    NoAnswer,
 }
 
 /// What happened to a request, as far as its status is concerned.
@@ -34,6 +40,8 @@ pub enum Transition {
     Forward,
     DepartmentAnswer,
     Reply,
+    /// A reply that asks the citizen something and waits for the answer.
+    Ask,
     Close,
     Reopen,
     CitizenWrote,
@@ -47,10 +55,11 @@ pub struct TransitionError {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::New,
         Status::InWork,
         Status::WaitingDepartment,
+        Status::WaitingCitizen,
         Status::Answered,
         Status::Closed,
     ];
@@ -62,6 +71,7 @@ impl Status {
             Status::WaitingDepartment => "waiting_department",
             Status::Answered => "answered",
             Status::Closed => "closed",
+            Status::WaitingCitizen => "waiting_citizen",
         }
     }
 
@@ -85,8 +95,12 @@ impl Status {
             // An interim reply while the department works counts as a response but keeps waiting.
             (WaitingDepartment, Transition::Reply) => Some(WaitingDepartment),
             (_, Transition::Reply) => Some(Answered),
+            // The department has it, and its clock runs: the question goes as a plain reply,
+            // or once its answer is in.
+            (WaitingDepartment, Transition::Ask) => None,
+            (_, Transition::Ask) => Some(WaitingCitizen),
             (_, Transition::Close) => Some(Closed),
-            (Answered, Transition::CitizenWrote) => Some(InWork),
+            (Answered | WaitingCitizen, Transition::CitizenWrote) => Some(InWork),
             (s, Transition::CitizenWrote) => Some(s),
         };
         next.ok_or(TransitionError { from: self, action })
@@ -100,6 +114,7 @@ impl Status {
                 Transition::Forward,
                 Transition::DepartmentAnswer,
                 Transition::Reply,
+                Transition::Ask,
                 Transition::Close,
                 Transition::Reopen,
                 Transition::CitizenWrote,
@@ -117,6 +132,7 @@ impl Transition {
             Transition::Forward => "forward",
             Transition::DepartmentAnswer => "record a department answer for",
             Transition::Reply => "reply to",
+            Transition::Ask => "ask the citizen of",
             Transition::Close => "close",
             Transition::Reopen => "reopen",
             Transition::CitizenWrote => "add a citizen message to",
@@ -137,18 +153,19 @@ impl FromStr for Status {
             .into_iter()
             .find(|st| st.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown status `{s}` (expected new, in_work, waiting_department, answered, closed)")
+                format!("unknown status `{s}` (expected new, in_work, waiting_department, waiting_citizen, answered, closed)")
             })
     }
 }
 
 impl CloseReason {
-    pub const ALL: [CloseReason; 5] = [
+    pub const ALL: [CloseReason; 6] = [
         CloseReason::Resolved,
         CloseReason::Duplicate,
         CloseReason::OutOfScope,
         CloseReason::Spam,
         CloseReason::NoReplyNeeded,
+        CloseReason::NoAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +175,7 @@ impl CloseReason {
             CloseReason::OutOfScope => "out_of_scope",
             CloseReason::Spam => "spam",
             CloseReason::NoReplyNeeded => "no_reply_needed",
+            CloseReason::NoAnswer => "no_answer",
         }
     }
 }
@@ -176,7 +194,7 @@ impl FromStr for CloseReason {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown close reason `{s}` (expected resolved, duplicate, out_of_scope, spam, no_reply_needed)"
+                    "unknown close reason `{s}` (expected resolved, duplicate, out_of_scope, spam, no_reply_needed, no_answer)"
                 )
             })
     }
@@ -221,6 +239,23 @@ mod tests {
             WaitingDepartment.after(Transition::CitizenWrote),
             Ok(WaitingDepartment)
         );
+    }
+
+    #[test]
+    fn asking_waits_for_the_citizen_and_their_answer_resumes() {
+        for from in [New, InWork, Answered, WaitingCitizen] {
+            assert_eq!(from.after(Transition::Ask), Ok(WaitingCitizen), "{from}");
+        }
+        assert!(Closed.after(Transition::Ask).is_err());
+        assert!(WaitingDepartment.after(Transition::Ask).is_err());
+        assert_eq!(WaitingCitizen.after(Transition::CitizenWrote), Ok(InWork));
+        assert_eq!(WaitingCitizen.after(Transition::Reply), Ok(Answered));
+        assert_eq!(
+            WaitingCitizen.after(Transition::Forward),
+            Ok(WaitingDepartment)
+        );
+        assert_eq!(WaitingCitizen.after(Transition::Close), Ok(Closed));
+        assert!(WaitingCitizen.after(Transition::DepartmentAnswer).is_err());
     }
 
     #[test]

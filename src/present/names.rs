@@ -59,6 +59,7 @@ pub fn close_reason(r: crate::domain::CloseReason, lang: Lang) -> &'static str {
         C::OutOfScope => lang.pick("вне компетенции", "out of scope"),
         C::Spam => lang.pick("спам", "spam"),
         C::NoReplyNeeded => lang.pick("ответ не нужен", "no reply needed"),
+        C::NoAnswer => lang.pick("заявитель не ответил", "no answer from the citizen"),
     }
 }
 

@@ -17,6 +17,7 @@ fn verb_ru(a: Transition) -> &'static str {
         Transition::Forward => "передать в департамент",
         Transition::DepartmentAnswer => "записать ответ департамента на",
         Transition::Reply => "ответить на",
+        Transition::Ask => "задать вопрос заявителю по",
         Transition::Close => "закрыть",
         Transition::Reopen => "переоткрыть",
         Transition::CitizenWrote => "добавить сообщение заявителя в",

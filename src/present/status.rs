@@ -62,6 +62,11 @@ fn ru(status: Status, form: Form) -> &'static str {
         (WaitingDepartment, Column) => "ждёт деп.",
         (WaitingDepartment, Count) => "ждут ведомство",
         (WaitingDepartment, Tile) => "ждут деп.",
+        (WaitingCitizen, Row | Sheet) => "ждёт заявителя",
+        (WaitingCitizen, Column) => "ждёт заяв.",
+        (WaitingCitizen, Count) => "ждут заявителя",
+        (WaitingCitizen, Tile) => "ждут заяв.",
+        (WaitingCitizen, Citizen) => "ждёт вашего ответа",
         (Answered, _) => "отвечено",
         (Closed, Row | Column | Sheet | Citizen) => "закрыто",
         (Closed, Count | Tile) => "закрыты",
@@ -80,6 +85,9 @@ fn en(status: Status, form: Form) -> &'static str {
         (WaitingDepartment, Column | Tile) => "waiting dept",
         (WaitingDepartment, Sheet) => "waiting for department",
         (WaitingDepartment, Citizen) => "passed to the department",
+        (WaitingCitizen, Row | Count | Sheet) => "waiting citizen",
+        (WaitingCitizen, Column | Tile) => "waiting citizen",
+        (WaitingCitizen, Citizen) => "waiting for your answer",
         (Answered, _) => "answered",
         (Closed, _) => "closed",
     }
@@ -88,6 +96,11 @@ fn en(status: Status, form: Form) -> &'static str {
 /// The status an operator means by a Russian word in the console's filter (`статус:закр`):
 /// the start of its name is enough.
 pub fn from_ru_word(word: &str) -> Option<Status> {
+    // «ждёт заявителя», «ждут заяв.», «жд_заяв»: the citizen's wait; any other «жд…» the
+    // department's.
+    if word.starts_with("жд") && word.contains("заяв") {
+        return Some(Status::WaitingCitizen);
+    }
     const STEMS: [(&str, Status); 6] = [
         ("нов", Status::New),
         ("в_работе", Status::InWork),

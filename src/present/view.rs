@@ -50,6 +50,11 @@ pub struct RequestView {
     pub due: Option<DateTime<Utc>>,
     /// Working minutes left on the active clock; negative once breached.
     pub minutes_left: Option<i64>,
+    /// The active clock holds: the request waits for its department or for the citizen.
+    pub clock_paused: bool,
+    /// The open question to the citizen (`mcu reply --wait`): since, reminded_at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<crate::domain::request::Waiting>,
     /// The latest reply while it is not the citizen's yet: queued | sending | failed | unknown.
     pub reply_delivery: Option<crate::domain::request::DeliveryState>,
     /// That reply failed or its fate is unknown: the undelivered queue.
@@ -112,6 +117,8 @@ impl RequestView {
             clock_state: active.map(|(_, c)| c.state(now)),
             due: active.map(|(_, c)| c.due),
             minutes_left: active.map(|(_, c)| c.time_left(&policy.calendar, now).num_minutes()),
+            clock_paused: active.is_some_and(|(_, c)| c.paused.is_some()),
+            waiting: r.waiting,
             reply_delivery: r.reply.as_ref().map(|p| p.state),
             undelivered: r.undelivered(),
         }

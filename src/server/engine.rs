@@ -229,6 +229,8 @@ fn decide(
         Op::CitizenMessage { .. }
         | Op::CitizenEdit { .. }
         | Op::Acknowledge { .. }
+        | Op::Remind { .. }
+        | Op::CloseUnanswered { .. }
         | Op::Delivery { .. }
         | Op::SetAttachment { .. }
             if who.role != Role::Gateway =>

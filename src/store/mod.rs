@@ -27,6 +27,7 @@ pub mod reset;
 pub mod rows;
 pub mod schema;
 pub mod triage;
+pub mod waiting;
 
 use chrono::{DateTime, Utc};
 use std::path::Path;

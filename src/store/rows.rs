@@ -93,10 +93,10 @@ pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_r
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
     dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused, \
-    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone";
+    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone, waiting_since, waiting_reminded";
 
 /// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
-pub const REQUEST_COLUMN_COUNT: usize = 46;
+pub const REQUEST_COLUMN_COUNT: usize = 48;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -132,6 +132,8 @@ pub struct RawRequest {
     incident_id: Option<String>,
     ungrouped: bool,
     phone: Option<String>,
+    waiting_since: Option<i64>,
+    waiting_reminded: Option<i64>,
 }
 
 impl RawRequest {
@@ -171,6 +173,8 @@ impl RawRequest {
             incident_id: r.get(43)?,
             ungrouped: r.get(44)?,
             phone: r.get(45)?,
+            waiting_since: r.get(46)?,
+            waiting_reminded: r.get(47)?,
         })
     }
 
@@ -258,6 +262,13 @@ impl RawRequest {
                 .transpose()?,
             ungrouped: self.ungrouped,
             phone: self.phone,
+            waiting: match opt_time(self.waiting_since)? {
+                Some(since) => Some(crate::domain::request::Waiting {
+                    since,
+                    reminded_at: opt_time(self.waiting_reminded)?,
+                }),
+                None => None,
+            },
         })
     }
 }
@@ -302,10 +313,11 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped,
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
             res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
-            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y, phone)
+            reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y, phone,
+            waiting_since, waiting_reminded)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
-            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50)
+            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -322,6 +334,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             is_incident = excluded.is_incident, incident_id = excluded.incident_id,
             ungrouped = excluded.ungrouped, text = excluded.text, place_key = excluded.place_key,
             cell_x = excluded.cell_x, cell_y = excluded.cell_y, phone = excluded.phone,
+            waiting_since = excluded.waiting_since, waiting_reminded = excluded.waiting_reminded,
             version = version + 1
          RETURNING rid",
         params![
@@ -363,6 +376,8 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             place.1.map(|c| c.0),
             place.1.map(|c| c.1),
             r.phone,
+            r.waiting.map(|w| ms(w.since)),
+            r.waiting.and_then(|w| w.reminded_at).map(ms),
         ],
         |row| row.get(0),
     )?;

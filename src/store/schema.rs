@@ -362,6 +362,15 @@ CREATE INDEX request_phone ON request(phone, rid) WHERE phone IS NOT NULL;
     ),
     // A request's duplicates, listed on its card.
     M::up("CREATE INDEX request_parent ON request(parent_id, rid) WHERE parent_id IS NOT NULL;"),
+    // A question to the citizen (`Request::waiting`): the gateway finds the reminders and
+    // closes due on its channel from the few requests that wait, not from the queue.
+    M::up(
+        r#"
+ALTER TABLE request ADD COLUMN waiting_since INTEGER;
+ALTER TABLE request ADD COLUMN waiting_reminded INTEGER;
+CREATE INDEX request_waiting ON request(channel, waiting_since) WHERE waiting_since IS NOT NULL;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -418,7 +427,7 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         // The version before `event.server_id` (ten more came after it).
         migrations()
-            .to_version(&mut c, SCHEMA_VERSION - 11)
+            .to_version(&mut c, SCHEMA_VERSION - 12)
             .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,

@@ -129,6 +129,15 @@ pub enum ComposeKind {
     Forward,
     /// What the citizen was told by phone about an undelivered reply (`Settle::Phoned`).
     Phoned,
+    /// A reply that asks the citizen something and waits for the answer (`Op::Ask`).
+    Ask,
+}
+
+impl ComposeKind {
+    /// Goes to the citizen: the channel's length limit, drafts, the «already replying» warning.
+    pub fn to_citizen(self) -> bool {
+        matches!(self, ComposeKind::Reply | ComposeKind::Ask)
+    }
 }
 
 /// One request a composer writes to, with what its text's variables become there.
@@ -432,7 +441,7 @@ impl App {
             composing,
         };
         match &self.mode {
-            Mode::Compose(c) => at(c.current().id, c.kind == ComposeKind::Reply),
+            Mode::Compose(c) => at(c.current().id, c.kind.to_citizen()),
             Mode::Picker(p) => at(p.target, false),
             Mode::Tags(p) => match p.targets.first() {
                 Some(t) => at(t.id, false),

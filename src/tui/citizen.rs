@@ -107,6 +107,29 @@ pub(super) fn duplicate_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
     ])]
 }
 
+/// The open question to the citizen: since when it waits, and whether the reminder went, so
+/// nobody answers over it or wonders why the clock stands still.
+pub(super) fn waiting_line(app: &App, r: &Request) -> Option<Line<'static>> {
+    let w = r.waiting?;
+    let at = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&app.tz).format("%d.%m %H:%M").to_string()
+    };
+    let mut text = format!(
+        "⏸ {} {}",
+        app.lang
+            .pick("Ждём ответа заявителя с", "Waiting for the citizen since"),
+        at(w.since)
+    );
+    if let Some(t) = w.reminded_at {
+        text.push_str(&format!(
+            " · {} {}",
+            app.lang.pick("напомнили", "reminded"),
+            at(t)
+        ));
+    }
+    Some(Line::from(Span::styled(text, style(app, app.theme.accent))))
+}
+
 /// `i`: the citizen's other requests to pick from; the chosen one is shown in the list.
 pub(super) fn list(app: &mut App, r: &Request) -> Vec<Cmd> {
     let lang = app.lang;

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, ComposeKind, ComposeTarget, Mode};
+use super::app::{App, ComposeTarget, Mode};
 use super::popups::popup;
 use super::strings::Lang;
 use super::view::{bold, names, style};
@@ -92,7 +92,7 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     let mut lines = vec![];
     // Another reply on its way to the same citizen: said before what this one will read.
     let (_, composing) = app.others_on(c.current().id);
-    if c.kind == ComposeKind::Reply && !composing.is_empty() {
+    if c.kind.to_citizen() && !composing.is_empty() {
         lines.push(Line::from(Span::styled(
             format!(
                 "⚠ {}",

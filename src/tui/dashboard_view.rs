@@ -296,21 +296,18 @@ fn counts(f: &mut Frame, app: &App, d: &Dashboard, area: Rect) {
     let b = block(pick(app, "По статусам", "By status").into());
     let inner = b.inner(area);
     f.render_widget(b, area);
-    let s = &d.by_status;
+    let n = |s: Status| format!("{} {}", tile(app, s), d.count(s));
     let lines = vec![
         Line::from(format!(
-            "{} {} · {} {} · {} {}",
-            tile(app, Status::New),
-            s[0],
-            tile(app, Status::InWork),
-            s[1],
-            tile(app, Status::WaitingDepartment),
-            s[2]
+            "{} · {} · {}",
+            n(Status::New),
+            n(Status::InWork),
+            n(Status::WaitingDepartment),
         )),
         Line::from(format!(
-            "{} {} · {} {}",
-            tile(app, Status::Answered),
-            s[3],
+            "{} · {} · {} {}",
+            n(Status::WaitingCitizen),
+            n(Status::Answered),
             pick(app, "закрыто сегодня", "closed today"),
             d.closed_today
         )),

@@ -28,6 +28,8 @@ pub enum Action {
     Forward,
     DepartmentAnswer,
     Reply,
+    /// A reply that asks the citizen something and waits for the answer.
+    Ask,
     Note,
     Close,
     Reopen,
@@ -65,7 +67,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 54] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -85,6 +87,7 @@ impl Action {
         Action::Forward,
         Action::DepartmentAnswer,
         Action::Reply,
+        Action::Ask,
         Action::Note,
         Action::Close,
         Action::Reopen,
@@ -142,6 +145,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Forward, &["f"]),
     (Action::DepartmentAnswer, &["a"]),
     (Action::Reply, &["r"]),
+    (Action::Ask, &["shift-w"]),
     (Action::Note, &["n"]),
     (Action::Close, &["x"]),
     (Action::Reopen, &["shift-o"]),
@@ -390,7 +394,7 @@ mod tests {
             "{e}"
         );
         // Moving the alerts elsewhere too makes it fine.
-        o.insert(Action::Alerts, vec!["shift-w".to_string()]);
+        o.insert(Action::Alerts, vec!["shift-z".to_string()]);
         let k = Keymap::with_overrides(&o).unwrap();
         assert_eq!(k.action(key('w')), Some(Action::Claim));
         // Two overrides onto one key.

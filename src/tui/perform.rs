@@ -21,6 +21,7 @@ pub(super) fn is_mutation(a: Action) -> bool {
             | Action::Forward
             | Action::DepartmentAnswer
             | Action::Reply
+            | Action::Ask
             | Action::Note
             | Action::Close
             | Action::Reopen

@@ -167,6 +167,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
             open_picker(app, PickerKind::CloseReason, r.id, items, None)
         }
         Action::Reply => compose(app, ComposeKind::Reply, r.id, None),
+        Action::Ask => compose(app, ComposeKind::Ask, r.id, None),
         Action::Note => compose(app, ComposeKind::Note, r.id, None),
         Action::DepartmentAnswer => compose(app, ComposeKind::DepartmentAnswer, r.id, None),
         Action::Tag => super::tags::open(app, r.id),
@@ -283,7 +284,7 @@ pub(super) fn compose(
         .map(|r| ComposeTarget {
             id: r.id,
             number: r.number.to_string(),
-            limit: (kind == ComposeKind::Reply).then(|| r.channel.max_message_units()),
+            limit: kind.to_citizen().then(|| r.channel.max_message_units()),
             vars: vars_for(app, r, department.as_deref()),
             said: said(app, r),
         })
@@ -294,7 +295,7 @@ pub(super) fn compose(
     }
     // A reply the server refused comes back as it was written.
     let draft = match (kind, &targets[..]) {
-        (ComposeKind::Reply, [one]) => app.alerts.drafts.remove(&one.id),
+        (ComposeKind::Reply | ComposeKind::Ask, [one]) => app.alerts.drafts.remove(&one.id),
         _ => None,
     };
     let lines = draft
@@ -417,6 +418,10 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
             .to_string();
         let op = match c.kind {
             ComposeKind::Reply => Op::Reply {
+                message_id: Uuid::now_v7(),
+                body,
+            },
+            ComposeKind::Ask => Op::Ask {
                 message_id: Uuid::now_v7(),
                 body,
             },

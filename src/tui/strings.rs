@@ -61,6 +61,10 @@ impl Lang {
                 "Note for the department (may be empty)",
             ),
             ComposeKind::Phoned => self.pick("Позвонили заявителю", "Phoned the citizen"),
+            ComposeKind::Ask => self.pick(
+                "Вопрос заявителю (ждать ответа)",
+                "Question to the citizen (wait for the answer)",
+            ),
         }
     }
 
@@ -69,6 +73,10 @@ impl Lang {
     pub fn compose_hint(self, k: ComposeKind) -> &'static str {
         match k {
             ComposeKind::Reply => self.pick("Заявитель увидит:", "The citizen will see:"),
+            ComposeKind::Ask => self.pick(
+                "Заявитель увидит вопрос; обращение будет ждать его ответа, срок решения остановится:",
+                "The citizen sees the question; the request waits for the answer and its resolution clock holds:",
+            ),
             ComposeKind::Note => self.pick(
                 "Внутренняя заметка — заявитель её не увидит; запишется в карточку:",
                 "Internal note — the citizen never sees it; recorded on the card:",
@@ -91,7 +99,7 @@ impl Lang {
     /// The composer's keys: a reply is sent, the others are recorded.
     pub fn compose_keys(self, k: ComposeKind) -> &'static str {
         match k {
-            ComposeKind::Reply => {
+            ComposeKind::Reply | ComposeKind::Ask => {
                 self.pick("Ctrl-S отправить · Esc отмена", "Ctrl-S send · Esc cancel")
             }
             ComposeKind::Forward => self.pick(
@@ -191,6 +199,10 @@ impl Lang {
                 self.pick("записать ответ департамента", "record department's answer")
             }
             Action::Reply => self.pick("ответить заявителю", "reply to citizen"),
+            Action::Ask => self.pick(
+                "спросить заявителя и ждать ответа",
+                "ask the citizen and wait",
+            ),
             Action::Note => self.pick("заметка", "note"),
             Action::Close => self.pick("закрыть", "close"),
             Action::Reopen => self.pick("переоткрыть", "reopen"),
@@ -417,7 +429,7 @@ impl Lang {
 
     pub fn compose_more_keys(self, k: ComposeKind) -> &'static str {
         match k {
-            ComposeKind::Reply => self.pick(
+            ComposeKind::Reply | ComposeKind::Ask => self.pick(
                 "::слово Tab · Ctrl-T шаблоны · Ctrl-O редактор",
                 "::word Tab · Ctrl-T templates · Ctrl-O editor",
             ),

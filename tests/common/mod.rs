@@ -39,6 +39,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
             topics: Default::default(),
         },
         lease_ttl: Duration::from_secs(15),
+        waiting_every: Duration::from_millis(50),
         idle_poll: Duration::from_millis(50),
         per_chat_interval: Duration::from_secs(1),
         global_interval: Duration::from_millis(5),
@@ -87,11 +88,16 @@ impl Rig {
 
     /// The simulator with `opts`, a store on a temp file, and the real gateway running.
     pub async fn start(opts: SimOptions, send_timeout: Duration) -> Rig {
+        Rig::start_with(opts, send_timeout, env()).await
+    }
+
+    /// As `start`, with the store's rules and clock from `env`.
+    pub async fn start_with(opts: SimOptions, send_timeout: Duration, env: Env) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("mcu.sqlite3");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sim = Simulator::start(listener, opts).await.unwrap();
-        let store = Store::open(&db, env()).await.unwrap();
+        let store = Store::open(&db, env).await.unwrap();
         let tg = Arc::new(
             Telegram::new(
                 &sim.api_url(),

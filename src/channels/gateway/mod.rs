@@ -6,6 +6,7 @@
 mod fetch;
 mod poll;
 mod send;
+mod waiting;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct GatewayOptions {
     /// Where fetched files go; None leaves files unfetched.
     pub files_dir: Option<PathBuf>,
     pub max_file_bytes: u64,
+    /// How often unanswered questions are looked at for a reminder or a close.
+    pub waiting_every: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +66,11 @@ pub enum GatewayEvent {
     File {
         source: String,
         state: AttachmentState,
+    },
+    /// Citizens reminded of a question, and requests closed for want of an answer.
+    Waiting {
+        reminded: usize,
+        closed: usize,
     },
     /// Something an operator must see (a second poller, a revoked token, a lost lease).
     Alarm(String),
@@ -217,6 +225,7 @@ async fn run_with<C: Adapter>(
         tokio::spawn(poll::poller(ctx.clone(), stop.clone())),
         tokio::spawn(send::sender(ctx.clone(), stop.clone())),
         tokio::spawn(fetch::fetcher(ctx.clone(), stop.clone())),
+        tokio::spawn(waiting::watcher(ctx.clone(), stop.clone())),
     ];
     let renew_every = ttl / 3;
     let mut fenced = false;

@@ -95,7 +95,7 @@ fn the_queue_is_bucketed_by_time_left_and_the_hour_ahead_is_forecast() {
     let keys = |v: &[Item]| v.iter().map(|i| i.key).collect::<Vec<_>>();
     assert_eq!(keys(&d.breached_list), vec![1, 2], "most overdue first");
     assert_eq!(keys(&d.at_risk_list), vec![3, 4]);
-    assert_eq!(d.by_status, [7, 0, 0, 0, 1]);
+    assert_eq!(d.by_status, [7, 0, 0, 0, 0, 1]);
     assert_eq!(d.open(), 7);
     // The lists are capped, keeping the most urgent.
     let d = compute(&facts, &names(), now(), MSK, 1);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::catalog::Catalog;
 use crate::domain::request::{
-    DeliveryState, Direction, Event, Message, Note, NoteKind, PendingReply, Request, RequestNumber,
+    DeliveryState, Direction, Event, Message, Note, NoteKind, Request, RequestNumber,
 };
 use crate::domain::status::{CloseReason, Status, Transition};
 
@@ -167,31 +167,16 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             add_note(&mut out, m, *note_id, NoteKind::DepartmentAnswer, body);
         }
         Op::Reply { message_id, body } => {
-            let body = non_empty(body, "reply")?;
-            take_over(&mut out, m)?;
-            transition(&mut out, m, Transition::Reply)?;
-            let delivery = if out.request.channel.delivers() {
-                // Counts when the channel has it (`Op::Delivery`); a later reply supersedes
-                // an earlier one still on its way or undelivered. With no chat to send to (an
-                // imported request) it can't go at all.
-                let state = if out.request.channel_ref.chat.is_some() {
-                    DeliveryState::Queued
-                } else {
-                    DeliveryState::Failed
-                };
-                out.request.reply = Some(PendingReply {
-                    message_id: *message_id,
-                    state,
-                    at: now,
-                });
-                state
-            } else {
-                // A phone call back: the citizen heard it as it was recorded.
-                answered(&mut out, m, now);
-                DeliveryState::Recorded
-            };
-            out.messages
-                .push(outgoing(&out.request, m, *message_id, body, now, delivery));
+            super::reply::reply(&mut out, m, *message_id, body, false, now)?
+        }
+        Op::Ask { message_id, body } => {
+            super::reply::reply(&mut out, m, *message_id, body, true, now)?
+        }
+        Op::Remind { message_id, body } => {
+            super::reply::remind(&mut out, m, *message_id, body, now)?
+        }
+        Op::CloseUnanswered { message_id, body } => {
+            super::reply::close_unanswered(&mut out, m, *message_id, body, now)?
         }
         Op::Delivery { message_id, state } => {
             // About any other message (the acknowledgement, a superseded reply): nothing.
@@ -384,8 +369,14 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         }
     }
     // The center's resolution clock waits while the department has the request (its own
-    // clock runs then): the center is not late for the time a third party takes.
-    if ctx.policy.pause_resolution_while_waiting && out.request.status == Status::WaitingDepartment
+    // clock runs then): the center is not late for the time a third party takes. And while
+    // the citizen has a question to answer: the center cannot go on without it.
+    if out.request.status != Status::WaitingCitizen && out.request.waiting.is_some() {
+        out.request.waiting = None;
+    }
+    if (ctx.policy.pause_resolution_while_waiting
+        && out.request.status == Status::WaitingDepartment)
+        || out.request.status == Status::WaitingCitizen
     {
         out.request.resolution.pause(now);
     } else {
@@ -474,6 +465,11 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         is_incident: new.incident,
         incident_id: None,
         ungrouped: false,
+        // An import's open question waits from now: its reminder and close count from here.
+        waiting: (status == Status::WaitingCitizen).then_some(crate::domain::request::Waiting {
+            since: ctx.now,
+            reminded_at: None,
+        }),
     };
     let mut out = Outcome {
         request,
@@ -487,7 +483,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
 }
 
 /// A message from the center to the citizen, written by the mutation's actor.
-fn outgoing(
+pub(super) fn outgoing(
     r: &Request,
     m: &Mutation,
     id: Uuid,
@@ -508,7 +504,7 @@ fn outgoing(
 }
 
 /// The citizen has their first answer now (if they had none yet): the first-response clock stops.
-fn answered(out: &mut Outcome, m: &Mutation, now: DateTime<Utc>) {
+pub(super) fn answered(out: &mut Outcome, m: &Mutation, now: DateTime<Utc>) {
     if out.request.first_response.stopped.is_none() {
         out.request.first_response.stop(now);
         record(out, m, "first_response_at", None, Some(now.to_rfc3339()));
@@ -533,7 +529,11 @@ pub(super) fn record(
     });
 }
 
-fn transition(out: &mut Outcome, m: &Mutation, action: Transition) -> Result<(), Rejection> {
+pub(super) fn transition(
+    out: &mut Outcome,
+    m: &Mutation,
+    action: Transition,
+) -> Result<(), Rejection> {
     let from = out.request.status;
     let to = from.after(action)?;
     if to != from {
@@ -551,7 +551,7 @@ fn transition(out: &mut Outcome, m: &Mutation, action: Transition) -> Result<(),
 
 /// Replying or forwarding an unclaimed request claims it, so two operators never answer one
 /// citizen; someone else's request is refused.
-fn take_over(out: &mut Outcome, m: &Mutation) -> Result<(), Rejection> {
+pub(super) fn take_over(out: &mut Outcome, m: &Mutation) -> Result<(), Rejection> {
     match out.request.assignee.clone() {
         Some(a) if a != m.actor => Err(Rejection::NotAssignee(a)),
         Some(_) => Ok(()),
@@ -588,7 +588,7 @@ fn check_department(ctx: &Ctx, department: Option<&str>) -> Result<(), Rejection
     }
 }
 
-fn close(out: &mut Outcome, m: &Mutation, reason: CloseReason) -> Result<(), Rejection> {
+pub(super) fn close(out: &mut Outcome, m: &Mutation, reason: CloseReason) -> Result<(), Rejection> {
     transition(out, m, Transition::Close)?;
     out.request.close_reason = Some(reason);
     out.request.closed_at = Some(m_now(out));

@@ -15,6 +15,18 @@ use crate::domain::Channel;
 use crate::domain::request::AttachmentState;
 
 impl Store {
+    /// Sends the reminders and polite closes due on `channel`'s unanswered questions
+    /// (`domain::waiting`), in the bot's words.
+    pub async fn sweep_waiting(
+        &self,
+        channel: Channel,
+        texts: crate::templates::BotTexts,
+    ) -> Result<super::super::waiting::Swept, StoreError> {
+        let now = self.now();
+        self.call(move |c, env| super::super::waiting::sweep(c, env, channel, &texts, now))
+            .await
+    }
+
     /// Takes the lease `name` for `holder` if it is free, expired, already ours, or its holder
     /// died: the new epoch (the fencing token), or who holds it.
     pub async fn acquire_lease(

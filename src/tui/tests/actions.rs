@@ -64,6 +64,7 @@ fn every_action_does_what_it_says() {
             Action::Tag => matches!(a.mode, Mode::Tags(_)),
             Action::DepartmentAnswer => compose(&a, ComposeKind::DepartmentAnswer),
             Action::Reply => compose(&a, ComposeKind::Reply),
+            Action::Ask => compose(&a, ComposeKind::Ask),
             Action::Note => compose(&a, ComposeKind::Note),
             Action::LinkDuplicate => matches!(a.mode, Mode::LinkInput { .. }),
             Action::CopyNumber => cmds == [Cmd::Copy(number)],

@@ -213,3 +213,21 @@ fn the_citizens_last_message_stays_in_view() {
         assert!(lines.last().unwrap().contains('…'), "{w}×{h}:\n{shown}");
     }
 }
+
+#[test]
+fn shift_w_asks_the_citizen_and_the_request_waits() {
+    let mut a = loaded(Lang::Ru);
+    update(&mut a, key('W'));
+    assert!(matches!(&a.mode, Mode::Compose(c) if c.kind == super::super::app::ComposeKind::Ask));
+    // The ready replies work here as in a reply: `::addr` asks for the address.
+    typed(&mut a, "::addr");
+    update(&mut a, code(KeyCode::Tab));
+    insta::assert_snapshot!("ask_composer_80x24", screen(&render(&a, 80, 24)));
+    insta::assert_snapshot!("ask_composer_160x48", screen(&render(&a, 160, 48)));
+    let cmds = update(&mut a, ctrl_s());
+    match ops(&cmds).as_slice() {
+        [Op::Ask { body, .. }] => assert!(body.contains("адрес"), "{body}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(a.mode, Mode::Normal));
+}
