@@ -77,7 +77,12 @@ async fn waits(db: String, dir: tempfile::TempDir) {
     .await;
     for number in [&resumed, &closed] {
         let text = format!("Уточните, пожалуйста, номер дома ({number}).");
-        console(d, &base, &token, &["reply", number, "--text", &text, "--wait"]);
+        console(
+            d,
+            &base,
+            &token,
+            &["reply", number, "--text", &text, "--wait"],
+        );
     }
     console(d, &base, &token, &["sync"]);
     let shown = console(d, &base, &token, &["show", &resumed]);
@@ -88,17 +93,23 @@ async fn waits(db: String, dir: tempfile::TempDir) {
     })
     .await;
     sim.inject_text(answers, "Дом 12, у второго подъезда");
-    until(Duration::from_secs(40), "the silent one closed politely", || {
-        said(silent, "не получили ответа") == 1
-    })
+    until(
+        Duration::from_secs(40),
+        "the silent one closed politely",
+        || said(silent, "не получили ответа") == 1,
+    )
     .await;
     let mut card = Value::Null;
-    until(Duration::from_secs(30), "both settled on the console", || {
-        console(d, &base, &token, &["sync"]);
-        card = console(d, &base, &token, &["show", &closed]);
-        let other = console(d, &base, &token, &["show", &resumed]);
-        card["status"] == "closed" && other["status"] == "in_work"
-    })
+    until(
+        Duration::from_secs(30),
+        "both settled on the console",
+        || {
+            console(d, &base, &token, &["sync"]);
+            card = console(d, &base, &token, &["show", &closed]);
+            let other = console(d, &base, &token, &["show", &resumed]);
+            card["status"] == "closed" && other["status"] == "in_work"
+        },
+    )
     .await;
     assert_eq!(card["closed_reason"], "no_answer", "{card}");
     let other = console(d, &base, &token, &["show", &resumed]);
