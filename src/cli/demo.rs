@@ -96,6 +96,9 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         vk: with("vk"),
         platform: with("open311"),
     });
+    // Asked something (Shift-W), a simulated citizen answers after a while: the request
+    // waits «ждёт заявителя» and then comes back into work.
+    sim_opts.answer_questions_after = Some(Duration::from_secs(20));
     let (per_minute, burst) = (sim_opts.per_minute, sim_opts.burst);
     let messengers = ["telegram", "vk"].iter().filter(|c| with(c)).count();
     let shares = messengers + usize::from(with("open311"));

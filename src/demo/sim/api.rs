@@ -288,6 +288,11 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
             return Err(e);
         }
     };
+    let answer = shared
+        .opts
+        .answer_questions_after
+        .and_then(|after| Some((after, super::traffic::answer_to(&req.text, req.chat_id)?)));
+    let chat = req.chat_id;
     let answered = {
         let mut inner = shared.lock();
         let w = &mut inner.world;
@@ -306,6 +311,13 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
             }
         }
     };
+    if let (Some(_), Some((after, answer))) = (&answered, answer) {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            super::traffic::push_text(&mut shared.lock().world, chat, answer);
+        });
+    }
     match answered {
         Some(msg) => Ok(ok(msg)),
         None => Ok(never_answer(shared).await),

@@ -65,6 +65,9 @@ pub struct SimOptions {
     pub vk: VkSimOptions,
     /// Staged mass incidents (the demo's); None: none.
     pub staging: Option<staging::Staging>,
+    /// Citizens answer an operator's question (a message asking them to clarify) this long
+    /// after they got it, as in the demo; None: they never do.
+    pub answer_questions_after: Option<Duration>,
 }
 
 impl Default for SimOptions {
@@ -84,6 +87,7 @@ impl Default for SimOptions {
             file_ttl: Duration::from_secs(3600),
             vk: VkSimOptions::default(),
             staging: None,
+            answer_questions_after: None,
         }
     }
 }

@@ -259,3 +259,34 @@ async fn the_sent_log_groups_by_chat_in_order() {
     assert_eq!(logged, from_api);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_citizen_answers_a_question_but_not_the_bots_own_texts() {
+    let sim = sim(SimOptions {
+        answer_questions_after: Some(Duration::from_millis(50)),
+        ..quiet()
+    })
+    .await;
+    let bot = Bot::new(&sim);
+    sim.inject_text(42, "Яма на дороге");
+    sim.inject_text(43, "Не горит фонарь");
+    let before = sim.updates().len();
+    let ack = "Здравствуйте! Ваше обращение зарегистрировано под номером 2026-000001.";
+    assert_eq!(bot.send(43, ack).await.0, StatusCode::OK);
+    let ask = "Уточните, пожалуйста, номер дома (2026-000002).";
+    assert_eq!(bot.send(42, ask).await.0, StatusCode::OK);
+    let start = std::time::Instant::now();
+    while sim.updates().len() == before {
+        assert!(start.elapsed() < Duration::from_secs(10), "no answer came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let updates = sim.updates();
+    let fresh = &updates[before..];
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    assert_eq!(
+        fresh[0].chat_id,
+        Some(42),
+        "the asked citizen answers: {fresh:?}"
+    );
+    sim.shutdown().await;
+}

@@ -438,6 +438,23 @@ impl Traffic {
     }
 }
 
+/// What a citizen answers when the center asks them something (a question mark, or «уточните»
+/// as the ready replies ask for an address or details); None for anything else, the bot's own
+/// texts included.
+pub(super) fn answer_to(text: &str, chat_id: i64) -> Option<&'static str> {
+    const ANSWERS: [&str; 4] = [
+        "Дом 12, второй подъезд, рядом с остановкой",
+        "Да, всё так. Адрес: ул. Северная, 5, во дворе",
+        "Это у дома 27, напротив магазина. Фото пришлю вечером",
+        "Уточняю: ул. Красная, 122, со стороны дороги",
+    ];
+    let lower = text.to_lowercase();
+    let reminder = lower.starts_with("напоминаем") || lower.starts_with("a reminder");
+    let asks = lower.contains('?') || lower.contains("уточните");
+    (asks && !reminder && !lower.contains("/status"))
+        .then(|| ANSWERS[chat_id.unsigned_abs() as usize % ANSWERS.len()])
+}
+
 /// A text message (with command entities for `/...`); returns its message_id.
 pub(super) fn push_text(w: &mut World, chat_id: i64, text: &str) -> i64 {
     let mut m = w.citizen_message(chat_id);
