@@ -33,6 +33,8 @@ pub struct Config {
     pub triage: crate::triage::Settings,
     /// When reports are one incident (docs/incidents.md).
     pub incidents: crate::incidents::Rules,
+    /// Telling the shift leads of breaches outside the console.
+    pub escalation: EscalationConfig,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
@@ -175,6 +177,21 @@ impl VkConfig {
 }
 
 // --- end VK ---
+
+/// `[escalation]`: where the shift leads are told of breaches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct EscalationConfig {
+    /// The leads' Telegram chat (a group's id is negative, e.g. -1001234567890), reached
+    /// through the city's bot, which must be a member of it; 0: nobody is told.
+    pub telegram_chat_id: i64,
+}
+
+impl EscalationConfig {
+    pub fn chat(&self) -> Option<String> {
+        (self.telegram_chat_id != 0).then(|| self.telegram_chat_id.to_string())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

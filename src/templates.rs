@@ -20,6 +20,11 @@ pub struct BotTexts {
     pub waiting_reminder: String,
     /// The polite close of a question never answered.
     pub waiting_closed: String,
+    /// To the shift leads' chat when a clock breaches (`{what}`: one of the three below).
+    pub escalation: String,
+    pub escalation_first_response: String,
+    pub escalation_department: String,
+    pub escalation_resolution: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +83,10 @@ impl BotTexts {
                 known_incident: "{incident}".into(),
                 waiting_reminder: "{number}?".into(),
                 waiting_closed: "{number}.".into(),
+                escalation: "{what}: {number}".into(),
+                escalation_first_response: "!".into(),
+                escalation_department: "!".into(),
+                escalation_resolution: "!".into(),
             },
         }
     }

@@ -119,3 +119,83 @@ async fn waits(db: String, dir: tempfile::TempDir) {
     assert_eq!(said(silent, "Напоминаем"), 1);
     assert_eq!(said(answers, "не получили ответа"), 0);
 }
+
+const LEADS: i64 = -100_555;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_reaches_the_leads_chat_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("server.sqlite3").display());
+    escalates(db, dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_reaches_the_leads_chat_once_on_postgres() {
+    let db = mcu_desk::testkit::pg_cluster::PgCluster::shared()
+        .fresh_database()
+        .await
+        .expect("a fresh PostgreSQL database");
+    escalates(db, tempfile::tempdir().unwrap()).await;
+}
+
+/// Nobody answers within a first-response target of about two seconds: the server's gateway
+/// tells the leads' chat once, and every console sees it on the request's audit.
+async fn escalates(db: String, dir: tempfile::TempDir) {
+    let d = dir.path();
+    let extra = format!(
+        "[clocks]\nfirst_response_hours = 0.0005\n[escalation]\ntelegram_chat_id = {LEADS}\n"
+    );
+    let sim = common::three_channels_setup(d, SCOPE, &extra).await;
+    sim.open_chat(LEADS);
+    let token = common::add_account(d, &db, "anna", "operator");
+    sim.inject_text(4001, "Не горит фонарь у школы №5");
+    let log = d.join("serve.log");
+    let (child, _stdout, base) = common::spawn_serve(
+        mcu(d, "server.toml")
+            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+            .args(["--channels", "telegram", "--no-seed"]),
+        &log,
+    );
+    let _guard = common::ServeGuard {
+        child,
+        log: log.clone(),
+    };
+    let told = |needle: &str| {
+        sim.sent()
+            .chats
+            .get(&LEADS.to_string())
+            .map_or(0, |m| m.iter().filter(|m| m.text.contains(needle)).count())
+    };
+    until(Duration::from_secs(40), "the leads told", || {
+        told("нет ответа заявителю в срок") == 1
+    })
+    .await;
+    let mut card = Value::Null;
+    until(Duration::from_secs(30), "the audit on the console", || {
+        console(d, &base, &token, &["sync"]);
+        let listed = console(d, &base, &token, &["list"]);
+        let Some(number) = listed[0]["number"].as_str() else {
+            return false;
+        };
+        card = console(d, &base, &token, &["show", number]);
+        card["events"]
+            .as_array()
+            .is_some_and(|es| es.iter().any(|e| e["field"] == "escalated"))
+    })
+    .await;
+    let number = card["number"].as_str().unwrap();
+    let text = sim.sent().chats[&LEADS.to_string()][0].text.clone();
+    assert!(text.contains(number), "{text}");
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mcu_escalations_total{channel=\"telegram\"} 1"),
+        "{metrics}"
+    );
+    // Sweeps went on meanwhile (every 5 s in a server): still told once.
+    assert_eq!(told("нет ответа заявителю в срок"), 1);
+}

@@ -107,3 +107,54 @@ async fn a_question_is_reminded_once_resumed_by_the_answer_or_closed_politely() 
     assert_eq!(said(answers, "Напоминаем"), 1);
     rig.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_breach_is_told_to_the_shift_leads_once() {
+    const LEADS: i64 = -100_777;
+    let mut env = common::env();
+    env.policy.first_response = chrono::Duration::seconds(1);
+    env.policy.resolution = chrono::Duration::seconds(3);
+    let mut gateway = common::options(None);
+    gateway.escalation_chat = Some(LEADS.to_string());
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), env, gateway).await;
+    rig.sim.open_chat(LEADS);
+    let chat = 7_770_010;
+    rig.sim
+        .inject_raw(message(chat, 1, "Не горит фонарь у школы"));
+    rig.bot_said(chat, "зарегистрировано под номером").await;
+    rig.bot_said(LEADS, "нет ответа заявителю в срок").await;
+    let number: String = rusqlite::Connection::open(&rig.db)
+        .unwrap()
+        .query_row("SELECT number FROM request", [], |r| r.get(0))
+        .unwrap();
+    let told = rig.bot_messages(LEADS);
+    assert!(told[0].1.contains(&number), "{told:?}");
+    assert!(told[0].1.contains("Не горит фонарь у школы"), "{told:?}");
+    // Answered late: the resolution clock runs, and breaches in its turn.
+    let r = rig.store.resolve(&number).await.unwrap();
+    let op = Op::Reply {
+        message_id: Uuid::now_v7(),
+        body: "Передали в службу освещения.".into(),
+    };
+    rig.store
+        .apply(Mutation::new(r.id, "anna", chrono::Utc::now(), op))
+        .await
+        .unwrap();
+    rig.bot_said(LEADS, "не решено в срок").await;
+    // Every sweep in between (one each 50 ms) saw the first breach and told nobody again.
+    let told = rig.bot_messages(LEADS);
+    assert_eq!(told.len(), 2, "{told:?}");
+    let events = rig.store.detail(&number).await.unwrap().events;
+    let levels: Vec<_> = events
+        .iter()
+        .filter(|e| e.field == "escalated")
+        .filter_map(|e| e.new.clone())
+        .collect();
+    assert_eq!(levels, ["first_response", "resolution"]);
+    rig.finish().await;
+}

@@ -57,6 +57,11 @@ pub async fn simulate(listen: std::net::SocketAddr, a: &SimArgs) -> anyhow::Resu
         .with_context(|| format!("simulator on {listen}"))
 }
 
+/// The demo's shift leads' Telegram group (negative, as group ids are).
+const LEADS_CHAT: i64 = -1_001_000_000_001;
+/// The citizen whose request waited overnight.
+const OVERNIGHT_CHAT: i64 = 990_001;
+
 pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::Result<()> {
     let en = config.ui.language == "en";
     // Before the simulator starts: a demo that can't show its console shows nothing.
@@ -120,8 +125,14 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     store.configure_triage(config.triage.clone()).await?;
     // Regular citizens with requests from weeks ago: when they write again, the card lists
     // their earlier ones. A file of the operator's own (`--db`) keeps what it has.
+    // And one left unanswered overnight, which the shift leads' chat hears of at once.
     if with("telegram") && _tmp.is_some() {
-        let history = crate::demo::history::earlier_requests(&sim.regulars(4), store.now());
+        let mut history = crate::demo::history::earlier_requests(&sim.regulars(4), store.now());
+        sim.open_chat(OVERNIGHT_CHAT);
+        history.push(crate::demo::history::overnight_request(
+            OVERNIGHT_CHAT,
+            store.now(),
+        ));
         store.apply_batch(history).await.map_err(|(_, e)| e)?;
     }
     let adapters = Adapters {
@@ -192,7 +203,12 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         println!("ответить из другого терминала: mcu reply НОМЕР --text '...' --db {db_s}");
         println!("остановить: Ctrl-C");
     }
-    let opts = gateway_options(&config, dir.join("files"));
+    let mut opts = gateway_options(&config, dir.join("files"));
+    // The shift leads' chat, unless the config names one: `/_sim/sent` lists what it got.
+    if opts.escalation_chat.is_none() {
+        sim.open_chat(LEADS_CHAT);
+        opts.escalation_chat = Some(LEADS_CHAT.to_string());
+    }
     let result = if a.headless {
         run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await
     } else {

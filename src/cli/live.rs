@@ -38,6 +38,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
         files_dir: Some(files_dir),
         max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
         waiting_every: Duration::from_secs(5),
+        escalation_chat: config.escalation.chat(),
     }
 }
 
@@ -176,6 +177,13 @@ async fn print_events(
                     format!("unanswered questions: {reminded} reminded, {closed} closed")
                 } else {
                     format!("вопросы без ответа: напомнили {reminded}, закрыли {closed}")
+                }
+            }
+            GatewayEvent::Escalated(n) => {
+                if en {
+                    format!("{n} breach(es) told to the shift leads' chat")
+                } else {
+                    format!("старшим смены сообщено о просрочках: {n}")
                 }
             }
             GatewayEvent::Sent { chat, part, .. } => {

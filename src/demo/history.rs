@@ -48,6 +48,26 @@ pub fn earlier_requests(regulars: &[(i64, String)], now: DateTime<Utc>) -> Vec<M
     out
 }
 
+/// A request left unanswered overnight: received five hours before `now` on `chat`, its
+/// four-hour first answer already late, so the shift leads' chat hears of it at once.
+pub fn overnight_request(chat: i64, now: DateTime<Utc>) -> Mutation {
+    let at = now - Duration::hours(5);
+    let new = NewRequest {
+        external_id: Some(format!("history:{chat}:overnight")),
+        channel_ref: ChannelRef {
+            chat: Some(chat.to_string()),
+            message: None,
+        },
+        citizen: Some("Пётр Лысенко".into()),
+        ..NewRequest::new(
+            Channel::Telegram,
+            "Ночью во дворе дома 14 по ул. Школьной прорвало трубу, вода до сих пор стоит у подъездов",
+            at,
+        )
+    };
+    Mutation::new(Uuid::now_v7(), "history", now, Op::Create(Box::new(new)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -244,6 +244,10 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             opt("local_path", local_path, MAX_PATH, f);
         }
         Op::Retitle { title } => f("title", title, MAX_NAME),
+        Op::Escalate { chat, body, .. } => {
+            f("chat", chat, MAX_REF);
+            f("text", body, MAX_TEXT);
+        }
         Op::Claim
         | Op::JoinIncident { .. }
         | Op::LeaveIncident

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod dashboard;
+pub mod escalation;
 pub mod fields;
 pub mod intake;
 pub mod mutation;

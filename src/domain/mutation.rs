@@ -230,6 +230,14 @@ pub enum Op {
     Retitle {
         title: String,
     },
+    /// The shift leads are told that `level`'s clock breached (the gateway sends `body` to
+    /// their `chat` through the outbox): once per request and clock, audited on the request.
+    Escalate {
+        level: super::request::ClockKind,
+        chat: String,
+        message_id: Uuid,
+        body: String,
+    },
 }
 
 /// Where an acknowledgement names the request's number: filled in by `apply`, so the text a
@@ -297,6 +305,7 @@ impl Op {
             Op::LeaveIncident => "leave_incident",
             Op::Ungroup => "ungroup",
             Op::Retitle { .. } => "retitle",
+            Op::Escalate { .. } => "escalate",
         }
     }
 }

@@ -237,6 +237,20 @@ pub enum ClockKind {
 }
 
 impl ClockKind {
+    pub const ALL: [ClockKind; 3] = [
+        ClockKind::FirstResponse,
+        ClockKind::Department,
+        ClockKind::Resolution,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::FirstResponse => "first_response",
+            ClockKind::Department => "department",
+            ClockKind::Resolution => "resolution",
+        }
+    }
+
     /// The one definition of which clock runs on a request: none once closed; the citizen's
     /// first-response clock until the citizen has got an answer, whatever else happened
     /// (a request forwarded unanswered still owes its 4 hours); then the department's clock
@@ -303,6 +317,9 @@ pub struct Request {
     /// The open question to the citizen while the request is `waiting_citizen`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<Waiting>,
+    /// The clocks whose breach the shift leads were told of (`Op::Escalate`): once each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalated: Vec<ClockKind>,
 }
 
 /// An operator asked the citizen something (`Op::Ask`) and the request waits for the answer:

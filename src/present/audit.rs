@@ -32,6 +32,8 @@ fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
         "location" => ("место", "location"),
         "delivery" => ("доставка ответа", "reply delivery"),
         "reply_settled" => ("недоставленный ответ", "undelivered reply"),
+        "escalated" => ("сообщено старшим смены", "shift leads told"),
+        "reminded" => ("напоминание заявителю", "citizen reminded"),
         // Shown by the thread itself (a message, a file, the first reply's clock).
         _ => return None,
     };
@@ -86,6 +88,14 @@ fn value(cx: &AuditContext, field: &str, v: Option<&str>) -> String {
             str::to_string,
         ),
         "location" => place(v),
+        "escalated" => match v {
+            "first_response" => lang.pick("нет ответа в срок", "no answer in time"),
+            "department" => lang.pick("департамент не ответил в срок", "department late"),
+            "resolution" => lang.pick("не решено в срок", "not resolved in time"),
+            other => other,
+        }
+        .into(),
+        "reminded" => lang.pick("отправлено", "sent").into(),
         _ => v.to_string(),
     };
     sanitize::line(&named)
@@ -98,7 +108,7 @@ pub fn describe(cx: &AuditContext, e: &Event) -> Option<String> {
         ("created", _, _) => String::new(),
         ("tag", None, Some(t)) => format!(": +{}", sanitize::line(t)),
         ("tag", Some(t), None) => format!(": −{}", sanitize::line(t)),
-        ("parent" | "reply_settled" | "location", _, new) => {
+        ("parent" | "reply_settled" | "location" | "escalated" | "reminded", _, new) => {
             format!(": {}", value(cx, &e.field, new.as_deref()))
         }
         (f, old, new) => format!(
@@ -155,6 +165,10 @@ mod tests {
         assert_eq!(
             line("parent", None, Some(&parent)),
             "02.11 14:05 · anna · дубликат обращения: 2026-000017"
+        );
+        assert_eq!(
+            line("escalated", None, Some("department")),
+            "02.11 14:05 · anna · сообщено старшим смены: департамент не ответил в срок"
         );
         assert_eq!(
             line("status", Some("new"), Some("in_work")),

@@ -26,6 +26,10 @@ pub struct ChannelMetrics {
     unknown: AtomicU64,
     failed: AtomicU64,
     alarms: AtomicU64,
+    /// Breaches told to the shift leads' chat, and questions reminded or closed unanswered.
+    escalated: AtomicU64,
+    reminded: AtomicU64,
+    closed_unanswered: AtomicU64,
 }
 
 impl ChannelMetrics {
@@ -42,6 +46,9 @@ impl ChannelMetrics {
             unknown: AtomicU64::default(),
             failed: AtomicU64::default(),
             alarms: AtomicU64::default(),
+            escalated: AtomicU64::default(),
+            reminded: AtomicU64::default(),
+            closed_unanswered: AtomicU64::default(),
         }
     }
 
@@ -85,6 +92,13 @@ impl ChannelMetrics {
             }
             GatewayEvent::Alarm(_) => {
                 add(&self.alarms, 1);
+            }
+            GatewayEvent::Escalated(n) => {
+                add(&self.escalated, *n as u64);
+            }
+            GatewayEvent::Waiting { reminded, closed } => {
+                add(&self.reminded, *reminded as u64);
+                add(&self.closed_unanswered, *closed as u64);
             }
             GatewayEvent::Stopped => self.up.store(0, Ordering::Relaxed),
             _ => {}
@@ -135,6 +149,21 @@ impl ChannelMetrics {
             "# HELP mcu_channel_alarms_total Alarms raised (409, revoked token, lost lease).\n\
              # TYPE mcu_channel_alarms_total counter\nmcu_channel_alarms_total{{channel=\"{ch}\"}} {}",
             get(&self.alarms)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mcu_escalations_total Breaches told to the shift leads' chat (once per request and clock).\n\
+             # TYPE mcu_escalations_total counter\nmcu_escalations_total{{channel=\"{ch}\"}} {}",
+            get(&self.escalated)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mcu_waiting_citizen_total Unanswered questions to citizens: reminded, closed.\n\
+             # TYPE mcu_waiting_citizen_total counter\n\
+             mcu_waiting_citizen_total{{channel=\"{ch}\",step=\"reminded\"}} {}\n\
+             mcu_waiting_citizen_total{{channel=\"{ch}\",step=\"closed\"}} {}",
+            get(&self.reminded),
+            get(&self.closed_unanswered)
         );
     }
 }

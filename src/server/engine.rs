@@ -231,6 +231,7 @@ fn decide(
         | Op::Acknowledge { .. }
         | Op::Remind { .. }
         | Op::CloseUnanswered { .. }
+        | Op::Escalate { .. }
         | Op::Delivery { .. }
         | Op::SetAttachment { .. }
             if who.role != Role::Gateway =>

@@ -11,7 +11,7 @@ use std::time::Duration as StdDuration;
 use super::rows::{self, ms};
 use super::{StoreError, analyze, schema};
 use crate::domain::mutation::{Ctx, Mutation, Op, Outcome};
-use crate::domain::request::{Event, Message, Note};
+use crate::domain::request::{Channel, Event, Message, Note};
 use crate::domain::{Catalog, ClockPolicy, Rejection, Request, RequestNumber};
 
 pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -220,6 +220,18 @@ pub(crate) fn apply_with(
     let out = crate::domain::apply(current.as_ref(), m, &ctx).map_err(StoreError::Rejected)?;
     let created = matches!(m.op, Op::Create(_)) && current.is_none();
     persist(tx, &out, created, later)?;
+    // The leads' chat is reached through the bot: only a Telegram gateway applies these, and
+    // only the first time for this clock (`events`), so the leads are told once.
+    if let Op::Escalate {
+        chat,
+        message_id,
+        body,
+        ..
+    } = &m.op
+        && !out.events.is_empty()
+    {
+        super::outbox::enqueue_to(tx, *message_id, Channel::Telegram, chat, body, ms(now))?;
+    }
     if env.journal {
         journal(tx, m, current.as_ref())?;
     }

@@ -39,6 +39,29 @@ pub fn enqueue(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<()
     )
 }
 
+/// A message to someone other than the request's citizen (the shift leads' chat), under the
+/// message id its mutation named: a repeat of the same message adds no parts.
+pub fn enqueue_to(
+    tx: &Connection,
+    message_id: Uuid,
+    channel: crate::domain::Channel,
+    chat: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    insert_parts(
+        tx,
+        &message_id.to_string(),
+        None,
+        channel.as_str(),
+        chat,
+        None,
+        body,
+        channel.max_message_units(),
+        now,
+    )
+}
+
 /// A message that belongs to no request (the /start greeting, a /status answer).
 pub fn enqueue_raw(
     tx: &Connection,

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::request::{ChannelRef, Direction, Location, PendingReply};
+use crate::domain::request::{ChannelRef, ClockKind, Direction, Location, PendingReply};
 use crate::domain::sla::Clock;
 use crate::domain::{Request, RequestNumber};
 
@@ -93,10 +93,10 @@ pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_r
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
     dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused, \
-    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone, waiting_since, waiting_reminded";
+    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone, waiting_since, waiting_reminded, escalated";
 
 /// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
-pub const REQUEST_COLUMN_COUNT: usize = 48;
+pub const REQUEST_COLUMN_COUNT: usize = 49;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -134,6 +134,7 @@ pub struct RawRequest {
     phone: Option<String>,
     waiting_since: Option<i64>,
     waiting_reminded: Option<i64>,
+    escalated: i64,
 }
 
 impl RawRequest {
@@ -175,6 +176,7 @@ impl RawRequest {
             phone: r.get(45)?,
             waiting_since: r.get(46)?,
             waiting_reminded: r.get(47)?,
+            escalated: r.get(48)?,
         })
     }
 
@@ -269,6 +271,12 @@ impl RawRequest {
                 }),
                 None => None,
             },
+            escalated: ClockKind::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| self.escalated & (1 << i) != 0)
+                .map(|(_, k)| k)
+                .collect(),
         })
     }
 }
@@ -314,10 +322,10 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
             res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
             reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y, phone,
-            waiting_since, waiting_reminded)
+            waiting_since, waiting_reminded, escalated)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
-            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52)
+            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -335,6 +343,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             ungrouped = excluded.ungrouped, text = excluded.text, place_key = excluded.place_key,
             cell_x = excluded.cell_x, cell_y = excluded.cell_y, phone = excluded.phone,
             waiting_since = excluded.waiting_since, waiting_reminded = excluded.waiting_reminded,
+            escalated = excluded.escalated,
             version = version + 1
          RETURNING rid",
         params![
@@ -378,6 +387,11 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             r.phone,
             r.waiting.map(|w| ms(w.since)),
             r.waiting.and_then(|w| w.reminded_at).map(ms),
+            ClockKind::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| r.escalated.contains(k))
+                .fold(0i64, |bits, (i, _)| bits | (1 << i)),
         ],
         |row| row.get(0),
     )?;

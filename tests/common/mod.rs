@@ -40,6 +40,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
         },
         lease_ttl: Duration::from_secs(15),
         waiting_every: Duration::from_millis(50),
+        escalation_chat: None,
         idle_poll: Duration::from_millis(50),
         per_chat_interval: Duration::from_secs(1),
         global_interval: Duration::from_millis(5),
@@ -93,6 +94,16 @@ impl Rig {
 
     /// As `start`, with the store's rules and clock from `env`.
     pub async fn start_with(opts: SimOptions, send_timeout: Duration, env: Env) -> Rig {
+        Rig::start_full(opts, send_timeout, env, options(None)).await
+    }
+
+    /// As `start_with`, with the gateway's options (its files go to the rig's folder).
+    pub async fn start_full(
+        opts: SimOptions,
+        send_timeout: Duration,
+        env: Env,
+        mut gateway: GatewayOptions,
+    ) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("mcu.sqlite3");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -109,13 +120,8 @@ impl Rig {
         );
         let (tx, events) = mpsc::unbounded_channel();
         let (stop, stop_rx) = watch::channel(false);
-        let gw = tokio::spawn(gateway::run(
-            store.clone(),
-            tg,
-            options(Some(dir.path().join("files"))),
-            tx,
-            stop_rx,
-        ));
+        gateway.files_dir = Some(dir.path().join("files"));
+        let gw = tokio::spawn(gateway::run(store.clone(), tg, gateway, tx, stop_rx));
         Rig {
             _dir: dir,
             db,

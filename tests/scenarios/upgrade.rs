@@ -20,7 +20,8 @@ fn to_previous_schema(db: &std::path::Path) {
         "the file starts at the current schema"
     );
     c.execute_batch(&format!(
-        "DROP INDEX request_waiting;
+        "ALTER TABLE request DROP COLUMN escalated;
+         DROP INDEX request_waiting;
          ALTER TABLE request DROP COLUMN waiting_since;
          ALTER TABLE request DROP COLUMN waiting_reminded;
          DROP INDEX request_incident;
@@ -43,7 +44,7 @@ fn to_previous_schema(db: &std::path::Path) {
          ALTER TABLE pending_mutation DROP COLUMN before;
          ALTER TABLE sync_rejection DROP COLUMN draft;
          PRAGMA user_version = {};",
-        SCHEMA_VERSION - 8
+        SCHEMA_VERSION - 9
     ))
     .unwrap();
 }

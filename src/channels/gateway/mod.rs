@@ -34,8 +34,12 @@ pub struct GatewayOptions {
     /// Where fetched files go; None leaves files unfetched.
     pub files_dir: Option<PathBuf>,
     pub max_file_bytes: u64,
-    /// How often unanswered questions are looked at for a reminder or a close.
+    /// How often unanswered questions are looked at for a reminder or a close, and breaches
+    /// for the leads.
     pub waiting_every: Duration,
+    /// The shift leads' Telegram chat, told of every breach (`[escalation]`); a Telegram
+    /// gateway only.
+    pub escalation_chat: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +76,8 @@ pub enum GatewayEvent {
         reminded: usize,
         closed: usize,
     },
+    /// Breaches told to the shift leads' chat.
+    Escalated(usize),
     /// Something an operator must see (a second poller, a revoked token, a lost lease).
     Alarm(String),
     Warning(String),

@@ -1,13 +1,26 @@
-//! The gateway's watch over unanswered questions on its channel: it is the one process that
-//! runs whether or not a console is open, and the one that may write to the citizen, so the
-//! reminder and the polite close (`domain::waiting`) are sent from here.
+//! The gateway's watch over the clocks: it is the one process that runs whether or not a
+//! console is open, and the one that may write to citizens and through the bot, so the
+//! reminder and the polite close of an unanswered question (`domain::waiting`) and the shift
+//! leads' breach messages (`domain::escalation`) are sent from here.
 
 use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::{Ctx, GatewayEvent, sleep_or_stop};
 use crate::channels::Adapter;
+use crate::domain::Channel;
 use crate::store::StoreError;
+
+/// Team mode: the server has what was decided now, not with the next poll.
+async fn flush<C: Adapter>(ctx: &Ctx<C>, what: &str) {
+    if let Some((link, fence)) = &ctx.team
+        && let Err(e) = link.flush(fence, None).await
+    {
+        ctx.emit(GatewayEvent::Warning(format!(
+            "{what} wait for the next push: {e:?}"
+        )));
+    }
+}
 
 pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let channel = ctx.adapter.channel();
@@ -25,19 +38,28 @@ pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
                     reminded: s.reminded,
                     closed: s.closed,
                 });
-                // Team mode: the server decides what the citizen gets; it has these now,
-                // not with the next poll.
-                if let Some((link, fence)) = &ctx.team
-                    && let Err(e) = link.flush(fence, None).await
-                {
-                    ctx.emit(GatewayEvent::Warning(format!(
-                        "reminders wait for the next push: {e:?}"
-                    )));
-                }
+                flush(&ctx, "reminders").await;
             }
             Ok(_) => {}
             Err(StoreError::Fenced(_)) => return,
             Err(e) => ctx.emit(GatewayEvent::Warning(format!("unanswered questions: {e}"))),
+        }
+        if channel == Channel::Telegram
+            && let Some(chat) = &ctx.opts.escalation_chat
+        {
+            match ctx
+                .store
+                .sweep_escalations(chat.clone(), ctx.opts.rules.texts.clone())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    ctx.emit(GatewayEvent::Escalated(n));
+                    flush(&ctx, "breaches told to the leads").await;
+                }
+                Err(StoreError::Fenced(_)) => return,
+                Err(e) => ctx.emit(GatewayEvent::Warning(format!("escalations: {e}"))),
+            }
         }
         if sleep_or_stop(ctx.opts.waiting_every, &mut stop).await {
             return;

@@ -350,6 +350,12 @@ impl Simulator {
 
     /// `n` citizens known from now on, who will write again like any the traffic made: their
     /// Telegram chat ids and names (`demo::history` gives them earlier requests).
+    /// A chat the bot may write to without its citizen having written first (the shift
+    /// leads' group, a request registered before the demo began).
+    pub fn open_chat(&self, chat_id: i64) {
+        self.shared.lock().world.ensure_chat(chat_id, None);
+    }
+
     pub fn regulars(&self, n: usize) -> Vec<(i64, String)> {
         let mut inner = self.shared.lock();
         let inner = &mut *inner;

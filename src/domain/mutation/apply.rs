@@ -367,6 +367,13 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         Op::JoinIncident { .. } | Op::LeaveIncident | Op::Ungroup | Op::Retitle { .. } => {
             super::incident::apply(&mut out, m)?
         }
+        Op::Escalate { level, .. } => {
+            // Once per clock: a second gateway's or a retried decision changes nothing.
+            if !out.request.escalated.contains(level) {
+                out.request.escalated.push(*level);
+                record(&mut out, m, "escalated", None, Some(level.as_str().into()));
+            }
+        }
     }
     // The center's resolution clock waits while the department has the request (its own
     // clock runs then): the center is not late for the time a third party takes. And while
@@ -465,6 +472,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         is_incident: new.incident,
         incident_id: None,
         ungrouped: false,
+        escalated: vec![],
         // An import's open question waits from now: its reminder and close count from here.
         waiting: (status == Status::WaitingCitizen).then_some(crate::domain::request::Waiting {
             since: ctx.now,

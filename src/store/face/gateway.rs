@@ -15,6 +15,18 @@ use crate::domain::Channel;
 use crate::domain::request::AttachmentState;
 
 impl Store {
+    /// Tells the shift leads' Telegram `chat` of every breach not told yet
+    /// (`domain::escalation`); how many it told.
+    pub async fn sweep_escalations(
+        &self,
+        chat: String,
+        texts: crate::templates::BotTexts,
+    ) -> Result<usize, StoreError> {
+        let now = self.now();
+        self.call(move |c, env| super::super::escalation::sweep(c, env, &chat, &texts, now))
+            .await
+    }
+
     /// Sends the reminders and polite closes due on `channel`'s unanswered questions
     /// (`domain::waiting`), in the bot's words.
     pub async fn sweep_waiting(
