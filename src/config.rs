@@ -35,6 +35,8 @@ pub struct Config {
     pub incidents: crate::incidents::Rules,
     /// Telling the shift leads of breaches outside the console.
     pub escalation: EscalationConfig,
+    /// Round-robin assignment at intake, on `mcu serve` (`server::assign`).
+    pub assign: crate::server::assign::AssignConfig,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.

@@ -267,6 +267,7 @@ pub async fn serve(
             config.open311.clone(),
             config.server.scope.clone(),
         ),
+        assign: config.assign,
         ..http::ServeOptions::default()
     };
     let compacting = (compact_every > 0.0).then(|| {

@@ -23,6 +23,8 @@ pub use backend::*;
 pub struct Rules<'a> {
     pub catalog: &'a Catalog,
     pub policy: &'a ClockPolicy,
+    /// Round-robin at intake (`server::assign`).
+    pub assign: super::assign::AssignConfig,
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<Value, ServerError> {
@@ -328,7 +330,22 @@ fn decide(
         Ok(out) => out,
         Err(r) => return refuse(r.code(), r.to_string()),
     };
+    let created = (stored.is_none() && matches!(m.op, Op::Create(_))).then(|| out.request.clone());
     write(tx, scope, stored, out)?;
+    // A new request goes to the next operator on shift, in the same transaction.
+    if let Some(r) = created
+        && let Some(assign) = super::assign::next(tx, &rules.assign, scope, &r, now)?
+    {
+        let ctx = Ctx {
+            new_number: None,
+            ..ctx
+        };
+        // Refused only if the request cannot be assigned at all; it stays in the queue.
+        if let Ok(out) = crate::domain::apply(Some(&r), &assign, &ctx) {
+            let doc = tx.load_request(r.id)?;
+            write(tx, scope, doc, out)?;
+        }
+    }
     Ok(Ok(()))
 }
 
@@ -369,6 +386,7 @@ fn write(
         .as_ref()
         .map_or((0, 0), |d| (d.department_seq, d.assignee_seq));
     let old = before.as_ref().map(|d| &d.request);
+    super::assign::track(tx, scope, old, &out.request)?;
     let doc = RequestDoc {
         department_seq: if old.map(|r| &r.department) != Some(&out.request.department) {
             version

@@ -67,6 +67,8 @@ pub struct ServeOptions {
     pub seed: Option<Arc<super::seed::Seed>>,
     /// `/open311/v2/` (`server::open311`).
     pub open311: super::open311::Open311Options,
+    /// Round-robin at intake (`[assign]`).
+    pub assign: super::assign::AssignConfig,
 }
 
 impl Default for ServeOptions {
@@ -81,6 +83,7 @@ impl Default for ServeOptions {
             presence_ttl: presence::DEFAULT_TTL,
             seed: None,
             open311: Default::default(),
+            assign: Default::default(),
         }
     }
 }
@@ -444,6 +447,7 @@ async fn push<S: Backend>(
         let rules = Rules {
             catalog: &a.catalog,
             policy: &a.policy,
+            assign: a.opts.assign,
         };
         let resp = engine::push(&a.store, &rules, &who, &req, Utc::now())?;
         let any_applied = resp.results.iter().any(|r| r.status == Verdict::Applied);

@@ -61,6 +61,7 @@ impl<S: Transactional + Send + Sync + 'static> Transport for Local<S> {
             let rules = Rules {
                 catalog: &server.catalog,
                 policy: &server.policy,
+                assign: Default::default(),
             };
             engine::push(&server.store, &rules, &who, &req, chrono::Utc::now())
         })

@@ -4,6 +4,7 @@
 //! keeps who is on which request, in memory; `team` who is on shift and how the channels are.
 
 pub mod accounts;
+pub mod assign;
 pub mod channel_metrics;
 pub mod engine;
 pub mod fence;

@@ -37,6 +37,7 @@ pub(super) async fn create<S: Backend>(o: &O<S>, call: &Call) -> Result<Response
         let rules = Rules {
             catalog: &app.catalog,
             policy: &app.policy,
+            assign: app.opts.assign,
         };
         let scope = &app.opts.open311.scope;
         let ids = sub.external_ids;

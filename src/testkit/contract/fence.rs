@@ -35,6 +35,7 @@ fn push_fenced<S: Transactional>(
     let rules = Rules {
         catalog: &catalog,
         policy: &policy,
+        assign: Default::default(),
     };
     let mut req = c.push_req(ms);
     req.fence = fence;

@@ -14,6 +14,7 @@ use crate::wire::sync::{
     SCHEMA_VERSION, Verdict,
 };
 
+mod assign;
 mod concurrent;
 pub mod fence;
 pub mod open311;
@@ -121,6 +122,7 @@ impl<S: Transactional> Harness<S> {
         let rules = Rules {
             catalog: &self.catalog,
             policy: &self.policy,
+            assign: Default::default(),
         };
         engine::push(&self.store, &rules, &c.who, &c.push_req(ms), now())
     }
@@ -691,7 +693,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 19] = [
+    let checks: [Check<S>; 20] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -720,6 +722,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
         ),
         ("open311 reads", open311::open311_reads::<S>),
         ("shifts", team::shifts::<S>),
+        ("round robin", assign::round_robin::<S>),
     ];
     for (name, check) in checks {
         let h = Harness::new(fresh());

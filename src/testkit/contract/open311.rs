@@ -22,6 +22,7 @@ fn apply<S: Transactional>(store: &S, scope: &str, m: &Mutation) {
     let rules = Rules {
         catalog: &catalog,
         policy: &policy,
+        assign: Default::default(),
     };
     let applied = store
         .in_tx(|tx| engine::apply_direct(tx, &rules, &portal(), scope, m, Utc::now()))

@@ -188,6 +188,7 @@ pub fn server_year(path: &Path, n: usize) {
     let rules = Rules {
         catalog: &catalog,
         policy: &policy,
+        assign: Default::default(),
     };
     let mut consoles: Vec<Console> = OPERATORS
         .iter()
