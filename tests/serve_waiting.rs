@@ -139,11 +139,13 @@ async fn a_breach_reaches_the_leads_chat_once_on_postgres() {
 }
 
 /// Nobody answers within a first-response target of about two seconds: the server's gateway
-/// tells the leads' chat once, and every console sees it on the request's audit.
+/// tells the leads' chat once, and every console sees it on the request's audit. Round-robin
+/// is on: the request went to the one operator on shift.
 async fn escalates(db: String, dir: tempfile::TempDir) {
     let d = dir.path();
     let extra = format!(
-        "[clocks]\nfirst_response_hours = 0.0005\n[escalation]\ntelegram_chat_id = {LEADS}\n"
+        "[clocks]\nfirst_response_hours = 0.0005\n[escalation]\ntelegram_chat_id = {LEADS}\n\
+         [assign]\nmode = \"round_robin\"\n"
     );
     let sim = common::three_channels_setup(d, SCOPE, &extra).await;
     sim.open_chat(LEADS);
@@ -184,6 +186,14 @@ async fn escalates(db: String, dir: tempfile::TempDir) {
     })
     .await;
     let number = card["number"].as_str().unwrap();
+    // Round-robin gave it to the one operator on shift, as `auto`.
+    assert_eq!(card["assignee"], "anna", "{card}");
+    assert!(
+        card["events"].as_array().is_some_and(|es| es
+            .iter()
+            .any(|e| e["actor"] == "auto" && e["field"] == "assignee")),
+        "{card}"
+    );
     let text = sim.sent().chats[&LEADS.to_string()][0].text.clone();
     assert!(text.contains(number), "{text}");
     let metrics = reqwest::get(format!("{base}/metrics"))

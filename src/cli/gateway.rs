@@ -101,6 +101,7 @@ async fn start_with<C: crate::channels::Adapter>(
         store: s.server.clone(),
         catalog: s.catalog,
         policy: s.policy,
+        assign: s.config.assign,
         down: false.into(),
     });
     let scope = s.config.server.scope.clone();

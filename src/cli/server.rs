@@ -338,6 +338,7 @@ async fn start_seed(
         store: server,
         catalog: catalog.clone(),
         policy: policy.clone(),
+        assign: config.assign,
         down: false.into(),
     });
     tracing::info!(file = %path.display(), "following the store for new consoles");

@@ -13,6 +13,8 @@ pub struct Shared<S> {
     pub store: S,
     pub catalog: Catalog,
     pub policy: ClockPolicy,
+    /// Round-robin at intake: the gateway inside `mcu serve` pushes its new requests here.
+    pub assign: super::assign::AssignConfig,
     /// While set, every call fails as if the server were down.
     pub down: AtomicBool,
 }
@@ -23,6 +25,7 @@ impl<S> Shared<S> {
             store,
             catalog: Catalog::krasnodar(),
             policy: ClockPolicy::default(),
+            assign: Default::default(),
             down: AtomicBool::new(false),
         })
     }
@@ -61,7 +64,7 @@ impl<S: Transactional + Send + Sync + 'static> Transport for Local<S> {
             let rules = Rules {
                 catalog: &server.catalog,
                 policy: &server.policy,
-                assign: Default::default(),
+                assign: server.assign,
             };
             engine::push(&server.store, &rules, &who, &req, chrono::Utc::now())
         })
