@@ -224,3 +224,55 @@ async fn a_webhook_or_second_poller_stops_polling_and_raises_an_alarm() {
     assert!(rig.sim.stats().updates_pending >= 1);
     rig.finish().await;
 }
+
+/// Issue #19 item 5: a request linked as another citizen's duplicate tells its own citizen,
+/// on their own chat, which request handles the problem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_of_another_citizens_request_is_told_which_one() {
+    let rig = Rig::quiet().await;
+    let (first, second) = (5_560_001, 5_560_002);
+    rig.sim.inject_raw(json!({"message": message(first, 1, json!({"text": "Прорвало трубу у дома 5 на Садовой"}))}));
+    rig.bot_said(first, "зарегистрировано под номером").await;
+    rig.sim.inject_raw(
+        json!({"message": message(second, 1, json!({"text": "Садовая 5, из трубы хлещет вода"}))}),
+    );
+    rig.bot_said(second, "зарегистрировано под номером").await;
+    let number = |chat: i64| {
+        one(
+            &rig.db,
+            &format!("SELECT number FROM request WHERE chat_ref = '{chat}'"),
+        )
+    };
+    let (original, repeat) = (number(first), number(second));
+    let original = rig.store.resolve(&original).await.unwrap();
+    let repeat = rig.store.resolve(&repeat).await.unwrap();
+    let batch = mcu_desk::incidents::plan::join_duplicate(
+        &repeat,
+        &original,
+        Some(mcu_desk::lang::Lang::Ru),
+        "anna",
+        chrono::Utc::now(),
+    );
+    rig.store
+        .apply_batch(batch)
+        .await
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let told = rig.bot_said(second, "Об этой проблеме уже сообщили").await;
+    let text = rig
+        .bot_messages(second)
+        .into_iter()
+        .find(|(id, _)| *id == told)
+        .unwrap()
+        .1;
+    assert!(text.contains(&original.number.to_string()), "{text}");
+    // The first citizen hears nothing of it.
+    assert!(
+        !rig.bot_messages(first)
+            .iter()
+            .any(|(_, t)| t.contains("уже сообщили"))
+    );
+    let linked = rig.store.resolve(&repeat.number.to_string()).await.unwrap();
+    assert_eq!(linked.close_reason, Some(CloseReason::Duplicate));
+    rig.finish().await;
+}

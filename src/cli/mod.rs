@@ -499,15 +499,14 @@ impl Invocation {
                 number,
                 duplicate_of,
             } => {
-                // The same citizen's repeat is told which request handles it, as the console
-                // does (`incidents::plan::join_duplicate`).
+                // The citizen is told which request handles it, as the console does
+                // (`incidents::plan::join_duplicate`).
                 let parent = self.store.resolve(&duplicate_of).await?;
                 let repeat = self.store.resolve(&number).await?;
-                let told = crate::incidents::plan::repeat_told(self.labels.lang(), &parent);
                 let batch = crate::incidents::plan::join_duplicate(
                     &repeat,
                     &parent,
-                    Some(told),
+                    Some(self.labels.lang()),
                     &self.operator,
                     self.store.now(),
                 );

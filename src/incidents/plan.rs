@@ -84,17 +84,28 @@ pub fn same_citizen(a: &Request, b: &Request) -> bool {
         && a.channel_ref.chat == b.channel_ref.chat
 }
 
-/// A request joined to another as its duplicate. When both are the same citizen's (a repeat),
-/// the citizen is told first, on the repeat, which request handles it (`told`: the text).
+/// A request joined to another as its duplicate, its citizen told first, on it, which request
+/// handles it: their own earlier one (a repeat), or another citizen's about the same problem.
+/// Nothing is said where the channel cannot carry it (a phone call) or the request is closed;
+/// `lang` None links it without a word.
 pub fn join_duplicate(
     repeat: &Request,
     original: &Request,
-    told: Option<String>,
+    lang: Option<crate::lang::Lang>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Vec<Mutation> {
     let mut out = vec![];
-    if let Some(body) = told.filter(|_| same_citizen(repeat, original) && repeat.status.is_open()) {
+    if let Some(lang) = lang
+        && repeat.status.is_open()
+        && repeat.channel.delivers()
+        && repeat.channel_ref.chat.is_some()
+    {
+        let body = if same_citizen(repeat, original) {
+            repeat_told(lang, original)
+        } else {
+            duplicate_told(lang, repeat, original)
+        };
         out.push(reply_to(repeat, body, actor, now));
     }
     out.push(Mutation::new(
@@ -115,6 +126,19 @@ pub fn repeat_told(lang: crate::lang::Lang, original: &Request) -> String {
         "Your message was added to request {number}: the answer will come there.",
     )
     .replace("{number}", &original.number.to_string())
+}
+
+/// What a citizen is told when their request joins another citizen's about the same problem:
+/// which one handles it, without promising them its answers (those go to its own citizen).
+pub fn duplicate_told(lang: crate::lang::Lang, repeat: &Request, original: &Request) -> String {
+    lang.pick(
+        "Здравствуйте! Об этой проблеме уже сообщили, ею занимаются специалисты по обращению \
+         {original}. Ваше обращение {number} присоединено к нему и закрыто как повторное.",
+        "Hello! This problem was already reported and specialists are working on it under \
+         request {original}. Your request {number} was joined to it and closed as a repeat.",
+    )
+    .replace("{original}", &original.number.to_string())
+    .replace("{number}", &repeat.number.to_string())
 }
 
 /// Members joining `incident` (moving from another one if they were in it).
@@ -364,7 +388,8 @@ mod tests {
         let repeat = made(2, "Вода всё течёт", 60);
         let told = repeat_told(crate::lang::Lang::Ru, &original);
         assert!(told.contains("2026-000001"), "{told}");
-        let ms = join_duplicate(&repeat, &original, Some(told.clone()), "anna", t0());
+        let ru = Some(crate::lang::Lang::Ru);
+        let ms = join_duplicate(&repeat, &original, ru, "anna", t0());
         assert!(matches!(&ms[0].op, Op::Reply { body, .. } if *body == told));
         assert_eq!(
             ms[1].op,
@@ -373,13 +398,32 @@ mod tests {
             }
         );
         assert!(ms.iter().all(|m| m.request_id == repeat.id));
-        // Another citizen's duplicate is linked without a word: its citizen is not the
-        // original's.
+        // Another citizen's duplicate: they are told which request handles the problem.
         let mut other = made(3, "Вода", 60);
         other.channel_ref.chat = Some("elsewhere".into());
         assert!(!same_citizen(&other, &original));
-        let ms = join_duplicate(&other, &original, Some(told), "anna", t0());
-        assert_eq!(ms.len(), 1);
+        let ms = join_duplicate(&other, &original, ru, "anna", t0());
+        match &ms[0].op {
+            Op::Reply { body, .. } => {
+                assert!(
+                    body.contains("2026-000001") && body.contains("2026-000003"),
+                    "{body}"
+                )
+            }
+            op => panic!("{op:?}"),
+        }
+        assert_eq!(ms.len(), 2);
+        // Linked without a word: asked so, or a phone call nobody can be told through.
+        assert_eq!(
+            join_duplicate(&other, &original, None, "anna", t0()).len(),
+            1
+        );
+        let mut phoned = made(4, "Звонок: вода", 60);
+        phoned.channel = Channel::Phone;
+        assert_eq!(
+            join_duplicate(&phoned, &original, ru, "anna", t0()).len(),
+            1
+        );
     }
 
     #[test]

@@ -224,8 +224,7 @@ async fn link_duplicate(
     };
     let original = store.resolve(number).await.map_err(refused)?;
     let repeat = store.resolve(&target.to_string()).await.map_err(refused)?;
-    let told = plan::repeat_told(lang, &original);
-    let batch = plan::join_duplicate(&repeat, &original, Some(told), actor, store.now());
+    let batch = plan::join_duplicate(&repeat, &original, Some(lang), actor, store.now());
     store
         .apply_batch(batch)
         .await
