@@ -276,3 +276,75 @@ async fn a_duplicate_of_another_citizens_request_is_told_which_one() {
     assert_eq!(linked.close_reason, Some(CloseReason::Duplicate));
     rig.finish().await;
 }
+
+/// Issue #19 item 5: the citizen's second problem, written into the same chat, is split off
+/// with `mcu split` into a request of its own, which the citizen is then answered on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_off_topic_follow_up_is_split_into_a_request_of_its_own() {
+    let rig = Rig::quiet().await;
+    let chat = 5_570_001;
+    rig.sim.inject_raw(
+        json!({"message": message(chat, 1, json!({"text": "Прорвало трубу у дома 5"}))}),
+    );
+    rig.bot_said(chat, "зарегистрировано под номером").await;
+    rig.sim.inject_raw(
+        json!({"message": message(chat, 2, json!({"text": "И ещё: во дворе не вывозят мусор"}))}),
+    );
+    until(Duration::from_secs(10), "the follow-up joined", || {
+        count(
+            &rig.db,
+            "SELECT count(*) FROM message WHERE direction = 'in'",
+        ) >= 1
+            && count(&rig.db, "SELECT count(*) FROM inbound_event") == 2
+    })
+    .await;
+    let number = one(&rig.db, "SELECT number FROM request");
+    let dir = rig.db.parent().unwrap().to_path_buf();
+    std::fs::write(dir.join("config.toml"), "[operator]\nname = \"anna\"\n").unwrap();
+    let detail = rig.store.detail(&number).await.unwrap();
+    let follow_up = detail
+        .messages
+        .iter()
+        .find(|m| m.body.contains("мусор"))
+        .expect("the follow-up in the thread");
+    let out = common::mcu_in(&dir, "config.toml")
+        .arg("--db")
+        .arg(&rig.db)
+        .args([
+            "split",
+            &number,
+            "--message",
+            &follow_up.id.to_string(),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let new_number = made[0]["number"].as_str().unwrap().to_string();
+    assert_ne!(new_number, number);
+    assert_eq!(made[0]["text"], "И ещё: во дворе не вывозят мусор");
+    // Answered on the new request, the citizen gets it in the same chat.
+    let new = rig.store.resolve(&new_number).await.unwrap();
+    let op = Op::Reply {
+        message_id: uuid::Uuid::now_v7(),
+        body: format!("По обращению {new_number}: вывоз мусора назначен на завтра"),
+    };
+    rig.store
+        .apply(Mutation::new(new.id, "anna", chrono::Utc::now(), op))
+        .await
+        .unwrap();
+    rig.bot_said(chat, "вывоз мусора назначен").await;
+    let old = rig.store.detail(&number).await.unwrap();
+    assert!(
+        old.events.iter().any(|e| e.field == "split"),
+        "{:?}",
+        old.events
+    );
+    rig.finish().await;
+}

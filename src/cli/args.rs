@@ -134,6 +134,14 @@ pub enum Command {
         #[arg(long = "duplicate-of", value_name = "NUMBER")]
         duplicate_of: String,
     },
+    /// Make a citizen's off-topic follow-up a request of its own (same citizen, same channel);
+    /// the old request records where it went.
+    Split {
+        number: String,
+        /// The message: its id, or its position in `mcu show`'s thread (1 = the first).
+        #[arg(long, value_name = "ID|N")]
+        message: String,
+    },
     /// Import requests from another system (JSON Lines; `-` reads stdin); all or nothing.
     Import { file: PathBuf },
     /// Print realistic synthetic requests as import lines (for trying mcu and benchmarks).

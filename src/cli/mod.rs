@@ -495,6 +495,29 @@ impl Invocation {
                 self.act(&number, vec![Op::Close { reason }]).await
             }
             Command::Reopen { number } => self.act(&number, vec![Op::Reopen]).await,
+            Command::Split { number, message } => {
+                let d = self.store.detail(&number).await?;
+                let lang = self.labels.lang();
+                let chosen = match message.parse::<usize>() {
+                    Ok(n) if n >= 1 => d.messages.get(n - 1),
+                    _ => d.messages.iter().find(|m| m.id.to_string() == message),
+                };
+                let Some(m) = chosen else {
+                    return Err(Refused(format!(
+                        "{} `{}`",
+                        lang.pick("в обращении нет сообщения", "the request has no message"),
+                        crate::sanitize::line(&message)
+                    ))
+                    .into());
+                };
+                let (id, batch) =
+                    crate::domain::split::split(&d.request, m, &self.operator, self.store.now())
+                        .map_err(|e| Refused(e.to_string()))?;
+                self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
+                self.settle().await?;
+                let made = self.settled(id).await?;
+                self.print_requests(&[made])
+            }
             Command::Link {
                 number,
                 duplicate_of,

@@ -249,6 +249,7 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             f("text", body, MAX_TEXT);
         }
         Op::Claim
+        | Op::SplitOff { .. }
         | Op::JoinIncident { .. }
         | Op::LeaveIncident
         | Op::Ungroup

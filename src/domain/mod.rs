@@ -9,6 +9,7 @@ pub mod mutation;
 pub mod phone;
 pub mod request;
 pub mod sla;
+pub mod split;
 pub mod status;
 pub mod waiting;
 pub mod words;

@@ -230,6 +230,12 @@ pub enum Op {
     Retitle {
         title: String,
     },
+    /// A citizen's follow-up `message_id` became request `into` (`domain::split`): recorded
+    /// on the request it came in on, which goes on as it was.
+    SplitOff {
+        message_id: Uuid,
+        into: Uuid,
+    },
     /// The shift leads are told that `level`'s clock breached (the gateway sends `body` to
     /// their `chat` through the outbox): once per request and clock, audited on the request.
     Escalate {
@@ -306,6 +312,7 @@ impl Op {
             Op::Ungroup => "ungroup",
             Op::Retitle { .. } => "retitle",
             Op::Escalate { .. } => "escalate",
+            Op::SplitOff { .. } => "split_off",
         }
     }
 }

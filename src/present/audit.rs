@@ -33,6 +33,10 @@ fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
         "delivery" => ("доставка ответа", "reply delivery"),
         "reply_settled" => ("недоставленный ответ", "undelivered reply"),
         "escalated" => ("сообщено старшим смены", "shift leads told"),
+        "split" => (
+            "сообщение выделено в новое обращение",
+            "a message split into a new request",
+        ),
         "reminded" => ("напоминание заявителю", "citizen reminded"),
         // Shown by the thread itself (a message, a file, the first reply's clock).
         _ => return None,
@@ -105,7 +109,7 @@ fn value(cx: &AuditContext, field: &str, v: Option<&str>) -> String {
 pub fn describe(cx: &AuditContext, e: &Event) -> Option<String> {
     let name = field_name(cx.lang, &e.field)?;
     let change = match (e.field.as_str(), &e.old, &e.new) {
-        ("created", _, _) => String::new(),
+        ("created" | "split", _, _) => String::new(),
         ("tag", None, Some(t)) => format!(": +{}", sanitize::line(t)),
         ("tag", Some(t), None) => format!(": −{}", sanitize::line(t)),
         ("parent" | "reply_settled" | "location" | "escalated" | "reminded", _, new) => {

@@ -95,6 +95,8 @@ pub enum PickerKind {
     Assign,
     /// One of the citizen's other requests, to show in the list.
     CitizenRequest,
+    /// A citizen's follow-up to make a request of its own (`domain::split`).
+    SplitMessage,
 }
 
 #[derive(Debug, Clone)]

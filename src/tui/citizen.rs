@@ -9,6 +9,7 @@ use super::request_keys::open_picker;
 use super::update::{Cmd, flash, reload_from_top};
 use super::view::style;
 use crate::domain::Request;
+use crate::domain::request::Direction;
 use crate::present::names::pick;
 use crate::sanitize;
 use crate::store::Filter;
@@ -151,6 +152,68 @@ pub(super) fn list(app: &mut App, r: &Request) -> Vec<Cmd> {
         return vec![];
     }
     open_picker(app, PickerKind::CitizenRequest, r.id, items, None)
+}
+
+/// `Shift-N`: the citizen's follow-ups (not the message that opened the request, nor an
+/// edit), newest first, to make one a request of its own.
+pub(super) fn split_list(app: &mut App, r: &Request) -> Vec<Cmd> {
+    let lang = app.lang;
+    let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) else {
+        flash(app, lang.loading().into(), true);
+        return vec![];
+    };
+    let items: Vec<(String, String)> = d
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.direction == Direction::In && m.edit_of.is_none())
+        .filter(|m| !m.body.trim().is_empty())
+        .map(|m| {
+            let at = m.at.with_timezone(&app.tz).format("%d.%m %H:%M");
+            let text: String = sanitize::line(&m.body).chars().take(90).collect();
+            (m.id.to_string(), format!("{at} · {text}"))
+        })
+        .collect();
+    if items.is_empty() {
+        let text = lang.pick(
+            "у заявителя нет сообщений после первого",
+            "the citizen has written nothing after the first message",
+        );
+        flash(app, text.into(), false);
+        return vec![];
+    }
+    open_picker(app, PickerKind::SplitMessage, r.id, items, None)
+}
+
+/// The chosen follow-up made a request of its own, in one batch with the old request's record.
+pub(super) fn split(app: &mut App, target: uuid::Uuid, message: &str) -> Vec<Cmd> {
+    let lang = app.lang;
+    let found = app
+        .detail
+        .as_ref()
+        .filter(|d| d.request.id == target)
+        .and_then(|d| {
+            let m = d.messages.iter().find(|m| m.id.to_string() == message)?;
+            Some((d.request.clone(), m.clone()))
+        });
+    let Some((r, m)) = found else {
+        flash(app, lang.loading().into(), true);
+        return vec![];
+    };
+    match crate::domain::split::split(&r, &m, &app.me, app.now) {
+        Ok((_, batch)) => {
+            let text = lang.pick(
+                "сообщение выделено в новое обращение того же заявителя",
+                "the message is now a request of its own, the same citizen's",
+            );
+            flash(app, text.into(), false);
+            vec![Cmd::Apply(batch)]
+        }
+        Err(e) => {
+            flash(app, e.to_string(), true);
+            vec![]
+        }
+    }
 }
 
 /// The request chosen in `i`'s list, shown alone in the list (Esc or a view brings the rest).

@@ -64,10 +64,12 @@ pub enum Action {
     Incidents,
     LeaveIncident,
     CitizenRequests,
+    /// A citizen's follow-up made a request of its own.
+    Split,
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 55] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -122,6 +124,7 @@ impl Action {
         Action::Incidents,
         Action::LeaveIncident,
         Action::CitizenRequests,
+        Action::Split,
     ];
 }
 
@@ -180,6 +183,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Incidents, &["m"]),
     (Action::LeaveIncident, &["shift-m"]),
     (Action::CitizenRequests, &["i"]),
+    (Action::Split, &["shift-n"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

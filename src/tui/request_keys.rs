@@ -58,6 +58,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
     }
     match action {
         Action::CitizenRequests => super::citizen::list(app, &r),
+        Action::Split => super::citizen::split_list(app, &r),
         Action::LeaveIncident => match r.incident_id {
             Some(_) => vec![Cmd::Apply(vec![mutation(app, r.id, Op::LeaveIncident)])],
             None => {
@@ -256,6 +257,7 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
             assignee: some(value),
         },
         PickerKind::CitizenRequest => return super::citizen::show(app, value),
+        PickerKind::SplitMessage => return super::citizen::split(app, p.target, &value),
         PickerKind::Attachment => {
             return vec![Cmd::Open {
                 program: app.open_command.clone(),

@@ -47,6 +47,10 @@ impl Lang {
             PickerKind::CitizenRequest => {
                 self.pick("Обращения заявителя", "The citizen's requests")
             }
+            PickerKind::SplitMessage => self.pick(
+                "Какое сообщение выделить в новое обращение",
+                "Which message becomes a request of its own",
+            ),
             PickerKind::Assign => self.pick("Назначить", "Assign"),
         }
     }
@@ -275,6 +279,10 @@ impl Lang {
             Action::CitizenRequests => {
                 self.pick("обращения этого заявителя", "this citizen's requests")
             }
+            Action::Split => self.pick(
+                "выделить сообщение в новое обращение",
+                "split a message into a new request",
+            ),
         }
     }
 

@@ -367,6 +367,18 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         Op::JoinIncident { .. } | Op::LeaveIncident | Op::Ungroup | Op::Retitle { .. } => {
             super::incident::apply(&mut out, m)?
         }
+        Op::SplitOff { message_id, into } => {
+            if *into == out.request.id {
+                return Err(Rejection::SelfLink);
+            }
+            record(
+                &mut out,
+                m,
+                "split",
+                Some(message_id.to_string()),
+                Some(into.to_string()),
+            );
+        }
         Op::Escalate { level, .. } => {
             // Once per clock: a second gateway's or a retried decision changes nothing.
             if !out.request.escalated.contains(level) {

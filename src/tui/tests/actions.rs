@@ -123,6 +123,8 @@ fn every_action_does_what_it_says() {
             Action::LeaveIncident => cmds.is_empty() && a.flash.as_ref().is_some_and(|f| f.error),
             // The card is not read yet (or the citizen has no other request): said so.
             Action::CitizenRequests => cmds.is_empty() && a.flash.is_some(),
+            // The card is not read yet, or the citizen wrote nothing more: said so.
+            Action::Split => cmds.is_empty() && a.flash.is_some(),
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }

@@ -94,3 +94,65 @@ fn i_lists_them_and_enter_shows_the_chosen_one() {
     assert!(update(&mut early, key('i')).is_empty());
     assert!(matches!(early.mode, Mode::Normal));
 }
+
+/// Issue #19 item 5: an off-topic follow-up becomes a request of its own, in one batch.
+#[test]
+fn shift_n_splits_a_follow_up_into_a_new_request() {
+    use crate::domain::request::{Direction, Message};
+    let mut a = loaded(Lang::Ru);
+    let request = a.rows[0].clone();
+    let msg = |body: &str, direction: Direction, minutes: i64| Message {
+        id: uuid::Uuid::now_v7(),
+        request_id: request.id,
+        direction,
+        author: "Ольга".into(),
+        body: body.into(),
+        at: now() - Duration::minutes(minutes),
+        delivery: None,
+        edit_of: None,
+    };
+    let messages = vec![
+        msg("Прорвало трубу во дворе", Direction::In, 90),
+        msg("Обращение зарегистрировано", Direction::Out, 89),
+        msg("И ещё: не вывозят мусор с площадки", Direction::In, 30),
+    ];
+    let off_topic = messages[2].id;
+    update(
+        &mut a,
+        Msg::Detail(Box::new(Detail {
+            citizen_requests: vec![],
+            duplicates: vec![],
+            suggestion: None,
+            same_case_as: None,
+            incident: None,
+            members: vec![],
+            member_requests: vec![],
+            request: request.clone(),
+            messages,
+            notes: vec![],
+            events: vec![],
+            parent_number: None,
+        })),
+    );
+    update(&mut a, key('N'));
+    let Mode::Picker(p) = &a.mode else {
+        panic!("a picker of the citizen's messages")
+    };
+    // The citizen's messages only, newest first; the bot's are not offered.
+    assert_eq!(p.items.len(), 2, "{:?}", p.items);
+    assert_eq!(p.items[0].0, off_topic.to_string());
+    insta::assert_snapshot!("split_picker_80x24", screen(&render(&a, 80, 24)));
+    let cmds = update(&mut a, code(KeyCode::Enter));
+    match ops(&cmds).as_slice() {
+        [Op::Create(new), Op::SplitOff { message_id, .. }] => {
+            assert_eq!(new.text, "И ещё: не вывозят мусор с площадки");
+            assert_eq!(*message_id, off_topic);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        a.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("новое обращение"))
+    );
+}
