@@ -9,6 +9,7 @@ pub mod phone;
 pub mod request;
 pub mod sla;
 pub mod status;
+pub mod views;
 pub mod words;
 
 pub use catalog::Catalog;
@@ -20,3 +21,5 @@ pub use status::{CloseReason, Status};
 mod apply_tests;
 #[cfg(test)]
 mod intake_tests;
+#[cfg(test)]
+mod views_tests;
