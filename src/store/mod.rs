@@ -27,6 +27,7 @@ pub mod reset;
 pub mod rows;
 pub mod schema;
 pub mod triage;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 use std::path::Path;
@@ -163,3 +164,5 @@ pub(crate) mod test_intake;
 mod tests;
 #[cfg(test)]
 mod triage_tests;
+#[cfg(test)]
+mod views_tests;

@@ -362,6 +362,21 @@ CREATE INDEX request_phone ON request(phone, rid) WHERE phone IS NOT NULL;
     ),
     // A request's duplicates, listed on its card.
     M::up("CREATE INDEX request_parent ON request(parent_id, rid) WHERE parent_id IS NOT NULL;"),
+    // Saved views (`store::views`): each operator's own, and a copy of the team's shared ones
+    // (`shared` = 1, `owner` empty) so they list at once and offline. One view per name
+    // whatever its case (`key`); `since` orders them, so their numbers stay put.
+    M::up(
+        r#"
+CREATE TABLE saved_view(
+    shared INTEGER NOT NULL,
+    owner  TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    since  INTEGER NOT NULL,
+    doc    TEXT NOT NULL,
+    PRIMARY KEY(shared, owner, key)
+) WITHOUT ROWID;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -416,9 +431,9 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (ten more came after it).
+        // The version before `event.server_id` (eleven more came after it).
         migrations()
-            .to_version(&mut c, SCHEMA_VERSION - 11)
+            .to_version(&mut c, SCHEMA_VERSION - 12)
             .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,
