@@ -244,6 +244,12 @@ pub enum Mode {
         query: String,
         selected: usize,
     },
+    /// `v`: every view by number, built-in and saved (tui/saved.rs).
+    Views(super::saved::Pane),
+    /// `V`: the name to save what is on screen under.
+    SaveView {
+        input: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -262,6 +268,8 @@ pub struct App {
     pub tz: Tz,
     pub theme: super::theme::Theme,
     pub view: View,
+    /// The saved views, and which is on screen (`view` is then its base).
+    pub saved: super::saved::Saved,
     pub sort: Sort,
     pub filter_line: String,
     pub filter: Filter,
@@ -353,6 +361,7 @@ impl App {
             tz: s.tz,
             theme: s.theme,
             view,
+            saved: Default::default(),
             sort: Sort::TimeLeft,
             filter_line: String::new(),
             filter,

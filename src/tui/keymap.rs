@@ -62,10 +62,17 @@ pub enum Action {
     Incidents,
     LeaveIncident,
     CitizenRequests,
+    /// The list of every view by number (saved ones too).
+    Views,
+    /// Save what is on screen as a named view.
+    SaveView,
+    /// The first and second saved views (numbers 8 and 9).
+    View8,
+    View9,
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 57] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -119,6 +126,10 @@ impl Action {
         Action::Incidents,
         Action::LeaveIncident,
         Action::CitizenRequests,
+        Action::Views,
+        Action::SaveView,
+        Action::View8,
+        Action::View9,
     ];
 }
 
@@ -176,6 +187,10 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::Incidents, &["m"]),
     (Action::LeaveIncident, &["shift-m"]),
     (Action::CitizenRequests, &["i"]),
+    (Action::Views, &["0"]),
+    (Action::SaveView, &["shift-v"]),
+    (Action::View8, &["8"]),
+    (Action::View9, &["9"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

@@ -263,6 +263,16 @@ impl Lang {
             Action::CitizenRequests => {
                 self.pick("обращения этого заявителя", "this citizen's requests")
             }
+            Action::Views => self.pick(
+                "виды: список, сохранённые и общие",
+                "views: the list, saved and shared",
+            ),
+            Action::SaveView => self.pick(
+                "сохранить вид (фильтр и сортировку)",
+                "save the view (filter and sort)",
+            ),
+            Action::View8 => self.pick("вид 8 (первый сохранённый)", "view 8 (first saved)"),
+            Action::View9 => self.pick("вид 9 (второй сохранённый)", "view 9 (second saved)"),
         }
     }
 
