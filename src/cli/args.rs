@@ -235,6 +235,12 @@ pub enum Command {
         #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
         compact_every_secs: f64,
     },
+    /// The views by number, as the console has them: built-in 1…7, then the team's shared
+    /// views and your own; `save`, `rm`, `share` and `unshare` one (`mcu list --view NAME`).
+    Views {
+        #[command(subcommand)]
+        command: Option<super::views::ViewsCommand>,
+    },
     /// Team mode: who is on shift in this scope, and how the server's channels are. `on` and
     /// `off` mark someone (default: you): a shift lead marks anyone, an operator themself.
     /// Exit 3: the server refused; 4: it can't be reached.
@@ -427,6 +433,10 @@ impl From<RoleArg> for crate::server::engine::Role {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// A view's requests, as the console lists them: a saved view's name, a built-in one's
+    /// (`at_risk`), or its number (`mcu views`); the options below narrow it further.
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
     /// new | in_work | waiting_department | answered | closed (repeatable).
     #[arg(long)]
     pub status: Vec<String>,
@@ -463,8 +473,9 @@ pub struct ListArgs {
     /// Full-text search; finds Russian word forms and prefixes.
     #[arg(long)]
     pub search: Option<String>,
-    #[arg(long, value_enum, default_value = "time-left")]
-    pub sort: SortArg,
+    /// Default: time-left, or the view's.
+    #[arg(long, value_enum)]
+    pub sort: Option<SortArg>,
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
     /// Continue after this cursor (printed by the previous page).

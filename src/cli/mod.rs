@@ -19,6 +19,7 @@ mod server;
 mod shift;
 mod team;
 mod triage;
+mod views;
 
 use anyhow::Context;
 use clap::Parser;
@@ -315,6 +316,7 @@ impl Invocation {
             Command::Incidents => self.incidents().await,
             Command::Incident { command } => self.incident(command).await,
             Command::List(a) => self.list(a).await,
+            Command::Views { command } => self.views(command).await,
             Command::Handover { hours } => {
                 let hours = hours.unwrap_or(self.shift_hours);
                 self.handover(hours).await

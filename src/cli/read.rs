@@ -70,60 +70,59 @@ impl Invocation {
     }
 
     pub(super) async fn list(&self, a: ListArgs) -> anyhow::Result<()> {
+        // A view's filter first (`--view`), each option given narrowing it as on its own.
+        let (mut filter, view_sort) = match a.view.as_deref() {
+            Some(name) => {
+                let (f, s) = self.view_filter(name).await?;
+                (f, Some(s))
+            }
+            None => (Filter::default(), None),
+        };
         let catalog = &self.store.env().catalog;
-        let topic = a
-            .topic
-            .as_deref()
-            .map(|t| super::topic_id(catalog, t))
-            .transpose()?;
-        let department = a
-            .department
-            .as_deref()
-            .map(|d| super::department_id(catalog, d))
-            .transpose()?;
-        let mut filter = Filter {
-            statuses: a
+        if let Some(t) = a.topic.as_deref() {
+            filter.topic = Some(super::topic_id(catalog, t)?);
+        }
+        if let Some(d) = a.department.as_deref() {
+            filter.department = Some(super::department_id(catalog, d)?);
+        }
+        if !a.status.is_empty() {
+            filter.statuses = a
                 .status
                 .iter()
                 .map(|s| s.parse::<Status>())
                 .collect::<Result<_, _>>()
-                .map_err(Refused)?,
-            open_only: a.open,
-            topic,
-            department,
-            channel: a
-                .channel
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(Refused)?,
-            tag: a.tag.clone(),
-            text: a.search.clone(),
-            undelivered: a.undelivered,
-            suggested: a
-                .suggested
-                .as_deref()
-                .map(|t| super::topic_id(catalog, t))
-                .transpose()?,
-            ..Default::default()
-        };
-        filter.assignee = if a.mine {
-            Some(Assignee::Is(self.operator.clone()))
+                .map_err(Refused)?;
+        }
+        filter.open_only |= a.open;
+        if let Some(c) = a.channel.as_deref() {
+            filter.channel = Some(c.parse().map_err(Refused)?);
+        }
+        if a.tag.is_some() {
+            filter.tag = a.tag.clone();
+        }
+        if a.search.is_some() {
+            filter.text = a.search.clone();
+        }
+        filter.undelivered |= a.undelivered;
+        if let Some(t) = a.suggested.as_deref() {
+            filter.suggested = Some(super::topic_id(catalog, t)?);
+        }
+        if a.mine {
+            filter.assignee = Some(Assignee::Is(self.operator.clone()));
         } else if a.unassigned {
-            Some(Assignee::Unassigned)
-        } else {
-            a.assignee.clone().map(Assignee::Is)
-        };
-        filter.clock = if a.breached {
-            Some(ClockState::Breached)
+            filter.assignee = Some(Assignee::Unassigned);
+        } else if let Some(who) = &a.assignee {
+            filter.assignee = Some(Assignee::Is(who.clone()));
+        }
+        if a.breached {
+            filter.clock = Some(ClockState::Breached);
         } else if a.at_risk {
-            Some(ClockState::AtRisk)
-        } else {
-            None
-        };
+            filter.clock = Some(ClockState::AtRisk);
+        }
         let sort = match a.sort {
-            SortArg::TimeLeft => Sort::TimeLeft,
-            SortArg::Received => Sort::Received,
+            Some(SortArg::TimeLeft) => Sort::TimeLeft,
+            Some(SortArg::Received) => Sort::Received,
+            None => view_sort.unwrap_or(Sort::TimeLeft),
         };
         if a.csv {
             return self.list_csv(filter, sort).await;

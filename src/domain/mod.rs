@@ -11,6 +11,7 @@ pub mod request;
 pub mod sla;
 pub mod split;
 pub mod status;
+pub mod views;
 pub mod waiting;
 pub mod words;
 
@@ -23,3 +24,5 @@ pub use status::{CloseReason, Status};
 mod apply_tests;
 #[cfg(test)]
 mod intake_tests;
+#[cfg(test)]
+mod views_tests;

@@ -1,7 +1,8 @@
 //! `mcu serve`: the team's authoritative store and the sync endpoints. The rules live once in
 //! `engine`; `sqlite` and `pg` are the two stores that keep them; `http` carries them over
 //! the network to the accounts in `accounts`; `url` picks the store from `--db`; `presence`
-//! keeps who is on which request, in memory; `team` who is on shift and how the channels are.
+//! keeps who is on which request, in memory; `team` who is on shift and how the channels are;
+//! `views` the views shift leads share with the team.
 
 pub mod accounts;
 pub mod assign;
@@ -19,3 +20,4 @@ pub mod seed;
 pub mod sqlite;
 pub mod team;
 pub mod url;
+pub mod views;

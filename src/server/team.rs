@@ -1,6 +1,6 @@
 //! The team as every console sees it (`/v1/team`): the channels this server works and how
-//! they are doing, and who is on shift. A shift lead marks operators on and off shift; an
-//! operator marks only themself.
+//! they are doing, who is on shift, and the views shift leads shared (server/views.rs). A
+//! shift lead marks operators on and off shift; an operator marks only themself.
 //!
 //! Shifts are kept in the store beside the gateways' shared state, one small document per
 //! (scope, operator): unlike presence they must outlive a restart and be the same on every
@@ -40,6 +40,9 @@ pub enum TeamError {
     Forbidden(String),
     #[error("a view-only account changes nothing")]
     ReadOnly,
+    /// What the call names is not there (a view nobody shared).
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Store(#[from] ServerError),
 }
@@ -48,7 +51,7 @@ fn kind(scope: &str) -> String {
     format!("shift:{scope}")
 }
 
-fn check_scope(scope: &str) -> Result<(), TeamError> {
+pub(super) fn check_scope(scope: &str) -> Result<(), TeamError> {
     if scope.trim().is_empty() || scope.len() > MAX_SCOPE_LEN {
         return Err(TeamError::Bad(format!(
             "scope_id: 1 to {MAX_SCOPE_LEN} bytes"
@@ -146,18 +149,25 @@ struct TeamQuery {
     scope_id: String,
 }
 
-/// `GET /v1/team`, `POST /v1/team/shift`. The caller adds the token check.
+/// `GET /v1/team`, `POST /v1/team/shift`, `POST /v1/team/views` and
+/// `/v1/team/views/unshare`. The caller adds the token check.
 pub(super) fn routes<S: Backend>() -> Router<Server<S>> {
     Router::new()
         .route("/v1/team", get(team::<S>))
         .route("/v1/team/shift", post(shift::<S>))
+        .route("/v1/team/views", post(super::views::share_route::<S>))
+        .route(
+            "/v1/team/views/unshare",
+            post(super::views::unshare_route::<S>),
+        )
 }
 
-fn error(e: TeamError) -> Response {
+pub(super) fn error(e: TeamError) -> Response {
     let (status, code) = match &e {
         TeamError::Bad(_) => (StatusCode::BAD_REQUEST, "bad_request"),
         TeamError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         TeamError::ReadOnly => (StatusCode::FORBIDDEN, "read_only"),
+        TeamError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         TeamError::Store(_) => {
             tracing::error!(error = %e, "team");
             (StatusCode::SERVICE_UNAVAILABLE, "storage")
@@ -175,7 +185,7 @@ fn error(e: TeamError) -> Response {
         .into_response()
 }
 
-async fn run<R: Send + 'static>(
+pub(super) async fn run<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, TeamError> + Send + 'static,
 ) -> Result<R, Response> {
     match tokio::task::spawn_blocking(f).await {
@@ -195,7 +205,14 @@ async fn team<S: Backend>(
     }
     let a = app.clone();
     let scope = q.scope_id.clone();
-    let staff = match run(move || staff(&a.store, &scope)).await {
+    let (staff, views) = match run(move || {
+        Ok((
+            staff(&a.store, &scope)?,
+            super::views::shared(&a.store, &scope)?,
+        ))
+    })
+    .await
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -206,7 +223,12 @@ async fn team<S: Backend>(
         .filter(|m| m.scope == q.scope_id)
         .map(|m| m.health())
         .collect();
-    axum::Json(TeamStatus { channels, staff }).into_response()
+    axum::Json(TeamStatus {
+        channels,
+        staff,
+        views,
+    })
+    .into_response()
 }
 
 async fn shift<S: Backend>(

@@ -28,6 +28,7 @@ pub mod reset;
 pub mod rows;
 pub mod schema;
 pub mod triage;
+pub mod views;
 pub mod waiting;
 
 use chrono::{DateTime, Utc};
@@ -165,3 +166,5 @@ pub(crate) mod test_intake;
 mod tests;
 #[cfg(test)]
 mod triage_tests;
+#[cfg(test)]
+mod views_tests;

@@ -373,6 +373,21 @@ CREATE INDEX request_waiting ON request(channel, waiting_since) WHERE waiting_si
     ),
     // The clocks whose breach the shift leads were told of (`Request::escalated`), one bit each.
     M::up("ALTER TABLE request ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;"),
+    // Saved views (`store::views`): each operator's own, and a copy of the team's shared ones
+    // (`shared` = 1, `owner` empty) so they list at once and offline. One view per name
+    // whatever its case (`key`); `since` orders them, so their numbers stay put.
+    M::up(
+        r#"
+CREATE TABLE saved_view(
+    shared INTEGER NOT NULL,
+    owner  TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    since  INTEGER NOT NULL,
+    doc    TEXT NOT NULL,
+    PRIMARY KEY(shared, owner, key)
+) WITHOUT ROWID;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -427,9 +442,9 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (ten more came after it).
+        // The version before `event.server_id` (eleven more came after it).
         migrations()
-            .to_version(&mut c, SCHEMA_VERSION - 13)
+            .to_version(&mut c, SCHEMA_VERSION - 14)
             .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,

@@ -12,29 +12,11 @@ use super::strings::Lang;
 use crate::domain::{Catalog, Request, Status};
 use crate::store::{Assignee, Cursor, Detail, Filter, Sort};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Mine,
-    New,
-    AtRisk,
-    Waiting,
-    ClosedToday,
-    All,
-    /// Replies the citizen did not get (failed, or fate unknown): `mcu list --undelivered`.
-    Undelivered,
-}
+/// The built-in views live in the domain (their ids and numbers are the CLI's and the server's
+/// words too); what each lists is the console's.
+pub use crate::domain::views::View;
 
 impl View {
-    pub const ALL: [View; 7] = [
-        View::Mine,
-        View::New,
-        View::AtRisk,
-        View::Waiting,
-        View::ClosedToday,
-        View::All,
-        View::Undelivered,
-    ];
-
     pub fn filter(self, me: &str, now: DateTime<Utc>, tz: Tz) -> Filter {
         let mut f = self.unfolded(me, now, tz);
         // An undelivered reply to a member is that member's to settle: listed on its own.
@@ -273,6 +255,12 @@ pub enum Mode {
         query: String,
         selected: usize,
     },
+    /// `v`: every view by number, built-in and saved (tui/saved.rs).
+    Views(super::saved::Pane),
+    /// `V`: the name to save what is on screen under.
+    SaveView {
+        input: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -291,6 +279,8 @@ pub struct App {
     pub tz: Tz,
     pub theme: super::theme::Theme,
     pub view: View,
+    /// The saved views, and which is on screen (`view` is then its base).
+    pub saved: super::saved::Saved,
     pub sort: Sort,
     pub filter_line: String,
     pub filter: Filter,
@@ -382,6 +372,7 @@ impl App {
             tz: s.tz,
             theme: s.theme,
             view,
+            saved: Default::default(),
             sort: Sort::TimeLeft,
             filter_line: String::new(),
             filter,

@@ -153,7 +153,10 @@ pub fn key(app: &mut App, action: Action) -> Vec<Cmd> {
         | Action::ViewAtRisk
         | Action::ViewWaiting
         | Action::ViewClosedToday
-        | Action::ViewAll => {
+        | Action::ViewAll
+        | Action::View8
+        | Action::View9
+        | Action::Views => {
             app.dash.shown = false;
             update::perform(app, action)
         }

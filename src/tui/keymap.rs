@@ -66,10 +66,17 @@ pub enum Action {
     CitizenRequests,
     /// A citizen's follow-up made a request of its own.
     Split,
+    /// The list of every view by number (saved ones too).
+    Views,
+    /// Save what is on screen as a named view.
+    SaveView,
+    /// The first and second saved views (numbers 8 and 9).
+    View8,
+    View9,
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 59] = [
         Action::Quit,
         Action::Help,
         Action::Down,
@@ -125,6 +132,10 @@ impl Action {
         Action::LeaveIncident,
         Action::CitizenRequests,
         Action::Split,
+        Action::Views,
+        Action::SaveView,
+        Action::View8,
+        Action::View9,
     ];
 }
 
@@ -184,6 +195,10 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::LeaveIncident, &["shift-m"]),
     (Action::CitizenRequests, &["i"]),
     (Action::Split, &["shift-n"]),
+    (Action::Views, &["0"]),
+    (Action::SaveView, &["shift-v"]),
+    (Action::View8, &["8"]),
+    (Action::View9, &["9"]),
 ];
 
 /// The Latin letter on the same physical key as a Russian one (ЙЦУКЕН → QWERTY).

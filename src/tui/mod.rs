@@ -24,6 +24,9 @@ mod perform;
 mod photo;
 mod popups;
 mod request_keys;
+mod saved;
+mod saved_keys;
+mod saved_view;
 mod shift_view;
 pub mod strings;
 mod suggest;
@@ -60,7 +63,7 @@ pub struct SyncLink {
     pub presence: mpsc::UnboundedReceiver<Vec<crate::wire::presence::Presence>>,
     /// The server's channels and who is on shift (sync/team.rs), and the marks to send it.
     pub team: mpsc::UnboundedReceiver<crate::sync::team::News>,
-    pub marks: mpsc::UnboundedSender<(String, bool)>,
+    pub marks: mpsc::UnboundedSender<crate::sync::team::Ask>,
 }
 
 /// How long a frame may wait for the card the same keystroke asked for.
@@ -123,6 +126,7 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
                 ),
             }
         }
+        Cmd::Views(work) => Msg::Views(saved::run(store, work).await),
         Cmd::LoadIncidents(rules) => {
             Msg::Incidents(store.incidents(rules).await.map_err(|e| e.to_string()))
         }
@@ -205,7 +209,7 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
         }
         // The event loop runs the editor and rings the bell itself: it owns the terminal; it
         // hands marks to the team link (the store has no part in them).
-        Cmd::Edit(_) | Cmd::Bell | Cmd::MarkShift { .. } => return None,
+        Cmd::Edit(_) | Cmd::Bell | Cmd::MarkShift { .. } | Cmd::Team(_) => return None,
     })
 }
 
@@ -475,6 +479,7 @@ async fn event_loop(
     cmds.extend(update::refresh(&mut app));
     cmds.push(Cmd::LoadAlarms);
     cmds.push(Cmd::LoadIncidents(app.incident_rules.clone()));
+    cmds.push(saved::load(&app));
     // Asked before the key reader exists: the terminal's answer arrives on stdin.
     let (photo_tx, mut photo_rx) = mpsc::unbounded_channel();
     let mut photos = app
@@ -501,13 +506,20 @@ async fn event_loop(
                     ring = true;
                     continue;
                 }
-                if let Cmd::MarkShift { user, on_shift } = c {
-                    if let Some(m) = &marks {
-                        let _ = m.send((user, on_shift));
+                // Marks and shared views go to the team link (the store has no part in them).
+                let ask = match c {
+                    Cmd::MarkShift { user, on_shift } => {
+                        crate::sync::team::Ask::Mark { user, on_shift }
                     }
-                    continue;
+                    Cmd::Team(ask) => ask,
+                    c => {
+                        execute(&store, c, &tx);
+                        continue;
+                    }
+                };
+                if let Some(m) = &marks {
+                    let _ = m.send(ask);
                 }
-                execute(&store, c, &tx);
             }
         }
         if app.quit {

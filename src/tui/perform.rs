@@ -159,6 +159,10 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::ViewClosedToday => set_view(app, View::ClosedToday),
         Action::ViewAll => set_view(app, View::All),
         Action::ViewUndelivered => set_view(app, View::Undelivered),
+        Action::View8 => super::saved::switch_number(app, 8),
+        Action::View9 => super::saved::switch_number(app, 9),
+        Action::Views => super::saved_keys::show(app),
+        Action::SaveView => super::saved::save_prompt(app),
         Action::Dashboard => super::dashboard::show(app),
         Action::Alerts => super::alerts::show(app),
         Action::Handover => super::handover::show(app),
@@ -184,11 +188,8 @@ pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
 
 pub(super) fn set_view(app: &mut App, view: View) -> Vec<Cmd> {
     app.view = view;
-    app.sort = if view == View::ClosedToday {
-        Sort::Received
-    } else {
-        Sort::TimeLeft
-    };
+    app.saved.active = None;
+    app.sort = view.default_sort().into();
     app.filter_line.clear();
     app.filter = view.filter(&app.me, app.now, app.tz);
     reload_from_top(app)

@@ -283,6 +283,16 @@ impl Lang {
                 "выделить сообщение в новое обращение",
                 "split a message into a new request",
             ),
+            Action::Views => self.pick(
+                "виды: список, сохранённые и общие",
+                "views: the list, saved and shared",
+            ),
+            Action::SaveView => self.pick(
+                "сохранить вид (фильтр и сортировку)",
+                "save the view (filter and sort)",
+            ),
+            Action::View8 => self.pick("вид 8 (первый сохранённый)", "view 8 (first saved)"),
+            Action::View9 => self.pick("вид 9 (второй сохранённый)", "view 9 (second saved)"),
         }
     }
 

@@ -38,6 +38,12 @@ impl Team {
 }
 
 pub(super) fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
+    if matches!(
+        news,
+        News::Shared(_) | News::Unshared(_) | News::ViewRefused { .. }
+    ) {
+        return super::saved::on_news(app, news);
+    }
     let now = app.now;
     let lang = app.lang;
     let Some(team) = app.team.as_mut() else {
@@ -49,6 +55,7 @@ pub(super) fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
             team.seen = Some(now);
             team.lost = None;
             app.health = s.channels;
+            return super::saved::team_views(app, s.views);
         }
         News::Lost(why) => team.lost = Some(why),
         News::Marked(m) => {
@@ -81,6 +88,8 @@ pub(super) fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
             };
             flash(app, crate::sanitize::line(&text), true);
         }
+        // Answers about views, handled above.
+        News::Shared(_) | News::Unshared(_) | News::ViewRefused { .. } => {}
     }
     vec![]
 }

@@ -60,6 +60,8 @@ pub enum Msg {
     Team(crate::sync::team::News),
     /// The open incidents and candidate groups, or why they could not be read.
     Incidents(Result<Vec<crate::store::incidents::Group>, String>),
+    /// The saved views after the store did what it was asked (tui/saved.rs), or why not.
+    Views(Result<(crate::store::views::Views, super::saved::Done), String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +71,10 @@ pub enum Cmd {
         user: String,
         on_shift: bool,
     },
+    /// Team mode: asks the server to share a view or take one back (tui/saved_keys.rs).
+    Team(crate::sync::team::Ask),
+    /// Saved views read or written in the store (tui/saved.rs).
+    Views(super::saved::Work),
     LoadPage {
         generation: u64,
         filter: Box<Filter>,
@@ -336,6 +342,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Alerts { to, found } => super::alerts::on_found(app, to, found),
         Msg::Team(news) => super::team::on_news(app, news),
         Msg::Incidents(found) => super::incidents::on_loaded(app, found),
+        Msg::Views(done) => super::saved::on_done(app, done),
         Msg::Handover(h) => {
             super::handover::on_loaded(app, h);
             vec![]
@@ -500,6 +507,8 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
         Mode::Compose(c) => compose_key(app, k, c),
         Mode::Palette { query, selected } => palette_key(app, k, query, selected),
         Mode::Unreachable { targets } => super::undelivered::confirm_key(app, k, targets),
+        Mode::Views(pane) => super::saved_keys::key(app, k, pane),
+        Mode::SaveView { input } => super::saved::save_key(app, k, input),
     }
 }
 

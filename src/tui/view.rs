@@ -96,6 +96,8 @@ fn windows(f: &mut Frame, app: &App, area: Rect) {
         }
         Mode::Handover(p) => super::shift_view::handover(f, app, area, p),
         Mode::Unreachable { targets } => super::undelivered::confirm_window(f, app, area, targets),
+        Mode::Views(pane) => super::saved_view::list(f, app, area, pane),
+        Mode::SaveView { input } => super::saved_view::save(f, app, area, input),
         _ => {}
     }
 }
@@ -118,19 +120,32 @@ fn header(f: &mut Frame, app: &App, area: Rect) {
         ),
     };
     let filter = sanitize::line(&app.filter_line);
-    // Tabs: 0 all named, 1 only the active one named, 2 only the active one.
+    // Tabs: 0 all named, 1 only the active one named, 2 only the active one. The saved views
+    // follow the built-in ones in their numbers (tui/saved.rs).
+    let active = super::saved::active(app);
+    let mut named: Vec<(usize, String, bool)> = View::ALL
+        .iter()
+        .map(|v| {
+            (
+                v.number(),
+                lang.view(*v).to_string(),
+                active.is_none() && *v == app.view,
+            )
+        })
+        .collect();
+    named.extend(super::saved_view::tabs(app, active.as_ref()));
     let tabs = |level: u8| -> Vec<Span> {
         let mut spans = vec![];
-        for (i, v) in View::ALL.iter().enumerate() {
-            if *v == app.view {
+        for (n, name, on) in &named {
+            if *on {
                 spans.push(Span::styled(
-                    format!(" {}:{} ", i + 1, lang.view(*v)),
+                    format!(" {n}:{name} "),
                     bold().add_modifier(Modifier::REVERSED),
                 ));
             } else if level == 0 {
-                spans.push(Span::raw(format!(" {}:{} ", i + 1, lang.view(*v))));
+                spans.push(Span::raw(format!(" {n}:{name} ")));
             } else if level == 1 {
-                spans.push(Span::raw(format!(" {} ", i + 1)));
+                spans.push(Span::raw(format!(" {n} ")));
             }
         }
         spans
@@ -427,6 +442,7 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Palette { .. } => ":",
         Mode::LinkInput { .. } => "D",
         Mode::Unreachable { .. } => "?",
+        Mode::Views(_) | Mode::SaveView { .. } => "V",
     };
     let mut left = vec![];
     if let Mode::LinkInput { input, .. } = &app.mode {

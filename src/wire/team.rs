@@ -1,5 +1,5 @@
 //! The team as a console sees it from the server (`/v1/team`): the channels the server works
-//! and how they are doing, and who is on shift. The console with its own gateway fills the
+//! and how they are doing, who is on shift, and the views a shift lead shared. The console with its own gateway fills the
 //! same `ChannelHealth` from its gateway's events, so the status bar and `!` draw one shape
 //! whichever process runs the channel.
 
@@ -81,6 +81,10 @@ pub struct TeamStatus {
     pub channels: Vec<ChannelHealth>,
     /// Operators and leads, sorted by name.
     pub staff: Vec<StaffMember>,
+    /// The views shift leads shared with the scope, in the order they were shared (absent
+    /// from an older server: none).
+    #[serde(default)]
+    pub views: Vec<crate::domain::views::SavedView>,
 }
 
 /// `POST /v1/team/shift`: a lead marks anyone, an operator themself.
@@ -89,4 +93,19 @@ pub struct ShiftChange {
     pub scope_id: String,
     pub user: String,
     pub on_shift: bool,
+}
+
+/// `POST /v1/team/views`: a shift lead shares a view with the scope (or shares it again,
+/// changed); the server answers with the view as it keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewShare {
+    pub scope_id: String,
+    pub view: crate::domain::views::SavedView,
+}
+
+/// `POST /v1/team/views/unshare`: a shift lead takes a view back from the scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewUnshare {
+    pub scope_id: String,
+    pub name: String,
 }

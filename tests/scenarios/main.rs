@@ -5,7 +5,8 @@
 //! (the server SIGKILLed between commit and answer), `upgrade` 28 (actions queued under the
 //! previous schema), `disk_full` 27 (writes and a pull past a file-size limit), `compaction` 14 (offline across
 //! a compacted change log), `incidents` (mass incidents confirmed, dismissed and merged
-//! by two consoles at once), `chaos` 25 (network chaos with killed and paused consoles); and `props`, scenario 30 scaled down:
+//! by two consoles at once), `chaos` 25 (network chaos with killed and paused consoles), `views` (a
+//! lead's shared views reaching every console); and `props`, scenario 30 scaled down:
 //! random consoles through a faulty link.
 
 #[path = "../common/mod.rs"]
@@ -26,3 +27,4 @@ mod seed;
 mod server_kill;
 mod support;
 mod upgrade;
+mod views;

@@ -8,6 +8,7 @@ mod incidents;
 mod report;
 mod sync;
 pub mod triage;
+mod views;
 
 #[cfg(test)]
 mod probes;

@@ -19,6 +19,7 @@ mod concurrent;
 pub mod fence;
 pub mod open311;
 mod team;
+mod views;
 pub use concurrent::{concurrent_claims_and_duplicate_pushes, pulls_beside_pushes_are_answered};
 
 pub const SCOPE: &str = "krasnodar";
@@ -693,7 +694,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 20] = [
+    let checks: [Check<S>; 21] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -723,6 +724,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
         ("open311 reads", open311::open311_reads::<S>),
         ("shifts", team::shifts::<S>),
         ("round robin", assign::round_robin::<S>),
+        ("shared views", views::shared_views::<S>),
     ];
     for (name, check) in checks {
         let h = Harness::new(fresh());

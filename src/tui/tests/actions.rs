@@ -125,6 +125,12 @@ fn every_action_does_what_it_says() {
             Action::CitizenRequests => cmds.is_empty() && a.flash.is_some(),
             // The card is not read yet, or the citizen wrote nothing more: said so.
             Action::Split => cmds.is_empty() && a.flash.is_some(),
+            Action::Views => matches!(a.mode, Mode::Views(_)) && cmds.is_empty(),
+            Action::SaveView => matches!(a.mode, Mode::SaveView { .. }) && cmds.is_empty(),
+            // Nothing saved yet: said so, the list unchanged.
+            Action::View8 | Action::View9 => {
+                cmds.is_empty() && a.flash.as_ref().is_some_and(|f| f.error)
+            }
         };
         assert!(ok, "{action:?}: {cmds:?}");
     }

@@ -20,6 +20,7 @@ mod detail;
 mod incidents;
 mod photo;
 mod presence;
+mod saved_views;
 mod shift;
 mod suggest;
 mod tags;

@@ -43,6 +43,7 @@ fn status() -> TeamStatus {
             member("boris", true, true),
             member("ivan", false, false),
         ],
+        views: vec![],
     }
 }
 
