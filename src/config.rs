@@ -41,6 +41,8 @@ pub struct Config {
     pub keys: std::collections::BTreeMap<crate::tui::keymap::Action, Vec<String>>,
     /// The center's own ready replies, `[[templates]]`; one with a shipped shortcut replaces it.
     pub templates: Vec<crate::templates::ReplyTemplate>,
+    /// The center's own macros, `[[macros]]`; one with a shipped id replaces it (src/macros).
+    pub macros: Vec<crate::macros::Macro>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -575,6 +577,17 @@ impl Config {
             if t.text.trim().is_empty() {
                 return Err(bad(format!("templates: `{}` has no text", t.shortcut)));
             }
+        }
+        // The shipped macros fit the shipped catalog and keys (a unit test says so): only the
+        // center's own, or keys it moved, can break them.
+        if !self.macros.is_empty() || !self.keys.is_empty() {
+            let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
+            let templates = crate::templates::merged(&self.templates);
+            crate::macros::check_own(&self.macros, &catalog, &templates).map_err(bad)?;
+            // A broken [keys] is reported where the console reads it, in its own words.
+            let keymap = crate::tui::keymap::Keymap::with_overrides(&self.keys).ok();
+            let all = crate::macros::merged(&self.macros, &catalog, &templates);
+            crate::tui::keymap::check_macro_keys(keymap.as_ref(), &all).map_err(bad)?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod incidents;
 pub mod lang;
+pub mod macros;
 pub mod present;
 pub mod report;
 pub mod sanitize;

@@ -183,6 +183,17 @@ pub enum Command {
     /// (`[[templates]]`), each with its shortcut for `::shortcut` in the console and
     /// `mcu reply --template`.
     Templates,
+    /// The macros: shipped (`assets/macros.toml`) and the center's own (`[[macros]]`), each
+    /// with its id, its key in the console and what it does.
+    Macros,
+    /// Run a macro on a request: its steps (topic, department, priority, forward, a ready reply,
+    /// close) in one go, all or none. A step the request refuses stops it before anything is
+    /// done, and says which.
+    Macro {
+        /// The macro's id (`mcu macros` lists them).
+        id: String,
+        number: String,
+    },
     /// A period's summary: totals by channel, topic, department and operator, first-response
     /// times, the share within target, out of scope, busiest streets, requests still open.
     Report(ReportArgs),

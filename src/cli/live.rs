@@ -335,6 +335,11 @@ pub fn settings(
     readonly: bool,
     catalog: crate::domain::Catalog,
 ) -> anyhow::Result<crate::tui::app::Settings> {
+    let macros = crate::macros::merged(
+        &config.macros,
+        &catalog,
+        &crate::templates::merged(&config.templates),
+    );
     Ok(crate::tui::app::Settings {
         lang: crate::tui::strings::Lang::from_config(&config.ui.language),
         me: config.operator(),
@@ -353,6 +358,7 @@ pub fn settings(
             std::env::var_os("NO_COLOR").is_none(),
         ),
         templates: crate::templates::merged(&config.templates),
+        macros,
         open_command: config
             .ui
             .open_command

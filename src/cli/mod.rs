@@ -11,6 +11,7 @@ pub(crate) mod import;
 mod incident;
 mod incidents;
 pub mod live;
+mod macros;
 mod output;
 mod read;
 mod reply;
@@ -164,6 +165,8 @@ struct Invocation {
     store: Store,
     /// The ready replies `mcu reply --template` picks from: shipped, with the center's own.
     templates: Vec<crate::templates::ReplyTemplate>,
+    /// The macros `mcu macro` runs: shipped, with the center's own.
+    macros: Vec<crate::macros::Macro>,
     /// `[server]` in team mode: actions go to it before the command answers (`team`).
     server: Option<crate::config::ServerConfig>,
     operator: String,
@@ -295,8 +298,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Repair { .. } = command {
         return repair(&store, cli.output.unwrap_or(Format::Table)).await;
     }
+    let templates = crate::templates::merged(&config.templates);
     let app = Invocation {
-        templates: crate::templates::merged(&config.templates),
+        macros: crate::macros::merged(&config.macros, &store.env().catalog, &templates),
+        templates,
         server: config.server.team().then(|| config.server.clone()),
         operator: config.operator(),
         store,
@@ -542,6 +547,8 @@ impl Invocation {
             }
             Command::Import { file } => self.import(&file).await,
             Command::Templates => self.list_templates(),
+            Command::Macros => self.list_macros(),
+            Command::Macro { id, number } => self.run_macro(&id, &number).await,
             Command::Generate { count, seed, days } => {
                 generate(count, seed, days, self.store.now())
             }

@@ -131,6 +131,58 @@ fn own_templates_and_theme_are_read_and_checked() {
 }
 
 #[test]
+fn own_macros_are_read_and_checked_by_name() {
+    // A center's own macro using its own ready reply, and a shipped one given another key.
+    let text = "[[templates]]\nshortcut = \"snow\"\ntext = \"Заявка {number}: снег уберут\"\n\
+                [[macros]]\nid = \"snow\"\ntitle = \"Снег: в работу\"\nkey = \"f10\"\n\
+                topic = \"urban\"\nforward = true\nreply = \"snow\"\n\
+                [[macros]]\nid = \"accept\"\ntitle = \"Принято\"\nkey = \"f12\"\nreply = \"ack\"\n";
+    let c = Config::parse("c.toml", text, &[]).unwrap();
+    assert_eq!(c.macros.len(), 2);
+    assert!(c.macros[0].forward);
+    let bad = |body: &str| {
+        Config::parse(
+            "/etc/mcu.toml",
+            &format!("[[macros]]\nid = \"m1\"\ntitle = \"М\"\n{body}"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    for (body, needles) in [
+        ("reply = \"nope\"\n", &["macros `m1`", "nope"][..]),
+        ("topic = \"potholes\"\n", &["macros `m1`", "potholes"]),
+        (
+            "department = \"zoo\"\nforward = true\n",
+            &["macros `m1`", "zoo"],
+        ),
+        ("close = \"fixed\"\n", &["macros `m1`", "fixed"]),
+        (
+            "close = \"spam\"\nkey = \"f5\"\n",
+            &["macros `m1`", "f5", "accept"],
+        ),
+        (
+            "close = \"spam\"\nkey = \"x\"\n",
+            &["macros `m1`", "`close`"],
+        ),
+    ] {
+        let e = bad(body);
+        assert!(e.contains("/etc/mcu.toml"), "{e}");
+        for n in needles {
+            assert!(e.contains(n), "`{n}` in {e}");
+        }
+    }
+    // Misspelt step names are named with their line.
+    let e = bad("closes = \"spam\"\n");
+    assert!(e.contains("line 4") && e.contains("closes"), "{e}");
+    // [keys] moving an action onto a shipped macro's key names the macro.
+    let e = Config::parse("c.toml", "[keys]\nrefresh = [\"f6\"]\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("macros `forward`") && e.contains("f6"), "{e}");
+}
+
+#[test]
 fn environment_overrides_the_file() {
     let text = "[operator]\nname = \"anna\"\n[clocks]\nfirst_response_hours = 4\n";
     let c = Config::parse(

@@ -157,6 +157,8 @@ pub struct Compose {
     pub editor: TextArea<'static>,
     /// The list of ready replies (Ctrl-T, or Tab after an unknown `::word`), over the editor.
     pub templates: Option<TemplateList>,
+    /// A macro whose reply this is: Ctrl-S does its other steps with it (tui/macros.rs).
+    pub run: Option<Box<super::macros::Run>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -320,6 +322,10 @@ pub struct App {
     /// The answers of the last action on several requests, until all are in.
     pub bulk: Option<super::bulk::Bulk>,
     pub templates: Vec<crate::templates::ReplyTemplate>,
+    /// The macros, shipped and the center's own (src/macros): palette, help, direct keys.
+    pub macros: Vec<crate::macros::Macro>,
+    /// A macro on one request waiting for the store's answer, for the status line.
+    pub macro_done: Option<super::macros::Done>,
     pub open_command: Vec<String>,
     pub photos: bool,
     /// The shift lead's dashboard, over the inbox while shown.
@@ -346,6 +352,8 @@ pub struct Settings {
     pub tz: Tz,
     pub theme: super::theme::Theme,
     pub templates: Vec<crate::templates::ReplyTemplate>,
+    /// The macros as `macros::merged` gives them.
+    pub macros: Vec<crate::macros::Macro>,
     /// Opens a file outside the terminal; empty: the platform's opener.
     pub open_command: Vec<String>,
     /// Photos in the card (the terminal is asked for its graphics protocol at start).
@@ -400,6 +408,8 @@ impl App {
             marks: Default::default(),
             bulk: None,
             templates: s.templates,
+            macros: s.macros,
+            macro_done: None,
             open_command: s.open_command,
             photos: s.photos,
             dash: super::dashboard::Dash {
@@ -497,24 +507,53 @@ impl App {
     }
 }
 
-/// The actions the palette offers for `query`, best match first (all, in keymap order, when empty).
-pub fn palette_matches(lang: super::strings::Lang, query: &str) -> Vec<super::keymap::Action> {
+/// One line of the `:` palette: an action, or a macro (its index in `App::macros`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaletteItem {
+    Action(super::keymap::Action),
+    Macro(usize),
+}
+
+/// A palette line's label, matched with its place in the list (labels may repeat).
+struct Label<'a>(usize, &'a str);
+
+impl AsRef<str> for Label<'_> {
+    fn as_ref(&self) -> &str {
+        self.1
+    }
+}
+
+/// What the palette offers for `query`, best match first (all when empty: the actions in
+/// keymap order, then the macros, each labelled «макрос: …» so `:макрос` lists them).
+pub fn palette_matches(
+    lang: super::strings::Lang,
+    macros: &[crate::macros::Macro],
+    query: &str,
+) -> Vec<PaletteItem> {
     use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-    let actions: Vec<super::keymap::Action> = super::keymap::Action::ALL
+    let items: Vec<(PaletteItem, String)> = super::keymap::Action::ALL
         .into_iter()
         .filter(|a| *a != super::keymap::Action::Palette)
+        .map(|a| (PaletteItem::Action(a), lang.action(a).to_string()))
+        .chain(
+            macros
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (PaletteItem::Macro(i), lang.macro_name(m.title(lang)))),
+        )
         .collect();
     if query.trim().is_empty() {
-        return actions;
+        return items.into_iter().map(|(item, _)| item).collect();
     }
-    let names: Vec<(super::keymap::Action, &str)> =
-        actions.iter().map(|a| (*a, lang.action(*a))).collect();
     let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
     let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
-    let labels: Vec<&str> = names.iter().map(|(_, n)| *n).collect();
+    let labels = items
+        .iter()
+        .enumerate()
+        .map(|(i, (_, l))| Label(i, l.as_str()));
     pattern
         .match_list(labels, &mut matcher)
         .into_iter()
-        .filter_map(|(label, _)| names.iter().find(|(_, n)| *n == label).map(|(a, _)| *a))
+        .map(|(label, _)| items[label.0].0)
         .collect()
 }

@@ -22,13 +22,25 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
     // must not read as a reply to the one under the cursor.
     let numbers: Vec<&str> = c.targets.iter().map(|t| t.number.as_str()).collect();
     let room = r.width.saturating_sub(4) as usize;
+    // A macro's reply is titled by the macro: Ctrl-S does more than send it.
+    let (title, keys) = match &c.run {
+        Some(run) => {
+            let name = app.lang.macro_name(&run.title);
+            let room = room.saturating_sub(name.chars().count() + 3);
+            (
+                sanitize::line(&format!("{name} · {}", app.lang.targets(&numbers, room))),
+                app.lang.macro_keys(),
+            )
+        }
+        None => (
+            app.lang.compose_title(c.kind, &numbers, room),
+            app.lang.compose_keys(c.kind),
+        ),
+    };
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(
-            " {} ",
-            app.lang.compose_title(c.kind, &numbers, room)
-        ))
-        .title_bottom(format!(" {} ", app.lang.compose_keys(c.kind)));
+        .title(format!(" {title} "))
+        .title_bottom(format!(" {keys} "));
     let inner = block.inner(r);
     f.render_widget(block, r);
     // What the citizen last wrote stays in view while one writes (the window covers the card
@@ -100,6 +112,13 @@ pub(super) fn compose(f: &mut Frame, app: &App, area: Rect) {
                     .already_replying(&names(&composing), composing.len())
             ),
             style(app, app.theme.bad).add_modifier(Modifier::BOLD),
+        )));
+    }
+    // What else Ctrl-S does, before what the citizen will read.
+    if let Some(run) = c.run.as_ref().filter(|r| !r.others.is_empty()) {
+        lines.push(Line::from(Span::styled(
+            sanitize::line(&app.lang.macro_with(&run.others)),
+            style(app, app.theme.accent),
         )));
     }
     lines.push(Line::from(Span::styled(title, bold())));

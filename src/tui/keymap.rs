@@ -215,6 +215,67 @@ pub fn latin_twin(c: char) -> Option<char> {
     })
 }
 
+/// A key pressed on the Russian layout as the same physical key on the Latin one (`ч` → `x`);
+/// None for any other key. The macros' keys (src/tui/macros.rs) are looked up the same way.
+pub fn latin_event(key: KeyEvent) -> Option<KeyEvent> {
+    let KeyCode::Char(c) = key.code else {
+        return None;
+    };
+    let l = latin_twin(c)?;
+    let mods = key.modifiers - KeyModifiers::SHIFT;
+    Some(if l.is_ascii_uppercase() {
+        KeyEvent::new(KeyCode::Char(l), mods | KeyModifiers::SHIFT)
+    } else {
+        KeyEvent::new(KeyCode::Char(l), mods)
+    })
+}
+
+/// An action's name as the config's `[keys]` writes it (`link_duplicate`).
+pub fn name(a: Action) -> String {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{a:?}"))
+}
+
+/// The config's check of the macros' keys (src/macros): each one a key, and none already an
+/// action's (the Russian twin included; `keymap` None: the actions' keys are broken and
+/// reported on their own) or another macro's — either would silently lose one of them.
+pub fn check_macro_keys(
+    keymap: Option<&Keymap>,
+    macros: &[crate::macros::Macro],
+) -> Result<(), String> {
+    let mut taken: Vec<(KeyCombination, &str)> = vec![];
+    for m in macros {
+        let Some(key) = m.key.as_deref().filter(|k| !k.trim().is_empty()) else {
+            continue;
+        };
+        let combo: KeyCombination = key.parse().map_err(|_| {
+            format!(
+                "macros `{}`: key `{key}` is not a key (write it on the Latin layout, like \
+                 \"f5\", \"alt-1\", \"shift-z\")",
+                m.id
+            )
+        })?;
+        if let Some(action) = keymap.and_then(|k| k.action(combo.into())) {
+            return Err(format!(
+                "macros `{}`: key `{key}` is already the key of `{}`: give the macro another \
+                 key (or `key = \"\"`), or move the action in [keys]",
+                m.id,
+                name(action)
+            ));
+        }
+        if let Some((_, other)) = taken.iter().find(|(k, _)| *k == combo) {
+            return Err(format!(
+                "macros `{}`: key `{key}` is already the key of macro `{other}`",
+                m.id
+            ));
+        }
+        taken.push((combo, &m.id));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct Keymap {
     map: HashMap<KeyCombination, Action>,
@@ -252,15 +313,9 @@ impl Keymap {
                 Some(k) => k.clone(),
                 None => keys.iter().map(|k| k.to_string()).collect(),
             };
-            let name = |a: &Action| {
-                serde_json::to_value(a)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| format!("{a:?}"))
-            };
             for key in keys {
                 let combo: KeyCombination = key.parse().map_err(|_| KeyError::NotAKey {
-                    action: name(action),
+                    action: name(*action),
                     key: key.clone(),
                 })?;
                 if let Some(other) = map.insert(combo, *action)
@@ -273,9 +328,9 @@ impl Keymap {
                         (&other, action)
                     };
                     return Err(KeyError::Taken {
-                        action: name(mine),
+                        action: name(*mine),
                         key,
-                        other: name(theirs),
+                        other: name(*theirs),
                     });
                 }
             }
@@ -288,18 +343,7 @@ impl Keymap {
             return Some(*a);
         }
         // The same physical key on the Russian layout.
-        if let KeyCode::Char(c) = key.code
-            && let Some(l) = latin_twin(c)
-        {
-            let mods = key.modifiers - KeyModifiers::SHIFT;
-            let twin = if l.is_ascii_uppercase() {
-                KeyEvent::new(KeyCode::Char(l), mods | KeyModifiers::SHIFT)
-            } else {
-                KeyEvent::new(KeyCode::Char(l), mods)
-            };
-            return self.map.get(&KeyCombination::from(twin)).copied();
-        }
-        None
+        latin_event(key).and_then(|twin| self.map.get(&KeyCombination::from(twin)).copied())
     }
 
     /// Keys of each action, for the help screen (generated, so it never disagrees with the map).
@@ -432,5 +476,43 @@ mod tests {
     #[test]
     fn the_defaults_give_every_key_one_action() {
         assert!(Keymap::with_overrides(&BTreeMap::new()).is_ok());
+    }
+
+    #[test]
+    fn macro_keys_are_keys_of_their_own() {
+        let shipped = crate::macros::shipped();
+        let k = Keymap::default();
+        assert_eq!(check_macro_keys(Some(&k), &shipped), Ok(()));
+        let with = |key: &str| {
+            let mut all = shipped.clone();
+            let mut m = all[all.len() - 1].clone();
+            m.id = "own".into();
+            m.key = Some(key.into());
+            all.push(m);
+            check_macro_keys(Some(&k), &all).err().unwrap_or_default()
+        };
+        for (key, needles) in [
+            ("r", &["`own`", "`r`", "`reply`"][..]),
+            ("f5", &["`own`", "f5", "macro `accept`"]),
+            ("ctrl-nonsense", &["`own`", "not a key"]),
+            // Written on the Latin layout; the Russian one works by the same physical key.
+            ("ч", &["`own`", "not a key"]),
+        ] {
+            let e = with(key);
+            for n in needles {
+                assert!(e.contains(n), "{key}: `{n}` in {e}");
+            }
+        }
+        assert_eq!(with("f10"), "");
+        // An action moved in [keys] onto a shipped macro's key: the macro is named.
+        let mut o = BTreeMap::new();
+        o.insert(Action::Refresh, vec!["f5".to_string()]);
+        let moved = Keymap::with_overrides(&o).unwrap();
+        let e = check_macro_keys(Some(&moved), &shipped).unwrap_err();
+        assert!(e.contains("`accept`") && e.contains("`refresh`"), "{e}");
+        // Giving that macro no key settles it.
+        let mut unkeyed = shipped.clone();
+        unkeyed[0].key = Some(String::new());
+        assert_eq!(check_macro_keys(Some(&moved), &unkeyed), Ok(()));
     }
 }

@@ -20,6 +20,7 @@ mod handover;
 mod incidents;
 mod incidents_view;
 pub mod keymap;
+mod macros;
 mod perform;
 mod photo;
 mod popups;

@@ -44,8 +44,10 @@ pub(super) fn palette_key(
     match k.code {
         KeyCode::Esc => return vec![],
         KeyCode::Enter => {
-            return match super::app::palette_matches(app.lang, &query).get(selected) {
-                Some(action) => perform(app, *action),
+            use super::app::PaletteItem;
+            return match super::app::palette_matches(app.lang, &app.macros, &query).get(selected) {
+                Some(PaletteItem::Action(action)) => perform(app, *action),
+                Some(PaletteItem::Macro(i)) => super::macros::run(app, *i),
                 None => vec![],
             };
         }
@@ -61,7 +63,7 @@ pub(super) fn palette_key(
         }
         _ => {}
     }
-    let n = super::app::palette_matches(app.lang, &query).len();
+    let n = super::app::palette_matches(app.lang, &app.macros, &query).len();
     app.mode = Mode::Palette {
         query,
         selected: selected.min(n.saturating_sub(1)),
@@ -71,7 +73,11 @@ pub(super) fn palette_key(
 
 pub(super) fn normal(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
     let Some(action) = app.keymap.action(k) else {
-        return vec![];
+        // A macro's own key (never an action's: the config refuses that), in the inbox only.
+        return match super::macros::by_key(app, k) {
+            Some(i) if !app.dash.shown => super::macros::run(app, i),
+            _ => vec![],
+        };
     };
     if app.dash.shown {
         return super::dashboard::key(app, action);

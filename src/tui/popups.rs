@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, Mode};
+use super::app::{App, Mode, PaletteItem};
 use super::keymap::Action;
 use super::strings::Lang;
 use super::view::{bold, style};
@@ -23,24 +23,38 @@ pub(super) fn popup(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// Every key the help lists, and what it does: the actions, then the macros that have a key
+/// (the others are in the palette, as the help's bottom line says).
+fn help_entries(app: &App) -> Vec<(String, String)> {
+    let actions = Action::ALL.iter().map(|a| {
+        (
+            app.keymap.shown(*a).join(" "),
+            app.lang.action(*a).to_string(),
+        )
+    });
+    let macros = app.macros.iter().filter_map(|m| {
+        let key = super::macros::shown_key(m)?;
+        Some((key, sanitize::line(&app.lang.macro_name(m.title(app.lang)))))
+    });
+    actions.chain(macros).collect()
+}
+
 /// One column of help: keys right-aligned to the column's widest, names cut with `…` to fit.
-fn help_lines(app: &App, actions: &[Action], width: u16) -> Vec<Line<'static>> {
-    let keys: Vec<String> = actions
+fn help_lines(entries: &[(String, String)], width: u16) -> Vec<Line<'static>> {
+    let kw = entries
         .iter()
-        .map(|a| app.keymap.shown(*a).join(" "))
-        .collect();
-    let kw = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let room = (width as usize).saturating_sub(kw + 3);
-    actions
+    entries
         .iter()
-        .zip(keys)
-        .map(|(a, k)| {
-            let name = app.lang.action(*a);
+        .map(|(k, name)| {
             let name = if name.chars().count() > room {
                 let cut: String = name.chars().take(room.saturating_sub(1)).collect();
                 format!("{cut}…")
             } else {
-                name.to_string()
+                name.clone()
             };
             Line::from(vec![
                 Span::styled(format!("{k:>kw$}  "), bold()),
@@ -51,7 +65,7 @@ fn help_lines(app: &App, actions: &[Action], width: u16) -> Vec<Line<'static>> {
 }
 
 pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
-    let all = Action::ALL;
+    let all = help_entries(app);
     // Two columns when one does not fit (an 80×24 terminal), using the whole height if need
     // be (the help is modal: the tab bar and status line can wait), three past that.
     let two = all.len() as u16 + 2 > area.height.saturating_sub(2);
@@ -78,11 +92,16 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
         " Клавиши (любая клавиша закроет) "
     };
     // The inbox's marks, which no key explains.
-    let legend = if app.lang == Lang::En {
-        " ◉ another operator views · ✎ writes a reply "
-    } else {
-        " ◉ смотрит другой оператор · ✎ пишет ответ "
-    };
+    let mut legend = app
+        .lang
+        .pick(
+            " ◉ смотрит другой оператор · ✎ пишет ответ ",
+            " ◉ another operator views · ✎ writes a reply ",
+        )
+        .to_string();
+    if !app.macros.is_empty() {
+        legend.push_str(app.lang.pick("· все макросы: «:» ", "· all macros: «:» "));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
@@ -98,10 +117,10 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
         for (col, actions) in cols.iter().zip(all.chunks(per)) {
             // A space between the columns, so a long name never runs into the next key.
             let width = col.width.saturating_sub(1);
-            f.render_widget(Paragraph::new(help_lines(app, actions, width)), *col);
+            f.render_widget(Paragraph::new(help_lines(actions, width)), *col);
         }
     } else {
-        f.render_widget(Paragraph::new(help_lines(app, &all, inner.width)), inner);
+        f.render_widget(Paragraph::new(help_lines(&all, inner.width)), inner);
     }
 }
 
@@ -148,7 +167,7 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
     let Mode::Palette { query, selected } = &app.mode else {
         return;
     };
-    let matches = super::app::palette_matches(app.lang, query);
+    let matches = super::app::palette_matches(app.lang, &app.macros, query);
     let r = popup(area, 72, (matches.len() as u16 + 3).min(18));
     f.render_widget(Clear, r);
     let mut lines = vec![Line::from(vec![
@@ -157,15 +176,27 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
     ])];
     let room = r.height.saturating_sub(3) as usize;
     let start = selected.saturating_sub(room.saturating_sub(1));
-    for (i, a) in matches.iter().enumerate().skip(start).take(room) {
+    for (i, item) in matches.iter().enumerate().skip(start).take(room) {
         let st = if i == *selected {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
             Style::default()
         };
-        let keys = app.keymap.keys_of(*a).join(" ");
+        let (name, keys) = match item {
+            PaletteItem::Action(a) => (
+                app.lang.action(*a).to_string(),
+                app.keymap.keys_of(*a).join(" "),
+            ),
+            PaletteItem::Macro(m) => match app.macros.get(*m) {
+                Some(m) => (
+                    sanitize::line(&app.lang.macro_name(m.title(app.lang))),
+                    super::macros::shown_key(m).unwrap_or_default(),
+                ),
+                None => continue,
+            },
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<52}", app.lang.action(*a)), st),
+            Span::styled(format!(" {name:<52}"), st),
             Span::styled(keys, style(app, app.theme.muted)),
         ]));
     }

@@ -310,13 +310,14 @@ pub(super) fn compose(
         department,
         editor: super::app::editor(lines),
         templates: None,
+        run: None,
     }));
     vec![]
 }
 
 /// The citizen's last message: the newest from them on the card when the card is this
 /// request's, else the text they opened it with.
-fn said(app: &App, r: &Request) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
+pub(super) fn said(app: &App, r: &Request) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
     use crate::domain::request::Direction;
     let later = app
         .detail
@@ -410,6 +411,9 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
     if c.preview().trim().is_empty() && c.kind != ComposeKind::Forward {
         app.mode = Mode::Compose(c);
         return vec![];
+    }
+    if let Some(run) = c.run.take() {
+        return super::macros::send(app, &c, *run);
     }
     let text = c.text();
     let mut cmds = vec![];

@@ -507,6 +507,40 @@ impl Lang {
         }
     }
 
+    /// A macro in the palette, the help and a bulk action's status line.
+    pub fn macro_name(self, title: &str) -> String {
+        format!("{} {title}", self.pick("макрос:", "macro:"))
+    }
+
+    /// A macro's composer: what Ctrl-S does besides sending the reply.
+    pub fn macro_with(self, steps: &[String]) -> String {
+        let with = self.pick("Вместе с ответом:", "Together with the reply:");
+        format!("{with} {}", steps.join(" · "))
+    }
+
+    pub fn macro_keys(self) -> &'static str {
+        self.pick(
+            "Ctrl-S выполнить макрос · Esc отменить всё",
+            "Ctrl-S run the macro · Esc cancel it all",
+        )
+    }
+
+    /// The status line after a macro on one request: what was done.
+    pub fn macro_done(self, title: &str, number: &str, steps: &str) -> String {
+        match self {
+            Lang::Ru => format!("«{title}» выполнен · {number}: {steps}"),
+            Lang::En => format!("«{title}» done · {number}: {steps}"),
+        }
+    }
+
+    /// A macro that did nothing, and why.
+    pub fn macro_failed(self, title: &str, number: &str, why: &str) -> String {
+        match self {
+            Lang::Ru => format!("«{title}» не выполнен, ничего не изменено · {number}: {why}"),
+            Lang::En => format!("«{title}» not done, nothing changed · {number}: {why}"),
+        }
+    }
+
     pub fn header(self) -> [&'static str; 7] {
         match self {
             Lang::Ru => [

@@ -246,7 +246,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         Msg::Applied(id, result) => {
-            if !super::bulk::on_applied(app, id, &result) {
+            if !super::bulk::on_applied(app, id, &result)
+                && !super::macros::on_applied(app, id, &result)
+            {
                 match &result {
                     Ok(number) => flash(app, format!("{}: {number}", app.lang.done()), false),
                     Err(e) => flash(app, e.clone(), true),

@@ -18,6 +18,7 @@ mod compose;
 mod dashboard;
 mod detail;
 mod incidents;
+mod macros;
 mod photo;
 mod presence;
 mod saved_views;
@@ -112,6 +113,7 @@ fn app(lang: Lang, readonly: bool) -> App {
         tz: chrono_tz::Europe::Moscow,
         theme: super::theme::Theme::plain(),
         templates: crate::templates::replies(),
+        macros: crate::macros::shipped(),
         open_command: vec![],
         photos: true,
         dashboard: false,
@@ -577,14 +579,16 @@ fn palette_finds_actions_by_part_of_their_name() {
     for c in "ответить".chars() {
         update(&mut a, key(c));
     }
-    let best = super::app::palette_matches(Lang::Ru, "ответить");
+    use super::app::PaletteItem;
+    let best = super::app::palette_matches(Lang::Ru, &a.macros, "ответить");
     assert!(
-        super::app::palette_matches(Lang::Ru, "отв")
-            .contains(&super::keymap::Action::DepartmentAnswer)
+        super::app::palette_matches(Lang::Ru, &a.macros, "отв").contains(&PaletteItem::Action(
+            super::keymap::Action::DepartmentAnswer
+        ))
     );
     assert_eq!(
         best.first(),
-        Some(&super::keymap::Action::Reply),
+        Some(&PaletteItem::Action(super::keymap::Action::Reply)),
         "{best:?}"
     );
     update(&mut a, code(KeyCode::Enter));
