@@ -7,7 +7,6 @@
 //! sweeps, a retried push, a second replica — tells the leads once.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::mutation::{Mutation, Op};
@@ -50,15 +49,12 @@ pub fn mutation(
 }
 
 fn derived(request: Uuid, level: ClockKind, kind: &str) -> Uuid {
-    let d = Sha256::new()
-        .chain_update(b"mcu-escalation:")
-        .chain_update(request.as_bytes())
-        .chain_update(level.as_str().as_bytes())
-        .chain_update(kind.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    super::ids::named(&[
+        b"mcu-escalation:",
+        request.as_bytes(),
+        level.as_str().as_bytes(),
+        kind.as_bytes(),
+    ])
 }
 
 #[cfg(test)]

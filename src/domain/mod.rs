@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod dashboard;
 pub mod escalation;
 pub mod fields;
+pub mod ids;
 pub mod intake;
 pub mod mutation;
 pub mod phone;

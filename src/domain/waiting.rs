@@ -7,7 +7,6 @@
 //! that decides twice — two sweeps, a retried push, a second replica — sends one reminder.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::mutation::{ClockPolicy, Mutation, Op};
@@ -58,16 +57,13 @@ pub fn mutation(
 }
 
 fn derived(request: Uuid, since_ms: i64, what: &str, kind: &str) -> Uuid {
-    let d = Sha256::new()
-        .chain_update(b"mcu-waiting:")
-        .chain_update(request.as_bytes())
-        .chain_update(since_ms.to_be_bytes())
-        .chain_update(what.as_bytes())
-        .chain_update(kind.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    super::ids::named(&[
+        b"mcu-waiting:",
+        request.as_bytes(),
+        &since_ms.to_be_bytes(),
+        what.as_bytes(),
+        kind.as_bytes(),
+    ])
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! applies the list in one transaction, and in a team each mutation syncs like any other.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::mutation::{Mutation, NewRequest, Op};
@@ -15,13 +14,7 @@ use crate::domain::status::CloseReason;
 /// operators confirming the same group at once make one incident, not two (the second
 /// creation is refused as already there, and both sets of joins agree).
 pub fn incident_id_for(first_member: Uuid) -> Uuid {
-    let d = Sha256::new()
-        .chain_update(b"mcu-incident:")
-        .chain_update(first_member.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::domain::ids::named(&[b"mcu-incident:", first_member.as_bytes()])
 }
 
 /// Where a group is, for its title: the first address a member's channel gave, else the first

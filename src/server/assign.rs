@@ -9,7 +9,6 @@
 //! a few document reads, not a scan of the scope's requests.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::engine::{Role, ServerError, ServerTx};
@@ -144,11 +143,5 @@ pub fn next(
 }
 
 fn derived(request: Uuid) -> Uuid {
-    let d = Sha256::new()
-        .chain_update(b"mcu-auto-assign:")
-        .chain_update(request.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    crate::domain::ids::named(&[b"mcu-auto-assign:", request.as_bytes()])
 }

@@ -84,14 +84,7 @@ pub(super) fn remind(
         ..w
     });
     record(out, m, "reminded", None, Some(now.to_rfc3339()));
-    out.messages.push(outgoing(
-        &out.request,
-        m,
-        message_id,
-        body,
-        now,
-        DeliveryState::Queued,
-    ));
+    automatic(out, m, message_id, body, now);
     Ok(())
 }
 
@@ -108,6 +101,12 @@ pub(super) fn close_unanswered(
     }
     let body = non_empty(body, "closing text")?;
     close(out, m, CloseReason::NoAnswer)?;
+    automatic(out, m, message_id, body, now);
+    Ok(())
+}
+
+/// A message from the center itself: queued for the channel, counting for no clock.
+fn automatic(out: &mut Outcome, m: &Mutation, message_id: Uuid, body: String, now: DateTime<Utc>) {
     out.messages.push(outgoing(
         &out.request,
         m,
@@ -116,7 +115,6 @@ pub(super) fn close_unanswered(
         now,
         DeliveryState::Queued,
     ));
-    Ok(())
 }
 
 fn open_question(out: &Outcome) -> Option<Waiting> {
