@@ -112,3 +112,52 @@ async fn a_resolved_close_is_asked_once_and_yes_or_no_in_words_answers_it() {
     }
     rig.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_telegram_question_has_buttons_and_a_tap_answers_it() {
+    let mut gateway = common::options(None);
+    gateway.feedback_after = Some(Duration::ZERO);
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
+    let (yes, no) = (7_780_011, 7_780_012);
+    let yes_number = resolved(&rig, yes, "Не горит фонарь у школы").await;
+    let no_number = resolved(&rig, no, "Яма на дороге у дома").await;
+    let asked_yes = rig.bot_said(yes, "Вопрос решён?").await;
+    let asked_no = rig.bot_said(no, "Вопрос решён?").await;
+    let sent = rig.sim.sent();
+    let question = sent.chats[&yes.to_string()]
+        .iter()
+        .find(|m| m.message_id == asked_yes)
+        .expect("the question");
+    assert_eq!(question.buttons, ["fb:yes", "fb:no"]);
+    // A button that is not ours and a query without a chat are skipped; the poller goes on.
+    rig.sim
+        .inject_raw(json!({"callback_query": {"id": "x1", "data": "other",
+        "from": {"id": yes, "is_bot": false, "first_name": "Ирина"},
+        "message": {"message_id": asked_yes, "chat": {"id": yes, "type": "private"}, "date": 0}}}));
+    rig.sim
+        .inject_raw(json!({"callback_query": {"id": "x2", "data": "fb:no"}}));
+    rig.sim.press(yes, asked_yes, "fb:yes");
+    rig.sim.press(no, asked_no, "fb:no");
+    let sql =
+        format!("SELECT count(*) FROM request WHERE number = '{no_number}' AND status = 'in_work'");
+    until(Duration::from_secs(10), "«Нет» reopens", || {
+        count(&rig.db, &sql) == 1
+    })
+    .await;
+    let sql = format!(
+        "SELECT count(*) FROM request WHERE number = '{yes_number}' AND feedback_helped = 1
+           AND status = 'closed'"
+    );
+    until(Duration::from_secs(10), "«Да» is recorded", || {
+        count(&rig.db, &sql) == 1
+    })
+    .await;
+    let reopened = rig.store.detail(&no_number).await.unwrap();
+    assert!(reopened.messages.iter().any(|m| m.body == "Нет"));
+    rig.finish().await;
+}

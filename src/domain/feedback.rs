@@ -59,6 +59,21 @@ pub fn reading(text: &str) -> Option<bool> {
     }
 }
 
+/// The one-tap answers where the channel has buttons: (label, data). The data comes back
+/// from the channel and is read by [`button`]; the label is what the thread shows.
+pub const BUTTONS: [(&str, &str); 2] = [("Да", "fb:yes"), ("Нет", "fb:no")];
+
+/// A pressed button's data as the answer's words (its label); `None` for data not ours.
+pub fn button(data: &str) -> Option<&'static str> {
+    BUTTONS.iter().find(|(_, d)| *d == data).map(|(l, _)| *l)
+}
+
+/// Whether `message` is `r`'s question (it goes with [`BUTTONS`]).
+pub fn is_question(r: &Request, message: Uuid) -> bool {
+    r.closed_at
+        .is_some_and(|c| derived(r.id, c.timestamp_millis(), "message") == message)
+}
+
 /// The question's mutation with the text the citizen gets; `actor` is the channel's gateway.
 pub fn ask(r: &Request, body: String, actor: &str, now: DateTime<Utc>) -> Mutation {
     let closed = r.closed_at.map_or(0, |c| c.timestamp_millis());

@@ -390,6 +390,7 @@ CREATE TABLE saved_view(
     ),
     // «Вопрос решён?» (`Request::feedback`): when asked, the answer (1 «да», 0 «нет») and when.
     // The gateway finds the requests to ask among those closed as resolved and never asked.
+    // An outbox part may carry one-tap answers (`outbox.buttons`, JSON [[label, data], ...]).
     M::up(
         r#"
 ALTER TABLE request ADD COLUMN feedback_asked INTEGER;
@@ -397,6 +398,7 @@ ALTER TABLE request ADD COLUMN feedback_helped INTEGER;
 ALTER TABLE request ADD COLUMN feedback_at INTEGER;
 CREATE INDEX request_feedback_due ON request(channel, closed_at)
     WHERE close_reason = 'resolved' AND feedback_asked IS NULL;
+ALTER TABLE outbox ADD COLUMN buttons TEXT;
 "#,
     ),
 ];

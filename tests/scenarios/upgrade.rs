@@ -24,6 +24,7 @@ fn to_previous_schema(db: &std::path::Path) {
          ALTER TABLE request DROP COLUMN feedback_asked;
          ALTER TABLE request DROP COLUMN feedback_helped;
          ALTER TABLE request DROP COLUMN feedback_at;
+         ALTER TABLE outbox DROP COLUMN buttons;
          DROP TABLE saved_view;
          ALTER TABLE request DROP COLUMN escalated;
          DROP INDEX request_waiting;

@@ -463,6 +463,25 @@ pub(super) fn answer_to(text: &str, chat_id: i64) -> Option<&'static str> {
         .then(|| ANSWERS[chat_id.unsigned_abs() as usize % ANSWERS.len()])
 }
 
+/// A button pressed under the bot's message `message_id`: a `callback_query` update.
+pub(super) fn press(w: &mut World, chat_id: i64, message_id: i64, data: &str) -> i64 {
+    let mut m = w.citizen_message(chat_id);
+    let from = m.remove("from").unwrap_or(Value::Null);
+    let query_id = format!("{chat_id}{message_id}{}", w.queue.history.len());
+    let message = json!({
+        "message_id": message_id,
+        "chat": m.get("chat").cloned().unwrap_or(Value::Null),
+        "date": m.get("date").cloned().unwrap_or(Value::Null),
+    });
+    w.inject_raw(json!({"callback_query": {
+        "id": query_id,
+        "from": from,
+        "message": message,
+        "chat_instance": chat_id.to_string(),
+        "data": data,
+    }}))
+}
+
 /// A text message (with command entities for `/...`); returns its message_id.
 pub(super) fn push_text(w: &mut World, chat_id: i64, text: &str) -> i64 {
     let mut m = w.citizen_message(chat_id);
