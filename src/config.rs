@@ -35,6 +35,8 @@ pub struct Config {
     pub incidents: crate::incidents::Rules,
     /// Telling the shift leads of breaches outside the console.
     pub escalation: EscalationConfig,
+    /// «Вопрос решён?» after a resolved close (`domain::feedback`).
+    pub feedback: FeedbackConfig,
     /// Round-robin assignment at intake, on `mcu serve` (`server::assign`).
     pub assign: crate::server::assign::AssignConfig,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
@@ -189,6 +191,20 @@ pub struct EscalationConfig {
     /// The leads' Telegram chat (a group's id is negative, e.g. -1001234567890), reached
     /// through the city's bot, which must be a member of it; 0: nobody is told.
     pub telegram_chat_id: i64,
+}
+
+/// `[feedback]`: asking the citizen whether a request closed as resolved helped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedbackConfig {
+    /// Ask «Вопрос решён?» a minute after a resolved close; «нет» reopens the request.
+    pub ask: bool,
+}
+
+impl Default for FeedbackConfig {
+    fn default() -> Self {
+        FeedbackConfig { ask: true }
+    }
 }
 
 impl EscalationConfig {

@@ -25,6 +25,8 @@ pub struct BotTexts {
     pub escalation_first_response: String,
     pub escalation_department: String,
     pub escalation_resolution: String,
+    /// «Вопрос решён?» after a resolved close (`domain::feedback`).
+    pub feedback_question: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +89,7 @@ impl BotTexts {
                 escalation_first_response: "!".into(),
                 escalation_department: "!".into(),
                 escalation_resolution: "!".into(),
+                feedback_question: "{number}?".into(),
             },
         }
     }
@@ -116,6 +119,7 @@ mod tests {
                     && t.waiting_reminder.contains("{close_at}")
             );
             assert!(t.waiting_closed.contains("{number}"));
+            assert!(t.feedback_question.contains("{number}"));
         }
         assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
         let shortcuts: Vec<String> = replies().into_iter().map(|r| r.shortcut).collect();

@@ -41,6 +41,9 @@ pub fn observe(h: &mut ChannelHealth, e: &GatewayEvent, now: DateTime<Utc>) {
             problem(reason.clone());
         }
         GatewayEvent::Warning(w) | GatewayEvent::Alarm(w) => problem(w.clone()),
-        GatewayEvent::File { .. } | GatewayEvent::Waiting { .. } | GatewayEvent::Escalated(_) => {}
+        GatewayEvent::File { .. }
+        | GatewayEvent::Waiting { .. }
+        | GatewayEvent::Escalated(_)
+        | GatewayEvent::FeedbackAsked(_) => {}
     }
 }

@@ -38,6 +38,9 @@ pub struct OutboundPart {
     pub chat: String,
     pub reply_to: Option<String>,
     pub text: String,
+    /// One-tap answers, (label, data): a Telegram inline keyboard; other channels send the
+    /// text alone (VK's keyboard is not done yet).
+    pub buttons: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -39,6 +39,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
         max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
         waiting_every: Duration::from_secs(5),
         escalation_chat: config.escalation.chat(),
+        feedback_after: config.feedback.ask.then_some(Duration::from_secs(60)),
     }
 }
 
@@ -184,6 +185,13 @@ async fn print_events(
                     format!("{n} breach(es) told to the shift leads' chat")
                 } else {
                     format!("старшим смены сообщено о просрочках: {n}")
+                }
+            }
+            GatewayEvent::FeedbackAsked(n) => {
+                if en {
+                    format!("{n} citizen(s) asked whether it helped")
+                } else {
+                    format!("спросили «Вопрос решён?»: {n}")
                 }
             }
             GatewayEvent::Sent { chat, part, .. } => {

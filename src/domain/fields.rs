@@ -144,7 +144,7 @@ pub fn check(m: &mut Mutation, now: DateTime<Utc>) -> Result<(), Rejection> {
             attachments(files)?;
             location(place.as_ref())?;
         }
-        Op::CitizenEdit { at, .. } => time("at", Some(*at))?,
+        Op::CitizenEdit { at, .. } | Op::Feedback { at, .. } => time("at", Some(*at))?,
         _ => {}
     }
     Ok(())
@@ -217,6 +217,8 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
         | Op::Ask { body, .. }
         | Op::Remind { body, .. }
         | Op::CloseUnanswered { body, .. }
+        | Op::AskFeedback { body, .. }
+        | Op::Feedback { body, .. }
         | Op::AddNote { body, .. }
         | Op::CitizenEdit { body, .. }
         | Op::Acknowledge { body, .. }

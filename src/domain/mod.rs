@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod dashboard;
 pub mod escalation;
+pub mod feedback;
 pub mod fields;
 pub mod ids;
 pub mod intake;

@@ -13,6 +13,7 @@ use super::sla::{Calendar, Clock};
 use super::status::{CloseReason, Status, TransitionError};
 
 mod apply;
+mod feedback;
 mod incident;
 mod reply;
 pub use apply::{Ctx, Outcome, apply};
@@ -168,6 +169,20 @@ pub enum Op {
         message_id: Uuid,
         body: String,
     },
+    /// «Вопрос решён?» after a resolved close (`domain::feedback`): an automatic message, once
+    /// per request. Nothing when the request is no longer closed as resolved or was asked.
+    AskFeedback {
+        message_id: Uuid,
+        body: String,
+    },
+    /// The citizen's answer to «Вопрос решён?», in their words (`body`, a button's label for
+    /// a tap): «нет» reopens the request. Nothing when no question waits for an answer.
+    Feedback {
+        helped: bool,
+        message_id: Uuid,
+        body: String,
+        at: DateTime<Utc>,
+    },
     AddNote {
         note_id: Uuid,
         body: String,
@@ -297,6 +312,8 @@ impl Op {
             Op::Ask { .. } => "ask",
             Op::Remind { .. } => "remind",
             Op::CloseUnanswered { .. } => "close_unanswered",
+            Op::AskFeedback { .. } => "ask_feedback",
+            Op::Feedback { .. } => "feedback",
             Op::AddNote { .. } => "add_note",
             Op::Close { .. } => "close",
             Op::Reopen => "reopen",

@@ -320,6 +320,21 @@ pub struct Request {
     /// The clocks whose breach the shift leads were told of (`Op::Escalate`): once each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalated: Vec<ClockKind>,
+    /// «Вопрос решён?» after a resolved close (`domain::feedback`): asked, and the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
+}
+
+/// The citizen was asked whether closing the request as resolved helped (`Op::AskFeedback`),
+/// and what they said (`Op::Feedback`): once per request, the first answer counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub asked_at: DateTime<Utc>,
+    /// `Some(true)`: «да», it helped; `Some(false)`: «нет», and the request reopened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helped: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 /// An operator asked the citizen something (`Op::Ask`) and the request waits for the answer:

@@ -9,6 +9,7 @@
 pub mod depth;
 mod depth_tables;
 pub mod export;
+pub mod feedback;
 pub mod model;
 pub mod tables;
 pub mod write;

@@ -509,3 +509,57 @@ fn the_days_the_reasons_the_resolution_and_the_period_before() {
         "2026-09-01 – 2026-09-30"
     );
 }
+
+#[test]
+fn the_share_of_yes_is_per_topic_department_and_operator() {
+    use super::feedback::{By, helped};
+    use crate::domain::request::Feedback;
+    let mut r = fixture();
+    let asked = |helped: Option<bool>| {
+        Some(Feedback {
+            asked_at: msk(10, 10, 12, 0),
+            helped,
+            answered_at: helped.map(|_| msk(10, 10, 13, 0)),
+        })
+    };
+    // Иванова's roads request: «да»; Петров's: «нет»; an out-of-scope one asked, unanswered.
+    r.lines[0].request.feedback = asked(Some(true));
+    r.lines[1].request.feedback = asked(Some(false));
+    r.lines[2].request.feedback = asked(None);
+    let by_topic = helped(&r.lines, By::Topic);
+    let roads = by_topic
+        .iter()
+        .find(|g| g.key.as_deref() == Some("roads"))
+        .expect("roads");
+    assert_eq!((roads.asked, roads.answered, roads.yes), (2, 2, 1));
+    assert_eq!(roads.share(), Some(0.5));
+    let out = by_topic
+        .iter()
+        .find(|g| g.key.as_deref() == Some("out_of_scope"))
+        .expect("asked, not answered");
+    assert_eq!((out.asked, out.share()), (1, None));
+    let by_operator = helped(&r.lines, By::Operator);
+    let ops: Vec<(Option<&str>, Option<f64>)> = by_operator
+        .iter()
+        .map(|g| (g.key.as_deref(), g.share()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (Some("Иванова"), Some(1.0)),
+            (Some("Петров"), Some(0.0)),
+            (None, None)
+        ]
+    );
+    assert!(!helped(&r.lines, By::Department).is_empty());
+    let c = Catalog::krasnodar();
+    let mut md = vec![];
+    write::markdown(&mut md, &tables::tables(&r, &c, Lang::Ru), Lang::Ru).expect("md");
+    let md = String::from_utf8(md).expect("utf-8");
+    assert!(md.contains("Вопрос решён? Ответы заявителей"), "{md}");
+    assert!(
+        md.lines()
+            .any(|l| l == "| Тема | Дороги | 2 | 2 | 1 | 50.0 % |"),
+        "{md}"
+    );
+}

@@ -233,6 +233,8 @@ fn decide(
         | Op::Acknowledge { .. }
         | Op::Remind { .. }
         | Op::CloseUnanswered { .. }
+        | Op::AskFeedback { .. }
+        | Op::Feedback { .. }
         | Op::Escalate { .. }
         | Op::Delivery { .. }
         | Op::SetAttachment { .. }

@@ -11,10 +11,11 @@ use uuid::Uuid;
 use super::db::{Env, Reindex, apply_with, reindex_all};
 use super::rows::{self, ms};
 use super::{StoreError, outbox};
+use crate::domain::feedback;
 use crate::domain::intake::{self, BotText, Candidates, Latest, Placement};
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::ChannelRef;
-use crate::domain::{Channel, RequestNumber};
+use crate::domain::{Channel, RequestNumber, Status};
 use crate::templates::{BotTexts, render};
 use crate::wire::intake::{Batch, Command, Inbound, IncomingMessage};
 
@@ -382,6 +383,34 @@ fn message(
         has_attachments: !m.attachments.is_empty(),
     };
     let found = candidates(tx, ch, m)?;
+    // «да» / «нет» to «Вопрос решён?» on the chat's latest request is the answer, whatever
+    // the reopen policy; anything else is placed as any message.
+    if let Some(last) = found.latest.as_ref().filter(|l| l.status == Status::Closed)
+        && let Some(helped) = feedback::reading(&m.text).filter(|_| m.attachments.is_empty())
+        && let Some((rid, r)) = rows::load_by(tx, "rid", &last.key.to_string())?
+        && feedback::awaits_answer(&r)
+    {
+        let key = format!("{}:{}", m.chat, m.message);
+        let message_id = derive(src, &key, "message", m.at);
+        let op = Op::Feedback {
+            helped,
+            message_id,
+            body: m.text.clone(),
+            at: m.at,
+        };
+        apply_with(
+            tx,
+            env,
+            &Mutation {
+                id: derive(src, &key, "mutation", m.at),
+                ..Mutation::new(r.id, ch, now, op)
+            },
+            later,
+        )?;
+        map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
+        report.appended += 1;
+        return Ok(("appended", Some(rid)));
+    }
     let (text, acknowledge) = match intake::place(facts, found, &rules.intake(), now) {
         Placement::Join(rid) | Placement::Reopen(rid) => {
             append(tx, env, src, m, rid, now, later)?;

@@ -13,6 +13,7 @@ pub mod db;
 mod delivery;
 pub mod escalation;
 mod face;
+pub mod feedback;
 pub mod files;
 pub mod handover;
 pub mod incidents;

@@ -26,6 +26,10 @@ pub fn enqueue(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<()
         )?;
         return Ok(());
     };
+    // «Вопрос решён?» goes with its one-tap answers (a channel without buttons ignores them).
+    let buttons = crate::domain::feedback::is_question(r, m.id)
+        .then(|| serde_json::to_string(&crate::domain::feedback::BUTTONS).ok())
+        .flatten();
     insert_parts(
         tx,
         &m.id.to_string(),
@@ -36,6 +40,7 @@ pub fn enqueue(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<()
         &m.body,
         r.channel.max_message_units(),
         ms(m.at),
+        buttons.as_deref(),
     )
 }
 
@@ -59,6 +64,7 @@ pub fn enqueue_to(
         body,
         channel.max_message_units(),
         now,
+        None,
     )
 }
 
@@ -81,6 +87,7 @@ pub fn enqueue_raw(
         body,
         channel.max_message_units(),
         now,
+        None,
     )
 }
 
@@ -95,12 +102,13 @@ fn insert_parts(
     body: &str,
     max_units: usize,
     now: i64,
+    buttons: Option<&str>,
 ) -> Result<(), StoreError> {
     let parts = split(body, max_units, utf16_units);
     let mut ins = tx.prepare_cached(
         "INSERT INTO outbox(message_id, part_no, parts, request_rid, channel, chat, reply_to, body, state,
-            next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?9)
+            next_attempt_at, created_at, updated_at, buttons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?9, ?10)
          ON CONFLICT(message_id, part_no) DO NOTHING",
     )?;
     for (i, part) in parts.iter().enumerate() {
@@ -115,7 +123,9 @@ fn insert_parts(
             chat,
             reply,
             part,
-            now
+            now,
+            // Under the last part, the one the citizen reads last.
+            buttons.filter(|_| i + 1 == parts.len())
         ])?;
     }
     Ok(())
@@ -133,6 +143,8 @@ pub struct Part {
     pub attempts: i64,
     /// How many parts the message was split into: the last one's send delivers it.
     pub parts: i64,
+    /// One-tap answers under this part, (label, data); empty for most.
+    pub buttons: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +168,7 @@ pub fn claim(
     super::lease::check_fence(&tx, lease, epoch)?;
     let picked = {
         let mut st = tx.prepare_cached(
-            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts
+            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts, o.buttons
              FROM outbox o INDEXED BY outbox_pending
              WHERE o.channel = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel AND e.chat = o.chat
@@ -174,6 +186,11 @@ pub fn claim(
                 body: r.get(6)?,
                 attempts: r.get(7)?,
                 parts: r.get(8)?,
+                // Buttons that do not read are left off; the text still goes.
+                buttons: r
+                    .get::<_, Option<String>>(9)?
+                    .and_then(|b| serde_json::from_str(&b).ok())
+                    .unwrap_or_default(),
             })
         })?;
         let mut picked = None;

@@ -93,10 +93,11 @@ pub const REQUEST_COLUMNS: &str = "rid, id, number, channel, external_id, chat_r
     attachments, lat, lon, address, received_at, status, topic, department, assignee, priority, parent_id, \
     close_reason, closed_at, fr_started, fr_target, fr_due, fr_risk, fr_stopped, dep_started, dep_target, \
     dep_due, dep_risk, dep_stopped, res_started, res_target, res_due, res_risk, res_stopped, updated_at, res_paused, \
-    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone, waiting_since, waiting_reminded, escalated";
+    reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, phone, waiting_since, waiting_reminded, escalated, \
+    feedback_asked, feedback_helped, feedback_at";
 
 /// How many columns `REQUEST_COLUMNS` names: a query may select more after them.
-pub const REQUEST_COLUMN_COUNT: usize = 49;
+pub const REQUEST_COLUMN_COUNT: usize = 52;
 
 /// The raw row, read without interpretation so parsing errors become `StoreError`s.
 pub struct RawRequest {
@@ -135,6 +136,7 @@ pub struct RawRequest {
     waiting_since: Option<i64>,
     waiting_reminded: Option<i64>,
     escalated: i64,
+    feedback: (Option<i64>, Option<bool>, Option<i64>),
 }
 
 impl RawRequest {
@@ -177,6 +179,7 @@ impl RawRequest {
             waiting_since: r.get(46)?,
             waiting_reminded: r.get(47)?,
             escalated: r.get(48)?,
+            feedback: (r.get(49)?, r.get(50)?, r.get(51)?),
         })
     }
 
@@ -277,6 +280,14 @@ impl RawRequest {
                 .filter(|(i, _)| self.escalated & (1 << i) != 0)
                 .map(|(_, k)| k)
                 .collect(),
+            feedback: match self.feedback {
+                (Some(asked), helped, at) => Some(crate::domain::request::Feedback {
+                    asked_at: time(asked)?,
+                    helped,
+                    answered_at: opt_time(at)?,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -322,10 +333,10 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             dep_started, dep_target, dep_due, dep_risk, dep_stopped,
             res_started, res_target, res_due, res_risk, res_stopped, due_key, risk_key, updated_at, res_paused,
             reply_id, reply_state, reply_at, is_incident, incident_id, ungrouped, place_key, cell_x, cell_y, phone,
-            waiting_since, waiting_reminded, escalated)
+            waiting_since, waiting_reminded, escalated, feedback_asked, feedback_helped, feedback_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
-            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53)
+            ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56)
          ON CONFLICT(id) DO UPDATE SET
             status = excluded.status, topic = excluded.topic, department = excluded.department,
             assignee = excluded.assignee, priority = excluded.priority, parent_id = excluded.parent_id,
@@ -343,7 +354,8 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             ungrouped = excluded.ungrouped, text = excluded.text, place_key = excluded.place_key,
             cell_x = excluded.cell_x, cell_y = excluded.cell_y, phone = excluded.phone,
             waiting_since = excluded.waiting_since, waiting_reminded = excluded.waiting_reminded,
-            escalated = excluded.escalated,
+            escalated = excluded.escalated, feedback_asked = excluded.feedback_asked,
+            feedback_helped = excluded.feedback_helped, feedback_at = excluded.feedback_at,
             version = version + 1
          RETURNING rid",
         params![
@@ -392,6 +404,9 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
                 .enumerate()
                 .filter(|(_, k)| r.escalated.contains(k))
                 .fold(0i64, |bits, (i, _)| bits | (1 << i)),
+            r.feedback.map(|f| ms(f.asked_at)),
+            r.feedback.and_then(|f| f.helped),
+            r.feedback.and_then(|f| f.answered_at).map(ms),
         ],
         |row| row.get(0),
     )?;

@@ -388,6 +388,19 @@ CREATE TABLE saved_view(
 ) WITHOUT ROWID;
 "#,
     ),
+    // «Вопрос решён?» (`Request::feedback`): when asked, the answer (1 «да», 0 «нет») and when.
+    // The gateway finds the requests to ask among those closed as resolved and never asked.
+    // An outbox part may carry one-tap answers (`outbox.buttons`, JSON [[label, data], ...]).
+    M::up(
+        r#"
+ALTER TABLE request ADD COLUMN feedback_asked INTEGER;
+ALTER TABLE request ADD COLUMN feedback_helped INTEGER;
+ALTER TABLE request ADD COLUMN feedback_at INTEGER;
+CREATE INDEX request_feedback_due ON request(channel, closed_at)
+    WHERE close_reason = 'resolved' AND feedback_asked IS NULL;
+ALTER TABLE outbox ADD COLUMN buttons TEXT;
+"#,
+    ),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -442,9 +455,9 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (eleven more came after it).
+        // The version before `event.server_id` (fifteen more came after it).
         migrations()
-            .to_version(&mut c, SCHEMA_VERSION - 14)
+            .to_version(&mut c, SCHEMA_VERSION - 15)
             .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,

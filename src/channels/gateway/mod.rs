@@ -40,6 +40,8 @@ pub struct GatewayOptions {
     /// The shift leads' Telegram chat, told of every breach (`[escalation]`); a Telegram
     /// gateway only.
     pub escalation_chat: Option<String>,
+    /// «Вопрос решён?» this long after a resolved close (`[feedback]`); `None`: not asked.
+    pub feedback_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +80,8 @@ pub enum GatewayEvent {
     },
     /// Breaches told to the shift leads' chat.
     Escalated(usize),
+    /// Citizens asked «Вопрос решён?» after a resolved close.
+    FeedbackAsked(usize),
     /// Something an operator must see (a second poller, a revoked token, a lost lease).
     Alarm(String),
     Warning(String),

@@ -81,6 +81,7 @@ pub(super) async fn sender<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
                 chat: part.chat.clone(),
                 reply_to: part.reply_to.clone(),
                 text: part.body.clone(),
+                buttons: part.buttons.clone(),
             })
             .await;
         next_per_chat.insert(

@@ -1,7 +1,8 @@
 //! The gateway's watch over the clocks: it is the one process that runs whether or not a
 //! console is open, and the one that may write to citizens and through the bot, so the
 //! reminder and the polite close of an unanswered question (`domain::waiting`) and the shift
-//! leads' breach messages (`domain::escalation`) are sent from here.
+//! leads' breach messages (`domain::escalation`) are sent from here, and so is «Вопрос
+//! решён?» after a resolved close (`domain::feedback`).
 
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -43,6 +44,21 @@ pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
             Ok(_) => {}
             Err(StoreError::Fenced(_)) => return,
             Err(e) => ctx.emit(GatewayEvent::Warning(format!("unanswered questions: {e}"))),
+        }
+        if let Some(after) = ctx.opts.feedback_after {
+            match ctx
+                .store
+                .sweep_feedback(channel, ctx.opts.rules.texts.clone(), after)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    ctx.emit(GatewayEvent::FeedbackAsked(n));
+                    flush(&ctx, "questions whether it helped").await;
+                }
+                Err(StoreError::Fenced(_)) => return,
+                Err(e) => ctx.emit(GatewayEvent::Warning(format!("feedback questions: {e}"))),
+            }
         }
         if channel == Channel::Telegram
             && let Some(chat) = &ctx.opts.escalation_chat

@@ -87,6 +87,7 @@ fn part(text: &str) -> OutboundPart {
         chat: "638344".into(),
         reply_to: None,
         text: text.into(),
+        buttons: vec![],
     }
 }
 

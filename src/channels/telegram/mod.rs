@@ -94,6 +94,26 @@ fn api_error(status: u16, body: &str) -> ApiError {
     }
 }
 
+impl Telegram {
+    /// Stops the spinner on the buttons the citizens pressed (`answerCallbackQuery`). Best
+    /// effort: the answer is in the batch whatever Telegram says to this.
+    async fn answer_callbacks(&self, batch: &crate::wire::intake::Batch) {
+        for e in &batch.events {
+            if let crate::wire::intake::Inbound::Message(m) = &e.inbound
+                && let Some(id) = m.message.strip_prefix(parse::CALLBACK_PREFIX)
+            {
+                let _ = self
+                    .http
+                    .post(self.method("answerCallbackQuery"))
+                    .json(&json!({ "callback_query_id": id }))
+                    .timeout(self.send_timeout)
+                    .send()
+                    .await;
+            }
+        }
+    }
+}
+
 impl Adapter for Telegram {
     fn channel(&self) -> crate::domain::Channel {
         crate::domain::Channel::Telegram
@@ -114,7 +134,7 @@ impl Adapter for Telegram {
     async fn poll(&self, cursor: Option<String>) -> Result<Batch, PollError> {
         let mut body = json!({
             "timeout": self.poll_timeout.as_secs(),
-            "allowed_updates": ["message", "edited_message"],
+            "allowed_updates": ["message", "edited_message", "callback_query"],
         });
         if let Some(c) = cursor.as_deref().and_then(|c| c.parse::<i64>().ok()) {
             body["offset"] = c.into();
@@ -136,10 +156,12 @@ impl Adapter for Telegram {
             retry_after: None,
         })?;
         if status == 200 {
-            return parse::batch(&text).map_err(|reason| PollError::Transient {
+            let batch = parse::batch(&text).map_err(|reason| PollError::Transient {
                 reason,
                 retry_after: None,
-            });
+            })?;
+            self.answer_callbacks(&batch).await;
+            return Ok(batch);
         }
         let e = api_error(status, &text);
         let reason = self.scrub(&e.description);
@@ -163,6 +185,14 @@ impl Adapter for Telegram {
             // A deleted original must not turn the reply into a permanent failure.
             body["reply_parameters"] =
                 json!({ "message_id": id, "allow_sending_without_reply": true });
+        }
+        if !part.buttons.is_empty() {
+            let row: Vec<Value> = part
+                .buttons
+                .iter()
+                .map(|(text, data)| json!({ "text": text, "callback_data": data }))
+                .collect();
+            body["reply_markup"] = json!({ "inline_keyboard": [row] });
         }
         let resp = match self
             .http

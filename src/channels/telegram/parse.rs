@@ -114,6 +114,9 @@ fn update(u: &Value) -> Result<Inbound, String> {
     if let Some(m) = u.get("message") {
         return message(m);
     }
+    if let Some(q) = u.get("callback_query") {
+        return callback(q);
+    }
     if let Some(m) = u.get("edited_message") {
         let (chat, message_id, at) = envelope(m)?;
         let text = text_of(m).unwrap_or_default();
@@ -131,6 +134,43 @@ fn update(u: &Value) -> Result<Inbound, String> {
     Ok(Inbound::Ignored {
         reason: format!("{kind} updates are not handled"),
     })
+}
+
+/// A pressed button's message id: `cb:` and the callback query's id (answered with it).
+pub const CALLBACK_PREFIX: &str = "cb:";
+
+/// A pressed «Да» / «Нет» under «Вопрос решён?»: the citizen's answer in the button's words,
+/// in the chat of the message it sat under. Other data is ignored; a query without a chat
+/// or an id is malformed (skipped, the poller goes on).
+fn callback(q: &Value) -> Result<Inbound, String> {
+    let id = q
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or("callback_query without an id")?;
+    let data = q.get("data").and_then(Value::as_str).unwrap_or("");
+    let Some(label) = crate::domain::feedback::button(data) else {
+        return Ok(Inbound::Ignored {
+            reason: "a button that is not ours".into(),
+        });
+    };
+    let chat = q
+        .get("message")
+        .and_then(|m| m.get("chat"))
+        .and_then(|c| c.get("id"))
+        .and_then(Value::as_i64)
+        .ok_or("callback_query without message.chat.id")?;
+    Ok(Inbound::Message(IncomingMessage {
+        chat: chat.to_string(),
+        message: format!("{CALLBACK_PREFIX}{id}"),
+        author: q.get("from").map(person),
+        text: label.to_string(),
+        attachments: vec![],
+        location: None,
+        reply_to: None,
+        media_group: None,
+        category: None,
+        at: Utc::now(),
+    }))
 }
 
 fn envelope(m: &Value) -> Result<(String, String, DateTime<Utc>), String> {
@@ -414,6 +454,29 @@ mod tests {
         assert!(
             matches!(e, Inbound::Edit { ref message, ref text, .. } if message == "154" && text.ends_with("12"))
         );
+    }
+
+    #[test]
+    fn a_pressed_feedback_button_is_the_answer_in_its_words() {
+        let q = one(&format!(
+            r#"{{"update_id":40,"callback_query":{{"id":"77","data":"fb:no","message":{{"message_id":9,{CHAT}}}}}}}"#
+        ))
+        .unwrap();
+        let Inbound::Message(m) = q else {
+            panic!("{q:?}")
+        };
+        assert_eq!(
+            (m.chat.as_str(), m.message.as_str()),
+            ("408258968", "cb:77")
+        );
+        assert_eq!(m.text, "Нет");
+        let other = one(&format!(
+            r#"{{"update_id":41,"callback_query":{{"id":"78","data":"menu:1","message":{{"message_id":9,{CHAT}}}}}}}"#
+        ))
+        .unwrap();
+        assert!(matches!(other, Inbound::Ignored { .. }), "{other:?}");
+        assert!(one(r#"{"update_id":42,"callback_query":{"id":"79","data":"fb:yes"}}"#).is_err());
+        assert!(one(r#"{"update_id":43,"callback_query":{"data":"fb:yes"}}"#).is_err());
     }
 
     #[test]

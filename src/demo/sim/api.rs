@@ -188,6 +188,8 @@ async fn call(
         "getme" => Ok(ok(shared.lock().world.bot_user.clone())),
         "getupdates" => get_updates(shared, &params).await,
         "sendmessage" => send_message(shared, &params).await,
+        // The spinner stops; nothing else to keep.
+        "answercallbackquery" => Ok(ok(json!(true))),
         "getfile" => {
             let file_id = params.text("file_id").unwrap_or_default();
             let result = shared.lock().world.files.get_file(&file_id);
@@ -292,6 +294,7 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
         .opts
         .answer_questions_after
         .and_then(|after| Some((after, super::traffic::answer_to(&req.text, req.chat_id)?)));
+    let taps = req.buttons.clone();
     let chat = req.chat_id;
     let answered = {
         let mut inner = shared.lock();
@@ -311,11 +314,25 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
             }
         }
     };
-    if let (Some(_), Some((after, answer))) = (&answered, answer) {
+    if let (Some(msg), Some((after, answer))) = (&answered, answer) {
         let shared = shared.clone();
+        // Under «Вопрос решён?» the citizen taps the button that says what they would type.
+        let tap = crate::domain::feedback::reading(answer).and_then(|yes| {
+            let data = if yes { "fb:yes" } else { "fb:no" };
+            taps.iter().any(|t| t == data).then_some(data)
+        });
+        let message_id = msg.get("message_id").and_then(Value::as_i64).unwrap_or(0);
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            super::traffic::push_text(&mut shared.lock().world, chat, answer);
+            let w = &mut shared.lock().world;
+            match tap {
+                Some(data) => {
+                    super::traffic::press(w, chat, message_id, data);
+                }
+                None => {
+                    super::traffic::push_text(w, chat, answer);
+                }
+            }
         });
     }
     match answered {
@@ -337,6 +354,7 @@ fn send_request(params: &Params) -> Result<SendRequest, ApiError> {
             .map_err(|_| ApiError::bad_request("chat not found"))?
             .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?,
         text: params.text("text").unwrap_or_default(),
+        buttons: params.callback_data()?,
         reply_to,
         reply_chat: reply
             .as_ref()

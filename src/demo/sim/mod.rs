@@ -100,6 +100,9 @@ pub struct SentMessage {
     pub text: String,
     pub reply_to_message_id: Option<i64>,
     pub at: chrono::DateTime<chrono::Utc>,
+    /// The `callback_data` of its inline keyboard, if it had one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<String>,
 }
 
 /// Everything the bot sent; `chats` is keyed by chat id as a string (JSON object keys).
@@ -346,6 +349,12 @@ impl Simulator {
     /// becomes a known chat.
     pub fn inject_raw(&self, update_without_id: serde_json::Value) -> i64 {
         self.shared.lock().world.inject_raw(update_without_id)
+    }
+
+    /// The citizen of `chat_id` presses the button with `data` under the bot's message
+    /// `message_id` (a `callback_query` update).
+    pub fn press(&self, chat_id: i64, message_id: i64, data: &str) -> i64 {
+        traffic::press(&mut self.shared.lock().world, chat_id, message_id, data)
     }
 
     /// `n` citizens known from now on, who will write again like any the traffic made: their

@@ -90,6 +90,26 @@ impl Params {
         }
     }
 
+    /// The `callback_data` of every button of an inline keyboard (`reply_markup`, inline or
+    /// serialized); empty without one.
+    pub fn callback_data(&self) -> Result<Vec<String>, ApiError> {
+        let Some(markup) = self.object("reply_markup")? else {
+            return Ok(vec![]);
+        };
+        let rows = markup
+            .0
+            .get("inline_keyboard")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ApiError::bad_request("can't parse inline keyboard"))?;
+        Ok(rows
+            .iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|b| b.get("callback_data").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect())
+    }
+
     /// A list of strings given inline or serialized; `allowed_updates` uses it.
     pub fn strings(&self, key: &str) -> Result<Option<Vec<String>>, ApiError> {
         let bad = || ApiError::bad_request(&format!("can't parse {key}"));

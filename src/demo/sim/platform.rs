@@ -305,6 +305,7 @@ mod tests {
             chat: first.events[0].external_id.clone(),
             reply_to: None,
             text: "Бригада выехала".into(),
+            buttons: vec![],
         };
         let sent = c.send(&part).await;
         assert!(

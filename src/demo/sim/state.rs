@@ -149,6 +149,8 @@ pub(super) struct SendRequest {
     pub reply_to: Option<i64>,
     pub reply_chat: Option<i64>,
     pub allow_without_reply: bool,
+    /// The inline keyboard's `callback_data`, in order.
+    pub buttons: Vec<String>,
 }
 
 pub(super) struct World {
@@ -501,6 +503,14 @@ impl World {
         if let (Some(obj), Some((_, original))) = (msg.as_object_mut(), &reply) {
             obj.insert("reply_to_message".into(), original.clone());
         }
+        if let (Some(obj), false) = (msg.as_object_mut(), req.buttons.is_empty()) {
+            let row: Vec<Value> = req
+                .buttons
+                .iter()
+                .map(|d| json!({ "text": d, "callback_data": d }))
+                .collect();
+            obj.insert("reply_markup".into(), json!({ "inline_keyboard": [row] }));
+        }
         chat.messages.insert(message_id, msg.clone());
         chat.last_bot_message = Some(message_id);
         self.sent.total += 1;
@@ -514,6 +524,7 @@ impl World {
                 text: req.text,
                 reply_to_message_id: reply.map(|(id, _)| id),
                 at,
+                buttons: req.buttons,
             });
         Ok(msg)
     }

@@ -439,8 +439,8 @@ impl Traffic {
 }
 
 /// What a citizen answers when the center asks them something (a question mark, or «уточните»
-/// as the ready replies ask for an address or details); None for anything else, the bot's own
-/// texts included.
+/// as the ready replies ask for an address or details, «да» or «нет» to «Вопрос решён?»); None
+/// for anything else, the bot's own texts included.
 pub(super) fn answer_to(text: &str, chat_id: i64) -> Option<&'static str> {
     const ANSWERS: [&str; 4] = [
         "Дом 12, второй подъезд, рядом с остановкой",
@@ -449,10 +449,37 @@ pub(super) fn answer_to(text: &str, chat_id: i64) -> Option<&'static str> {
         "Уточняю: ул. Красная, 122, со стороны дороги",
     ];
     let lower = text.to_lowercase();
+    // «Вопрос решён?» after a resolved close: most say «да», one in five «нет».
+    if lower.contains("вопрос решён?") || lower.contains("did it help?") {
+        return Some(if chat_id.unsigned_abs().is_multiple_of(5) {
+            "Нет, всё осталось как было"
+        } else {
+            "Да, спасибо"
+        });
+    }
     let reminder = lower.starts_with("напоминаем") || lower.starts_with("a reminder");
     let asks = lower.contains('?') || lower.contains("уточните");
     (asks && !reminder && !lower.contains("/status"))
         .then(|| ANSWERS[chat_id.unsigned_abs() as usize % ANSWERS.len()])
+}
+
+/// A button pressed under the bot's message `message_id`: a `callback_query` update.
+pub(super) fn press(w: &mut World, chat_id: i64, message_id: i64, data: &str) -> i64 {
+    let mut m = w.citizen_message(chat_id);
+    let from = m.remove("from").unwrap_or(Value::Null);
+    let query_id = format!("{chat_id}{message_id}{}", w.queue.history.len());
+    let message = json!({
+        "message_id": message_id,
+        "chat": m.get("chat").cloned().unwrap_or(Value::Null),
+        "date": m.get("date").cloned().unwrap_or(Value::Null),
+    });
+    w.inject_raw(json!({"callback_query": {
+        "id": query_id,
+        "from": from,
+        "message": message,
+        "chat_instance": chat_id.to_string(),
+        "data": data,
+    }}))
 }
 
 /// A text message (with command entities for `/...`); returns its message_id.

@@ -178,6 +178,15 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         Op::CloseUnanswered { message_id, body } => {
             super::reply::close_unanswered(&mut out, m, *message_id, body, now)?
         }
+        Op::AskFeedback { message_id, body } => {
+            super::feedback::ask(&mut out, m, *message_id, body, now)?
+        }
+        Op::Feedback {
+            helped,
+            message_id,
+            body,
+            at,
+        } => super::feedback::answer(&mut out, m, ctx, *helped, *message_id, body, *at)?,
         Op::Delivery { message_id, state } => {
             // About any other message (the acknowledgement, a superseded reply): nothing.
             if let Some(pending) = out.request.reply.as_mut()
@@ -485,6 +494,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         incident_id: None,
         ungrouped: false,
         escalated: vec![],
+        feedback: None,
         // An import's open question waits from now: its reminder and close count from here.
         waiting: (status == Status::WaitingCitizen).then_some(crate::domain::request::Waiting {
             since: ctx.now,
@@ -621,7 +631,7 @@ pub(super) fn close(out: &mut Outcome, m: &Mutation, reason: CloseReason) -> Res
     Ok(())
 }
 
-fn reopen_clocks(out: &mut Outcome, m: &Mutation, ctx: &Ctx) {
+pub(super) fn reopen_clocks(out: &mut Outcome, m: &Mutation, ctx: &Ctx) {
     let old = out.request.close_reason.take().map(|r| r.to_string());
     out.request.closed_at = None;
     out.request.resolution = ctx.policy.clock(ctx.now, ctx.policy.resolution);
@@ -644,7 +654,7 @@ fn add_note(out: &mut Outcome, m: &Mutation, id: Uuid, kind: NoteKind, body: Str
     });
 }
 
-fn citizen_message(
+pub(super) fn citizen_message(
     r: &Request,
     id: Uuid,
     body: &str,

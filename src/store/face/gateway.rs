@@ -39,6 +39,20 @@ impl Store {
             .await
     }
 
+    /// Asks «Вопрос решён?» on `channel`'s requests closed as resolved at least `after` ago
+    /// and never asked (`domain::feedback`); how many it asked.
+    pub async fn sweep_feedback(
+        &self,
+        channel: Channel,
+        texts: crate::templates::BotTexts,
+        after: Duration,
+    ) -> Result<usize, StoreError> {
+        let now = self.now();
+        let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+        self.call(move |c, env| super::super::feedback::sweep(c, env, channel, &texts, after, now))
+            .await
+    }
+
     /// Takes the lease `name` for `holder` if it is free, expired, already ours, or its holder
     /// died: the new epoch (the fencing token), or who holds it.
     pub async fn acquire_lease(
