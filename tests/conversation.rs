@@ -348,3 +348,33 @@ async fn an_off_topic_follow_up_is_split_into_a_request_of_its_own() {
     );
     rig.finish().await;
 }
+
+/// Issue #19 item 1: a citizen who shares their own contact gives their request its phone,
+/// by which their other requests are then found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_contact_gives_the_request_the_citizens_phone() {
+    let rig = Rig::quiet().await;
+    let chat = 5_580_001;
+    rig.sim.inject_raw(
+        json!({"message": message(chat, 1, json!({"text": "Не горит фонарь у дома 3"}))}),
+    );
+    rig.bot_said(chat, "зарегистрировано под номером").await;
+    let contact = json!({"contact": {"phone_number": "8 (918) 111-22-33", "first_name": "Ирина", "user_id": chat}});
+    rig.sim
+        .inject_raw(json!({"message": message(chat, 2, contact)}));
+    until(Duration::from_secs(10), "the phone on the request", || {
+        count(
+            &rig.db,
+            "SELECT count(*) FROM request WHERE phone = '+79181112233'",
+        ) == 1
+    })
+    .await;
+    let number = one(&rig.db, "SELECT number FROM request");
+    let detail = rig.store.detail(&number).await.unwrap();
+    assert!(
+        detail.events.iter().any(|e| e.field == "phone"),
+        "{:?}",
+        detail.events
+    );
+    rig.finish().await;
+}

@@ -118,9 +118,12 @@ pub fn check(m: &mut Mutation, now: DateTime<Utc>) -> Result<(), Rejection> {
         }),
         _ => Ok(()),
     };
-    if let Op::Create(new) = &mut m.op
-        && let Some(p) = &mut new.phone
-    {
+    let phone = match &mut m.op {
+        Op::Create(new) => new.phone.as_mut(),
+        Op::SetPhone { phone } => Some(phone),
+        _ => None,
+    };
+    if let Some(p) = phone {
         *p = super::phone::normalise(p).map_err(|_| Rejection::OutOfRange {
             field: "phone",
             why: "a phone number: +7 918 111-22-33, 89181112233 or +79181112233",
@@ -246,6 +249,7 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             opt("local_path", local_path, MAX_PATH, f);
         }
         Op::Retitle { title } => f("title", title, MAX_NAME),
+        Op::SetPhone { phone } => f("phone", phone, MAX_NAME),
         Op::Escalate { chat, body, .. } => {
             f("chat", chat, MAX_REF);
             f("text", body, MAX_TEXT);

@@ -245,6 +245,10 @@ pub enum Op {
     Retitle {
         title: String,
     },
+    /// The citizen's phone, learnt after the request was made (they shared their contact).
+    SetPhone {
+        phone: String,
+    },
     /// A citizen's follow-up `message_id` became request `into` (`domain::split`): recorded
     /// on the request it came in on, which goes on as it was.
     SplitOff {
@@ -330,6 +334,7 @@ impl Op {
             Op::Retitle { .. } => "retitle",
             Op::Escalate { .. } => "escalate",
             Op::SplitOff { .. } => "split_off",
+            Op::SetPhone { .. } => "set_phone",
         }
     }
 }

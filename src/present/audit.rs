@@ -33,6 +33,7 @@ fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
         "delivery" => ("доставка ответа", "reply delivery"),
         "reply_settled" => ("недоставленный ответ", "undelivered reply"),
         "escalated" => ("сообщено старшим смены", "shift leads told"),
+        "phone" => ("телефон", "phone"),
         "split" => (
             "сообщение выделено в новое обращение",
             "a message split into a new request",
@@ -100,6 +101,7 @@ fn value(cx: &AuditContext, field: &str, v: Option<&str>) -> String {
         }
         .into(),
         "reminded" => lang.pick("отправлено", "sent").into(),
+        "phone" => crate::domain::phone::display(v),
         _ => v.to_string(),
     };
     sanitize::line(&named)

@@ -426,6 +426,7 @@ fn message(
             message: Some(m.message.clone()),
         },
         citizen: m.author.clone(),
+        phone: m.phone.clone(),
         attachments: m.attachments.clone(),
         location: m.location.clone(),
         topic: m
@@ -535,6 +536,22 @@ fn append(
         },
         later,
     )?;
+    // The citizen shared their own contact: the request takes the number.
+    if let Some(phone) = &m.phone {
+        let request = request_id(tx, rid)?;
+        let op = Op::SetPhone {
+            phone: phone.clone(),
+        };
+        apply_with(
+            tx,
+            env,
+            &Mutation {
+                id: derive(src, &key, "phone", m.at),
+                ..Mutation::new(request, ch, now, op)
+            },
+            later,
+        )?;
+    }
     map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
     queue_files(tx, ch, m, rid, ms(now))?;
     if let Some(g) = &m.media_group {

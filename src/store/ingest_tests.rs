@@ -25,6 +25,7 @@ fn text(chat: &str, message: &str, body: &str, minute: u32) -> InboundEvent {
             reply_to: None,
             media_group: None,
             category: None,
+            phone: None,
             at: Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).unwrap(),
         }),
     }

@@ -64,6 +64,7 @@ async fn taken(
                 reply_to: None,
                 media_group: None,
                 category: None,
+                phone: None,
                 at,
             }),
         }],

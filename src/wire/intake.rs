@@ -48,6 +48,8 @@ pub struct IncomingMessage {
     /// The channel's own category of the request (the platform's `service_code`), which
     /// `[channels.platform.topics]` maps to a topic.
     pub category: Option<String>,
+    /// The citizen's own phone when they shared their contact (E.164, `domain::phone`).
+    pub phone: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -109,6 +111,11 @@ impl Inbound {
                 location: clamp_location(m.location.clone()),
                 reply_to: m.reply_to.as_deref().map(id),
                 category: m.category.as_deref().map(clip_name),
+                // A number that is none is dropped here: the message is never refused for it.
+                phone: m
+                    .phone
+                    .as_deref()
+                    .and_then(|p| crate::domain::phone::normalise(p).ok()),
                 at: clamp_at(m.at, now),
                 ..m.clone()
             }),

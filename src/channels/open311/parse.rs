@@ -131,6 +131,7 @@ fn request(v: &Value) -> Result<(Option<DateTime<Utc>>, Inbound), String> {
             reply_to: None,
             media_group: None,
             category: string(v.get("service_code")),
+            phone: None,
             at,
         }),
     ))

@@ -169,6 +169,7 @@ fn callback(q: &Value) -> Result<Inbound, String> {
         reply_to: None,
         media_group: None,
         category: None,
+        phone: None,
         at: Utc::now(),
     }))
 }
@@ -268,6 +269,18 @@ fn message(m: &Value) -> Result<Inbound, String> {
         }
     }
     let mut text = text;
+    // The citizen's own number (the contact's user is the sender): the request takes it, and
+    // their other requests are found by it. Anyone else's contact stays in the text only.
+    let own_phone = m.get("contact").and_then(|c| {
+        let sender = m
+            .get("from")
+            .and_then(|f| f.get("id"))
+            .and_then(Value::as_i64)?;
+        (c.get("user_id").and_then(Value::as_i64) == Some(sender))
+            .then(|| c.get("phone_number").and_then(Value::as_str))
+            .flatten()
+            .map(str::to_string)
+    });
     if let Some(c) = m.get("contact") {
         let phone = c.get("phone_number").and_then(Value::as_str).unwrap_or("");
         let name = [c.get("first_name"), c.get("last_name")]
@@ -303,6 +316,7 @@ fn message(m: &Value) -> Result<Inbound, String> {
             .and_then(Value::as_str)
             .map(str::to_string),
         category: None,
+        phone: own_phone,
         at,
     }))
 }
@@ -431,6 +445,15 @@ mod tests {
             panic!()
         };
         assert!(m.text.contains("+79000000000"));
+        // Someone else's contact is text only; the citizen's own gives the request its phone.
+        assert_eq!(m.phone, None);
+        let Inbound::Message(m) = one(&format!(
+            r#"{{"update_id":12,"message":{{"message_id":159,{CHAT},"contact":{{"phone_number":"79181112233","first_name":"Ольга","user_id":408258968}}}}}}"#
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(m.phone.as_deref(), Some("79181112233"));
     }
 
     #[test]

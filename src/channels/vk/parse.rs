@@ -192,6 +192,7 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
             reply_to: m.get("reply_message").and_then(|r| message_key(r).ok()),
             media_group: None,
             category: None,
+            phone: None,
             at,
         })
     };
@@ -351,6 +352,7 @@ fn wall_message(
         reply_to,
         media_group: None,
         category: None,
+        phone: None,
         at,
     })
 }

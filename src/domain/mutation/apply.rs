@@ -376,6 +376,12 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
         Op::JoinIncident { .. } | Op::LeaveIncident | Op::Ungroup | Op::Retitle { .. } => {
             super::incident::apply(&mut out, m)?
         }
+        Op::SetPhone { phone } => {
+            if out.request.phone.as_deref() != Some(phone.as_str()) {
+                let old = out.request.phone.replace(phone.clone());
+                record(&mut out, m, "phone", old, Some(phone.clone()));
+            }
+        }
         Op::SplitOff { message_id, into } => {
             if *into == out.request.id {
                 return Err(Rejection::SelfLink);
