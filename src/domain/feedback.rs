@@ -7,7 +7,6 @@
 //! twice — two sweeps, a retried push, a second replica — asks once.
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::mutation::{Mutation, Op};
@@ -85,15 +84,12 @@ pub fn ask(r: &Request, body: String, actor: &str, now: DateTime<Utc>) -> Mutati
 }
 
 fn derived(request: Uuid, closed_ms: i64, kind: &str) -> Uuid {
-    let d = Sha256::new()
-        .chain_update(b"mcu-feedback:")
-        .chain_update(request.as_bytes())
-        .chain_update(closed_ms.to_be_bytes())
-        .chain_update(kind.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&d[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    super::ids::named(&[
+        b"mcu-feedback:",
+        request.as_bytes(),
+        &closed_ms.to_be_bytes(),
+        kind.as_bytes(),
+    ])
 }
 
 #[cfg(test)]
