@@ -3,64 +3,23 @@
 //! view lists, and the refusals (exit 2) that name what there is. Sharing in team mode runs in
 //! tests/scenarios/views.rs on both server stores.
 
-use assert_cmd::Command;
-use serde_json::Value;
-use std::path::PathBuf;
+mod common;
 
-struct Env {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: PathBuf,
+use common::cli_env::CliEnv;
+
+/// The binary on a fresh file (`common::cli_env`), with this file's own helpers.
+struct Env(CliEnv);
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("mcu.sqlite3");
-        let config = dir.path().join("config.toml");
-        std::fs::write(&config, "[operator]\nname = \"anna\"\n").unwrap();
-        Env {
-            _dir: dir,
-            db,
-            config,
-        }
-    }
-
-    fn mcu(&self) -> Command {
-        let mut c = Command::cargo_bin("mcu").unwrap();
-        c.arg("--db")
-            .arg(&self.db)
-            .arg("--config")
-            .arg(&self.config);
-        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
-            c.env_remove(k);
-        }
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.mcu().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "mcu {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&a)).unwrap()
-    }
-
-    /// Exit 2 with one line on stderr: that line.
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.mcu().args(args).output().unwrap();
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "mcu {args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
-        err.trim_end().to_string()
+        Env(CliEnv::new(""))
     }
 
     fn request(&self, text: &str, topic: &str) -> String {

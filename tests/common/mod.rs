@@ -1,5 +1,8 @@
 //! Shared pieces of the gateway tests: a store environment, gateway options, waiting.
+
 #![allow(dead_code)]
+
+pub mod cli_env;
 
 use chrono::Duration as ChronoDuration;
 use mcu_desk::channels::gateway::GatewayOptions;
