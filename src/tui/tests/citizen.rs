@@ -26,6 +26,7 @@ fn with_history(lang: Lang, others: usize) -> App {
         Msg::Detail(Box::new(Detail {
             citizen_requests,
             duplicates: (0..others).map(|i| format!("2026-0001{i:02}")).collect(),
+            merged: vec![],
             suggestion: None,
             same_case_as: None,
             incident: None,
@@ -122,6 +123,7 @@ fn shift_n_splits_a_follow_up_into_a_new_request() {
         Msg::Detail(Box::new(Detail {
             citizen_requests: vec![],
             duplicates: vec![],
+            merged: vec![],
             suggestion: None,
             same_case_as: None,
             incident: None,

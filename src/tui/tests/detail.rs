@@ -26,6 +26,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
     let detail = Detail {
         citizen_requests: vec![],
         duplicates: vec![],
+        merged: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,

@@ -19,6 +19,7 @@ mod dashboard;
 mod detail;
 mod incidents;
 mod macros;
+mod merge;
 mod photo;
 mod presence;
 mod saved_views;
@@ -667,6 +668,7 @@ fn link_as_duplicate_asks_for_the_number() {
             actor: "anna".into(),
             number: "2026-000003".into(),
             lang: Lang::Ru,
+            merge: false,
         }]
     );
     // A citizen's repeat: its open request's number is offered, `Enter` joins them.

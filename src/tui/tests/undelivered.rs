@@ -33,6 +33,7 @@ fn queue(lang: Lang) -> super::App {
     let detail = Detail {
         citizen_requests: vec![],
         duplicates: vec![],
+        merged: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,
