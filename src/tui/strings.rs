@@ -211,7 +211,7 @@ impl Lang {
             Action::Close => self.pick("закрыть", "close"),
             Action::Reopen => self.pick("переоткрыть", "reopen"),
             Action::LinkDuplicate => {
-                self.pick("дубликат другого обращения", "duplicate of another request")
+                self.pick("дубликат / объединить (Tab)", "duplicate / merge (Tab)")
             }
             Action::CopyNumber => self.pick("скопировать номер", "copy number"),
             Action::Filter => self.pick("фильтр и поиск", "filter and search"),
