@@ -134,6 +134,13 @@ pub enum Command {
         #[arg(long = "duplicate-of", value_name = "NUMBER")]
         duplicate_of: String,
     },
+    /// Give a forwarded request back to the operators as not the department's, with the
+    /// reason: it is in work again with no department, the department clock stopped.
+    Return {
+        number: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Merge a request's thread into another's: it closes as `merged`, its citizen's
     /// follow-ups go on in the other thread, and answers given there reach them too.
     Merge {

@@ -502,6 +502,16 @@ impl Invocation {
                 self.act(&number, vec![Op::Close { reason }]).await
             }
             Command::Reopen { number } => self.act(&number, vec![Op::Reopen]).await,
+            Command::Return { number, reason } => {
+                self.act(
+                    &number,
+                    vec![Op::Return {
+                        note_id: Uuid::now_v7(),
+                        reason,
+                    }],
+                )
+                .await
+            }
             Command::Split { number, message } => {
                 let d = self.store.detail(&number).await?;
                 let lang = self.labels.lang();

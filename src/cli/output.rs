@@ -324,6 +324,32 @@ pub fn detail_text(
             d.duplicates.join(", ")
         )?;
     }
+    if d.request.department_answer_waiting() {
+        writeln!(
+            out,
+            "{}",
+            if labels.en {
+                "The department's answer is in: send it on to the citizen (::ans in a reply)"
+            } else {
+                "Ответ департамента получен: отправьте его заявителю (::ans в ответе)"
+            }
+        )?;
+    }
+    if let Some((from, note)) = d.returned() {
+        let from = from.map_or_else(|| "—".into(), |dep| names::department(catalog, dep, lang));
+        writeln!(
+            out,
+            "{} {} ({}): {}",
+            if labels.en {
+                "Returned by"
+            } else {
+                "Возвращено:"
+            },
+            sanitize(&from),
+            sanitize(&note.author),
+            sanitize(&note.body)
+        )?;
+    }
     if !d.merged.is_empty() {
         let numbers: Vec<String> = d
             .merged

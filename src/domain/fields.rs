@@ -218,6 +218,7 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
         Op::DepartmentAnswer { body, .. }
         | Op::Reply { body, .. }
         | Op::Relay { body, .. }
+        | Op::Return { reason: body, .. }
         | Op::Ask { body, .. }
         | Op::Remind { body, .. }
         | Op::CloseUnanswered { body, .. }

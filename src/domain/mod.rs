@@ -28,4 +28,6 @@ mod apply_tests;
 #[cfg(test)]
 mod intake_tests;
 #[cfg(test)]
+mod return_tests;
+#[cfg(test)]
 mod views_tests;

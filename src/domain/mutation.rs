@@ -148,6 +148,12 @@ pub enum Op {
         note_id: Uuid,
         body: String,
     },
+    /// The department gives the request back as not theirs, with the reason: the operators'
+    /// queue has it again (`in_work`, no department), the department clock stopped.
+    Return {
+        note_id: Uuid,
+        reason: String,
+    },
     Reply {
         message_id: Uuid,
         body: String,
@@ -331,6 +337,7 @@ impl Op {
             Op::Untag { .. } => "untag",
             Op::Forward { .. } => "forward",
             Op::DepartmentAnswer { .. } => "department_answer",
+            Op::Return { .. } => "return",
             Op::Reply { .. } => "reply",
             Op::Ask { .. } => "ask",
             Op::Remind { .. } => "remind",

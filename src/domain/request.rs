@@ -360,6 +360,17 @@ pub struct PendingReply {
 }
 
 impl Request {
+    /// The department's answer is in and the citizen has not been answered since: the
+    /// operator's inbox says «ответ деп.» so it is sent on (`::ans` pulls it in).
+    pub fn department_answer_waiting(&self) -> bool {
+        self.status == super::status::Status::InWork
+            && self.department.is_some()
+            && self
+                .department_clock
+                .as_ref()
+                .is_some_and(|c| c.stopped.is_some())
+    }
+
     pub fn first_response_at(&self) -> Option<DateTime<Utc>> {
         self.first_response.stopped
     }
@@ -492,6 +503,8 @@ pub enum NoteKind {
     Internal,
     Forward,
     DepartmentAnswer,
+    /// The department gave the request back as not theirs, and why (`Op::Return`).
+    Returned,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -42,6 +42,8 @@ pub enum Transition {
     Claim,
     Forward,
     DepartmentAnswer,
+    /// The department gives the request back as not theirs (`Op::Return`).
+    Return,
     Reply,
     /// A reply that asks the citizen something and waits for the answer.
     Ask,
@@ -95,6 +97,8 @@ impl Status {
             (_, Transition::Forward) => Some(WaitingDepartment),
             (WaitingDepartment, Transition::DepartmentAnswer) => Some(InWork),
             (_, Transition::DepartmentAnswer) => None,
+            (WaitingDepartment, Transition::Return) => Some(InWork),
+            (_, Transition::Return) => None,
             // An interim reply while the department works counts as a response but keeps waiting.
             (WaitingDepartment, Transition::Reply) => Some(WaitingDepartment),
             (_, Transition::Reply) => Some(Answered),
@@ -116,6 +120,7 @@ impl Status {
                 Transition::Claim,
                 Transition::Forward,
                 Transition::DepartmentAnswer,
+                Transition::Return,
                 Transition::Reply,
                 Transition::Ask,
                 Transition::Close,
@@ -134,6 +139,7 @@ impl Transition {
             Transition::Claim => "claim",
             Transition::Forward => "forward",
             Transition::DepartmentAnswer => "record a department answer for",
+            Transition::Return => "return to the operators",
             Transition::Reply => "reply to",
             Transition::Ask => "ask the citizen of",
             Transition::Close => "close",

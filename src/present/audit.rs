@@ -29,6 +29,7 @@ fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
         "close_reason" => ("причина закрытия", "close reason"),
         "parent" => ("дубликат обращения", "duplicate of"),
         "merged_into" => ("объединено с обращением", "merged into"),
+        "returned" => ("возвращено департаментом", "returned by the department"),
         "created" => ("создано", "created"),
         "location" => ("место", "location"),
         "delivery" => ("доставка ответа", "reply delivery"),
@@ -73,7 +74,7 @@ fn value(cx: &AuditContext, field: &str, v: Option<&str>) -> String {
     let named = match field {
         "status" => status::name_of_key(v, status::Form::Row, lang),
         "topic" => names::topic(cx.catalog, v, lang),
-        "department" => names::department(cx.catalog, v, lang),
+        "department" | "returned" => names::department(cx.catalog, v, lang),
         "priority" => v
             .parse()
             .map_or_else(|_| v.to_string(), |p| names::priority(p, lang).into()),
@@ -114,6 +115,7 @@ pub fn describe(cx: &AuditContext, e: &Event) -> Option<String> {
     let change = match (e.field.as_str(), &e.old, &e.new) {
         ("created" | "split", _, _) => String::new(),
         ("tag", None, Some(t)) => format!(": +{}", sanitize::line(t)),
+        ("returned", old, _) => format!(": {}", value(cx, "returned", old.as_deref())),
         ("tag", Some(t), None) => format!(": −{}", sanitize::line(t)),
         (
             "parent" | "merged_into" | "reply_settled" | "location" | "escalated" | "reminded",

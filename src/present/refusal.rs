@@ -16,6 +16,7 @@ fn verb_ru(a: Transition) -> &'static str {
         Transition::Claim => "взять в работу",
         Transition::Forward => "передать в департамент",
         Transition::DepartmentAnswer => "записать ответ департамента на",
+        Transition::Return => "вернуть операторам",
         Transition::Reply => "ответить на",
         Transition::Ask => "задать вопрос заявителю по",
         Transition::Close => "закрыть",

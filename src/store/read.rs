@@ -132,6 +132,27 @@ impl Detail {
             .map(|r| r.number.as_str())
     }
 
+    /// The department's return while it stands (open, no department, and no forward since):
+    /// the department it came back from and the note with who and why.
+    pub fn returned(&self) -> Option<(Option<&str>, &Note)> {
+        if !self.request.status.is_open() || self.request.department.is_some() {
+            return None;
+        }
+        let last = self
+            .notes
+            .iter()
+            .filter(|n| matches!(n.kind, NoteKind::Forward | NoteKind::Returned))
+            .max_by_key(|n| n.at)
+            .filter(|n| n.kind == NoteKind::Returned)?;
+        let from = self
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.field == "returned")
+            .and_then(|e| e.old.as_deref());
+        Some((from, last))
+    }
+
     /// A message's author as the thread shows it: with the merged request it came through.
     pub fn author_of(&self, m: &Message) -> String {
         match self.via(m) {

@@ -134,6 +134,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
     lines.extend(super::citizen::card_lines(app, r));
     lines.extend(super::citizen::duplicate_lines(app, r));
     lines.extend(super::citizen::merged_lines(app, r));
+    lines.extend(super::returned::lines(app, r));
     lines.extend(super::citizen::waiting_line(app, r));
     // Who else is on this request: the line that keeps two operators from one citizen.
     let (viewing, composing) = app.others_on(r.id);

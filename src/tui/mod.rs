@@ -26,6 +26,7 @@ mod perform;
 mod photo;
 mod popups;
 mod request_keys;
+mod returned;
 mod saved;
 mod saved_keys;
 mod saved_view;

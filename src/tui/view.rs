@@ -350,7 +350,11 @@ fn inbox(f: &mut Frame, app: &App, area: Rect) {
                     )),
                     None => Cell::from(sanitize::line(&topic)),
                 },
-                Cell::from(app.lang.status(r.status)),
+                Cell::from(if r.department_answer_waiting() {
+                    app.lang.pick("ответ деп.", "dept ans.")
+                } else {
+                    app.lang.status(r.status)
+                }),
                 Cell::from(sanitize::line(r.assignee.as_deref().unwrap_or(""))),
             ];
             if wide {

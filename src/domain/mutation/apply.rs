@@ -166,6 +166,18 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             }
             add_note(&mut out, m, *note_id, NoteKind::DepartmentAnswer, body);
         }
+        Op::Return { note_id, reason } => {
+            let reason = non_empty(reason, "reason")?;
+            transition(&mut out, m, Transition::Return)?;
+            if let Some(c) = out.request.department_clock.as_mut() {
+                c.stop(now);
+            }
+            // Who gave it back stays on record for the department's report.
+            let from = out.request.department.clone();
+            record(&mut out, m, "returned", from, None);
+            set_department(&mut out, m, None);
+            add_note(&mut out, m, *note_id, NoteKind::Returned, reason);
+        }
         Op::Reply { message_id, body } => {
             super::reply::reply(&mut out, m, *message_id, body, false, now)?
         }

@@ -16,6 +16,7 @@ mod bulk;
 mod citizen;
 mod compose;
 mod dashboard;
+mod department;
 mod detail;
 mod incidents;
 mod macros;
