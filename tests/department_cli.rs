@@ -55,3 +55,27 @@ fn a_department_s_answer_is_marked_until_it_is_sent_on() {
     let shown = env.ok(&["show", &number]);
     assert!(!shown.contains("Ответ департамента получен"), "{shown}");
 }
+
+#[test]
+fn a_department_s_own_report_counts_what_it_gave_back() {
+    let env = CliEnv::new("");
+    let number = forwarded(&env);
+    env.ok(&["return", &number, "--reason", "не наше"]);
+    let kept = forwarded(&env);
+    env.ok(&["answer", &kept, "--text", "Сделано"]);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .format("%Y-%m-%d")
+        .to_string();
+    let out = env.ok(&["report", "--from", &today, "--department", "city_economy"]);
+    let row = out
+        .lines()
+        .skip_while(|l| !l.contains("ответы в срок департамента"))
+        .find(|l| l.contains("Департамент городского хозяйства и ТЭК"))
+        .unwrap_or_else(|| panic!("the department's row:\n{out}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    // Department, forwarded, in time, late, running, returned, closed unanswered, …
+    assert_eq!(&cells[2..8], ["2", "1", "0", "0", "1", "0"], "{row}");
+    let refused = env.refused(&["report", "--from", &today, "--department", "nope"]);
+    assert!(refused.contains("city_economy"), "{refused}");
+}

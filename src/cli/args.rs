@@ -540,6 +540,10 @@ pub struct ReportArgs {
     /// this sheet.
     #[arg(long)]
     pub requests: bool,
+    /// One department's own report: only the requests given to it and those it gave back
+    /// (a catalog department's id, e.g. city_economy).
+    #[arg(long, value_name = "ID")]
+    pub department: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -42,7 +42,25 @@ impl Invocation {
             )
             .into());
         }
-        let r = report::build(&self.store, &period, now).await?;
+        if let Some(dep) = &a.department
+            && self.store.env().catalog.department(dep).is_none()
+        {
+            let known: Vec<&str> = self
+                .store
+                .env()
+                .catalog
+                .departments
+                .iter()
+                .map(|d| d.id.as_str())
+                .collect();
+            return Err(Refused(match lang {
+                Lang::Ru => format!("нет департамента `{dep}`; есть: {}", known.join(", ")),
+                Lang::En => format!("no department `{dep}`; there are: {}", known.join(", ")),
+            })
+            .into());
+        }
+        let r =
+            report::model::build_for(&self.store, &period, now, a.department.as_deref()).await?;
         let catalog = &self.store.env().catalog;
         let mut tables = if a.requests && a.format != ReportFormat::Xlsx {
             vec![]

@@ -6,6 +6,7 @@
 //! The report reads request rows and judges every first-response clock with the domain's own
 //! `Clock::state`, so "within target" is what the console shows as met or breached.
 
+pub mod departments;
 pub mod depth;
 mod depth_tables;
 pub mod export;

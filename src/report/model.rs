@@ -145,6 +145,8 @@ pub struct Report {
     /// Every local day of the period (`depth::days`).
     pub days: Vec<super::depth::Day>,
     pub close_reasons: Vec<(crate::domain::CloseReason, u64)>,
+    /// The departments by their own clock, returns included (`departments`).
+    pub departments: Vec<super::departments::DepartmentRow>,
     /// Working time from receipt to closing of the resolved ones.
     pub resolution: Stats,
     /// The period before, when it was read (`build` reads it; `summarize` alone does not).
@@ -234,10 +236,34 @@ pub async fn build(
     period: &Period,
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
-    let requests = store.received_between(period.start, period.end).await?;
+    build_for(store, period, now, None).await
+}
+
+/// The report of one department's requests (`only`): those given to it, and those it gave
+/// back — a department's own monthly report. None: the whole center's.
+pub async fn build_for(
+    store: &Store,
+    period: &Period,
+    now: DateTime<Utc>,
+    only: Option<&str>,
+) -> Result<Report, StoreError> {
+    let read = |from, to| async move {
+        let mut requests = store.received_between(from, to).await?;
+        let mut returns = store.returns_between(from, to).await?;
+        if let Some(dep) = only {
+            returns.retain(|(_, d)| d == dep);
+            let gave_back: std::collections::BTreeSet<_> =
+                returns.iter().map(|(id, _)| *id).collect();
+            requests.retain(|r| r.department.as_deref() == Some(dep) || gave_back.contains(&r.id));
+        }
+        Ok::<_, StoreError>((requests, returns))
+    };
+    let (requests, returns) = read(period.start, period.end).await?;
     let mut report = summarize(requests, store.env(), period, now);
+    report.departments =
+        super::departments::rows(&report.lines, &returns, &store.env().policy.calendar, now);
     if let Some(before) = period.previous(store.env().policy.calendar.tz()) {
-        let requests = store.received_between(before.start, before.end).await?;
+        let (requests, _) = read(before.start, before.end).await?;
         let earlier = summarize(requests, store.env(), &before, now);
         report.previous = Some(super::depth::Compared::of(&earlier));
     }
@@ -301,7 +327,9 @@ pub fn summarize(requests: Vec<Request>, env: &Env, period: &Period, now: DateTi
     let days = super::depth::days(&lines, period, cal);
     let close_reasons = super::depth::close_reasons(&lines);
     let resolution = super::depth::resolution(&lines, cal);
+    let departments = super::departments::rows(&lines, &[], cal, now);
     Report {
+        departments,
         days,
         close_reasons,
         resolution,

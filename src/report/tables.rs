@@ -235,6 +235,7 @@ pub fn tables(r: &Report, catalog: &Catalog, lang: Lang) -> Vec<Table> {
         md_limit: None,
     });
     super::depth_tables::push(&mut out, r, catalog, lang);
+    super::departments::push(&mut out, r, catalog, lang);
     super::feedback::push(&mut out, r, catalog, lang);
     out.push(Table {
         sheet: l("Улицы", "Streets"),

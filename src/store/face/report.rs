@@ -19,6 +19,34 @@ impl Store {
         self.call(move |c, _| read::received(c, from, to)).await
     }
 
+    /// The departments' returns (`Op::Return`) of requests received in `[from, to)`: the
+    /// request and the department that gave it back, from the audit.
+    pub async fn returns_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(uuid::Uuid, String)>, StoreError> {
+        self.call(move |c, _| {
+            use super::super::rows::ms;
+            let mut st = c.prepare_cached(
+                // CROSS JOIN keeps the period's requests outside: their events by the
+                // request index, never a scan of every event.
+                "SELECT r.id, e.old FROM request r CROSS JOIN event e ON e.request_rid = r.rid
+                 WHERE e.field = 'returned' AND e.old IS NOT NULL
+                   AND r.received_at >= ?1 AND r.received_at < ?2 ORDER BY e.seq",
+            )?;
+            let rows = st
+                .query_map([ms(from), ms(to)], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, dep)| Ok((super::super::rows::parse("request id", &id)?, dep)))
+                .collect()
+        })
+        .await
+    }
+
     /// Every request `filter` matches as of `now`, in `sort` order, handed to `step` with
     /// `state` on the store's thread as the pages are read; the state back when all are
     /// through, or `step`'s first error (which ends the walk).
