@@ -175,6 +175,13 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
             },
         });
     }
+    if let Some(p) = m.get("payload").filter(|p| !p.is_null()) {
+        return Ok(InboundEvent {
+            external_id,
+            payload: payload(raw),
+            inbound: pressed(p, chat, key, from, &body, at),
+        });
+    }
     let attachments = attachments(m)?;
     let location = geo(m.get("geo"));
     let inbound = if body.trim().is_empty() && attachments.is_empty() && location.is_none() {
@@ -201,6 +208,46 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
         payload: payload(raw),
         inbound,
     })
+}
+
+/// The `payload` of a text button whose data is `data` (at most 255 characters, VK's limit).
+pub fn button_payload(data: &str) -> String {
+    serde_json::json!({ "button": data }).to_string()
+}
+
+/// A tapped text button: its label is the message's text and its `payload` says which it was.
+/// «Да» / «Нет» under «Вопрос решён?» is the answer in the button's words; a payload that does
+/// not read, or another keyboard's, is skipped (the label is not the citizen's words).
+fn pressed(
+    p: &Value,
+    chat: String,
+    key: String,
+    from: i64,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Inbound {
+    let data = p
+        .as_str()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| v.get("button")?.as_str().map(str::to_string));
+    match data.and_then(|d| crate::domain::feedback::pressed(&d, Some(body))) {
+        Some(words) => Inbound::Message(IncomingMessage {
+            chat,
+            message: key,
+            author: Some(author(from)),
+            text: words,
+            attachments: vec![],
+            location: None,
+            reply_to: None,
+            media_group: None,
+            category: None,
+            phone: None,
+            at,
+        }),
+        None => Inbound::Ignored {
+            reason: "a button that is not ours".into(),
+        },
+    }
 }
 
 /// VK's start button sends `{"command":"start"}` as the payload; `/status N` is typed.
