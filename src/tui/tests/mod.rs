@@ -17,6 +17,7 @@ mod citizen;
 mod compose;
 mod dashboard;
 mod detail;
+mod feedback;
 mod incidents;
 mod macros;
 mod photo;
