@@ -7,8 +7,8 @@ mod common;
 
 use common::{count, env, options, until};
 use mcu_desk::channels::gateway;
-use mcu_desk::channels::vk::{Vk, VkSettings};
-use mcu_desk::demo::sim::{SimOptions, Simulator, VkSimOptions};
+use mcu_desk::channels::vk::Vk;
+use mcu_desk::demo::sim::Simulator;
 use mcu_desk::domain::CloseReason;
 use mcu_desk::domain::mutation::{Mutation, Op};
 use mcu_desk::store::Store;
@@ -35,32 +35,11 @@ fn sent_to(sim: &Simulator, peer: i64) -> Vec<(i64, String, Vec<String>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vk_question_has_a_keyboard_and_a_tap_answers_it() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            vk: VkSimOptions::default(),
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = common::quiet_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mcu.sqlite3");
     let store = Store::open(&db, env()).await.unwrap();
-    let vk = Arc::new(
-        Vk::new(VkSettings {
-            api_url: sim.vk_api_url(),
-            token: sim.vk_token().to_string(),
-            group_id: sim.vk_group_id(),
-            wait: Duration::from_secs(1),
-            send_timeout: Duration::from_secs(2),
-            backfill: chrono::Duration::hours(1),
-        })
-        .unwrap(),
-    );
+    let vk = Arc::new(Vk::new(common::vk_settings(&sim, Duration::from_secs(2))).unwrap());
     let mut opts = options(None);
     opts.feedback_after = Some(Duration::ZERO);
     let (tx, _events) = mpsc::unbounded_channel();

@@ -38,35 +38,13 @@ async fn asks(db: String, dir: tempfile::TempDir) {
     let (pleased, not) = (5101_i64, 5102_i64);
     sim.inject_text(pleased, "Не горит фонарь у школы №5");
     sim.inject_text(not, "Яма на дороге у дома 12");
-    let log = d.join("serve.log");
-    let (child, _stdout, base) = common::spawn_serve(
-        mcu(d, "server.toml")
-            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--no-seed"]),
-        &log,
+    let served = common::serve_telegram(d, &db);
+    let base = served.base.clone();
+    let listed = common::listed(d, &base, &token, 2).await;
+    let (yes_number, no_number) = (
+        common::number_with(&listed, "фонарь"),
+        common::number_with(&listed, "Яма"),
     );
-    let _guard = common::ServeGuard {
-        child,
-        log: log.clone(),
-    };
-    let mut listed = Value::Null;
-    until(Duration::from_secs(40), "two requests", || {
-        console(d, &base, &token, &["sync"]);
-        listed = console(d, &base, &token, &["list"]);
-        listed.as_array().is_some_and(|l| l.len() == 2)
-    })
-    .await;
-    let number_of = |text: &str| {
-        listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text)))
-            .and_then(|r| r["number"].as_str())
-            .unwrap_or_else(|| panic!("{text} in {listed}"))
-            .to_owned()
-    };
-    let (yes_number, no_number) = (number_of("фонарь"), number_of("Яма"));
     for number in [&yes_number, &no_number] {
         let shown = console(d, &base, &token, &["show", number]);
         assert!(shown["feedback"].is_null(), "never asked: {shown}");

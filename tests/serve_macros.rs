@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{mcu_in as mcu, team_console as anna, until};
+use common::{team_console as anna, until};
 
 const SCOPE: &str = "krasnodar";
 
@@ -31,21 +31,7 @@ async fn a_macro_on_one_console_reaches_another_with_all_its_steps_on_postgres()
 
 /// Boris's console (`boris.toml`, `boris.sqlite3`): its answer to `args` in JSON.
 fn boris(dir: &Path, base: &str, token: &str, args: &[&str]) -> Value {
-    let out = mcu(dir, "boris.toml")
-        .arg("--db")
-        .arg(dir.join("boris.sqlite3"))
-        .env("MCU_SERVER_URL", base)
-        .env("MCU_SERVER_TOKEN", token)
-        .args(args)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    common::console_of(dir, ("boris.toml", "boris.sqlite3"), base, token, args)
 }
 
 async fn runs(db: String, dir: tempfile::TempDir) {
@@ -60,17 +46,8 @@ async fn runs(db: String, dir: tempfile::TempDir) {
     let boris_token = common::add_account(d, &db, "boris", "operator");
     let chat = 6101_i64;
     sim.inject_text(chat, "В подъезде третий день не горит свет, УК не отвечает");
-    let log = d.join("serve.log");
-    let (child, _stdout, base) = common::spawn_serve(
-        mcu(d, "server.toml")
-            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--no-seed"]),
-        &log,
-    );
-    let _guard = common::ServeGuard {
-        child,
-        log: log.clone(),
-    };
+    let served = common::serve_telegram(d, &db);
+    let base = served.base.clone();
     let mut number = String::new();
     until(
         Duration::from_secs(40),

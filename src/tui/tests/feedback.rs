@@ -6,22 +6,25 @@ use uuid::Uuid;
 
 use super::super::strings::Lang;
 use super::super::update::{Msg, update};
-use super::{answer, loaded, now, render, screen};
+use super::{answer, loaded, now, render, screen, thread_of};
 use crate::domain::mutation::{Ctx, Mutation, Op, Outcome};
 use crate::domain::request::Message;
 use crate::domain::{Catalog, ClockPolicy, CloseReason, Request, apply, feedback};
-use crate::store::Detail;
 
-fn step(r: &Request, actor: &str, op: Op, at: DateTime<Utc>) -> Outcome {
+fn run(r: &Request, m: &Mutation) -> Outcome {
     let catalog = Catalog::krasnodar();
     let policy = ClockPolicy::default();
     let ctx = Ctx {
         catalog: &catalog,
         policy: &policy,
-        now: at,
+        now: m.at,
         new_number: None,
     };
-    apply(Some(r), &Mutation::new(r.id, actor, at, op), &ctx).unwrap()
+    apply(Some(r), m, &ctx).unwrap()
+}
+
+fn step(r: &Request, actor: &str, op: Op, at: DateTime<Utc>) -> Outcome {
+    run(r, &Mutation::new(r.id, actor, at, op))
 }
 
 /// The first row closed as resolved 70 minutes ago and asked 60 minutes ago: the request
@@ -34,16 +37,10 @@ fn asked(a: &super::App) -> (Request, Vec<Message>) {
     };
     let r = step(&r, "anna", close, now() - Duration::minutes(70)).request;
     let at = now() - Duration::minutes(60);
-    let m = feedback::ask(&r, "Обращение закрыто. Вопрос решён?".into(), "vk", at);
-    let catalog = Catalog::krasnodar();
-    let policy = ClockPolicy::default();
-    let ctx = Ctx {
-        catalog: &catalog,
-        policy: &policy,
-        now: at,
-        new_number: None,
-    };
-    let out = apply(Some(&r), &m, &ctx).unwrap();
+    let out = run(
+        &r,
+        &feedback::ask(&r, "Обращение закрыто. Вопрос решён?".into(), "vk", at),
+    );
     (out.request, out.messages)
 }
 
@@ -51,23 +48,7 @@ fn show(a: &mut super::App, r: Request, messages: Vec<Message>) {
     let mut rows = a.rows.clone();
     rows[0] = r.clone();
     answer(a, rows);
-    update(
-        a,
-        Msg::Detail(Box::new(Detail {
-            citizen_requests: vec![],
-            duplicates: vec![],
-            suggestion: None,
-            same_case_as: None,
-            incident: None,
-            members: vec![],
-            member_requests: vec![],
-            request: r,
-            messages,
-            notes: vec![],
-            events: vec![],
-            parent_number: None,
-        })),
-    );
+    update(a, Msg::Detail(Box::new(thread_of(r, messages))));
 }
 
 fn helped(r: &Request, yes: bool, words: &str, at: DateTime<Utc>) -> Outcome {

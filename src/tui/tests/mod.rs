@@ -179,6 +179,27 @@ fn answer(a: &mut App, rows: Vec<crate::domain::Request>) {
     );
 }
 
+/// The store's detail of `request` with this thread and nothing else on it.
+fn thread_of(
+    request: crate::domain::Request,
+    messages: Vec<crate::domain::request::Message>,
+) -> crate::store::Detail {
+    crate::store::Detail {
+        citizen_requests: vec![],
+        duplicates: vec![],
+        suggestion: None,
+        same_case_as: None,
+        incident: None,
+        members: vec![],
+        member_requests: vec![],
+        request,
+        messages,
+        notes: vec![],
+        events: vec![],
+        parent_number: None,
+    }
+}
+
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
