@@ -134,6 +134,13 @@ pub enum Command {
         #[arg(long = "duplicate-of", value_name = "NUMBER")]
         duplicate_of: String,
     },
+    /// Merge a request's thread into another's: it closes as `merged`, its citizen's
+    /// follow-ups go on in the other thread, and answers given there reach them too.
+    Merge {
+        number: String,
+        #[arg(long, value_name = "NUMBER")]
+        into: String,
+    },
     /// Make a citizen's off-topic follow-up a request of its own (same citizen, same channel);
     /// the old request records where it went.
     Split {

@@ -545,6 +545,34 @@ impl Invocation {
                 let repeat = self.settled(repeat.id).await?;
                 self.print_requests(&[repeat])
             }
+            Command::Merge { number, into } => {
+                let into = self.store.resolve(&into).await?;
+                let other = self.store.resolve(&number).await?;
+                let into_target = match crate::domain::mutation::merged_into(&into) {
+                    Some(next) => Some(
+                        self.store
+                            .resolve(&next.to_string())
+                            .await?
+                            .number
+                            .to_string(),
+                    ),
+                    None => None,
+                };
+                let lang = self.labels.lang();
+                let batch = crate::domain::merge::merge(
+                    &other,
+                    &into,
+                    into_target,
+                    Some(lang),
+                    &self.operator,
+                    self.store.now(),
+                )
+                .map_err(|e| anyhow::anyhow!(e.say(lang)))?;
+                self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
+                self.settle().await?;
+                let other = self.settled(other.id).await?;
+                self.print_requests(&[other])
+            }
             Command::Import { file } => self.import(&file).await,
             Command::Templates => self.list_templates(),
             Command::Macros => self.list_macros(),

@@ -327,6 +327,26 @@ pub fn detail_text(
             d.duplicates.join(", ")
         )?;
     }
+    if !d.merged.is_empty() {
+        let numbers: Vec<String> = d
+            .merged
+            .iter()
+            .map(|r| match &r.citizen {
+                Some(c) => format!("{} ({}, {})", r.number, r.channel, sanitize(c)),
+                None => format!("{} ({})", r.number, r.channel),
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}: {}",
+            if labels.en {
+                "Merged into this thread"
+            } else {
+                "Объединены в эту переписку"
+            },
+            numbers.join(", ")
+        )?;
+    }
     if !d.citizen_requests.is_empty() {
         writeln!(
             out,
@@ -372,7 +392,7 @@ pub fn detail_text(
             out,
             "  {} {arrow} {}{state}: {}",
             local(m.at),
-            sanitize(&m.author),
+            sanitize(&d.author_of(m)),
             sanitize(&m.body)
         )?;
     }

@@ -435,6 +435,7 @@ fn citizen_writing_to_a_closed_request_reopens_it() {
                 at: t0(),
                 attachments: vec![],
                 location: None,
+                from: None,
             },
         )
         .unwrap();
@@ -893,6 +894,7 @@ fn a_location_sent_alone_says_so_in_the_thread() {
                     lon: Some(38.97),
                     address: None,
                 }),
+                from: None,
             },
         )
         .unwrap();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::mutation::{Mutation, Op};
-use super::request::{Direction, Feedback, Message, Request};
+use super::request::{Direction, Message, Request};
 use super::status::{CloseReason, Status};
 
 /// A request closed longer ago than this is not asked any more: a center that turns the
@@ -98,15 +98,17 @@ pub fn labelled(buttons: &[(String, String)], yes: &str, no: &str) -> Vec<(Strin
         .collect()
 }
 
-/// The citizen's message that answered: their first in the thread since the question that
-/// reads as the recorded answer (the answer is kept as a message like any of theirs). The
-/// citizen's clock may trail ours by a second or two, hence the slack.
-pub fn answer_message<'a>(f: &Feedback, messages: &'a [Message]) -> Option<&'a Message> {
+/// The citizen's message that answered `r`'s question: their first in its own thread (a
+/// merged thread holds other requests' too) since the question that reads as the recorded
+/// answer (the answer is kept as a message like any of theirs). The citizen's clock may
+/// trail ours by a second or two, hence the slack.
+pub fn answer_message<'a>(r: &Request, messages: &'a [Message]) -> Option<&'a Message> {
+    let f = r.feedback?;
     let helped = f.helped?;
     let since = f.asked_at - Duration::seconds(5);
     messages
         .iter()
-        .filter(|m| m.direction == Direction::In && m.at >= since)
+        .filter(|m| m.request_id == r.id && m.direction == Direction::In && m.at >= since)
         .filter(|m| reading(&m.body) == Some(helped))
         .min_by_key(|m| m.at)
 }

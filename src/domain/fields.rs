@@ -217,6 +217,7 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
         }
         Op::DepartmentAnswer { body, .. }
         | Op::Reply { body, .. }
+        | Op::Relay { body, .. }
         | Op::Ask { body, .. }
         | Op::Remind { body, .. }
         | Op::CloseUnanswered { body, .. }
@@ -232,9 +233,11 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             body,
             attachments,
             location,
+            from,
             ..
         } => {
             f("text", body, MAX_TEXT);
+            opt("author", from, MAX_NAME, f);
             for a in attachments {
                 attachment(a, f);
             }
@@ -264,6 +267,7 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
         | Op::Close { .. }
         | Op::Reopen
         | Op::LinkDuplicate { .. }
+        | Op::Merge { .. }
         | Op::Delivery { .. }
         | Op::SettleReply {
             how: Settle::Unreachable,

@@ -7,6 +7,7 @@ pub mod feedback;
 pub mod fields;
 pub mod ids;
 pub mod intake;
+pub mod merge;
 pub mod mutation;
 pub mod phone;
 pub mod request;

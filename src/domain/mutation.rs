@@ -15,8 +15,10 @@ use super::status::{CloseReason, Status, TransitionError};
 mod apply;
 mod feedback;
 mod incident;
+mod merge;
 mod reply;
 pub use apply::{Ctx, Outcome, apply};
+pub use merge::merged_into;
 
 /// Targets and the calendar the response clocks run on.
 #[derive(Debug, Clone)]
@@ -202,6 +204,10 @@ pub enum Op {
         attachments: Vec<Attachment>,
         #[serde(default)]
         location: Option<Location>,
+        /// Who wrote it when not this request's own citizen: a follow-up that came through a
+        /// request merged into this one («Name · 2026-000123»).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
     },
     /// The citizen edited a message: a new revision, the old one stays.
     CitizenEdit {
@@ -244,6 +250,19 @@ pub enum Op {
     /// An incident's new title.
     Retitle {
         title: String,
+    },
+    /// This request's thread joins request `into`'s (`domain::merge`): it closes as `merged`,
+    /// its citizen's follow-ups are placed on `into`, and answers given there come back here
+    /// (`Op::Relay`), so each citizen is answered on their own channel.
+    Merge {
+        into: Uuid,
+    },
+    /// An answer given on request `from`, which this one is merged into, carried to this
+    /// request's citizen. Nothing when this request is no longer merged into `from`.
+    Relay {
+        from: Uuid,
+        message_id: Uuid,
+        body: String,
     },
     /// The citizen's phone, learnt after the request was made (they shared their contact).
     SetPhone {
@@ -335,6 +354,8 @@ impl Op {
             Op::Escalate { .. } => "escalate",
             Op::SplitOff { .. } => "split_off",
             Op::SetPhone { .. } => "set_phone",
+            Op::Merge { .. } => "merge",
+            Op::Relay { .. } => "relay",
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum CloseReason {
     NoReplyNeeded,
     /// Asked and waited `[clocks] waiting_close_days` without an answer: closed politely.
     NoAnswer,
+    /// Its thread was merged into another request (`Op::Merge`, `parent_id`): the citizen's
+    /// follow-ups go there and its answers come back here. Only a merge closes so.
+    Merged,
 }
 
 /// What happened to a request, as far as its status is concerned.
@@ -159,14 +162,20 @@ impl FromStr for Status {
 }
 
 impl CloseReason {
-    pub const ALL: [CloseReason; 6] = [
+    pub const ALL: [CloseReason; 7] = [
         CloseReason::Resolved,
         CloseReason::Duplicate,
         CloseReason::OutOfScope,
         CloseReason::Spam,
         CloseReason::NoReplyNeeded,
         CloseReason::NoAnswer,
+        CloseReason::Merged,
     ];
+
+    /// The reasons an operator closes with by hand; `merged` comes only with a merge.
+    pub fn chosen_by_hand(self) -> bool {
+        self != CloseReason::Merged
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -176,6 +185,7 @@ impl CloseReason {
             CloseReason::Spam => "spam",
             CloseReason::NoReplyNeeded => "no_reply_needed",
             CloseReason::NoAnswer => "no_answer",
+            CloseReason::Merged => "merged",
         }
     }
 }
@@ -194,7 +204,7 @@ impl FromStr for CloseReason {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown close reason `{s}` (expected resolved, duplicate, out_of_scope, spam, no_reply_needed, no_answer)"
+                    "unknown close reason `{s}` (expected resolved, duplicate, out_of_scope, spam, no_reply_needed, no_answer, merged)"
                 )
             })
     }

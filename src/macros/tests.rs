@@ -302,6 +302,7 @@ fn the_answer_macro_needs_a_recorded_answer_and_sends_it() {
     let detail = Detail {
         citizen_requests: vec![],
         duplicates: vec![],
+        merged: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,

@@ -28,6 +28,7 @@ fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
         "tag" => ("метка", "tag"),
         "close_reason" => ("причина закрытия", "close reason"),
         "parent" => ("дубликат обращения", "duplicate of"),
+        "merged_into" => ("объединено с обращением", "merged into"),
         "created" => ("создано", "created"),
         "location" => ("место", "location"),
         "delivery" => ("доставка ответа", "reply delivery"),
@@ -88,7 +89,7 @@ fn value(cx: &AuditContext, field: &str, v: Option<&str>) -> String {
                 .into(),
             other => other.into(),
         },
-        "parent" => cx.parent_number.map_or_else(
+        "parent" | "merged_into" => cx.parent_number.map_or_else(
             || lang.pick("другого обращения", "another request").into(),
             str::to_string,
         ),
@@ -114,7 +115,11 @@ pub fn describe(cx: &AuditContext, e: &Event) -> Option<String> {
         ("created" | "split", _, _) => String::new(),
         ("tag", None, Some(t)) => format!(": +{}", sanitize::line(t)),
         ("tag", Some(t), None) => format!(": −{}", sanitize::line(t)),
-        ("parent" | "reply_settled" | "location" | "escalated" | "reminded", _, new) => {
+        (
+            "parent" | "merged_into" | "reply_settled" | "location" | "escalated" | "reminded",
+            _,
+            new,
+        ) => {
             format!(": {}", value(cx, &e.field, new.as_deref()))
         }
         (f, old, new) => format!(

@@ -29,7 +29,7 @@ impl FeedbackView {
             asked_at: f.asked_at,
             helped: f.helped,
             answered_at: f.answered_at,
-            words: answer_message(&f, messages).map(|m| m.body.clone()),
+            words: answer_message(r, messages).map(|m| m.body.clone()),
         })
     }
 

@@ -60,6 +60,7 @@ pub fn close_reason(r: crate::domain::CloseReason, lang: Lang) -> &'static str {
         C::Spam => lang.pick("спам", "spam"),
         C::NoReplyNeeded => lang.pick("ответ не нужен", "no reply needed"),
         C::NoAnswer => lang.pick("заявитель не ответил", "no answer from the citizen"),
+        C::Merged => lang.pick("объединено", "merged"),
     }
 }
 

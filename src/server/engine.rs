@@ -315,6 +315,28 @@ fn decide(
             format!("request {parent_id} to link to does not exist"),
         );
     }
+    // A merge into a request that is not there, or is itself a link (`domain::merge`): the
+    // same refusal a console's store gives, so a chain is never made by two writers.
+    if let Op::Merge { into } = &m.op {
+        match tx.load_request(*into)? {
+            None => {
+                return refuse(
+                    "invalid",
+                    format!("request {into} to merge into does not exist"),
+                );
+            }
+            Some(d) if crate::domain::mutation::merged_into(&d.request).is_some() => {
+                return refuse(
+                    "invalid",
+                    format!(
+                        "{} is itself merged into another request: merge into that one",
+                        d.request.number
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
     if let Op::JoinIncident { incident_id } = &m.op
         && !tx
             .load_request(*incident_id)?

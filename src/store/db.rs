@@ -7,6 +7,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
+use uuid::Uuid;
 
 use super::rows::{self, ms};
 use super::{StoreError, analyze, schema};
@@ -143,6 +144,56 @@ pub(crate) fn apply_with(
     m: &Mutation,
     later: &mut Reindex,
 ) -> Result<Applied, StoreError> {
+    let applied = apply_one(tx, env, m, later)?;
+    if applied.changed {
+        relay_down(tx, env, m, later, 0)?;
+    }
+    Ok(applied)
+}
+
+/// An answer given on a request goes on to the citizens of the requests merged into it
+/// (`domain::merge`), in the same transaction and as mutations of their own, so they sync and
+/// the server's gateway sends them like any reply. A chain of merges is followed a few links
+/// down; the depth bound only guards against a loop two offline merges could make.
+fn relay_down(
+    tx: &Connection,
+    env: &Env,
+    m: &Mutation,
+    later: &mut Reindex,
+    depth: u8,
+) -> Result<(), StoreError> {
+    if depth >= 4 || crate::domain::merge::answer_of(&m.op).is_none() {
+        return Ok(());
+    }
+    let now = (env.now)();
+    for child in merged_children(tx, m.request_id)? {
+        let Some(relayed) = crate::domain::merge::relay(m, child, now) else {
+            continue;
+        };
+        if apply_one(tx, env, &relayed, later)?.changed {
+            relay_down(tx, env, &relayed, later, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// The requests whose threads were merged into `id` (through the parent index).
+pub(crate) fn merged_children(tx: &Connection, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    let ids = tx
+        .prepare_cached(
+            "SELECT id FROM request WHERE parent_id = ?1 AND close_reason = 'merged' ORDER BY rid",
+        )?
+        .query_map([id.to_string()], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.iter().map(|i| rows::parse("request id", i)).collect()
+}
+
+fn apply_one(
+    tx: &Connection,
+    env: &Env,
+    m: &Mutation,
+    later: &mut Reindex,
+) -> Result<Applied, StoreError> {
     let id = m.request_id.to_string();
     if env.journal {
         let seen: Option<i64> = tx
@@ -201,6 +252,10 @@ pub(crate) fn apply_with(
                 "request {parent_id} to link to does not exist"
             ))));
         }
+        Op::Merge { into } => {
+            let target = rows::load_by(tx, "id", &into.to_string())?.map(|(_, r)| r);
+            refuse_merge(tx, target.as_ref(), *into)?;
+        }
         Op::JoinIncident { incident_id }
             if !rows::load_by(tx, "id", &incident_id.to_string())?
                 .is_some_and(|(_, r)| r.is_incident) =>
@@ -240,6 +295,31 @@ pub(crate) fn apply_with(
         changed: true,
         events: out.events,
     })
+}
+
+/// A merge into a request that is not there, or is itself a link to another: refused with
+/// the number to merge into instead, so a chain is never made by hand.
+fn refuse_merge(tx: &Connection, target: Option<&Request>, into: Uuid) -> Result<(), StoreError> {
+    let Some(target) = target else {
+        return Err(StoreError::Rejected(Rejection::Invalid(format!(
+            "request {into} to merge into does not exist"
+        ))));
+    };
+    if let Some(next) = crate::domain::mutation::merged_into(target) {
+        let number: Option<String> = tx
+            .row(
+                "SELECT number FROM request WHERE id = ?1",
+                [next.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        return Err(StoreError::Rejected(Rejection::Invalid(format!(
+            "{} is itself merged into {}: merge into that one",
+            target.number,
+            number.unwrap_or_else(|| next.to_string())
+        ))));
+    }
+    Ok(())
 }
 
 pub(crate) fn provisional_number(tx: &Connection, year: i32) -> Result<RequestNumber, StoreError> {

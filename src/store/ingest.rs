@@ -411,8 +411,21 @@ fn message(
         report.appended += 1;
         return Ok(("appended", Some(rid)));
     }
+    // A merged request's chat writes on in the thread it was merged into (`domain::merge`).
+    let mut found = found;
+    if let Some(last) = found.latest.as_mut()
+        && let Some((rid, r)) = super::merge::follow(tx, last.key)?
+    {
+        *last = Latest {
+            key: rid,
+            status: r.status,
+            updated_at: r.updated_at,
+            closed_at: r.closed_at,
+        };
+    }
     let (text, acknowledge) = match intake::place(facts, found, &rules.intake(), now) {
         Placement::Join(rid) | Placement::Reopen(rid) => {
+            let rid = super::merge::follow(tx, rid)?.map_or(rid, |(to, _)| to);
             append(tx, env, src, m, rid, now, later)?;
             report.appended += 1;
             return Ok(("appended", Some(rid)));
@@ -520,25 +533,37 @@ fn append(
     let ch = src.channel.as_str();
     let key = format!("{}:{}", m.chat, m.message);
     let message_id = derive(src, &key, "message", m.at);
+    let target = request_id(tx, rid)?;
+    // Another chat's message on this request came through a request merged into it: the
+    // thread says whose it is, and their own request keeps their contact.
+    let link = match rows::load_by(tx, "rid", &rid.to_string())? {
+        Some((_, r))
+            if r.channel != src.channel || r.channel_ref.chat.as_deref() != Some(&m.chat) =>
+        {
+            super::merge::link_of(tx, target, ch, &m.chat)?
+        }
+        _ => None,
+    };
     let op = Op::CitizenMessage {
         message_id,
         body: m.text.clone(),
         at: m.at,
         attachments: m.attachments.clone(),
         location: m.location.clone(),
+        from: link.as_ref().map(crate::domain::merge::follow_up_author),
     };
     apply_with(
         tx,
         env,
         &Mutation {
             id: derive(src, &key, "mutation", m.at),
-            ..Mutation::new(request_id(tx, rid)?, ch, now, op)
+            ..Mutation::new(target, ch, now, op)
         },
         later,
     )?;
-    // The citizen shared their own contact: the request takes the number.
+    // The citizen shared their own contact: their request takes the number.
     if let Some(phone) = &m.phone {
-        let request = request_id(tx, rid)?;
+        let request = link.as_ref().map_or(target, |l| l.id);
         let op = Op::SetPhone {
             phone: phone.clone(),
         };

@@ -19,6 +19,7 @@ pub mod handover;
 pub mod incidents;
 pub mod ingest;
 pub mod lease;
+mod merge;
 pub mod meta;
 pub mod mirror;
 pub mod outbox;
@@ -37,7 +38,7 @@ use std::path::Path;
 
 pub use db::{Applied, Env, Now};
 pub use face::SyncIdentity;
-pub use read::{Assignee, Cursor, Detail, Filter, Page, Sort};
+pub use read::{Assignee, Cursor, Detail, Filter, MemberRef, Page, Sort};
 
 use crate::domain::Rejection;
 

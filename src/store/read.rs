@@ -79,6 +79,10 @@ pub struct Detail {
     /// The numbers of the requests linked to this one as its duplicates, earliest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<String>,
+    /// The requests whose threads were merged into this one (`domain::merge`), earliest
+    /// first; their messages are in `messages`, each under its own `request_id`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<MemberRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +95,7 @@ pub struct IncidentRef {
 /// One member of an incident as its card lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MemberRef {
+    pub id: uuid::Uuid,
     pub number: String,
     pub channel: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,6 +109,7 @@ pub struct MemberRef {
 impl MemberRef {
     pub fn of(r: &Request) -> MemberRef {
         MemberRef {
+            id: r.id,
             number: r.number.to_string(),
             channel: r.channel.as_str().to_string(),
             citizen: r.citizen.clone(),
@@ -114,6 +120,26 @@ impl MemberRef {
 }
 
 impl Detail {
+    /// The number of the merged request a message of this thread belongs to (None for the
+    /// request's own): the card and `mcu show` put it beside the author.
+    pub fn via(&self, m: &Message) -> Option<&str> {
+        if m.request_id == self.request.id {
+            return None;
+        }
+        self.merged
+            .iter()
+            .find(|r| r.id == m.request_id)
+            .map(|r| r.number.as_str())
+    }
+
+    /// A message's author as the thread shows it: with the merged request it came through.
+    pub fn author_of(&self, m: &Message) -> String {
+        match self.via(m) {
+            Some(n) => format!("{} · {n}", m.author),
+            None => m.author.clone(),
+        }
+    }
+
     /// The reply the citizen did not get, from the thread: what `mcu resend` and the console's
     /// `R` send again.
     pub fn undelivered_reply(&self) -> Option<&Message> {
@@ -126,8 +152,12 @@ impl Detail {
     }
 }
 
-pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
-    let (rid, request) = resolve(conn, key)?;
+/// The messages of one request's thread, in order.
+fn messages_of(
+    conn: &Connection,
+    rid: i64,
+    request_id: uuid::Uuid,
+) -> Result<Vec<Message>, StoreError> {
     let mut st = conn.prepare_cached(
         "SELECT id, direction, author, body, at, delivery, edit_of FROM message WHERE request_rid = ?1 ORDER BY at, rowid",
     )?;
@@ -147,7 +177,7 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
         let (id, dir, author, body, at, delivery, edit_of) = row?;
         messages.push(Message {
             id: rows::parse("message id", &id)?,
-            request_id: request.id,
+            request_id,
             direction: rows::parse_direction(&dir),
             author,
             body,
@@ -158,6 +188,25 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
             edit_of: edit_of.map(|e| rows::parse("message id", &e)).transpose()?,
         });
     }
+    Ok(messages)
+}
+
+pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
+    let (rid, request) = resolve(conn, key)?;
+    let mut messages = messages_of(conn, rid, request.id)?;
+    // A merged request's thread is part of this one (`domain::merge`): one conversation,
+    // each message under the request it came through.
+    let merged_requests = super::merge::merged_requests(conn, request.id)?;
+    for (mrid, mr) in &merged_requests {
+        messages.extend(messages_of(conn, *mrid, mr.id)?);
+    }
+    if !merged_requests.is_empty() {
+        messages.sort_by_key(|m| m.at);
+    }
+    let merged = merged_requests
+        .iter()
+        .map(|(_, r)| MemberRef::of(r))
+        .collect();
     let mut st = conn.prepare_cached(
         "SELECT id, kind, author, body, at FROM note WHERE request_rid = ?1 ORDER BY at, rowid",
     )?;
@@ -260,10 +309,11 @@ pub fn detail(conn: &Connection, key: &str) -> Result<Detail, StoreError> {
     let members = member_requests.iter().map(MemberRef::of).collect();
     let citizen_requests = super::citizen::other_requests(conn, rid, &request)?;
     let duplicates = conn
-        .prepare_cached("SELECT number FROM request WHERE parent_id = ?1 ORDER BY rid LIMIT 200")?
+        .prepare_cached("SELECT number FROM request WHERE parent_id = ?1 AND close_reason IS NOT 'merged' ORDER BY rid LIMIT 200")?
         .query_map([request.id.to_string()], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(Detail {
+        merged,
         duplicates,
         citizen_requests,
         request,

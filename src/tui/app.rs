@@ -223,10 +223,12 @@ pub enum Mode {
     Help,
     /// Open alarms and the channel's state.
     Alarms,
-    /// The number of the request this one duplicates.
+    /// The number of the request this one duplicates, or (`merge`, switched by `Tab`) the
+    /// one its thread is merged into.
     LinkInput {
         target: Uuid,
         input: String,
+        merge: bool,
     },
     /// `w`: the alerts, newest first.
     Alerts {

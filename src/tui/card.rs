@@ -151,6 +151,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
     )));
     lines.extend(super::citizen::card_lines(app, r));
     lines.extend(super::citizen::duplicate_lines(app, r));
+    lines.extend(super::citizen::merged_lines(app, r));
     lines.extend(super::citizen::waiting_line(app, r));
     lines.extend(feedback_line(app, r));
     // Who else is on this request: the line that keeps two operators from one citizen.
@@ -262,7 +263,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
                         format!(
                             "{} {arrow} {}{meta}: ",
                             local(app, m.at),
-                            sanitize::line(&m.author)
+                            sanitize::line(&d.author_of(m))
                         ),
                         st,
                     ),

@@ -108,6 +108,36 @@ pub(super) fn duplicate_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
     ])]
 }
 
+/// The requests whose threads were merged into this one: their citizens get its answers.
+pub(super) fn merged_lines(app: &App, r: &Request) -> Vec<Line<'static>> {
+    let Some(d) = app.detail.as_ref().filter(|d| d.request.id == r.id) else {
+        return vec![];
+    };
+    if d.merged.is_empty() {
+        return vec![];
+    }
+    let shown: Vec<String> = d
+        .merged
+        .iter()
+        .take(4)
+        .map(|m| {
+            let channel = crate::present::channel::name_of_key(&m.channel, app.lang);
+            format!("{} ({channel})", m.number)
+        })
+        .collect();
+    let mut text = shown.join(", ");
+    if d.merged.len() > 4 {
+        text.push_str(&format!(" … +{}", d.merged.len() - 4));
+    }
+    vec![Line::from(vec![
+        Span::styled(
+            format!("{}: ", app.lang.pick("Объединено", "Merged")),
+            style(app, app.theme.accent),
+        ),
+        Span::raw(sanitize::line(&text)),
+    ])]
+}
+
 /// The open question to the citizen: since when it waits, and whether the reminder went, so
 /// nobody answers over it or wonders why the clock stands still.
 pub(super) fn waiting_line(app: &App, r: &Request) -> Option<Line<'static>> {

@@ -20,6 +20,7 @@ mod handover;
 mod incidents;
 mod incidents_view;
 pub mod keymap;
+mod link;
 mod macros;
 mod perform;
 mod photo;
@@ -146,9 +147,14 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
             actor,
             number,
             lang,
+            merge,
         } => Msg::Applied(
             Some(target),
-            link_duplicate(store, target, &actor, &number, lang).await,
+            if merge {
+                link::merge(store, target, &actor, &number, lang).await
+            } else {
+                link::link_duplicate(store, target, &actor, &number, lang).await
+            },
         ),
         Cmd::Resend {
             target,
@@ -216,27 +222,6 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
 
 /// `target` joined to the request `number` names as its duplicate (`incidents::plan`): the
 /// same citizen's repeat is told which request handles it. The repeat's number when stored.
-async fn link_duplicate(
-    store: &Store,
-    target: uuid::Uuid,
-    actor: &str,
-    number: &str,
-    lang: strings::Lang,
-) -> Result<String, String> {
-    use crate::incidents::plan;
-    let refused = |e: crate::store::StoreError| {
-        crate::present::refusal::store_error_ru(&e).unwrap_or_else(|| e.to_string())
-    };
-    let original = store.resolve(number).await.map_err(refused)?;
-    let repeat = store.resolve(&target.to_string()).await.map_err(refused)?;
-    let batch = plan::join_duplicate(&repeat, &original, Some(lang), actor, store.now());
-    store
-        .apply_batch(batch)
-        .await
-        .map_err(|(_, e)| refused(e))?;
-    Ok(repeat.number.to_string())
-}
-
 /// A candidate group made one incident, as `mcu incident confirm` makes it: the members read,
 /// the title (when none is given) the topic's name and the first address, the incident's
 /// number when stored.

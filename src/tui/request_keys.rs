@@ -83,6 +83,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
             app.mode = Mode::LinkInput {
                 target: r.id,
                 input,
+                merge: false,
             };
             vec![]
         }
@@ -163,6 +164,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Close => {
             let items = CloseReason::ALL
                 .iter()
+                .filter(|c| c.chosen_by_hand())
                 .map(|c| (c.as_str().to_string(), lang.close_reason(*c).to_string()))
                 .collect();
             open_picker(app, PickerKind::CloseReason, r.id, items, None)
@@ -544,15 +546,23 @@ pub(super) fn template_key(app: &App, k: KeyEvent, c: &mut Compose, mut list: Te
     c.templates = Some(list);
 }
 
-pub(super) fn link_key(app: &mut App, k: KeyEvent, target: Uuid, mut input: String) -> Vec<Cmd> {
+pub(super) fn link_key(
+    app: &mut App,
+    k: KeyEvent,
+    target: Uuid,
+    mut input: String,
+    mut merge: bool,
+) -> Vec<Cmd> {
     match k.code {
         KeyCode::Esc => return vec![],
+        KeyCode::Tab | KeyCode::BackTab => merge = !merge,
         KeyCode::Enter if !input.trim().is_empty() => {
             return vec![Cmd::LinkDuplicate {
                 target,
                 actor: app.me.clone(),
                 number: input.trim().to_string(),
                 lang: app.lang,
+                merge,
             }];
         }
         KeyCode::Backspace => {
@@ -561,6 +571,10 @@ pub(super) fn link_key(app: &mut App, k: KeyEvent, target: Uuid, mut input: Stri
         KeyCode::Char(c) if c.is_ascii_digit() || c == '-' => input.push(c),
         _ => {}
     }
-    app.mode = Mode::LinkInput { target, input };
+    app.mode = Mode::LinkInput {
+        target,
+        input,
+        merge,
+    };
     vec![]
 }

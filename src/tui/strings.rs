@@ -465,11 +465,19 @@ impl Lang {
         )
     }
 
-    pub fn link_prompt(self) -> &'static str {
-        self.pick(
-            "дубликат обращения номер: ",
-            "duplicate of request number: ",
-        )
+    /// `Tab` switches what `D` does: link as a duplicate, or merge the threads.
+    pub fn link_prompt(self, merge: bool) -> &'static str {
+        if merge {
+            self.pick(
+                "объединить переписку с обращением (Tab — дубликат) номер: ",
+                "merge the thread into request (Tab: duplicate) number: ",
+            )
+        } else {
+            self.pick(
+                "дубликат обращения (Tab — объединить) номер: ",
+                "duplicate of request (Tab: merge) number: ",
+            )
+        }
     }
 
     pub fn filter_prompt(self) -> &'static str {

@@ -106,13 +106,15 @@ pub enum Cmd {
     Copy(String),
     /// Hands the composer's text to `$VISUAL`/`$EDITOR`; the terminal is theirs until it exits.
     Edit(String),
-    /// Finds the request by its number, then links `target` to it as a duplicate; the same
-    /// citizen's repeat is told, in `lang`, which request handles it.
+    /// Finds the request by its number, then links `target` to it as a duplicate (the same
+    /// citizen's repeat is told, in `lang`, which request handles it) or, with `merge`, merges
+    /// `target`'s thread into it.
     LinkDuplicate {
         target: Uuid,
         actor: String,
         number: String,
         lang: super::strings::Lang,
+        merge: bool,
     },
     /// The request's undelivered reply sent again as a new reply (`message_id`) with the same
     /// text, read from its thread where the command runs.
@@ -498,7 +500,11 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
             _ => vec![],
         },
         Mode::Filter { input } => filter_key(app, k, input),
-        Mode::LinkInput { target, input } => link_key(app, k, target, input),
+        Mode::LinkInput {
+            target,
+            input,
+            merge,
+        } => link_key(app, k, target, input, merge),
         Mode::IncidentTitle {
             id,
             selected,

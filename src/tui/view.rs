@@ -445,8 +445,8 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Views(_) | Mode::SaveView { .. } => "V",
     };
     let mut left = vec![];
-    if let Mode::LinkInput { input, .. } = &app.mode {
-        left.push(Span::raw(app.lang.link_prompt()));
+    if let Mode::LinkInput { input, merge, .. } = &app.mode {
+        left.push(Span::raw(app.lang.link_prompt(*merge)));
         left.push(Span::styled(format!("{}▏", sanitize::line(input)), bold()));
     } else if let Mode::IncidentTitle { input, .. } = &app.mode {
         left.push(Span::raw(

@@ -200,15 +200,21 @@ fn the_answer_is_the_citizens_first_message_since_the_question_that_says_it() {
     let now = t0() + Duration::hours(2);
     let r = asked(&closed(CloseReason::Resolved), now).request;
     let out = answer(&r, false, "Нет, яма на месте", now + Duration::minutes(5));
-    let f = out.request.feedback.unwrap();
     let mut thread = out.messages.clone();
     // A later «нет» about the reopened request is not the answer.
     let mut later = thread[0].clone();
     later.body = "нет, не приезжали".into();
     later.at = now + Duration::minutes(30);
     thread.push(later);
-    let found = answer_message(&f, &thread).map(|m| m.body.as_str());
+    let found = answer_message(&out.request, &thread).map(|m| m.body.as_str());
     assert_eq!(found, Some("Нет, яма на месте"));
+    // Another request's «нет» in a merged thread is not this one's answer.
+    let mut other = thread[0].clone();
+    other.request_id = Uuid::now_v7();
+    other.at = now + Duration::minutes(1);
+    thread.push(other);
+    let found = answer_message(&out.request, &thread).map(|m| m.at);
+    assert_eq!(found, Some(now + Duration::minutes(5)));
     // Asked, not answered: no answer to find.
-    assert!(answer_message(&r.feedback.unwrap(), &thread).is_none());
+    assert!(answer_message(&r, &thread).is_none());
 }

@@ -244,7 +244,18 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             let body = non_empty(body, "note")?;
             add_note(&mut out, m, *note_id, NoteKind::Internal, body);
         }
+        Op::Close { reason } if !reason.chosen_by_hand() => {
+            return Err(Rejection::Invalid(format!(
+                "a request is closed as `{reason}` only by merging it into another"
+            )));
+        }
         Op::Close { reason } => close(&mut out, m, *reason)?,
+        Op::Merge { into } => super::merge::merge(&mut out, m, *into)?,
+        Op::Relay {
+            from,
+            message_id,
+            body,
+        } => super::merge::relay(&mut out, m, *from, *message_id, body, now)?,
         Op::Reopen => {
             transition(&mut out, m, Transition::Reopen)?;
             reopen_clocks(&mut out, m, ctx);
@@ -266,6 +277,7 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             at,
             attachments,
             location,
+            from,
         } => {
             let was_closed = !out.request.status.is_open();
             transition(&mut out, m, Transition::CitizenWrote)?;
@@ -309,13 +321,11 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             } else {
                 body.clone()
             };
-            out.messages.push(citizen_message(
-                &out.request,
-                *message_id,
-                &shown,
-                *at,
-                None,
-            ));
+            let mut msg = citizen_message(&out.request, *message_id, &shown, *at, None);
+            if let Some(from) = from {
+                msg.author = from.clone();
+            }
+            out.messages.push(msg);
         }
         Op::CitizenEdit {
             message_id,

@@ -92,6 +92,7 @@ fn the_citizens_answer_resumes_the_request_and_its_clock() {
         at: answered_at,
         attachments: vec![],
         location: None,
+        from: None,
     };
     let r = w.op(&r, "telegram", op, answered_at).request;
     assert_eq!(r.status, Status::InWork);
@@ -158,6 +159,7 @@ fn a_decision_overtaken_by_the_answer_does_nothing() {
         at,
         attachments: vec![],
         location: None,
+        from: None,
     };
     let answered = w.op(&r, "telegram", op, at).request;
     for m in [remind, close] {

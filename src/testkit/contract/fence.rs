@@ -126,6 +126,7 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
             at: t0,
             attachments: vec![],
             location: None,
+            from: None,
         },
         None,
     );
@@ -213,6 +214,7 @@ pub fn leases_fence_the_old_holder<S: Transactional>(h: &Harness<S>) {
             at: later,
             attachments: vec![],
             location: None,
+            from: None,
         },
         None,
     );

@@ -58,6 +58,7 @@ fn with_incident(lang: Lang) -> App {
         Msg::Detail(Box::new(Detail {
             citizen_requests: vec![],
             duplicates: vec![],
+            merged: vec![],
             suggestion: None,
             same_case_as: None,
             incident: None,

@@ -20,6 +20,7 @@ mod detail;
 mod feedback;
 mod incidents;
 mod macros;
+mod merge;
 mod photo;
 mod presence;
 mod saved_views;
@@ -187,6 +188,7 @@ fn thread_of(
     crate::store::Detail {
         citizen_requests: vec![],
         duplicates: vec![],
+        merged: vec![],
         suggestion: None,
         same_case_as: None,
         incident: None,
@@ -689,6 +691,7 @@ fn link_as_duplicate_asks_for_the_number() {
             actor: "anna".into(),
             number: "2026-000003".into(),
             lang: Lang::Ru,
+            merge: false,
         }]
     );
     // A citizen's repeat: its open request's number is offered, `Enter` joins them.

@@ -1,0 +1,170 @@
+//! Merging two requests' threads into one: the operator finds that two citizens (or one
+//! citizen on two channels) are in the same conversation, so one request (`other`) becomes a
+//! link to the one that handles it (`into`). The link forwards the citizen's follow-ups
+//! (`store::ingest`), and every answer given on `into` is carried back (`Op::Relay`), so both
+//! citizens keep being answered on their own channels. Pure: the store asks here what to do
+//! and applies the mutations through `apply` like any other action.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::mutation::{Mutation, Op, merged_into};
+use super::request::Request;
+use crate::lang::Lang;
+
+/// Why two requests cannot be merged; each names what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error("a request cannot be merged into itself")]
+    Same,
+    #[error("an incident is not merged: its members join another incident")]
+    Incident,
+    #[error("{into} is itself merged into {target}: merge into {target}")]
+    IntoMerged { into: String, target: String },
+    #[error("{0} is already merged into {1}")]
+    Already(String, String),
+}
+
+impl MergeError {
+    /// The refusal in the operator's language.
+    pub fn say(&self, lang: Lang) -> String {
+        match self {
+            MergeError::Same => lang
+                .pick(
+                    "обращение нельзя объединить само с собой",
+                    "a request cannot be merged into itself",
+                )
+                .into(),
+            MergeError::Incident => lang
+                .pick(
+                    "инцидент не объединяют: его обращения присоединяют к другому инциденту",
+                    "an incident is not merged: its members join another incident",
+                )
+                .into(),
+            MergeError::IntoMerged { into, target } => match lang {
+                Lang::Ru => format!("{into} уже объединено с {target}: объединяйте с {target}"),
+                Lang::En => self.to_string(),
+            },
+            MergeError::Already(a, b) => match lang {
+                Lang::Ru => format!("{a} уже объединено с {b}"),
+                Lang::En => self.to_string(),
+            },
+        }
+    }
+}
+
+/// The batch that merges `other` into `into`: its citizen told first (when the request is
+/// open and their channel carries it), then the merge. `into_target`: the number of the
+/// request `into` is itself merged into, if it is (looked up by the caller).
+pub fn merge(
+    other: &Request,
+    into: &Request,
+    into_target: Option<String>,
+    lang: Option<Lang>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Mutation>, MergeError> {
+    if other.id == into.id {
+        return Err(MergeError::Same);
+    }
+    if other.is_incident || into.is_incident {
+        return Err(MergeError::Incident);
+    }
+    if merged_into(into).is_some() {
+        return Err(MergeError::IntoMerged {
+            into: into.number.to_string(),
+            target: into_target.unwrap_or_else(|| "—".into()),
+        });
+    }
+    if merged_into(other) == Some(into.id) {
+        return Err(MergeError::Already(
+            other.number.to_string(),
+            into.number.to_string(),
+        ));
+    }
+    let mut out = vec![];
+    if let Some(lang) = lang
+        && other.status.is_open()
+        && other.channel.delivers()
+        && other.channel_ref.chat.is_some()
+    {
+        out.push(Mutation::new(
+            other.id,
+            actor,
+            now,
+            Op::Reply {
+                message_id: Uuid::now_v7(),
+                body: told(lang, other, into),
+            },
+        ));
+    }
+    out.push(Mutation::new(
+        other.id,
+        actor,
+        now,
+        Op::Merge { into: into.id },
+    ));
+    Ok(out)
+}
+
+/// What the citizen of the merged request is told: where the case goes on, and that they
+/// keep writing and reading in the same chat.
+pub fn told(lang: Lang, other: &Request, into: &Request) -> String {
+    lang.pick(
+        "Здравствуйте! Ваше обращение {number} объединено с обращением {into} о том же. \
+         Ответы будут приходить сюда же, писать можно в этот чат.",
+        "Hello! Your request {number} was merged with request {into} about the same matter. \
+         Answers will come here, and you can keep writing in this chat.",
+    )
+    .replace("{number}", &other.number.to_string())
+    .replace("{into}", &into.number.to_string())
+}
+
+/// The answer a mutation gives the citizen, if it is one that a merged request's citizen
+/// should get too: a reply, a question, or an answer relayed further down a chain of merges.
+pub fn answer_of(op: &Op) -> Option<(Uuid, &str)> {
+    match op {
+        Op::Reply { message_id, body }
+        | Op::Ask { message_id, body }
+        | Op::Relay {
+            message_id, body, ..
+        } => Some((*message_id, body.as_str())),
+        _ => None,
+    }
+}
+
+/// The relay of `answer` (a mutation on request `from`) to the request `to` merged into it,
+/// named by both so that a retried or replayed answer is relayed once.
+pub fn relay(answer: &Mutation, to: Uuid, now: DateTime<Utc>) -> Option<Mutation> {
+    let (message_id, body) = answer_of(&answer.op)?;
+    Some(Mutation {
+        id: super::ids::named(&[b"mcu-relay:", answer.id.as_bytes(), to.as_bytes()]),
+        ..Mutation::new(
+            to,
+            &answer.actor,
+            now,
+            Op::Relay {
+                from: answer.request_id,
+                message_id: super::ids::named(&[
+                    b"mcu-relay-message:",
+                    message_id.as_bytes(),
+                    to.as_bytes(),
+                ]),
+                body: body.to_string(),
+            },
+        )
+    })
+}
+
+/// How a follow-up from a merged request's citizen is labelled in the thread it joins.
+pub fn follow_up_author(merged: &Request) -> String {
+    let who = merged
+        .citizen
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or("—");
+    format!("{who} · {}", merged.number)
+}
+
+#[cfg(test)]
+mod tests;

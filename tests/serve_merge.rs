@@ -1,0 +1,127 @@
+//! Merged threads in team mode (#19 item 5), through `mcu serve --channels telegram` on both
+//! server stores: a team console merges one citizen's request into another's, one reply there
+//! reaches both citizens once through the server's gateway, and the merged citizen's
+//! follow-up arrives in the one thread on the console.
+
+mod common;
+
+use serde_json::Value;
+use std::time::Duration;
+
+use common::{mcu_in as mcu, team_console as console, until};
+
+const SCOPE: &str = "krasnodar";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_thread_answers_both_citizens_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("server.sqlite3").display());
+    merges(db, dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_thread_answers_both_citizens_on_postgres() {
+    let db = mcu_desk::testkit::pg_cluster::PgCluster::shared()
+        .fresh_database()
+        .await
+        .expect("a fresh PostgreSQL database");
+    merges(db, tempfile::tempdir().unwrap()).await;
+}
+
+async fn merges(db: String, dir: tempfile::TempDir) {
+    let d = dir.path();
+    let sim = common::three_channels_setup(d, SCOPE, "").await;
+    let token = common::add_account(d, &db, "anna", "operator");
+    let (first, second) = (4001_i64, 4002_i64);
+    sim.inject_text(first, "Нет горячей воды, ул. Мира 5");
+    sim.inject_text(second, "Мира 5: третий день без горячей воды");
+    let log = d.join("serve.log");
+    let (child, _stdout, base) = common::spawn_serve(
+        mcu(d, "server.toml")
+            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+            .args(["--channels", "telegram", "--no-seed"]),
+        &log,
+    );
+    let _guard = common::ServeGuard {
+        child,
+        log: log.clone(),
+    };
+    let mut listed = Value::Null;
+    until(Duration::from_secs(40), "two requests", || {
+        console(d, &base, &token, &["sync"]);
+        listed = console(d, &base, &token, &["list"]);
+        listed.as_array().is_some_and(|l| l.len() == 2)
+    })
+    .await;
+    let number_of = |text: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text)))
+            .and_then(|r| r["number"].as_str())
+            .unwrap_or_else(|| panic!("{text} in {listed}"))
+            .to_owned()
+    };
+    let (main, other) = (number_of("Нет горячей"), number_of("третий день"));
+    let said = |chat: i64, needle: &str| {
+        sim.sent()
+            .chats
+            .get(&chat.to_string())
+            .map_or(0, |m| m.iter().filter(|m| m.text.contains(needle)).count())
+    };
+    until(Duration::from_secs(30), "the acknowledgements", || {
+        said(first, "зарегистрировано") == 1 && said(second, "зарегистрировано") == 1
+    })
+    .await;
+
+    let merged = console(d, &base, &token, &["merge", &other, "--into", &main]);
+    assert_eq!(merged[0]["closed_reason"], "merged", "{merged}");
+    console(
+        d,
+        &base,
+        &token,
+        &[
+            "reply",
+            &main,
+            "--text",
+            "Аварийная бригада на месте, воду дадут к 18:00.",
+        ],
+    );
+    console(d, &base, &token, &["sync"]);
+    until(Duration::from_secs(40), "the answer in both chats", || {
+        said(first, "воду дадут к 18:00") == 1 && said(second, "воду дадут к 18:00") == 1
+    })
+    .await;
+    assert_eq!(said(second, &format!("объединено с обращением {main}")), 1);
+
+    sim.inject_text(second, "А холодная тоже пропала");
+    let mut shown = Value::Null;
+    until(
+        Duration::from_secs(40),
+        "the follow-up in the one thread",
+        || {
+            console(d, &base, &token, &["sync"]);
+            shown = console(d, &base, &token, &["show", &main]);
+            shown.to_string().contains("А холодная тоже пропала")
+        },
+    )
+    .await;
+    let thread = shown["messages"].as_array().expect("a thread");
+    let follow_up = thread
+        .iter()
+        .find(|m| m["body"] == "А холодная тоже пропала")
+        .unwrap();
+    assert!(
+        follow_up["author"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(&other)),
+        "{follow_up}"
+    );
+    assert_eq!(shown["merged"][0]["number"], other.as_str(), "{shown}");
+    let link = console(d, &base, &token, &["show", &other]);
+    assert_eq!(link["status"], "closed", "the link stays closed: {link}");
+    // Once each, whatever the pushes, pulls and sweeps did meanwhile.
+    assert_eq!(said(first, "воду дадут к 18:00"), 1);
+    assert_eq!(said(second, "воду дадут к 18:00"), 1);
+}
