@@ -199,11 +199,24 @@ pub struct EscalationConfig {
 pub struct FeedbackConfig {
     /// Ask «Вопрос решён?» a minute after a resolved close; «нет» reopens the request.
     pub ask: bool,
+    /// How long after the close: a close undone at once is not asked about.
+    pub after_minutes: f64,
 }
 
 impl Default for FeedbackConfig {
     fn default() -> Self {
-        FeedbackConfig { ask: true }
+        FeedbackConfig {
+            ask: true,
+            after_minutes: 1.0,
+        }
+    }
+}
+
+impl FeedbackConfig {
+    /// The gateway's wait after a resolved close; `None` when nobody is asked.
+    pub fn after(&self) -> Option<std::time::Duration> {
+        self.ask
+            .then(|| std::time::Duration::from_secs_f64(self.after_minutes.max(0.0) * 60.0))
     }
 }
 
@@ -542,6 +555,13 @@ impl Config {
             return Err(bad(format!(
                 "channels.vk.backfill_hours must be a positive number, got {}",
                 vk.backfill_hours
+            )));
+        }
+        // Asked later than a day after the close would never be asked (`feedback::ASK_WITHIN`).
+        let after = self.feedback.after_minutes;
+        if !(after.is_finite() && (0.0..=720.0).contains(&after)) {
+            return Err(bad(format!(
+                "feedback.after_minutes must be between 0 and 720 (12 hours), got {after}"
             )));
         }
         if !["ru", "en"].contains(&self.ui.language.as_str()) {

@@ -27,6 +27,10 @@ pub struct BotTexts {
     pub escalation_resolution: String,
     /// «Вопрос решён?» after a resolved close (`domain::feedback`).
     pub feedback_question: String,
+    /// The buttons under it in Telegram and VK dialogs; a tap answers in these words, so
+    /// they must read as «да» / «нет» (`domain::feedback::reading`).
+    pub feedback_yes: String,
+    pub feedback_no: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +94,8 @@ impl BotTexts {
                 escalation_department: "!".into(),
                 escalation_resolution: "!".into(),
                 feedback_question: "{number}?".into(),
+                feedback_yes: "Да".into(),
+                feedback_no: "Нет".into(),
             },
         }
     }
@@ -120,6 +126,14 @@ mod tests {
             );
             assert!(t.waiting_closed.contains("{number}"));
             assert!(t.feedback_question.contains("{number}"));
+            assert_eq!(
+                crate::domain::feedback::reading(&t.feedback_yes),
+                Some(true)
+            );
+            assert_eq!(
+                crate::domain::feedback::reading(&t.feedback_no),
+                Some(false)
+            );
         }
         assert_ne!(BotTexts::shipped("en").start, BotTexts::shipped("ru").start);
         let shortcuts: Vec<String> = replies().into_iter().map(|r| r.shortcut).collect();

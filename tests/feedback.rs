@@ -24,7 +24,11 @@ fn message(chat: i64, id: i64, text: &str) -> serde_json::Value {
 /// A request from `chat`, closed as resolved by anna; its number.
 async fn resolved(rig: &Rig, chat: i64, text: &str) -> String {
     rig.sim.inject_raw(message(chat, 1, text));
-    rig.bot_said(chat, "зарегистрировано под номером").await;
+    // The acknowledgement, in whichever language.
+    until(Duration::from_secs(10), "the acknowledgement", || {
+        !rig.bot_messages(chat).is_empty()
+    })
+    .await;
     let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
     until(Duration::from_secs(10), "the request", || {
         count(&rig.db, &sql) == 1
@@ -134,6 +138,7 @@ async fn the_telegram_question_has_buttons_and_a_tap_answers_it() {
         .find(|m| m.message_id == asked_yes)
         .expect("the question");
     assert_eq!(question.buttons, ["fb:yes", "fb:no"]);
+    assert_eq!(question.labels, ["Да", "Нет"]);
     // A button that is not ours and a query without a chat are skipped; the poller goes on.
     rig.sim
         .inject_raw(json!({"callback_query": {"id": "x1", "data": "other",
@@ -159,5 +164,42 @@ async fn the_telegram_question_has_buttons_and_a_tap_answers_it() {
     .await;
     let reopened = rig.store.detail(&no_number).await.unwrap();
     assert!(reopened.messages.iter().any(|m| m.body == "Нет"));
+    rig.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_english_center_asks_with_yes_and_no_and_the_tap_answers_in_those_words() {
+    let mut gateway = common::options(None);
+    gateway.feedback_after = Some(Duration::ZERO);
+    gateway.rules.texts = mcu_desk::templates::BotTexts::shipped("en");
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
+    let chat = 7_780_021;
+    let number = resolved(&rig, chat, "The street light is out").await;
+    let asked = rig.bot_said(chat, "Did it help?").await;
+    let sent = rig.sim.sent();
+    let question = sent.chats[&chat.to_string()]
+        .iter()
+        .find(|m| m.message_id == asked)
+        .expect("the question");
+    assert_eq!(question.labels, ["Yes", "No"]);
+    assert_eq!(question.buttons, ["fb:yes", "fb:no"]);
+    rig.sim.press(chat, asked, "fb:no");
+    let sql =
+        format!("SELECT count(*) FROM request WHERE number = '{number}' AND status = 'in_work'");
+    until(Duration::from_secs(10), "«No» reopens", || {
+        count(&rig.db, &sql) == 1
+    })
+    .await;
+    let reopened = rig.store.detail(&number).await.unwrap();
+    let bodies: Vec<&str> = reopened.messages.iter().map(|m| m.body.as_str()).collect();
+    assert!(
+        bodies.contains(&"No") && !bodies.contains(&"Нет"),
+        "the thread shows the button the citizen tapped: {bodies:?}"
+    );
     rig.finish().await;
 }

@@ -143,17 +143,7 @@ async fn vk_with_faults_and_failed_1_2_3_stores_once_and_delivers_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mcu.sqlite3");
     let store = Store::open(&db, env()).await.unwrap();
-    let vk = Arc::new(
-        Vk::new(VkSettings {
-            api_url: sim.vk_api_url(),
-            token: sim.vk_token().to_string(),
-            group_id: sim.vk_group_id(),
-            wait: Duration::from_secs(1),
-            send_timeout: Duration::from_millis(700),
-            backfill: chrono::Duration::hours(1),
-        })
-        .unwrap(),
-    );
+    let vk = Arc::new(Vk::new(common::vk_settings(&sim, Duration::from_millis(700))).unwrap());
     let (tx, mut events) = mpsc::unbounded_channel();
     let (stop, stop_rx) = watch::channel(false);
     let gw = tokio::spawn(gateway::run(
@@ -382,12 +372,8 @@ async fn vk_refused_token_alarms_and_a_blocked_citizen_is_unreachable() {
     let adapter = |token: &str| {
         Arc::new(
             Vk::new(VkSettings {
-                api_url: sim.vk_api_url(),
                 token: token.to_string(),
-                group_id: sim.vk_group_id(),
-                wait: Duration::from_secs(1),
-                send_timeout: Duration::from_secs(2),
-                backfill: chrono::Duration::hours(1),
+                ..common::vk_settings(&sim, Duration::from_secs(2))
             })
             .unwrap(),
         )

@@ -7,7 +7,7 @@
 
 mod common;
 
-use mcu_desk::demo::sim::{SimOptions, Simulator};
+use mcu_desk::demo::sim::Simulator;
 use serde_json::Value;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -122,17 +122,7 @@ fn texts(sim: &Simulator, chat: i64) -> Vec<String> {
 }
 
 async fn split_brain(db: String, dir: tempfile::TempDir) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = common::quiet_sim().await;
     let d = dir.path();
     std::fs::write(
         d.join("server.toml"),

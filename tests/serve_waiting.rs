@@ -36,35 +36,13 @@ async fn waits(db: String, dir: tempfile::TempDir) {
     let (answers, silent) = (3001_i64, 3002_i64);
     sim.inject_text(answers, "Яма на дороге у дома, колесо пробил");
     sim.inject_text(silent, "Не вывозят мусор со двора");
-    let log = d.join("serve.log");
-    let (child, _stdout, base) = common::spawn_serve(
-        mcu(d, "server.toml")
-            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--no-seed"]),
-        &log,
+    let served = common::serve_telegram(d, &db);
+    let base = served.base.clone();
+    let listed = common::listed(d, &base, &token, 2).await;
+    let (resumed, closed) = (
+        common::number_with(&listed, "Яма"),
+        common::number_with(&listed, "мусор"),
     );
-    let _guard = common::ServeGuard {
-        child,
-        log: log.clone(),
-    };
-    let mut listed = Value::Null;
-    until(Duration::from_secs(40), "two requests", || {
-        console(d, &base, &token, &["sync"]);
-        listed = console(d, &base, &token, &["list"]);
-        listed.as_array().is_some_and(|l| l.len() == 2)
-    })
-    .await;
-    let number_of = |text: &str| {
-        listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text)))
-            .and_then(|r| r["number"].as_str())
-            .unwrap_or_else(|| panic!("{text} in {listed}"))
-            .to_owned()
-    };
-    let (resumed, closed) = (number_of("Яма"), number_of("мусор"));
     let said = |chat: i64, needle: &str| {
         sim.sent()
             .chats

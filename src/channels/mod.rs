@@ -38,8 +38,8 @@ pub struct OutboundPart {
     pub chat: String,
     pub reply_to: Option<String>,
     pub text: String,
-    /// One-tap answers, (label, data): a Telegram inline keyboard; other channels send the
-    /// text alone (VK's keyboard is not done yet).
+    /// One-tap answers, (label, data): a Telegram inline keyboard, a VK dialog's inline
+    /// keyboard of text buttons; a VK wall thread and the platform send the text alone.
     pub buttons: Vec<(String, String)>,
 }
 

@@ -39,7 +39,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
         max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
         waiting_every: Duration::from_secs(5),
         escalation_chat: config.escalation.chat(),
-        feedback_after: config.feedback.ask.then_some(Duration::from_secs(60)),
+        feedback_after: config.feedback.after(),
     }
 }
 

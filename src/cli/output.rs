@@ -312,6 +312,9 @@ pub fn detail_text(
         }
         writeln!(out, "{line}")?;
     }
+    if let Some(f) = crate::present::feedback::FeedbackView::of(&d.request, &d.messages) {
+        writeln!(out, "{}", f.line(labels.lang(), local))?;
+    }
     if !d.duplicates.is_empty() {
         writeln!(
             out,

@@ -171,6 +171,7 @@ impl Invocation {
                 let dv = crate::present::DetailView {
                     request: view,
                     thread: &d,
+                    feedback: crate::present::feedback::FeedbackView::of(&d.request, &d.messages),
                 };
                 if self.format == Format::Json {
                     serde_json::to_writer_pretty(&mut out, &dv)?;

@@ -354,3 +354,23 @@ fn waiting_for_the_citizen_is_configured_under_clocks_or_sla_and_checked() {
         .to_string();
     assert!(e.contains("waiting_close_days"), "{e}");
 }
+
+#[test]
+fn the_feedback_question_waits_after_minutes_and_is_checked() {
+    let c = Config::parse("c.toml", "", &[]).unwrap();
+    assert_eq!(c.feedback.after(), Some(std::time::Duration::from_secs(60)));
+    let c = Config::parse("c.toml", "[feedback]\nafter_minutes = 0.5\n", &[]).unwrap();
+    assert_eq!(c.feedback.after(), Some(std::time::Duration::from_secs(30)));
+    let off = Config::parse("c.toml", "[feedback]\nask = false\n", &[]).unwrap();
+    assert_eq!(off.feedback.after(), None);
+    for bad in ["-1", "721", "nan"] {
+        let e = Config::parse(
+            "c.toml",
+            &format!("[feedback]\nafter_minutes = {bad}\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("feedback.after_minutes"), "{bad}: {e}");
+    }
+}

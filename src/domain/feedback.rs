@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::mutation::{Mutation, Op};
-use super::request::Request;
+use super::request::{Direction, Message, Request};
 use super::status::{CloseReason, Status};
 
 /// A request closed longer ago than this is not asked any more: a center that turns the
@@ -65,6 +65,52 @@ pub const BUTTONS: [(&str, &str); 2] = [("Да", "fb:yes"), ("Нет", "fb:no")]
 /// A pressed button's data as the answer's words (its label); `None` for data not ours.
 pub fn button(data: &str) -> Option<&'static str> {
     BUTTONS.iter().find(|(_, d)| *d == data).map(|(l, _)| *l)
+}
+
+/// A pressed button's answer in words: the label the citizen saw when it reads as that
+/// answer (the thread then shows what they tapped, «Yes» where the center speaks English),
+/// else the button's own label; `None` for data not ours.
+pub fn pressed(data: &str, shown: Option<&str>) -> Option<String> {
+    let label = button(data)?;
+    let yes = reading(label);
+    Some(
+        shown
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && reading(s) == yes)
+            .unwrap_or(label)
+            .to_string(),
+    )
+}
+
+/// The buttons as the citizen sees them: ours labelled `yes` / `no` (the center's language,
+/// `templates::BotTexts`), any other kept as stored.
+pub fn labelled(buttons: &[(String, String)], yes: &str, no: &str) -> Vec<(String, String)> {
+    buttons
+        .iter()
+        .map(|(label, data)| {
+            let label = match button(data).and_then(reading) {
+                Some(true) if !yes.trim().is_empty() => yes,
+                Some(false) if !no.trim().is_empty() => no,
+                _ => label,
+            };
+            (label.to_string(), data.clone())
+        })
+        .collect()
+}
+
+/// The citizen's message that answered `r`'s question: their first in its own thread (a
+/// merged thread holds other requests' too) since the question that reads as the recorded
+/// answer (the answer is kept as a message like any of theirs). The citizen's clock may
+/// trail ours by a second or two, hence the slack.
+pub fn answer_message<'a>(r: &Request, messages: &'a [Message]) -> Option<&'a Message> {
+    let f = r.feedback?;
+    let helped = f.helped?;
+    let since = f.asked_at - Duration::seconds(5);
+    messages
+        .iter()
+        .filter(|m| m.request_id == r.id && m.direction == Direction::In && m.at >= since)
+        .filter(|m| reading(&m.body) == Some(helped))
+        .min_by_key(|m| m.at)
 }
 
 /// Whether `message` is `r`'s question (it goes with [`BUTTONS`]).

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod channel;
+pub mod feedback;
 pub mod handover;
 pub mod health;
 pub mod names;

@@ -131,4 +131,6 @@ pub struct DetailView<'a> {
     pub request: RequestView,
     #[serde(flatten)]
     pub thread: &'a Detail,
+    /// «Вопрос решён?»: null when the citizen was never asked.
+    pub feedback: Option<super::feedback::FeedbackView>,
 }

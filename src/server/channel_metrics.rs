@@ -30,6 +30,8 @@ pub struct ChannelMetrics {
     escalated: AtomicU64,
     reminded: AtomicU64,
     closed_unanswered: AtomicU64,
+    /// «Вопрос решён?» asked (once per resolved close).
+    feedback_asked: AtomicU64,
 }
 
 impl ChannelMetrics {
@@ -49,6 +51,7 @@ impl ChannelMetrics {
             escalated: AtomicU64::default(),
             reminded: AtomicU64::default(),
             closed_unanswered: AtomicU64::default(),
+            feedback_asked: AtomicU64::default(),
         }
     }
 
@@ -95,6 +98,9 @@ impl ChannelMetrics {
             }
             GatewayEvent::Escalated(n) => {
                 add(&self.escalated, *n as u64);
+            }
+            GatewayEvent::FeedbackAsked(n) => {
+                add(&self.feedback_asked, *n as u64);
             }
             GatewayEvent::Waiting { reminded, closed } => {
                 add(&self.reminded, *reminded as u64);
@@ -164,6 +170,12 @@ impl ChannelMetrics {
              mcu_waiting_citizen_total{{channel=\"{ch}\",step=\"closed\"}} {}",
             get(&self.reminded),
             get(&self.closed_unanswered)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mcu_feedback_asked_total Citizens asked «Вопрос решён?» after a resolved close.\n\
+             # TYPE mcu_feedback_asked_total counter\nmcu_feedback_asked_total{{channel=\"{ch}\"}} {}",
+            get(&self.feedback_asked)
         );
     }
 }

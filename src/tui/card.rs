@@ -60,6 +60,24 @@ fn attachment_line(lang: Lang, a: &crate::domain::request::Attachment) -> String
     format!("[{kind}{size}]{name}{state}")
 }
 
+/// «Вопрос решён?» once asked: the answer is the operator's news (a «нет» is why a closed
+/// request is back), the words come from the thread once it is loaded.
+fn feedback_line(app: &App, r: &crate::domain::Request) -> Option<Line<'static>> {
+    let messages = app
+        .detail
+        .as_ref()
+        .filter(|d| d.request.id == r.id)
+        .map_or(&[][..], |d| &d.messages[..]);
+    let v = crate::present::feedback::FeedbackView::of(r, messages)?;
+    let color = match v.helped {
+        Some(false) => app.theme.warn,
+        Some(true) => app.theme.muted,
+        None => app.theme.accent,
+    };
+    let text = v.line(app.lang, |t| local(app, t));
+    Some(Line::from(Span::styled(text, style(app, color))))
+}
+
 pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
     let r = app.current()?;
     let block = Block::default()
@@ -136,6 +154,7 @@ pub(super) fn detail(f: &mut Frame, app: &App, area: Rect) -> Option<Rect> {
     lines.extend(super::citizen::merged_lines(app, r));
     lines.extend(super::returned::lines(app, r));
     lines.extend(super::citizen::waiting_line(app, r));
+    lines.extend(feedback_line(app, r));
     // Who else is on this request: the line that keeps two operators from one citizen.
     let (viewing, composing) = app.others_on(r.id);
     let mut here = vec![];

@@ -219,9 +219,21 @@ pub fn team_console(
     token: &str,
     args: &[&str],
 ) -> serde_json::Value {
-    let out = mcu_in(dir, "console.toml")
+    console_of(dir, ("console.toml", "anna.sqlite3"), base, token, args)
+}
+
+/// As [`team_console`] for the console whose (config, file) in `dir` are `console`.
+#[allow(dead_code)]
+pub fn console_of(
+    dir: &std::path::Path,
+    console: (&str, &str),
+    base: &str,
+    token: &str,
+    args: &[&str],
+) -> serde_json::Value {
+    let out = mcu_in(dir, console.0)
         .arg("--db")
-        .arg(dir.join("anna.sqlite3"))
+        .arg(dir.join(console.1))
         .env("MCU_SERVER_URL", base)
         .env("MCU_SERVER_TOKEN", token)
         .args(args)
@@ -234,6 +246,58 @@ pub fn team_console(
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+/// A running `mcu serve --channels telegram` on `dir`'s `server.toml` and the store `db`.
+#[allow(dead_code)]
+pub struct Served {
+    pub guard: ServeGuard,
+    pub base: String,
+    /// Kept open: the server writes to it.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+/// Starts `mcu serve --channels telegram` (its log in `dir`/serve.log), stopped when dropped.
+#[allow(dead_code)]
+pub fn serve_telegram(dir: &std::path::Path, db: &str) -> Served {
+    let log = dir.join("serve.log");
+    let (child, stdout, base) = spawn_serve(
+        mcu_in(dir, "server.toml")
+            .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+            .args(["--channels", "telegram", "--no-seed"]),
+        &log,
+    );
+    Served {
+        guard: ServeGuard { child, log },
+        base,
+        _stdout: stdout,
+    }
+}
+
+/// Anna's console syncing until it lists `n` requests: `mcu list -o json`.
+#[allow(dead_code)]
+pub async fn listed(dir: &std::path::Path, base: &str, token: &str, n: usize) -> serde_json::Value {
+    let mut listed = serde_json::Value::Null;
+    until(Duration::from_secs(40), &format!("{n} requests"), || {
+        team_console(dir, base, token, &["sync"]);
+        listed = team_console(dir, base, token, &["list"]);
+        listed.as_array().is_some_and(|l| l.len() == n)
+    })
+    .await;
+    listed
+}
+
+/// The number of the request in `mcu list -o json`'s `listed` whose text has `text`.
+#[allow(dead_code)]
+pub fn number_with(listed: &serde_json::Value, text: &str) -> String {
+    listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text)))
+        .and_then(|r| r["number"].as_str())
+        .unwrap_or_else(|| panic!("{text} in {listed}"))
+        .to_owned()
 }
 
 /// `mcu` on `dir`'s `config.toml` and console file `t.sqlite3`.
@@ -261,17 +325,7 @@ pub fn ok_on(dir: &std::path::Path, args: &[&str]) -> String {
 /// console's `console.toml` for anna.
 #[allow(dead_code)]
 pub async fn three_channels_setup(dir: &std::path::Path, scope: &str, extra: &str) -> Simulator {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = quiet_sim().await;
     let config = format!(
         "[server]\nscope = \"{scope}\"\n\
          [channels.telegram]\ntoken = \"{}\"\napi_url = \"{}\"\npoll_timeout_secs = 1\n\
@@ -297,6 +351,37 @@ pub async fn three_channels_setup(dir: &std::path::Path, scope: &str, extra: &st
     )
     .unwrap();
     sim
+}
+
+/// A simulator that writes nothing by itself (all three channels); tests inject what they
+/// need.
+#[allow(dead_code)]
+pub async fn quiet_sim() -> Simulator {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    Simulator::start(
+        listener,
+        SimOptions {
+            per_minute: 0.0,
+            burst: 0,
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The VK adapter's settings for `sim`'s community: long polls of a second, a backfill over
+/// the last hour, sends given up after `send_timeout`.
+#[allow(dead_code)]
+pub fn vk_settings(sim: &Simulator, send_timeout: Duration) -> mcu_desk::channels::vk::VkSettings {
+    mcu_desk::channels::vk::VkSettings {
+        api_url: sim.vk_api_url(),
+        token: sim.vk_token().to_string(),
+        group_id: sim.vk_group_id(),
+        wait: Duration::from_secs(1),
+        send_timeout,
+        backfill: ChronoDuration::hours(1),
+    }
 }
 
 /// `mcu user add NAME --role ROLE` on the server's store `db` (with `dir`'s `server.toml`):

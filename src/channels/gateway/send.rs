@@ -81,7 +81,13 @@ pub(super) async fn sender<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
                 chat: part.chat.clone(),
                 reply_to: part.reply_to.clone(),
                 text: part.body.clone(),
-                buttons: part.buttons.clone(),
+                // Labelled here, in the center's language: the outbox keeps the buttons as
+                // the domain names them, whoever queued the question.
+                buttons: crate::domain::feedback::labelled(
+                    &part.buttons,
+                    &ctx.opts.rules.texts.feedback_yes,
+                    &ctx.opts.rules.texts.feedback_no,
+                ),
             })
             .await;
         next_per_chat.insert(

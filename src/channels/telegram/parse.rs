@@ -148,7 +148,20 @@ fn callback(q: &Value) -> Result<Inbound, String> {
         .and_then(Value::as_str)
         .ok_or("callback_query without an id")?;
     let data = q.get("data").and_then(Value::as_str).unwrap_or("");
-    let Some(label) = crate::domain::feedback::button(data) else {
+    // The label the citizen tapped, from the keyboard of the message it sat under.
+    let shown = q
+        .get("message")
+        .and_then(|m| m.get("reply_markup"))
+        .and_then(|k| k.get("inline_keyboard"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .find(|b| b.get("callback_data").and_then(Value::as_str) == Some(data))
+        .and_then(|b| b.get("text"))
+        .and_then(Value::as_str);
+    let Some(label) = crate::domain::feedback::pressed(data, shown) else {
         return Ok(Inbound::Ignored {
             reason: "a button that is not ours".into(),
         });
@@ -163,7 +176,7 @@ fn callback(q: &Value) -> Result<Inbound, String> {
         chat: chat.to_string(),
         message: format!("{CALLBACK_PREFIX}{id}"),
         author: q.get("from").map(person),
-        text: label.to_string(),
+        text: label,
         attachments: vec![],
         location: None,
         reply_to: None,
@@ -493,6 +506,15 @@ mod tests {
             ("408258968", "cb:77")
         );
         assert_eq!(m.text, "Нет");
+        // Where the center speaks English the thread shows the «No» the citizen tapped.
+        let en = one(&format!(
+            r#"{{"update_id":44,"callback_query":{{"id":"80","data":"fb:no","message":{{"message_id":9,{CHAT},"reply_markup":{{"inline_keyboard":[[{{"text":"Yes","callback_data":"fb:yes"}},{{"text":"No","callback_data":"fb:no"}}]]}}}}}}}}"#
+        ))
+        .unwrap();
+        let Inbound::Message(en) = en else {
+            panic!("{en:?}")
+        };
+        assert_eq!(en.text, "No");
         let other = one(&format!(
             r#"{{"update_id":41,"callback_query":{{"id":"78","data":"menu:1","message":{{"message_id":9,{CHAT}}}}}}}"#
         ))

@@ -213,6 +213,9 @@ impl Adapter for Vk {
                 {
                     p.push(("reply_to", r.to_string()));
                 }
+                if !part.buttons.is_empty() {
+                    p.push(("keyboard", keyboard(&part.buttons)));
+                }
                 ("messages.send", p, false)
             }
             Target::Wall {
@@ -267,6 +270,32 @@ impl Adapter for Vk {
         // VK attachments are plain URLs on its CDN, valid for a long time.
         super::download::by_url(&self.http, source, max_bytes, "the file is gone from VK").await
     }
+}
+
+/// An inline keyboard of text buttons, one row. Text buttons rather than callback ones: a tap
+/// is then an ordinary `message_new` in the dialog, with the label as its text and our data in
+/// its `payload`, so it is kept in the dialog's history and a backfill after a lost long poll
+/// finds it (a callback's `message_event` is in no history), it needs no
+/// `messages.sendMessageEventAnswer` nor the community's callback events switched on, and a
+/// client without inline keyboards still reads the question and can type the answer.
+pub fn keyboard(buttons: &[(String, String)]) -> String {
+    let row: Vec<serde_json::Value> = buttons
+        .iter()
+        .map(|(label, data)| {
+            let color = match crate::domain::feedback::button(data)
+                .and_then(crate::domain::feedback::reading)
+            {
+                Some(true) => "positive",
+                Some(false) => "negative",
+                None => "secondary",
+            };
+            serde_json::json!({
+                "action": {"type": "text", "label": label, "payload": parse::button_payload(data)},
+                "color": color,
+            })
+        })
+        .collect();
+    serde_json::json!({ "inline": true, "buttons": [row] }).to_string()
 }
 
 /// What a failed send means. Every send carries its `random_id`/`guid`, so anything that may or

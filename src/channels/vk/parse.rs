@@ -161,7 +161,7 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
     }
     let at = date(m)?;
     let from = m.get("from_id").and_then(Value::as_i64).unwrap_or(peer);
-    let body = text(m)?;
+    let mut body = text(m)?;
     let chat = peer.to_string();
     if let Some(command) = command(m, &body) {
         return Ok(InboundEvent {
@@ -175,8 +175,25 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
             },
         });
     }
-    let attachments = attachments(m)?;
-    let location = geo(m.get("geo"));
+    let (attachments, location) = match m.get("payload").filter(|p| !p.is_null()) {
+        // A tapped button: its label is the text, nothing else comes with it.
+        Some(p) => match pressed(p, &body) {
+            Some(words) => {
+                body = words;
+                (vec![], None)
+            }
+            None => {
+                return Ok(InboundEvent {
+                    external_id,
+                    payload: payload(raw),
+                    inbound: Inbound::Ignored {
+                        reason: "a button that is not ours".into(),
+                    },
+                });
+            }
+        },
+        None => (attachments(m)?, geo(m.get("geo"))),
+    };
     let inbound = if body.trim().is_empty() && attachments.is_empty() && location.is_none() {
         Inbound::Ignored {
             reason: "message with nothing the center can use".into(),
@@ -201,6 +218,20 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
         payload: payload(raw),
         inbound,
     })
+}
+
+/// The `payload` of a text button whose data is `data` (at most 255 characters, VK's limit).
+pub fn button_payload(data: &str) -> String {
+    serde_json::json!({ "button": data }).to_string()
+}
+
+/// A tapped text button's answer: its label is the message's text and its `payload` says
+/// which it was. «Да» / «Нет» under «Вопрос решён?» is the answer in the button's words; a
+/// payload that does not read, or another keyboard's, is `None`: skipped, as the label is not
+/// the citizen's words.
+fn pressed(p: &Value, body: &str) -> Option<String> {
+    let data = serde_json::from_str::<Value>(p.as_str()?).ok()?;
+    crate::domain::feedback::pressed(data.get("button")?.as_str()?, Some(body))
 }
 
 /// VK's start button sends `{"command":"start"}` as the payload; `/status N` is typed.

@@ -269,3 +269,57 @@ fn targets_round_trip() {
     assert_eq!(Target::parse("wall-123_28"), None);
     assert_eq!(Target::parse("abc"), None);
 }
+
+#[test]
+fn the_feedback_keyboard_is_an_inline_row_of_text_buttons_with_our_payloads() {
+    let k: Value = serde_json::from_str(&keyboard(&[
+        ("Да".into(), "fb:yes".into()),
+        ("Нет".into(), "fb:no".into()),
+    ]))
+    .unwrap();
+    assert_eq!(k["inline"], json!(true));
+    let row = k["buttons"][0].as_array().unwrap();
+    assert_eq!(row.len(), 2);
+    assert_eq!(row[0]["action"]["type"], "text");
+    assert_eq!(row[0]["action"]["label"], "Да");
+    assert_eq!(row[0]["color"], "positive");
+    assert_eq!(row[1]["color"], "negative");
+    // VK wants the payload as a JSON string of at most 255 characters.
+    let payload = row[1]["action"]["payload"].as_str().unwrap();
+    assert!(payload.len() <= 255);
+    assert_eq!(
+        serde_json::from_str::<Value>(payload).unwrap()["button"],
+        "fb:no"
+    );
+}
+
+#[test]
+fn a_tapped_feedback_button_is_the_answer_and_other_payloads_are_skipped() {
+    let tap = |id: i64, text: &str, payload: Value| {
+        one(message_new(json!({
+            "id": id, "from_id": 5001, "peer_id": 5001, "date": 1_700_000_000, "out": 0,
+            "text": text, "payload": payload,
+        })))
+    };
+    let Ok(Inbound::Message(m)) = tap(1, "No", json!(parse::button_payload("fb:no"))) else {
+        panic!("an answer")
+    };
+    assert_eq!((m.chat.as_str(), m.text.as_str()), ("5001", "No"));
+    // A label that does not say the answer is replaced by the button's own words.
+    let Ok(Inbound::Message(m)) = tap(2, "?", json!(parse::button_payload("fb:yes"))) else {
+        panic!("an answer")
+    };
+    assert_eq!(m.text, "Да");
+    for (id, payload) in [
+        (3, json!("{\"button\":\"menu:1\"}")),
+        (4, json!("{not json")),
+        (5, json!("{\"button\":7}")),
+        (6, json!(42)),
+    ] {
+        let skipped = tap(id, "Меню", payload);
+        assert!(
+            matches!(skipped, Ok(Inbound::Ignored { .. })),
+            "{id}: {skipped:?}"
+        );
+    }
+}

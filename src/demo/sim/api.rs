@@ -319,7 +319,7 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
         // Under «Вопрос решён?» the citizen taps the button that says what they would type.
         let tap = crate::domain::feedback::reading(answer).and_then(|yes| {
             let data = if yes { "fb:yes" } else { "fb:no" };
-            taps.iter().any(|t| t == data).then_some(data)
+            taps.iter().any(|(_, t)| t == data).then_some(data)
         });
         let message_id = msg.get("message_id").and_then(Value::as_i64).unwrap_or(0);
         tokio::spawn(async move {

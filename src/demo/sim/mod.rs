@@ -103,6 +103,9 @@ pub struct SentMessage {
     /// The `callback_data` of its inline keyboard, if it had one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<String>,
+    /// Their texts, as the citizen sees them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 /// Everything the bot sent; `chats` is keyed by chat id as a string (JSON object keys).
@@ -287,6 +290,17 @@ impl Simulator {
         let mut m = serde_json::Map::new();
         m.insert("text".into(), serde_json::json!(text));
         self.shared.lock().vk.citizen_message(peer, m)
+    }
+
+    /// VK: a citizen's message with whatever fields a test gives (a `payload`, say).
+    pub fn vk_inject(&self, peer: i64, fields: serde_json::Map<String, serde_json::Value>) -> i64 {
+        self.shared.lock().vk.citizen_message(peer, fields)
+    }
+
+    /// VK: the citizen taps the button `label` under the community's message `sent_id` (a
+    /// message with the label and the button's payload); `None` when there is no such button.
+    pub fn vk_tap(&self, peer: i64, sent_id: i64, label: &str) -> Option<i64> {
+        self.shared.lock().vk.tap(peer, sent_id, label)
     }
 
     /// VK: a post on the community wall by `from` (negative: a community); returns its id.

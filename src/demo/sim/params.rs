@@ -35,6 +35,11 @@ impl Params {
         Ok(Params(map))
     }
 
+    /// The parameters as one JSON object.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.0)
+    }
+
     fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key).filter(|v| !v.is_null())
     }
@@ -90,9 +95,9 @@ impl Params {
         }
     }
 
-    /// The `callback_data` of every button of an inline keyboard (`reply_markup`, inline or
-    /// serialized); empty without one.
-    pub fn callback_data(&self) -> Result<Vec<String>, ApiError> {
+    /// Every button of an inline keyboard (`reply_markup`, inline or serialized) as its
+    /// (text, callback_data); empty without one.
+    pub fn callback_data(&self) -> Result<Vec<(String, String)>, ApiError> {
         let Some(markup) = self.object("reply_markup")? else {
             return Ok(vec![]);
         };
@@ -105,8 +110,11 @@ impl Params {
             .iter()
             .filter_map(Value::as_array)
             .flatten()
-            .filter_map(|b| b.get("callback_data").and_then(Value::as_str))
-            .map(str::to_string)
+            .filter_map(|b| {
+                let data = b.get("callback_data").and_then(Value::as_str)?;
+                let text = b.get("text").and_then(Value::as_str).unwrap_or(data);
+                Some((text.to_string(), data.to_string()))
+            })
             .collect())
     }
 

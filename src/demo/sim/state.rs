@@ -149,8 +149,8 @@ pub(super) struct SendRequest {
     pub reply_to: Option<i64>,
     pub reply_chat: Option<i64>,
     pub allow_without_reply: bool,
-    /// The inline keyboard's `callback_data`, in order.
-    pub buttons: Vec<String>,
+    /// The inline keyboard's (text, callback_data), in order.
+    pub buttons: Vec<(String, String)>,
 }
 
 pub(super) struct World {
@@ -507,7 +507,7 @@ impl World {
             let row: Vec<Value> = req
                 .buttons
                 .iter()
-                .map(|d| json!({ "text": d, "callback_data": d }))
+                .map(|(text, d)| json!({ "text": text, "callback_data": d }))
                 .collect();
             obj.insert("reply_markup".into(), json!({ "inline_keyboard": [row] }));
         }
@@ -524,7 +524,8 @@ impl World {
                 text: req.text,
                 reply_to_message_id: reply.map(|(id, _)| id),
                 at,
-                buttons: req.buttons,
+                buttons: req.buttons.iter().map(|(_, d)| d.clone()).collect(),
+                labels: req.buttons.into_iter().map(|(t, _)| t).collect(),
             });
         Ok(msg)
     }

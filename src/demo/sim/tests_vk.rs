@@ -191,3 +191,64 @@ async fn long_poll_ts_key_and_failures() {
     assert!(st.dropped >= 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_keyboard_is_kept_with_the_message_and_a_tap_sends_its_label_and_payload() {
+    let sim = sim(quiet()).await;
+    let vk = Community::new(&sim);
+    sim.vk_inject_text(601, "Яма у дома");
+    let keyboard = json!({"inline": true, "buttons": [[
+        {"action": {"type": "text", "label": "Да", "payload": "{\"button\":\"fb:yes\"}"}, "color": "positive"},
+        {"action": {"type": "text", "label": "Нет", "payload": "{\"button\":\"fb:no\"}"}, "color": "negative"},
+    ]]});
+    let sent = vk
+        .call(
+            "messages.send",
+            &[
+                ("peer_id", "601".into()),
+                ("message", "Вопрос решён?".into()),
+                ("random_id", "9".into()),
+                ("keyboard", keyboard.to_string()),
+            ],
+        )
+        .await;
+    let id = sent["response"].as_i64().expect("a message id");
+    let log = sim.sent().vk["601"].clone();
+    assert_eq!(
+        log[0].buttons,
+        [
+            ("Да".to_string(), "{\"button\":\"fb:yes\"}".to_string()),
+            ("Нет".to_string(), "{\"button\":\"fb:no\"}".to_string()),
+        ]
+    );
+    // The tap is the citizen's message: the label and the button's payload.
+    let tap = sim.vk_tap(601, id, "Нет").expect("a button");
+    let history = vk
+        .call("messages.getHistory", &[("peer_id", "601".into())])
+        .await;
+    let newest = &history["response"]["items"][0];
+    assert_eq!(newest["id"], tap);
+    assert_eq!(newest["text"], "Нет");
+    assert_eq!(newest["payload"], "{\"button\":\"fb:no\"}");
+    assert_eq!(sim.vk_tap(601, id, "Может быть"), None);
+    // A keyboard that does not read is VK's error 911, and nothing is sent.
+    for bad in [
+        "{\"buttons\": 5}",
+        "not json",
+        "{\"buttons\": [[{\"action\": {\"type\": \"text\"}}]]}",
+    ] {
+        let e = vk
+            .call(
+                "messages.send",
+                &[
+                    ("peer_id", "601".into()),
+                    ("message", "Вопрос решён?".into()),
+                    ("random_id", "10".into()),
+                    ("keyboard", bad.into()),
+                ],
+            )
+            .await;
+        assert_eq!(e["error"]["error_code"], 911, "{bad}: {e}");
+    }
+    assert_eq!(sim.sent().vk["601"].len(), 1);
+}

@@ -468,11 +468,20 @@ pub(super) fn press(w: &mut World, chat_id: i64, message_id: i64, data: &str) ->
     let mut m = w.citizen_message(chat_id);
     let from = m.remove("from").unwrap_or(Value::Null);
     let query_id = format!("{chat_id}{message_id}{}", w.queue.history.len());
-    let message = json!({
+    let mut message = json!({
         "message_id": message_id,
         "chat": m.get("chat").cloned().unwrap_or(Value::Null),
         "date": m.get("date").cloned().unwrap_or(Value::Null),
     });
+    // As Telegram does, the query carries the message with its keyboard.
+    if let Some(markup) = w
+        .chats
+        .get(&chat_id)
+        .and_then(|c| c.messages.get(&message_id))
+        .and_then(|m| m.get("reply_markup"))
+    {
+        message["reply_markup"] = markup.clone();
+    }
     w.inject_raw(json!({"callback_query": {
         "id": query_id,
         "from": from,

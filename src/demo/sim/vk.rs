@@ -63,6 +63,9 @@ pub struct VkSent {
     /// `random_id` (messages) or `guid` (comments).
     pub random_id: String,
     pub at: chrono::DateTime<chrono::Utc>,
+    /// The keyboard's text buttons, (label, payload) in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<(String, String)>,
 }
 
 /// Calls by outcome, for the tests.
@@ -138,6 +141,9 @@ pub(super) struct VkWorld {
     pub log: Vec<VkEvent>,
     event_seq: u64,
 }
+
+/// A `keyboard` as sent, with its text buttons' (label, payload) in order.
+pub(super) type Keyboard = (Value, Vec<(String, String)>);
 
 pub(super) enum SendError {
     Api(i64, &'static str),
@@ -389,6 +395,7 @@ impl VkWorld {
         text: &str,
         random_id: &str,
         reply_to: Option<i64>,
+        keyboard: Option<Keyboard>,
     ) -> Result<(i64, bool), SendError> {
         if text.trim().is_empty() {
             return Err(SendError::Api(
@@ -421,11 +428,14 @@ impl VkWorld {
         let id = p.next_id;
         p.next_id += 1;
         let at = chrono::Utc::now();
-        p.history.push(
-            json!({"id": id, "conversation_message_id": id, "date": at.timestamp(),
+        let mut sent = json!({"id": id, "conversation_message_id": id, "date": at.timestamp(),
             "from_id": -self.opts.group_id, "peer_id": peer, "out": 1, "text": text,
-            "random_id": random_id.parse::<i64>().unwrap_or(0)}),
-        );
+            "random_id": random_id.parse::<i64>().unwrap_or(0)});
+        let (keyboard, buttons) = keyboard.unzip();
+        if let Some(k) = keyboard {
+            sent["keyboard"] = k;
+        }
+        p.history.push(sent);
         p.sent_ids.insert(random_id.to_string(), id);
         self.stats.sent += 1;
         self.sent.entry(peer.to_string()).or_default().push(VkSent {
@@ -437,6 +447,7 @@ impl VkWorld {
             reply_to,
             random_id: random_id.to_string(),
             at,
+            buttons: buttons.unwrap_or_default(),
         });
         Ok((id, true))
     }
@@ -483,6 +494,7 @@ impl VkWorld {
             reply_to,
             random_id: guid.unwrap_or("").to_string(),
             at: chrono::Utc::now(),
+            buttons: vec![],
         });
         Ok((id, true))
     }
@@ -544,6 +556,26 @@ impl VkWorld {
         Some(
             json!({"count": post.comments.len(), "items": items, "current_level_count": post.comments.len(), "can_post": true}),
         )
+    }
+
+    /// The citizen of `peer` taps the button labelled `label` under the community's message
+    /// `sent_id`: as VK does for a text button, a message with the label as its text and the
+    /// button's `payload`. `None` when that message has no such button.
+    pub fn tap(&mut self, peer: i64, sent_id: i64, label: &str) -> Option<i64> {
+        let payload = self
+            .sent
+            .get(&peer.to_string())?
+            .iter()
+            .find(|s| s.id == sent_id)?
+            .buttons
+            .iter()
+            .find(|(l, _)| l == label)?
+            .1
+            .clone();
+        let mut m = serde_json::Map::new();
+        m.insert("text".into(), json!(label));
+        m.insert("payload".into(), json!(payload));
+        Some(self.citizen_message(peer, m))
     }
 
     /// A held send was recorded: tell whoever waits (a test about to kill the client).

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::params::Params;
 use super::state::Shared;
-use super::vk::{MAX_WAIT, SendError};
+use super::vk::{Keyboard, MAX_WAIT, SendError};
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -145,8 +145,12 @@ async fn call(shared: &Arc<Shared>, name: &str, p: &Params) -> Response {
                         name,
                     );
                 };
+                let keyboard = match keyboard(p) {
+                    Ok(k) => k,
+                    Err(why) => return error(911, why, name),
+                };
                 let text = p.text("message").unwrap_or_default();
-                vk.send_message(peer, &text, &random_id, int(p, "reply_to"))
+                vk.send_message(peer, &text, &random_id, int(p, "reply_to"), keyboard)
                     .map(|(id, new)| (json!(id), new))
             }
             "wall.createcomment" => {
@@ -228,6 +232,37 @@ async fn call(shared: &Arc<Shared>, name: &str, p: &Params) -> Response {
         }
     }
     response(answer)
+}
+
+/// `keyboard` (a JSON object, given serialized): the keyboard as sent and its text buttons'
+/// (label, payload); error 911 when it does not read as VK's keyboard does.
+fn keyboard(p: &Params) -> Result<Option<Keyboard>, &'static str> {
+    const BAD: &str = "Keyboard format is invalid";
+    let Some(k) = p.object("keyboard").map_err(|_| BAD)? else {
+        return Ok(None);
+    };
+    let k = k.into_value();
+    let rows = k.get("buttons").and_then(Value::as_array).ok_or(BAD)?;
+    let mut buttons = vec![];
+    for b in rows.iter().map(|r| r.as_array().ok_or(BAD)) {
+        for b in b? {
+            let action = b.get("action").ok_or(BAD)?;
+            if action.get("type").and_then(Value::as_str) != Some("text") {
+                continue;
+            }
+            let label = action.get("label").and_then(Value::as_str).ok_or(BAD)?;
+            let payload = match action.get("payload") {
+                None => String::new(),
+                Some(Value::String(s)) if s.len() <= 255 => s.clone(),
+                Some(_) => return Err(BAD),
+            };
+            if label.chars().count() > 40 {
+                return Err(BAD);
+            }
+            buttons.push((label.to_string(), payload));
+        }
+    }
+    Ok(Some((k, buttons)))
 }
 
 async fn long_poll(

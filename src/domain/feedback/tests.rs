@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
 
-use super::{ASK_WITHIN, ask, awaits_answer, due, reading};
+use super::{
+    ASK_WITHIN, BUTTONS, answer_message, ask, awaits_answer, due, labelled, pressed, reading,
+};
 use crate::domain::catalog::Catalog;
 use crate::domain::mutation::{ClockPolicy, Ctx, Mutation, NewRequest, Op, Outcome, apply};
 use crate::domain::request::{Channel, ChannelRef, Direction, Request, RequestNumber};
@@ -160,4 +162,59 @@ fn short_yes_and_no_read_as_answers_anything_else_does_not() {
     ] {
         assert_eq!(reading(other), None, "{other}");
     }
+}
+
+#[test]
+fn a_pressed_button_answers_in_the_words_the_citizen_saw() {
+    assert_eq!(pressed("fb:yes", Some("Yes")).as_deref(), Some("Yes"));
+    assert_eq!(pressed("fb:no", Some("Нет")).as_deref(), Some("Нет"));
+    // A label that does not say the button's answer (or none) is replaced by ours, so the
+    // answer always reads as the button meant.
+    assert_eq!(pressed("fb:no", Some("Да")).as_deref(), Some("Нет"));
+    assert_eq!(pressed("fb:yes", Some("Подробнее")).as_deref(), Some("Да"));
+    assert_eq!(pressed("fb:yes", None).as_deref(), Some("Да"));
+    assert_eq!(pressed("menu:1", Some("Да")), None);
+    for data in ["fb:yes", "fb:no"] {
+        let words = pressed(data, None).unwrap();
+        assert_eq!(reading(&words), Some(data == "fb:yes"), "{words}");
+    }
+}
+
+#[test]
+fn buttons_are_labelled_in_the_centers_language_and_others_kept() {
+    let stored: Vec<(String, String)> = BUTTONS
+        .iter()
+        .map(|(l, d)| (l.to_string(), d.to_string()))
+        .chain([("Меню".to_string(), "menu:1".to_string())])
+        .collect();
+    let en = labelled(&stored, "Yes", "No");
+    let labels: Vec<&str> = en.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["Yes", "No", "Меню"]);
+    assert_eq!(en[0].1, "fb:yes");
+    // An empty label would make an unpressable button: the stored one stays.
+    assert_eq!(labelled(&stored, " ", "")[..2], stored[..2]);
+}
+
+#[test]
+fn the_answer_is_the_citizens_first_message_since_the_question_that_says_it() {
+    let now = t0() + Duration::hours(2);
+    let r = asked(&closed(CloseReason::Resolved), now).request;
+    let out = answer(&r, false, "Нет, яма на месте", now + Duration::minutes(5));
+    let mut thread = out.messages.clone();
+    // A later «нет» about the reopened request is not the answer.
+    let mut later = thread[0].clone();
+    later.body = "нет, не приезжали".into();
+    later.at = now + Duration::minutes(30);
+    thread.push(later);
+    let found = answer_message(&out.request, &thread).map(|m| m.body.as_str());
+    assert_eq!(found, Some("Нет, яма на месте"));
+    // Another request's «нет» in a merged thread is not this one's answer.
+    let mut other = thread[0].clone();
+    other.request_id = Uuid::now_v7();
+    other.at = now + Duration::minutes(1);
+    thread.push(other);
+    let found = answer_message(&out.request, &thread).map(|m| m.at);
+    assert_eq!(found, Some(now + Duration::minutes(5)));
+    // Asked, not answered: no answer to find.
+    assert!(answer_message(&r, &thread).is_none());
 }

@@ -26,17 +26,7 @@ fn with_history(lang: Lang, others: usize) -> App {
         Msg::Detail(Box::new(Detail {
             citizen_requests,
             duplicates: (0..others).map(|i| format!("2026-0001{i:02}")).collect(),
-            merged: vec![],
-            suggestion: None,
-            same_case_as: None,
-            incident: None,
-            members: vec![],
-            member_requests: vec![],
-            request,
-            messages: vec![],
-            notes: vec![],
-            events: vec![],
-            parent_number: None,
+            ..thread_of(request, vec![])
         })),
     );
     a
@@ -120,21 +110,7 @@ fn shift_n_splits_a_follow_up_into_a_new_request() {
     let off_topic = messages[2].id;
     update(
         &mut a,
-        Msg::Detail(Box::new(Detail {
-            citizen_requests: vec![],
-            duplicates: vec![],
-            merged: vec![],
-            suggestion: None,
-            same_case_as: None,
-            incident: None,
-            members: vec![],
-            member_requests: vec![],
-            request: request.clone(),
-            messages,
-            notes: vec![],
-            events: vec![],
-            parent_number: None,
-        })),
+        Msg::Detail(Box::new(thread_of(request.clone(), messages))),
     );
     update(&mut a, key('N'));
     let Mode::Picker(p) = &a.mode else {

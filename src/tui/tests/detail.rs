@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::super::strings::Lang;
 use super::super::update::{Msg, update};
-use super::{loaded, now, render, screen};
+use super::{loaded, now, render, screen, thread_of};
 use crate::domain::request::{DeliveryState, Direction, Event, Message, Note, NoteKind};
 use crate::store::Detail;
 
@@ -23,48 +23,39 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
         old: old.map(str::to_string),
         new: new.map(str::to_string),
     };
+    let messages = vec![
+        Message {
+            id: Uuid::from_u128(10),
+            request_id: id,
+            direction: Direction::Out,
+            author: "anna".into(),
+            body: "Здравствуйте! Передали в департамент.".into(),
+            at: at(100),
+            delivery: Some(DeliveryState::Sent),
+            edit_of: None,
+        },
+        Message {
+            id: Uuid::from_u128(11),
+            request_id: id,
+            direction: Direction::In,
+            author: "Ольга Котова".into(),
+            body: "Спасибо, вода всё ещё идёт".into(),
+            at: at(40),
+            delivery: None,
+            edit_of: None,
+        },
+        Message {
+            id: Uuid::from_u128(12),
+            request_id: id,
+            direction: Direction::Out,
+            author: "anna".into(),
+            body: "Бригада выехала".into(),
+            at: at(5),
+            delivery: Some(DeliveryState::Unknown),
+            edit_of: None,
+        },
+    ];
     let detail = Detail {
-        citizen_requests: vec![],
-        duplicates: vec![],
-        merged: vec![],
-        suggestion: None,
-        same_case_as: None,
-        incident: None,
-        members: vec![],
-        member_requests: vec![],
-        request,
-        messages: vec![
-            Message {
-                id: Uuid::from_u128(10),
-                request_id: id,
-                direction: Direction::Out,
-                author: "anna".into(),
-                body: "Здравствуйте! Передали в департамент.".into(),
-                at: at(100),
-                delivery: Some(DeliveryState::Sent),
-                edit_of: None,
-            },
-            Message {
-                id: Uuid::from_u128(11),
-                request_id: id,
-                direction: Direction::In,
-                author: "Ольга Котова".into(),
-                body: "Спасибо, вода всё ещё идёт".into(),
-                at: at(40),
-                delivery: None,
-                edit_of: None,
-            },
-            Message {
-                id: Uuid::from_u128(12),
-                request_id: id,
-                direction: Direction::Out,
-                author: "anna".into(),
-                body: "Бригада выехала".into(),
-                at: at(5),
-                delivery: Some(DeliveryState::Unknown),
-                edit_of: None,
-            },
-        ],
         notes: vec![Note {
             id: Uuid::from_u128(20),
             request_id: id,
@@ -80,7 +71,7 @@ pub(super) fn with_thread(lang: Lang) -> super::App {
             event(104, "tag", None, Some("авария")),
             event(1, "first_response_at", None, Some("x")),
         ],
-        parent_number: None,
+        ..thread_of(request, messages)
     };
     update(&mut a, Msg::Detail(Box::new(detail)));
     a

@@ -56,22 +56,12 @@ fn with_incident(lang: Lang) -> App {
     update(
         &mut a,
         Msg::Detail(Box::new(Detail {
-            citizen_requests: vec![],
-            duplicates: vec![],
-            merged: vec![],
-            suggestion: None,
-            same_case_as: None,
-            incident: None,
             members: members
                 .iter()
                 .map(crate::store::read::MemberRef::of)
                 .collect(),
             member_requests: members,
-            request: incident,
-            messages: vec![],
-            notes: vec![],
-            events: vec![],
-            parent_number: None,
+            ..thread_of(incident, vec![])
         })),
     );
     a

@@ -28,8 +28,6 @@ fn merged_card(lang: Lang) -> App {
         edit_of: None,
     };
     let detail = Detail {
-        citizen_requests: vec![],
-        duplicates: vec![],
         merged: vec![MemberRef {
             id: other,
             number: "2026-000077".into(),
@@ -38,53 +36,47 @@ fn merged_card(lang: Lang) -> App {
             status: "closed".into(),
             reply: None,
         }],
-        suggestion: None,
-        same_case_as: None,
-        incident: None,
-        members: vec![],
-        member_requests: vec![],
-        request,
-        messages: vec![
-            msg(
-                1,
-                other,
-                Direction::In,
-                "Борис Петров",
-                "Нет горячей воды, Мира 5",
-                90,
-                None,
-            ),
-            msg(
-                2,
-                id,
-                Direction::Out,
-                "anna",
-                "Бригада выехала",
-                30,
-                Some(DeliveryState::Sent),
-            ),
-            msg(
-                3,
-                other,
-                Direction::Out,
-                "anna",
-                "Бригада выехала",
-                30,
-                Some(DeliveryState::Sent),
-            ),
-            msg(
-                4,
-                id,
-                Direction::In,
-                "Борис Петров · 2026-000077",
-                "А холодная тоже пропала",
-                10,
-                None,
-            ),
-        ],
-        notes: vec![],
-        events: vec![],
-        parent_number: None,
+        ..thread_of(
+            request,
+            vec![
+                msg(
+                    1,
+                    other,
+                    Direction::In,
+                    "Борис Петров",
+                    "Нет горячей воды, Мира 5",
+                    90,
+                    None,
+                ),
+                msg(
+                    2,
+                    id,
+                    Direction::Out,
+                    "anna",
+                    "Бригада выехала",
+                    30,
+                    Some(DeliveryState::Sent),
+                ),
+                msg(
+                    3,
+                    other,
+                    Direction::Out,
+                    "anna",
+                    "Бригада выехала",
+                    30,
+                    Some(DeliveryState::Sent),
+                ),
+                msg(
+                    4,
+                    id,
+                    Direction::In,
+                    "Борис Петров · 2026-000077",
+                    "А холодная тоже пропала",
+                    10,
+                    None,
+                ),
+            ],
+        )
     };
     update(&mut a, Msg::Detail(Box::new(detail)));
     a

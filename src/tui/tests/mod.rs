@@ -18,6 +18,7 @@ mod compose;
 mod dashboard;
 mod department;
 mod detail;
+mod feedback;
 mod incidents;
 mod macros;
 mod merge;
@@ -178,6 +179,28 @@ fn answer(a: &mut App, rows: Vec<crate::domain::Request>) {
             },
         },
     );
+}
+
+/// The store's detail of `request` with this thread and nothing else on it.
+fn thread_of(
+    request: crate::domain::Request,
+    messages: Vec<crate::domain::request::Message>,
+) -> crate::store::Detail {
+    crate::store::Detail {
+        citizen_requests: vec![],
+        duplicates: vec![],
+        merged: vec![],
+        suggestion: None,
+        same_case_as: None,
+        incident: None,
+        members: vec![],
+        member_requests: vec![],
+        request,
+        messages,
+        notes: vec![],
+        events: vec![],
+        parent_number: None,
+    }
 }
 
 fn key(c: char) -> Msg {

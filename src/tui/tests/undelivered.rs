@@ -8,10 +8,9 @@ use uuid::Uuid;
 use super::super::app::{ComposeKind, Mode, View};
 use super::super::strings::Lang;
 use super::super::update::{Cmd, Msg, update};
-use super::{answer, code, ctrl_s, key, loaded, now, ops, render, screen};
+use super::{answer, code, ctrl_s, key, loaded, now, ops, render, screen, thread_of};
 use crate::domain::mutation::{Op, Settle};
 use crate::domain::request::{DeliveryState, Direction, Message, PendingReply};
-use crate::store::Detail;
 
 const FAILED_REPLY: u128 = 12;
 
@@ -30,31 +29,17 @@ fn queue(lang: Lang) -> super::App {
     rows[2].reply = Some(pending(14, DeliveryState::Unknown, 5));
     answer(&mut a, rows);
     let request = a.rows[0].clone();
-    let detail = Detail {
-        citizen_requests: vec![],
-        duplicates: vec![],
-        merged: vec![],
-        suggestion: None,
-        same_case_as: None,
-        incident: None,
-        members: vec![],
-        member_requests: vec![],
-        messages: vec![Message {
-            id: Uuid::from_u128(FAILED_REPLY),
-            request_id: request.id,
-            direction: Direction::Out,
-            author: "anna".into(),
-            body: "Бригада водоканала выедет сегодня до 18:00".into(),
-            at: now() - Duration::minutes(25),
-            delivery: Some(DeliveryState::Failed),
-            edit_of: None,
-        }],
-        request,
-        notes: vec![],
-        events: vec![],
-        parent_number: None,
-    };
-    update(&mut a, Msg::Detail(Box::new(detail)));
+    let messages = vec![Message {
+        id: Uuid::from_u128(FAILED_REPLY),
+        request_id: request.id,
+        direction: Direction::Out,
+        author: "anna".into(),
+        body: "Бригада водоканала выедет сегодня до 18:00".into(),
+        at: now() - Duration::minutes(25),
+        delivery: Some(DeliveryState::Failed),
+        edit_of: None,
+    }];
+    update(&mut a, Msg::Detail(Box::new(thread_of(request, messages))));
     a
 }
 
