@@ -121,6 +121,74 @@ async fn merges(db: String, dir: tempfile::TempDir) {
     assert_eq!(shown["merged"][0]["number"], other.as_str(), "{shown}");
     let link = console(d, &base, &token, &["show", &other]);
     assert_eq!(link["status"], "closed", "the link stays closed: {link}");
+
+    // A follow-up that came through the link is the other citizen's: it is not split off
+    // into a request of the first citizen's chat.
+    let position = |shown: &Value, body: &str| {
+        let at = shown["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|m| m["body"] == body)
+            .unwrap_or_else(|| panic!("{body} in {shown}"));
+        (at + 1).to_string()
+    };
+    let through = position(&shown, "А холодная тоже пропала");
+    let refused = common::mcu_in(d, "console.toml")
+        .arg("--db")
+        .arg(d.join("anna.sqlite3"))
+        .env("MCU_SERVER_URL", &base)
+        .env("MCU_SERVER_TOKEN", &token)
+        .args(["split", &main, "--message", &through])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains(&format!("объединённое обращение {other}")),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // The first citizen's own second problem is split off in team mode: a request of theirs
+    // with the server's number, listed among their requests on the card.
+    sim.inject_text(first, "И ещё: во дворе третий день не вывозят мусор");
+    until(
+        Duration::from_secs(40),
+        "the second problem in the thread",
+        || {
+            console(d, &base, &token, &["sync"]);
+            shown = console(d, &base, &token, &["show", &main]);
+            shown.to_string().contains("не вывозят мусор")
+        },
+    )
+    .await;
+    let own = position(&shown, "И ещё: во дворе третий день не вывозят мусор");
+    let made = console(d, &base, &token, &["split", &main, "--message", &own]);
+    console(d, &base, &token, &["sync"]);
+    let split_number = made[0]["number"].as_str().unwrap().to_owned();
+    let mut card = Value::Null;
+    until(Duration::from_secs(30), "the server's number", || {
+        console(d, &base, &token, &["sync"]);
+        let listed = console(d, &base, &token, &["list"]);
+        card = console(d, &base, &token, &["show", &main]);
+        listed.to_string().contains("не вывозят мусор")
+            && card["citizen_requests"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+    })
+    .await;
+    let others: Vec<&str> = card["citizen_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["number"].as_str())
+        .collect();
+    assert_eq!(others.len(), 1, "{card}");
+    assert!(
+        !others[0].contains("-9"),
+        "a server number, not a provisional one ({split_number} → {others:?})"
+    );
+
     // Once each, whatever the pushes, pulls and sweeps did meanwhile.
     assert_eq!(said(first, "воду дадут к 18:00"), 1);
     assert_eq!(said(second, "воду дадут к 18:00"), 1);

@@ -529,7 +529,7 @@ impl Invocation {
                 };
                 let (id, batch) =
                     crate::domain::split::split(&d.request, m, &self.operator, self.store.now())
-                        .map_err(|e| Refused(e.to_string()))?;
+                        .map_err(|e| Refused(e.say(lang)))?;
                 self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
                 self.settle().await?;
                 let made = self.settled(id).await?;

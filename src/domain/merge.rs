@@ -166,5 +166,13 @@ pub fn follow_up_author(merged: &Request) -> String {
     format!("{who} · {}", merged.number)
 }
 
+/// The merged request's number a thread message came through, read off its author
+/// (`follow_up_author`); None for the request's own citizen.
+pub fn came_through(author: &str) -> Option<&str> {
+    let (_, number) = author.rsplit_once(" · ")?;
+    number.parse::<super::request::RequestNumber>().ok()?;
+    Some(number)
+}
+
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,26 @@ pub enum SplitError {
     NotAFollowUp,
     #[error("the message is empty")]
     Empty,
+    /// It came through a request merged into this one (`domain::merge`): its citizen is that
+    /// request's, on another chat, so a request made here would answer the wrong person.
+    #[error("the message came through merged request {0}: reopen that one instead")]
+    ThroughMerge(String),
+}
+
+impl SplitError {
+    /// The refusal in the operator's language.
+    pub fn say(&self, lang: crate::lang::Lang) -> String {
+        match (self, lang) {
+            (_, crate::lang::Lang::En) => self.to_string(),
+            (SplitError::NotAFollowUp, _) => {
+                "выделить можно только сообщение заявителя, пришедшее позже".into()
+            }
+            (SplitError::Empty, _) => "сообщение пустое".into(),
+            (SplitError::ThroughMerge(n), _) => {
+                format!("сообщение пришло через объединённое обращение {n}: откройте его заново")
+            }
+        }
+    }
 }
 
 /// The new request's id and the batch: its creation, then the old request's record of it.
@@ -32,6 +52,9 @@ pub fn split(
     }
     if m.body.trim().is_empty() {
         return Err(SplitError::Empty);
+    }
+    if let Some(number) = super::merge::came_through(&m.author) {
+        return Err(SplitError::ThroughMerge(number.to_string()));
     }
     let id = Uuid::now_v7();
     let new = NewRequest {
@@ -112,6 +135,15 @@ mod tests {
         assert_eq!(
             split(&r, &out_msg, "anna", t0).unwrap_err(),
             SplitError::NotAFollowUp
+        );
+        // Another citizen's follow-up through a merged request is theirs, not this chat's.
+        let through = Message {
+            author: "Борис · 2026-000077".into(),
+            ..follow.clone()
+        };
+        assert_eq!(
+            split(&r, &through, "anna", t0).unwrap_err(),
+            SplitError::ThroughMerge("2026-000077".into())
         );
     }
 }

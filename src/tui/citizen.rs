@@ -240,7 +240,7 @@ pub(super) fn split(app: &mut App, target: uuid::Uuid, message: &str) -> Vec<Cmd
             vec![Cmd::Apply(batch)]
         }
         Err(e) => {
-            flash(app, e.to_string(), true);
+            flash(app, e.say(lang), true);
             vec![]
         }
     }
