@@ -37,6 +37,8 @@ pub struct Config {
     pub escalation: EscalationConfig,
     /// «Вопрос решён?» after a resolved close (`domain::feedback`).
     pub feedback: FeedbackConfig,
+    /// How departments without mcu-desk are reached (`[departments.<id>]`).
+    pub departments: std::collections::BTreeMap<String, departments::DepartmentContact>,
     /// Round-robin assignment at intake, on `mcu serve` (`server::assign`).
     pub assign: crate::server::assign::AssignConfig,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
@@ -577,6 +579,10 @@ impl Config {
                 "channels.platform.url must be an http(s) URL, got `{platform}`"
             )));
         }
+        if !self.departments.is_empty() {
+            let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
+            departments::check(&self.departments, &catalog).map_err(bad)?;
+        }
         if !self.channels.platform.topics.is_empty() {
             let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
             for (code, topic) in &self.channels.platform.topics {
@@ -769,6 +775,8 @@ fn collect_leaves(
         path.pop();
     }
 }
+
+pub mod departments;
 
 #[cfg(test)]
 mod tests;

@@ -31,6 +31,11 @@ pub struct BotTexts {
     /// they must read as «да» / «нет» (`domain::feedback::reading`).
     pub feedback_yes: String,
     pub feedback_no: String,
+    /// A request posted to a department's Telegram chat (`[departments.<id>]`): {number},
+    /// {department}, {due} (its answer's), {text}, {address}, {note} (the operator's).
+    pub department_forward: String,
+    /// To a department's chat when its message names none of its requests.
+    pub department_not_found: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +101,8 @@ impl BotTexts {
                 feedback_question: "{number}?".into(),
                 feedback_yes: "Да".into(),
                 feedback_no: "Нет".into(),
+                department_forward: "{number}: {text}".into(),
+                department_not_found: "?".into(),
             },
         }
     }

@@ -44,6 +44,7 @@ pub fn observe(h: &mut ChannelHealth, e: &GatewayEvent, now: DateTime<Utc>) {
         GatewayEvent::File { .. }
         | GatewayEvent::Waiting { .. }
         | GatewayEvent::Escalated(_)
+        | GatewayEvent::DepartmentPosts(_)
         | GatewayEvent::FeedbackAsked(_) => {}
     }
 }

@@ -59,6 +59,9 @@ pub async fn simulate(listen: std::net::SocketAddr, a: &SimArgs) -> anyhow::Resu
 
 /// The demo's shift leads' Telegram group (negative, as group ids are).
 const LEADS_CHAT: i64 = -1_001_000_000_001;
+/// The city economy department's group, which the simulator plays: it answers each request
+/// posted there by replying to the post (`[departments.city_economy]`).
+const ECONOMY_CHAT: i64 = -1_001_000_000_002;
 /// The citizen whose request waited overnight.
 const OVERNIGHT_CHAT: i64 = 990_001;
 
@@ -208,6 +211,12 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     if opts.escalation_chat.is_none() {
         sim.open_chat(LEADS_CHAT);
         opts.escalation_chat = Some(LEADS_CHAT.to_string());
+    }
+    if opts.rules.departments.is_empty() {
+        sim.open_chat(ECONOMY_CHAT);
+        opts.rules
+            .departments
+            .insert("city_economy".into(), ECONOMY_CHAT.to_string());
     }
     let result = if a.headless {
         run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await

@@ -30,6 +30,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
             acknowledge: true,
             incidents: Some(config.incidents.clone()),
             topics: config.channels.platform.topics.clone(),
+            departments: crate::config::departments::telegram_chats(&config.departments),
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),
@@ -178,6 +179,13 @@ async fn print_events(
                     format!("unanswered questions: {reminded} reminded, {closed} closed")
                 } else {
                     format!("вопросы без ответа: напомнили {reminded}, закрыли {closed}")
+                }
+            }
+            GatewayEvent::DepartmentPosts(n) => {
+                if en {
+                    format!("{n} forwarded request(s) posted to departments' chats")
+                } else {
+                    format!("в чаты департаментов отправлено обращений: {n}")
                 }
             }
             GatewayEvent::Escalated(n) => {

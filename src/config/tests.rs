@@ -63,6 +63,29 @@ fn the_platform_channel_is_off_until_it_has_a_url_and_a_bad_one_is_refused() {
 }
 
 #[test]
+fn departments_are_reached_by_their_catalog_ids() {
+    let c = Config::parse(
+        "c.toml",
+        "[departments.city_economy]\ntelegram_chat_id = -1001000000002\n",
+        &[],
+    )
+    .unwrap();
+    let chats = crate::config::departments::telegram_chats(&c.departments);
+    assert_eq!(chats["city_economy"], "-1001000000002");
+    let e = Config::parse(
+        "c.toml",
+        "[departments.water]\ntelegram_chat_id = -100\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("departments.water") && e.contains("city_economy"),
+        "names the typo and what there is: {e}"
+    );
+}
+
+#[test]
 fn example_config_parses_to_the_defaults() {
     let text = include_str!("../../config.example.toml");
     let c = Config::parse("config.example.toml", text, &[]).expect("example config is valid");

@@ -285,7 +285,15 @@ fn apply_one(
     } = &m.op
         && !out.events.is_empty()
     {
-        super::outbox::enqueue_to(tx, *message_id, Channel::Telegram, chat, body, ms(now))?;
+        super::outbox::enqueue_to(
+            tx,
+            *message_id,
+            None,
+            Channel::Telegram,
+            chat,
+            body,
+            ms(now),
+        )?;
     }
     if env.journal {
         journal(tx, m, current.as_ref())?;

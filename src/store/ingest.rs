@@ -40,6 +40,9 @@ pub struct IngestRules {
     /// A channel's own category (the platform's `service_code`) → a catalog topic
     /// (`[channels.platform.topics]`); a category that is a catalog topic's id is that topic.
     pub topics: std::collections::BTreeMap<String, String>,
+    /// Departments reached in Telegram, department id → chat (`[departments.<id>]`): their
+    /// chats' messages are answers (`department_chat`), never citizens' requests.
+    pub departments: std::collections::BTreeMap<String, String>,
 }
 
 impl IngestRules {
@@ -371,6 +374,22 @@ fn message(
     later: &mut Reindex,
 ) -> Result<(&'static str, Option<i64>), StoreError> {
     let channel = src.channel;
+    if channel == Channel::Telegram
+        && let Some(department) = super::department_chat::department_of(rules, &m.chat)
+    {
+        let department = department.to_string();
+        return super::department_chat::message(
+            tx,
+            env,
+            src,
+            m,
+            &department,
+            rules,
+            now,
+            report,
+            later,
+        );
+    }
     let ch = channel.as_str();
     let key = format!("{}:{}", m.chat, m.message);
     // A citizen who writes again has unblocked the bot.
@@ -611,7 +630,7 @@ fn command_reply(
 /// lost its lease stored an update and the new holder stores it again, the server sees one
 /// action (deduplicated by mutation id) with one request and one message id. Time-ordered
 /// like v7, from `at`, so they sort as the rest of the store's ids.
-fn derive(src: &Source, key: &str, what: &str, at: DateTime<Utc>) -> Uuid {
+pub(super) fn derive(src: &Source, key: &str, what: &str, at: DateTime<Utc>) -> Uuid {
     use sha2::Digest;
     let hash = sha2::Sha256::digest(format!(
         "{}\u{0}{}\u{0}{key}\u{0}{what}",

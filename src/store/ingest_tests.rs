@@ -93,6 +93,7 @@ fn store_with(
             .iter()
             .map(|(c, t)| (c.to_string(), t.to_string()))
             .collect(),
+        departments: Default::default(),
     };
     for b in batches {
         ingest(&mut conn, &env, &src, b, &rules).unwrap();

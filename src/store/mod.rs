@@ -11,6 +11,7 @@ pub mod citizen;
 pub mod dashboard;
 pub mod db;
 mod delivery;
+pub mod department_chat;
 pub mod escalation;
 mod face;
 pub mod feedback;

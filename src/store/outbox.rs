@@ -49,6 +49,7 @@ pub fn enqueue(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<()
 pub fn enqueue_to(
     tx: &Connection,
     message_id: Uuid,
+    rid: Option<i64>,
     channel: crate::domain::Channel,
     chat: &str,
     body: &str,
@@ -57,7 +58,7 @@ pub fn enqueue_to(
     insert_parts(
         tx,
         &message_id.to_string(),
-        None,
+        rid,
         channel.as_str(),
         chat,
         None,

@@ -79,6 +79,7 @@ async fn taken(
         acknowledge,
         incidents: acknowledge.then(crate::incidents::Rules::default),
         topics: Default::default(),
+        departments: Default::default(),
     };
     let report = store
         .ingest(Channel::Telegram, "bot", LEASE, epoch, batch, rules)

@@ -40,6 +40,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
             acknowledge: true,
             incidents: None,
             topics: Default::default(),
+            departments: Default::default(),
         },
         lease_ttl: Duration::from_secs(15),
         waiting_every: Duration::from_millis(50),

@@ -80,6 +80,8 @@ pub enum GatewayEvent {
     },
     /// Breaches told to the shift leads' chat.
     Escalated(usize),
+    /// Forwarded requests posted to their departments' Telegram chats.
+    DepartmentPosts(usize),
     /// Citizens asked «Вопрос решён?» after a resolved close.
     FeedbackAsked(usize),
     /// Something an operator must see (a second poller, a revoked token, a lost lease).

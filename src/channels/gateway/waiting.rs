@@ -77,6 +77,24 @@ pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
                 Err(e) => ctx.emit(GatewayEvent::Warning(format!("escalations: {e}"))),
             }
         }
+        if channel == Channel::Telegram && !ctx.opts.rules.departments.is_empty() {
+            match ctx
+                .store
+                .sweep_department_posts(
+                    ctx.opts.rules.departments.clone(),
+                    ctx.opts.rules.texts.clone(),
+                )
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    ctx.emit(GatewayEvent::DepartmentPosts(n));
+                    flush(&ctx, "requests posted to departments").await;
+                }
+                Err(StoreError::Fenced(_)) => return,
+                Err(e) => ctx.emit(GatewayEvent::Warning(format!("department posts: {e}"))),
+            }
+        }
         if sleep_or_stop(ctx.opts.waiting_every, &mut stop).await {
             return;
         }

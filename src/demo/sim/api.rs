@@ -294,6 +294,10 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
         .opts
         .answer_questions_after
         .and_then(|after| Some((after, super::traffic::answer_to(&req.text, req.chat_id)?)));
+    let department = shared
+        .opts
+        .answer_questions_after
+        .and_then(|after| Some((after, super::traffic::department_answer_to(&req.text)?)));
     let taps = req.buttons.clone();
     let chat = req.chat_id;
     let answered = {
@@ -314,7 +318,14 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
             }
         }
     };
-    if let (Some(msg), Some((after, answer))) = (&answered, answer) {
+    if let (Some(msg), Some((after, answer))) = (&answered, department) {
+        let shared = shared.clone();
+        let post = msg.get("message_id").and_then(Value::as_i64).unwrap_or(0);
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            super::traffic::push_reply(&mut shared.lock().world, chat, answer, post);
+        });
+    } else if let (Some(msg), Some((after, answer))) = (&answered, answer) {
         let shared = shared.clone();
         // Under «Вопрос решён?» the citizen taps the button that says what they would type.
         let tap = crate::domain::feedback::reading(answer).and_then(|yes| {

@@ -290,3 +290,31 @@ async fn a_citizen_answers_a_question_but_not_the_bots_own_texts() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_department_replies_to_the_request_posted_in_its_chat() {
+    let sim = sim(SimOptions {
+        answer_questions_after: Some(Duration::from_millis(50)),
+        ..quiet()
+    })
+    .await;
+    let bot = Bot::new(&sim);
+    sim.open_chat(-1005);
+    let before = sim.updates().len();
+    let post = "📋 Обращение 2026-000009 передано вам (ЖКХ). Ответ нужен до 08.12 14:00.";
+    assert_eq!(bot.send(-1005, post).await.0, StatusCode::OK);
+    let start = std::time::Instant::now();
+    while sim.updates().len() == before {
+        assert!(start.elapsed() < Duration::from_secs(10), "no answer came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let last = sim.updates().last().cloned().expect("an update");
+    assert_eq!(last.chat_id, Some(-1005));
+    let m = sim.shared.lock().world.chats[&-1005].messages[&last.message_id.unwrap()].clone();
+    assert!(
+        m["reply_to_message"]["message_id"].as_i64().is_some(),
+        "a reply to the post: {m}"
+    );
+    assert_eq!(m["from"]["first_name"], "Диспетчер", "{m}");
+    sim.shutdown().await;
+}

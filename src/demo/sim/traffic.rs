@@ -463,6 +463,39 @@ pub(super) fn answer_to(text: &str, chat_id: i64) -> Option<&'static str> {
         .then(|| ANSWERS[chat_id.unsigned_abs() as usize % ANSWERS.len()])
 }
 
+/// What the department the simulator plays answers to a request posted to its chat
+/// (`store::department_chat`); None for any other message.
+pub(super) fn department_answer_to(text: &str) -> Option<&'static str> {
+    const ANSWERS: [&str; 3] = [
+        "Принято. Бригада выедет сегодня до 18:00, по результату сообщим.",
+        "Работы запланированы на завтра, срок — до конца недели.",
+        "Проверили на месте: неисправность устранена.",
+    ];
+    let passed = text.contains("передано вам") || text.contains("is passed to you");
+    passed.then(|| ANSWERS[text.len() % ANSWERS.len()])
+}
+
+/// A text message replying to the bot's message `reply_to`; returns its message_id.
+pub(super) fn push_reply(w: &mut World, chat_id: i64, text: &str, reply_to: i64) -> i64 {
+    let mut m = w.citizen_message(chat_id);
+    let id = m.get("message_id").and_then(Value::as_i64).unwrap_or(0);
+    m.insert("text".into(), json!(text));
+    let replied = json!({
+        "message_id": reply_to,
+        "chat": m.get("chat").cloned().unwrap_or(Value::Null),
+        "date": m.get("date").cloned().unwrap_or(Value::Null),
+    });
+    m.insert("reply_to_message".into(), replied);
+    // The department's dispatcher answers, not a citizen.
+    if let Some(from) = m.get_mut("from").and_then(Value::as_object_mut) {
+        from.insert("first_name".into(), json!("Диспетчер"));
+        from.remove("last_name");
+        from.remove("username");
+    }
+    w.push_message("message", m);
+    id
+}
+
 /// A button pressed under the bot's message `message_id`: a `callback_query` update.
 pub(super) fn press(w: &mut World, chat_id: i64, message_id: i64, data: &str) -> i64 {
     let mut m = w.citizen_message(chat_id);

@@ -27,6 +27,20 @@ impl Store {
             .await
     }
 
+    /// Posts the requests forwarded since the last sweep to their departments' Telegram
+    /// chats (department id → chat); how many it posted (`store::department_chat`).
+    pub async fn sweep_department_posts(
+        &self,
+        chats: std::collections::BTreeMap<String, String>,
+        texts: crate::templates::BotTexts,
+    ) -> Result<usize, StoreError> {
+        let now = self.now();
+        self.call(move |c, env| {
+            super::super::department_chat::sweep_forwards(c, env, &chats, &texts, now)
+        })
+        .await
+    }
+
     /// Sends the reminders and polite closes due on `channel`'s unanswered questions
     /// (`domain::waiting`), in the bot's words.
     pub async fn sweep_waiting(

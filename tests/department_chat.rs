@@ -1,0 +1,178 @@
+//! A department reached through the city's bot (#21 item 3), through the real gateway and the
+//! simulator: a forwarded request is posted to the department's Telegram group once; the
+//! department's reply to the post is recorded as its answer; a message there that names no
+//! request of theirs (none, or another department's) is attached to nothing, and the bot says
+//! how to answer.
+
+mod common;
+
+use common::{Rig, count, until};
+use mcu_desk::demo::sim::SimOptions;
+use mcu_desk::domain::Status;
+use mcu_desk::domain::mutation::{Mutation, Op};
+use serde_json::json;
+use std::time::Duration;
+use uuid::Uuid;
+
+const ECONOMY: i64 = -100_880_001;
+
+fn citizen(chat: i64, id: i64, text: &str) -> serde_json::Value {
+    json!({"message": {
+        "message_id": id,
+        "from": {"id": chat, "is_bot": false, "first_name": "Вера"},
+        "chat": {"id": chat, "type": "private", "first_name": "Вера"},
+        "date": chrono::Utc::now().timestamp(),
+        "text": text,
+    }})
+}
+
+fn department(id: i64, text: &str, reply_to: Option<i64>) -> serde_json::Value {
+    let mut m = json!({
+        "message_id": id,
+        "from": {"id": 555, "is_bot": false, "first_name": "Диспетчер ЖКХ"},
+        "chat": {"id": ECONOMY, "type": "supergroup", "title": "ЖКХ — обращения МЦУ"},
+        "date": chrono::Utc::now().timestamp(),
+        "text": text,
+    });
+    if let Some(r) = reply_to {
+        m["reply_to_message"] = json!({
+            "message_id": r,
+            "from": {"id": 1, "is_bot": true, "first_name": "mcu_bot"},
+            "chat": {"id": ECONOMY, "type": "supergroup", "title": "ЖКХ — обращения МЦУ"},
+            "date": chrono::Utc::now().timestamp(),
+            "text": "…",
+        });
+    }
+    json!({ "message": m })
+}
+
+async fn forwarded(rig: &Rig, chat: i64, text: &str, to: &str) -> String {
+    rig.sim.inject_raw(citizen(chat, 1, text));
+    rig.bot_said(chat, "зарегистрировано под номером").await;
+    let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
+    until(Duration::from_secs(10), "the request", || {
+        count(&rig.db, &sql) == 1
+    })
+    .await;
+    let number: String = rusqlite::Connection::open(&rig.db)
+        .unwrap()
+        .query_row(
+            "SELECT number FROM request WHERE chat_ref = ?1",
+            [chat.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let r = rig.store.resolve(&number).await.unwrap();
+    let op = Op::Forward {
+        department: Some(to.into()),
+        note_id: Uuid::now_v7(),
+        note: Some("Прошу проверить и ответить".into()),
+    };
+    rig.store
+        .apply(Mutation::new(r.id, "anna", chrono::Utc::now(), op))
+        .await
+        .unwrap();
+    number
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
+    let mut gateway = common::options(None);
+    gateway
+        .rules
+        .departments
+        .insert("city_economy".into(), ECONOMY.to_string());
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
+    rig.sim.open_chat(ECONOMY);
+    let ours = forwarded(
+        &rig,
+        8_880_001,
+        "Прорвало трубу во дворе, ул. Мира 5",
+        "city_economy",
+    )
+    .await;
+    let elsewhere = forwarded(&rig, 8_880_002, "Яма на дороге у школы", "transport_roads").await;
+
+    let post = rig
+        .bot_said(ECONOMY, &format!("Обращение {ours} передано вам"))
+        .await;
+    let posts = rig.bot_messages(ECONOMY);
+    let (_, text) = posts.iter().find(|(id, _)| *id == post).unwrap();
+    assert!(text.contains("Прорвало трубу во дворе"), "{text}");
+    assert!(text.contains("Прошу проверить и ответить"), "{text}");
+    assert!(
+        !text.contains("Вера"),
+        "the citizen's name is not the department's: {text}"
+    );
+
+    // A message naming nothing, then one naming another department's request.
+    rig.sim
+        .inject_raw(department(10, "Кто-нибудь знает, что с водой?", None));
+    rig.sim.inject_raw(department(
+        11,
+        &format!("По {elsewhere}: дорогу отремонтируем"),
+        None,
+    ));
+    until(
+        Duration::from_secs(10),
+        "two answers that match nothing",
+        || {
+            rig.bot_messages(ECONOMY)
+                .iter()
+                .filter(|(_, t)| t.contains("Не нашли, к какому обращению"))
+                .count()
+                == 2
+        },
+    )
+    .await;
+    let other = rig.store.resolve(&elsewhere).await.unwrap();
+    assert_eq!(
+        other.status,
+        Status::WaitingDepartment,
+        "not theirs to answer"
+    );
+
+    // The reply to the post is the answer.
+    rig.sim.inject_raw(department(
+        12,
+        "Бригада выехала, воду дадут к 18:00",
+        Some(post),
+    ));
+    let sql =
+        format!("SELECT count(*) FROM request WHERE number = '{ours}' AND status = 'in_work'");
+    until(Duration::from_secs(10), "the department's answer", || {
+        count(&rig.db, &sql) == 1
+    })
+    .await;
+    let r = rig.store.resolve(&ours).await.unwrap();
+    assert!(
+        r.department_answer_waiting(),
+        "the operator sees it to send on"
+    );
+    let d = rig.store.detail(&ours).await.unwrap();
+    let answer = d
+        .notes
+        .iter()
+        .find(|n| n.kind == mcu_desk::domain::request::NoteKind::DepartmentAnswer)
+        .expect("recorded");
+    assert_eq!(answer.body, "Бригада выехала, воду дадут к 18:00");
+    assert_eq!(answer.author, "Диспетчер ЖКХ");
+    assert_eq!(
+        count(&rig.db, "SELECT count(*) FROM request"),
+        2,
+        "the department's chat made no request"
+    );
+    // Posted once, whatever the sweeps (one each 50 ms) did meanwhile.
+    let posted = rig
+        .bot_messages(ECONOMY)
+        .iter()
+        .filter(|(_, t)| t.contains("передано вам"))
+        .count();
+    assert_eq!(posted, 1);
+    rig.finish().await;
+}
