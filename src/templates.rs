@@ -36,6 +36,10 @@ pub struct BotTexts {
     pub department_forward: String,
     /// To a department's chat when its message names none of its requests.
     pub department_not_found: String,
+    /// To a department's chat once its answer on {number} is due soon ({due}), and once it is
+    /// late.
+    pub department_at_risk: String,
+    pub department_breached: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +107,8 @@ impl BotTexts {
                 feedback_no: "Нет".into(),
                 department_forward: "{number}: {text}".into(),
                 department_not_found: "?".into(),
+                department_at_risk: "{number}: {due}".into(),
+                department_breached: "{number}: {due}!".into(),
             },
         }
     }

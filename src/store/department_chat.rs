@@ -164,8 +164,82 @@ pub fn sweep_forwards(
     if last != cursor {
         set_meta(&tx, CURSOR, &last.to_string())?;
     }
+    posted += remind(&tx, env, chats, texts, now)?;
     tx.commit()?;
     Ok(posted)
+}
+
+/// Tells a department's group, once per level, that its answer on a request turned due soon
+/// (at risk) and that it is late: named by the request, the level and when its clock
+/// started, so sweeps and replicas tell it once, and a new forward starts afresh.
+fn remind(
+    tx: &Connection,
+    env: &Env,
+    chats: &BTreeMap<String, String>,
+    texts: &crate::templates::BotTexts,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    use crate::domain::sla::ClockState;
+    let waiting = {
+        let sql = format!(
+            "SELECT {} FROM request WHERE status = 'waiting_department' ORDER BY due_key LIMIT 1000",
+            rows::REQUEST_COLUMNS
+        );
+        let mut st = tx.prepare_cached(&sql)?;
+        st.query_map([], rows::RawRequest::from_row)?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let tz = env.policy.calendar.tz();
+    let mut told = 0;
+    for raw in waiting {
+        let rid = raw.rid;
+        let Ok(r) = raw.into_request(vec![]) else {
+            continue;
+        };
+        let (Some(chat), Some(c)) = (
+            r.department.as_deref().and_then(|d| chats.get(d)),
+            r.department_clock.as_ref(),
+        ) else {
+            continue;
+        };
+        if c.stopped.is_some() || c.paused.is_some() {
+            continue;
+        }
+        let (level, template) = match c.state(now) {
+            ClockState::AtRisk => ("at_risk", &texts.department_at_risk),
+            ClockState::Breached => ("breached", &texts.department_breached),
+            ClockState::Ok => continue,
+        };
+        let message_id = crate::domain::ids::named(&[
+            b"mcu-department-reminder:",
+            r.id.as_bytes(),
+            level.as_bytes(),
+            &c.started.timestamp_millis().to_be_bytes(),
+        ]);
+        let due = c.due.with_timezone(&tz).format("%d.%m %H:%M").to_string();
+        let body = render(
+            template,
+            &[("number", &r.number.to_string()), ("due", &due)],
+        );
+        let fresh: i64 = tx.row(
+            "SELECT count(*) FROM outbox WHERE message_id = ?1",
+            [message_id.to_string()],
+            |r| r.get(0),
+        )?;
+        if fresh == 0 {
+            outbox::enqueue_to(
+                tx,
+                message_id,
+                Some(rid),
+                Channel::Telegram,
+                chat,
+                &body,
+                ms(now),
+            )?;
+            told += 1;
+        }
+    }
+    Ok(told)
 }
 
 /// What the department reads: the number, what and where, the operator's note and when its

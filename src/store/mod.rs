@@ -160,6 +160,8 @@ impl Store {
 #[cfg(test)]
 mod citizen_tests;
 #[cfg(test)]
+mod department_chat_tests;
+#[cfg(test)]
 mod incidents_tests;
 #[cfg(test)]
 mod ingest_tests;
