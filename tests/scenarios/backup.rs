@@ -8,18 +8,7 @@ use std::path::Path;
 
 use mcu_desk::testkit::pg_cluster::PgCluster;
 
-use crate::support::{Backend, Env, tags};
-
-fn notes(shown: &serde_json::Value) -> Vec<String> {
-    let mut n: Vec<String> = shown["notes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("notes in {shown}"))
-        .iter()
-        .map(|n| n["body"].as_str().unwrap().to_owned())
-        .collect();
-    n.sort();
-    n
-}
+use crate::support::{Backend, Env, notes, put_back, tags};
 
 fn texts(listed: &str) -> Vec<String> {
     let all: serde_json::Value = serde_json::from_str(listed).unwrap();
@@ -100,15 +89,7 @@ fn back_up(env: &Env, to: &Path) {
 /// The store put back from the backup, the server stopped.
 fn restore(env: &Env, from: &Path) {
     match env.backend {
-        Backend::Sqlite => {
-            let store = env.path("server.sqlite3");
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = store.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(&p);
-            }
-            std::fs::copy(from, &store).unwrap();
-        }
+        Backend::Sqlite => put_back(&env.path("server.sqlite3"), from),
         Backend::Postgres => {
             ran(
                 "pg_restore",

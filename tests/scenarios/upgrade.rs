@@ -7,7 +7,7 @@
 use mcu_desk::store::schema::SCHEMA_VERSION;
 use rusqlite::Connection;
 
-use crate::support::{Backend, Console, Env, tags};
+use crate::support::{Backend, Console, Env, notes, tags};
 
 /// Takes the last eleven migrations back out of `db`: what a console of the version before
 /// them had (they only added tables and columns).
@@ -205,7 +205,7 @@ fn server_upgrade(backend: Backend) {
     a.sync_quiet();
     let shown = a.show(&number);
     assert_eq!(tags(&shown), ["после-обновления"], "{shown}");
-    assert_eq!(shown["notes"][0]["body"], "до обновления", "{shown}");
+    assert_eq!(notes(&shown), ["до обновления"], "{shown}");
     let summary = env.check(&[&a.db, &b.db]);
     assert_eq!((summary.requests, summary.notes), (1, 1), "{summary:?}");
     assert_eq!(summary.rejected, 0, "{summary:?}");
