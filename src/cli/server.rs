@@ -646,8 +646,8 @@ pub async fn backup(db: Option<&Path>, out: &Path) -> anyhow::Result<()> {
     let url = DbUrl::parse(&db.to_string_lossy()).map_err(Refused)?;
     let DbUrl::Sqlite(path) = url else {
         return Err(Refused(say(
-            "PostgreSQL is backed up with its own tools: pg_dump -Fc, or point-in-time recovery (docs/install.md, «Backups»)".into(),
-            "PostgreSQL копируют его собственными средствами: pg_dump -Fc или восстановление на момент времени (docs/install.md, «Резервные копии»)".into(),
+            "PostgreSQL is backed up with its own tools: pg_dump --format=custom, or point-in-time recovery (docs/install.md, 9)".into(),
+            "PostgreSQL копируют его собственными средствами: pg_dump --format=custom или восстановление на момент времени (docs/install.md, 9)".into(),
         ))
         .into());
     };
