@@ -285,6 +285,37 @@ async fn accounts_push_pull_errors_health_and_metrics() {
         (400, Some("schema")),
         "{body}"
     );
+    // Both versions, so the console can say which side to update (#20).
+    let ours = mcu_desk::wire::sync::SCHEMA_VERSION;
+    assert_eq!(
+        (&body["client_version"], &body["server_version"]),
+        (&serde_json::json!(999), &serde_json::json!(ours)),
+        "{body}"
+    );
+    // A newer console's push this server can't even read (a kind of action it doesn't know)
+    // is still told the versions differ, and so is an older console's.
+    for (version, mutation) in [
+        (
+            ours + 1,
+            serde_json::json!({"op": "teleport", "to": "Марс"}),
+        ),
+        (ours - 1, serde_json::json!({})),
+    ] {
+        let push = serde_json::json!({
+            "client_id": Uuid::now_v7(),
+            "schema_version": version,
+            "scope_id": SCOPE,
+            "mutations": [{"id": 1, "mutation": mutation}],
+        });
+        let (status, body) = post(&push_url, Some(&boris_token), &push).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("schema")),
+            "{body}"
+        );
+        assert_eq!(body["client_version"], version, "{body}");
+        assert_eq!(body["server_version"], ours, "{body}");
+    }
     let (status, body) = post(&push_url, Some(&boris_token), &serde_json::json!({"x": 1})).await;
     assert_eq!(
         (status, body["error"].as_str()),

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "mcu",
-    version,
+    // The package version and the commit it was built from (build.rs).
+    version = env!("MCU_VERSION"),
     about = "Operator console of the Municipal Control Center (МЦУ)"
 )]
 pub struct Cli {
@@ -225,8 +226,12 @@ pub enum Command {
         hours: Option<f64>,
     },
     /// The team server: consoles push and pull through it (`--db` is the server's store).
-    /// Plain HTTP: put nginx or caddy in front for TLS.
+    /// Plain HTTP: put nginx or caddy in front for TLS. `mcu serve backup --out FILE` copies
+    /// a SQLite store while it serves.
+    #[command(args_conflicts_with_subcommands = true)]
     Serve {
+        #[command(subcommand)]
+        command: Option<ServeCommand>,
         /// Where to listen; port 0 takes a free one. The address is the first stdout line.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
@@ -301,6 +306,29 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Shell completions, printed to stdout: `mcu completions bash >
+    /// /usr/share/bash-completion/completions/mcu` (docs/install.md).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual pages (roff): `mcu`'s own to stdout, or with `--dir` one page per command
+    /// written into DIR (`mcu.1`, `mcu-serve.1`, …) for /usr/local/share/man/man1.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// A consistent copy of a running server's SQLite store, taken online (SQLite's backup
+    /// API): the server keeps serving. Written beside FILE first and renamed, so FILE is
+    /// whole or absent; an existing FILE is refused. PostgreSQL: `pg_dump` (docs/install.md).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 

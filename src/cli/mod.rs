@@ -10,6 +10,7 @@ mod handover;
 pub(crate) mod import;
 mod incident;
 mod incidents;
+mod install;
 pub mod live;
 mod macros;
 mod output;
@@ -59,6 +60,22 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code);
         }
     };
+    // Installing needs neither a config nor a store (nor a runtime).
+    let installed = match &cli.command {
+        Some(Command::Completions { shell }) => Some(install::completions(*shell)),
+        Some(Command::Man { dir }) => Some(install::man(dir.as_deref())),
+        _ => None,
+    };
+    if let Some(done) = installed {
+        return match done {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("mcu: {e}");
+                std::process::ExitCode::from(1)
+            }
+        };
+    }
     // The server answers many consoles at once; everything else is one person's command.
     let mut builder = if matches!(
         cli.command,
@@ -197,6 +214,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => return demo::demo(a, config, cli.db.clone()).await,
         // The server's store is not the console's file: no default from the config.
         Command::Serve {
+            command: Some(args::ServeCommand::Backup { out }),
+            ..
+        } => return server::backup(cli.db.as_deref(), &out).await,
+        Command::Serve {
+            command: None,
             listen,
             channels,
             gateway_db,
@@ -601,6 +623,8 @@ impl Invocation {
             | Command::User { .. }
             | Command::Shift { .. }
             | Command::Repair { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. }
             | Command::Console { .. } => Ok(()),
         }
     }

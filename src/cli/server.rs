@@ -631,3 +631,65 @@ pub async fn repair(db: Option<&Path>, format: Format) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `mcu serve backup --out FILE`: the SQLite store copied while the server runs; PostgreSQL is
+/// backed up with its own tools, which the refusal names.
+pub async fn backup(db: Option<&Path>, out: &Path) -> anyhow::Result<()> {
+    use crate::server::backup::{self, BackupError};
+    let Some(db) = db else {
+        return Err(Refused(say(
+            "give --db: the server's store, sqlite:PATH".into(),
+            "укажите --db: хранилище сервера, sqlite:ПУТЬ".into(),
+        ))
+        .into());
+    };
+    let url = DbUrl::parse(&db.to_string_lossy()).map_err(Refused)?;
+    let DbUrl::Sqlite(path) = url else {
+        return Err(Refused(say(
+            "PostgreSQL is backed up with its own tools: pg_dump --format=custom, or point-in-time recovery (docs/install.md, 9)".into(),
+            "PostgreSQL копируют его собственными средствами: pg_dump --format=custom или восстановление на момент времени (docs/install.md, 9)".into(),
+        ))
+        .into());
+    };
+    let (src, dest) = (path.clone(), out.to_path_buf());
+    let copied = tokio::task::spawn_blocking(move || backup::sqlite(&src, &dest)).await?;
+    match copied {
+        Ok(c) => {
+            println!(
+                "{}",
+                say(
+                    format!(
+                        "backup written: {} ({} requests, {} KiB)",
+                        out.display(),
+                        c.requests,
+                        c.bytes / 1024
+                    ),
+                    format!(
+                        "копия записана: {} (обращений: {}, {} КиБ)",
+                        out.display(),
+                        c.requests,
+                        c.bytes / 1024
+                    ),
+                )
+            );
+            Ok(())
+        }
+        Err(BackupError::Exists(p)) => Err(Refused(say(
+            format!(
+                "{} already exists: a backup never overwrites one",
+                p.display()
+            ),
+            format!(
+                "{} уже есть: копия никогда не записывается поверх",
+                p.display()
+            ),
+        ))
+        .into()),
+        Err(BackupError::NotServerStore(p)) => Err(Refused(say(
+            format!("{} is not a server store (mcu serve --db)", p.display()),
+            format!("{} — не хранилище сервера (mcu serve --db)", p.display()),
+        ))
+        .into()),
+        Err(e) => Err(anyhow::Error::from(e).context(format!("backup of {}", path.display()))),
+    }
+}

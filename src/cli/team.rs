@@ -82,6 +82,14 @@ pub(super) fn sync_failed(e: SyncError) -> anyhow::Error {
             "учётной записи не открыт этот город на сервере: обратитесь к администратору".into(),
         )
         .into(),
+        SyncError::Version { console, server } => {
+            let lang = if ru {
+                crate::lang::Lang::Ru
+            } else {
+                crate::lang::Lang::En
+            };
+            Refused(crate::present::skew::text(console, server, lang)).into()
+        }
         other => Refused(other.to_string()).into(),
     }
 }
@@ -142,5 +150,16 @@ mod tests {
         assert!(super::super::refused_input(&bad));
         let refused = sync_failed(SyncError::Refused("token revoked".into()));
         assert!(super::super::refused_input(&refused));
+
+        // #20: `mcu sync` against a server of another protocol version names the side to update.
+        let skew = sync_failed(SyncError::Version {
+            console: 2,
+            server: Some(1),
+        });
+        assert!(super::super::refused_input(&skew));
+        assert!(
+            skew.to_string().contains("обновите mcu на сервере"),
+            "{skew}"
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod health;
 pub mod names;
 pub mod refusal;
 pub mod reply_vars;
+pub mod skew;
 pub mod status;
 mod view;
 

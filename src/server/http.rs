@@ -35,7 +35,7 @@ use super::accounts;
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
 use super::presence;
 use crate::domain::{Catalog, ClockPolicy};
-use crate::wire::sync::{PullRequest, PushRequest, Verdict};
+use crate::wire::sync::{PullRequest, PushRequest, SCHEMA_VERSION, Verdict};
 
 /// What a store must be to sit behind the server: shared across request tasks and moved into
 /// blocking threads.
@@ -251,6 +251,8 @@ struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: Option<String>,
+    /// More fields of the body, for the client to act on (the versions of a `schema` refusal).
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -259,6 +261,7 @@ impl ApiError {
             status,
             code,
             message,
+            extra: None,
         }
     }
 
@@ -279,7 +282,13 @@ impl From<ServerError> for ApiError {
     fn from(e: ServerError) -> ApiError {
         let message = Some(e.to_string());
         match e {
-            ServerError::Schema(_) => ApiError::new(StatusCode::BAD_REQUEST, "schema", message),
+            // Both versions, so the console can say which side to update.
+            ServerError::Schema(v) => ApiError {
+                extra: json!({ "client_version": v, "server_version": SCHEMA_VERSION })
+                    .as_object()
+                    .cloned(),
+                ..ApiError::new(StatusCode::BAD_REQUEST, "schema", message)
+            },
             ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             ServerError::Fenced(_) => ApiError::new(StatusCode::CONFLICT, "fenced", message),
             ServerError::ReadOnly(_) => ApiError::new(StatusCode::FORBIDDEN, "read_only", message),
@@ -311,6 +320,9 @@ impl IntoResponse for ApiError {
         let mut body = json!({ "error": self.code });
         if let Some(m) = self.message {
             body["message"] = m.into();
+        }
+        for (k, v) in self.extra.into_iter().flatten() {
+            body[k] = v;
         }
         let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
@@ -426,13 +438,31 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
 }
 
+/// A console of another version may send a body this server can't read at all (a new kind of
+/// action): its version is looked at first, so it hears that the versions differ rather than
+/// that its body is malformed.
+fn parse_sync<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        schema_version: Option<u32>,
+    }
+    if let Ok(Versioned {
+        schema_version: Some(v),
+    }) = serde_json::from_slice(body)
+        && v != SCHEMA_VERSION
+    {
+        return Err(ServerError::Schema(v).into());
+    }
+    parse(body)
+}
+
 async fn push<S: Backend>(
     State(app): State<Server<S>>,
     Extension(who): Extension<Principal>,
     Extension(reach): Extension<Reach>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let req: PushRequest = parse(&body)?;
+    let req: PushRequest = parse_sync(&body)?;
     if let Some(r) = reach.refuse(&req.scope_id) {
         return Ok(r);
     }
@@ -481,7 +511,7 @@ async fn pull<S: Backend>(
     Extension(reach): Extension<Reach>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let req: PullRequest = parse(&body)?;
+    let req: PullRequest = parse_sync(&body)?;
     if let Some(r) = reach.refuse(&req.scope_id) {
         return Ok(r);
     }

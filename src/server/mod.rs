@@ -2,10 +2,11 @@
 //! `engine`; `sqlite` and `pg` are the two stores that keep them; `http` carries them over
 //! the network to the accounts in `accounts`; `url` picks the store from `--db`; `presence`
 //! keeps who is on which request, in memory; `team` who is on shift and how the channels are;
-//! `views` the views shift leads share with the team.
+//! `views` the views shift leads share with the team; `backup` copies a SQLite store while it serves.
 
 pub mod accounts;
 pub mod assign;
+pub mod backup;
 pub mod channel_metrics;
 pub mod engine;
 pub mod fence;

@@ -25,6 +25,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_pg_4.sql"),
 ];
 
+/// The schema version this program brings a store to (a store newer than it is refused).
+pub const STORE_VERSION: usize = MIGRATIONS.len();
+
 fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
 }

@@ -21,6 +21,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("schema_sqlite_4.sql")),
 ];
 
+/// The schema version this program brings a store to (a store newer than it is refused).
+pub const STORE_VERSION: usize = MIGRATIONS.len();
+
 fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
 }

@@ -28,6 +28,15 @@ pub enum SyncError {
     /// The account does not reach this scope (city) on the server.
     #[error("this account does not reach this scope")]
     OutOfScope,
+    /// The console and the server speak different versions of the sync protocol: the older
+    /// of the two must be updated (`present::skew`). `server` is the server's version when it
+    /// said it. Nothing is lost: actions wait in the console's file.
+    #[error("sync protocol versions differ: console {console}, server {server:?}")]
+    Version {
+        /// The console's version as the server read it.
+        console: u32,
+        server: Option<u32>,
+    },
     /// A 4xx that retrying won't fix (a revoked token, another operator's file).
     #[error("refused by the server: {0}")]
     Refused(String),
@@ -402,8 +411,35 @@ impl Http {
     }
 }
 
+/// A `schema` refusal's versions: this server's own fields, or an older server's words
+/// ("this server speaks N"), which name only its own.
+fn version_skew(text: &str) -> Option<SyncError> {
+    let body: serde_json::Value = serde_json::from_str(text).ok()?;
+    if body["error"] != "schema" {
+        return None;
+    }
+    let number = |v: &serde_json::Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+    let server = number(&body["server_version"]).or_else(|| {
+        let message = body["message"].as_str()?;
+        let (_, after) = message.split_once("this server speaks ")?;
+        after
+            .trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()
+    });
+    Some(SyncError::Version {
+        console: number(&body["client_version"]).unwrap_or(SCHEMA_VERSION),
+        server,
+    })
+}
+
 /// A refusal by its status and body: what may be retried and what may not.
 fn failure(status: reqwest::StatusCode, text: String) -> SyncError {
+    if status == reqwest::StatusCode::BAD_REQUEST
+        && let Some(skew) = version_skew(&text)
+    {
+        return skew;
+    }
     if status == reqwest::StatusCode::CONFLICT && text.contains("client_unknown") {
         return SyncError::ClientUnknown;
     }
@@ -475,5 +511,48 @@ impl Transport for Http {
             )));
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod skew_tests {
+    use super::*;
+
+    /// #20: a `schema` refusal is a version skew with both versions, from this server's fields
+    /// or an older server's words; other 400s stay refusals.
+    #[test]
+    fn a_schema_refusal_is_a_version_skew() {
+        let bad = reqwest::StatusCode::BAD_REQUEST;
+        let newer = failure(
+            bad,
+            r#"{"error":"schema","client_version":2,"server_version":1}"#.into(),
+        );
+        assert!(
+            matches!(
+                newer,
+                SyncError::Version {
+                    console: 2,
+                    server: Some(1)
+                }
+            ),
+            "{newer:?}"
+        );
+        let older = failure(
+            bad,
+            r#"{"error":"schema","message":"schema version 1 is not supported (this server speaks 3)"}"#
+                .into(),
+        );
+        assert!(
+            matches!(
+                older,
+                SyncError::Version {
+                    console: SCHEMA_VERSION,
+                    server: Some(3)
+                }
+            ),
+            "{older:?}"
+        );
+        let other = failure(bad, r#"{"error":"bad_request","message":"x"}"#.into());
+        assert!(matches!(other, SyncError::Refused(_)), "{other:?}");
     }
 }

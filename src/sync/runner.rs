@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::client::{Transport, sync_once};
+use super::client::{SyncError, Transport, sync_once};
 use crate::store::Store;
 use crate::store::mirror::Rejected;
 
@@ -17,6 +17,9 @@ pub struct SyncStatus {
     pub pending: i64,
     pub last_ok: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// The console's and the server's sync protocol versions when they differ (the server's
+    /// when it said), for the console to say which side to update.
+    pub version: Option<(u32, Option<u32>)>,
     /// Refusals not shown before; each is shown once.
     pub rejected: Vec<Rejected>,
 }
@@ -58,6 +61,7 @@ pub async fn run<T: Transport>(
                     pending,
                     last_ok,
                     error: None,
+                    version: None,
                     rejected,
                 }
             }
@@ -69,6 +73,10 @@ pub async fn run<T: Transport>(
                     pending,
                     last_ok,
                     error: Some(e.to_string()),
+                    version: match e {
+                        SyncError::Version { console, server } => Some((console, server)),
+                        _ => None,
+                    },
                     rejected: vec![],
                 }
             }

@@ -182,6 +182,12 @@ impl PgCluster {
         self.startup
     }
 
+    /// A client program of this cluster's version (`pg_dump`, `pg_restore`, `psql`) from its
+    /// bin directory: a dump is read back by the tools of the server that made it.
+    pub fn client(&self, program: &str) -> Command {
+        Command::new(self.bindir.join(program))
+    }
+
     /// The temporary directory holding the cluster, its log and its socket.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -290,12 +290,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Sync(s) => {
             // Locked out: said once, in words, not left to a badge that reads like a network
             // failure.
-            let locked = s.error.as_deref().and_then(|e| locked_out(e, app.lang));
+            let locked = match s.version {
+                Some((console, server)) => {
+                    Some(crate::present::skew::text(console, server, app.lang))
+                }
+                None => s
+                    .error
+                    .as_deref()
+                    .and_then(|e| locked_out(e, app.lang))
+                    .map(str::to_string),
+            };
             let was = app.sync.as_ref().and_then(|o| o.error.clone());
             if let Some(text) = locked
                 && was != s.error
             {
-                flash(app, text.into(), true);
+                flash(app, text, true);
             }
             let changed = s.online && app.sync.as_ref().is_none_or(|old| !old.online);
             if !s.rejected.is_empty() {

@@ -7,11 +7,13 @@
 //! a compacted change log), `incidents` (mass incidents confirmed, dismissed and merged
 //! by two consoles at once), `chaos` 25 (network chaos with killed and paused consoles), `views` (a
 //! lead's shared views reaching every console); and `props`, scenario 30 scaled down:
-//! random consoles through a faulty link.
+//! random consoles through a faulty link; `backup` 13 as an IT department drills it (a backup
+//! taken while serving, `mcu serve backup` or `pg_dump`, restored, `--after-restore`).
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backup;
 mod busy;
 mod chaos;
 mod compaction;

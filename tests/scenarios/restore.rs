@@ -6,7 +6,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::support::{Backend, Env, tags};
+use crate::support::{Backend, Env, notes, put_back, tags};
 
 const WAITING: usize = 200;
 
@@ -25,17 +25,6 @@ fn unacked(db: &std::path::Path) -> i64 {
         |r| r.get(0),
     )
     .unwrap()
-}
-
-fn notes(shown: &serde_json::Value) -> Vec<String> {
-    let mut n: Vec<String> = shown["notes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("notes in {shown}"))
-        .iter()
-        .map(|n| n["body"].as_str().unwrap().to_owned())
-        .collect();
-    n.sort();
-    n
 }
 
 fn restored_console_repushes_under_a_new_id(backend: Backend) {
@@ -79,12 +68,7 @@ fn restored_console_repushes_under_a_new_id(backend: Backend) {
     a.sync_quiet();
 
     // The file comes back from the backup, and the operator works on.
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = a.db.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(&p);
-    }
-    std::fs::copy(&backup, &a.db).unwrap();
+    put_back(&a.db, &backup);
     assert_eq!(
         unacked(&a.db),
         WAITING as i64,
@@ -168,12 +152,7 @@ fn a_server_restored_from_a_backup_gets_back_the_consoles_work() {
     assert_eq!(notes(&b.show(&first)), ["звонил в водоканал"]);
     drop(server);
 
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = env.path("server.sqlite3").into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(&p);
-    }
-    std::fs::copy(&backup, env.path("server.sqlite3")).unwrap();
+    put_back(&env.path("server.sqlite3"), &backup);
     let server = env.serve_with(&["--after-restore"]);
     let (a, b, v) = (
         env.console(&server, "a.sqlite3", "anna", &anna_token),

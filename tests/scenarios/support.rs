@@ -273,3 +273,26 @@ pub fn tags(shown: &serde_json::Value) -> Vec<String> {
     t.sort();
     t
 }
+
+/// The notes' bodies a request shows, sorted.
+pub fn notes(shown: &serde_json::Value) -> Vec<String> {
+    let mut n: Vec<String> = shown["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("notes in {shown}"))
+        .iter()
+        .map(|n| n["body"].as_str().unwrap().to_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+/// A SQLite file put back from its backup, as an administrator does: the file and its
+/// WAL and shared-memory files gone, the copy in its place.
+pub fn put_back(db: &Path, backup: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.to_path_buf().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(&p);
+    }
+    std::fs::copy(backup, db).unwrap();
+}

@@ -1,12 +1,13 @@
 //! Scenario 28: an upgrade with actions still queued. A console works offline under the
 //! previous schema — its file eleven migrations back, as the program before those versions left
 //! it — then the new program opens it (migrating it) and syncs: every queued action reaches
-//! the server once, the console's file ends equal to the server's, the checker passes.
+//! the server once, the console's file ends equal to the server's, the checker passes. And the
+//! server upgraded in place: its store one migration back opens, migrates, and serves on.
 
 use mcu_desk::store::schema::SCHEMA_VERSION;
 use rusqlite::Connection;
 
-use crate::support::{Backend, Console, Env, tags};
+use crate::support::{Backend, Console, Env, notes, tags};
 
 /// Takes the last eleven migrations back out of `db`: what a console of the version before
 /// them had (they only added tables and columns).
@@ -110,4 +111,112 @@ fn an_upgrade_with_actions_queued_by_the_previous_schema_on_sqlite() {
 #[test]
 fn an_upgrade_with_actions_queued_by_the_previous_schema_on_postgres() {
     upgrade_with_queued_actions(Backend::Postgres);
+}
+
+/// Takes the server store's last migration back out (4: change-log compaction, which only
+/// added a column and an index): the store as the server of the version before left it.
+fn server_to_previous_schema(env: &Env) {
+    use mcu_desk::server::{pg, sqlite};
+    assert_eq!(
+        (sqlite::STORE_VERSION, pg::STORE_VERSION),
+        (4, 4),
+        "a new server migration: take it back here too"
+    );
+    let undo = "DROP INDEX change_log_row; ALTER TABLE sync_scope DROP COLUMN compacted_to;";
+    match env.backend {
+        Backend::Sqlite => {
+            let c = Connection::open(env.path("server.sqlite3")).unwrap();
+            let v: i64 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, 4, "the store starts at the current schema");
+            c.execute_batch(&format!("{undo} PRAGMA user_version = 3;"))
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let out = mcu_desk::testkit::pg_cluster::PgCluster::shared()
+                .client("psql")
+                .args([
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-d",
+                    &env.db_url(),
+                    "-c",
+                ])
+                .arg(format!(
+                    "BEGIN; {undo} DELETE FROM schema_version WHERE version = 4; COMMIT;"
+                ))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+        }
+    }
+}
+
+/// The server's schema version as its store records it.
+fn server_version(env: &Env) -> i64 {
+    match env.backend {
+        Backend::Sqlite => Connection::open(env.path("server.sqlite3"))
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap(),
+        Backend::Postgres => {
+            let out = mcu_desk::testkit::pg_cluster::PgCluster::shared()
+                .client("psql")
+                .args(["-X", "-At", "-d", &env.db_url(), "-c"])
+                .arg("SELECT max(version) FROM schema_version")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        }
+    }
+}
+
+/// A server upgraded in place: its store, made by the version before, opens under the new
+/// program and migrates; the consoles' work from before is all there and work goes on.
+fn server_upgrade(backend: Backend) {
+    let env = Env::new(backend);
+    let anna_token = env.add_user("anna", "operator");
+    let boris_token = env.add_user("boris", "operator");
+    let server = env.serve();
+    let a = env.console(&server, "a.sqlite3", "anna", &anna_token);
+    let b = env.console(&server, "b.sqlite3", "boris", &boris_token);
+    let number = a.new_request("Не горит фонарь у дома 12");
+    a.ok(&["note", &number, "--text", "до обновления"]);
+    a.sync_quiet();
+    b.sync_quiet();
+    let listed: serde_json::Value = serde_json::from_str(&b.ok(&["list", "-o", "json"])).unwrap();
+    let number = listed[0]["number"].as_str().unwrap().to_owned();
+    drop(server);
+    server_to_previous_schema(&env);
+    assert_eq!(server_version(&env), 3);
+
+    let server = env.serve();
+    assert_eq!(server_version(&env), 4, "migrated on open");
+    let (a, b) = (
+        env.console(&server, "a.sqlite3", "anna", &anna_token),
+        env.console(&server, "b.sqlite3", "boris", &boris_token),
+    );
+    b.ok(&["tag", &number, "--add", "после-обновления"]);
+    b.sync_quiet();
+    a.sync_quiet();
+    let shown = a.show(&number);
+    assert_eq!(tags(&shown), ["после-обновления"], "{shown}");
+    assert_eq!(notes(&shown), ["до обновления"], "{shown}");
+    let summary = env.check(&[&a.db, &b.db]);
+    assert_eq!((summary.requests, summary.notes), (1, 1), "{summary:?}");
+    assert_eq!(summary.rejected, 0, "{summary:?}");
+}
+
+#[test]
+fn a_server_store_of_the_previous_schema_migrates_on_sqlite() {
+    server_upgrade(Backend::Sqlite);
+}
+
+#[test]
+fn a_server_store_of_the_previous_schema_migrates_on_postgres() {
+    server_upgrade(Backend::Postgres);
 }

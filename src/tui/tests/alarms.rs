@@ -127,6 +127,7 @@ fn team_mode_shows_the_link_what_waits_and_each_refusal_once() {
         pending,
         last_ok: Some(now()),
         error: (!online).then(|| "connection refused".into()),
+        version: None,
         rejected,
     };
     update(&mut a, Msg::Sync(status(false, 5, vec![])));
@@ -220,6 +221,7 @@ fn a_refused_reply_waits_in_the_list_and_its_text_comes_back() {
             pending: 0,
             last_ok: Some(now()),
             error: None,
+            version: None,
             rejected: vec![refused],
         }),
     );
@@ -268,6 +270,7 @@ fn a_refusal_in_the_list_names_who_changed_it() {
             pending: 0,
             last_ok: Some(now()),
             error: None,
+            version: None,
             rejected: vec![refused],
         }),
     );
@@ -277,4 +280,41 @@ fn a_refusal_in_the_list_names_who_changed_it() {
         s.contains("обращение уже взял(а) в работу boris — изменил(а) lena в 11:57"),
         "{s}"
     );
+}
+
+/// #20: a console and a server of different versions: the console says which side to update,
+/// once, in the operator's language, rather than a badge that reads like a lost link.
+#[test]
+fn a_version_skew_names_the_side_to_update() {
+    use crate::sync::runner::SyncStatus;
+    for (lang, version, said) in [
+        (Lang::Ru, (2, Some(1)), "сервер старше этой консоли"),
+        (Lang::Ru, (1, Some(2)), "эта консоль старше сервера"),
+        (
+            Lang::En,
+            (2, Some(1)),
+            "the server is older than this console",
+        ),
+        (
+            Lang::En,
+            (1, Some(2)),
+            "this console is older than the server",
+        ),
+    ] {
+        let mut a = loaded(lang);
+        update(
+            &mut a,
+            Msg::Sync(SyncStatus {
+                online: false,
+                pending: 3,
+                last_ok: None,
+                error: Some("sync protocol versions differ".into()),
+                version: Some(version),
+                rejected: vec![],
+            }),
+        );
+        let flash = a.flash.clone().expect("the skew is said");
+        assert!(flash.text.starts_with(said), "{}", flash.text);
+        assert!(flash.error);
+    }
 }

@@ -109,6 +109,7 @@ fn the_servers_refusal_is_said_plainly_and_readonly_refuses() {
             pending: 0,
             last_ok: None,
             error: None,
+            version: None,
             rejected: vec![crate::store::mirror::Rejected {
                 mutation_uuid: Uuid::from_u128(77),
                 request_id: Uuid::from_u128(1),
