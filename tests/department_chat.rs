@@ -47,21 +47,7 @@ fn department(id: i64, text: &str, reply_to: Option<i64>) -> serde_json::Value {
 }
 
 async fn forwarded(rig: &Rig, chat: i64, text: &str, to: &str) -> String {
-    rig.sim.inject_raw(citizen(chat, 1, text));
-    rig.bot_said(chat, "зарегистрировано под номером").await;
-    let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
-    until(Duration::from_secs(10), "the request", || {
-        count(&rig.db, &sql) == 1
-    })
-    .await;
-    let number: String = rusqlite::Connection::open(&rig.db)
-        .unwrap()
-        .query_row(
-            "SELECT number FROM request WHERE chat_ref = ?1",
-            [chat.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let number = rig.new_request(chat, citizen(chat, 1, text)).await;
     let r = rig.store.resolve(&number).await.unwrap();
     let op = Op::Forward {
         department: Some(to.into()),

@@ -23,25 +23,7 @@ fn message(chat: i64, id: i64, text: &str) -> serde_json::Value {
 
 /// A request from `chat`, closed as resolved by anna; its number.
 async fn resolved(rig: &Rig, chat: i64, text: &str) -> String {
-    rig.sim.inject_raw(message(chat, 1, text));
-    // The acknowledgement, in whichever language.
-    until(Duration::from_secs(10), "the acknowledgement", || {
-        !rig.bot_messages(chat).is_empty()
-    })
-    .await;
-    let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
-    until(Duration::from_secs(10), "the request", || {
-        count(&rig.db, &sql) == 1
-    })
-    .await;
-    let number: String = rusqlite::Connection::open(&rig.db)
-        .unwrap()
-        .query_row(
-            "SELECT number FROM request WHERE chat_ref = ?1",
-            [chat.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let number = rig.new_request(chat, message(chat, 1, text)).await;
     let r = rig.store.resolve(&number).await.unwrap();
     for op in [
         Op::Claim,

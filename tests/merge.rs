@@ -23,21 +23,7 @@ fn message(chat: i64, id: i64, name: &str, text: &str) -> serde_json::Value {
 }
 
 async fn request_of(rig: &Rig, chat: i64, name: &str, text: &str) -> String {
-    rig.sim.inject_raw(message(chat, 1, name, text));
-    rig.bot_said(chat, "зарегистрировано под номером").await;
-    let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
-    until(Duration::from_secs(10), "the request", || {
-        count(&rig.db, &sql) == 1
-    })
-    .await;
-    rusqlite::Connection::open(&rig.db)
-        .unwrap()
-        .query_row(
-            "SELECT number FROM request WHERE chat_ref = ?1",
-            [chat.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap()
+    rig.new_request(chat, message(chat, 1, name, text)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

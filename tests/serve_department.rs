@@ -8,7 +8,7 @@ mod common;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-use common::{mcu_in as mcu, team_console as console, until};
+use common::{team_console as console, until};
 
 const SCOPE: &str = "krasnodar";
 const ECONOMY: i64 = -100_880_002;
@@ -36,24 +36,9 @@ async fn answers(db: String, dir: tempfile::TempDir) {
     sim.open_chat(ECONOMY);
     let token = common::add_account(d, &db, "anna", "operator");
     sim.inject_text(5001, "Прорвало трубу во дворе, ул. Мира 5");
-    let log = d.join("serve.log");
-    let (child, _stdout, base) = common::spawn_serve(
-        mcu(d, "server.toml")
-            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--no-seed"]),
-        &log,
-    );
-    let _guard = common::ServeGuard {
-        child,
-        log: log.clone(),
-    };
-    let mut listed = Value::Null;
-    until(Duration::from_secs(40), "the request", || {
-        console(d, &base, &token, &["sync"]);
-        listed = console(d, &base, &token, &["list"]);
-        listed.as_array().is_some_and(|l| l.len() == 1)
-    })
-    .await;
+    let served = common::serve_telegram(d, &db);
+    let base = served.base.clone();
+    let listed = common::listed(d, &base, &token, 1).await;
     let number = listed[0]["number"].as_str().unwrap().to_owned();
     console(
         d,

@@ -8,7 +8,7 @@ mod common;
 use serde_json::Value;
 use std::time::Duration;
 
-use common::{mcu_in as mcu, team_console as console, until};
+use common::{team_console as console, until};
 
 const SCOPE: &str = "krasnodar";
 
@@ -35,35 +35,13 @@ async fn merges(db: String, dir: tempfile::TempDir) {
     let (first, second) = (4001_i64, 4002_i64);
     sim.inject_text(first, "Нет горячей воды, ул. Мира 5");
     sim.inject_text(second, "Мира 5: третий день без горячей воды");
-    let log = d.join("serve.log");
-    let (child, _stdout, base) = common::spawn_serve(
-        mcu(d, "server.toml")
-            .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--no-seed"]),
-        &log,
+    let served = common::serve_telegram(d, &db);
+    let base = served.base.clone();
+    let listed = common::listed(d, &base, &token, 2).await;
+    let (main, other) = (
+        common::number_with(&listed, "Нет горячей"),
+        common::number_with(&listed, "третий день"),
     );
-    let _guard = common::ServeGuard {
-        child,
-        log: log.clone(),
-    };
-    let mut listed = Value::Null;
-    until(Duration::from_secs(40), "two requests", || {
-        console(d, &base, &token, &["sync"]);
-        listed = console(d, &base, &token, &["list"]);
-        listed.as_array().is_some_and(|l| l.len() == 2)
-    })
-    .await;
-    let number_of = |text: &str| {
-        listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text)))
-            .and_then(|r| r["number"].as_str())
-            .unwrap_or_else(|| panic!("{text} in {listed}"))
-            .to_owned()
-    };
-    let (main, other) = (number_of("Нет горячей"), number_of("третий день"));
     let said = |chat: i64, needle: &str| {
         sim.sent()
             .chats

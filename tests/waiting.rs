@@ -22,21 +22,7 @@ fn message(chat: i64, id: i64, text: &str) -> serde_json::Value {
 }
 
 async fn ask(rig: &Rig, chat: i64, text: &str) -> String {
-    rig.sim.inject_raw(message(chat, 1, text));
-    rig.bot_said(chat, "зарегистрировано под номером").await;
-    let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
-    until(Duration::from_secs(10), "the request", || {
-        count(&rig.db, &sql) == 1
-    })
-    .await;
-    let number: String = rusqlite::Connection::open(&rig.db)
-        .unwrap()
-        .query_row(
-            "SELECT number FROM request WHERE chat_ref = ?1",
-            [chat.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let number = rig.new_request(chat, message(chat, 1, text)).await;
     let r = rig.store.resolve(&number).await.unwrap();
     let op = Op::Ask {
         message_id: Uuid::now_v7(),

@@ -166,6 +166,30 @@ impl Rig {
         .await;
         found.unwrap()
     }
+
+    /// `update`, a citizen's first message in `chat`, taken in and acknowledged (in either
+    /// language): the number of the request it made.
+    #[allow(dead_code)]
+    pub async fn new_request(&self, chat: i64, update: serde_json::Value) -> String {
+        self.sim.inject_raw(update);
+        until(Duration::from_secs(10), "the acknowledgement", || {
+            !self.bot_messages(chat).is_empty()
+        })
+        .await;
+        let sql = format!("SELECT count(*) FROM request WHERE chat_ref = '{chat}'");
+        until(Duration::from_secs(10), "the request", || {
+            count(&self.db, &sql) == 1
+        })
+        .await;
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row(
+                "SELECT number FROM request WHERE chat_ref = ?1",
+                [chat.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
 }
 
 /// Starts a prepared `mcu serve` (its stderr into `log`) and waits for the address it prints
