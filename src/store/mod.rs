@@ -7,6 +7,7 @@ pub mod adopt;
 pub mod alarms;
 pub mod alerts;
 pub mod analyze;
+pub mod bulk;
 pub mod citizen;
 pub mod dashboard;
 pub mod db;
@@ -155,6 +156,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod citizen_tests;
 #[cfg(test)]

@@ -8,7 +8,8 @@ use super::super::alarms::{self, Alarm};
 use super::super::handover::{self, ShiftNote};
 use super::super::rows::ms;
 use super::super::{
-    Applied, Cursor, Detail, Filter, Page, Sort, Store, StoreError, alerts, dashboard, db, read,
+    Applied, Cursor, Detail, Filter, Page, Sort, Store, StoreError, alerts, bulk, dashboard, db,
+    read,
 };
 use crate::domain::mutation::Mutation;
 use crate::domain::{Request, RequestNumber};
@@ -36,6 +37,23 @@ impl Store {
         {
             Ok(r) => r,
             Err(e) => Err((0, e.into())),
+        }
+    }
+
+    /// Streams an import into one transaction (`store::bulk`): the chunks `rx` brings are
+    /// applied as they come and committed only when `Chunk::End` arrives.
+    pub async fn import(
+        &self,
+        rx: std::sync::mpsc::Receiver<bulk::Chunk>,
+    ) -> Result<bulk::Imported, bulk::ImportFailed> {
+        let env = self.env.clone();
+        match self
+            .conn
+            .call(move |c| Ok::<_, StoreError>(bulk::import(c, &env, rx)))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => Err(bulk::ImportFailed::Store(e.into())),
         }
     }
 
