@@ -47,6 +47,18 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// A read-only connection to a file `open` has already set up (the store's second connection,
+/// `Store::read_call`): no migrations, no writes.
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Open(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    rusqlite::vtab::array::load_module(&conn)?;
+    Ok(conn)
+}
+
 /// How long a statement waits for another program's lock before reporting the file busy.
 pub const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(5);
 

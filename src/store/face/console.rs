@@ -70,10 +70,11 @@ impl Store {
         self.call(move |c, _| read::detail(c, &key)).await
     }
 
-    /// The shift lead's dashboard as of now, on the store's thread.
+    /// The shift lead's dashboard as of now, read on the store's read-only connection: its tens
+    /// of milliseconds never hold the writer's thread.
     pub async fn dashboard(&self) -> Result<dashboard::Board, StoreError> {
         let now = self.now();
-        self.call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
+        self.read_call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
             .await
     }
 
