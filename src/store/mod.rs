@@ -29,6 +29,7 @@ pub mod read;
 pub mod reset;
 pub mod rows;
 pub mod schema;
+mod search;
 pub mod triage;
 pub mod views;
 pub mod waiting;
@@ -195,6 +196,8 @@ mod citizen_tests;
 mod incidents_tests;
 #[cfg(test)]
 mod ingest_tests;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 pub(crate) mod test_intake;
 #[cfg(test)]
