@@ -2,8 +2,10 @@
 //! (`MCU_BENCH_N` changes the count), target ≤ 50 ms. A plain program, like the console's
 //! bench: the target is a time per run, reported as p50 and max of `MCU_BENCH_DASH_RUNS` (30).
 //!
-//! With `MCU_BENCH_DB=path` it also times what the console's store thread does per refresh on
-//! that database (read the facts, compute, find the listed ids), opened read-only.
+//! With `MCU_BENCH_DB=path` it also times what a refresh does on that database (read the facts,
+//! compute, find the listed ids), opened read-only, and through the console's own `Store` how
+//! long a card asked for during a refresh waits (the refresh reads on the store's read-only
+//! connection, so not for it).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mcu_desk::domain::dashboard::{self, Fact, NEVER, NOBODY, Names, Running, secs};
@@ -211,7 +213,57 @@ fn main() {
             &format!("store thread per refresh: read {facts} facts + compute"),
             times,
         );
+        card_during_refresh(std::path::Path::new(&path), runs.min(10));
     }
+}
+
+/// What an operator waits for a card asked for while the dashboard refreshes: the console's
+/// own `Store` on the file, the refresh started and the card asked for at once, against the
+/// card alone. The refresh reads on the store's read-only connection, so the card should not
+/// wait for it.
+fn card_during_refresh(path: &std::path::Path, runs: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let env = mcu_desk::testkit::sample::archive_env();
+        let store = mcu_desk::store::Store::open(path, env)
+            .await
+            .expect("open the store");
+        let page = store
+            .inbox(
+                mcu_desk::store::Filter::default(),
+                mcu_desk::store::Sort::Received,
+                None,
+                1,
+            )
+            .await
+            .expect("a page");
+        let number = page.rows[0].number.to_string();
+        store.dashboard().await.expect("first refresh");
+        let (mut alone, mut during, mut refresh) = (vec![], vec![], vec![]);
+        for _ in 0..runs {
+            let t = Instant::now();
+            store.detail(&number).await.expect("card");
+            alone.push(t.elapsed().as_secs_f64() * 1000.0);
+            let board = store.clone();
+            let started = Instant::now();
+            let refreshing = tokio::spawn(async move {
+                board.dashboard().await.expect("refresh");
+                started.elapsed()
+            });
+            tokio::task::yield_now().await;
+            let t = Instant::now();
+            store.detail(&number).await.expect("card");
+            during.push(t.elapsed().as_secs_f64() * 1000.0);
+            let took = refreshing.await.expect("refresh task");
+            refresh.push(took.as_secs_f64() * 1000.0);
+        }
+        report("a card alone", alone);
+        report("a card asked for while the dashboard refreshes", during);
+        report("that refresh (on its own connection)", refresh);
+    });
 }
 
 /// Just after the newest request of the database.

@@ -41,6 +41,11 @@ pub fn database() -> PathBuf {
     })
 }
 
+/// Where generated bench files are kept (`cache::data_dir`).
+pub fn data_dir() -> PathBuf {
+    cache::data_dir()
+}
+
 /// How many requests the database holds (with `MCU_BENCH_DB` it need not be `count()`).
 pub fn requests(conn: &rusqlite::Connection) -> i64 {
     conn.query_row("SELECT count(*) FROM request", [], |r| r.get(0))

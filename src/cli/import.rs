@@ -1,5 +1,7 @@
-//! `mcu import FILE.jsonl`: requests from another system, one JSON object a line. Every line is
-//! checked before anything is written, and the whole file is written in one transaction.
+//! `mcu import FILE.jsonl`: requests from another system, one JSON object a line. Lines are
+//! read and checked as they are written, all in one transaction that commits only after the
+//! last line passed (`store::bulk`): a bad line anywhere leaves nothing, and a million lines are
+//! never held in memory at once.
 //!
 //! The file comes as bytes, not text: a line that is not UTF-8 is then refused by its number
 //! (the operator finds it) rather than the whole file being "not UTF-8", and the byte-order
@@ -72,38 +74,85 @@ const EXPORT_ONLY: &[&str] = &[
     "minutes_left",
 ];
 
+/// A whole file read at once: for the fuzz rig and tests (`mcu import` streams, `read`).
+#[cfg(any(test, feature = "testkit"))]
 pub struct Parsed {
     /// (line number, request)
     pub requests: Vec<(usize, NewRequest)>,
-    pub warnings: Vec<String>,
+}
+
+/// Why reading an import file stopped.
+#[derive(Debug)]
+pub enum Fault {
+    /// A line was refused: its number, and what is wrong with the number in front, worded in
+    /// the reader's language.
+    Line(usize, String),
+    /// The file could not be read.
+    Io(std::io::Error),
 }
 
 /// Every line of the file, or the first fault with its line number, worded in `lang`.
+#[cfg(any(test, feature = "testkit"))]
 pub fn parse(bytes: &[u8], lang: Lang) -> Result<Parsed, String> {
-    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut requests = vec![];
-    let mut warnings = vec![];
-    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let no = i + 1;
+    read(
+        bytes,
+        lang,
+        |no, new| {
+            requests.push((no, new));
+            true
+        },
+        |_| {},
+    )
+    .map_err(|f| match f {
+        Fault::Line(_, e) => e,
+        Fault::Io(e) => e.to_string(),
+    })?;
+    Ok(Parsed { requests })
+}
+
+/// Reads `input` line by line, handing each line's request to `take` as soon as it is read
+/// (so a million lines are never all in memory) until `take` answers false; warnings go to
+/// `warn`. Stops at the first refused line.
+pub fn read(
+    mut input: impl std::io::BufRead,
+    lang: Lang,
+    mut take: impl FnMut(usize, NewRequest) -> bool,
+    mut warn: impl FnMut(String),
+) -> Result<(), Fault> {
+    let mut buf = Vec::new();
+    let mut no = 0;
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf).map_err(Fault::Io)? == 0 {
+            return Ok(());
+        }
+        no += 1;
+        let mut raw = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        if no == 1 {
+            raw = raw.strip_prefix(BOM).unwrap_or(raw);
+        }
         let at = |what: String| format!("{} {no}: {what}", lang.pick("строка", "line"));
-        let raw = std::str::from_utf8(raw).map_err(|e| at(not_utf8(&e, lang)))?;
+        let raw = std::str::from_utf8(raw).map_err(|e| Fault::Line(no, at(not_utf8(&e, lang))))?;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if raw.trim().is_empty() {
             continue;
         }
-        let line: Line =
-            serde_json::from_str(raw).map_err(|e| at(strip_position(&e.to_string())))?;
+        let line: Line = serde_json::from_str(raw)
+            .map_err(|e| Fault::Line(no, at(strip_position(&e.to_string()))))?;
         for key in line.rest.keys() {
             if !EXPORT_ONLY.contains(&key.as_str()) {
-                warnings.push(at(match lang {
+                warn(at(match lang {
                     Lang::Ru => format!("неизвестное поле `{key}` пропущено"),
                     Lang::En => format!("unknown field `{key}` ignored"),
                 }));
             }
         }
-        requests.push((no, convert(line, lang).map_err(at)?));
+        let new = convert(line, lang).map_err(|e| Fault::Line(no, at(e)))?;
+        if !take(no, new) {
+            return Ok(());
+        }
     }
-    Ok(Parsed { requests, warnings })
 }
 
 /// Where in its line the bytes stop being UTF-8, counted from 1 as an editor counts.
@@ -218,7 +267,6 @@ mod tests {
         .unwrap();
         assert_eq!(p.requests.len(), 1);
         assert_eq!(p.requests[0].1.channel, Channel::Manual);
-        assert!(p.warnings.is_empty());
     }
 
     #[test]
@@ -256,10 +304,38 @@ mod tests {
 
     #[test]
     fn unknown_fields_warn_and_export_fields_pass() {
-        let p = parse("{\"text\":\"a\",\"received_at\":\"2026-11-02T07:00:00Z\",\"adress\":\"x\",\"number\":\"2026-000001\"}".as_bytes(), Lang::En).unwrap();
+        let mut warnings = vec![];
+        let mut taken = 0;
+        read("{\"text\":\"a\",\"received_at\":\"2026-11-02T07:00:00Z\",\"adress\":\"x\",\"number\":\"2026-000001\"}".as_bytes(), Lang::En, |_, _| { taken += 1; true }, |w| warnings.push(w)).unwrap();
         assert_eq!(
-            p.warnings,
+            warnings,
             vec!["line 1: unknown field `adress` ignored".to_string()]
+        );
+        assert_eq!(taken, 1);
+    }
+
+    /// #20 item 3: lines are handed on one by one as they are read, and reading stops when the
+    /// taker says so (the store refused one): nothing past it is parsed.
+    #[test]
+    fn lines_are_handed_on_as_read_and_reading_stops_when_told() {
+        let ok = "{\"text\":\"a\",\"received_at\":\"2026-11-02T07:00:00Z\"}";
+        let input = format!("{ok}\n\n{ok}\n{ok}\nnot json\n");
+        let mut seen = vec![];
+        read(
+            input.as_bytes(),
+            Lang::En,
+            |no, _| {
+                seen.push(no);
+                no < 3
+            },
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(seen, vec![1, 3], "blank line 2 skipped, stopped after 3");
+        let e = read(input.as_bytes(), Lang::En, |_, _| true, |_| {}).unwrap_err();
+        assert!(
+            matches!(e, Fault::Line(5, ref m) if m.starts_with("line 5:")),
+            "{e:?}"
         );
     }
 

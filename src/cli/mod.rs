@@ -644,46 +644,74 @@ impl Invocation {
     }
 
     async fn import(&self, file: &std::path::Path) -> anyhow::Result<()> {
-        // Bytes, not text: the parser names the line that is not UTF-8.
-        let bytes = if file.as_os_str() == "-" {
-            let mut b = vec![];
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
-                .context("cannot read stdin")?;
-            b
+        use crate::store::bulk::{Chunk, ImportFailed};
+        // Mutations per chunk handed to the store's thread, and chunks in flight: the memory
+        // an import holds whatever the file's size.
+        const CHUNK: usize = 1_000;
+        const IN_FLIGHT: usize = 2;
+        let source = if file.as_os_str() == "-" {
+            None
         } else {
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+            Some(
+                std::fs::File::open(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?,
+            )
         };
-        let parsed = import::parse(&bytes, self.labels.lang())
-            .map_err(|e| Refused(format!("{}: {e}", file.display())))?;
-        for w in &parsed.warnings {
-            eprintln!("mcu: {}: {w}", file.display());
-        }
-        let now = self.store.now();
-        let batch: Vec<Mutation> = parsed
-            .requests
-            .iter()
-            .map(|(_, new)| {
-                Mutation::new(
-                    Uuid::now_v7(),
-                    &self.operator,
-                    now,
-                    Op::Create(Box::new(new.clone())),
-                )
+        let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+        let (lang, name) = (self.labels.lang(), file.display().to_string());
+        let (operator, now) = (self.operator.clone(), self.store.now());
+        // The reader runs beside the store's thread; `End` goes only after the last line
+        // passed, so a refused line (or a read failure) rolls everything back.
+        let reader = tokio::task::spawn_blocking(move || {
+            // Bytes, not text: the parser names the line that is not UTF-8.
+            let input: Box<dyn std::io::BufRead> = match source {
+                Some(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+                None => Box::new(std::io::stdin().lock()),
+            };
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut store_gone = false;
+            let create = |new| Op::Create(Box::new(new));
+            import::read(
+                input,
+                lang,
+                |no, new| {
+                    chunk.push((
+                        no,
+                        Mutation::new(Uuid::now_v7(), &operator, now, create(new)),
+                    ));
+                    if chunk.len() == CHUNK {
+                        store_gone = tx.send(Chunk::Rows(std::mem::take(&mut chunk))).is_err();
+                    }
+                    !store_gone
+                },
+                |w| eprintln!("mcu: {name}: {w}"),
+            )?;
+            if !store_gone && tx.send(Chunk::Rows(chunk)).is_ok() {
+                let _ = tx.send(Chunk::End);
+            }
+            Ok::<_, import::Fault>(())
+        });
+        let stored = self.store.import(rx).await;
+        let read = reader.await.context("the import reader stopped")?;
+        let nothing = |why: String| {
+            Refused(if english() {
+                format!("{}: {why}; nothing imported", file.display())
+            } else {
+                format!("{}: {why}; ничего не импортировано", file.display())
             })
-            .collect();
-        let total = batch.len();
-        match self.store.apply_batch(batch).await {
-            Ok((created, skipped)) => {
+        };
+        let read_stopped_at = match &read {
+            Err(import::Fault::Line(n, _)) => Some(*n),
+            _ => None,
+        };
+        match (stored, read) {
+            (Ok(done), Ok(())) => {
+                let (created, skipped) = (done.created, done.skipped);
+                let total = created + skipped;
                 if self.labels.en {
-                    println!(
-                        "imported {} of {total}; {skipped} already present",
-                        created.len()
-                    );
+                    println!("imported {created} of {total}; {skipped} already present");
                 } else {
-                    println!(
-                        "импортировано {} из {total}; уже были: {skipped}",
-                        created.len()
-                    );
+                    println!("импортировано {created} из {total}; уже были: {skipped}");
                 }
                 // Labelled history from the old system trains at once.
                 if let Some(s) = self.store.retrain_triage(&self.triage, false).await? {
@@ -691,22 +719,26 @@ impl Invocation {
                 }
                 Ok(())
             }
-            Err((i, e)) if e.is_bad_input() => {
-                let line = parsed.requests.get(i).map(|(n, _)| *n).unwrap_or(0);
+            // Both stopped: the store at its refused line, the reader at a later one it had
+            // read before it noticed. The first fault in the file is the one to fix.
+            (Err(ImportFailed::Line(line, e)), Ok(()) | Err(import::Fault::Line(..)))
+                if e.is_bad_input() && read_stopped_at.is_none_or(|n| n > line) =>
+            {
                 let why = crate::present::refusal::store_error_ru(&e)
                     .filter(|_| !english())
                     .unwrap_or_else(|| e.to_string());
-                Err(Refused(if english() {
-                    format!("{}: line {line}: {why}; nothing imported", file.display())
-                } else {
-                    format!(
-                        "{}: строка {line}: {why}; ничего не импортировано",
-                        file.display()
-                    )
-                })
-                .into())
+                Err(nothing(format!("{} {line}: {why}", lang.pick("строка", "line"))).into())
             }
-            Err((_, e)) => Err(anyhow::Error::from(e).context("nothing imported")),
+            (_, Err(import::Fault::Line(_, e))) => Err(nothing(e).into()),
+            (_, Err(import::Fault::Io(e))) => Err(anyhow::Error::from(e)
+                .context(format!("cannot read {}", file.display()))
+                .context("nothing imported")),
+            (Err(ImportFailed::Line(_, e) | ImportFailed::Store(e)), Ok(())) => {
+                Err(anyhow::Error::from(e).context("nothing imported"))
+            }
+            (Err(ImportFailed::Abandoned), Ok(())) => Err(anyhow::anyhow!(
+                "the import reader stopped; nothing imported"
+            )),
         }
     }
 

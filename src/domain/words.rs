@@ -26,7 +26,10 @@ pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
 const STEM_CACHE: usize = 100_000;
 
 thread_local! {
-    static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+    /// FxHash, not the default SipHash: hashing the words here was a tenth of gateway intake
+    /// (#20). Citizens' words reach it, as they reach triage's FxHash maps; the cache starts
+    /// over at `STEM_CACHE` entries, which bounds what crafted collisions could cost.
+    static STEMS: std::cell::RefCell<rustc_hash::FxHashMap<String, String>> =
         Default::default();
 }
 

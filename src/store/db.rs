@@ -44,16 +44,39 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     configure(&conn)
         .map_err(|e| StoreError::Open(format!("{}: {}", path.display(), StoreError::from(e))))?;
     schema::migrate(&mut conn)?;
+    super::bulk::truncate_big_wal(&conn, path);
     Ok(conn)
 }
 
+/// A read-only connection to a file `open` has already set up (the store's second connection,
+/// `Store::read_call`): no migrations, no writes.
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Open(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    rusqlite::vtab::array::load_module(&conn)?;
+    Ok(conn)
+}
+
+/// How long a statement waits for another program's lock before reporting the file busy.
+pub const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(StdDuration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // The ingest path alone uses about 30 distinct statements; the default cache holds 16.
     conn.set_prepared_statement_cache_capacity(128);
     // journal_mode answers with a row, so it is read rather than executed.
     let _: String = conn.row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // When a checkpoint lets SQLite start the WAL over, a file grown by a large write shrinks
+    // back to this rather than staying its size on disk.
+    conn.pragma_update(
+        None,
+        "journal_size_limit",
+        super::bulk::BIG_WAL_BYTES as i64,
+    )?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // rarray(): search hands its matches to the inbox query as one bound array.
     rusqlite::vtab::array::load_module(conn)?;
@@ -92,27 +115,38 @@ pub fn apply_batch(
     let mut created = Vec::new();
     let mut skipped = 0;
     for (i, m) in batch.iter().enumerate() {
-        if let Op::Create(new) = &m.op
-            && let Some(ext) = &new.external_id
-        {
-            let exists: Option<i64> = tx
-                .row(
-                    "SELECT rid FROM request WHERE channel = ?1 AND external_id = ?2",
-                    params![new.channel.as_str(), ext],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(|e| (i, e.into()))?;
-            if exists.is_some() {
-                skipped += 1;
-                continue;
-            }
+        match apply_one_of_batch(&tx, env, m).map_err(|e| (i, e))? {
+            Some(number) => created.push(number),
+            None => skipped += 1,
         }
-        let a = apply_in(&tx, env, m).map_err(|e| (i, e))?;
-        created.push(a.request.number);
     }
     tx.commit().map_err(|e| (batch.len(), e.into()))?;
     Ok((created, skipped))
+}
+
+/// One mutation of a batch or an import: the created request's number, or None when it was a
+/// creation whose (channel, external_id) is already stored, so re-running an import is
+/// harmless.
+pub(crate) fn apply_one_of_batch(
+    tx: &Connection,
+    env: &Env,
+    m: &Mutation,
+) -> Result<Option<RequestNumber>, StoreError> {
+    if let Op::Create(new) = &m.op
+        && let Some(ext) = &new.external_id
+    {
+        let exists: Option<i64> = tx
+            .row(
+                "SELECT rid FROM request WHERE channel = ?1 AND external_id = ?2",
+                params![new.channel.as_str(), ext],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(apply_in(tx, env, m)?.request.number))
 }
 
 /// When a request's search document is rebuilt: at once, or once per request at the end of a

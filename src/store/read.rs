@@ -1,12 +1,9 @@
 //! Reads: one request with its thread, and keyset-paginated inbox pages.
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, ToSql, params_from_iter};
 use std::rc::Rc;
 
-/// Up to this many search matches are looked up one by one; more walk the sort index instead.
-const FEW_MATCHES: usize = 5_000;
 use serde::Serialize;
 
 use super::rows::{self, Cached, NO_DUE, RawRequest, ms, time};
@@ -511,8 +508,7 @@ pub fn inbox(
         let p = arg(Box::new(ms(to)), &mut args);
         conds.push(format!("r.received_at < {p}"));
     }
-    // Search runs first and hands its matches over as an array. Few matches: look each up and
-    // sort them. Many: walk the sort index and keep the matching rows, which stops after one page.
+    // Search runs first and hands the rows to read over as an array (`store::search`).
     let mut table_hint = "";
     // A phone number in any form finds the citizen's requests by the number, not its digits.
     let phone = filter
@@ -532,10 +528,14 @@ pub fn inbox(
                 members: Default::default(),
             });
         };
-        let ids: Vec<Value> = conn
-            .prepare_cached("SELECT rowid FROM request_fts WHERE request_fts MATCH ?1")?
-            .query_map([expr], |r| r.get::<_, i64>(0).map(Value::from))?
-            .collect::<Result<_, _>>()?;
+        let walk = super::search::Walk {
+            conds: &conds,
+            args: &args,
+            sort,
+            after,
+            want: limit.clamp(1, 10_000) + 1,
+        };
+        let ids = super::search::rids(conn, &expr, &walk)?;
         if ids.is_empty() {
             return Ok(Page {
                 rows: vec![],
@@ -544,14 +544,8 @@ pub fn inbox(
                 members: Default::default(),
             });
         }
-        table_hint = if ids.len() <= FEW_MATCHES {
-            "NOT INDEXED"
-        } else {
-            match sort {
-                Sort::TimeLeft => "INDEXED BY request_due",
-                Sort::Received => "INDEXED BY request_received",
-            }
-        };
+        // At most a few thousand rows, each found by its rid.
+        table_hint = "NOT INDEXED";
         let p = arg(Box::new(Rc::new(ids)), &mut args);
         conds.push(format!("r.rid IN rarray({p})"));
     }

@@ -496,3 +496,50 @@ fn a_held_resolution_clock_is_stored_and_read_back() {
         .unwrap();
     assert_eq!(loaded.resolution, sent.resolution);
 }
+
+/// #20 item 4: the dashboard is read on the store's read-only connection, so it answers while
+/// the writer's thread is busy (here held on purpose), sees what was committed, and cannot
+/// write.
+#[tokio::test]
+async fn the_dashboard_reads_beside_a_busy_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::new(false);
+    let store = Store::open(&dir.path().join("a.sqlite3"), f.env.clone())
+        .await
+        .unwrap();
+    let new = NewRequest::new(Channel::Telegram, "Нет света", t0());
+    store
+        .apply(Mutation::new(
+            Uuid::now_v7(),
+            "gw",
+            t0(),
+            Op::Create(Box::new(new)),
+        ))
+        .await
+        .unwrap();
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, writer_busy) = tokio::sync::oneshot::channel();
+    let writer = store.clone();
+    let busy = tokio::spawn(async move {
+        writer
+            .call(move |_, _| {
+                let _ = started.send(());
+                let _ = held.recv();
+                Ok(())
+            })
+            .await
+    });
+    writer_busy.await.unwrap();
+    let board = tokio::time::timeout(std::time::Duration::from_secs(10), store.dashboard())
+        .await
+        .expect("the dashboard did not wait for the writer's thread")
+        .unwrap();
+    assert_eq!(board.facts, 1);
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    let refused = store
+        .read_call(|c, _| Ok(c.execute("DELETE FROM request", [])))
+        .await
+        .unwrap();
+    assert!(refused.is_err(), "the reader wrote");
+}

@@ -138,9 +138,35 @@ pub(crate) fn refresh(tx: &Connection, rid: i64, r: &Request) -> Result<(), Stor
         return Ok(());
     };
     let suggestion = (r.topic.is_none() && r.status.is_open())
-        .then(|| model.suggest(&r.text))
+        .then(|| suggest(&model, &r.text))
         .flatten();
     write(tx, rid, suggestion.as_ref())
+}
+
+/// A text scored, the model that scored it, and what it said.
+type Scored = (Arc<Model>, String, Option<Suggestion>);
+
+thread_local! {
+    /// The last text scored and by which model: intake writes a new request's row two or three
+    /// times in one go (created, acknowledged, a citizen's next message), and scoring the same
+    /// text again was a tenth of intake.
+    static LAST: RefCell<Option<Scored>> = const { RefCell::new(None) };
+}
+
+/// `model.suggest(text)`, remembered for the last text (a pure function of the two).
+fn suggest(model: &Arc<Model>, text: &str) -> Option<Suggestion> {
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((m, t, s)) = last.as_ref()
+            && Arc::ptr_eq(m, model)
+            && t == text
+        {
+            return s.clone();
+        }
+        let s = model.suggest(text);
+        *last = Some((model.clone(), text.to_string(), s.clone()));
+        s
+    })
 }
 
 fn write(tx: &Connection, rid: i64, s: Option<&Suggestion>) -> Result<(), StoreError> {

@@ -8,7 +8,8 @@ use super::super::alarms::{self, Alarm};
 use super::super::handover::{self, ShiftNote};
 use super::super::rows::ms;
 use super::super::{
-    Applied, Cursor, Detail, Filter, Page, Sort, Store, StoreError, alerts, dashboard, db, read,
+    Applied, Cursor, Detail, Filter, Page, Sort, Store, StoreError, alerts, bulk, dashboard, db,
+    read,
 };
 use crate::domain::mutation::Mutation;
 use crate::domain::{Request, RequestNumber};
@@ -39,6 +40,23 @@ impl Store {
         }
     }
 
+    /// Streams an import into one transaction (`store::bulk`): the chunks `rx` brings are
+    /// applied as they come and committed only when `Chunk::End` arrives.
+    pub async fn import(
+        &self,
+        rx: std::sync::mpsc::Receiver<bulk::Chunk>,
+    ) -> Result<bulk::Imported, bulk::ImportFailed> {
+        let env = self.env.clone();
+        match self
+            .conn
+            .call(move |c| Ok::<_, StoreError>(bulk::import(c, &env, rx)))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => Err(bulk::ImportFailed::Store(e.into())),
+        }
+    }
+
     /// The request a number (`2026-000123`), a number's unambiguous tail (`123`) or an id names.
     pub async fn resolve(&self, key: &str) -> Result<Request, StoreError> {
         let key = key.to_string();
@@ -52,10 +70,11 @@ impl Store {
         self.call(move |c, _| read::detail(c, &key)).await
     }
 
-    /// The shift lead's dashboard as of now, on the store's thread.
+    /// The shift lead's dashboard as of now, read on the store's read-only connection: its tens
+    /// of milliseconds never hold the writer's thread.
     pub async fn dashboard(&self) -> Result<dashboard::Board, StoreError> {
         let now = self.now();
-        self.call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
+        self.read_call(move |c, env| dashboard::board(c, now, env.policy.calendar.tz()))
             .await
     }
 
