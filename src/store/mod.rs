@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod db;
 mod delivery;
 pub mod department_chat;
+mod detail;
 pub mod escalation;
 mod face;
 pub mod feedback;
