@@ -50,7 +50,11 @@ async fn a_merged_thread_answers_both_citizens_and_forwards_follow_ups() {
         &merged,
         &into,
         None,
-        Some(mcu_desk::lang::Lang::Ru),
+        Some(mcu_desk::present::merge::told(
+            mcu_desk::lang::Lang::Ru,
+            &merged,
+            &into,
+        )),
         "anna",
         chrono::Utc::now(),
     )

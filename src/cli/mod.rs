@@ -551,7 +551,7 @@ impl Invocation {
                 };
                 let (id, batch) =
                     crate::domain::split::split(&d.request, m, &self.operator, self.store.now())
-                        .map_err(|e| Refused(e.say(lang)))?;
+                        .map_err(|e| Refused(crate::present::merge::split_refusal(&e, lang)))?;
                 self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
                 self.settle().await?;
                 let made = self.settled(id).await?;
@@ -595,11 +595,11 @@ impl Invocation {
                     &other,
                     &into,
                     into_target,
-                    Some(lang),
+                    Some(crate::present::merge::told(lang, &other, &into)),
                     &self.operator,
                     self.store.now(),
                 )
-                .map_err(|e| anyhow::anyhow!(e.say(lang)))?;
+                .map_err(|e| anyhow::anyhow!(crate::present::merge::merge_refusal(&e, lang)))?;
                 self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
                 self.settle().await?;
                 let other = self.settled(other.id).await?;

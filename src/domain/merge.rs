@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::mutation::{Mutation, Op, merged_into};
 use super::request::Request;
-use crate::lang::Lang;
 
 /// Why two requests cannot be merged; each names what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,42 +24,15 @@ pub enum MergeError {
     Already(String, String),
 }
 
-impl MergeError {
-    /// The refusal in the operator's language.
-    pub fn say(&self, lang: Lang) -> String {
-        match self {
-            MergeError::Same => lang
-                .pick(
-                    "обращение нельзя объединить само с собой",
-                    "a request cannot be merged into itself",
-                )
-                .into(),
-            MergeError::Incident => lang
-                .pick(
-                    "инцидент не объединяют: его обращения присоединяют к другому инциденту",
-                    "an incident is not merged: its members join another incident",
-                )
-                .into(),
-            MergeError::IntoMerged { into, target } => match lang {
-                Lang::Ru => format!("{into} уже объединено с {target}: объединяйте с {target}"),
-                Lang::En => self.to_string(),
-            },
-            MergeError::Already(a, b) => match lang {
-                Lang::Ru => format!("{a} уже объединено с {b}"),
-                Lang::En => self.to_string(),
-            },
-        }
-    }
-}
-
-/// The batch that merges `other` into `into`: its citizen told first (when the request is
-/// open and their channel carries it), then the merge. `into_target`: the number of the
+/// The batch that merges `other` into `into`: its citizen told `told` first (when the
+/// request is open and their channel carries it; the words are `present::merge::told`), then
+/// the merge. `into_target`: the number of the
 /// request `into` is itself merged into, if it is (looked up by the caller).
 pub fn merge(
     other: &Request,
     into: &Request,
     into_target: Option<String>,
-    lang: Option<Lang>,
+    told: Option<String>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Mutation>, MergeError> {
@@ -83,7 +55,7 @@ pub fn merge(
         ));
     }
     let mut out = vec![];
-    if let Some(lang) = lang
+    if let Some(body) = told
         && other.status.is_open()
         && other.channel.delivers()
         && other.channel_ref.chat.is_some()
@@ -94,7 +66,7 @@ pub fn merge(
             now,
             Op::Reply {
                 message_id: Uuid::now_v7(),
-                body: told(lang, other, into),
+                body,
             },
         ));
     }
@@ -105,19 +77,6 @@ pub fn merge(
         Op::Merge { into: into.id },
     ));
     Ok(out)
-}
-
-/// What the citizen of the merged request is told: where the case goes on, and that they
-/// keep writing and reading in the same chat.
-pub fn told(lang: Lang, other: &Request, into: &Request) -> String {
-    lang.pick(
-        "Здравствуйте! Ваше обращение {number} объединено с обращением {into} о том же. \
-         Ответы будут приходить сюда же, писать можно в этот чат.",
-        "Hello! Your request {number} was merged with request {into} about the same matter. \
-         Answers will come here, and you can keep writing in this chat.",
-    )
-    .replace("{number}", &other.number.to_string())
-    .replace("{into}", &into.number.to_string())
 }
 
 /// The answer a mutation gives the citizen, if it is one that a merged request's citizen

@@ -23,22 +23,6 @@ pub enum SplitError {
     ThroughMerge(String),
 }
 
-impl SplitError {
-    /// The refusal in the operator's language.
-    pub fn say(&self, lang: crate::lang::Lang) -> String {
-        match (self, lang) {
-            (_, crate::lang::Lang::En) => self.to_string(),
-            (SplitError::NotAFollowUp, _) => {
-                "выделить можно только сообщение заявителя, пришедшее позже".into()
-            }
-            (SplitError::Empty, _) => "сообщение пустое".into(),
-            (SplitError::ThroughMerge(n), _) => {
-                format!("сообщение пришло через объединённое обращение {n}: откройте его заново")
-            }
-        }
-    }
-}
-
 /// The new request's id and the batch: its creation, then the old request's record of it.
 pub fn split(
     r: &Request,

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod feedback;
 pub mod handover;
 pub mod health;
+pub mod merge;
 pub mod names;
 pub mod refusal;
 pub mod reply_vars;

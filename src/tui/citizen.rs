@@ -240,7 +240,7 @@ pub(super) fn split(app: &mut App, target: uuid::Uuid, message: &str) -> Vec<Cmd
             vec![Cmd::Apply(batch)]
         }
         Err(e) => {
-            flash(app, e.say(lang), true);
+            flash(app, crate::present::merge::split_refusal(&e, lang), true);
             vec![]
         }
     }

@@ -50,9 +50,15 @@ pub(super) async fn merge(
         ),
         None => None,
     };
-    let batch =
-        crate::domain::merge::merge(&other, &into, into_target, Some(lang), actor, store.now())
-            .map_err(|e| e.say(lang))?;
+    let batch = crate::domain::merge::merge(
+        &other,
+        &into,
+        into_target,
+        Some(crate::present::merge::told(lang, &other, &into)),
+        actor,
+        store.now(),
+    )
+    .map_err(|e| crate::present::merge::merge_refusal(&e, lang))?;
     store
         .apply_batch(batch)
         .await
