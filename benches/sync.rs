@@ -273,10 +273,10 @@ async fn over_http(name: &str, base: &str, anna: &str, boris: &str) {
 fn accounts_on<S: Transactional>(store: &S) -> (String, String) {
     let now = chrono::Utc::now();
     let city = [SCOPE.to_string()];
-    let anna = accounts::add(store, "anna", Role::Operator, &city, now)
+    let anna = accounts::add(store, "anna", Role::Operator, &city, &[], now)
         .unwrap()
         .unwrap();
-    let boris = accounts::add(store, "boris", Role::Operator, &city, now)
+    let boris = accounts::add(store, "boris", Role::Operator, &city, &[], now)
         .unwrap()
         .unwrap();
     (anna, boris)

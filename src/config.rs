@@ -37,8 +37,9 @@ pub struct Config {
     pub escalation: EscalationConfig,
     /// «Вопрос решён?» after a resolved close (`domain::feedback`).
     pub feedback: FeedbackConfig,
-    /// How departments without mcu-desk are reached (`[departments.<id>]`).
-    pub departments: std::collections::BTreeMap<String, departments::DepartmentContact>,
+    /// What department accounts see, and how departments without mcu-desk are reached
+    /// (`[departments.<id>]`).
+    pub departments: departments::Departments,
     /// Round-robin assignment at intake, on `mcu serve` (`server::assign`).
     pub assign: crate::server::assign::AssignConfig,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
@@ -579,9 +580,9 @@ impl Config {
                 "channels.platform.url must be an http(s) URL, got `{platform}`"
             )));
         }
-        if !self.departments.is_empty() {
+        if !self.departments.each.is_empty() {
             let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
-            departments::check(&self.departments, &catalog).map_err(bad)?;
+            departments::check(&self.departments.each, &catalog).map_err(bad)?;
         }
         if !self.channels.platform.topics.is_empty() {
             let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;

@@ -33,10 +33,10 @@ impl Server {
         let store = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
         let now = chrono::Utc::now();
         let city = [SCOPE.to_string()];
-        let anna = accounts::add(&store, "anna", Role::Operator, &city, now)
+        let anna = accounts::add(&store, "anna", Role::Operator, &city, &[], now)
             .unwrap()
             .unwrap();
-        let boris = accounts::add(&store, "boris", Role::Lead, &city, now)
+        let boris = accounts::add(&store, "boris", Role::Lead, &city, &[], now)
             .unwrap()
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -438,6 +438,10 @@ pub enum UserCommand {
         /// `[server] scope`. An admin reaches every scope.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
+        /// For `--role department`: a catalog department (id or name) whose forwarded
+        /// requests it works; repeat for several. Required for that role, refused for others.
+        #[arg(long = "department", value_name = "DEPARTMENT")]
+        departments: Vec<String>,
     },
     /// Accounts with their roles, scopes, state and when last seen (never tokens).
     List,
@@ -453,11 +457,14 @@ pub enum UserCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
-    /// Let the account reach these scopes too.
+    /// Let the account reach these scopes (cities), or a department account these
+    /// departments, too.
     Grant {
         name: String,
-        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        #[arg(long = "scope", value_name = "SCOPE", required_unless_present = "departments")]
         scopes: Vec<String>,
+        #[arg(long = "department", value_name = "DEPARTMENT")]
+        departments: Vec<String>,
     },
 }
 
@@ -470,6 +477,9 @@ pub enum RoleArg {
     Viewer,
     /// Another system's Open311 key: files and reads requests on `/open311/` only.
     Integration,
+    /// A city department: sees only the requests forwarded to its departments, records its
+    /// answers and returns (needs `--department`).
+    Department,
 }
 
 impl From<RoleArg> for crate::server::engine::Role {
@@ -478,6 +488,7 @@ impl From<RoleArg> for crate::server::engine::Role {
             RoleArg::Operator => Self::Operator,
             RoleArg::Lead => Self::Lead,
             RoleArg::Admin => Self::Admin,
+            RoleArg::Department => Self::Department,
             RoleArg::Viewer => Self::Viewer,
             RoleArg::Integration => Self::Integration,
         }

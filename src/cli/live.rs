@@ -30,7 +30,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
             acknowledge: true,
             incidents: Some(config.incidents.clone()),
             topics: config.channels.platform.topics.clone(),
-            departments: crate::config::departments::telegram_chats(&config.departments),
+            departments: crate::config::departments::telegram_chats(&config.departments.each),
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),

@@ -267,8 +267,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             };
         }
-        Command::User { command } => {
+        Command::User { mut command } => {
             let format = cli.output.unwrap_or(Format::Table);
+            // Departments named as the operator would (id or name), checked against this
+            // city's catalog once, here.
+            if let args::UserCommand::Add { departments, .. }
+            | args::UserCommand::Grant { departments, .. } =
+                &mut command
+            {
+                for d in departments.iter_mut() {
+                    *d = department_id(&catalog, d)?;
+                }
+            }
             return server::user(
                 cli.db.as_deref(),
                 command,

@@ -268,6 +268,7 @@ pub async fn serve(
             config.server.scope.clone(),
         ),
         assign: config.assign,
+        show_citizen: config.departments.show_citizen,
         ..http::ServeOptions::default()
     };
     let compacting = (compact_every > 0.0).then(|| {
@@ -459,18 +460,42 @@ fn change_user(store: &ServerStore, command: UserCommand) -> anyhow::Result<()> 
                 )
             );
         }
-        UserCommand::Grant { name, scopes } => {
+        UserCommand::Grant {
+            name,
+            scopes,
+            departments,
+        } => {
+            if !departments.is_empty() {
+                let role = accounts::list(store)?
+                    .into_iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.role)
+                    .ok_or_else(|| missing(&name))?;
+                if role != Role::Department {
+                    return Err(Refused(say(
+                        format!("{name} is not a department account ({})", role.as_str()),
+                        format!("{name} — не учётная запись департамента ({})", role.as_str()),
+                    ))
+                    .into());
+                }
+            }
             for s in &scopes {
                 accounts::check_scope(s).map_err(Refused)?;
                 if !accounts::grant(store, &name, s)? {
                     return Err(missing(&name));
                 }
             }
+            for d in &departments {
+                if !accounts::grant_department(store, &name, d)? {
+                    return Err(missing(&name));
+                }
+            }
+            let all: Vec<String> = scopes.into_iter().chain(departments).collect();
             eprintln!(
                 "{}",
                 say(
-                    format!("user {name} reaches {} too", scopes.join(", ")),
-                    format!("пользователю {name} открыто также: {}", scopes.join(", ")),
+                    format!("user {name} reaches {} too", all.join(", ")),
+                    format!("пользователю {name} открыто также: {}", all.join(", ")),
                 )
             );
         }
@@ -487,9 +512,31 @@ fn user_with(
     default_scope: &str,
 ) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { name, role, scopes } => {
+        UserCommand::Add {
+            name,
+            role,
+            scopes,
+            departments,
+        } => {
             accounts::check_name(&name).map_err(Refused)?;
             let role = Role::from(role);
+            match (role, departments.is_empty()) {
+                (Role::Department, true) => {
+                    return Err(Refused(say(
+                        "a department account needs --department (the catalog's id or name)".into(),
+                        "учётной записи департамента нужен --department (id или название из каталога)".into(),
+                    ))
+                    .into());
+                }
+                (Role::Department, false) | (_, true) => {}
+                (_, false) => {
+                    return Err(Refused(say(
+                        "--department is for --role department only".into(),
+                        "--department — только для --role department".into(),
+                    ))
+                    .into());
+                }
+            }
             let scopes = if scopes.is_empty() {
                 vec![default_scope.to_string()]
             } else {
@@ -498,7 +545,14 @@ fn user_with(
             for s in &scopes {
                 accounts::check_scope(s).map_err(Refused)?;
             }
-            let Some(token) = accounts::add(store, &name, role, &scopes, chrono::Utc::now())?
+            let Some(token) = accounts::add(
+                store,
+                &name,
+                role,
+                &scopes,
+                &departments,
+                chrono::Utc::now(),
+            )?
             else {
                 return Err(Refused(say(
                     format!("user `{name}` already exists; no token issued"),
@@ -568,11 +622,14 @@ fn user_with(
                         } else {
                             a.role.as_str().to_string()
                         };
-                        let scopes = if a.role == Role::Admin {
+                        let mut scopes = if a.role == Role::Admin {
                             "*".to_string()
                         } else {
                             a.scopes.join(",")
                         };
+                        if !a.departments.is_empty() {
+                            scopes = format!("{scopes} · {}", a.departments.join(","));
+                        }
                         writeln!(
                             out,
                             "{}  {}  {}  {}  {scopes}",

@@ -14,6 +14,19 @@ pub struct DepartmentContact {
     pub telegram_chat_id: i64,
 }
 
+/// `[departments]`: whether department accounts see the citizen, and each department's
+/// contact (`[departments.<id>]`), side by side in one table as a city's admin writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Departments {
+    /// Department accounts (`mcu user add --role department`) see the citizen's name, phone,
+    /// channel and the messages with them. Off: the department works the problem, the
+    /// operators talk to the citizen.
+    pub show_citizen: bool,
+    #[serde(flatten)]
+    pub each: BTreeMap<String, DepartmentContact>,
+}
+
 /// The departments reached in Telegram: department id → chat.
 pub fn telegram_chats(all: &BTreeMap<String, DepartmentContact>) -> BTreeMap<String, String> {
     all.iter()

@@ -70,7 +70,7 @@ fn departments_are_reached_by_their_catalog_ids() {
         &[],
     )
     .unwrap();
-    let chats = crate::config::departments::telegram_chats(&c.departments);
+    let chats = crate::config::departments::telegram_chats(&c.departments.each);
     assert_eq!(chats["city_economy"], "-1001000000002");
     let e = Config::parse(
         "c.toml",

@@ -61,13 +61,14 @@ pub fn check_scope(scope: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates the account reaching `scopes` and returns its token, or `None` when the name is
-/// taken.
+/// Creates the account reaching `scopes` (and, for a department account, working for
+/// `departments`) and returns its token, or `None` when the name is taken.
 pub fn add<S: Transactional>(
     store: &S,
     name: &str,
     role: Role,
     scopes: &[String],
+    departments: &[String],
     now: DateTime<Utc>,
 ) -> Result<Option<String>, ServerError> {
     let token = new_token()?;
@@ -78,6 +79,9 @@ pub fn add<S: Transactional>(
         }
         for s in scopes {
             tx.grant_scope(name, s)?;
+        }
+        for d in departments {
+            tx.grant_department(name, d)?;
         }
         Ok(true)
     })?;
@@ -114,6 +118,22 @@ pub fn grant<S: Transactional>(store: &S, name: &str, scope: &str) -> Result<boo
     })
 }
 
+/// Lets a department account work for `department` too; false when there is no such
+/// account.
+pub fn grant_department<S: Transactional>(
+    store: &S,
+    name: &str,
+    department: &str,
+) -> Result<bool, ServerError> {
+    store.in_tx(|tx| {
+        if tx.account_access(name)?.is_none() {
+            return Ok(false);
+        }
+        tx.grant_department(name, department)?;
+        Ok(true)
+    })
+}
+
 /// The bearer of `token` and what they may reach, read together.
 pub fn gate<S: Transactional>(
     store: &S,
@@ -127,6 +147,7 @@ pub fn gate<S: Transactional>(
         let access = tx.account_access(&who.user)?.unwrap_or(Access {
             disabled: true,
             scopes: vec![],
+            departments: vec![],
         });
         Ok(Some((who, access)))
     })
@@ -187,13 +208,13 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("s.sqlite3")).unwrap();
         let now = crate::testkit::contract::now();
         let city = ["krasnodar".to_string()];
-        let anna = add(&store, "anna", Role::Operator, &city, now)
+        let anna = add(&store, "anna", Role::Operator, &city, &[], now)
             .unwrap()
             .unwrap();
-        let lena = add(&store, "lena", Role::Lead, &city, now)
+        let lena = add(&store, "lena", Role::Lead, &city, &[], now)
             .unwrap()
             .unwrap();
-        assert_eq!(add(&store, "anna", Role::Admin, &city, now).unwrap(), None);
+        assert_eq!(add(&store, "anna", Role::Admin, &city, &[], now).unwrap(), None);
         let who = authenticate(&store, &lena).unwrap().unwrap();
         assert_eq!((who.user.as_str(), who.role), ("lena", Role::Lead));
         assert_eq!(

@@ -17,6 +17,7 @@ use crate::wire::sync::{
 };
 
 mod backend;
+mod department;
 pub use backend::*;
 
 /// What the rules need besides storage.
@@ -225,7 +226,18 @@ fn decide(
     // The token says who acts; a console cannot act in someone else's name.
     m.actor = who.user.clone();
     let stored = tx.load_request(m.request_id)?;
-    let current = stored.as_ref().map(|d| json(&d.request)).transpose()?;
+    if who.role == Role::Department
+        && let Some(why) = department::refusal(who, stored.as_ref().map(|d| &d.request), &m.op)
+    {
+        return Ok(Err((("forbidden", why), None)));
+    }
+    let current = match &stored {
+        Some(d) if who.role == Role::Department => {
+            Some(json(&department::as_seen(who, d.request.clone()))?)
+        }
+        Some(d) => Some(json(&d.request)?),
+        None => None,
+    };
     let refuse = |code: &'static str, text: String| Ok(Err(((code, text), current.clone())));
     match &m.op {
         Op::CitizenMessage { .. }
@@ -562,6 +574,11 @@ pub fn pull(
                 }),
         )
         .collect();
+    let patch = if who.role == Role::Department {
+        department::pull_patch(tx, who, patch)?
+    } else {
+        patch
+    };
     Ok(PullResponse {
         cookie: Cookie { epoch, seq },
         last_mutation_id: tx.last_mutation_id(req.client_id)?,

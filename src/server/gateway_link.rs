@@ -25,6 +25,7 @@ pub fn principal(channel: &str) -> Principal {
     Principal {
         user: channel.to_string(),
         role: Role::Gateway,
+        departments: None,
     }
 }
 

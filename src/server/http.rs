@@ -69,6 +69,8 @@ pub struct ServeOptions {
     pub open311: super::open311::Open311Options,
     /// Round-robin at intake (`[assign]`).
     pub assign: super::assign::AssignConfig,
+    /// `[departments] show_citizen`: department accounts see the citizen (off by default).
+    pub show_citizen: bool,
 }
 
 impl Default for ServeOptions {
@@ -84,6 +86,7 @@ impl Default for ServeOptions {
             seed: None,
             open311: Default::default(),
             assign: Default::default(),
+            show_citizen: false,
         }
     }
 }
@@ -383,7 +386,21 @@ async fn require_token<S: Backend>(
             Some("this account is disabled".into()),
         )
         .into_response(),
-        Ok(Some((who, access))) => {
+        Ok(Some((mut who, access))) => {
+            if who.role == engine::Role::Department {
+                if !department_route(req.method(), req.uri().path()) {
+                    return ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        Some("a department account only syncs the requests forwarded to it".into()),
+                    )
+                    .into_response();
+                }
+                who.departments = Some(engine::DepartmentReach {
+                    departments: access.departments.clone(),
+                    show_citizen: app.opts.show_citizen,
+                });
+            }
             app.seen(&who.user);
             let reach = if who.role == engine::Role::Admin {
                 Reach::All
@@ -397,6 +414,14 @@ async fn require_token<S: Backend>(
         Ok(None) => ApiError::unauthorized().into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// What a department account's console needs: its requests (push, pull, poke) and the
+/// team's status (the channels' health and who is on shift). Not the seed file (every
+/// request of the city), nor presence (who looks at which request), nor a lead's calls.
+fn department_route(method: &axum::http::Method, path: &str) -> bool {
+    matches!(path, "/v1/sync/push" | "/v1/sync/pull" | "/v1/sync/poke")
+        || (path == "/v1/team" && method == axum::http::Method::GET)
 }
 
 /// The scopes (cities) a token's account reaches, put beside its `Principal` by the gate: every

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_pg_2.sql"),
     include_str!("schema_pg_3.sql"),
     include_str!("schema_pg_4.sql"),
+    include_str!("schema_pg_5.sql"),
 ];
 
 /// The schema version this program brings a store to (a store newer than it is refused).
@@ -195,6 +196,17 @@ impl Tx<'_> {
             .rt
             .block_on(self.tx.query(
                 "SELECT scope_id FROM account_scope WHERE name = $1 ORDER BY scope_id",
+                &[&name],
+            ))
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    fn departments_of(&mut self, name: &str) -> Result<Vec<String>, ServerError> {
+        let rows = self
+            .rt
+            .block_on(self.tx.query(
+                "SELECT department FROM account_department WHERE name = $1 ORDER BY department",
                 &[&name],
             ))
             .map_err(pg)?;
@@ -507,6 +519,7 @@ impl ServerTx for Tx<'_> {
             Ok(Principal {
                 role: stored_role(&user, &role)?,
                 user,
+                departments: None,
             })
         })
         .transpose()
@@ -535,12 +548,14 @@ impl ServerTx for Tx<'_> {
                     disabled: r.get(3),
                     last_seen: seen.and_then(DateTime::from_timestamp_millis),
                     scopes: vec![],
+                    departments: vec![],
                     name,
                 })
             })
             .collect::<Result<Vec<Account>, ServerError>>()?;
         for a in &mut out {
             a.scopes = self.scopes_of(&a.name)?;
+            a.departments = self.departments_of(&a.name)?;
         }
         Ok(out)
     }
@@ -552,6 +567,7 @@ impl ServerTx for Tx<'_> {
         Ok(Some(Access {
             disabled: row.get(0),
             scopes: self.scopes_of(name)?,
+            departments: self.departments_of(name)?,
         }))
     }
 
@@ -559,6 +575,15 @@ impl ServerTx for Tx<'_> {
         self.exec(
             "INSERT INTO account_scope(name, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[&name, &scope],
+        )?;
+        Ok(())
+    }
+
+    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError> {
+        self.exec(
+            "INSERT INTO account_department(name, department) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING",
+            &[&name, &department],
         )?;
         Ok(())
     }

@@ -24,6 +24,7 @@ pub fn principal() -> Principal {
     Principal {
         user: "_seed".into(),
         role: Role::Viewer,
+        departments: None,
     }
 }
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("schema_sqlite_2.sql")),
     M::up(include_str!("schema_sqlite_3.sql")),
     M::up(include_str!("schema_sqlite_4.sql")),
+    M::up(include_str!("schema_sqlite_5.sql")),
 ];
 
 /// The schema version this program brings a store to (a store newer than it is refused).
@@ -81,6 +82,17 @@ impl Tx<'_> {
         let mut st = self
             .0
             .prepare_cached("SELECT scope_id FROM account_scope WHERE name = ?1 ORDER BY scope_id")
+            .map_err(err)?;
+        let rows = st.query_map([name], |r| r.get(0)).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn departments_of(&self, name: &str) -> Result<Vec<String>, ServerError> {
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT department FROM account_department WHERE name = ?1 ORDER BY department",
+            )
             .map_err(err)?;
         let rows = st.query_map([name], |r| r.get(0)).map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
@@ -457,6 +469,7 @@ impl ServerTx for Tx<'_> {
             Ok(Principal {
                 role: super::engine::stored_role(&user, &role)?,
                 user,
+                departments: None,
             })
         })
         .transpose()
@@ -491,12 +504,14 @@ impl ServerTx for Tx<'_> {
                 disabled,
                 last_seen: seen.and_then(DateTime::from_timestamp_millis),
                 scopes: vec![],
+                departments: vec![],
                 name,
             });
         }
         drop(st);
         for a in &mut out {
             a.scopes = self.scopes_of(&a.name)?;
+            a.departments = self.departments_of(&a.name)?;
         }
         Ok(out)
     }
@@ -517,6 +532,7 @@ impl ServerTx for Tx<'_> {
         Ok(Some(Access {
             disabled,
             scopes: self.scopes_of(name)?,
+            departments: self.departments_of(name)?,
         }))
     }
 
@@ -525,6 +541,17 @@ impl ServerTx for Tx<'_> {
             .execute(
                 "INSERT INTO account_scope(name, scope_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![name, scope],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError> {
+        self.0
+            .execute(
+                "INSERT INTO account_department(name, department) VALUES (?1, ?2)
+                   ON CONFLICT DO NOTHING",
+                params![name, department],
             )
             .map_err(err)?;
         Ok(())

@@ -110,7 +110,7 @@ pub fn set_shift<S: Transactional>(
             ));
         }
         Role::Viewer => return Err(TeamError::ReadOnly),
-        Role::Gateway | Role::Integration => {
+        Role::Gateway | Role::Integration | Role::Department => {
             return Err(TeamError::Forbidden("not a member of the team".into()));
         }
     }

@@ -28,7 +28,7 @@ fn lead_only(who: &Principal) -> Result<(), TeamError> {
             "only a shift lead shares views with the team or takes them back".into(),
         )),
         Role::Viewer => Err(TeamError::ReadOnly),
-        Role::Gateway | Role::Integration => {
+        Role::Gateway | Role::Integration | Role::Department => {
             Err(TeamError::Forbidden("not a member of the team".into()))
         }
     }

@@ -253,6 +253,9 @@ pub struct Pulled {
     /// Documents that don't read as their entity: kept aside (`store::quarantine`), never a
     /// reason to stop pulling.
     pub quarantined: Vec<super::quarantine::Quarantined>,
+    /// Requests the server no longer shows this console (a department's request that was
+    /// returned or went to another department): forgotten here.
+    pub withdrawn: Vec<Uuid>,
 }
 
 #[derive(Debug)]
@@ -285,9 +288,20 @@ struct PulledRequest {
 pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
     let mut page = Pulled::default();
     for op in patch {
-        let PatchOp::Put { entity, id, value } = op else {
-            // Nothing is deleted on the server yet (messages and notes are append-only).
-            continue;
+        let (entity, id, value) = match op {
+            PatchOp::Put { entity, id, value } => (entity, id, value),
+            // Only a request is ever withdrawn (messages and notes are append-only); an id
+            // that is not one is nothing this console has.
+            PatchOp::Del {
+                entity: Entity::Request,
+                id,
+            } => {
+                if let Ok(id) = id.parse() {
+                    page.withdrawn.push(id);
+                }
+                continue;
+            }
+            PatchOp::Del { .. } => continue,
         };
         let read = match entity {
             Entity::Request => value.parse::<PulledRequest>().map(|r| {
@@ -463,6 +477,18 @@ pub fn apply_patch(
                 };
                 super::db::reindex(&tx, *rid, &r, created)?;
             }
+        }
+    }
+    for id in &pulled.withdrawn {
+        let rid: Option<i64> = tx
+            .row(
+                "SELECT rid FROM request WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(rid) = rid {
+            super::forget::request(&tx, rid)?;
         }
     }
     // With the page, not after it: two syncs of one file (the console's loop and `mcu sync`)

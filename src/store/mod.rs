@@ -16,6 +16,7 @@ pub mod department_chat;
 mod detail;
 pub mod escalation;
 mod face;
+mod forget;
 pub mod feedback;
 pub mod files;
 pub mod handover;

@@ -76,18 +76,7 @@ pub fn repair(conn: &mut Connection) -> Result<Vec<Quarantined>, StoreError> {
         };
         keep(&tx, &q)?;
         // The thread goes with it; a sent part's record stays so nothing is sent twice.
-        tx.execute_batch(&format!(
-            "DELETE FROM request_fts WHERE rowid = {rid};
-             DELETE FROM request_tag WHERE request_rid = {rid};
-             DELETE FROM channel_message WHERE request_rid = {rid};
-             DELETE FROM file_job WHERE request_rid = {rid};
-             UPDATE outbox SET request_rid = NULL WHERE request_rid = {rid};
-             UPDATE inbound_event SET request_rid = NULL WHERE request_rid = {rid};
-             DELETE FROM message WHERE request_rid = {rid};
-             DELETE FROM note WHERE request_rid = {rid};
-             DELETE FROM event WHERE request_rid = {rid};
-             DELETE FROM request WHERE rid = {rid};"
-        ))?;
+        super::forget::request(&tx, rid)?;
         moved.push(q);
     }
     tx.commit()?;

@@ -193,6 +193,7 @@ async fn a_viewer_console_keeps_pulling_after_its_actions_are_refused() {
         crate::server::engine::Principal {
             user: "wall".into(),
             role: crate::server::engine::Role::Viewer,
+            departments: None,
         },
     );
     let id = Uuid::now_v7();

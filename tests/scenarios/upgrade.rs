@@ -113,24 +113,24 @@ fn an_upgrade_with_actions_queued_by_the_previous_schema_on_postgres() {
     upgrade_with_queued_actions(Backend::Postgres);
 }
 
-/// Takes the server store's last migration back out (4: change-log compaction, which only
-/// added a column and an index): the store as the server of the version before left it.
+/// Takes the server store's last migration back out (5: department accounts, which only
+/// added a table): the store as the server of the version before left it.
 fn server_to_previous_schema(env: &Env) {
     use mcu_desk::server::{pg, sqlite};
     assert_eq!(
         (sqlite::STORE_VERSION, pg::STORE_VERSION),
-        (4, 4),
+        (5, 5),
         "a new server migration: take it back here too"
     );
-    let undo = "DROP INDEX change_log_row; ALTER TABLE sync_scope DROP COLUMN compacted_to;";
+    let undo = "DROP TABLE account_department;";
     match env.backend {
         Backend::Sqlite => {
             let c = Connection::open(env.path("server.sqlite3")).unwrap();
             let v: i64 = c
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap();
-            assert_eq!(v, 4, "the store starts at the current schema");
-            c.execute_batch(&format!("{undo} PRAGMA user_version = 3;"))
+            assert_eq!(v, 5, "the store starts at the current schema");
+            c.execute_batch(&format!("{undo} PRAGMA user_version = 4;"))
                 .unwrap();
         }
         Backend::Postgres => {
@@ -146,7 +146,7 @@ fn server_to_previous_schema(env: &Env) {
                     "-c",
                 ])
                 .arg(format!(
-                    "BEGIN; {undo} DELETE FROM schema_version WHERE version = 4; COMMIT;"
+                    "BEGIN; {undo} DELETE FROM schema_version WHERE version = 5; COMMIT;"
                 ))
                 .output()
                 .unwrap();
@@ -192,10 +192,10 @@ fn server_upgrade(backend: Backend) {
     let number = listed[0]["number"].as_str().unwrap().to_owned();
     drop(server);
     server_to_previous_schema(&env);
-    assert_eq!(server_version(&env), 3);
+    assert_eq!(server_version(&env), 4);
 
     let server = env.serve();
-    assert_eq!(server_version(&env), 4, "migrated on open");
+    assert_eq!(server_version(&env), 5, "migrated on open");
     let (a, b) = (
         env.console(&server, "a.sqlite3", "anna", &anna_token),
         env.console(&server, "b.sqlite3", "boris", &boris_token),

@@ -50,6 +50,10 @@ pub enum Role {
     /// Another system (a city portal, an app) speaking Open311 GeoReport v2: its key opens
     /// only `/open311/` routes, never the consoles' sync (`server::open311`).
     Integration,
+    /// A city department working the requests forwarded to it (#21): it pulls only those,
+    /// without the citizen's contacts unless the city allows, and pushes only its answers,
+    /// progress notes and returns (`engine::department`).
+    Department,
 }
 
 impl std::str::FromStr for Role {
@@ -61,8 +65,9 @@ impl std::str::FromStr for Role {
             "admin" => Ok(Role::Admin),
             "viewer" => Ok(Role::Viewer),
             "integration" => Ok(Role::Integration),
+            "department" => Ok(Role::Department),
             _ => Err(format!(
-                "role `{s}`: operator, lead, admin, viewer or integration"
+                "role `{s}`: operator, lead, admin, viewer, integration or department"
             )),
         }
     }
@@ -77,6 +82,7 @@ impl Role {
             Role::Viewer => "viewer",
             Role::Gateway => "gateway",
             Role::Integration => "integration",
+            Role::Department => "department",
         }
     }
 }
@@ -92,6 +98,18 @@ pub fn stored_role(name: &str, role: &str) -> Result<Role, ServerError> {
 pub struct Principal {
     pub user: String,
     pub role: Role,
+    /// A department account's reach, put here by the gate from the account's access and the
+    /// server's settings; `None` for every other role.
+    pub departments: Option<DepartmentReach>,
+}
+
+/// What a department account reaches: requests forwarded to these catalog departments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DepartmentReach {
+    pub departments: Vec<String>,
+    /// `[departments] show_citizen`: the citizen's name, phone and channel, and the thread of
+    /// messages with them, reach the department too. Off by default.
+    pub show_citizen: bool,
 }
 
 /// A server account as `mcu user list` shows it; the token's hash never leaves the store.
@@ -104,6 +122,8 @@ pub struct Account {
     pub last_seen: Option<DateTime<Utc>>,
     /// The scopes (cities) it reaches; an admin reaches every one.
     pub scopes: Vec<String>,
+    /// The departments a department account works for (empty for the other roles).
+    pub departments: Vec<String>,
 }
 
 /// What an account may reach.
@@ -111,6 +131,7 @@ pub struct Account {
 pub struct Access {
     pub disabled: bool,
     pub scopes: Vec<String>,
+    pub departments: Vec<String>,
 }
 
 /// `mcu user disable|enable|token|role`: what to change.
@@ -213,6 +234,8 @@ pub trait ServerTx {
     fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError>;
     /// Lets the account reach `scope` (again: no change).
     fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError>;
+    /// Binds a department account to a catalog department (again: no change).
+    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError>;
     /// Changes what is given; false when there is no such account.
     fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError>;
     /// Drops every logged change of the scope a later change of the same row supersedes, and

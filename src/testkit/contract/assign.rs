@@ -21,13 +21,14 @@ pub fn round_robin<S: Transactional>(h: &Harness<S>) {
         ("vera", Role::Operator),
         ("lena", Role::Lead),
     ] {
-        accounts::add(&h.store, name, role, &[SCOPE.to_string()], now()).unwrap();
+        accounts::add(&h.store, name, role, &[SCOPE.to_string()], &[], now()).unwrap();
     }
     accounts::add(
         &h.store,
         "oleg",
         Role::Operator,
         &["sochi".to_string()],
+        &[],
         now(),
     )
     .unwrap();

@@ -21,6 +21,7 @@ fn gateway() -> Principal {
     Principal {
         user: "telegram".into(),
         role: Role::Gateway,
+        departments: None,
     }
 }
 

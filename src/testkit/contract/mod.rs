@@ -16,6 +16,7 @@ use crate::wire::sync::{
 
 mod assign;
 mod concurrent;
+mod department;
 pub mod fence;
 pub mod open311;
 mod team;
@@ -32,6 +33,7 @@ pub fn operator(name: &str) -> Principal {
     Principal {
         user: name.into(),
         role: Role::Operator,
+        departments: None,
     }
 }
 
@@ -39,6 +41,7 @@ pub fn lead(name: &str) -> Principal {
     Principal {
         user: name.into(),
         role: Role::Lead,
+        departments: None,
     }
 }
 
@@ -679,6 +682,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
     let mut wall = Client::new(Principal {
         user: "wall".into(),
         role: Role::Viewer,
+        departments: None,
     });
     let claim = wall.journal(id, Op::Claim, None);
     assert!(matches!(
@@ -694,7 +698,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 21] = [
+    let checks: [Check<S>; 22] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -725,6 +729,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
         ("shifts", team::shifts::<S>),
         ("round robin", assign::round_robin::<S>),
         ("shared views", views::shared_views::<S>),
+        ("department accounts", department::department_accounts::<S>),
     ];
     for (name, check) in checks {
         let h = Harness::new(fresh());

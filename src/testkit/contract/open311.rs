@@ -14,6 +14,7 @@ fn portal() -> Principal {
     Principal {
         user: "portal".into(),
         role: Role::Integration,
+        departments: None,
     }
 }
 

@@ -12,6 +12,7 @@ fn who(user: &str, role: Role) -> Principal {
     Principal {
         user: user.into(),
         role,
+        departments: None,
     }
 }
 
@@ -33,7 +34,7 @@ pub fn shifts<S: Transactional>(h: &Harness<S>) {
         ("portal", Role::Integration),
     ] {
         assert!(
-            accounts::add(&h.store, name, role, &[SCOPE.to_string()], now)
+            accounts::add(&h.store, name, role, &[SCOPE.to_string()], &[], now)
                 .unwrap()
                 .is_some()
         );

@@ -15,6 +15,7 @@ fn who(user: &str, role: Role) -> Principal {
     Principal {
         user: user.into(),
         role,
+        departments: None,
     }
 }
 

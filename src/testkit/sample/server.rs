@@ -196,6 +196,7 @@ pub fn server_year(path: &Path, n: usize) {
             who: Principal {
                 user: (*u).into(),
                 role: Role::Operator,
+                departments: None,
             },
             id: Uuid::now_v7(),
             next: 1,
