@@ -461,7 +461,11 @@ pub enum UserCommand {
     /// departments, too.
     Grant {
         name: String,
-        #[arg(long = "scope", value_name = "SCOPE", required_unless_present = "departments")]
+        #[arg(
+            long = "scope",
+            value_name = "SCOPE",
+            required_unless_present = "departments"
+        )]
         scopes: Vec<String>,
         #[arg(long = "department", value_name = "DEPARTMENT")]
         departments: Vec<String>,

@@ -272,8 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Departments named as the operator would (id or name), checked against this
             // city's catalog once, here.
             if let args::UserCommand::Add { departments, .. }
-            | args::UserCommand::Grant { departments, .. } =
-                &mut command
+            | args::UserCommand::Grant { departments, .. } = &mut command
             {
                 for d in departments.iter_mut() {
                     *d = department_id(&catalog, d)?;

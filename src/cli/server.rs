@@ -474,7 +474,10 @@ fn change_user(store: &ServerStore, command: UserCommand) -> anyhow::Result<()> 
                 if role != Role::Department {
                     return Err(Refused(say(
                         format!("{name} is not a department account ({})", role.as_str()),
-                        format!("{name} — не учётная запись департамента ({})", role.as_str()),
+                        format!(
+                            "{name} — не учётная запись департамента ({})",
+                            role.as_str()
+                        ),
                     ))
                     .into());
                 }

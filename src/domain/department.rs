@@ -10,8 +10,7 @@ use super::request::{ChannelRef, Request};
 /// department, so a returned request leaves the department's queue.
 pub fn reaches(departments: &[String], r: &Request) -> bool {
     r.department_clock.is_some()
-        && r
-            .department
+        && r.department
             .as_deref()
             .is_some_and(|d| departments.iter().any(|x| x == d))
 }

@@ -214,7 +214,10 @@ mod tests {
         let lena = add(&store, "lena", Role::Lead, &city, &[], now)
             .unwrap()
             .unwrap();
-        assert_eq!(add(&store, "anna", Role::Admin, &city, &[], now).unwrap(), None);
+        assert_eq!(
+            add(&store, "anna", Role::Admin, &city, &[], now).unwrap(),
+            None
+        );
         let who = authenticate(&store, &lena).unwrap().unwrap();
         assert_eq!((who.user.as_str(), who.role), ("lena", Role::Lead));
         assert_eq!(

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Principal, ServerError, ServerTx, request_doc};
+use crate::domain::Request;
 use crate::domain::department::{may_push, reaches, without_citizen};
 use crate::domain::mutation::Op;
 use crate::domain::request::{Note, NoteKind};
-use crate::domain::Request;
 use crate::wire::sync::{Entity, PatchOp};
 
 fn departments(who: &Principal) -> &[String] {
@@ -119,7 +119,9 @@ pub fn pull_patch(
                 let Ok(Filed { request_id }) = value.parse::<Filed>() else {
                     continue;
                 };
-                if entity == Entity::Note && !value.parse::<Note>().is_ok_and(|n| note_shown(who, &n)) {
+                if entity == Entity::Note
+                    && !value.parse::<Note>().is_ok_and(|n| note_shown(who, &n))
+                {
                     continue;
                 }
                 let visible = match theirs.get(&request_id) {

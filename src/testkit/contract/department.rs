@@ -5,8 +5,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Client, Harness, lead, now};
-use crate::domain::mutation::{NewRequest, Op};
 use crate::domain::Channel;
+use crate::domain::mutation::{NewRequest, Op};
 use crate::server::engine::{DepartmentReach, Principal, Role, Transactional};
 use crate::wire::sync::{Entity, PatchOp, Verdict};
 
@@ -37,7 +37,10 @@ fn citizens_request<S: Transactional>(h: &Harness<S>, c: &mut Client, text: &str
         None,
     );
     let r = h.push(c, vec![m, note]);
-    assert!(r.results.iter().all(|x| x.status == Verdict::Applied), "{r:?}");
+    assert!(
+        r.results.iter().all(|x| x.status == Verdict::Applied),
+        "{r:?}"
+    );
     id
 }
 
@@ -111,7 +114,10 @@ pub fn department_accounts<S: Transactional>(h: &Harness<S>) {
     assert_eq!(notes[0]["kind"], "forward");
     let text = serde_json::to_string(&all).unwrap_or_default();
     assert!(!text.contains("+7916") && !text.contains("Иван"), "{text}");
-    assert!(!text.contains(&untouched.to_string()), "never forwarded: never named");
+    assert!(
+        !text.contains(&untouched.to_string()),
+        "never forwarded: never named"
+    );
     // Forwarded elsewhere: at most named as a deletion, never with its document.
     assert!(
         all.iter()
@@ -149,7 +155,11 @@ pub fn department_accounts<S: Transactional>(h: &Harness<S>) {
     );
     let create = economy.journal(
         Uuid::now_v7(),
-        Op::Create(Box::new(NewRequest::new(Channel::Phone, "Своя заявка", now()))),
+        Op::Create(Box::new(NewRequest::new(
+            Channel::Phone,
+            "Своя заявка",
+            now(),
+        ))),
         None,
     );
     let r = h.push(&economy, vec![answer, reply, elsewhere, create]);
@@ -209,5 +219,9 @@ pub fn department_accounts<S: Transactional>(h: &Harness<S>) {
     let requests = puts(&all, Entity::Request);
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0]["request"]["phone"], "+79161234567");
-    assert_eq!(puts(&all, Entity::Note).len(), 3, "forward, operators', answer");
+    assert_eq!(
+        puts(&all, Entity::Note).len(),
+        3,
+        "forward, operators', answer"
+    );
 }
