@@ -647,8 +647,14 @@ impl Invocation {
             .map(|op| Mutation::new(request.id, &self.operator, now, op))
             .collect();
         self.store.apply_batch(batch).await.map_err(|(_, e)| e)?;
+        let applied = self.store.resolve(&request.id.to_string()).await?;
         self.settle().await?;
-        let request = self.settled(request.id).await?;
+        // A request the server took away meanwhile (a department's, once it returned it) is
+        // shown as the action left it.
+        let request = match self.settled(request.id).await {
+            Err(e) if matches!(e.downcast_ref(), Some(StoreError::UnknownRequest(_))) => applied,
+            other => other?,
+        };
         self.print_requests(&[request])
     }
 
