@@ -196,7 +196,7 @@ pub(super) async fn run<R: Send + 'static>(
 
 async fn team<S: Backend>(
     State(app): State<Server<S>>,
-    Extension(_who): Extension<Principal>,
+    Extension(who): Extension<Principal>,
     Extension(reach): Extension<Reach>,
     Query(q): Query<TeamQuery>,
 ) -> Response {
@@ -223,10 +223,15 @@ async fn team<S: Backend>(
         .filter(|m| m.scope == q.scope_id)
         .map(|m| m.health())
         .collect();
+    let me = crate::wire::team::Me {
+        role: who.role.as_str().to_string(),
+        departments: who.departments.map(|d| d.departments).unwrap_or_default(),
+    };
     axum::Json(TeamStatus {
         channels,
         staff,
         views,
+        me: Some(me),
     })
     .into_response()
 }

@@ -115,6 +115,8 @@ pub enum ComposeKind {
     Phoned,
     /// A reply that asks the citizen something and waits for the answer (`Op::Ask`).
     Ask,
+    /// A department gives the request back as not theirs, saying why (`Op::Return`).
+    Return,
 }
 
 impl ComposeKind {
@@ -278,6 +280,10 @@ pub struct App {
     pub lang: Lang,
     pub me: String,
     pub readonly: bool,
+    /// A department account's console (the server said so): the catalog departments it works
+    /// for. Its queue is what was forwarded to them; it answers, notes and returns, nothing
+    /// else (`tui/department_mode.rs`).
+    pub department: Option<Vec<String>>,
     pub keymap: Keymap,
     pub catalog: Arc<Catalog>,
     pub tz: Tz,
@@ -377,6 +383,7 @@ impl App {
             lang: s.lang,
             me: s.me,
             readonly: s.readonly,
+            department: None,
             keymap: s.keymap,
             catalog: s.catalog,
             tz: s.tz,

@@ -14,6 +14,7 @@ use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
 use super::app::{App, Compose, ComposeKind, ComposeTarget, Mode};
+use super::keymap::Action;
 use super::update::{Cmd, flash};
 use crate::domain::ClockPolicy;
 use crate::macros::{Context, Macro, Plan, Step};
@@ -53,6 +54,10 @@ pub(super) fn run(app: &mut App, index: usize) -> Vec<Cmd> {
     let lang = app.lang;
     if app.readonly {
         flash(app, lang.readonly().into(), true);
+        return vec![];
+    }
+    // Macros are the operators' (replies, closes); a department's console refuses them.
+    if super::department_mode::action(app, Action::Reply).is_none() {
         return vec![];
     }
     let Some(m) = app.macros.get(index).cloned() else {

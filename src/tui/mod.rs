@@ -14,6 +14,7 @@ mod compose_view;
 mod dashboard;
 mod dashboard_view;
 mod dashboard_wide;
+mod department_mode;
 mod editor;
 pub(crate) mod filter;
 mod handover;

@@ -86,6 +86,12 @@ pub(super) fn normal(app: &mut App, k: KeyEvent) -> Vec<Cmd> {
 }
 
 pub(super) fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
+    let Some(action) = super::department_mode::action(app, action) else {
+        return vec![];
+    };
+    if app.department.is_some() && action == Action::Resend {
+        return super::department_mode::give_back(app);
+    }
     if is_mutation(action) && app.readonly {
         flash(app, app.lang.readonly().into(), true);
         return vec![];

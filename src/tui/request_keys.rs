@@ -441,6 +441,10 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
                 note_id: Uuid::now_v7(),
                 body,
             },
+            ComposeKind::Return => Op::Return {
+                note_id: Uuid::now_v7(),
+                reason: body,
+            },
             ComposeKind::Forward => Op::Forward {
                 department: c.department.clone(),
                 note_id: Uuid::now_v7(),

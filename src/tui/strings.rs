@@ -69,6 +69,10 @@ impl Lang {
                 "Вопрос заявителю (ждать ответа)",
                 "Question to the citizen (wait for the answer)",
             ),
+            ComposeKind::Return => self.pick(
+                "Вернуть операторам: не наше",
+                "Return to the operators: not ours",
+            ),
         }
     }
 
@@ -96,6 +100,10 @@ impl Lang {
             ComposeKind::Phoned => self.pick(
                 "Что сказали заявителю по телефону — запишется как ответ по телефону, срок ответа остановится:",
                 "What the citizen was told by phone — recorded as a reply by phone; the response clock stops:",
+            ),
+            ComposeKind::Return => self.pick(
+                "Почему не ваше — обращение вернётся операторам, ваш срок остановится:",
+                "Why it is not yours — the request goes back to the operators, your clock stops:",
             ),
         }
     }

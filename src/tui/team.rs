@@ -55,7 +55,9 @@ pub(super) fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
             team.seen = Some(now);
             team.lost = None;
             app.health = s.channels;
-            return super::saved::team_views(app, s.views);
+            let mut cmds = super::department_mode::on_me(app, s.me.as_ref());
+            cmds.extend(super::saved::team_views(app, s.views));
+            return cmds;
         }
         News::Lost(why) => team.lost = Some(why),
         News::Marked(m) => {

@@ -430,6 +430,8 @@ fn status(f: &mut Frame, app: &App, area: Rect) {
         Mode::Normal => {
             if app.readonly {
                 "ПРОСМОТР"
+            } else if app.department.is_some() {
+                app.lang.pick("ДЕПАРТАМЕНТ", "DEPARTMENT")
             } else {
                 ""
             }

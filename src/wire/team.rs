@@ -85,6 +85,19 @@ pub struct TeamStatus {
     /// from an older server: none).
     #[serde(default)]
     pub views: Vec<crate::domain::views::SavedView>,
+    /// Who the token is, as the server knows it: a department account's console opens on
+    /// its department's queue (absent from an older server: an operator's console).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<Me>,
+}
+
+/// The caller of `/v1/team`: its role (`operator`, `lead`, `department`, …) and, for a
+/// department account, the catalog departments it works for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<String>,
 }
 
 /// `POST /v1/team/shift`: a lead marks anyone, an operator themself.

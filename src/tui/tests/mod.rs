@@ -17,6 +17,7 @@ mod citizen;
 mod compose;
 mod dashboard;
 mod department;
+mod department_console;
 mod detail;
 mod feedback;
 mod incidents;

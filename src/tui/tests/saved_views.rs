@@ -328,6 +328,7 @@ fn status(views: Vec<SavedView>) -> Msg {
         channels: vec![],
         staff: vec![member("anna", false), member("boris", true)],
         views,
+        me: None,
     }))
 }
 

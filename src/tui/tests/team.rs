@@ -44,6 +44,7 @@ fn status() -> TeamStatus {
             member("ivan", false, false),
         ],
         views: vec![],
+        me: None,
     }
 }
 

@@ -1,0 +1,78 @@
+//! A department account's console (#21 item 2): the same console, narrowed. The server tells
+//! the console who its token is (`/v1/team`); a department's console then opens on its queue
+//! (every open request it holds, by the department's clock: at risk and overdue first), and
+//! takes only what a department does — `a` its answer, `n` a progress note, `R` (the resend
+//! key, which a department never needs) the return of a request that is not theirs. The
+//! server refuses the rest anyway; here it is refused before it is written, with what to do.
+
+use super::app::{App, ComposeKind};
+use super::keymap::Action;
+use super::update::{Cmd, flash};
+use crate::domain::views::View;
+use crate::wire::team::Me;
+
+/// The server said who this console is: a department account switches to its queue once.
+pub(super) fn on_me(app: &mut App, me: Option<&Me>) -> Vec<Cmd> {
+    let Some(me) = me.filter(|m| m.role == "department") else {
+        return vec![];
+    };
+    if app.department.as_ref() == Some(&me.departments) {
+        return vec![];
+    }
+    app.department = Some(me.departments.clone());
+    let names: Vec<String> = me
+        .departments
+        .iter()
+        .map(|d| {
+            app.catalog
+                .department(d)
+                .map(|x| super::request_keys::label(app.lang, &x.name, &x.name_en))
+                .unwrap_or_else(|| d.clone())
+        })
+        .collect();
+    let text = format!(
+        "{}: {}",
+        app.lang.pick("Очередь департамента", "Department's queue"),
+        names.join(", ")
+    );
+    flash(app, text, false);
+    super::perform::set_view(app, View::All)
+}
+
+/// What a key does in a department's console: the action itself, another one in its place,
+/// or nothing (refused, and said why).
+pub(super) fn action(app: &mut App, action: Action) -> Option<Action> {
+    if app.department.is_none() {
+        return Some(action);
+    }
+    let allowed = match action {
+        Action::DepartmentAnswer | Action::Note => true,
+        Action::Resend => return Some(action),
+        Action::Handover
+        | Action::Shift
+        | Action::Incidents
+        | Action::CitizenRequests
+        | Action::Split
+        | Action::AcceptSuggestion
+        | Action::SaveView => false,
+        a => !super::perform::is_mutation(a),
+    };
+    if allowed {
+        return Some(action);
+    }
+    let text = app.lang.pick(
+        "департамент: a — ответ, n — заметка, R — вернуть операторам",
+        "department: a — answer, n — note, R — return to the operators",
+    );
+    flash(app, text.into(), true);
+    None
+}
+
+/// `R` in a department's console: why the request is not theirs, then it goes back.
+pub(super) fn give_back(app: &mut App) -> Vec<Cmd> {
+    let Some(r) = app.current().cloned() else {
+        flash(app, app.lang.nothing_selected().into(), true);
+        return vec![];
+    };
+    super::request_keys::compose(app, ComposeKind::Return, r.id, None)
+}
