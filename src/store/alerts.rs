@@ -253,6 +253,62 @@ mod tests {
         assert_eq!(fx.look(t0(), later, &r)[0].number, req.number.to_string());
     }
 
+    /// In a department's own console a forwarded request runs on the department's clock: it
+    /// is told once when that clock turns at risk and once when it breaches (#21 item 4).
+    #[test]
+    fn a_forwarded_request_alerts_on_the_department_clock_once_per_level() {
+        let mut fx = Fx::new();
+        let req = fx.create();
+        fx.run(
+            &req,
+            "anna",
+            Op::Forward {
+                department: Some("city_economy".into()),
+                note_id: uuid::Uuid::now_v7(),
+                note: None,
+            },
+        );
+        let clock = crate::store::read::detail(&fx.conn, &req.id.to_string())
+            .unwrap()
+            .request
+            .department_clock
+            .expect("the department's clock runs");
+        let (risk, due) = (clock.at_risk_at, clock.due);
+        assert_ne!(due, req.first_response.due, "not the operators' clock");
+        let only_levels = AlertRules {
+            due_within: None,
+            undelivered: false,
+            ..rules()
+        };
+        let later = due + Duration::hours(1);
+        // An operator's file: the citizen's first answer comes first.
+        let fr = &req.first_response;
+        assert_eq!(
+            kinds(&fx.look(t0(), later, &only_levels)),
+            [
+                (AlertKind::AtRisk, fr.at_risk_at),
+                (AlertKind::Breached, fr.due)
+            ]
+        );
+        // The department's own file.
+        assert_eq!(
+            crate::store::department_view::mark(&mut fx.conn).unwrap(),
+            1
+        );
+        assert_eq!(
+            crate::store::department_view::mark(&mut fx.conn).unwrap(),
+            0
+        );
+        assert_eq!(
+            kinds(&fx.look(t0(), later, &only_levels)),
+            [(AlertKind::AtRisk, risk), (AlertKind::Breached, due)]
+        );
+        let s = Duration::seconds(1);
+        assert_eq!(fx.look(t0(), risk - s, &only_levels).len(), 0);
+        assert_eq!(fx.look(risk - s, due - s, &only_levels).len(), 1);
+        assert_eq!(fx.look(due - s, later, &only_levels).len(), 1);
+    }
+
     #[test]
     fn rules_leave_out_what_was_not_asked_for() {
         let mut fx = Fx::new();

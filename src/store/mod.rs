@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod db;
 mod delivery;
 pub mod department_chat;
+pub(crate) mod department_view;
 mod detail;
 pub mod escalation;
 mod face;

@@ -307,7 +307,7 @@ fn clock_cols(c: Option<&Clock>) -> [Option<i64>; 5] {
 
 /// Inserts or updates the request row and its tags; returns its rid.
 pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> {
-    let (due_key, risk_key) = match r.active_clock() {
+    let (due_key, risk_key) = match super::department_view::queue_clock(conn, r)? {
         // A held clock neither warns nor breaches until it runs again.
         Some((_, c)) if c.paused.is_some() => (NO_DUE - 1, NO_DUE - 1),
         Some((_, c)) => (ms(c.due), ms(c.at_risk_at)),

@@ -36,7 +36,14 @@ pub(super) fn on_me(app: &mut App, me: Option<&Me>) -> Vec<Cmd> {
         names.join(", ")
     );
     flash(app, text, false);
+    // The file is re-keyed to the department's clock before the queue is read.
     super::perform::set_view(app, View::All)
+        .into_iter()
+        .map(|c| match c {
+            load @ Cmd::LoadPage { .. } => Cmd::MarkDepartment(Box::new(load)),
+            other => other,
+        })
+        .collect()
 }
 
 /// What a key does in a department's console: the action itself, another one in its place,

@@ -103,6 +103,12 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
             },
             Err(e) => Msg::Failed(e.to_string()),
         },
+        Cmd::MarkDepartment(then) => {
+            if let Err(e) = store.mark_department_view().await {
+                return Some(Msg::Failed(e.to_string()));
+            }
+            return Box::pin(run_command(store, *then)).await;
+        }
         Cmd::LoadDetail(id) => match store.detail(&id.to_string()).await {
             Ok(d) => Msg::Detail(Box::new(d)),
             Err(e) => Msg::Failed(e.to_string()),

@@ -84,6 +84,9 @@ pub enum Cmd {
         append: bool,
     },
     LoadDetail(Uuid),
+    /// A department account's console: its file follows the department's clock from now
+    /// on (`store::department_view`), then this load runs.
+    MarkDepartment(Box<Cmd>),
     /// The open incidents and candidate groups (`m`, the rows' marks).
     LoadIncidents(crate::incidents::Rules),
     /// A candidate group made one incident: its members read, then `incidents::plan::confirm`.

@@ -115,6 +115,13 @@ impl Store {
     }
 
     /// Every alarm no operator has cleared yet, oldest first.
+    /// The server says this console is a department account's: its queue and alerts follow
+    /// the department's clock from now on (`store::department_view`).
+    pub async fn mark_department_view(&self) -> Result<usize, StoreError> {
+        self.call(|c, _| super::super::department_view::mark(c))
+            .await
+    }
+
     pub async fn open_alarms(&self) -> Result<Vec<Alarm>, StoreError> {
         self.call(|c, _| alarms::open_alarms(c)).await
     }

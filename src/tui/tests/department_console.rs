@@ -32,7 +32,8 @@ fn department(lang: Lang) -> App {
     let rows = a.rows.clone();
     let cmds = update(&mut a, status("department", &["city_economy"]));
     assert!(
-        cmds.iter().any(|c| matches!(c, Cmd::LoadPage { .. })),
+        cmds.iter().any(|c| matches!(c, Cmd::MarkDepartment(load)
+            if matches!(**load, Cmd::LoadPage { .. }))),
         "its queue is loaded: {cmds:?}"
     );
     // The load's answer: the same rows.
