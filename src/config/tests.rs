@@ -397,3 +397,26 @@ fn the_feedback_question_waits_after_minutes_and_is_checked() {
         assert!(e.contains("feedback.after_minutes"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn departments_take_show_citizen_beside_their_contacts() {
+    let c = Config::parse(
+        "c.toml",
+        "[departments]\nshow_citizen = true\n[departments.city_economy]\ntelegram_chat_id = -100\n",
+        &[],
+    )
+    .unwrap();
+    assert!(c.departments.show_citizen);
+    assert_eq!(c.departments.each.len(), 1);
+    assert!(
+        !Config::parse("c.toml", "", &[])
+            .unwrap()
+            .departments
+            .show_citizen
+    );
+    // A value that is neither the switch nor a department's table is named.
+    let e = Config::parse("c.toml", "[departments]\nshow_citizn = true\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("departments"), "{e}");
+}
