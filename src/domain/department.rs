@@ -3,7 +3,9 @@
 //! disagree about which requests are the department's.
 
 use super::mutation::Op;
-use super::request::{ChannelRef, Request};
+use super::request::{ChannelRef, ClockKind, Request};
+use super::sla::Clock;
+use super::status::Status;
 
 /// The request was forwarded to one of `departments` and is still theirs: its department is
 /// one of them and its department clock was started by a forward. A return clears the
@@ -13,6 +15,20 @@ pub fn reaches(departments: &[String], r: &Request) -> bool {
         && r.department
             .as_deref()
             .is_some_and(|d| departments.iter().any(|x| x == d))
+}
+
+/// The clock a department's queue follows: its own, from the forward until it answers (the
+/// operators' first-response clock may still run meanwhile: that one is theirs). Once it has
+/// answered, none: the request is done for the department and goes down its list, whatever
+/// the operators still have to do.
+pub fn queue_clock(r: &Request) -> Option<(ClockKind, &Clock)> {
+    match r.department_clock.as_ref() {
+        Some(dep) if r.status == Status::WaitingDepartment && dep.stopped.is_none() => {
+            Some((ClockKind::Department, dep))
+        }
+        Some(_) => None,
+        None => r.active_clock(),
+    }
 }
 
 /// The actions a department takes on its requests: its answer, its progress notes, and the

@@ -9,7 +9,6 @@ use rusqlite::Connection;
 
 use super::StoreError;
 use super::meta::{meta, set_meta};
-use crate::domain::Status;
 use crate::domain::request::{ClockKind, Request};
 use crate::domain::sla::Clock;
 
@@ -22,20 +21,14 @@ pub(super) fn queue_clock<'a>(
     r: &'a Request,
 ) -> Result<Option<(ClockKind, &'a Clock)>, StoreError> {
     let active = r.active_clock();
-    let Some(dep) = r.department_clock.as_ref() else {
-        return Ok(active);
-    };
-    let theirs = r.status == Status::WaitingDepartment
-        && dep.stopped.is_none()
-        && !matches!(active, Some((ClockKind::Department, _)));
-    if theirs && meta(conn, KEY)?.is_some() {
-        return Ok(Some((ClockKind::Department, dep)));
+    let theirs = crate::domain::department::queue_clock(r);
+    if theirs.map(|c| c.0) != active.map(|c| c.0) && meta(conn, KEY)?.is_some() {
+        return Ok(theirs);
     }
     Ok(active)
 }
 
-/// Marks the file a department's and re-keys the requests it holds that wait for the
-/// department. Returns how many were re-keyed (none the second time).
+/// Marks the file a department's and re-keys the requests it holds that were forwarded. Returns how many were re-keyed (none the second time).
 pub fn mark(conn: &mut Connection) -> Result<usize, StoreError> {
     let tx = conn.transaction()?;
     if meta(&tx, KEY)?.is_some() {
@@ -43,7 +36,7 @@ pub fn mark(conn: &mut Connection) -> Result<usize, StoreError> {
     }
     set_meta(&tx, KEY, "1")?;
     let rids: Vec<i64> = {
-        let mut st = tx.prepare("SELECT rid FROM request WHERE status = 'waiting_department'")?;
+        let mut st = tx.prepare("SELECT rid FROM request WHERE dep_started IS NOT NULL")?;
         st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     for rid in &rids {

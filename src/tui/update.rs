@@ -240,6 +240,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                     .and_then(|id| app.rows.iter().position(|r| r.id == id))
                     .unwrap_or(app.selected);
             }
+            // Topics are the operators' to set: a department's console shows no suggestions.
+            if app.department.is_some() {
+                app.suggested.clear();
+            }
             app.next = page.next;
             clamp(app);
             detail_if_changed(app, before)

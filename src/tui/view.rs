@@ -227,7 +227,12 @@ pub fn channel_short(app: &App, c: Channel) -> &'static str {
 
 /// Working time left on the active clock, short: `3ч12м`, `-0ч40м`, `2д4ч`.
 pub fn time_left(app: &App, r: &Request) -> (String, Option<ClockState>) {
-    let Some((_, clock)) = r.active_clock() else {
+    let clock = if app.department.is_some() {
+        crate::domain::department::queue_clock(r)
+    } else {
+        r.active_clock()
+    };
+    let Some((_, clock)) = clock else {
         return ("—".into(), None);
     };
     // The inbox shows wall-clock time left; working-time arithmetic is the detail's job.
