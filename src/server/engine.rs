@@ -10,15 +10,18 @@ use uuid::Uuid;
 use crate::domain::mutation::{Ctx, Op, Outcome};
 use crate::domain::request::Event;
 use crate::domain::{Catalog, ClockPolicy, RequestNumber};
-use crate::wire::limits::{PULL_PAGE, PULL_PAGE_MAX};
 use crate::wire::sync::{
-    Cookie, Doc, Entity, MutationResult, PatchOp, PullRequest, PullResponse, PushMutation,
-    PushRequest, PushResponse, RequestDoc, SCHEMA_VERSION, Verdict,
+    Doc, Entity, MutationResult, PushMutation, PushRequest, PushResponse, RequestDoc,
+    SCHEMA_VERSION, Verdict,
 };
 
 mod backend;
 mod department;
+mod pull;
+mod upkeep;
 pub use backend::*;
+pub use pull::{pull, pull_page};
+pub use upkeep::{Repaired, compact, repair};
 
 /// What the rules need besides storage.
 pub struct Rules<'a> {
@@ -469,125 +472,6 @@ fn write(
     Ok(())
 }
 
-/// Changes since the client's cookie, read in one snapshot (the caller's transaction), with
-/// the client's last mutation id from the same snapshot.
-pub fn pull(
-    tx: &mut dyn ServerTx,
-    who: &Principal,
-    req: &PullRequest,
-    max: usize,
-) -> Result<PullResponse, ServerError> {
-    if req.schema_version != SCHEMA_VERSION {
-        return Err(ServerError::Schema(req.schema_version));
-    }
-    let (head, epoch) = tx.scope(&req.scope_id)?;
-    if let Some(c) = tx.read_client(req.client_id)?
-        && (c.user != who.user || c.scope_id != req.scope_id)
-    {
-        return Err(ServerError::Forbidden(req.client_id));
-    }
-    // Another epoch (a restored server) or no cookie: everything again, from the start.
-    let (reset, from) = match req.cookie {
-        Some(c) if c.epoch == epoch && c.seq <= head => (false, c.seq),
-        _ => (true, 0),
-    };
-    let limit = req.limit.unwrap_or(PULL_PAGE).clamp(1, max);
-    let mut page = tx.changes_since(&req.scope_id, from, limit)?;
-    // A page never ends inside a mutation: each one logs its request first (`write`), so the
-    // page runs on up to the next request entry. Cut earlier, a console would show half an
-    // action (a reply without its event) until the next page.
-    while page.len() >= limit {
-        let after = page.last().map_or(from, |c| c.0);
-        let tail = tx.changes_since(&req.scope_id, after, 64)?;
-        let upto = tail
-            .iter()
-            .position(|c| c.1 == Entity::Request)
-            .unwrap_or(tail.len());
-        let whole = upto < tail.len() || tail.len() < 64;
-        page.extend(tail.into_iter().take(upto));
-        if whole {
-            break;
-        }
-    }
-    let last = page.last().map_or(from, |c| c.0);
-    let more = !tx.changes_since(&req.scope_id, last, 1)?.is_empty();
-    let seq = if more { last } else { head };
-    // Each entity once, where it first appears; its document is the current one anyway.
-    let mut seen = std::collections::HashSet::new();
-    let mut order = vec![];
-    let mut wanted: std::collections::BTreeMap<Entity, Vec<String>> = Default::default();
-    for (_, entity, id) in &page {
-        if seen.insert((*entity, id.as_str())) {
-            order.push((*entity, id));
-            wanted.entry(*entity).or_default().push(id.clone());
-        }
-    }
-    // Behind the compaction horizon a row may come without the change that logged its request
-    // (that one was superseded, and is now later in the log): the request travels with it, so
-    // a console that doesn't have it yet never drops the row.
-    let mut owners = vec![];
-    if from < tx.compacted_to(&req.scope_id)? {
-        for (entity, ids) in &wanted {
-            if *entity != Entity::Request {
-                owners.extend(tx.parents(*entity, ids)?);
-            }
-        }
-        let listed: std::collections::HashSet<&str> = wanted
-            .get(&Entity::Request)
-            .map(|ids| ids.iter().map(String::as_str).collect())
-            .unwrap_or_default();
-        owners.retain(|id| !listed.contains(id.as_str()));
-        owners.sort();
-        owners.dedup();
-    }
-    let mut docs = std::collections::HashMap::with_capacity(order.len());
-    for (entity, ids) in wanted {
-        for (id, value) in tx.docs(entity, &ids)? {
-            docs.insert((entity, id), value);
-        }
-    }
-    let owner_docs = if owners.is_empty() {
-        vec![]
-    } else {
-        tx.docs(Entity::Request, &owners)?
-    };
-    let patch = owner_docs
-        .into_iter()
-        .map(|(id, value)| PatchOp::Put {
-            entity: Entity::Request,
-            id,
-            value,
-        })
-        .chain(
-            order
-                .into_iter()
-                .map(|(entity, id)| match docs.remove(&(entity, id.clone())) {
-                    Some(value) => PatchOp::Put {
-                        entity,
-                        id: id.clone(),
-                        value,
-                    },
-                    None => PatchOp::Del {
-                        entity,
-                        id: id.clone(),
-                    },
-                }),
-        )
-        .collect();
-    let patch = if who.role == Role::Department {
-        department::pull_patch(tx, who, patch)?
-    } else {
-        patch
-    };
-    Ok(PullResponse {
-        cookie: Cookie { epoch, seq },
-        last_mutation_id: tx.last_mutation_id(req.client_id)?,
-        reset,
-        patch,
-        more,
-    })
-}
-
 /// A store that runs closures in transactions: what the push and pull drivers below need.
 /// Sync on purpose: the rules run on a blocking thread, one transaction at a time per call.
 pub trait Transactional {
@@ -695,63 +579,6 @@ fn refuse_unstorable(
     tx.record_processed(client_id, &result, now)?;
     tx.save_client(&client, now)?;
     Ok(Step::Done(result))
-}
-
-/// Compacts the change log of every scope (`ServerTx::compact_log`), one transaction each.
-/// Returns how many logged changes went.
-pub fn compact<S: Transactional>(store: &S) -> Result<usize, ServerError> {
-    let scopes = store.in_snapshot(|tx| tx.scope_seqs())?;
-    let mut gone = 0;
-    for (scope, _) in scopes {
-        gone += store.in_tx(|tx| tx.compact_log(&scope))?;
-    }
-    Ok(gone)
-}
-
-/// A request document the server holds but no program can read (stored before a bound
-/// existed), moved out of the store: kept in `gateway_state` (kind `quarantine:SCOPE`) with
-/// why, and removed with its rows and their logged changes. The log is compacted first, so
-/// what goes is at or below the horizon and the log's invariants hold.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Repaired {
-    pub scope: String,
-    pub id: String,
-    pub reason: String,
-}
-
-pub fn repair<S: Transactional>(store: &S) -> Result<Vec<Repaired>, ServerError> {
-    let scopes = store.in_snapshot(|tx| tx.scope_seqs())?;
-    let mut out = vec![];
-    for (scope, _) in scopes {
-        let moved = store.in_tx(|tx| {
-            tx.compact_log(&scope)?;
-            let mut moved = vec![];
-            for (id, text) in tx.request_texts(&scope)? {
-                let Err(e) = serde_json::from_str::<crate::domain::Request>(&text) else {
-                    continue;
-                };
-                let kept = serde_json::json!({ "reason": e.to_string(), "doc": text });
-                tx.gw_put(&format!("quarantine:{scope}"), &id, &kept)?;
-                tx.drop_request(&scope, &id)?;
-                moved.push(Repaired {
-                    scope: scope.clone(),
-                    id,
-                    reason: e.to_string(),
-                });
-            }
-            Ok(moved)
-        })?;
-        out.extend(moved);
-    }
-    Ok(out)
-}
-
-pub fn pull_page<S: Transactional>(
-    store: &S,
-    who: &Principal,
-    req: &PullRequest,
-) -> Result<PullResponse, ServerError> {
-    store.in_snapshot(|tx| pull(tx, who, req, PULL_PAGE_MAX))
 }
 
 /// Folds the per-mutation steps of one push into its answer.
