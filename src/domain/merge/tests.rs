@@ -251,6 +251,8 @@ fn a_relay_to_a_citizen_no_channel_reaches_is_kept_undelivered() {
         },
     );
     assert_eq!(out.messages[0].delivery, Some(DeliveryState::Failed));
+    // In the undelivered queue, so an operator phones Вера.
+    assert!(out.request.undelivered());
 }
 
 #[test]

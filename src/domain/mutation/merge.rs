@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::apply::{close, non_empty, outgoing, record};
 use super::{Mutation, Outcome, Rejection};
-use crate::domain::request::{DeliveryState, Request};
+use crate::domain::request::{DeliveryState, PendingReply, Request};
 use crate::domain::status::CloseReason;
 
 /// Whether `r` is a link to the request `into` (its thread merged there).
@@ -70,6 +70,13 @@ pub(super) fn relay(
     } else {
         DeliveryState::Failed
     };
+    // Its fate is this request's last reply: a relay the citizen did not get lands in the
+    // undelivered queue (view 7) like any reply, not only as a mark in the thread.
+    out.request.reply = Some(PendingReply {
+        message_id,
+        state: delivery,
+        at: now,
+    });
     out.messages
         .push(outgoing(&out.request, m, message_id, body, now, delivery));
     Ok(())
