@@ -21,6 +21,8 @@
 mod load;
 #[path = "region/proxy.rs"]
 mod proxy;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -100,59 +102,21 @@ impl Transport for Timed {
     }
 }
 
-/// `mcu serve` on the database, keeping the new consoles' files in `dir`; stopped (SIGTERM)
-/// when dropped.
-struct Replica {
-    base: String,
-    child: std::process::Child,
-    _stdout: std::io::BufReader<std::process::ChildStdout>,
-}
-
-fn replica(url: &str, dir: &std::path::Path, name: &str, home: &str) -> Replica {
-    use std::io::BufRead;
+/// `mcu serve` on the database, keeping the new consoles' files in `dir`.
+fn replica(url: &str, dir: &std::path::Path, name: &str, home: &str) -> serve::Serve {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("config.toml"), "").unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcu"));
     cmd.arg("--config")
         .arg(dir.join("config.toml"))
         .args(["--db", url, "serve", "--listen", "127.0.0.1:0", "--seed-db"])
-        .arg(dir.join("seed.sqlite3"));
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
-        cmd.env_remove(k);
-    }
-    let mut child = cmd
-        .env("MCU_SERVER_SCOPE", home)
-        .env("MCU_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
-        .spawn()
-        .expect("mcu serve");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("mcu serve said {line:?}"))
-        .to_owned();
-    Replica {
-        base,
-        child,
-        _stdout: stdout,
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
+        .arg(dir.join("seed.sqlite3"))
+        .env("MCU_SERVER_SCOPE", home);
+    serve::spawn(cmd, &dir.join(format!("{name}.log")))
 }
 
 /// Waits until every replica's file of every scope has caught up with the loaded history.
-async fn wait_for_copies(replicas: &[Replica], scopes: &[String], heads: &[i64]) -> Duration {
+async fn wait_for_copies(replicas: &[serve::Serve], scopes: &[String], heads: &[i64]) -> Duration {
     let started = Instant::now();
     let client = reqwest::Client::new();
     for r in replicas {

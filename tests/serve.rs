@@ -165,6 +165,11 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// A GET with no token, its body as JSON.
+async fn get_json(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
 async fn post(url: &str, token: Option<&str>, body: &impl serde::Serialize) -> (u16, Value) {
     let mut req = http().post(url).json(body);
     if let Some(t) = token {
@@ -381,14 +386,7 @@ async fn accounts_push_pull_errors_health_and_metrics() {
     // opened at the start because an account reaches it, a copy once it has caught up.
     let start = Instant::now();
     loop {
-        let health: Value = http()
-            .get(server.url("/health"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let health = get_json(&server.url("/health")).await;
         if health["seed_seqs"][SCOPE].is_i64() {
             break;
         }
@@ -851,14 +849,7 @@ async fn a_document_no_console_can_read_is_counted_on_metrics() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // The file kept following: it has caught up.
-    let health: Value = http()
-        .get(server.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&server.url("/health")).await;
     assert!(health["seed_seq"].as_i64() >= Some(1), "{health}");
     // The store repaired, the server still serving: the document is moved aside, once.
     let repair = |db: &str| {

@@ -22,19 +22,6 @@ pub struct Loaded {
     pub sample_ids: HashMap<String, Vec<String>>,
 }
 
-/// A field in COPY's text format.
-fn field(out: &mut Vec<u8>, t: &str) {
-    for &b in t.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ => out.push(b),
-        }
-    }
-}
-
 /// A row of fields; None is SQL's NULL.
 fn row(out: &mut Vec<u8>, fields: &[Option<&str>]) {
     for (i, f) in fields.iter().enumerate() {
@@ -42,7 +29,7 @@ fn row(out: &mut Vec<u8>, fields: &[Option<&str>]) {
             out.push(b'\t');
         }
         match f {
-            Some(f) => field(out, f),
+            Some(f) => super::serve::copy_text(out, f.as_bytes()),
             None => out.extend_from_slice(b"\\N"),
         }
     }
