@@ -18,6 +18,8 @@
 mod cache;
 #[path = "sync/seed.rs"]
 mod seed;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,18 +138,15 @@ async fn in_process<S: Transactional + Send + Sync + 'static>(name: &str, store:
     report(name, "in process", round_t, first, crossing);
 }
 
-/// `mcu serve` as its own process on a loopback port, as a city runs it; stopped (SIGTERM)
-/// when dropped.
+/// `mcu serve` and the folder of its config and log.
 struct Server {
     base: String,
-    child: std::process::Child,
-    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    _serve: serve::Serve,
     _dir: tempfile::TempDir,
 }
 
 /// `mcu serve` on `db`; with `copy`, keeping the new consoles' file there (else none).
 fn serve(db: &str, copy: Option<&std::path::Path>) -> Server {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), "").unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcu"));
@@ -158,42 +157,12 @@ fn serve(db: &str, copy: Option<&std::path::Path>) -> Server {
         Some(p) => cmd.arg("--seed-db").arg(p),
         None => cmd.arg("--no-seed"),
     };
-    // The bench's own settings must not reach the server's config.
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MCU_")) {
-        cmd.env_remove(k);
-    }
     cmd.env("MCU_SERVER_SCOPE", seed::SCOPE);
-    let mut child = cmd
-        .env("MCU_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
-        .spawn()
-        .expect("mcu serve");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| {
-            let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
-            panic!("mcu serve said {line:?}; log: {log}")
-        })
-        .to_owned();
+    let serve = serve::spawn(cmd, &dir.path().join("serve.log"));
     Server {
-        base,
-        child,
-        _stdout: stdout,
+        base: serve.base.clone(),
+        _serve: serve,
         _dir: dir,
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
     }
 }
 

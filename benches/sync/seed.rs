@@ -58,17 +58,7 @@ fn copy_field(out: &mut Vec<u8>, v: rusqlite::types::ValueRef) {
         ValueRef::Null => out.extend_from_slice(b"\\N"),
         ValueRef::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
         ValueRef::Real(f) => out.extend_from_slice(f.to_string().as_bytes()),
-        ValueRef::Text(t) | ValueRef::Blob(t) => {
-            for &b in t {
-                match b {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    _ => out.push(b),
-                }
-            }
-        }
+        ValueRef::Text(t) | ValueRef::Blob(t) => super::serve::copy_text(out, t),
     }
 }
 

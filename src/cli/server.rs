@@ -308,7 +308,9 @@ fn beside_store(url: &DbUrl, config: &Config, name: &str) -> PathBuf {
     }
 }
 
-/// Opens the new consoles' file and follows the store with it until `stop`.
+/// Opens the new consoles' files and follows the store with them until `stop`: the server's
+/// own scope's at `path`, and one beside it for every other scope an account reaches (a
+/// region's server serves many cities; a scope asked for later gets its file then).
 async fn start_seed(
     server: Arc<ServerStore>,
     path: PathBuf,
@@ -316,25 +318,25 @@ async fn start_seed(
     catalog: &Catalog,
     policy: &ClockPolicy,
     stop: watch::Receiver<bool>,
-) -> anyhow::Result<Arc<crate::server::seed::Seed>> {
-    use crate::server::engine::Transactional;
-    use crate::server::seed::{FOLLOW_EVERY, Seed};
+) -> anyhow::Result<Arc<crate::server::seed::Seeds>> {
+    use crate::server::seed::{FOLLOW_EVERY, Seeds};
     let env = crate::store::Env {
         catalog: catalog.clone(),
         policy: policy.clone(),
         journal: true,
         now: Arc::new(chrono::Utc::now),
     };
-    let scope = config.server.scope.clone();
-    let epoch = {
+    let scopes = {
         let server = server.clone();
-        tokio::task::spawn_blocking(move || server.in_tx(|tx| tx.scope(&scope)))
-            .await??
-            .1
+        tokio::task::spawn_blocking(move || crate::server::accounts::list(&server)).await??
     };
-    let seed = Seed::open(&path, &config.server.scope, epoch, env)
-        .await
-        .with_context(|| format!("the new consoles' file {}", path.display()))?;
+    let mut scopes: Vec<String> = scopes
+        .into_iter()
+        .filter(|a| !a.disabled)
+        .flat_map(|a| a.scopes)
+        .collect();
+    scopes.sort();
+    scopes.dedup();
     let shared = Arc::new(crate::server::local::Shared {
         store: server,
         catalog: catalog.clone(),
@@ -342,9 +344,19 @@ async fn start_seed(
         assign: config.assign,
         down: false.into(),
     });
-    tracing::info!(file = %path.display(), "following the store for new consoles");
-    tokio::spawn(seed.clone().follow(shared, FOLLOW_EVERY, stop));
-    Ok(seed)
+    let seeds = Seeds::new(
+        shared,
+        &config.server.scope,
+        path.clone(),
+        env,
+        FOLLOW_EVERY,
+        stop,
+    );
+    seeds
+        .start_all(&scopes)
+        .await
+        .with_context(|| format!("the new consoles' file {}", path.display()))?;
+    Ok(seeds)
 }
 
 /// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere). Registered now, awaited later.

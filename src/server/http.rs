@@ -63,8 +63,9 @@ pub struct ServeOptions {
     pub channels: Vec<std::sync::Arc<super::channel_metrics::ChannelMetrics>>,
     /// How long a console's presence lasts without a heartbeat (they beat every 5 s).
     pub presence_ttl: Duration,
-    /// The console file new consoles start from (`seed`), when this server keeps one.
-    pub seed: Option<Arc<super::seed::Seed>>,
+    /// The console files new consoles start from, one per scope (`seed`), when this server
+    /// keeps them.
+    pub seed: Option<Arc<super::seed::Seeds>>,
     /// `/open311/v2/` (`server::open311`).
     pub open311: super::open311::Open311Options,
     /// Round-robin at intake (`[assign]`).
@@ -613,7 +614,22 @@ async fn seed_copy<S: Backend>(
     if let Some(r) = reach.refuse(&q.scope) {
         return r;
     }
-    super::seed::respond(app.opts.seed.clone(), &q.scope).await
+    let seed = match &app.opts.seed {
+        None => None,
+        Some(seeds) => match seeds.get(&q.scope).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(scope = %q.scope, error = %e, "the new consoles' file");
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "seed_failed",
+                    Some("the copy could not be made; the console pulls everything instead".into()),
+                )
+                .into_response();
+            }
+        },
+    };
+    super::seed::respond(seed, &q.scope).await
 }
 
 async fn health<S: Backend>(State(app): State<Server<S>>) -> Response {
@@ -626,11 +642,23 @@ async fn health<S: Backend>(State(app): State<Server<S>>) -> Response {
     // A store that hangs is as unhealthy as one that fails.
     match tokio::time::timeout(Duration::from_secs(5), read).await {
         Ok(Ok(())) => {
-            // Where the new consoles' file is: tools wait for it to catch up after a start.
-            let seed = app.opts.seed.as_ref().map(|s| s.seq());
+            // Where the new consoles' files are: tools wait for them to catch up after a
+            // start (`seed_seq` is the server's own scope's, `seed_seqs` every open one's).
+            let (home, all) = match &app.opts.seed {
+                Some(seeds) => (seeds.home().await, seeds.all().await),
+                None => (None, vec![]),
+            };
+            let seqs: serde_json::Map<String, serde_json::Value> = all
+                .iter()
+                .map(|s| (s.scope().to_string(), json!(s.seq())))
+                .collect();
             (
                 StatusCode::OK,
-                axum::Json(json!({ "status": "ok", "seed_seq": seed.flatten() })),
+                axum::Json(json!({
+                    "status": "ok",
+                    "seed_seq": home.and_then(|s| s.seq()),
+                    "seed_seqs": seqs,
+                })),
             )
                 .into_response()
         }
@@ -650,6 +678,10 @@ async fn health<S: Backend>(State(app): State<Server<S>>) -> Response {
 }
 
 async fn metrics_text<S: Backend>(State(app): State<Server<S>>) -> Response {
+    let seeds = match &app.opts.seed {
+        Some(seeds) => Some(seeds.all().await),
+        None => None,
+    };
     (
         [(
             header::CONTENT_TYPE,
@@ -661,11 +693,11 @@ async fn metrics_text<S: Backend>(State(app): State<Server<S>>) -> Response {
                 c.render(&mut text);
             }
             text.push_str(&app.opts.open311.metrics.render());
-            if let Some(seed) = &app.opts.seed {
+            if let Some(seeds) = &seeds {
                 text.push_str(&format!(
-                    "# HELP mcu_seed_quarantined Documents of the store the new consoles' file set aside: they don't read (`mcu repair` lists them on a console).\n\
+                    "# HELP mcu_seed_quarantined Documents of the store the new consoles' files set aside: they don't read (`mcu repair` lists them on a console).\n\
                      # TYPE mcu_seed_quarantined gauge\nmcu_seed_quarantined {}\n",
-                    seed.quarantined()
+                    seeds.iter().map(|s| s.quarantined()).sum::<i64>()
                 ));
             }
             text

@@ -8,7 +8,8 @@
 //! nothing of its own, keeps its identity, and pulls what came after the copy's cookie
 //! (`sync::client`, `store::adopt`).
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -124,14 +125,7 @@ impl Seed {
             let started = std::time::Instant::now();
             match client::pull_all(&self.store, &t, &self.scope).await {
                 Ok(n) => {
-                    if let Ok(Some(c)) = self.store.sync_cookie().await
-                        && let Ok(c) = serde_json::from_str::<crate::wire::sync::Cookie>(&c)
-                    {
-                        self.seq.store(c.seq, Ordering::SeqCst);
-                    }
-                    if let Ok(q) = self.store.quarantined().await {
-                        self.quarantined.store(q.len() as i64, Ordering::Relaxed);
-                    }
+                    self.note_progress().await;
                     if first {
                         tracing::info!(
                             changes = n,
@@ -150,6 +144,47 @@ impl Seed {
         }
     }
 
+    /// `follow`, with the first catch-up (a whole city pulled into an empty file) taken
+    /// only while `gate` has room.
+    pub async fn follow_gated<S: Transactional + Send + Sync + 'static>(
+        self: Arc<Self>,
+        server: Arc<Shared<S>>,
+        every: Duration,
+        mut stop: watch::Receiver<bool>,
+        gate: Arc<tokio::sync::Semaphore>,
+    ) {
+        if self.seq().is_none() {
+            let t = Local {
+                server: server.clone(),
+                who: principal(),
+            };
+            let permit = tokio::select! {
+                p = gate.acquire_owned() => p.ok(),
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match client::pull_all(&self.store, &t, &self.scope).await {
+                Ok(_) => self.note_progress().await,
+                Err(e) => {
+                    tracing::warn!(scope = %self.scope, error = %e, "the new consoles' file could not pull")
+                }
+            }
+            drop(permit);
+        }
+        self.follow(server, every, stop).await
+    }
+
+    /// Reads where the file's pulls got to, for `seq` and `quarantined`.
+    async fn note_progress(&self) {
+        if let Ok(Some(c)) = self.store.sync_cookie().await
+            && let Ok(c) = serde_json::from_str::<crate::wire::sync::Cookie>(&c)
+        {
+            self.seq.store(c.seq, Ordering::SeqCst);
+        }
+        if let Ok(q) = self.store.quarantined().await {
+            self.quarantined.store(q.len() as i64, Ordering::Relaxed);
+        }
+    }
+
     /// A consistent copy of the file, made on its own thread between two pulls, as an open
     /// file whose name is already gone (nothing is left behind if the download stops).
     /// `None` before the file has caught up once.
@@ -159,6 +194,143 @@ impl Seed {
         }
         self.store.copy_out().await.map(Some)
     }
+}
+
+/// Opens and follows one scope's file; `Seeds` holds it type-erased so that `ServeOptions`
+/// stays the same whatever store the server runs on.
+type Start = Box<
+    dyn Fn(String, PathBuf) -> futures::future::BoxFuture<'static, Result<Arc<Seed>, StoreError>>
+        + Send
+        + Sync,
+>;
+
+/// The new consoles' files, one per scope (city): a region's server serves many cities, and
+/// the first console of each must start from a copy of its own city, not pull it row by row.
+/// The server's own scope (`[server] scope`) keeps the file named on the command line; every
+/// other scope a file beside it, started the first time a console asks for it (or at the
+/// server's start for every scope the store already holds, `start_all`).
+pub struct Seeds {
+    home: String,
+    path: PathBuf,
+    open: tokio::sync::Mutex<HashMap<String, Arc<Seed>>>,
+    start: Start,
+}
+
+impl std::fmt::Debug for Seeds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seeds")
+            .field("home", &self.home)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// How many files catch up from nothing at once: each is a console's one writer pulling a
+/// whole city, and a region's server started with a hundred of them must go on serving.
+const CATCHING_UP: usize = 2;
+
+impl Seeds {
+    /// Files for `server`'s scopes, `home`'s at `path`, each pulling every `every` until `stop`.
+    pub fn new<S: Transactional + Send + Sync + 'static>(
+        server: Arc<Shared<S>>,
+        home: &str,
+        path: PathBuf,
+        env: Env,
+        every: Duration,
+        stop: watch::Receiver<bool>,
+    ) -> Arc<Seeds> {
+        let gate = Arc::new(tokio::sync::Semaphore::new(CATCHING_UP));
+        let start: Start = Box::new(move |scope: String, file: PathBuf| {
+            let server = server.clone();
+            let env = env.clone();
+            let stop = stop.clone();
+            let gate = gate.clone();
+            Box::pin(async move {
+                let epoch = {
+                    let server = server.clone();
+                    let scope = scope.clone();
+                    tokio::task::spawn_blocking(move || server.store.in_tx(|tx| tx.scope(&scope)))
+                        .await
+                        .map_err(|e| StoreError::Open(e.to_string()))?
+                        .map_err(|e| StoreError::Open(e.to_string()))?
+                        .1
+                };
+                let seed = Seed::open(&file, &scope, epoch, env).await?;
+                tracing::info!(%scope, file = %file.display(), "following the store for new consoles");
+                tokio::spawn(seed.clone().follow_gated(server, every, stop, gate));
+                Ok(seed)
+            })
+        });
+        Arc::new(Seeds {
+            home: home.to_string(),
+            path,
+            open: tokio::sync::Mutex::new(HashMap::new()),
+            start,
+        })
+    }
+
+    /// The file for `scope`'s new consoles: the server's own scope's at the path it was
+    /// given, another's beside it (`seed-<scope>.sqlite3`, the scope spelt safely).
+    pub fn file_of(&self, scope: &str) -> PathBuf {
+        if scope == self.home {
+            return self.path.clone();
+        }
+        let stem = self
+            .path
+            .file_stem()
+            .map_or_else(|| "seed".into(), |s| s.to_string_lossy().into_owned());
+        self.path
+            .with_file_name(format!("{stem}-{}.sqlite3", file_safe(scope)))
+    }
+
+    /// `scope`'s file, opened and followed from now on if it was not yet.
+    pub async fn get(&self, scope: &str) -> Result<Arc<Seed>, StoreError> {
+        let mut open = self.open.lock().await;
+        if let Some(s) = open.get(scope) {
+            return Ok(s.clone());
+        }
+        let seed = (self.start)(scope.to_string(), self.file_of(scope)).await?;
+        open.insert(scope.to_string(), seed.clone());
+        Ok(seed)
+    }
+
+    /// Opens and follows the file of each of `scopes` (the server's own first).
+    pub async fn start_all(&self, scopes: &[String]) -> Result<(), StoreError> {
+        self.get(&self.home.clone()).await?;
+        for s in scopes {
+            self.get(s).await?;
+        }
+        Ok(())
+    }
+
+    /// The server's own scope's file, if it is open.
+    pub async fn home(&self) -> Option<Arc<Seed>> {
+        self.open.lock().await.get(&self.home).cloned()
+    }
+
+    /// Every open file, by scope.
+    pub async fn all(&self) -> Vec<Arc<Seed>> {
+        let mut v: Vec<_> = self.open.lock().await.values().cloned().collect();
+        v.sort_by(|a, b| a.scope().cmp(b.scope()));
+        v
+    }
+}
+
+/// A scope as part of a file name: letters, digits, `-` and `_` as they are, anything else
+/// as its bytes in hex, so two scopes never share a file and none climbs out of the folder.
+fn file_safe(scope: &str) -> String {
+    let mut out = String::new();
+    for c in scope.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("~{b:02x}"));
+            }
+        }
+    }
+    out
 }
 
 /// `GET /v1/seed?scope=…`: the copy as `application/vnd.sqlite3`; 404 `no_seed` when this

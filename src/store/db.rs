@@ -189,7 +189,7 @@ pub(crate) fn apply_with(
 /// (`domain::merge`), in the same transaction and as mutations of their own, so they sync and
 /// the server's gateway sends them like any reply. A chain of merges is followed a few links
 /// down; the depth bound only guards against a loop two offline merges could make.
-fn relay_down(
+pub(super) fn relay_down(
     tx: &Connection,
     env: &Env,
     m: &Mutation,
@@ -228,26 +228,56 @@ fn apply_one(
     m: &Mutation,
     later: &mut Reindex,
 ) -> Result<Applied, StoreError> {
-    let id = m.request_id.to_string();
-    if env.journal {
-        let seen: Option<i64> = tx
-            .row(
-                "SELECT 1 FROM pending_mutation WHERE mutation_uuid = ?1",
-                [m.id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if seen.is_some() {
-            let (_, request) =
-                rows::load_by(tx, "id", &id)?.ok_or(StoreError::Rejected(Rejection::NotFound))?;
-            return Ok(Applied {
-                request,
-                changed: false,
-                events: vec![],
-            });
-        }
+    if already_applied(tx, env, m)? {
+        let (_, request) = rows::load_by(tx, "id", &m.request_id.to_string())?
+            .ok_or(StoreError::Rejected(Rejection::NotFound))?;
+        return Ok(Applied {
+            request,
+            changed: false,
+            events: vec![],
+        });
     }
-    let current = rows::load_by(tx, "id", &id)?.map(|(_, r)| r);
+    let current = rows::load_by(tx, "id", &m.request_id.to_string())?.map(|(_, r)| r);
+    let out = decide(tx, env, m, current.as_ref())?;
+    let created = matches!(m.op, Op::Create(_)) && current.is_none();
+    let rid = rows::write_request(tx, &out.request)?;
+    record(tx, env, rid, m, &out, current.as_ref())?;
+    let words = !out.messages.is_empty() || !out.notes.is_empty();
+    index_later(later, tx, rid, &out.request, created, words)?;
+    Ok(Applied {
+        request: out.request,
+        changed: true,
+        events: out.events,
+    })
+}
+
+/// Whether this mutation (by id) is already in the journal: applying it again changes nothing.
+pub(super) fn already_applied(
+    tx: &Connection,
+    env: &Env,
+    m: &Mutation,
+) -> Result<bool, StoreError> {
+    if !env.journal {
+        return Ok(false);
+    }
+    let seen: Option<i64> = tx
+        .row(
+            "SELECT 1 FROM pending_mutation WHERE mutation_uuid = ?1",
+            [m.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(seen.is_some())
+}
+
+/// The rules' verdict on `m` over `current` (the request as it stands, written or not), with
+/// the store's own checks first: a creation's number, what a link or merge points at.
+pub(super) fn decide(
+    tx: &Connection,
+    env: &Env,
+    m: &Mutation,
+    current: Option<&Request>,
+) -> Result<Outcome, StoreError> {
     let now = (env.now)();
     let mut new_number = None;
     match &m.op {
@@ -306,9 +336,40 @@ fn apply_one(
         now,
         new_number,
     };
-    let out = crate::domain::apply(current.as_ref(), m, &ctx).map_err(StoreError::Rejected)?;
-    let created = matches!(m.op, Op::Create(_)) && current.is_none();
-    persist(tx, &out, created, later)?;
+    crate::domain::apply(current, m, &ctx).map_err(StoreError::Rejected)
+}
+
+/// Everything `m` wrote besides the request's row (already written, as `rid`): its audit
+/// events, messages (with their outbox rows), notes, the leads' escalation, and its journal
+/// entry with the request as it was before it (`before`).
+pub(super) fn record(
+    tx: &Connection,
+    env: &Env,
+    rid: i64,
+    m: &Mutation,
+    out: &Outcome,
+    before: Option<&Request>,
+) -> Result<(), StoreError> {
+    let mut ev = tx.prepare_cached(
+        "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for e in &out.events {
+        ev.execute(params![
+            rid,
+            e.mutation_id.to_string(),
+            ms(e.at),
+            e.actor,
+            e.field,
+            e.old,
+            e.new
+        ])?;
+    }
+    for msg in &out.messages {
+        insert_message(tx, rid, &out.request, msg)?;
+    }
+    for n in &out.notes {
+        insert_note(tx, rid, n)?;
+    }
     // The leads' chat is reached through the bot: only a Telegram gateway applies these, and
     // only the first time for this clock (`events`), so the leads are told once.
     if let Op::Escalate {
@@ -326,17 +387,37 @@ fn apply_one(
             Channel::Telegram,
             chat,
             body,
-            ms(now),
+            ms((env.now)()),
         )?;
     }
     if env.journal {
-        journal(tx, m, current.as_ref())?;
+        journal(tx, m, before)?;
     }
-    Ok(Applied {
-        request: out.request,
-        changed: true,
-        events: out.events,
-    })
+    Ok(())
+}
+
+/// The search document follows a request created or given words (messages, notes): rebuilt
+/// now, or noted for the end of the batch.
+pub(super) fn index_later(
+    later: &mut Reindex,
+    tx: &Connection,
+    rid: i64,
+    r: &Request,
+    created: bool,
+    words: bool,
+) -> Result<(), StoreError> {
+    if !created && !words {
+        return Ok(());
+    }
+    match later {
+        Reindex::Now => reindex(tx, rid, r, created),
+        Reindex::Later(pending) => {
+            let entry = pending.entry(rid).or_insert_with(|| (r.clone(), created));
+            entry.0 = r.clone();
+            entry.1 |= created;
+            Ok(())
+        }
+    }
 }
 
 /// A merge into a request that is not there, or is itself a link to another: refused with
@@ -385,48 +466,6 @@ fn counter(tx: &Connection, key: &str) -> Result<u32, StoreError> {
     let next = last + 1;
     super::meta::set_meta(tx, key, &next.to_string())?;
     Ok(next)
-}
-
-fn persist(
-    tx: &Connection,
-    out: &Outcome,
-    created: bool,
-    later: &mut Reindex,
-) -> Result<(), StoreError> {
-    let rid = rows::write_request(tx, &out.request)?;
-    let mut ev = tx.prepare_cached(
-        "INSERT INTO event(request_rid, mutation_id, at, actor, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    for e in &out.events {
-        ev.execute(params![
-            rid,
-            e.mutation_id.to_string(),
-            ms(e.at),
-            e.actor,
-            e.field,
-            e.old,
-            e.new
-        ])?;
-    }
-    for msg in &out.messages {
-        insert_message(tx, rid, &out.request, msg)?;
-    }
-    for n in &out.notes {
-        insert_note(tx, rid, n)?;
-    }
-    if created || !out.messages.is_empty() || !out.notes.is_empty() {
-        match later {
-            Reindex::Now => reindex(tx, rid, &out.request, created)?,
-            Reindex::Later(pending) => {
-                let entry = pending
-                    .entry(rid)
-                    .or_insert_with(|| (out.request.clone(), created));
-                entry.0 = out.request.clone();
-                entry.1 |= created;
-            }
-        }
-    }
-    Ok(())
 }
 
 fn insert_message(tx: &Connection, rid: i64, r: &Request, m: &Message) -> Result<(), StoreError> {

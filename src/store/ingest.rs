@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
+use super::chain::Chain;
 use super::db::{Env, Reindex, apply_with, reindex_all};
 use super::rows::{self, ms};
 use super::{StoreError, outbox};
@@ -468,60 +469,48 @@ fn message(
         ..NewRequest::new(channel, text, m.at.min(now))
     };
     let request_id = derive(src, &key, "request", m.at);
-    let created = apply_with(
-        tx,
-        env,
-        &Mutation {
-            id: derive(src, &key, "create", m.at),
-            ..Mutation::new(request_id, ch, now, Op::Create(Box::new(new)))
-        },
-        later,
-    )?;
-    let rid: i64 = tx.row(
-        "SELECT rid FROM request WHERE id = ?1",
-        [request_id.to_string()],
-        |r| r.get(0),
-    )?;
+    // Created, triaged and acknowledged in memory, the row written once (`chain`); only a
+    // request that may belong to an open incident is written first, for the neighbours'
+    // search to find it in the place index before the acknowledgement names the incident.
+    let mut chain = Chain::load(tx, request_id)?;
+    let create = Mutation {
+        id: derive(src, &key, "create", m.at),
+        ..Mutation::new(request_id, ch, now, Op::Create(Box::new(new)))
+    };
+    let created = chain.push(tx, env, create)?.clone();
     let decided = super::triage::auto_apply(
-        &created.request,
+        &created,
         &env.catalog,
         |what| derive(src, &key, what, m.at),
         now,
     );
-    let created = if decided.is_empty() {
-        created
-    } else {
-        let mut last = created;
-        for d in &decided {
-            last = apply_with(tx, env, d, later)?;
-        }
-        last
+    for d in decided {
+        chain.push(tx, env, d)?;
+    }
+    let r = chain.request().cloned().unwrap_or(created);
+    let incident = match &rules.incidents {
+        Some(ir) if acknowledge && super::places::any_open_incident(tx)? => Some(ir),
+        _ => None,
     };
-    // The first message's text is the request's own: an edit of it revises the request.
-    map_message(tx, ch, &m.chat, &m.message, Some(request_id), rid)?;
-    queue_files(tx, ch, m, rid, ms(now))?;
-    if let Some(g) = &m.media_group {
-        map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
-    }
-    let r = &created.request;
-    if !acknowledge {
-        report.created.push(r.number.clone());
-        return Ok(("created", Some(rid)));
-    }
-    let mut body = rules.say(&intake::acknowledgement(r), env);
-    if let Some(ir) = &rules.incidents
-        && let Some(incident) = super::places::known_incident(tx, rid, ir, now)?
-    {
-        body.push('\n');
-        body.push_str(&render(
-            &rules.texts.known_incident,
-            &[("incident", &incident)],
-        ));
-    }
-    apply_with(
-        tx,
-        env,
-        &Mutation {
+    let (rid, mut chain) = match incident {
+        Some(_) => {
+            let (rid, applied) = chain.write(tx, env, later)?;
+            (rid, Chain::loaded(rid, applied.request))
+        }
+        None => (0, chain),
+    };
+    let ack = if acknowledge {
+        let mut body = rules.say(&intake::acknowledgement(&r), env);
+        if let Some(ir) = incident
+            && let Some(incident) = super::places::known_incident(tx, rid, ir, now)?
+        {
+            body.push('\n');
+            body.push_str(&render(
+                &rules.texts.known_incident,
+                &[("incident", &incident)],
+            ));
+        }
+        Some(Mutation {
             id: derive(src, &key, "acknowledge", m.at),
             ..Mutation::new(
                 request_id,
@@ -532,9 +521,20 @@ fn message(
                     body,
                 },
             )
-        },
-        later,
-    )?;
+        })
+    } else {
+        None
+    };
+    if let Some(ack) = ack {
+        chain.push(tx, env, ack)?;
+    }
+    let (rid, _) = chain.write(tx, env, later)?;
+    // The first message's text is the request's own: an edit of it revises the request.
+    map_message(tx, ch, &m.chat, &m.message, Some(request_id), rid)?;
+    queue_files(tx, ch, m, rid, ms(now))?;
+    if let Some(g) = &m.media_group {
+        map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
+    }
     report.created.push(r.number.clone());
     Ok(("created", Some(rid)))
 }

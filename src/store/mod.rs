@@ -8,6 +8,7 @@ pub mod alarms;
 pub mod alerts;
 pub mod analyze;
 pub mod bulk;
+mod chain;
 pub mod citizen;
 pub mod dashboard;
 pub mod db;

@@ -124,6 +124,20 @@ pub fn candidates_for(
     Ok(candidate(&new, near.iter().map(|(r, _)| r), rules))
 }
 
+/// Whether any incident has an open member. Most of the time none has: one read of the
+/// members' index says so, and the intake of every new request is spared the neighbours'
+/// search (and writes its row once, `ingest`).
+pub fn any_open_incident(conn: &Connection) -> Result<bool, StoreError> {
+    let any: Option<i64> = conn
+        .row(
+            "SELECT 1 FROM request WHERE incident_id IS NOT NULL AND status != 'closed' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(any.is_some())
+}
+
 /// The open incident whose open members request `rid` belongs with (`incidents::belongs`):
 /// its number, for the acknowledgement to say the problem is known.
 pub fn known_incident(
@@ -132,16 +146,7 @@ pub fn known_incident(
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, StoreError> {
-    // Most of the time no incident is open: one read of the members' index says so, and the
-    // intake of every new request is spared the neighbours' search.
-    let any: Option<i64> = conn
-        .row(
-            "SELECT 1 FROM request WHERE incident_id IS NOT NULL AND status != 'closed' LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if any.is_none() {
+    if !any_open_incident(conn)? {
         return Ok(None);
     }
     let Some((new, near)) = nearby(conn, rid, rules, now, true)? else {
