@@ -169,6 +169,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
             })
             .transpose()?
             .map(Arc::new),
+        mail: None,
     };
     let db_s = db.display();
     if en {

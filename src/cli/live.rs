@@ -31,6 +31,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
             incidents: Some(config.incidents.clone()),
             topics: config.channels.platform.topics.clone(),
             departments: crate::config::departments::telegram_chats(&config.departments),
+            department_mail: crate::config::departments::email_addresses(&config.departments),
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),
@@ -183,9 +184,9 @@ async fn print_events(
             }
             GatewayEvent::DepartmentPosts(n) => {
                 if en {
-                    format!("{n} forwarded request(s) posted to departments' chats")
+                    format!("{n} forwarded request(s) and reminder(s) sent to departments")
                 } else {
-                    format!("в чаты департаментов отправлено обращений: {n}")
+                    format!("департаментам отправлено обращений и напоминаний: {n}")
                 }
             }
             GatewayEvent::Escalated(n) => {

@@ -2,5 +2,7 @@
 
 pub mod corpus;
 pub mod history;
+
 pub mod sim;
+pub mod smtp_sink;
 pub mod staged;

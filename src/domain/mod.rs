@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod dashboard;
+pub mod email;
 pub mod escalation;
 pub mod feedback;
 pub mod fields;

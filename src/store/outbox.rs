@@ -69,6 +69,31 @@ pub fn enqueue_to(
     )
 }
 
+/// A message that belongs to no request, replying to `reply_to`, under the id the caller
+/// named: a repeat adds no parts.
+pub fn insert_reply(
+    tx: &Connection,
+    message_id: Uuid,
+    channel: crate::domain::Channel,
+    chat: &str,
+    reply_to: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    insert_parts(
+        tx,
+        &message_id.to_string(),
+        None,
+        channel.as_str(),
+        chat,
+        Some(reply_to),
+        body,
+        channel.max_message_units(),
+        now,
+        None,
+    )
+}
+
 /// A message that belongs to no request (the /start greeting, a /status answer).
 pub fn enqueue_raw(
     tx: &Connection,

@@ -25,15 +25,38 @@ async fn flush<C: Adapter>(ctx: &Ctx<C>, what: &str) {
 
 pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let channel = ctx.adapter.channel();
+    // The mail gateway writes to departments only: no citizen waits on it.
+    let citizens = channel != Channel::Email;
     loop {
         if *stop.borrow() {
             return;
         }
-        match ctx
-            .store
-            .sweep_waiting(channel, ctx.opts.rules.texts.clone())
-            .await
-        {
+        if channel == Channel::Email && !ctx.opts.rules.department_mail.is_empty() {
+            match ctx
+                .store
+                .sweep_department_mail(
+                    ctx.opts.rules.department_mail.clone(),
+                    ctx.opts.rules.texts.clone(),
+                )
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    ctx.emit(GatewayEvent::DepartmentPosts(n));
+                    flush(&ctx, "requests mailed to departments").await;
+                }
+                Err(StoreError::Fenced(_)) => return,
+                Err(e) => ctx.emit(GatewayEvent::Warning(format!("department mail: {e}"))),
+            }
+        }
+        let swept = if citizens {
+            ctx.store
+                .sweep_waiting(channel, ctx.opts.rules.texts.clone())
+                .await
+        } else {
+            Ok(Default::default())
+        };
+        match swept {
             Ok(s) if s.reminded + s.closed > 0 => {
                 ctx.emit(GatewayEvent::Waiting {
                     reminded: s.reminded,
@@ -45,7 +68,7 @@ pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
             Err(StoreError::Fenced(_)) => return,
             Err(e) => ctx.emit(GatewayEvent::Warning(format!("unanswered questions: {e}"))),
         }
-        if let Some(after) = ctx.opts.feedback_after {
+        if let Some(after) = ctx.opts.feedback_after.filter(|_| citizens) {
             match ctx
                 .store
                 .sweep_feedback(channel, ctx.opts.rules.texts.clone(), after)

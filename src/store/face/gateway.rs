@@ -41,6 +41,20 @@ impl Store {
         .await
     }
 
+    /// Mails the requests forwarded since the last sweep to their departments' addresses
+    /// (department id → address), and their reminders; how many (`store::department_chat`).
+    pub async fn sweep_department_mail(
+        &self,
+        addresses: std::collections::BTreeMap<String, String>,
+        texts: crate::templates::BotTexts,
+    ) -> Result<usize, StoreError> {
+        let now = self.now();
+        self.call(move |c, env| {
+            super::super::department_chat::sweep_mail(c, env, &addresses, &texts, now)
+        })
+        .await
+    }
+
     /// Sends the reminders and polite closes due on `channel`'s unanswered questions
     /// (`domain::waiting`), in the bot's words.
     pub async fn sweep_waiting(
