@@ -2,6 +2,7 @@
 
 pub mod corpus;
 pub mod history;
+pub mod mail_department;
 
 pub mod sim;
 pub mod smtp_sink;
