@@ -393,3 +393,52 @@ async fn a_mail_server_away_is_retried_and_a_refusal_shows_failed() {
     assert_eq!(rig.sink.received().len(), 1, "each mail sent once");
     rig.finish().await;
 }
+
+#[test]
+fn mail_in_delivers_a_piped_mail_into_the_maildir_or_asks_the_mta_to_keep_it() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let run = |config: &str, mail: &str| {
+        std::fs::write(dir.path().join("mail.toml"), config).unwrap();
+        let mut child = common::mcu_in(dir.path(), "mail.toml")
+            .arg("mail-in")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(mail.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mail = reply(DEPT, "[МЦУ 2026-000001]", None, "Сделано.");
+    let out = run("", &mail);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "no Maildir set: the MTA keeps the mail"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inbox_maildir"));
+    let config = format!("[smtp]\ninbox_maildir = \"{}\"\n", maildir.display());
+    let out = run(&config, &mail);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new: Vec<_> = std::fs::read_dir(maildir.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(std::fs::read_to_string(&new[0]).unwrap(), mail);
+    assert_eq!(
+        files(&maildir.join("tmp")),
+        0,
+        "written in tmp/, then moved"
+    );
+}

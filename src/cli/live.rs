@@ -304,9 +304,9 @@ pub async fn gateway(
     let adapters = Adapters::from_config(config)?;
     if adapters.is_empty() {
         return Err(Refused(if config.ui.language == "en" {
-            "no channel configured: set [channels.telegram] token or [channels.vk] token".into()
+            "no channel configured: set [channels.telegram] token, [channels.vk] token, or a department's email with [smtp]".into()
         } else {
-            "не настроен ни один канал: укажите [channels.telegram] token или [channels.vk] token"
+            "не настроен ни один канал: укажите [channels.telegram] token, [channels.vk] token или email департамента и [smtp]"
                 .into()
         })
         .into());

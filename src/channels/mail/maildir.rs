@@ -57,7 +57,9 @@ pub fn waiting(dir: &Path, max_bytes: usize) -> Result<Vec<Waiting>, String> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.'))
+        // A name with a line break cannot ride in the cursor (one name a line): no mail
+        // server makes one, so it is left where it is.
+        .filter(|n| !n.starts_with('.') && !n.contains(['\n', '\r']))
         .collect();
     names.sort();
     names.truncate(PER_POLL);

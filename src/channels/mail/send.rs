@@ -45,7 +45,13 @@ pub(super) async fn send(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             auto.into(),
         ));
-    if let Some(r) = &part.reply_to {
+    // The id we answer came in a stranger's header: only its own characters go back out.
+    let replied = part.reply_to.as_deref().map(|r| {
+        r.chars()
+            .filter(|c| !(c.is_whitespace() || c.is_control() || matches!(c, '<' | '>')))
+            .collect::<String>()
+    });
+    if let Some(r) = replied.filter(|r| !r.is_empty()) {
         builder = builder
             .in_reply_to(format!("<{r}>"))
             .references(format!("<{r}>"));
