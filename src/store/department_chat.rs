@@ -172,15 +172,13 @@ fn not_found_by_mail(
         &crate::sanitize::line(&subject),
         &rules.texts.department_mail_not_found,
     );
-    outbox::insert_reply(
-        tx,
+    let to = outbox::Named {
         message_id,
-        Channel::Email,
-        &m.chat,
-        &m.message,
-        &body,
-        ms(now),
-    )
+        rid: None,
+        channel: Channel::Email,
+        reply_to: Some(&m.message),
+    };
+    outbox::enqueue_named(tx, &to, &m.chat, &body, ms(now))
 }
 
 /// The first word of `text` that is a request number (`2026-000123`).
@@ -192,9 +190,9 @@ fn named_number(text: &str) -> Option<RequestNumber> {
 /// How departments are reached on one channel: their chats (Telegram) or addresses (mail),
 /// department id → chat. Each channel keeps its own cursor and names its messages apart, so a
 /// department with both a chat and an address is told on both, once each.
-pub struct Reach<'a> {
-    pub channel: Channel,
-    pub to: &'a BTreeMap<String, String>,
+struct Reach<'a> {
+    channel: Channel,
+    to: &'a BTreeMap<String, String>,
 }
 
 impl Reach<'_> {
@@ -245,46 +243,20 @@ fn title(text: &str) -> String {
     format!("{}…", cut.trim_end_matches([' ', ',', '.', ';', ':']))
 }
 
-/// Posts each request forwarded since the last sweep to its department's chat, if it has one
-/// and still has the request; how many it posted. The post is named by the forward, so a
-/// second sweep or replica posts it once; started for the first time, it begins at the
-/// newest forward, so turning it on does not post every request ever forwarded.
-pub fn sweep_forwards(
+/// Sends each request forwarded since the last sweep to its department on `channel` (its
+/// Telegram chat, or its address by mail: department id → chat in `to`), if it has one and
+/// still has the request, and the reminders due; how many. A post is named by the forward, so
+/// a second sweep or replica sends it once; started for the first time, it begins at the
+/// newest forward, so turning it on does not send every request ever forwarded.
+pub fn sweep(
     conn: &mut Connection,
     env: &Env,
-    chats: &BTreeMap<String, String>,
+    channel: Channel,
+    to: &BTreeMap<String, String>,
     texts: &crate::templates::BotTexts,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let reach = Reach {
-        channel: Channel::Telegram,
-        to: chats,
-    };
-    sweep(conn, env, &reach, texts, now)
-}
-
-/// As `sweep_forwards`, by mail to the departments' addresses (department id → address).
-pub fn sweep_mail(
-    conn: &mut Connection,
-    env: &Env,
-    addresses: &BTreeMap<String, String>,
-    texts: &crate::templates::BotTexts,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let reach = Reach {
-        channel: Channel::Email,
-        to: addresses,
-    };
-    sweep(conn, env, &reach, texts, now)
-}
-
-fn sweep(
-    conn: &mut Connection,
-    env: &Env,
-    reach: &Reach,
-    texts: &crate::templates::BotTexts,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+    let reach = &Reach { channel, to };
     let tx = conn.transaction()?;
     let newest: i64 = tx.row("SELECT coalesce(max(rowid), 0) FROM note", [], |r| r.get(0))?;
     let Some(cursor) = meta(&tx, reach.cursor())? else {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::db::{self, Env};
-use super::department_chat::{sweep_forwards, sweep_mail};
+use super::department_chat::sweep;
 use crate::domain::mutation::{Mutation, NewRequest, Op};
 use crate::domain::request::Channel;
 use crate::domain::{Catalog, ClockPolicy};
@@ -28,23 +28,15 @@ fn bodies(conn: &rusqlite::Connection, chat: &str) -> Vec<String> {
         .unwrap()
 }
 
-type Sweep = fn(
-    &mut rusqlite::Connection,
-    &Env,
-    &BTreeMap<String, String>,
-    &BotTexts,
-    DateTime<Utc>,
-) -> Result<usize, super::StoreError>;
-
 #[test]
 fn a_forward_is_posted_once_and_the_group_reminded_once_per_level() {
-    let said = reminded_once_per_level(sweep_forwards, "-100");
+    let said = reminded_once_per_level(Channel::Telegram, "-100");
     assert!(said[0].contains("передано вам"), "{said:?}");
 }
 
 #[test]
 fn a_forward_is_mailed_once_with_its_number_in_the_subject_and_reminded_once_per_level() {
-    let said = reminded_once_per_level(sweep_mail, "dispatch@city.example");
+    let said = reminded_once_per_level(Channel::Email, "dispatch@city.example");
     for body in &said {
         let (subject, _) = crate::wire::mail::parse(body);
         let subject = subject.unwrap_or_default();
@@ -66,8 +58,13 @@ fn a_forward_is_mailed_once_with_its_number_in_the_subject_and_reminded_once_per
 }
 
 /// Forwards one request, sweeps through its department clock's levels; what was queued.
-fn reminded_once_per_level(sweep: Sweep, chat: &str) -> Vec<String> {
-    let sweep_forwards = sweep;
+fn reminded_once_per_level(channel: Channel, chat: &str) -> Vec<String> {
+    let sweep_forwards =
+        |conn: &mut rusqlite::Connection,
+         env: &Env,
+         chats: &BTreeMap<String, String>,
+         texts: &BotTexts,
+         now: DateTime<Utc>| { sweep(conn, env, channel, chats, texts, now) };
     let dir = tempfile::tempdir().unwrap();
     let mut conn = db::open(&dir.path().join("t.sqlite3")).unwrap();
     let env = Env {

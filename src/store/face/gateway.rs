@@ -36,7 +36,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let now = self.now();
         self.call(move |c, env| {
-            super::super::department_chat::sweep_forwards(c, env, &chats, &texts, now)
+            super::super::department_chat::sweep(c, env, Channel::Telegram, &chats, &texts, now)
         })
         .await
     }
@@ -50,7 +50,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let now = self.now();
         self.call(move |c, env| {
-            super::super::department_chat::sweep_mail(c, env, &addresses, &texts, now)
+            super::super::department_chat::sweep(c, env, Channel::Email, &addresses, &texts, now)
         })
         .await
     }
