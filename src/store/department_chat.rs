@@ -1,8 +1,10 @@
-//! Departments reached through the city's bot (#21 item 3): a request forwarded to a
-//! department with a Telegram chat (`[departments.<id>] telegram_chat_id`) is posted there,
-//! and the department's reply to that post — or a message naming the request's number — is
-//! recorded as its answer. A message in that chat that names no request of theirs is never a
-//! citizen's request: the bot says how to answer, and nothing is attached.
+//! Departments reached through the city's bot or by e-mail (#21 items 3–4): a request
+//! forwarded to a department with a Telegram chat (`[departments.<id>] telegram_chat_id`) is
+//! posted there, and to one with an address (`email`) mailed there, subject naming its
+//! number; the department's reply to that post or mail — or a message naming the request's
+//! number — is recorded as its answer. A message there that names no request of theirs is
+//! never a citizen's request: the department is told how to answer, and nothing is attached.
+//! Mail from any other address is attached to nothing and never answered.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
