@@ -40,6 +40,8 @@ pub struct Config {
     /// What department accounts see, and how departments without mcu-desk are reached
     /// (`[departments.<id>]`).
     pub departments: departments::Departments,
+    /// Mail to and from departments reached by e-mail (`[departments.<id>] email`).
+    pub smtp: smtp::SmtpConfig,
     /// Round-robin assignment at intake, on `mcu serve` (`server::assign`).
     pub assign: crate::server::assign::AssignConfig,
     /// Console key overrides: action = ["key", ...] (see docs/console.md, "Keys").
@@ -584,6 +586,12 @@ impl Config {
             let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
             departments::check(&self.departments.each, &catalog).map_err(bad)?;
         }
+        let mailed = self
+            .departments
+            .each
+            .values()
+            .any(|d| !d.email.trim().is_empty());
+        self.smtp.check(mailed).map_err(bad)?;
         if !self.channels.platform.topics.is_empty() {
             let catalog = self.catalog().map_err(|e| bad(e.to_string()))?;
             for (code, topic) in &self.channels.platform.topics {
@@ -778,6 +786,7 @@ fn collect_leaves(
 }
 
 pub mod departments;
+pub mod smtp;
 
 #[cfg(test)]
 mod tests;

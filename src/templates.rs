@@ -40,6 +40,12 @@ pub struct BotTexts {
     /// late.
     pub department_at_risk: String,
     pub department_breached: String,
+    /// Departments reached by e-mail: the subject ({number}, {title}), the forward's body
+    /// (as `department_forward`'s), and the answer to a mail that names none of their
+    /// requests.
+    pub department_mail_subject: String,
+    pub department_mail_forward: String,
+    pub department_mail_not_found: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +115,9 @@ impl BotTexts {
                 department_not_found: "?".into(),
                 department_at_risk: "{number}: {due}".into(),
                 department_breached: "{number}: {due}!".into(),
+                department_mail_subject: "[{number}] {title}".into(),
+                department_mail_forward: "{number}: {text}".into(),
+                department_mail_not_found: "?".into(),
             },
         }
     }

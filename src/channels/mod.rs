@@ -6,6 +6,7 @@
 pub mod download;
 pub mod gateway;
 pub mod health;
+pub mod mail;
 pub mod open311;
 pub mod tagged;
 pub mod team;

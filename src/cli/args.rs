@@ -181,6 +181,10 @@ pub enum Command {
         #[arg(long = "for", value_name = "SECS")]
         duration: Option<f64>,
     },
+    /// One mail from standard input into `[smtp] inbox_maildir`, where the gateway reads
+    /// departments' replies: for a mail server's pipe or fetchmail's `mda`. Exit 75: not
+    /// delivered, keep it and try again; 65: the mail is too big.
+    MailIn,
     /// A local fake of the Telegram Bot API fed by simulated citizens (for tests and demos).
     Simulate {
         #[arg(long, default_value = "127.0.0.1:8081")]
@@ -236,7 +240,8 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         /// Run these channels' gateways here (team mode): `telegram`, `vk`, `platform` (the
-        /// feedback platform over Open311), each from its `[channels.*]` section. Only one
+        /// feedback platform over Open311), each from its `[channels.*]` section, and `email`
+        /// (departments reached by mail, `[smtp]`). Only one
         /// server of a team gets the lease of each account; the others stand by and take over
         /// if it stops.
         #[arg(long, value_delimiter = ',', value_name = "CHANNELS")]

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::Refused;
 use crate::channels::gateway::{self, GatewayError, GatewayEvent, GatewayOptions};
+use crate::channels::mail::{Mail, MailSettings};
 use crate::channels::open311::Open311Client;
 use crate::channels::telegram::Telegram;
 use crate::channels::vk::{Vk, VkSettings};
@@ -21,6 +22,8 @@ pub struct Adapters {
     pub vk: Option<Arc<Vk>>,
     /// The regional feedback platform over Open311 (`[channels.platform]`).
     pub platform: Option<Arc<Open311Client>>,
+    /// Departments reached by e-mail (`[smtp]`, `[departments.<id>] email`).
+    pub mail: Option<Arc<Mail>>,
 }
 
 impl Adapters {
@@ -39,15 +42,20 @@ impl Adapters {
             None => None,
             Some(c) => Some(Arc::new(c.map_err(Refused)?)),
         };
+        let mail = mail(config)?.map(Arc::new);
         Ok(Adapters {
             telegram,
             vk,
             platform,
+            mail,
         })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.telegram.is_none() && self.vk.is_none() && self.platform.is_none()
+        self.telegram.is_none()
+            && self.vk.is_none()
+            && self.platform.is_none()
+            && self.mail.is_none()
     }
 
     /// One gateway per adapter, all sending their events into `events`.
@@ -90,8 +98,39 @@ impl Adapters {
                 stop.clone(),
             )));
         }
+        if let Some(m) = &self.mail {
+            running.push(tokio::spawn(gateway::run(
+                store.clone(),
+                m.clone(),
+                opts.clone(),
+                tagged(crate::domain::Channel::Email),
+                stop.clone(),
+            )));
+        }
         running
     }
+}
+
+/// The mail adapter from `[smtp]`; None when no department has an address.
+pub fn mail(config: &Config) -> anyhow::Result<Option<Mail>> {
+    if crate::config::departments::email_addresses(&config.departments.each).is_empty() {
+        return Ok(None);
+    }
+    let c = &config.smtp;
+    let settings = MailSettings {
+        host: c.host.trim().to_string(),
+        port: c.port,
+        security: c.security,
+        username: c.username.trim().to_string(),
+        password: c.password().map_err(Refused)?,
+        from: crate::domain::email::address(&c.from)
+            .map_err(|why| Refused(format!("smtp.from: {why}")))?,
+        maildir: c.maildir(),
+        timeout: Duration::from_secs(c.timeout_secs.max(1)),
+        poll_every: Duration::from_secs_f64(c.poll_secs.clamp(0.05, 3600.0)),
+        poll_wait: Duration::from_secs(25),
+    };
+    Ok(Some(Mail::new(settings).map_err(Refused)?))
 }
 
 /// The VK adapter from `[channels.vk]`; the demo passes the simulator's URL, token and group.

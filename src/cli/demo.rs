@@ -62,6 +62,11 @@ const LEADS_CHAT: i64 = -1_001_000_000_001;
 /// The city economy department's group, which the simulator plays: it answers each request
 /// posted there by replying to the post (`[departments.city_economy]`).
 const ECONOMY_CHAT: i64 = -1_001_000_000_002;
+/// The roads department, which the demo reaches by e-mail: the SMTP sink takes its mail and
+/// the simulator answers from this address into the demo's Maildir.
+const ROADS_MAIL: &str = "dispatch@roads.demo.example";
+/// The center's own address in the demo.
+const CENTER_MAIL: &str = "mcu@demo.example";
 /// The citizen whose request waited overnight.
 const OVERNIGHT_CHAT: i64 = 990_001;
 
@@ -138,7 +143,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         ));
         store.apply_batch(history).await.map_err(|(_, e)| e)?;
     }
-    let adapters = Adapters {
+    let mut adapters = Adapters {
         telegram: with("telegram")
             .then(|| telegram(&config, Some(&sim.api_url()), Some(sim.token())))
             .transpose()?
@@ -169,6 +174,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
             })
             .transpose()?
             .map(Arc::new),
+        mail: None,
     };
     let db_s = db.display();
     if en {
@@ -218,6 +224,16 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
             .departments
             .insert("city_economy".into(), ECONOMY_CHAT.to_string());
     }
+    let mail_department = if opts.rules.department_mail.is_empty() {
+        let played = mail_department(&dir, en).await?;
+        opts.rules
+            .department_mail
+            .insert("transport_roads".into(), ROADS_MAIL.into());
+        adapters.mail = Some(Arc::new(played.0));
+        Some(played.1)
+    } else {
+        None
+    };
     let result = if a.headless {
         run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await
     } else {
@@ -226,5 +242,58 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         with_gateways(store, settings, &adapters, &opts).await
     };
     sim.shutdown().await;
+    if let Some(played) = mail_department {
+        played.abort();
+    }
     result
+}
+
+/// The demo's roads department by e-mail: the mail adapter to the SMTP sink, and the
+/// simulated dispatcher answering from the sink into the Maildir in `dir`.
+async fn mail_department(
+    dir: &Path,
+    en: bool,
+) -> anyhow::Result<(crate::channels::mail::Mail, tokio::task::JoinHandle<()>)> {
+    use crate::channels::mail::{Mail, MailSettings};
+    let sink = Arc::new(
+        crate::demo::smtp_sink::SmtpSink::start()
+            .await
+            .context("cannot start the demo's mail server")?,
+    );
+    let maildir = dir.join("Maildir");
+    let mail = Mail::new(MailSettings {
+        host: "127.0.0.1".into(),
+        port: sink.port(),
+        security: crate::wire::mail::Security::None,
+        username: String::new(),
+        password: None,
+        from: CENTER_MAIL.into(),
+        maildir: Some(maildir.clone()),
+        timeout: Duration::from_secs(10),
+        poll_every: Duration::from_millis(500),
+        poll_wait: Duration::from_secs(25),
+    })
+    .map_err(Refused)?;
+    if en {
+        println!(
+            "the roads department by e-mail ({ROADS_MAIL}): SMTP 127.0.0.1:{}, its replies in {}",
+            sink.port(),
+            maildir.display()
+        );
+    } else {
+        println!(
+            "дорожный департамент по почте ({ROADS_MAIL}): SMTP 127.0.0.1:{}, его ответы в {}",
+            sink.port(),
+            maildir.display()
+        );
+    }
+    let played = crate::demo::mail_department::MailDepartment {
+        sink,
+        maildir,
+        address: ROADS_MAIL.into(),
+        center: CENTER_MAIL.into(),
+        answer_after: Duration::from_secs(20),
+    }
+    .play();
+    Ok((mail, played))
 }

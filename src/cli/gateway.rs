@@ -1,4 +1,4 @@
-//! A channel's gateway inside `mcu serve --channels telegram,vk,platform`: its working file,
+//! A channel's gateway inside `mcu serve --channels telegram,vk,platform,email`: its working file,
 //! the sync loop that carries what it stores to the server and the consoles' replies back,
 //! and the gateway itself under the server's lease (`server::gateway_link`). One each.
 
@@ -23,7 +23,7 @@ use crate::store::{Env, Store};
 use crate::sync::{client, runner};
 
 /// `mcu serve --channels`: the names it knows.
-pub const CHANNELS: [&str; 3] = ["telegram", "vk", "platform"];
+pub const CHANNELS: [&str; 4] = ["telegram", "vk", "platform", "email"];
 
 pub struct Setup<'a> {
     /// One of `CHANNELS`.
@@ -75,6 +75,14 @@ pub async fn start(s: Setup<'_>, stop: watch::Receiver<bool>) -> anyhow::Result<
             let client = Arc::new(client.map_err(|e| refused(&e))?);
             let acknowledge = client.publishes();
             start_with(s, client, acknowledge, stop).await
+        }
+        "email" => {
+            let Some(mail) = super::channels::mail(s.config)? else {
+                return Err(
+                    refused("no department has an address ([departments.<id>] email)").into(),
+                );
+            };
+            start_with(s, Arc::new(mail), false, stop).await
         }
         other => Err(refused(&format!("no such channel `{other}`")).into()),
     }
@@ -159,6 +167,7 @@ async fn start_with<C: crate::channels::Adapter>(
     let kind = match name.as_str() {
         "telegram" => crate::domain::Channel::Telegram,
         "vk" => crate::domain::Channel::Vk,
+        "email" => crate::domain::Channel::Email,
         _ => crate::domain::Channel::Pos,
     };
     let metrics = Arc::new(ChannelMetrics::new(&name, kind, &s.config.server.scope));

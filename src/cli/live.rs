@@ -31,6 +31,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
             incidents: Some(config.incidents.clone()),
             topics: config.channels.platform.topics.clone(),
             departments: crate::config::departments::telegram_chats(&config.departments.each),
+            department_mail: crate::config::departments::email_addresses(&config.departments.each),
         },
         lease_ttl: Duration::from_secs(15),
         idle_poll: Duration::from_millis(300),
@@ -183,9 +184,9 @@ async fn print_events(
             }
             GatewayEvent::DepartmentPosts(n) => {
                 if en {
-                    format!("{n} forwarded request(s) posted to departments' chats")
+                    format!("{n} forwarded request(s) and reminder(s) sent to departments")
                 } else {
-                    format!("в чаты департаментов отправлено обращений: {n}")
+                    format!("департаментам отправлено обращений и напоминаний: {n}")
                 }
             }
             GatewayEvent::Escalated(n) => {
@@ -303,9 +304,9 @@ pub async fn gateway(
     let adapters = Adapters::from_config(config)?;
     if adapters.is_empty() {
         return Err(Refused(if config.ui.language == "en" {
-            "no channel configured: set [channels.telegram] token or [channels.vk] token".into()
+            "no channel configured: set [channels.telegram] token, [channels.vk] token, or a department's email with [smtp]".into()
         } else {
-            "не настроен ни один канал: укажите [channels.telegram] token или [channels.vk] token"
+            "не настроен ни один канал: укажите [channels.telegram] token, [channels.vk] token или email департамента и [smtp]"
                 .into()
         })
         .into());

@@ -13,6 +13,7 @@ mod incidents;
 mod install;
 pub mod live;
 mod macros;
+mod mail_in;
 mod output;
 mod read;
 mod reply;
@@ -211,6 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         dashboard: false,
     }) {
         Command::Simulate { listen, sim } => return demo::simulate(listen, &sim).await,
+        Command::MailIn => return mail_in::mail_in(&config),
         Command::Demo(a) => return demo::demo(a, config, cli.db.clone()).await,
         // The server's store is not the console's file: no default from the config.
         Command::Serve {
@@ -625,6 +627,7 @@ impl Invocation {
             Command::Report(a) => self.report(a).await,
             Command::Alarms { clear } => self.alarms(clear).await,
             Command::Gateway { .. }
+            | Command::MailIn
             | Command::Sync
             | Command::Simulate { .. }
             | Command::Demo(_)

@@ -1,6 +1,7 @@
 //! `[departments.<id>]`: how the city's departments without mcu-desk are reached (#21). A
 //! department with a Telegram chat gets each request forwarded to it there, through the
-//! city's bot, and its reply to that message is recorded as its answer.
+//! city's bot, and one with an e-mail address gets it by mail (`[smtp]`); its reply to that
+//! message or mail is recorded as its answer. A department may have both.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -12,6 +13,9 @@ pub struct DepartmentContact {
     /// The department's Telegram group (negative id, e.g. -1001234567890); the bot must be a
     /// member. 0: none.
     pub telegram_chat_id: i64,
+    /// The department's address (`dispatch@city.example`): forwards and reminders go there by
+    /// `[smtp]`, and only mail from it is taken as the department's answer. Empty: none.
+    pub email: String,
 }
 
 /// `[departments]`: whether department accounts see the citizen, and each department's
@@ -35,8 +39,20 @@ pub fn telegram_chats(all: &BTreeMap<String, DepartmentContact>) -> BTreeMap<Str
         .collect()
 }
 
+/// The departments reached by e-mail: department id → address, lower-cased as the senders of
+/// the inbox's mail are (`domain::email`).
+pub fn email_addresses(all: &BTreeMap<String, DepartmentContact>) -> BTreeMap<String, String> {
+    all.iter()
+        .filter_map(|(id, c)| {
+            crate::domain::email::address(&c.email)
+                .ok()
+                .map(|a| (id.clone(), a))
+        })
+        .collect()
+}
+
 /// Every configured id must be a department of the catalog: a typo would otherwise forward
-/// nothing, silently.
+/// nothing, silently; so must every address be one.
 pub fn check(
     all: &BTreeMap<String, DepartmentContact>,
     catalog: &crate::domain::Catalog,
@@ -47,6 +63,16 @@ pub fn check(
             return Err(format!(
                 "departments.{id}: no such department in the catalog; there are: {}",
                 known.join(", ")
+            ));
+        }
+    }
+    for (id, c) in all {
+        if !c.email.trim().is_empty()
+            && let Err(why) = crate::domain::email::address(&c.email)
+        {
+            return Err(format!(
+                "departments.{id}.email: `{}` is not an e-mail address ({why})",
+                c.email.trim()
             ));
         }
     }

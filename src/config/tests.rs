@@ -86,6 +86,59 @@ fn departments_are_reached_by_their_catalog_ids() {
 }
 
 #[test]
+fn a_department_mailed_needs_a_plausible_address_and_the_smtp_server() {
+    let ok = "[departments.city_economy]\nemail = \"Dispatch@Economy.City.Example\"\n\
+              [smtp]\nhost = \"mail.city.example\"\nfrom = \"mcu@city.example\"\n";
+    let c = Config::parse("c.toml", ok, &[]).unwrap();
+    let mailed = crate::config::departments::email_addresses(&c.departments.each);
+    assert_eq!(mailed["city_economy"], "dispatch@economy.city.example");
+    assert_eq!(c.smtp.port, 587);
+    let e = Config::parse(
+        "c.toml",
+        &ok.replace("Dispatch@Economy.City.Example", "dispatch economy"),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("departments.city_economy.email"), "{e}");
+    let e = Config::parse("c.toml", &ok.replace("mail.city.example", ""), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("smtp.host"), "{e}");
+    let e = Config::parse("c.toml", &ok.replace("mcu@city.example", "mcu"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("smtp.from"), "{e}");
+    let e = Config::parse("c.toml", &format!("{ok}security = \"ssl\"\n"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("security"), "{e}");
+}
+
+#[test]
+fn the_smtp_password_comes_from_a_file_when_no_variable_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("smtp-password");
+    std::fs::write(&file, "s3cret\n").unwrap();
+    let smtp = crate::config::smtp::SmtpConfig {
+        password_env: "MCU_TEST_SMTP_PASSWORD_UNSET".into(),
+        password_file: file.display().to_string(),
+        ..Default::default()
+    };
+    assert_eq!(smtp.password().unwrap().as_deref(), Some("s3cret"));
+    let missing = crate::config::smtp::SmtpConfig {
+        password_file: dir.path().join("none").display().to_string(),
+        ..smtp
+    };
+    assert!(
+        missing
+            .password()
+            .unwrap_err()
+            .contains("smtp.password_file")
+    );
+}
+
+#[test]
 fn example_config_parses_to_the_defaults() {
     let text = include_str!("../../config.example.toml");
     let c = Config::parse("config.example.toml", text, &[]).expect("example config is valid");

@@ -2,5 +2,8 @@
 
 pub mod corpus;
 pub mod history;
+pub mod mail_department;
+
 pub mod sim;
+pub mod smtp_sink;
 pub mod staged;

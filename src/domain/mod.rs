@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod dashboard;
 pub mod department;
+pub mod email;
 pub mod escalation;
 pub mod feedback;
 pub mod fields;

@@ -1,8 +1,10 @@
-//! Departments reached through the city's bot (#21 item 3): a request forwarded to a
-//! department with a Telegram chat (`[departments.<id>] telegram_chat_id`) is posted there,
-//! and the department's reply to that post — or a message naming the request's number — is
-//! recorded as its answer. A message in that chat that names no request of theirs is never a
-//! citizen's request: the bot says how to answer, and nothing is attached.
+//! Departments reached through the city's bot or by e-mail (#21 items 3–4): a request
+//! forwarded to a department with a Telegram chat (`[departments.<id>] telegram_chat_id`) is
+//! posted there, and to one with an address (`email`) mailed there, subject naming its
+//! number; the department's reply to that post or mail — or a message naming the request's
+//! number — is recorded as its answer. A message there that names no request of theirs is
+//! never a citizen's request: the department is told how to answer, and nothing is attached.
+//! Mail from any other address is attached to nothing and never answered.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -21,8 +23,9 @@ use crate::domain::{Channel, Request, Status};
 use crate::templates::render;
 use crate::wire::intake::IncomingMessage;
 
-/// Where the sweep of forward notes has got to (a note's rowid).
+/// Where the sweep of forward notes has got to (a note's rowid), for the chats and for mail.
 const CURSOR: &str = "department_forward_cursor";
+const MAIL_CURSOR: &str = "department_mail_cursor";
 /// The most posts made in one sweep: a backlog goes out over a few sweeps.
 const PER_SWEEP: i64 = 100;
 
@@ -61,7 +64,12 @@ pub(super) fn message(
     };
     let found = match replied {
         Some(rid) => rows::load_by(tx, "rid", &rid.to_string())?,
-        None => match named_number(&m.text) {
+        None => match m
+            .subject
+            .as_deref()
+            .and_then(named_number)
+            .or_else(|| named_number(&m.text))
+        {
             Some(n) => rows::load_by(tx, "number", &n.to_string())?,
             None => None,
         },
@@ -72,18 +80,30 @@ pub(super) fn message(
     let text = m.text.trim();
     let Some((rid, r)) = theirs.filter(|_| !text.is_empty()) else {
         report.ignored += 1;
-        outbox::enqueue_raw(
-            tx,
-            src.channel,
-            &m.chat,
-            Some(&m.message),
-            &rules.texts.department_not_found,
-            ms(now),
-        )?;
+        if src.channel == Channel::Email {
+            not_found_by_mail(tx, m, rules, now)?;
+        } else {
+            outbox::enqueue_raw(
+                tx,
+                src.channel,
+                &m.chat,
+                Some(&m.message),
+                &rules.texts.department_not_found,
+                ms(now),
+            )?;
+        }
         return Ok(("department_unmatched", None));
     };
     let key = format!("{}:{}", m.chat, m.message);
-    let actor = m.author.clone().unwrap_or_else(|| department.to_string());
+    // A mail's sender name is whoever typed it; the answer is the department's, by name.
+    let actor = match (src.channel, &m.author) {
+        (Channel::Email, _) | (_, None) => env
+            .catalog
+            .department(department)
+            .map_or(department, |d| d.name.as_str())
+            .to_string(),
+        (_, Some(author)) => author.clone(),
+    };
     let op = Op::DepartmentAnswer {
         note_id: derive(src, &key, "department_answer", m.at),
         body: text.to_string(),
@@ -97,27 +117,152 @@ pub(super) fn message(
     Ok(("department_answer", Some(rid)))
 }
 
+/// A mail from an address no department has: never an answer, and never answered (it may be
+/// spam, and a reply to spam is spam).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn mail(
+    tx: &Connection,
+    env: &Env,
+    src: &Source,
+    m: &IncomingMessage,
+    rules: &IngestRules,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+    later: &mut Reindex,
+) -> Result<(&'static str, Option<i64>), StoreError> {
+    let department = rules
+        .department_mail
+        .iter()
+        .find(|(_, a)| a.as_str() == m.chat)
+        .map(|(d, _)| d.clone());
+    let Some(department) = department else {
+        report.ignored += 1;
+        return Ok(("department_stranger", None));
+    };
+    message(tx, env, src, m, &department, rules, now, report, later)
+}
+
+/// Tells a department's mailbox how to answer, at most once an hour per address: a mailbox
+/// that answers every mail with one naming no request (a robot without `Auto-Submitted`)
+/// would otherwise trade mail with us for ever.
+fn not_found_by_mail(
+    tx: &Connection,
+    m: &IncomingMessage,
+    rules: &IngestRules,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let hour = now.timestamp() / 3600;
+    let message_id = crate::domain::ids::named(&[
+        b"mcu-department-mail-not-found:",
+        m.chat.as_bytes(),
+        &hour.to_be_bytes(),
+    ]);
+    let told: i64 = tx.row(
+        "SELECT count(*) FROM outbox WHERE message_id = ?1",
+        [message_id.to_string()],
+        |r| r.get(0),
+    )?;
+    if told > 0 {
+        return Ok(());
+    }
+    let subject = match m.subject.as_deref().map(str::trim) {
+        Some(s) if s.to_lowercase().starts_with("re:") => s.to_string(),
+        Some(s) if !s.is_empty() => format!("Re: {s}"),
+        _ => "Re:".to_string(),
+    };
+    let body = crate::wire::mail::compose(
+        &crate::sanitize::line(&subject),
+        &rules.texts.department_mail_not_found,
+    );
+    let to = outbox::Named {
+        message_id,
+        rid: None,
+        channel: Channel::Email,
+        reply_to: Some(&m.message),
+    };
+    outbox::enqueue_named(tx, &to, &m.chat, &body, ms(now))
+}
+
 /// The first word of `text` that is a request number (`2026-000123`).
 fn named_number(text: &str) -> Option<RequestNumber> {
     text.split(|c: char| !(c.is_ascii_digit() || c == '-'))
         .find_map(|w| w.trim_matches('-').parse().ok())
 }
 
-/// Posts each request forwarded since the last sweep to its department's chat, if it has one
-/// and still has the request; how many it posted. The post is named by the forward, so a
-/// second sweep or replica posts it once; started for the first time, it begins at the
-/// newest forward, so turning it on does not post every request ever forwarded.
-pub fn sweep_forwards(
+/// How departments are reached on one channel: their chats (Telegram) or addresses (mail),
+/// department id → chat. Each channel keeps its own cursor and names its messages apart, so a
+/// department with both a chat and an address is told on both, once each.
+struct Reach<'a> {
+    channel: Channel,
+    to: &'a BTreeMap<String, String>,
+}
+
+impl Reach<'_> {
+    fn cursor(&self) -> &'static str {
+        match self.channel {
+            Channel::Email => MAIL_CURSOR,
+            _ => CURSOR,
+        }
+    }
+
+    /// The namespace of the outbox ids this channel's posts and reminders are named in.
+    fn kind(&self, what: &str) -> String {
+        match self.channel {
+            Channel::Email => format!("mcu-department-mail-{what}:"),
+            _ => format!("mcu-department-{what}:"),
+        }
+    }
+
+    /// A mail carries a subject naming the request (`wire::mail`); a chat message is the body.
+    fn wrap(&self, r: &Request, body: String, texts: &crate::templates::BotTexts) -> String {
+        if self.channel != Channel::Email {
+            return body;
+        }
+        let subject = render(
+            &texts.department_mail_subject,
+            &[
+                ("number", &r.number.to_string()),
+                ("title", &title(&r.text)),
+            ],
+        );
+        crate::wire::mail::compose(&subject, &body)
+    }
+}
+
+/// The request's text cut for a subject line: its first 60 characters, at a word's end.
+fn title(text: &str) -> String {
+    const MAX: usize = 60;
+    let line = crate::sanitize::line(text);
+    let line = line.trim();
+    if line.chars().count() <= MAX {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(MAX).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > MAX / 2 => &cut[..i],
+        _ => &cut[..],
+    };
+    format!("{}…", cut.trim_end_matches([' ', ',', '.', ';', ':']))
+}
+
+/// Sends each request forwarded since the last sweep to its department on `channel` (its
+/// Telegram chat, or its address by mail: department id → chat in `to`), if it has one and
+/// still has the request, and the reminders due; how many. A post is named by the forward, so
+/// a second sweep or replica sends it once; started for the first time, it begins at the
+/// newest forward, so turning it on does not send every request ever forwarded.
+pub fn sweep(
     conn: &mut Connection,
     env: &Env,
-    chats: &BTreeMap<String, String>,
+    channel: Channel,
+    to: &BTreeMap<String, String>,
     texts: &crate::templates::BotTexts,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    let reach = &Reach { channel, to };
     let tx = conn.transaction()?;
     let newest: i64 = tx.row("SELECT coalesce(max(rowid), 0) FROM note", [], |r| r.get(0))?;
-    let Some(cursor) = meta(&tx, CURSOR)? else {
-        set_meta(&tx, CURSOR, &newest.to_string())?;
+    let Some(cursor) = meta(&tx, reach.cursor())? else {
+        set_meta(&tx, reach.cursor(), &newest.to_string())?;
         tx.commit()?;
         return Ok(0);
     };
@@ -139,7 +284,7 @@ pub fn sweep_forwards(
         let Some((_, r)) = rows::load_by(&tx, "rid", &rid.to_string())? else {
             continue;
         };
-        let Some(chat) = r.department.as_deref().and_then(|d| chats.get(d)) else {
+        let Some(chat) = r.department.as_deref().and_then(|d| reach.to.get(d)) else {
             continue;
         };
         if r.status != Status::WaitingDepartment {
@@ -148,13 +293,19 @@ pub fn sweep_forwards(
         let Ok(note_id) = note_id.parse::<Uuid>() else {
             continue;
         };
-        let body = post(&r, &note, env, texts);
-        let message_id = crate::domain::ids::named(&[b"mcu-department-post:", note_id.as_bytes()]);
+        let template = match reach.channel {
+            Channel::Email => &texts.department_mail_forward,
+            _ => &texts.department_forward,
+        };
+        let lines = reach.channel == Channel::Email;
+        let body = reach.wrap(&r, post(&r, &note, env, template, lines), texts);
+        let message_id =
+            crate::domain::ids::named(&[reach.kind("post").as_bytes(), note_id.as_bytes()]);
         outbox::enqueue_to(
             &tx,
             message_id,
             Some(rid),
-            Channel::Telegram,
+            reach.channel,
             chat,
             &body,
             ms(now),
@@ -162,20 +313,20 @@ pub fn sweep_forwards(
         posted += 1;
     }
     if last != cursor {
-        set_meta(&tx, CURSOR, &last.to_string())?;
+        set_meta(&tx, reach.cursor(), &last.to_string())?;
     }
-    posted += remind(&tx, env, chats, texts, now)?;
+    posted += remind(&tx, env, reach, texts, now)?;
     tx.commit()?;
     Ok(posted)
 }
 
-/// Tells a department's group, once per level, that its answer on a request turned due soon
-/// (at risk) and that it is late: named by the request, the level and when its clock
-/// started, so sweeps and replicas tell it once, and a new forward starts afresh.
+/// Tells a department, once per level, that its answer on a request turned due soon (at
+/// risk) and that it is late: named by the request, the level and when its clock started,
+/// so sweeps and replicas tell it once, and a new forward starts afresh.
 fn remind(
     tx: &Connection,
     env: &Env,
-    chats: &BTreeMap<String, String>,
+    reach: &Reach,
     texts: &crate::templates::BotTexts,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
@@ -197,7 +348,7 @@ fn remind(
             continue;
         };
         let (Some(chat), Some(c)) = (
-            r.department.as_deref().and_then(|d| chats.get(d)),
+            r.department.as_deref().and_then(|d| reach.to.get(d)),
             r.department_clock.as_ref(),
         ) else {
             continue;
@@ -211,7 +362,7 @@ fn remind(
             ClockState::Ok => continue,
         };
         let message_id = crate::domain::ids::named(&[
-            b"mcu-department-reminder:",
+            reach.kind("reminder").as_bytes(),
             r.id.as_bytes(),
             level.as_bytes(),
             &c.started.timestamp_millis().to_be_bytes(),
@@ -221,6 +372,7 @@ fn remind(
             template,
             &[("number", &r.number.to_string()), ("due", &due)],
         );
+        let body = reach.wrap(&r, body, texts);
         let fresh: i64 = tx.row(
             "SELECT count(*) FROM outbox WHERE message_id = ?1",
             [message_id.to_string()],
@@ -231,7 +383,7 @@ fn remind(
                 tx,
                 message_id,
                 Some(rid),
-                Channel::Telegram,
+                reach.channel,
                 chat,
                 &body,
                 ms(now),
@@ -244,7 +396,7 @@ fn remind(
 
 /// What the department reads: the number, what and where, the operator's note and when its
 /// answer is due. The citizen's name and contacts are not the department's to see.
-fn post(r: &Request, note: &str, env: &Env, texts: &crate::templates::BotTexts) -> String {
+fn post(r: &Request, note: &str, env: &Env, template: &str, lines: bool) -> String {
     let tz = env.policy.calendar.tz();
     let due = r
         .department_clock
@@ -267,12 +419,19 @@ fn post(r: &Request, note: &str, env: &Env, texts: &crate::templates::BotTexts) 
         note.trim()
     };
     render(
-        &texts.department_forward,
+        template,
         &[
             ("number", &r.number.to_string()),
             ("department", department),
             ("due", &due),
-            ("text", &crate::sanitize::line(&r.text)),
+            (
+                "text",
+                &if lines {
+                    crate::sanitize::text(&r.text)
+                } else {
+                    crate::sanitize::line(&r.text)
+                },
+            ),
             ("address", &address),
             ("note", note),
         ],

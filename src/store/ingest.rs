@@ -44,6 +44,9 @@ pub struct IngestRules {
     /// Departments reached in Telegram, department id → chat (`[departments.<id>]`): their
     /// chats' messages are answers (`department_chat`), never citizens' requests.
     pub departments: std::collections::BTreeMap<String, String>,
+    /// Departments reached by mail, department id → address (lower-cased): the inbox's mail
+    /// is only ever their answers (`department_chat::mail`).
+    pub department_mail: std::collections::BTreeMap<String, String>,
 }
 
 impl IngestRules {
@@ -390,6 +393,9 @@ fn message(
             report,
             later,
         );
+    }
+    if channel == Channel::Email {
+        return super::department_chat::mail(tx, env, src, m, rules, now, report, later);
     }
     let ch = channel.as_str();
     let key = format!("{}:{}", m.chat, m.message);

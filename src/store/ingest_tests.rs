@@ -27,6 +27,7 @@ fn text(chat: &str, message: &str, body: &str, minute: u32) -> InboundEvent {
             category: None,
             phone: None,
             at: Utc.with_ymd_and_hms(2026, 11, 30, 9, minute, 0).unwrap(),
+            subject: None,
         }),
     }
 }
@@ -94,6 +95,7 @@ fn store_with(
             .map(|(c, t)| (c.to_string(), t.to_string()))
             .collect(),
         departments: Default::default(),
+        department_mail: Default::default(),
     };
     for b in batches {
         ingest(&mut conn, &env, &src, b, &rules).unwrap();

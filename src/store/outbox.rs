@@ -55,15 +55,40 @@ pub fn enqueue_to(
     body: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    let to = Named {
+        message_id,
+        rid,
+        channel,
+        reply_to: None,
+    };
+    enqueue_named(tx, &to, chat, body, now)
+}
+
+/// Where a message named by its caller goes and what it answers.
+pub struct Named<'a> {
+    pub message_id: Uuid,
+    pub rid: Option<i64>,
+    pub channel: crate::domain::Channel,
+    pub reply_to: Option<&'a str>,
+}
+
+/// A message under the id the caller named (a repeat adds no parts), to `chat`.
+pub fn enqueue_named(
+    tx: &Connection,
+    to: &Named,
+    chat: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     insert_parts(
         tx,
-        &message_id.to_string(),
-        rid,
-        channel.as_str(),
+        &to.message_id.to_string(),
+        to.rid,
+        to.channel.as_str(),
         chat,
-        None,
+        to.reply_to,
         body,
-        channel.max_message_units(),
+        to.channel.max_message_units(),
         now,
         None,
     )

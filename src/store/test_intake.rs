@@ -66,6 +66,7 @@ async fn taken(
                 category: None,
                 phone: None,
                 at,
+                subject: None,
             }),
         }],
         ..Batch::default()
@@ -80,6 +81,7 @@ async fn taken(
         incidents: acknowledge.then(crate::incidents::Rules::default),
         topics: Default::default(),
         departments: Default::default(),
+        department_mail: Default::default(),
     };
     let report = store
         .ingest(Channel::Telegram, "bot", LEASE, epoch, batch, rules)

@@ -7,6 +7,7 @@
 pub mod fence;
 pub mod intake;
 pub mod limits;
+pub mod mail;
 pub mod presence;
 pub mod split;
 pub mod sync;

@@ -41,6 +41,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
             incidents: None,
             topics: Default::default(),
             departments: Default::default(),
+            department_mail: Default::default(),
         },
         lease_ttl: Duration::from_secs(15),
         waiting_every: Duration::from_millis(50),
@@ -285,11 +286,17 @@ pub struct Served {
 /// Starts `mcu serve --channels telegram` (its log in `dir`/serve.log), stopped when dropped.
 #[allow(dead_code)]
 pub fn serve_telegram(dir: &std::path::Path, db: &str) -> Served {
+    serve_channels(dir, db, "telegram")
+}
+
+/// As [`serve_telegram`], running the gateways of `channels` (`telegram,email`).
+#[allow(dead_code)]
+pub fn serve_channels(dir: &std::path::Path, db: &str, channels: &str) -> Served {
     let log = dir.join("serve.log");
     let (child, stdout, base) = spawn_serve(
         mcu_in(dir, "server.toml")
             .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--channels", "telegram", "--no-seed"]),
+            .args(["--channels", channels, "--no-seed"]),
         &log,
     );
     Served {

@@ -80,7 +80,7 @@ pub enum GatewayEvent {
     },
     /// Breaches told to the shift leads' chat.
     Escalated(usize),
-    /// Forwarded requests posted to their departments' Telegram chats.
+    /// Forwarded requests and reminders sent to departments (their Telegram chats or mail).
     DepartmentPosts(usize),
     /// Citizens asked «Вопрос решён?» after a resolved close.
     FeedbackAsked(usize),

@@ -23,17 +23,52 @@ async fn flush<C: Adapter>(ctx: &Ctx<C>, what: &str) {
     }
 }
 
+/// Tells what a sweep sent (and pushes it in team mode); false when the gateway must stop.
+async fn told<C: Adapter>(
+    ctx: &Ctx<C>,
+    swept: Result<usize, StoreError>,
+    event: fn(usize) -> GatewayEvent,
+    what: &str,
+) -> bool {
+    match swept {
+        Ok(0) => {}
+        Ok(n) => {
+            ctx.emit(event(n));
+            flush(ctx, what).await;
+        }
+        Err(StoreError::Fenced(_)) => return false,
+        Err(e) => ctx.emit(GatewayEvent::Warning(format!("{what}: {e}"))),
+    }
+    true
+}
+
 pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiver<bool>) {
     let channel = ctx.adapter.channel();
+    // The mail gateway writes to departments only: no citizen waits on it.
+    let citizens = channel != Channel::Email;
     loop {
         if *stop.borrow() {
             return;
         }
-        match ctx
-            .store
-            .sweep_waiting(channel, ctx.opts.rules.texts.clone())
-            .await
-        {
+        if channel == Channel::Email && !ctx.opts.rules.department_mail.is_empty() {
+            let r = &ctx.opts.rules;
+            let swept = ctx
+                .store
+                .sweep_department_mail(r.department_mail.clone(), r.texts.clone())
+                .await;
+            let what = "requests mailed to departments";
+            if !told(&ctx, swept, GatewayEvent::DepartmentPosts, what).await {
+                return;
+            }
+        }
+        let swept = if citizens {
+            ctx.store
+                .sweep_waiting(channel, ctx.opts.rules.texts.clone())
+                .await
+        } else {
+            Ok(Default::default())
+        };
+        match swept {
             Ok(s) if s.reminded + s.closed > 0 => {
                 ctx.emit(GatewayEvent::Waiting {
                     reminded: s.reminded,
@@ -45,54 +80,33 @@ pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
             Err(StoreError::Fenced(_)) => return,
             Err(e) => ctx.emit(GatewayEvent::Warning(format!("unanswered questions: {e}"))),
         }
-        if let Some(after) = ctx.opts.feedback_after {
-            match ctx
-                .store
-                .sweep_feedback(channel, ctx.opts.rules.texts.clone(), after)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    ctx.emit(GatewayEvent::FeedbackAsked(n));
-                    flush(&ctx, "questions whether it helped").await;
-                }
-                Err(StoreError::Fenced(_)) => return,
-                Err(e) => ctx.emit(GatewayEvent::Warning(format!("feedback questions: {e}"))),
+        if let Some(after) = ctx.opts.feedback_after.filter(|_| citizens) {
+            let texts = ctx.opts.rules.texts.clone();
+            let swept = ctx.store.sweep_feedback(channel, texts, after).await;
+            let what = "questions whether it helped";
+            if !told(&ctx, swept, GatewayEvent::FeedbackAsked, what).await {
+                return;
             }
         }
         if channel == Channel::Telegram
             && let Some(chat) = &ctx.opts.escalation_chat
         {
-            match ctx
-                .store
-                .sweep_escalations(chat.clone(), ctx.opts.rules.texts.clone())
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    ctx.emit(GatewayEvent::Escalated(n));
-                    flush(&ctx, "breaches told to the leads").await;
-                }
-                Err(StoreError::Fenced(_)) => return,
-                Err(e) => ctx.emit(GatewayEvent::Warning(format!("escalations: {e}"))),
+            let texts = ctx.opts.rules.texts.clone();
+            let swept = ctx.store.sweep_escalations(chat.clone(), texts).await;
+            let what = "breaches told to the leads";
+            if !told(&ctx, swept, GatewayEvent::Escalated, what).await {
+                return;
             }
         }
         if channel == Channel::Telegram && !ctx.opts.rules.departments.is_empty() {
-            match ctx
+            let r = &ctx.opts.rules;
+            let swept = ctx
                 .store
-                .sweep_department_posts(
-                    ctx.opts.rules.departments.clone(),
-                    ctx.opts.rules.texts.clone(),
-                )
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    ctx.emit(GatewayEvent::DepartmentPosts(n));
-                    flush(&ctx, "requests posted to departments").await;
-                }
-                Err(StoreError::Fenced(_)) => return,
-                Err(e) => ctx.emit(GatewayEvent::Warning(format!("department posts: {e}"))),
+                .sweep_department_posts(r.departments.clone(), r.texts.clone())
+                .await;
+            let what = "requests posted to departments";
+            if !told(&ctx, swept, GatewayEvent::DepartmentPosts, what).await {
+                return;
             }
         }
         if sleep_or_stop(ctx.opts.waiting_every, &mut stop).await {

@@ -133,6 +133,7 @@ fn request(v: &Value) -> Result<(Option<DateTime<Utc>>, Inbound), String> {
             category: string(v.get("service_code")),
             phone: None,
             at,
+            subject: None,
         }),
     ))
 }

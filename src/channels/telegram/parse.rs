@@ -184,6 +184,7 @@ fn callback(q: &Value) -> Result<Inbound, String> {
         category: None,
         phone: None,
         at: Utc::now(),
+        subject: None,
     }))
 }
 
@@ -331,6 +332,7 @@ fn message(m: &Value) -> Result<Inbound, String> {
         category: None,
         phone: own_phone,
         at,
+        subject: None,
     }))
 }
 

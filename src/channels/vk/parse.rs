@@ -211,6 +211,7 @@ pub fn message(m: &Value, raw: &Value) -> Result<InboundEvent, String> {
             category: None,
             phone: None,
             at,
+            subject: None,
         })
     };
     Ok(InboundEvent {
@@ -385,6 +386,7 @@ fn wall_message(
         category: None,
         phone: None,
         at,
+        subject: None,
     })
 }
 

@@ -36,7 +36,21 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let now = self.now();
         self.call(move |c, env| {
-            super::super::department_chat::sweep_forwards(c, env, &chats, &texts, now)
+            super::super::department_chat::sweep(c, env, Channel::Telegram, &chats, &texts, now)
+        })
+        .await
+    }
+
+    /// Mails the requests forwarded since the last sweep to their departments' addresses
+    /// (department id → address), and their reminders; how many (`store::department_chat`).
+    pub async fn sweep_department_mail(
+        &self,
+        addresses: std::collections::BTreeMap<String, String>,
+        texts: crate::templates::BotTexts,
+    ) -> Result<usize, StoreError> {
+        let now = self.now();
+        self.call(move |c, env| {
+            super::super::department_chat::sweep(c, env, Channel::Email, &addresses, &texts, now)
         })
         .await
     }
