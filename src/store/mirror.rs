@@ -480,14 +480,7 @@ pub fn apply_patch(
         }
     }
     for id in &pulled.withdrawn {
-        let rid: Option<i64> = tx
-            .row(
-                "SELECT rid FROM request WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(rid) = rid {
+        if let Some(rid) = page.rid(&tx, *id)? {
             super::forget::request(&tx, rid)?;
         }
     }
