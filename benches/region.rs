@@ -1,4 +1,4 @@
-//! A region on one PostgreSQL (SYNC.md scenario 29, #20 item 5): many cities (scopes) on one
+//! A region on one PostgreSQL (docs/sync-protocol.md §10 scenario 29, #20 item 5): many cities (scopes) on one
 //! cluster, two `mcu serve` replicas behind one address, and real consoles (their own SQLite
 //! files and sync loops) working in pairs in their cities. A bounded run: it loads, measures
 //! for `MCU_BENCH_REGION_SECS` and stops.
