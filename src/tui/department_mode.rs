@@ -52,19 +52,7 @@ pub(super) fn action(app: &mut App, action: Action) -> Option<Action> {
     if app.department.is_none() {
         return Some(action);
     }
-    let allowed = match action {
-        Action::DepartmentAnswer | Action::Note => true,
-        Action::Resend => return Some(action),
-        Action::Handover
-        | Action::Shift
-        | Action::Incidents
-        | Action::CitizenRequests
-        | Action::Split
-        | Action::AcceptSuggestion
-        | Action::SaveView => false,
-        a => !super::perform::is_mutation(a),
-    };
-    if allowed {
+    if allowed(action) {
         return Some(action);
     }
     let text = app.lang.pick(
@@ -73,6 +61,47 @@ pub(super) fn action(app: &mut App, action: Action) -> Option<Action> {
     );
     flash(app, text.into(), true);
     None
+}
+
+/// Whether a department may press the key at all: what it does, moving and reading. `R`
+/// (resend, which a department never needs) is its return.
+fn allowed(action: Action) -> bool {
+    match action {
+        Action::DepartmentAnswer | Action::Note | Action::Resend => true,
+        Action::Handover
+        | Action::Shift
+        | Action::Incidents
+        | Action::CitizenRequests
+        | Action::Split
+        | Action::AcceptSuggestion
+        | Action::SaveView => false,
+        a => !super::perform::is_mutation(a),
+    }
+}
+
+/// The help's list in a department's console: only the keys it may press, `R` under the name
+/// of what it does there. `None` leaves the key out.
+pub(super) fn help_name(app: &App, action: Action) -> Option<String> {
+    if app.department.is_none() {
+        return Some(app.lang.action(action).to_string());
+    }
+    if !allowed(action) {
+        return None;
+    }
+    Some(match action {
+        Action::DepartmentAnswer => app.lang.pick("ответ департамента", "the answer").into(),
+        Action::Resend => app.lang.pick("вернуть операторам", "return").into(),
+        a => app.lang.action(a).to_string(),
+    })
+}
+
+/// A department's own actions head its help, before moving and reading.
+pub(super) fn help_rank(app: &App, action: Action) -> u8 {
+    let own = matches!(
+        action,
+        Action::DepartmentAnswer | Action::Note | Action::Resend
+    );
+    u8::from(app.department.is_none() || !own)
 }
 
 /// `R` in a department's console: why the request is not theirs, then it goes back.

@@ -26,13 +26,15 @@ pub(super) fn popup(area: Rect, w: u16, h: u16) -> Rect {
 /// Every key the help lists, and what it does: the actions, then the macros that have a key
 /// (the others are in the palette, as the help's bottom line says).
 fn help_entries(app: &App) -> Vec<(String, String)> {
-    let actions = Action::ALL.iter().map(|a| {
-        (
-            app.keymap.shown(*a).join(" "),
-            app.lang.action(*a).to_string(),
-        )
+    let mut ranked = Action::ALL.to_vec();
+    ranked.sort_by_key(|a| super::department_mode::help_rank(app, *a));
+    let actions = ranked.into_iter().filter_map(|a| {
+        let name = super::department_mode::help_name(app, a)?;
+        Some((app.keymap.shown(a).join(" "), name))
     });
-    let macros = app.macros.iter().filter_map(|m| {
+    // A department presses no macro (each is an operator's reply or close).
+    let macros = app.macros.iter().filter(|_| app.department.is_none());
+    let macros = macros.filter_map(|m| {
         let key = super::macros::shown_key(m)?;
         Some((key, sanitize::line(&app.lang.macro_name(m.title(app.lang)))))
     });
@@ -99,7 +101,7 @@ pub(super) fn help(f: &mut Frame, app: &App, area: Rect) {
             " ◉ another operator views · ✎ writes a reply ",
         )
         .to_string();
-    if !app.macros.is_empty() {
+    if !app.macros.is_empty() && app.department.is_none() {
         legend.push_str(app.lang.pick("· все макросы: «:» ", "· all macros: «:» "));
     }
     let block = Block::default()

@@ -115,3 +115,22 @@ fn department_console_at_80x24() {
     let a = department(Lang::Ru);
     insta::assert_snapshot!(screen(&render(&a, 80, 24)));
 }
+
+/// `?` lists what a department may press — its answer, a note, the return under `R` — and
+/// none of the operators' actions or macros, which it would only be refused.
+#[test]
+fn department_help_lists_only_its_keys() {
+    let mut a = department(Lang::Ru);
+    update(&mut a, key('?'));
+    assert!(matches!(a.mode, Mode::Help));
+    let s = screen(&render(&a, 80, 24));
+    for has in ["ответ департамента", "вернуть операторам", "заметка"]
+    {
+        assert!(s.contains(has), "{has}:\n{s}");
+    }
+    for lacks in ["закрыть", "передать в департамент", "ответить заявителю"]
+    {
+        assert!(!s.to_lowercase().contains(lacks), "{lacks}:\n{s}");
+    }
+    insta::assert_snapshot!(s);
+}
