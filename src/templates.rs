@@ -25,6 +25,12 @@ pub struct BotTexts {
     pub escalation_first_response: String,
     pub escalation_department: String,
     pub escalation_resolution: String,
+    /// To the leads' chat when a clock turns at risk (`[escalation] at_risk`): the same
+    /// variables, `{what}` one of the three below.
+    pub at_risk: String,
+    pub at_risk_first_response: String,
+    pub at_risk_department: String,
+    pub at_risk_resolution: String,
     /// «Вопрос решён?» after a resolved close (`domain::feedback`).
     pub feedback_question: String,
     /// The buttons under it in Telegram and VK dialogs; a tap answers in these words, so
@@ -108,6 +114,10 @@ impl BotTexts {
                 escalation_first_response: "!".into(),
                 escalation_department: "!".into(),
                 escalation_resolution: "!".into(),
+                at_risk: "{what}: {number}".into(),
+                at_risk_first_response: "?".into(),
+                at_risk_department: "?".into(),
+                at_risk_resolution: "?".into(),
                 feedback_question: "{number}?".into(),
                 feedback_yes: "Да".into(),
                 feedback_no: "Нет".into(),

@@ -6,6 +6,7 @@ mod common;
 use common::{Rig, count, until};
 use mcu_desk::demo::sim::SimOptions;
 use mcu_desk::domain::mutation::{Mutation, Op};
+use mcu_desk::domain::request::ClockKind;
 use mcu_desk::domain::{CloseReason, Status};
 use serde_json::json;
 use std::time::Duration;
@@ -142,5 +143,52 @@ async fn each_breach_is_told_to_the_shift_leads_once() {
         .filter_map(|e| e.new.clone())
         .collect();
     assert_eq!(levels, ["first_response", "resolution"]);
+    rig.finish().await;
+}
+
+/// A city that asks (`[escalation] at_risk`) hears of a clock at risk while the promise can
+/// still be kept, once, and of its breach later, once: two messages, in that order, both on
+/// the request's audit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leads_are_warned_at_risk_before_the_breach() {
+    const LEADS: i64 = -100_778;
+    let mut env = common::env();
+    env.policy.first_response = chrono::Duration::seconds(4);
+    env.policy.at_risk_ratio = 0.5;
+    env.policy.resolution = chrono::Duration::hours(1);
+    let mut gateway = common::options(None);
+    gateway.escalation_chat = Some(LEADS.to_string());
+    gateway.escalation_at_risk = true;
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), env, gateway).await;
+    rig.sim.open_chat(LEADS);
+    let chat = 7_770_011;
+    rig.sim.inject_raw(message(chat, 1, "Открыт люк во дворе"));
+    rig.bot_said(chat, "зарегистрировано под номером").await;
+    rig.bot_said(LEADS, "скоро срок ответа заявителю").await;
+    rig.bot_said(LEADS, "нет ответа заявителю в срок").await;
+    let told = rig.bot_messages(LEADS);
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told[0].1.starts_with('⏳'), "the warning first: {told:?}");
+    assert!(told[0].1.contains("Открыт люк во дворе"), "{told:?}");
+    assert!(told[1].1.starts_with('⚠'), "{told:?}");
+    let number: String = rusqlite::Connection::open(&rig.db)
+        .unwrap()
+        .query_row("SELECT number FROM request", [], |r| r.get(0))
+        .unwrap();
+    let r = rig.store.resolve(&number).await.unwrap();
+    assert_eq!(r.warned, vec![ClockKind::FirstResponse]);
+    assert_eq!(r.escalated, vec![ClockKind::FirstResponse]);
+    let events = rig.store.detail(&number).await.unwrap().events;
+    let fields: Vec<_> = events
+        .iter()
+        .filter(|e| e.field == "warned" || e.field == "escalated")
+        .map(|e| e.field.as_str())
+        .collect();
+    assert_eq!(fields, ["warned", "escalated"]);
     rig.finish().await;
 }

@@ -217,6 +217,8 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
     if opts.escalation_chat.is_none() {
         sim.open_chat(LEADS_CHAT);
         opts.escalation_chat = Some(LEADS_CHAT.to_string());
+        // The demo's leads hear of clocks at risk too, to show what the setting does.
+        opts.escalation_at_risk = true;
     }
     if opts.rules.departments.is_empty() {
         sim.open_chat(ECONOMY_CHAT);

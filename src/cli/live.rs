@@ -41,6 +41,7 @@ pub fn gateway_options(config: &Config, files_dir: PathBuf) -> GatewayOptions {
         max_file_bytes: config.gateway.max_file_mb * 1024 * 1024,
         waiting_every: Duration::from_secs(5),
         escalation_chat: config.escalation.chat(),
+        escalation_at_risk: config.escalation.at_risk,
         feedback_after: config.feedback.after(),
     }
 }

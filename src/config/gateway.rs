@@ -11,6 +11,10 @@ pub struct EscalationConfig {
     /// The leads' Telegram chat (a group's id is negative, e.g. -1001234567890), reached
     /// through the city's bot, which must be a member of it; 0: nobody is told.
     pub telegram_chat_id: i64,
+    /// Also warn the chat when a clock turns at risk (`[clocks] at_risk_ratio` of it gone),
+    /// while the promise can still be kept: once per request and clock. Off by default: at a
+    /// thousand requests a day that is many messages.
+    pub at_risk: bool,
 }
 
 /// `[feedback]`: asking the citizen whether a request closed as resolved helped.

@@ -280,13 +280,17 @@ pub enum Op {
         message_id: Uuid,
         into: Uuid,
     },
-    /// The shift leads are told that `level`'s clock breached (the gateway sends `body` to
-    /// their `chat` through the outbox): once per request and clock, audited on the request.
+    /// The shift leads are told that `level`'s clock breached, or with `at_risk` that it is
+    /// about to (the gateway sends `body` to their `chat` through the outbox): once per
+    /// request, clock and stage, audited on the request.
     Escalate {
         level: super::request::ClockKind,
         chat: String,
         message_id: Uuid,
         body: String,
+        /// A warning before the breach; absent (a breach) in mutations written before it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        at_risk: bool,
     },
 }
 

@@ -320,6 +320,10 @@ pub struct Request {
     /// The clocks whose breach the shift leads were told of (`Op::Escalate`): once each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalated: Vec<ClockKind>,
+    /// The clocks whose turning at risk the shift leads were warned of (`Op::Escalate` with
+    /// `at_risk`, `[escalation] at_risk`): once each, before the breach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warned: Vec<ClockKind>,
     /// «Вопрос решён?» after a resolved close (`domain::feedback`): asked, and the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<Feedback>,

@@ -35,6 +35,7 @@ fn field_name(lang: Lang, field: &str) -> Option<&'static str> {
         "delivery" => ("доставка ответа", "reply delivery"),
         "reply_settled" => ("недоставленный ответ", "undelivered reply"),
         "escalated" => ("сообщено старшим смены", "shift leads told"),
+        "warned" => ("старшие смены предупреждены", "shift leads warned"),
         "phone" => ("телефон", "phone"),
         "split" => (
             "сообщение выделено в новое обращение",
@@ -102,6 +103,13 @@ fn value(cx: &AuditContext, field: &str, v: Option<&str>) -> String {
             other => other,
         }
         .into(),
+        "warned" => match v {
+            "first_response" => lang.pick("скоро срок ответа", "answer nearly due"),
+            "department" => lang.pick("скоро срок департамента", "department nearly due"),
+            "resolution" => lang.pick("скоро срок решения", "resolution nearly due"),
+            other => other,
+        }
+        .into(),
         "reminded" => lang.pick("отправлено", "sent").into(),
         "phone" => crate::domain::phone::display(v),
         _ => v.to_string(),
@@ -118,7 +126,8 @@ pub fn describe(cx: &AuditContext, e: &Event) -> Option<String> {
         ("returned", old, _) => format!(": {}", value(cx, "returned", old.as_deref())),
         ("tag", Some(t), None) => format!(": −{}", sanitize::line(t)),
         (
-            "parent" | "merged_into" | "reply_settled" | "location" | "escalated" | "reminded",
+            "parent" | "merged_into" | "reply_settled" | "location" | "escalated" | "warned"
+            | "reminded",
             _,
             new,
         ) => {
@@ -182,6 +191,10 @@ mod tests {
         assert_eq!(
             line("escalated", None, Some("department")),
             "02.11 14:05 · anna · сообщено старшим смены: департамент не ответил в срок"
+        );
+        assert_eq!(
+            line("warned", None, Some("first_response")),
+            "02.11 14:05 · anna · старшие смены предупреждены: скоро срок ответа"
         );
         assert_eq!(
             line("status", Some("new"), Some("in_work")),

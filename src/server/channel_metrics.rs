@@ -158,7 +158,7 @@ impl ChannelMetrics {
         );
         let _ = writeln!(
             out,
-            "# HELP mcu_escalations_total Breaches told to the shift leads' chat (once per request and clock).\n\
+            "# HELP mcu_escalations_total Breaches (and with [escalation] at_risk, warnings) told to the shift leads' chat (once per request, clock and stage).\n\
              # TYPE mcu_escalations_total counter\nmcu_escalations_total{{channel=\"{ch}\"}} {}",
             get(&self.escalated)
         );

@@ -1,6 +1,7 @@
-//! The Telegram gateway's sweep of breached requests: each breach the shift leads have not
-//! been told of (`domain::escalation`) is told to their chat, applied like any other action so
-//! it is audited and syncs. Reads the breached open requests from the due index, not the queue.
+//! The Telegram gateway's sweep of breached requests — and at-risk ones, where the city asks
+//! to be warned: each the shift leads have not been told of (`domain::escalation`) is told to
+//! their chat, applied like any other action so it is audited and syncs. Reads the open
+//! requests past their due (or their at-risk time) from its index, not the queue.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -17,19 +18,23 @@ use crate::templates::{BotTexts, render};
 /// not as one flood the channel's rate limit would hold up anyway.
 const PER_SWEEP: usize = 50;
 
-/// Tells the leads' `chat` of the breaches not yet told; how many it told.
+/// Tells the leads' `chat` of the breaches (and with `warn`, the clocks at risk) not yet
+/// told; how many it told.
 pub fn sweep(
     conn: &mut Connection,
     env: &Env,
     chat: &str,
     texts: &BotTexts,
+    warn: bool,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let breached = {
-        // `due_key` is the running clock's due (held and closed ones sort above `NO_DUE`).
+        // `due_key` is the running clock's due and `risk_key` its at-risk time, both indexed
+        // (held and closed ones sort above `NO_DUE`); a breached clock is at risk too.
+        let key = if warn { "risk_key" } else { "due_key" };
         let sql = format!(
-            "SELECT {} FROM request WHERE status != 'closed' AND due_key <= ?1 AND due_key < ?2
-               AND incident_id IS NULL ORDER BY due_key",
+            "SELECT {} FROM request WHERE status != 'closed' AND {key} <= ?1 AND {key} < ?2
+               AND incident_id IS NULL ORDER BY {key}",
             rows::REQUEST_COLUMNS
         );
         let mut st = conn.prepare_cached(&sql)?;
@@ -46,13 +51,18 @@ pub fn sweep(
         let Ok(r) = raw.into_request(vec![]) else {
             continue;
         };
-        let Some(level) = escalation::due(&r, now) else {
+        let Some(due_now) = escalation::due(&r, warn, now) else {
             continue;
         };
-        let what = match level {
-            ClockKind::FirstResponse => &texts.escalation_first_response,
-            ClockKind::Department => &texts.escalation_department,
-            ClockKind::Resolution => &texts.escalation_resolution,
+        let (template, what) = match (due_now.at_risk, due_now.level) {
+            (false, ClockKind::FirstResponse) => {
+                (&texts.escalation, &texts.escalation_first_response)
+            }
+            (false, ClockKind::Department) => (&texts.escalation, &texts.escalation_department),
+            (false, ClockKind::Resolution) => (&texts.escalation, &texts.escalation_resolution),
+            (true, ClockKind::FirstResponse) => (&texts.at_risk, &texts.at_risk_first_response),
+            (true, ClockKind::Department) => (&texts.at_risk, &texts.at_risk_department),
+            (true, ClockKind::Resolution) => (&texts.at_risk, &texts.at_risk_resolution),
         };
         let due = r
             .active_clock()
@@ -65,7 +75,7 @@ pub fn sweep(
             .unwrap_or("—");
         let text: String = r.text.chars().take(300).collect();
         let body = render(
-            &texts.escalation,
+            template,
             &[
                 ("what", what),
                 ("number", &r.number.to_string()),
@@ -76,7 +86,7 @@ pub fn sweep(
                 ("text", &text),
             ],
         );
-        let m = escalation::mutation(&r, level, chat, body, Channel::Telegram.as_str(), now);
+        let m = escalation::mutation(&r, due_now, chat, body, Channel::Telegram.as_str(), now);
         let applied = db::apply(conn, env, &m)?;
         if applied.changed && !applied.events.is_empty() {
             told += 1;

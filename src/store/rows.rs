@@ -274,12 +274,8 @@ impl RawRequest {
                 }),
                 None => None,
             },
-            escalated: ClockKind::ALL
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| self.escalated & (1 << i) != 0)
-                .map(|(_, k)| k)
-                .collect(),
+            escalated: told_kinds(self.escalated, 0),
+            warned: told_kinds(self.escalated, WARNED_SHIFT),
             feedback: match self.feedback {
                 (Some(asked), helped, at) => Some(crate::domain::request::Feedback {
                     asked_at: time(asked)?,
@@ -399,11 +395,7 @@ pub fn write_request(conn: &Connection, r: &Request) -> Result<i64, StoreError> 
             r.phone,
             r.waiting.map(|w| ms(w.since)),
             r.waiting.and_then(|w| w.reminded_at).map(ms),
-            ClockKind::ALL
-                .iter()
-                .enumerate()
-                .filter(|(_, k)| r.escalated.contains(k))
-                .fold(0i64, |bits, (i, _)| bits | (1 << i)),
+            told_bits(&r.escalated, 0) | told_bits(&r.warned, WARNED_SHIFT),
             r.feedback.map(|f| ms(f.asked_at)),
             r.feedback.and_then(|f| f.helped),
             r.feedback.and_then(|f| f.answered_at).map(ms),
@@ -446,6 +438,27 @@ pub fn load_by(
         }
         None => Ok(None),
     }
+}
+
+/// The `escalated` column holds what the shift leads were told, one bit per clock: breaches in
+/// the low bits, warnings (`Request::warned`) above them, so warnings needed no migration.
+const WARNED_SHIFT: usize = ClockKind::ALL.len();
+
+fn told_kinds(bits: i64, shift: usize) -> Vec<ClockKind> {
+    ClockKind::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << (i + shift)) != 0)
+        .map(|(_, k)| k)
+        .collect()
+}
+
+fn told_bits(kinds: &[ClockKind], shift: usize) -> i64 {
+    ClockKind::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| kinds.contains(k))
+        .fold(0, |bits, (i, _)| bits | (1 << (i + shift)))
 }
 
 #[cfg(test)]

@@ -371,7 +371,8 @@ ALTER TABLE request ADD COLUMN waiting_reminded INTEGER;
 CREATE INDEX request_waiting ON request(channel, waiting_since) WHERE waiting_since IS NOT NULL;
 "#,
     ),
-    // The clocks whose breach the shift leads were told of (`Request::escalated`), one bit each.
+    // The clocks whose breach the shift leads were told of (`Request::escalated`), one bit each
+    // (warnings, `Request::warned`, later took the bits above: `rows::WARNED_SHIFT`).
     M::up("ALTER TABLE request ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;"),
     // Saved views (`store::views`): each operator's own, and a copy of the team's shared ones
     // (`shared` = 1, `owner` empty) so they list at once and offline. One view per name

@@ -46,6 +46,7 @@ pub fn options(files: Option<std::path::PathBuf>) -> GatewayOptions {
         lease_ttl: Duration::from_secs(15),
         waiting_every: Duration::from_millis(50),
         escalation_chat: None,
+        escalation_at_risk: false,
         feedback_after: None,
         idle_poll: Duration::from_millis(50),
         per_chat_interval: Duration::from_secs(1),

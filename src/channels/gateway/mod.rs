@@ -40,6 +40,8 @@ pub struct GatewayOptions {
     /// The shift leads' Telegram chat, told of every breach (`[escalation]`); a Telegram
     /// gateway only.
     pub escalation_chat: Option<String>,
+    /// Also warn that chat when a clock turns at risk (`[escalation] at_risk`).
+    pub escalation_at_risk: bool,
     /// «Вопрос решён?» this long after a resolved close (`[feedback]`); `None`: not asked.
     pub feedback_after: Option<Duration>,
 }

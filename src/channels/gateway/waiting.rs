@@ -92,7 +92,8 @@ pub(super) async fn watcher<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Recei
             && let Some(chat) = &ctx.opts.escalation_chat
         {
             let texts = ctx.opts.rules.texts.clone();
-            let swept = ctx.store.sweep_escalations(chat.clone(), texts).await;
+            let warn = ctx.opts.escalation_at_risk;
+            let swept = ctx.store.sweep_escalations(chat.clone(), texts, warn).await;
             let what = "breaches told to the leads";
             if !told(&ctx, swept, GatewayEvent::Escalated, what).await {
                 return;

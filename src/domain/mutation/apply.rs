@@ -416,11 +416,17 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                 Some(into.to_string()),
             );
         }
-        Op::Escalate { level, .. } => {
-            // Once per clock: a second gateway's or a retried decision changes nothing.
-            if !out.request.escalated.contains(level) {
-                out.request.escalated.push(*level);
-                record(&mut out, m, "escalated", None, Some(level.as_str().into()));
+        Op::Escalate { level, at_risk, .. } => {
+            // Once per clock and stage: a second gateway's or a retried decision changes
+            // nothing.
+            let (told, field) = if *at_risk {
+                (&mut out.request.warned, "warned")
+            } else {
+                (&mut out.request.escalated, "escalated")
+            };
+            if !told.contains(level) {
+                told.push(*level);
+                record(&mut out, m, field, None, Some(level.as_str().into()));
             }
         }
     }
@@ -522,6 +528,7 @@ fn create(m: &Mutation, new: &NewRequest, ctx: &Ctx) -> Result<Outcome, Rejectio
         incident_id: None,
         ungrouped: false,
         escalated: vec![],
+        warned: vec![],
         feedback: None,
         // An import's open question waits from now: its reminder and close count from here.
         waiting: (status == Status::WaitingCitizen).then_some(crate::domain::request::Waiting {

@@ -15,15 +15,16 @@ use crate::domain::Channel;
 use crate::domain::request::AttachmentState;
 
 impl Store {
-    /// Tells the shift leads' Telegram `chat` of every breach not told yet
-    /// (`domain::escalation`); how many it told.
+    /// Tells the shift leads' Telegram `chat` of every breach (and with `warn`, every clock
+    /// at risk) not told yet (`domain::escalation`); how many it told.
     pub async fn sweep_escalations(
         &self,
         chat: String,
         texts: crate::templates::BotTexts,
+        warn: bool,
     ) -> Result<usize, StoreError> {
         let now = self.now();
-        self.call(move |c, env| super::super::escalation::sweep(c, env, &chat, &texts, now))
+        self.call(move |c, env| super::super::escalation::sweep(c, env, &chat, &texts, warn, now))
             .await
     }
 
