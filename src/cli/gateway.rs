@@ -43,6 +43,8 @@ pub struct Running {
     gateway: JoinHandle<()>,
     sync: JoinHandle<()>,
     last_pull: BoxFuture<'static, ()>,
+    /// Retrains the file's triage model where suggestions are applied at intake.
+    _trainer: Option<live::TriageTrainer>,
 }
 
 impl Running {
@@ -144,6 +146,18 @@ async fn start_with<C: crate::channels::Adapter>(
         .await
         .context("the gateway's first pull from the store")?;
     tracing::info!(pulled, file = %s.path.display(), "gateway file in step with the store");
+    // Applying confident suggestions at intake needs a model of the city's history, which this
+    // file holds once pulled; nobody sees its suggestions otherwise, so none is trained then.
+    let trainer = match s.config.triage.auto_apply_above {
+        Some(_) => {
+            store.configure_triage(s.config.triage.clone()).await?;
+            Some(live::TriageTrainer::spawn(
+                store.clone(),
+                s.config.triage.clone(),
+            ))
+        }
+        None => None,
+    };
     let (status_tx, mut status_rx) = mpsc::unbounded_channel();
     let sync = tokio::spawn(async move {
         let log = tokio::spawn(async move {
@@ -198,5 +212,6 @@ async fn start_with<C: crate::channels::Adapter>(
         gateway,
         sync,
         last_pull,
+        _trainer: trainer,
     })
 }

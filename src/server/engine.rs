@@ -226,8 +226,16 @@ fn decide(
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, ServerError> {
     let mut m = pm.mutation.clone();
-    // The token says who acts; a console cannot act in someone else's name.
-    m.actor = who.user.clone();
+    // The token says who acts; a console cannot act in someone else's name. The one exception
+    // is the server's own channel gateway applying the model's suggestion at intake
+    // (`[triage] auto_apply_above`): the audit names the model, its version and how sure it
+    // was, as it does in a standalone console.
+    let models_own = who.role == Role::Gateway
+        && crate::triage::is_model_actor(&m.actor)
+        && matches!(m.op, Op::SetTopic { .. } | Op::SetDepartment { .. });
+    if !models_own {
+        m.actor = who.user.clone();
+    }
     let stored = tx.load_request(m.request_id)?;
     if who.role == Role::Department
         && let Some(why) = department::refusal(who, stored.as_ref().map(|d| &d.request), &m.op)

@@ -56,11 +56,7 @@ pub fn auto_apply(
     if s.department_probability < threshold || s.topic == "out_of_scope" {
         return vec![];
     }
-    let actor = format!(
-        "triage {} {:.0}%",
-        s.model_version,
-        s.department_probability * 100.0
-    );
+    let actor = triage::model_actor(&s);
     let follows = catalog.topic(&s.topic).and_then(|t| t.department.clone());
     let mut out = vec![Mutation {
         id: id("triage-topic"),

@@ -25,7 +25,7 @@ fn gateway() -> Principal {
     }
 }
 
-fn push_fenced<S: Transactional>(
+pub(super) fn push_fenced<S: Transactional>(
     h: &Harness<S>,
     c: &Client,
     ms: Vec<PushMutation>,
@@ -43,7 +43,7 @@ fn push_fenced<S: Transactional>(
     engine::push(&h.store, &rules, &c.who, &req, at)
 }
 
-fn acquire<S: Transactional>(
+pub(super) fn acquire<S: Transactional>(
     h: &Harness<S>,
     holder: &str,
     at: DateTime<Utc>,
@@ -63,7 +63,7 @@ fn acquire_on<S: Transactional>(
         .expect("acquire")
 }
 
-fn lease(epoch: i64) -> Fence {
+pub(super) fn lease(epoch: i64) -> Fence {
     Fence {
         lease: LEASE.into(),
         epoch,

@@ -18,6 +18,7 @@ mod assign;
 mod concurrent;
 mod department;
 pub mod fence;
+mod model_actor;
 pub mod open311;
 mod team;
 mod views;
@@ -698,7 +699,7 @@ pub fn viewers_pull_but_cannot_push<S: Transactional>(h: &Harness<S>) {
 type Check<S> = (&'static str, fn(&Harness<S>));
 
 pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
-    let checks: [Check<S>; 22] = [
+    let checks: [Check<S>; 23] = [
         ("concurrent", concurrent_claims_and_duplicate_pushes::<S>),
         ("pulls beside pushes", pulls_beside_pushes_are_answered::<S>),
         ("create, claim, pull", create_claim_and_pull::<S>),
@@ -730,6 +731,7 @@ pub fn all<S: Transactional + Sync>(fresh: impl Fn() -> S) {
         ("round robin", assign::round_robin::<S>),
         ("shared views", views::shared_views::<S>),
         ("department accounts", department::department_accounts::<S>),
+        ("the model's name", model_actor::the_models_name::<S>),
     ];
     for (name, check) in checks {
         let h = Harness::new(fresh());
