@@ -14,16 +14,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, Extension, Query, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use futures::StreamExt;
-use metrics::{Counter, Gauge, Key, Label, Level, Metadata, Recorder, Unit};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::sync::watch;
@@ -31,7 +29,13 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use super::accounts;
+mod gate;
+mod observe;
+
+pub use gate::Reach;
+use gate::require_token;
+use observe::{Metrics, health, metrics_text};
+
 use super::engine::{self, Principal, Rules, ServerError, Transactional};
 use super::presence;
 use crate::domain::{Catalog, ClockPolicy};
@@ -355,110 +359,6 @@ async fn blocking<R: Send + 'static>(
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
-}
-
-/// Puts the token's `Principal` into the request for the handlers, or answers 401.
-async fn require_token<S: Backend>(
-    State(app): State<Server<S>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let Some(token) = bearer(req.headers()) else {
-        return ApiError::unauthorized().into_response();
-    };
-    let a = app.clone();
-    match blocking(move || accounts::gate(&a.store, &token)).await {
-        // An integration's key is for Open311 only: a leaked portal key must not read the
-        // consoles' whole store.
-        Ok(Some((who, _))) if who.role == engine::Role::Integration => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            Some("an integration key opens only /open311/ routes".into()),
-        )
-        .into_response(),
-        Ok(Some((_, access))) if access.disabled => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "disabled",
-            Some("this account is disabled".into()),
-        )
-        .into_response(),
-        Ok(Some((mut who, access))) => {
-            if who.role == engine::Role::Department {
-                if !department_route(req.method(), req.uri().path()) {
-                    return ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "forbidden",
-                        Some("a department account only syncs the requests forwarded to it".into()),
-                    )
-                    .into_response();
-                }
-                who.departments = Some(engine::DepartmentReach {
-                    departments: access.departments.clone(),
-                    show_citizen: app.opts.show_citizen,
-                });
-            }
-            app.seen(&who.user);
-            let reach = if who.role == engine::Role::Admin {
-                Reach::All
-            } else {
-                Reach::Only(access.scopes)
-            };
-            req.extensions_mut().insert(who);
-            req.extensions_mut().insert(reach);
-            next.run(req).await
-        }
-        Ok(None) => ApiError::unauthorized().into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// What a department account's console needs: its requests (push, pull, poke) and the
-/// team's status (the channels' health and who is on shift). Not the seed file (every
-/// request of the city), nor presence (who looks at which request), nor a lead's calls.
-fn department_route(method: &axum::http::Method, path: &str) -> bool {
-    matches!(path, "/v1/sync/push" | "/v1/sync/pull" | "/v1/sync/poke")
-        || (path == "/v1/team" && method == axum::http::Method::GET)
-}
-
-/// The scopes (cities) a token's account reaches, put beside its `Principal` by the gate: every
-/// route that names a scope asks it first, so an operator of one city neither reads nor
-/// writes another's, and nobody makes a scope (or a `/metrics` label) by naming one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
-    /// An admin.
-    All,
-    Only(Vec<String>),
-}
-
-impl Reach {
-    pub fn allows(&self, scope: &str) -> bool {
-        match self {
-            Reach::All => true,
-            Reach::Only(s) => s.iter().any(|x| x == scope),
-        }
-    }
-
-    /// 403 `forbidden_scope` when the account doesn't reach `scope`.
-    pub fn refuse(&self, scope: &str) -> Option<Response> {
-        if self.allows(scope) {
-            return None;
-        }
-        Some(
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden_scope",
-                Some("this account does not reach that scope".into()),
-            )
-            .into_response(),
-        )
-    }
-}
-
 /// Parses the body ourselves so a malformed one is answered in our JSON shape, not axum's text.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
@@ -632,80 +532,6 @@ async fn seed_copy<S: Backend>(
     super::seed::respond(seed, &q.scope).await
 }
 
-async fn health<S: Backend>(State(app): State<Server<S>>) -> Response {
-    let a = app.clone();
-    // A lookup that can't match: it reads the store's tables and writes nothing.
-    let read = blocking(move || {
-        a.store
-            .in_snapshot(|tx| tx.account_by_token_hash("").map(|_| ()))
-    });
-    // A store that hangs is as unhealthy as one that fails.
-    match tokio::time::timeout(Duration::from_secs(5), read).await {
-        Ok(Ok(())) => {
-            // Where the new consoles' files are: tools wait for them to catch up after a
-            // start (`seed_seq` is the server's own scope's, `seed_seqs` every open one's).
-            let (home, all) = match &app.opts.seed {
-                Some(seeds) => (seeds.home().await, seeds.all().await),
-                None => (None, vec![]),
-            };
-            let seqs: serde_json::Map<String, serde_json::Value> = all
-                .iter()
-                .map(|s| (s.scope().to_string(), json!(s.seq())))
-                .collect();
-            (
-                StatusCode::OK,
-                axum::Json(json!({
-                    "status": "ok",
-                    "seed_seq": home.and_then(|s| s.seq()),
-                    "seed_seqs": seqs,
-                })),
-            )
-                .into_response()
-        }
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "status": "unavailable", "error": e.message.unwrap_or_default() })),
-        )
-            .into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(
-                json!({ "status": "unavailable", "error": "the store did not answer in 5 s" }),
-            ),
-        )
-            .into_response(),
-    }
-}
-
-async fn metrics_text<S: Backend>(State(app): State<Server<S>>) -> Response {
-    let seeds = match &app.opts.seed {
-        Some(seeds) => Some(seeds.all().await),
-        None => None,
-    };
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
-        {
-            let mut text = app.metrics.recorder.handle().render();
-            for c in &app.opts.channels {
-                c.render(&mut text);
-            }
-            text.push_str(&app.opts.open311.metrics.render());
-            if let Some(seeds) = &seeds {
-                text.push_str(&format!(
-                    "# HELP mcu_seed_quarantined Documents of the store the new consoles' files set aside: they don't read (`mcu repair` lists them on a console).\n\
-                     # TYPE mcu_seed_quarantined gauge\nmcu_seed_quarantined {}\n",
-                    seeds.iter().map(|s| s.quarantined()).sum::<i64>()
-                ));
-            }
-            text
-        },
-    )
-        .into_response()
-}
-
 impl<S> Shared<S> {
     /// Records a scope's seq: pokes go out and the gauge moves only when it went forward
     /// (pushes finish in any order). Returns a subscription to the scope.
@@ -744,80 +570,11 @@ impl Pokes {
     }
 }
 
-/// The server's metrics in its own recorder, not the process-global one: tests run several
-/// servers in one process, and each `/metrics` must show only its own server.
-struct Metrics {
-    recorder: PrometheusRecorder,
-    push_requests: Counter,
-    mutations_applied: Counter,
-    mutations_rejected: Counter,
-    pull_requests: Counter,
-    last_push: Gauge,
-    last_pull: Gauge,
-}
-
-static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
-
-impl Metrics {
-    fn new() -> Metrics {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let counter = |name: &'static str, help: &'static str| {
-            recorder.describe_counter(name.into(), None, help.into());
-            recorder.register_counter(&Key::from_static_name(name), &META)
-        };
-        let push_requests = counter(
-            "mcu_push_requests_total",
-            "Push requests accepted for processing.",
-        );
-        let mutations_applied = counter(
-            "mcu_mutations_applied_total",
-            "Mutations applied (retries of taken ones not counted).",
-        );
-        let mutations_rejected = counter(
-            "mcu_mutations_rejected_total",
-            "Mutations rejected for good (stale_base, already_claimed, ...).",
-        );
-        let pull_requests = counter(
-            "mcu_pull_requests_total",
-            "Pull requests accepted for processing.",
-        );
-        let gauge = |name: &'static str, help: &'static str| {
-            recorder.describe_gauge(name.into(), Some(Unit::Seconds), help.into());
-            recorder.register_gauge(&Key::from_static_name(name), &META)
-        };
-        let last_push = gauge(
-            "mcu_last_push_timestamp_seconds",
-            "Unix time of the last push answered.",
-        );
-        let last_pull = gauge(
-            "mcu_last_pull_timestamp_seconds",
-            "Unix time of the last pull answered.",
-        );
-        recorder.describe_gauge(
-            "mcu_scope_seq".into(),
-            None,
-            "The latest change number of each sync scope.".into(),
-        );
-        Metrics {
-            recorder,
-            push_requests,
-            mutations_applied,
-            mutations_rejected,
-            pull_requests,
-            last_push,
-            last_pull,
-        }
-    }
-
-    fn scope_seq(&self, scope: &str) -> Gauge {
-        let key = Key::from_parts("mcu_scope_seq", vec![Label::new("scope", scope.to_owned())]);
-        self.recorder.register_gauge(&key, &META)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::gate::bearer;
     use super::*;
+    use axum::http::HeaderMap;
 
     #[test]
     fn bearer_tokens() {
