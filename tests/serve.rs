@@ -406,6 +406,30 @@ async fn accounts_push_pull_errors_health_and_metrics() {
     );
     assert!(resp.bytes().await.unwrap().starts_with(b"SQLite format 3"));
     assert_eq!(seed(None).await.unwrap().status().as_u16(), 401);
+    // An admin reaches every scope, but naming one nobody has written to makes nothing: no
+    // copy, no file, no scope.
+    let out = env
+        .mcu(&env.db_url())
+        .args(["user", "add", "root", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let resp = http()
+        .get(server.url("/v1/seed?scope=nowhere"))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"], "no_seed");
+    assert!(!env.dir.path().join("seed-nowhere.sqlite3").exists());
+    let health = get_json(&server.url("/health")).await;
+    assert!(health["seed_seqs"].get("nowhere").is_none(), "{health}");
 
     // Metrics, no token needed: counters and the scope's seq.
     let resp = http().get(server.url("/metrics")).send().await.unwrap();

@@ -516,6 +516,9 @@ async fn seed_copy<S: Backend>(
     }
     let seed = match &app.opts.seed {
         None => None,
+        // A scope nobody has written to has nothing to copy: an admin's typo must not make
+        // a scope and a file of its own.
+        Some(seeds) if !seeds.is_home(&q.scope) && !scope_exists(&app, &q.scope).await => None,
         Some(seeds) => match seeds.get(&q.scope).await {
             Ok(s) => Some(s),
             Err(e) => {
@@ -530,6 +533,15 @@ async fn seed_copy<S: Backend>(
         },
     };
     super::seed::respond(seed, &q.scope).await
+}
+
+/// Whether the store holds `scope` (a store that does not answer: as if it did, and the
+/// copy's own read says what is wrong).
+async fn scope_exists<S: Backend>(app: &Server<S>, scope: &str) -> bool {
+    let (a, scope) = (app.clone(), scope.to_string());
+    blocking(move || a.store.in_snapshot(|tx| tx.scope_seqs()))
+        .await
+        .map_or(true, |all| all.iter().any(|(s, _)| *s == scope))
 }
 
 impl<S> Shared<S> {

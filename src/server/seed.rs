@@ -283,6 +283,12 @@ impl Seeds {
             .with_file_name(format!("{stem}-{}.sqlite3", file_safe(scope)))
     }
 
+    /// Whether `scope` is the server's own (`[server] scope`), whose file is kept from the
+    /// start.
+    pub fn is_home(&self, scope: &str) -> bool {
+        scope == self.home
+    }
+
     /// `scope`'s file, opened and followed from now on if it was not yet.
     pub async fn get(&self, scope: &str) -> Result<Arc<Seed>, StoreError> {
         let mut open = self.open.lock().await;
