@@ -532,6 +532,17 @@ impl AsRef<str> for Label<'_> {
     }
 }
 
+impl App {
+    /// What this console's palette offers for `query` (`palette_matches`, narrowed for a
+    /// department's console).
+    pub fn palette(&self, query: &str) -> Vec<PaletteItem> {
+        palette_matches(self.lang, &self.macros, query)
+            .into_iter()
+            .filter(|i| super::department_mode::in_palette(self, i))
+            .collect()
+    }
+}
+
 /// What the palette offers for `query`, best match first (all when empty: the actions in
 /// keymap order, then the macros, each labelled «макрос: …» so `:макрос` lists them).
 pub fn palette_matches(

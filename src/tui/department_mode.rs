@@ -63,6 +63,16 @@ pub(super) fn action(app: &mut App, action: Action) -> Option<Action> {
     None
 }
 
+/// What the palette (`:`) offers this console: a department's only what it may do, and no
+/// macro (each is an operator's reply or close).
+pub(super) fn in_palette(app: &App, item: &super::app::PaletteItem) -> bool {
+    match item {
+        _ if app.department.is_none() => true,
+        super::app::PaletteItem::Action(a) => allowed(*a),
+        super::app::PaletteItem::Macro(_) => false,
+    }
+}
+
 /// Whether a department may press the key at all: what it does, moving and reading. `R`
 /// (resend, which a department never needs) is its return.
 fn allowed(action: Action) -> bool {

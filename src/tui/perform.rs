@@ -45,7 +45,7 @@ pub(super) fn palette_key(
         KeyCode::Esc => return vec![],
         KeyCode::Enter => {
             use super::app::PaletteItem;
-            return match super::app::palette_matches(app.lang, &app.macros, &query).get(selected) {
+            return match app.palette(&query).get(selected) {
                 Some(PaletteItem::Action(action)) => perform(app, *action),
                 Some(PaletteItem::Macro(i)) => super::macros::run(app, *i),
                 None => vec![],
@@ -63,7 +63,7 @@ pub(super) fn palette_key(
         }
         _ => {}
     }
-    let n = super::app::palette_matches(app.lang, &app.macros, &query).len();
+    let n = app.palette(&query).len();
     app.mode = Mode::Palette {
         query,
         selected: selected.min(n.saturating_sub(1)),

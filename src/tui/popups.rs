@@ -169,7 +169,7 @@ pub(super) fn palette(f: &mut Frame, app: &App, area: Rect) {
     let Mode::Palette { query, selected } = &app.mode else {
         return;
     };
-    let matches = super::app::palette_matches(app.lang, &app.macros, query);
+    let matches = app.palette(query);
     let r = popup(area, 72, (matches.len() as u16 + 3).min(18));
     f.render_widget(Clear, r);
     let mut lines = vec![Line::from(vec![

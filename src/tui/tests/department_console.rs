@@ -134,3 +134,36 @@ fn department_help_lists_only_its_keys() {
     }
     insta::assert_snapshot!(s);
 }
+
+/// `:` offers a department what it may do — its answer, among moving and reading — and no
+/// operator's action or macro; an operator's console still offers every one.
+#[test]
+fn the_palette_offers_a_department_only_its_own() {
+    use super::super::app::PaletteItem;
+    use super::super::keymap::Action;
+    let a = department(Lang::Ru);
+    let all = a.palette("");
+    assert!(all.contains(&PaletteItem::Action(Action::DepartmentAnswer)));
+    assert!(all.contains(&PaletteItem::Action(Action::Note)));
+    assert!(!all.contains(&PaletteItem::Action(Action::Close)));
+    assert!(!all.contains(&PaletteItem::Action(Action::Reply)));
+    assert!(!all.iter().any(|i| matches!(i, PaletteItem::Macro(_))));
+    assert!(
+        !a.palette("закрыть")
+            .contains(&PaletteItem::Action(Action::Close))
+    );
+    let op = loaded(Lang::Ru);
+    let every = op.palette("");
+    assert!(every.contains(&PaletteItem::Action(Action::Close)));
+    assert_eq!(
+        every
+            .iter()
+            .filter(|i| matches!(i, PaletteItem::Macro(_)))
+            .count(),
+        op.macros.len()
+    );
+    assert!(
+        !op.macros.is_empty(),
+        "the shipped macros are there to leave out"
+    );
+}
