@@ -7,16 +7,24 @@
 //!   document format (`region/load.rs`), so that `mcu serve` sees what its own pushes leave:
 //!   running millions of mutations through the engine would take hours here.
 //! - Two `mcu serve` processes on that database, each keeping the new consoles' files for
-//!   every scope (`server::seed::Seeds`), behind a round-robin TCP proxy (`region/proxy.rs`).
+//!   every scope (`server::seed::Seeds`), behind a round-robin TCP proxy (`region/proxy.rs`);
+//!   both run the first city's Telegram gateway against the project's simulator, one at a
+//!   time under the server's lease (`region/channel.rs`).
 //! - Every scope's first sync by a new console, from the server's copy, timed.
 //! - Then `MCU_BENCH_REGION_CONSOLES` consoles, two per city, each running the console's sync
 //!   loop and poke listener through the proxy; each pair takes turns: one tags a request, the
-//!   other waits until it sees the tag. Every push and pull is timed at the console.
+//!   other waits until it sees the tag. Every push and pull is timed at the console. The
+//!   first city's pair also replies to the citizens who wrote to its bot, one reply a turn:
+//!   the outbox lag is each reply's time from its push applied to the simulator receiving it,
+//!   and no reply may reach a citizen twice.
 //!
 //! `MCU_BENCH_REGION_N` requests in all (default 1,000,000; the 10,000,000 runs by
 //! hand), `MCU_BENCH_REGION_SCOPES` cities (100), `MCU_BENCH_REGION_CONSOLES` (50),
-//! `MCU_BENCH_REGION_SECS` of live work (60).
+//! `MCU_BENCH_REGION_SECS` of live work (60), `MCU_BENCH_REGION_CITIZENS` writing to the bot
+//! (50).
 
+#[path = "region/channel.rs"]
+mod channel;
 #[path = "region/load.rs"]
 mod load;
 #[path = "region/proxy.rs"]
@@ -72,16 +80,19 @@ struct Timed {
     http: Http,
     pushes: Arc<Mutex<Vec<Duration>>>,
     pulls: Arc<Mutex<Vec<Duration>>>,
+    accepted: channel::Accepted,
 }
 
 impl Transport for Timed {
     async fn push(&self, req: PushRequest) -> Result<PushResponse, SyncError> {
+        let replies = channel::replies(&req);
         let t = Instant::now();
         let r = self.http.push(req).await;
-        if r.is_ok()
-            && let Ok(mut v) = self.pushes.lock()
-        {
-            v.push(t.elapsed());
+        if let Ok(resp) = &r {
+            if let Ok(mut v) = self.pushes.lock() {
+                v.push(t.elapsed());
+            }
+            channel::record(&self.accepted, &replies, resp);
         }
         r
     }
@@ -102,16 +113,19 @@ impl Transport for Timed {
     }
 }
 
-/// `mcu serve` on the database, keeping the new consoles' files in `dir`.
-fn replica(url: &str, dir: &std::path::Path, name: &str, home: &str) -> serve::Serve {
+/// `mcu serve` on the database, keeping the new consoles' files in `dir` and running the home
+/// city's Telegram gateway (`config`: `channel::config`) from its own file there.
+fn replica(url: &str, dir: &std::path::Path, name: &str, config: &str) -> serve::Serve {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("config.toml"), "").unwrap();
+    std::fs::write(dir.join("config.toml"), config).unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcu"));
     cmd.arg("--config")
         .arg(dir.join("config.toml"))
-        .args(["--db", url, "serve", "--listen", "127.0.0.1:0", "--seed-db"])
-        .arg(dir.join("seed.sqlite3"))
-        .env("MCU_SERVER_SCOPE", home);
+        .args(["--db", url, "serve", "--listen", "127.0.0.1:0"])
+        .args(["--channels", "telegram", "--gateway-db"])
+        .arg(dir.join("gateway-telegram.sqlite3"))
+        .arg("--seed-db")
+        .arg(dir.join("seed.sqlite3"));
     serve::spawn(cmd, &dir.join(format!("{name}.log")))
 }
 
@@ -149,6 +163,8 @@ async fn wait_for_copies(replicas: &[serve::Serve], scopes: &[String], heads: &[
 
 /// One console of the live phase.
 struct Console {
+    /// The account it signs in as: the server records its actions under this name.
+    user: String,
     store: Store,
     kick: Arc<tokio::sync::Notify>,
     status: tokio::sync::mpsc::UnboundedReceiver<SyncStatus>,
@@ -188,6 +204,7 @@ fn main() {
     let n = setting("MCU_BENCH_REGION_N", 1_000_000);
     let scopes_n = setting("MCU_BENCH_REGION_SCOPES", 100);
     let consoles_n = setting("MCU_BENCH_REGION_CONSOLES", 50);
+    let citizens_n = setting("MCU_BENCH_REGION_CITIZENS", 50).max(2);
     let secs = setting("MCU_BENCH_REGION_SECS", 60);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -241,10 +258,15 @@ fn main() {
         .collect();
     drop(pg);
 
-    let replicas = vec![
-        replica(&url, &tmp.path().join("r1"), "r1", &scopes[0]),
-        replica(&url, &tmp.path().join("r2"), "r2", &scopes[0]),
-    ];
+    // The home city's bot; both replicas run its gateway, one at a time under the lease.
+    let sim = rt.block_on(channel::start());
+    let replicas: Vec<serve::Serve> = ["r1", "r2"]
+        .iter()
+        .map(|name| {
+            let dir = tmp.path().join(name);
+            replica(&url, &dir, name, &channel::config(&sim, &scopes[0], &dir))
+        })
+        .collect();
     let heads: Vec<i64> = scopes.iter().map(|s| loaded.heads[s]).collect();
     let caught = rt.block_on(wait_for_copies(&replicas, &scopes, &heads));
     println!(
@@ -284,9 +306,28 @@ fn main() {
         pct(&firsts, 1.0).as_secs_f64()
     );
 
+    // Citizens of the home city write to its bot; its consoles will reply to them.
+    let t = Instant::now();
+    let telegram = rt.block_on(channel::citizens(&sim, &url, &scopes[0], citizens_n));
+    let leader = ["r1", "r2"]
+        .into_iter()
+        .filter(|r| {
+            std::fs::read_to_string(tmp.path().join(r).join(format!("{r}.log")))
+                .is_ok_and(|l| l.contains("gateway took the lease"))
+        })
+        .collect::<Vec<_>>();
+    println!(
+        "{citizens_n} citizens wrote to {}'s bot (the simulator); the gateway ({} holds the lease) registered them in {:.1} s",
+        scopes[0],
+        leader.join(", "),
+        t.elapsed().as_secs_f64()
+    );
+
     // The live phase.
     let pushes = Arc::new(Mutex::new(vec![]));
     let pulls = Arc::new(Mutex::new(vec![]));
+    let accepted = channel::Accepted::default();
+    let made = Arc::new(Mutex::new(vec![]));
     let crossings = rt.block_on(async {
         let mut consoles = vec![];
         for (i, (scope, token)) in tokens.iter().enumerate() {
@@ -307,6 +348,7 @@ fn main() {
                     http: Http::new(&front, token).unwrap(),
                     pushes: pushes.clone(),
                     pulls: pulls.clone(),
+                    accepted: accepted.clone(),
                 },
                 scope.clone(),
                 tx,
@@ -319,6 +361,7 @@ fn main() {
                 kick.clone(),
             ));
             consoles.push(Console {
+                user: format!("op{i}"),
                 store,
                 kick,
                 status: rx,
@@ -334,6 +377,15 @@ fn main() {
         let mut k = 0;
         while let (Some(mut a), Some(mut b)) = (it.next(), it.next()) {
             let ids = loaded.sample_ids[&scopes[k]].clone();
+            // The home city's pair also answers the bot's citizens, each its own half of them
+            // (a reply makes the one who sends it the request's assignee).
+            let replying = (k == 0).then(|| {
+                let half = |r: usize| -> Vec<String> {
+                    telegram.iter().skip(r).step_by(2).cloned().collect()
+                };
+                (half(0), half(1))
+            });
+            let made = made.clone();
             k += 1;
             tasks.push(tokio::spawn(async move {
                 let mut seen = vec![];
@@ -341,6 +393,17 @@ fn main() {
                 while Instant::now() < until {
                     let id = &ids[i % ids.len()];
                     let tag = format!("t{i}");
+                    if let Some((to_a, to_b)) = &replying {
+                        let (c, to) = if i.is_multiple_of(2) {
+                            (&a, to_a)
+                        } else {
+                            (&b, to_b)
+                        };
+                        let (m, marker) = channel::reply(&to[(i / 2) % to.len()], &c.user, i);
+                        let mid = m.id;
+                        c.store.apply(m).await.expect("reply");
+                        made.lock().unwrap().push((mid, marker));
+                    }
                     let d = if i.is_multiple_of(2) {
                         crossing(&mut a, &mut b, id, tag).await
                     } else {
@@ -388,7 +451,31 @@ fn main() {
         ms(pct(&crossings, 0.95)),
         ms(pct(&crossings, 1.0))
     );
-    println!("  outbox lag: not measured (no channel gateway in this run)");
+    let made = made.lock().unwrap().clone();
+    let lag = rt.block_on(channel::lags(
+        &sim,
+        &accepted,
+        &made,
+        Duration::from_secs(60),
+    ));
+    println!(
+        "  outbox lag, a reply's push applied → the fake Telegram got its sendMessage: {} replies to {citizens_n} citizens of {}, p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms (target p95 ≤ 5 s); not applied {}, not delivered within 60 s {}",
+        lag.lags.len(),
+        scopes[0],
+        ms(pct(&lag.lags, 0.5)),
+        ms(pct(&lag.lags, 0.95)),
+        ms(pct(&lag.lags, 0.99)),
+        ms(pct(&lag.lags, 1.0)),
+        lag.not_accepted,
+        lag.undelivered
+    );
+    assert_eq!(
+        lag.repeated, 0,
+        "a reply reached the citizen more than once with two gateways on one bot"
+    );
+    println!(
+        "  every reply reached its citizen at most once, with both replicas running the gateway"
+    );
     let broken = rt.block_on(load::invariants(&url));
     assert!(broken.is_empty(), "after the run: {broken:?}");
     println!("the server's invariants hold after the run");
