@@ -6,8 +6,7 @@
 
 mod common;
 
-use mcu_desk::demo::corpus::Generator;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
 use common::{mcu_in as mcu, team_console as console, until};
@@ -30,33 +29,11 @@ async fn the_servers_gateway_applies_a_confident_suggestion_on_postgres() {
     applies(db, tempfile::tempdir().unwrap()).await;
 }
 
-/// `n` closed, tagged requests as an old system's export.
-fn history(n: usize) -> String {
-    let mut g = Generator::new(7);
-    (0..n)
-        .map(|i| {
-            let s = g.next_request();
-            json!({
-                "text": s.text,
-                "received_at": format!("2026-10-{:02}T09:00:00Z", 1 + i % 28),
-                "closed_at": format!("2026-10-{:02}T15:00:00Z", 1 + i % 28),
-                "status": "closed",
-                "closed_reason": if s.topic == "out_of_scope" { "out_of_scope" } else { "resolved" },
-                "topic": s.topic,
-                "department": s.department,
-                "external_id": format!("old-{i}"),
-            })
-            .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 async fn applies(db: String, dir: tempfile::TempDir) {
     let d = dir.path();
     let sim = common::three_channels_setup(d, SCOPE, "[triage]\nauto_apply_above = 0.5\n").await;
     let token = common::add_account(d, &db, "anna", "lead");
-    std::fs::write(d.join("old.jsonl"), history(150)).unwrap();
+    std::fs::write(d.join("old.jsonl"), common::labelled_history(7, 150)).unwrap();
     // The old system's history reaches the server through a team console first.
     {
         let log = d.join("serve-first.log");

@@ -3,41 +3,18 @@
 //! and `mcu triage eval` scores files and names a bad line. Texts come from the demo corpus
 //! (generated), never from real appeals.
 
-use mcu_desk::demo::corpus::Generator;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod common;
 
 use common::{mcu_on as mcu, ok_on as ok};
-
-/// `n` closed, tagged requests as an old system's export, seeded.
-fn history(seed: u64, n: usize) -> String {
-    let mut g = Generator::new(seed);
-    (0..n)
-        .map(|i| {
-            let s = g.next_request();
-            json!({
-                "text": s.text,
-                "received_at": format!("2026-10-{:02}T09:00:00Z", 1 + i % 28),
-                "closed_at": format!("2026-10-{:02}T15:00:00Z", 1 + i % 28),
-                "status": "closed",
-                "closed_reason": if s.topic == "out_of_scope" { "out_of_scope" } else { "resolved" },
-                "topic": s.topic,
-                "department": s.department,
-                "external_id": format!("old-{seed}-{i}"),
-            })
-            .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[test]
 fn imported_history_trains_at_once_and_new_requests_carry_the_suggestion() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("config.toml"), "").unwrap();
-    std::fs::write(d.join("old.jsonl"), history(1, 320)).unwrap();
+    std::fs::write(d.join("old.jsonl"), common::labelled_history(1, 320)).unwrap();
     let status: Value = serde_json::from_str(&ok(d, &["triage", "status", "-o", "json"])).unwrap();
     assert_eq!(status["method"], "keywords");
     let out = ok(d, &["import", d.join("old.jsonl").to_str().unwrap()]);
@@ -84,8 +61,8 @@ fn eval_scores_a_test_file_and_refuses_a_bad_line_by_its_number() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("config.toml"), "").unwrap();
-    std::fs::write(d.join("train.jsonl"), history(2, 400)).unwrap();
-    std::fs::write(d.join("test.jsonl"), history(3, 100)).unwrap();
+    std::fs::write(d.join("train.jsonl"), common::labelled_history(2, 400)).unwrap();
+    std::fs::write(d.join("test.jsonl"), common::labelled_history(3, 100)).unwrap();
     let report: Value = serde_json::from_str(&ok(
         d,
         &[

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mcu_desk::demo::sim::{SimOptions, Simulator};
+use mcu_desk::demo::sim::Simulator;
 use mcu_desk::domain::mutation::{Mutation, Op};
 use mcu_desk::wire::sync::{PushRequest, PushResponse, Verdict};
 use uuid::Uuid;
@@ -21,19 +21,7 @@ pub type Accepted = Arc<Mutex<HashMap<Uuid, DateTime<Utc>>>>;
 
 /// A quiet simulator: it writes nothing by itself; the bench injects the citizens.
 pub async fn start() -> Simulator {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the simulator");
-    Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .expect("the simulator")
+    Simulator::quiet().await.expect("the simulator")
 }
 
 /// A replica's config: its city, the fake bot, and where the gateway keeps downloads.

@@ -390,17 +390,7 @@ pub async fn three_channels_setup(dir: &std::path::Path, scope: &str, extra: &st
 /// need.
 #[allow(dead_code)]
 pub async fn quiet_sim() -> Simulator {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    Simulator::start(
-        listener,
-        SimOptions {
-            per_minute: 0.0,
-            burst: 0,
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .unwrap()
+    Simulator::quiet().await.unwrap()
 }
 
 /// The VK adapter's settings for `sim`'s community: long polls of a second, a backfill over
@@ -451,4 +441,27 @@ impl Drop for ServeGuard {
             );
         }
     }
+}
+
+/// `n` closed, tagged requests as an old system's export, seeded.
+#[allow(dead_code)]
+pub fn labelled_history(seed: u64, n: usize) -> String {
+    let mut g = mcu_desk::demo::corpus::Generator::new(seed);
+    (0..n)
+        .map(|i| {
+            let s = g.next_request();
+            serde_json::json!({
+                "text": s.text,
+                "received_at": format!("2026-10-{:02}T09:00:00Z", 1 + i % 28),
+                "closed_at": format!("2026-10-{:02}T15:00:00Z", 1 + i % 28),
+                "status": "closed",
+                "closed_reason": if s.topic == "out_of_scope" { "out_of_scope" } else { "resolved" },
+                "topic": s.topic,
+                "department": s.department,
+                "external_id": format!("old-{seed}-{i}"),
+            })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

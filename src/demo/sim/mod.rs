@@ -176,6 +176,18 @@ pub struct Simulator {
 }
 
 impl Simulator {
+    /// A simulator on a free local port that writes nothing by itself: tests and benches
+    /// inject what they need.
+    pub async fn quiet() -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let opts = SimOptions {
+            per_minute: 0.0,
+            burst: 0,
+            ..SimOptions::default()
+        };
+        Simulator::start(listener, opts).await
+    }
+
     /// Serves on `listener` (bind 127.0.0.1:0 in tests) and starts the generator task.
     pub async fn start(
         listener: tokio::net::TcpListener,
