@@ -72,6 +72,14 @@ async fn answers(db: String, dir: tempfile::TempDir) {
         || !posts().is_empty(),
     )
     .await;
+    // The simulator holds the post before the gateway has recorded which request it carries;
+    // a reply faster than that (no person is) would find nothing to answer. The gateway says
+    // `Sent` once it has.
+    let sent = format!("event=Sent {{ chat: \"{ECONOMY}\"");
+    until(Duration::from_secs(40), "the post recorded", || {
+        std::fs::read_to_string(d.join("serve.log")).is_ok_and(|l| l.contains(&sent))
+    })
+    .await;
     let (post, text) = posts()[0].clone();
     assert!(text.contains(&number) && text.contains("Срочно"), "{text}");
     sim.inject_raw(json!({"message": {
