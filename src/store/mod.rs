@@ -25,6 +25,7 @@ pub mod handover;
 pub mod incidents;
 pub mod ingest;
 pub mod lease;
+mod memo;
 mod merge;
 pub mod meta;
 pub mod mirror;

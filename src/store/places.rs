@@ -5,7 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use std::cell::RefCell;
+
 use super::StoreError;
+use super::memo::Memo;
 use super::rows::Cached;
 use crate::domain::Request;
 use crate::incidents::{Idf, Report, Rules, Words, address_key, belongs, candidate};
@@ -29,15 +32,30 @@ pub fn columns(r: &Request) -> (Option<String>, Option<(i64, i64)>) {
     let loc = r.location.as_ref();
     let key = loc
         .and_then(|l| l.address.as_deref())
-        .and_then(address_key)
-        .or_else(|| address_key(&r.text))
-        .filter(|k| k.house.is_some())
-        .map(|k| k.to_string());
+        .and_then(housed_key)
+        .or_else(|| housed_key(&r.text))
+        .flatten();
     let point = loc
         .and_then(|l| Some((l.lat?, l.lon?)))
         .filter(|(lat, lon)| lat.is_finite() && lon.is_finite())
         .map(|(lat, lon)| cell(lat, lon));
     (key, point)
+}
+
+thread_local! {
+    /// Each text's key, remembered: a request's row is rewritten with each message that joins
+    /// it, and its text does not change.
+    static KEYS: RefCell<Memo<Option<Option<String>>>> = RefCell::new(Memo::new(4096));
+}
+
+/// A text's address key: `None` when it names no address, `Some(None)` when it names a street
+/// without a house (which never groups, so it is not indexed).
+fn housed_key(text: &str) -> Option<Option<String>> {
+    KEYS.with(|keys| {
+        keys.borrow_mut().get(text, |t| {
+            address_key(t).map(|k| k.house.is_some().then(|| k.to_string()))
+        })
+    })
 }
 
 /// Places the open requests of a file written before the index.

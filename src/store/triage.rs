@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::StoreError;
+use super::memo::Memo;
 use super::rows::{Cached, ms};
 use crate::domain::{Catalog, Request};
 use crate::triage::{self, Example, Method, Model, Settings, Suggestion};
@@ -139,29 +140,25 @@ pub(crate) fn refresh(tx: &Connection, rid: i64, r: &Request) -> Result<(), Stor
     write(tx, rid, suggestion.as_ref())
 }
 
-/// A text scored, the model that scored it, and what it said.
-type Scored = (Arc<Model>, String, Option<Suggestion>);
+/// The model the memo's texts were scored by, and the memo.
+type Scored = (Option<Arc<Model>>, Memo<Option<Suggestion>>);
 
 thread_local! {
-    /// The last text scored and by which model: intake writes a new request's row two or three
-    /// times in one go (created, acknowledged, a citizen's next message), and scoring the same
+    /// Texts scored by which model: intake rewrites a request's row as it is created and
+    /// acknowledged and as each of the citizen's next messages joins it, and scoring the same
     /// text again was a tenth of intake.
-    static LAST: RefCell<Option<Scored>> = const { RefCell::new(None) };
+    static SCORED: RefCell<Scored> = RefCell::new((None, Memo::new(4096)));
 }
 
-/// `model.suggest(text)`, remembered for the last text (a pure function of the two).
+/// `model.suggest(text)`, remembered (a pure function of the two).
 fn suggest(model: &Arc<Model>, text: &str) -> Option<Suggestion> {
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((m, t, s)) = last.as_ref()
-            && Arc::ptr_eq(m, model)
-            && t == text
-        {
-            return s.clone();
+    SCORED.with(|scored| {
+        let (by, memo) = &mut *scored.borrow_mut();
+        if !by.as_ref().is_some_and(|m| Arc::ptr_eq(m, model)) {
+            memo.clear();
+            *by = Some(model.clone());
         }
-        let s = model.suggest(text);
-        *last = Some((model.clone(), text.to_string(), s.clone()));
-        s
+        memo.get(text, |t| model.suggest(t))
     })
 }
 
