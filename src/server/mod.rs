@@ -22,3 +22,6 @@ pub mod sqlite;
 pub mod team;
 pub mod url;
 pub mod views;
+
+#[cfg(test)]
+mod gateway_link_tests;

@@ -266,13 +266,8 @@ pub fn finish(
         params![part.id, state, external, error, next, now, epoch],
     )?;
     if changed == 1 {
-        if let (Finish::Sent { external_id }, Some(rid)) = (result, part.request_rid) {
-            // Our message's id in the chat: a citizen replying to it joins this request.
-            tx.exec(
-                "INSERT INTO channel_message(channel, chat, external_id, message_id, request_rid) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT DO NOTHING",
-                params![channel, part.chat, external_id, part.message_id, rid],
-            )?;
+        if let Finish::Sent { external_id } = result {
+            map_post(&tx, channel, part, external_id)?;
         }
         if let Finish::Failed {
             reason,
@@ -290,6 +285,37 @@ pub fn finish(
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Our message's id in the chat, so that a reply to it joins its request: a citizen's, or a
+/// department's answer to the post in its group.
+fn map_post(
+    conn: &Connection,
+    channel: &str,
+    part: &Part,
+    external_id: &str,
+) -> Result<(), StoreError> {
+    if let (Some(rid), false) = (part.request_rid, external_id.is_empty()) {
+        conn.exec(
+            "INSERT INTO channel_message(channel, chat, external_id, message_id, request_rid) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO NOTHING",
+            params![channel, part.chat, external_id, part.message_id, rid],
+        )?;
+    }
+    Ok(())
+}
+
+/// A sent part's id in its chat, recorded before its outcome is: in team mode the outcome is
+/// recorded only after the server has heard of it, which takes minutes while the server is
+/// away, and a department answering the post meanwhile must not be told it named no request.
+/// It is a fact of the chat whatever becomes of the part, so it is not fenced.
+pub fn remember_post(
+    conn: &Connection,
+    channel: &str,
+    part: &Part,
+    external_id: &str,
+) -> Result<(), StoreError> {
+    map_post(conn, channel, part, external_id)
 }
 
 /// Parts left `sending` by an earlier holder: they may have reached the citizen. Where the

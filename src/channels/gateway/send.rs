@@ -228,6 +228,18 @@ async fn settle<C: Adapter>(ctx: &Ctx<C>, part: &Part, outcome: SendOutcome, ann
         Finish::Failed { .. } => (PartState::Failed, None),
         Finish::Unknown { .. } => (PartState::Unknown, None),
     };
+    // Team mode records the outcome only after the server has heard of it (below), which
+    // takes as long as the server is away; a reply to the post must find it meanwhile.
+    if let (Some(_), Finish::Sent { external_id }) = (&ctx.team, &finish)
+        && let Err(e) = ctx
+            .store
+            .remember_post(ch, part.clone(), external_id.clone())
+            .await
+    {
+        ctx.emit(GatewayEvent::Warning(format!(
+            "could not record a sent message's id: {e}"
+        )));
+    }
     report(ctx, part, remote.0, remote.1).await;
     let terminal = !matches!(finish, Finish::Retry { .. });
     match ctx

@@ -207,6 +207,17 @@ impl Store {
         .await
     }
 
+    /// A sent part's id in its chat, ahead of its outcome (`outbox::remember_post`).
+    pub async fn remember_post(
+        &self,
+        channel: Channel,
+        part: Part,
+        external_id: String,
+    ) -> Result<(), StoreError> {
+        self.call(move |c, _| outbox::remember_post(c, channel.as_str(), &part, &external_id))
+            .await
+    }
+
     /// Up to `limit` files due to be fetched for the channel, the longest waiting first.
     pub async fn due_files(
         &self,
