@@ -42,6 +42,9 @@ pub struct BotTexts {
     pub department_forward: String,
     /// To a department's chat when its message names none of its requests.
     pub department_not_found: String,
+    /// Not sent: added to a department's answer on the card when it came with {count} photos
+    /// or files, which join the request's attachments.
+    pub department_attachments: String,
     /// To a department's chat once its answer on {number} is due soon ({due}), and once it is
     /// late.
     pub department_at_risk: String,
@@ -123,6 +126,7 @@ impl BotTexts {
                 feedback_no: "Нет".into(),
                 department_forward: "{number}: {text}".into(),
                 department_not_found: "?".into(),
+                department_attachments: "+{count}".into(),
                 department_at_risk: "{number}: {due}".into(),
                 department_breached: "{number}: {due}!".into(),
                 department_mail_subject: "[{number}] {title}".into(),

@@ -162,3 +162,66 @@ async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
     assert_eq!(posted, 1);
     rig.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_report_without_a_word_is_the_answer_and_its_photo_reaches_the_request() {
+    let mut gateway = common::options(None);
+    gateway
+        .rules
+        .departments
+        .insert("city_economy".into(), ECONOMY.to_string());
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
+    rig.sim.open_chat(ECONOMY);
+    let ours = forwarded(&rig, 8_880_003, "Сломана лавочка в сквере", "city_economy").await;
+    let post = rig
+        .bot_said(ECONOMY, &format!("Обращение {ours} передано вам"))
+        .await;
+
+    // A photo, no caption, in reply to the post: what a brigade sends from the site.
+    let mut report = department(20, "", Some(post));
+    let m = report["message"].as_object_mut().unwrap();
+    m.remove("text");
+    m.insert("photo".into(), rig.sim.photo());
+    rig.sim.inject_raw(report);
+    let sql =
+        format!("SELECT count(*) FROM request WHERE number = '{ours}' AND status = 'in_work'");
+    until(
+        Duration::from_secs(10),
+        "the photo report as the answer",
+        || count(&rig.db, &sql) == 1,
+    )
+    .await;
+    until(Duration::from_secs(30), "the photo fetched", || {
+        count(&rig.db, "SELECT count(*) FROM file_job") == 0
+    })
+    .await;
+    let r = rig.store.resolve(&ours).await.unwrap();
+    assert_eq!(r.attachments.len(), 1, "{:?}", r.attachments);
+    let path = r.attachments[0].local_path.as_deref().expect("stored");
+    assert!(
+        std::fs::read(path).unwrap().starts_with(&[0xFF, 0xD8]),
+        "a JPEG on disk"
+    );
+    let d = rig.store.detail(&ours).await.unwrap();
+    let answer = d
+        .notes
+        .iter()
+        .find(|n| n.kind == mcu_desk::domain::request::NoteKind::DepartmentAnswer)
+        .expect("recorded");
+    assert_eq!(
+        answer.body,
+        "📎 Департамент приложил файлы: 1 — во вложениях обращения."
+    );
+    assert!(
+        !rig.bot_messages(ECONOMY)
+            .iter()
+            .any(|(_, t)| t.contains("Не нашли, к какому обращению")),
+        "a photo report is not a message that names nothing"
+    );
+    rig.finish().await;
+}

@@ -526,6 +526,7 @@ impl Invocation {
                     vec![Op::DepartmentAnswer {
                         note_id: Uuid::now_v7(),
                         body: text,
+                        attachments: vec![],
                     }],
                 )
                 .await

@@ -307,6 +307,7 @@ fn forward_waits_for_department_and_starts_its_clock() {
         Op::DepartmentAnswer {
             note_id: Uuid::now_v7(),
             body: "Выехали".into(),
+            attachments: vec![],
         },
     );
     assert_eq!(r.status, Status::InWork);
@@ -624,6 +625,7 @@ fn the_resolution_clock_waits_while_the_department_has_the_request() {
         Op::DepartmentAnswer {
             note_id: Uuid::now_v7(),
             body: "Отловлена".into(),
+            attachments: vec![],
         },
     );
     assert_eq!(back.resolution.paused, None);

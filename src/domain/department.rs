@@ -142,7 +142,8 @@ mod tests {
         let note_id = Uuid::now_v7();
         assert!(may_push(&Op::DepartmentAnswer {
             note_id,
-            body: "Сделано".into()
+            body: "Сделано".into(),
+            attachments: vec![],
         }));
         assert!(may_push(&Op::Return {
             note_id,

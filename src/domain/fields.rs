@@ -147,6 +147,9 @@ pub fn check(m: &mut Mutation, now: DateTime<Utc>) -> Result<(), Rejection> {
             attachments(files)?;
             location(place.as_ref())?;
         }
+        Op::DepartmentAnswer {
+            attachments: files, ..
+        } => attachments(files)?,
         Op::CitizenEdit { at, .. } | Op::Feedback { at, .. } => time("at", Some(*at))?,
         _ => {}
     }

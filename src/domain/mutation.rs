@@ -147,6 +147,10 @@ pub enum Op {
     DepartmentAnswer {
         note_id: Uuid,
         body: String,
+        /// Photos and files the department sent with it through a channel (a photo report in
+        /// its Telegram group), fetched like a citizen's; only the channels attach them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment>,
     },
     /// The department gives the request back as not theirs, with the reason: the operators'
     /// queue has it again (`in_work`, no department), the department clock stopped.

@@ -85,6 +85,7 @@ fn a_department_s_answer_waits_to_be_sent_on_until_the_reply() {
     let op = Op::DepartmentAnswer {
         note_id: Uuid::now_v7(),
         body: "Отлов назначен на среду".into(),
+        attachments: vec![],
     };
     let answered = step(Some(&r), "economy", op, 60).unwrap().request;
     assert!(answered.department_answer_waiting());

@@ -268,6 +268,12 @@ fn decide(
                 "only the server's channels record citizens' messages".into(),
             );
         }
+        Op::DepartmentAnswer { attachments, .. }
+            if !attachments.is_empty() && who.role != Role::Gateway =>
+        {
+            let why = "only the server's channels attach the files a department sent";
+            return Ok(Err((("forbidden", why.into()), None)));
+        }
         Op::Assign { .. } if who.role == Role::Operator => {
             return refuse(
                 "forbidden",

@@ -78,7 +78,8 @@ pub(super) fn message(
         r.department.as_deref() == Some(department) && r.status == Status::WaitingDepartment
     });
     let text = m.text.trim();
-    let Some((rid, r)) = theirs.filter(|_| !text.is_empty()) else {
+    // A photo report may come without a word: the photos are the answer.
+    let Some((rid, r)) = theirs.filter(|_| !text.is_empty() || !m.attachments.is_empty()) else {
         report.ignored += 1;
         if src.channel == Channel::Email {
             not_found_by_mail(tx, m, rules, now)?;
@@ -104,15 +105,34 @@ pub(super) fn message(
             .to_string(),
         (_, Some(author)) => author.clone(),
     };
+    // The operator reads on the card that files came with the answer, and finds them among
+    // the request's attachments once fetched.
+    let body = match m.attachments.len() {
+        0 => text.to_string(),
+        n => {
+            let files = render(
+                &rules.texts.department_attachments,
+                &[("count", &n.to_string())],
+            );
+            [text, files.as_str()]
+                .iter()
+                .filter(|t| !t.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    };
     let op = Op::DepartmentAnswer {
         note_id: derive(src, &key, "department_answer", m.at),
-        body: text.to_string(),
+        body,
+        attachments: m.attachments.clone(),
     };
     let mutation = Mutation {
         id: derive(src, &key, "mutation", m.at),
         ..Mutation::new(r.id, &actor, now, op)
     };
     apply_with(tx, env, &mutation, later)?;
+    super::ingest::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
     report.appended += 1;
     Ok(("department_answer", Some(rid)))
 }

@@ -285,7 +285,7 @@ fn request_id(tx: &Connection, rid: i64) -> Result<Uuid, StoreError> {
     rows::parse("request id", &id)
 }
 
-fn queue_files(
+pub(super) fn queue_files(
     tx: &Connection,
     ch: &str,
     m: &IncomingMessage,

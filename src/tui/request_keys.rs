@@ -440,6 +440,7 @@ pub(super) fn compose_key(app: &mut App, k: KeyEvent, mut c: Box<Compose>) -> Ve
             ComposeKind::DepartmentAnswer => Op::DepartmentAnswer {
                 note_id: Uuid::now_v7(),
                 body,
+                attachments: vec![],
             },
             ComposeKind::Return => Op::Return {
                 note_id: Uuid::now_v7(),

@@ -286,6 +286,7 @@ async fn act<S>(c: &Console<S>, a: &Action) {
             Op::DepartmentAnswer {
                 note_id: fresh(),
                 body: "ответ службы".into(),
+                attachments: vec![],
             },
         ),
         Action::Close(n) => (

@@ -413,6 +413,14 @@ impl Simulator {
             .inject_photo(&mut inner.world, chat_id, caption)
     }
 
+    /// A photo's sizes as a message's `photo` lists them, each downloadable through getFile:
+    /// for a message made by hand (`inject_raw`), such as a department's photo report.
+    pub fn photo(&self) -> serde_json::Value {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        inner.traffic.photo_sizes(&mut inner.world, Some(2))
+    }
+
     /// Queue a document message; a `file_size` over 20 MB makes getFile answer "file is too big".
     pub fn inject_document(&self, chat_id: i64, file_name: &str, file_size: u64) -> i64 {
         let mut inner = self.shared.lock();

@@ -338,7 +338,7 @@ impl Traffic {
     }
 
     /// 1–3 sizes of one picture, smallest first; the last is the one worth downloading.
-    fn photo_sizes(&mut self, w: &mut World, count: Option<usize>) -> Value {
+    pub(super) fn photo_sizes(&mut self, w: &mut World, count: Option<usize>) -> Value {
         const LADDER: [(u64, u64); 4] = [(90, 67), (320, 240), (800, 600), (1280, 960)];
         let n = count
             .unwrap_or_else(|| 1 + self.g.below(3) as usize)

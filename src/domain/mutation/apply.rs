@@ -158,13 +158,21 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
             let body = note.as_deref().map(str::trim).unwrap_or("").to_string();
             add_note(&mut out, m, *note_id, NoteKind::Forward, body);
         }
-        Op::DepartmentAnswer { note_id, body } => {
+        Op::DepartmentAnswer {
+            note_id,
+            body,
+            attachments,
+        } => {
             let body = non_empty(body, "answer")?;
             transition(&mut out, m, Transition::DepartmentAnswer)?;
             if let Some(c) = out.request.department_clock.as_mut() {
                 c.stop(now);
             }
             add_note(&mut out, m, *note_id, NoteKind::DepartmentAnswer, body);
+            for a in attachments {
+                out.request.attachments.push(a.clone());
+                record(&mut out, m, "attachment", None, Some(a.kind.clone()));
+            }
         }
         Op::Return { note_id, reason } => {
             let reason = non_empty(reason, "reason")?;

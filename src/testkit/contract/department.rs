@@ -129,11 +129,29 @@ pub fn department_accounts<S: Transactional>(h: &Harness<S>) {
     // Its push: an answer and a note on its request go through; anything an operator
     // does, or anything on a request not forwarded to it, is refused, and the refusal
     // carries no citizen either.
+    // Files come with an answer only through the server's channels, which fetched them.
+    let with_files = economy.journal(
+        ours,
+        Op::DepartmentAnswer {
+            note_id: Uuid::now_v7(),
+            body: "Фото с места".into(),
+            attachments: vec![crate::domain::request::Attachment {
+                kind: "photo".into(),
+                name: None,
+                size: None,
+                source: Some("AgACAgIAAxkBAAI".into()),
+                local_path: Some("/etc/passwd".into()),
+                state: crate::domain::request::AttachmentState::Stored,
+            }],
+        },
+        None,
+    );
     let answer = economy.journal(
         ours,
         Op::DepartmentAnswer {
             note_id: Uuid::now_v7(),
             body: "Отлов назначен на завтра".into(),
+            attachments: vec![],
         },
         None,
     );
@@ -162,7 +180,7 @@ pub fn department_accounts<S: Transactional>(h: &Harness<S>) {
         ))),
         None,
     );
-    let r = h.push(&economy, vec![answer, reply, elsewhere, create]);
+    let r = h.push(&economy, vec![with_files, answer, reply, elsewhere, create]);
     let verdicts: Vec<(Verdict, Option<&str>)> = r
         .results
         .iter()
@@ -171,6 +189,7 @@ pub fn department_accounts<S: Transactional>(h: &Harness<S>) {
     assert_eq!(
         verdicts,
         [
+            (Verdict::Rejected, Some("forbidden")),
             (Verdict::Applied, None),
             (Verdict::Rejected, Some("forbidden")),
             (Verdict::Rejected, Some("forbidden")),

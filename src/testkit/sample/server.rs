@@ -132,6 +132,7 @@ fn life(g: &mut Generator, t0: DateTime<Utc>, has_dep: bool) -> Vec<(DateTime<Ut
             Op::DepartmentAnswer {
                 note_id: Uuid::now_v7(),
                 body: pick(g, ANSWERS).into(),
+                attachments: vec![],
             },
         ));
     }

@@ -163,6 +163,7 @@ fn seed() -> Seeded {
                 Op::DepartmentAnswer {
                     note_id: Uuid::now_v7(),
                     body: "Сделано".into(),
+                    attachments: vec![],
                 },
             ) {
                 continue;
