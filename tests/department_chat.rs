@@ -46,6 +46,23 @@ fn department(id: i64, text: &str, reply_to: Option<i64>) -> serde_json::Value {
     json!({ "message": m })
 }
 
+/// A gateway that knows the economy department's group, and a quiet simulator with it open.
+async fn rig() -> Rig {
+    let mut gateway = common::options(None);
+    gateway
+        .rules
+        .departments
+        .insert("city_economy".into(), ECONOMY.to_string());
+    let opts = SimOptions {
+        per_minute: 0.0,
+        burst: 0,
+        ..SimOptions::default()
+    };
+    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
+    rig.sim.open_chat(ECONOMY);
+    rig
+}
+
 async fn forwarded(rig: &Rig, chat: i64, text: &str, to: &str) -> String {
     let number = rig.new_request(chat, citizen(chat, 1, text)).await;
     let r = rig.store.resolve(&number).await.unwrap();
@@ -63,18 +80,7 @@ async fn forwarded(rig: &Rig, chat: i64, text: &str, to: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
-    let mut gateway = common::options(None);
-    gateway
-        .rules
-        .departments
-        .insert("city_economy".into(), ECONOMY.to_string());
-    let opts = SimOptions {
-        per_minute: 0.0,
-        burst: 0,
-        ..SimOptions::default()
-    };
-    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
-    rig.sim.open_chat(ECONOMY);
+    let rig = rig().await;
     let ours = forwarded(
         &rig,
         8_880_001,
@@ -165,18 +171,7 @@ async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_report_without_a_word_is_the_answer_and_its_photo_reaches_the_request() {
-    let mut gateway = common::options(None);
-    gateway
-        .rules
-        .departments
-        .insert("city_economy".into(), ECONOMY.to_string());
-    let opts = SimOptions {
-        per_minute: 0.0,
-        burst: 0,
-        ..SimOptions::default()
-    };
-    let rig = Rig::start_full(opts, Duration::from_secs(2), common::env(), gateway).await;
-    rig.sim.open_chat(ECONOMY);
+    let rig = rig().await;
     let ours = forwarded(&rig, 8_880_003, "Сломана лавочка в сквере", "city_economy").await;
     let post = rig
         .bot_said(ECONOMY, &format!("Обращение {ours} передано вам"))
