@@ -63,6 +63,15 @@ async fn rig() -> Rig {
     rig
 }
 
+/// The department's answer as recorded on the request.
+async fn answer_on(rig: &Rig, number: &str) -> mcu_desk::domain::request::Note {
+    let d = rig.store.detail(number).await.unwrap();
+    d.notes
+        .into_iter()
+        .find(|n| n.kind == mcu_desk::domain::request::NoteKind::DepartmentAnswer)
+        .expect("recorded")
+}
+
 async fn forwarded(rig: &Rig, chat: i64, text: &str, to: &str) -> String {
     let number = rig.new_request(chat, citizen(chat, 1, text)).await;
     let r = rig.store.resolve(&number).await.unwrap();
@@ -146,12 +155,7 @@ async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
         r.department_answer_waiting(),
         "the operator sees it to send on"
     );
-    let d = rig.store.detail(&ours).await.unwrap();
-    let answer = d
-        .notes
-        .iter()
-        .find(|n| n.kind == mcu_desk::domain::request::NoteKind::DepartmentAnswer)
-        .expect("recorded");
+    let answer = answer_on(&rig, &ours).await;
     assert_eq!(answer.body, "Бригада выехала, воду дадут к 18:00");
     assert_eq!(answer.author, "Диспетчер ЖКХ");
     assert_eq!(
@@ -202,12 +206,7 @@ async fn a_photo_report_without_a_word_is_the_answer_and_its_photo_reaches_the_r
         std::fs::read(path).unwrap().starts_with(&[0xFF, 0xD8]),
         "a JPEG on disk"
     );
-    let d = rig.store.detail(&ours).await.unwrap();
-    let answer = d
-        .notes
-        .iter()
-        .find(|n| n.kind == mcu_desk::domain::request::NoteKind::DepartmentAnswer)
-        .expect("recorded");
+    let answer = answer_on(&rig, &ours).await;
     assert_eq!(
         answer.body,
         "📎 Департамент приложил файлы: 1 — во вложениях обращения."
