@@ -132,7 +132,7 @@ pub(super) fn message(
         ..Mutation::new(r.id, &actor, now, op)
     };
     apply_with(tx, env, &mutation, later)?;
-    super::ingest::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
+    super::placement::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
     report.appended += 1;
     Ok(("department_answer", Some(rid)))
 }

@@ -30,6 +30,7 @@ mod merge;
 pub mod meta;
 pub mod mirror;
 pub mod outbox;
+mod placement;
 pub mod places;
 pub mod quarantine;
 pub mod read;
