@@ -7,6 +7,7 @@ mod channels;
 mod demo;
 mod files;
 mod gateway;
+mod groups;
 mod handover;
 pub(crate) mod import;
 mod incident;
