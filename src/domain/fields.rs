@@ -218,8 +218,15 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             opt("department", department, MAX_NAME, f);
             opt("note", note, MAX_TEXT, f);
         }
-        Op::DepartmentAnswer { body, .. }
-        | Op::Reply { body, .. }
+        Op::DepartmentAnswer {
+            body, attachments, ..
+        } => {
+            f("text", body, MAX_TEXT);
+            for a in attachments {
+                attachment(a, f);
+            }
+        }
+        Op::Reply { body, .. }
         | Op::Relay { body, .. }
         | Op::Return { reason: body, .. }
         | Op::Ask { body, .. }
@@ -371,6 +378,44 @@ mod tests {
         assert_eq!(clipped.chars().count(), MAX_TEXT);
         assert!(clipped.ends_with('…'));
         assert_eq!(clip_text("a\0b"), "ab");
+    }
+
+    #[test]
+    fn the_files_a_department_sent_are_checked_as_a_citizens() {
+        let file = |name: &str| Attachment {
+            kind: "photo".into(),
+            name: Some(name.into()),
+            size: None,
+            source: Some("AgAC".into()),
+            local_path: None,
+            state: crate::domain::request::AttachmentState::Pending,
+        };
+        let answer = |attachments| {
+            Mutation::new(
+                Uuid::nil(),
+                "ЖКХ",
+                now(),
+                Op::DepartmentAnswer {
+                    note_id: Uuid::nil(),
+                    body: "Фото с места".into(),
+                    attachments,
+                },
+            )
+        };
+        let mut m = answer(vec![file("акт\0.jpg")]);
+        check(&mut m, now()).unwrap();
+        let Op::DepartmentAnswer { attachments, .. } = &m.op else {
+            unreachable!()
+        };
+        assert_eq!(attachments[0].name.as_deref(), Some("акт.jpg"));
+        let mut m = answer(vec![file("x"); MAX_ATTACHMENTS + 1]);
+        assert!(matches!(
+            check(&mut m, now()),
+            Err(Rejection::OutOfRange {
+                field: "attachments",
+                ..
+            })
+        ));
     }
 
     #[test]
