@@ -219,3 +219,60 @@ async fn a_photo_report_without_a_word_is_the_answer_and_its_photo_reaches_the_r
     );
     rig.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_report_sent_as_an_album_keeps_every_photo() {
+    let rig = rig().await;
+    let ours = forwarded(
+        &rig,
+        8_880_004,
+        "Упало дерево на детской площадке",
+        "city_economy",
+    )
+    .await;
+    let post = rig
+        .bot_said(ECONOMY, &format!("Обращение {ours} передано вам"))
+        .await;
+
+    // Two photos at once: Telegram sends them as two messages of one album, the caption on
+    // the first.
+    for (id, caption) in [(30, "Дерево убрали"), (31, "")] {
+        let mut photo = department(id, caption, Some(post));
+        let m = photo["message"].as_object_mut().unwrap();
+        m.remove("text");
+        if !caption.is_empty() {
+            m.insert("caption".into(), json!(caption));
+        }
+        m.insert("media_group_id".into(), json!("13579"));
+        m.insert("photo".into(), rig.sim.photo());
+        rig.sim.inject_raw(photo);
+    }
+    until(Duration::from_secs(30), "both photos fetched", || {
+        count(
+            &rig.db,
+            "SELECT count(*) FROM inbound_event WHERE outcome LIKE 'department_%'",
+        ) == 2
+            && count(&rig.db, "SELECT count(*) FROM file_job") == 0
+    })
+    .await;
+    let r = rig.store.resolve(&ours).await.unwrap();
+    assert_eq!(r.status, Status::InWork);
+    assert_eq!(r.attachments.len(), 2, "{:?}", r.attachments);
+    assert!(
+        r.attachments.iter().all(|a| a.local_path.is_some()),
+        "{:?}",
+        r.attachments
+    );
+    let answer = answer_on(&rig, &ours).await;
+    assert_eq!(
+        answer.body,
+        "Дерево убрали\n📎 Департамент приложил файлы: 1 — во вложениях обращения."
+    );
+    assert!(
+        !rig.bot_messages(ECONOMY)
+            .iter()
+            .any(|(_, t)| t.contains("Не нашли, к какому обращению")),
+        "the album's second photo is not a message that names nothing"
+    );
+    rig.finish().await;
+}

@@ -149,7 +149,8 @@ pub fn check(m: &mut Mutation, now: DateTime<Utc>) -> Result<(), Rejection> {
         }
         Op::DepartmentAnswer {
             attachments: files, ..
-        } => attachments(files)?,
+        }
+        | Op::DepartmentFiles { attachments: files } => attachments(files)?,
         Op::CitizenEdit { at, .. } | Op::Feedback { at, .. } => time("at", Some(*at))?,
         _ => {}
     }
@@ -254,6 +255,11 @@ fn visit(m: &mut Mutation, f: &mut dyn FnMut(&'static str, &mut String, usize)) 
             }
             if let Some(l) = location {
                 opt("address", &mut l.address, MAX_REF, f);
+            }
+        }
+        Op::DepartmentFiles { attachments } => {
+            for a in attachments {
+                attachment(a, f);
             }
         }
         Op::SetAttachment {

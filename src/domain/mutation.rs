@@ -244,6 +244,11 @@ pub enum Op {
     SettleReply {
         how: Settle,
     },
+    /// The rest of a department's photo report sent as an album: each photo is a message of
+    /// its own, and the first one was the answer. Only the channels record it.
+    DepartmentFiles {
+        attachments: Vec<Attachment>,
+    },
     /// The gateway fetched (or gave up on) a file the citizen sent.
     SetAttachment {
         source: String,
@@ -362,6 +367,7 @@ impl Op {
             Op::Delivery { .. } => "delivery",
             Op::SettleReply { .. } => "settle_reply",
             Op::SetAttachment { .. } => "set_attachment",
+            Op::DepartmentFiles { .. } => "department_files",
             Op::JoinIncident { .. } => "join_incident",
             Op::LeaveIncident => "leave_incident",
             Op::Ungroup => "ungroup",

@@ -261,6 +261,7 @@ fn decide(
         | Op::Escalate { .. }
         | Op::Delivery { .. }
         | Op::SetAttachment { .. }
+        | Op::DepartmentFiles { .. }
             if who.role != Role::Gateway =>
         {
             return refuse(

@@ -74,6 +74,24 @@ pub(super) fn message(
             None => None,
         },
     };
+    // The next photos of an album whose first message was the answer.
+    if let (Some(g), false) = (&m.media_group, m.attachments.is_empty())
+        && let Some(rid) = album_of(tx, ch, &m.chat, g)?
+        && let Some((rid, r)) = rows::load_by(tx, "rid", &rid.to_string())?
+    {
+        let key = format!("{}:{}", m.chat, m.message);
+        let op = Op::DepartmentFiles {
+            attachments: m.attachments.clone(),
+        };
+        let mutation = Mutation {
+            id: derive(src, &key, "mutation", m.at),
+            ..Mutation::new(r.id, &answerer(env, src.channel, m, department), now, op)
+        };
+        apply_with(tx, env, &mutation, later)?;
+        super::placement::queue_files(tx, ch, m, rid, ms(now))?;
+        report.appended += 1;
+        return Ok(("department_files", Some(rid)));
+    }
     let theirs = found.filter(|(_, r)| {
         r.department.as_deref() == Some(department) && r.status == Status::WaitingDepartment
     });
@@ -96,15 +114,7 @@ pub(super) fn message(
         return Ok(("department_unmatched", None));
     };
     let key = format!("{}:{}", m.chat, m.message);
-    // A mail's sender name is whoever typed it; the answer is the department's, by name.
-    let actor = match (src.channel, &m.author) {
-        (Channel::Email, _) | (_, None) => env
-            .catalog
-            .department(department)
-            .map_or(department, |d| d.name.as_str())
-            .to_string(),
-        (_, Some(author)) => author.clone(),
-    };
+    let actor = answerer(env, src.channel, m, department);
     // The operator reads on the card that files came with the answer, and finds them among
     // the request's attachments once fetched.
     let body = match m.attachments.len() {
@@ -133,8 +143,39 @@ pub(super) fn message(
     };
     apply_with(tx, env, &mutation, later)?;
     super::placement::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
+    if let Some(g) = &m.media_group {
+        tx.exec(
+            "INSERT INTO channel_message(channel, chat, external_id, request_rid) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![ch, m.chat, format!("album:{g}"), rid],
+        )?;
+    }
     report.appended += 1;
     Ok(("department_answer", Some(rid)))
+}
+
+/// Who answered: a mail's sender name is whoever typed it, so the answer is the department's,
+/// by name; in a chat, the member who wrote.
+fn answerer(env: &Env, channel: Channel, m: &IncomingMessage, department: &str) -> String {
+    match (channel, &m.author) {
+        (Channel::Email, _) | (_, None) => env
+            .catalog
+            .department(department)
+            .map_or(department, |d| d.name.as_str())
+            .to_string(),
+        (_, Some(author)) => author.clone(),
+    }
+}
+
+/// The request an album of the chat answered, by its first message.
+fn album_of(tx: &Connection, ch: &str, chat: &str, group: &str) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .row(
+            "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
+            params![ch, chat, format!("album:{group}")],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// A mail from an address no department has: never an answer, and never answered (it may be

@@ -377,6 +377,15 @@ pub fn apply(current: Option<&Request>, m: &Mutation, ctx: &Ctx) -> Result<Outco
                 DeliveryState::Queued,
             ));
         }
+        Op::DepartmentFiles { attachments } => {
+            if attachments.is_empty() {
+                return Err(Rejection::Invalid("no files".into()));
+            }
+            for a in attachments {
+                out.request.attachments.push(a.clone());
+                record(&mut out, m, "attachment", None, Some(a.kind.clone()));
+            }
+        }
         Op::SetAttachment {
             source,
             state,
