@@ -7,7 +7,7 @@
 //! Mail from any other address is attached to nothing and never answered.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -15,8 +15,8 @@ use super::StoreError;
 use super::db::{Env, Reindex, apply_with};
 use super::ingest::{IngestReport, IngestRules, Source, derive};
 use super::meta::{meta, set_meta};
-use super::outbox;
 use super::rows::{self, Cached, ms};
+use super::{outbox, placement};
 use crate::domain::mutation::{Mutation, Op};
 use crate::domain::request::RequestNumber;
 use crate::domain::{Channel, Request, Status};
@@ -53,13 +53,7 @@ pub(super) fn message(
 ) -> Result<(&'static str, Option<i64>), StoreError> {
     let ch = src.channel.as_str();
     let replied: Option<i64> = match &m.reply_to {
-        Some(r) => tx
-            .row(
-                "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
-                params![ch, m.chat, r],
-                |r| r.get(0),
-            )
-            .optional()?,
+        Some(r) => placement::mapped(tx, ch, &m.chat, r)?,
         None => None,
     };
     let found = match replied {
@@ -76,7 +70,7 @@ pub(super) fn message(
     };
     // The next photos of an album whose first message was the answer.
     if let (Some(g), false) = (&m.media_group, m.attachments.is_empty())
-        && let Some(rid) = album_of(tx, ch, &m.chat, g)?
+        && let Some(rid) = placement::mapped(tx, ch, &m.chat, &format!("album:{g}"))?
         && let Some((rid, r)) = rows::load_by(tx, "rid", &rid.to_string())?
     {
         let key = format!("{}:{}", m.chat, m.message);
@@ -142,13 +136,9 @@ pub(super) fn message(
         ..Mutation::new(r.id, &actor, now, op)
     };
     apply_with(tx, env, &mutation, later)?;
-    super::placement::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
+    placement::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
     if let Some(g) = &m.media_group {
-        tx.exec(
-            "INSERT INTO channel_message(channel, chat, external_id, request_rid) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
-            params![ch, m.chat, format!("album:{g}"), rid],
-        )?;
+        placement::map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
     }
     report.appended += 1;
     Ok(("department_answer", Some(rid)))
@@ -165,17 +155,6 @@ fn answerer(env: &Env, channel: Channel, m: &IncomingMessage, department: &str) 
             .to_string(),
         (_, Some(author)) => author.clone(),
     }
-}
-
-/// The request an album of the chat answered, by its first message.
-fn album_of(tx: &Connection, ch: &str, chat: &str, group: &str) -> Result<Option<i64>, StoreError> {
-    Ok(tx
-        .row(
-            "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
-            params![ch, chat, format!("album:{group}")],
-            |r| r.get(0),
-        )
-        .optional()?)
 }
 
 /// A mail from an address no department has: never an answer, and never answered (it may be

@@ -267,7 +267,7 @@ pub fn finish(
     )?;
     if changed == 1 {
         if let Finish::Sent { external_id } = result {
-            map_post(&tx, channel, part, external_id)?;
+            remember_post(&tx, channel, part, external_id)?;
         }
         if let Finish::Failed {
             reason,
@@ -288,8 +288,12 @@ pub fn finish(
 }
 
 /// Our message's id in the chat, so that a reply to it joins its request: a citizen's, or a
-/// department's answer to the post in its group.
-fn map_post(
+/// department's answer to the post in its group. The gateway records it as soon as the channel
+/// returns it, before the part's outcome: in team mode the outcome is recorded only after the
+/// server has heard of it, which takes minutes while the server is away, and a department
+/// answering the post meanwhile must not be told it named no request. It is a fact of the chat
+/// whatever becomes of the part, so it is not fenced.
+pub fn remember_post(
     conn: &Connection,
     channel: &str,
     part: &Part,
@@ -303,19 +307,6 @@ fn map_post(
         )?;
     }
     Ok(())
-}
-
-/// A sent part's id in its chat, recorded before its outcome is: in team mode the outcome is
-/// recorded only after the server has heard of it, which takes minutes while the server is
-/// away, and a department answering the post meanwhile must not be told it named no request.
-/// It is a fact of the chat whatever becomes of the part, so it is not fenced.
-pub fn remember_post(
-    conn: &Connection,
-    channel: &str,
-    part: &Part,
-    external_id: &str,
-) -> Result<(), StoreError> {
-    map_post(conn, channel, part, external_id)
 }
 
 /// Parts left `sending` by an earlier holder: they may have reached the citizen. Where the

@@ -38,7 +38,9 @@ pub(super) fn queue_files(
     Ok(())
 }
 
-fn map_message(
+/// Records that a chat's message (or `album:<id>`) belongs to a request, so that replies to it
+/// and the album's further photos find it.
+pub(super) fn map_message(
     tx: &Connection,
     ch: &str,
     chat: &str,
@@ -54,21 +56,29 @@ fn map_message(
     Ok(())
 }
 
+/// The request a chat's message (or `album:<id>`) was mapped to, if any.
+pub(super) fn mapped(
+    tx: &Connection,
+    ch: &str,
+    chat: &str,
+    external: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .row(
+            "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
+            params![ch, chat, external],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// The requests a new citizen message might belong to, for the intake rules to choose from.
 fn candidates(
     tx: &Connection,
     ch: &str,
     m: &IncomingMessage,
 ) -> Result<Candidates<i64>, StoreError> {
-    let mapped = |external: &str| -> Result<Option<i64>, StoreError> {
-        Ok(tx
-            .row(
-                "SELECT request_rid FROM channel_message WHERE channel = ?1 AND chat = ?2 AND external_id = ?3",
-                params![ch, m.chat, external],
-                |r| r.get(0),
-            )
-            .optional()?)
-    };
+    let mapped = |external: &str| mapped(tx, ch, &m.chat, external);
     let replied_to = match &m.reply_to {
         Some(r) => mapped(r)?,
         None => None,
