@@ -59,7 +59,7 @@ impl MailRig {
             poll_wait: Duration::from_secs(1),
         })
         .unwrap();
-        let mut opts = common::options(None);
+        let mut opts = common::options(Some(dir.path().join("files")));
         opts.rules
             .department_mail
             .insert("city_economy".into(), DEPT.into());
@@ -253,6 +253,59 @@ async fn a_department_answers_by_mail_and_only_its_requests_take_it() {
     assert_eq!(
         rig.store.resolve(&elsewhere).await.unwrap().status,
         Status::WaitingDepartment
+    );
+    rig.finish().await;
+}
+
+/// A reply with a photo attached, and the signature's logo placed in the text by its
+/// Content-ID, as mail programs send them.
+fn photo_reply(subject: &str, body: &str) -> String {
+    format!(
+        "From: <{DEPT}>\nTo: {US}\nSubject: {subject}\nMessage-ID: <{}@economy.city.example>\nDate: Mon, 7 Dec 2026 12:00:00 +0300\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n--b1\nContent-Type: image/png\nContent-Disposition: inline\nContent-ID: <logo@economy.city.example>\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--b1\nContent-Type: image/jpeg; name=\"site.jpg\"\nContent-Disposition: attachment; filename=\"site.jpg\"\nContent-Transfer-Encoding: base64\n\n/9j/4AAQSkZJRgAB\n--b1--\n",
+        Uuid::now_v7()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_s_photo_by_mail_joins_the_request_and_is_fetched_from_the_maildir() {
+    let rig = MailRig::start().await;
+    let ours = rig
+        .forwarded("Прорвало трубу во дворе, ул. Мира 5", "city_economy")
+        .await;
+    rig.sink.wait_for(1, Duration::from_secs(20)).await;
+
+    rig.deliver(&photo_reply(
+        &format!("Re: [МЦУ {ours}] Прорвало трубу"),
+        "Бригада на месте, фото прилагаем.",
+    ));
+    rig.read(1).await;
+    until(Duration::from_secs(30), "the photo fetched", || {
+        count(&rig.db, "SELECT count(*) FROM file_job") == 0
+    })
+    .await;
+    assert_eq!(
+        rig.answers(&ours),
+        vec![(
+            "Департамент городского хозяйства и ТЭК".to_string(),
+            "Бригада на месте, фото прилагаем.\n📎 Департамент приложил файлы: 1 — во вложениях обращения."
+                .to_string()
+        )],
+        "the logo in the signature is not counted as a file"
+    );
+    let r = rig.store.resolve(&ours).await.unwrap();
+    assert_eq!(r.attachments.len(), 1, "{:?}", r.attachments);
+    let a = &r.attachments[0];
+    assert_eq!(
+        (a.kind.as_str(), a.name.as_deref()),
+        ("photo", Some("site.jpg"))
+    );
+    let path = a.local_path.as_deref().expect("stored");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        [
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01
+        ],
+        "the JPEG's bytes, decoded from the mail"
     );
     rig.finish().await;
 }

@@ -72,8 +72,30 @@ pub fn waiting(dir: &Path, max_bytes: usize) -> Result<Vec<Waiting>, String> {
         .collect())
 }
 
+/// Where a mail read earlier is now: still in `new/` (not yet settled), or in `cur/` under its
+/// name with the flags a reader added (`:2,S`). `None` for a name that is not a plain file name.
+pub fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        return None;
+    }
+    let new = dir.join("new").join(name);
+    if new.is_file() {
+        return Some(new);
+    }
+    let flagged = format!("{name}:");
+    std::fs::read_dir(dir.join("cur"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n == name || n.starts_with(&flagged))
+        })
+        .map(|e| e.path())
+}
+
 /// The file, or why not; a file over `max` is not read whole (a hostile mail could be huge).
-fn read_capped(path: &PathBuf, max: usize) -> Result<Vec<u8>, String> {
+pub fn read_capped(path: &Path, max: usize) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut raw = vec![];
     file.take(max as u64 + 1)
@@ -106,4 +128,32 @@ pub fn deliver(dir: &Path, raw: &[u8]) -> std::io::Result<PathBuf> {
     let new = dir.join("new").join(&name);
     std::fs::rename(&tmp, &new)?;
     Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_is_found_in_new_or_flagged_in_cur_and_never_outside_the_maildir() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = dir.path().join("Maildir");
+        let name = deliver(&md, b"Subject: x\r\n\r\ny\r\n")
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(find(&md, &name), Some(md.join("new").join(&name)));
+        settle(&md, std::slice::from_ref(&name)).unwrap();
+        assert_eq!(
+            find(&md, &name),
+            Some(md.join("cur").join(format!("{name}:2,S")))
+        );
+        std::fs::write(dir.path().join("secret"), b"x").unwrap();
+        for hostile in ["../secret", "../../secret", ".", "", "cur/x"] {
+            assert_eq!(find(&md, hostile), None, "{hostile}");
+        }
+        assert_eq!(find(&md, "no-such-mail"), None);
+    }
 }

@@ -148,8 +148,37 @@ impl Adapter for Mail {
         true
     }
 
-    async fn fetch_file(&self, _source: &str, _max_bytes: u64) -> FileOutcome {
-        FileOutcome::Failed("mail attachments are not fetched".into())
+    /// A department's file, read back from its mail in the Maildir (`mail:<file>#<n>`): the
+    /// mail stays there after it is read, in `cur/`.
+    async fn fetch_file(&self, source: &str, max_bytes: u64) -> FileOutcome {
+        let Some(dir) = self.settings.maildir.clone() else {
+            return FileOutcome::Failed("no Maildir to read the file from".into());
+        };
+        let Some((file, n)) = source
+            .strip_prefix(parse::SOURCE)
+            .and_then(|s| s.rsplit_once('#'))
+            .and_then(|(f, n)| Some((f.to_string(), n.parse::<usize>().ok()?)))
+        else {
+            return FileOutcome::Failed(format!("not a mail attachment: {source}"));
+        };
+        let read = tokio::task::spawn_blocking(move || {
+            let path = maildir::find(&dir, &file)
+                .ok_or_else(|| format!("the mail {file} is no longer in the Maildir"))?;
+            maildir::read_capped(&path, parse::MAX_MAIL_BYTES)
+        })
+        .await;
+        let raw = match read {
+            Ok(Ok(raw)) => raw,
+            Ok(Err(why)) => return FileOutcome::Failed(why),
+            Err(e) => return FileOutcome::RetryLater(e.to_string()),
+        };
+        match parse::attachment(&raw, n) {
+            None => FileOutcome::Failed(format!("the mail has no attachment {n}")),
+            Some((bytes, _)) if bytes.len() as u64 > max_bytes => FileOutcome::TooLarge {
+                size: Some(bytes.len() as u64),
+            },
+            Some((bytes, name)) => FileOutcome::Stored { bytes, name },
+        }
     }
 }
 
@@ -159,7 +188,9 @@ impl Mail {
         let mut batch = Batch::default();
         let mut names = vec![];
         for w in waiting {
-            let parsed = w.raw.and_then(|raw| parse::event(&raw, &self.address, now));
+            let parsed = w
+                .raw
+                .and_then(|raw| parse::event(&raw, &w.name, &self.address, now));
             match parsed {
                 Ok(ev) => batch.events.push(ev),
                 Err(reason) => batch.malformed.push(Malformed {

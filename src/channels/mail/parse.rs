@@ -4,16 +4,23 @@
 //! is malformed, never a reason to stop reading the inbox, and the domain clips what it keeps.
 
 use chrono::{DateTime, Utc};
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
+use crate::domain::request::{Attachment, AttachmentState};
 use crate::wire::intake::{Inbound, InboundEvent, IncomingMessage};
 use crate::wire::mail::ID_PREFIX;
 
 /// A mail bigger than this is not read (a department's answer is words, maybe a photo).
 pub const MAX_MAIL_BYTES: usize = 25 * 1024 * 1024;
 
-/// What one mail is; `Err` says why it is no mail at all.
-pub fn event(raw: &[u8], ours: &str, now: DateTime<Utc>) -> Result<InboundEvent, String> {
+/// What one mail is; `Err` says why it is no mail at all. `file` is its name in the Maildir,
+/// which its attachments' sources point into.
+pub fn event(
+    raw: &[u8],
+    file: &str,
+    ours: &str,
+    now: DateTime<Utc>,
+) -> Result<InboundEvent, String> {
     if raw.len() > MAX_MAIL_BYTES {
         return Err(format!("larger than {} MB", MAX_MAIL_BYTES / 1024 / 1024));
     }
@@ -80,7 +87,7 @@ pub fn event(raw: &[u8], ours: &str, now: DateTime<Utc>) -> Result<InboundEvent,
             message: external_id,
             author,
             text,
-            attachments: vec![],
+            attachments: attachments(&msg, file),
             location: None,
             reply_to: replied,
             media_group: None,
@@ -90,6 +97,46 @@ pub fn event(raw: &[u8], ours: &str, now: DateTime<Utc>) -> Result<InboundEvent,
             at,
         }),
     })
+}
+
+/// The files a mail carries, each pointing at its place in the mail (`mail:<file>#<n>`, the
+/// n-th attachment) so that the fetcher reads it from the Maildir like any channel's file.
+/// An image placed in an HTML body by its Content-ID (a signature's logo) is part of the text,
+/// not something the department sent.
+fn attachments(msg: &mail_parser::Message, file: &str) -> Vec<Attachment> {
+    msg.attachments()
+        .enumerate()
+        .filter(|(_, part)| {
+            let inline = part.content_disposition().is_some_and(|d| d.is_inline());
+            !(inline && part.content_id().is_some())
+        })
+        .map(|(n, part)| {
+            let image = part
+                .content_type()
+                .is_some_and(|t| t.ctype().eq_ignore_ascii_case("image"));
+            Attachment {
+                kind: if image { "photo" } else { "document" }.into(),
+                name: part.attachment_name().map(str::to_string),
+                size: Some(part.contents().len() as u64),
+                source: Some(format!("{SOURCE}{file}#{n}")),
+                local_path: None,
+                state: AttachmentState::Pending,
+            }
+        })
+        .collect()
+}
+
+/// How a mail attachment's source begins.
+pub const SOURCE: &str = "mail:";
+
+/// The n-th attachment of a mail, as `attachments` numbered it: its bytes and file name.
+pub fn attachment(raw: &[u8], n: usize) -> Option<(Vec<u8>, Option<String>)> {
+    let msg = MessageParser::default().parse(raw)?;
+    let part = msg.attachments().nth(n)?;
+    Some((
+        part.contents().to_vec(),
+        part.attachment_name().map(str::to_string),
+    ))
 }
 
 /// Why a mail is a machine's, not a person's — an out-of-office, a list, a bounce, our own —
@@ -148,7 +195,7 @@ mod tests {
     const US: &str = "mcu@city.example";
 
     fn message(raw: &str) -> IncomingMessage {
-        match event(raw.replace('\n', "\r\n").as_bytes(), US, Utc::now())
+        match event(raw.replace('\n', "\r\n").as_bytes(), "m1", US, Utc::now())
             .unwrap()
             .inbound
         {
@@ -158,7 +205,7 @@ mod tests {
     }
 
     fn ignored(raw: &str) -> String {
-        match event(raw.as_bytes(), US, Utc::now()).unwrap().inbound {
+        match event(raw.as_bytes(), "m1", US, Utc::now()).unwrap().inbound {
             Inbound::Ignored { reason } => reason,
             other => panic!("not ignored: {other:?}"),
         }
@@ -215,6 +262,7 @@ mod tests {
         assert!(matches!(
             event(
                 format!("{base}Auto-Submitted: no{body}").as_bytes(),
+                "m1",
                 US,
                 Utc::now()
             )
@@ -236,9 +284,9 @@ mod tests {
         assert!(m.subject.unwrap().contains("2026-000001"));
         // No Message-ID: named by its own hash, the same each time it is read.
         let raw = b"From: dispatch@economy.city.example\r\nSubject: x\r\n\r\nbody\r\n";
-        let a = event(raw, US, Utc::now()).unwrap().external_id;
+        let a = event(raw, "m1", US, Utc::now()).unwrap().external_id;
         assert!(a.starts_with("sha256:"));
-        assert_eq!(a, event(raw, US, Utc::now()).unwrap().external_id);
-        assert!(event(&vec![b'a'; MAX_MAIL_BYTES + 1], US, Utc::now()).is_err());
+        assert_eq!(a, event(raw, "m1", US, Utc::now()).unwrap().external_id);
+        assert!(event(&vec![b'a'; MAX_MAIL_BYTES + 1], "m1", US, Utc::now()).is_err());
     }
 }
