@@ -56,8 +56,17 @@ async fn open_store(db: Option<&Path>) -> anyhow::Result<(DbUrl, ServerStore)> {
 
 /// Logs to stderr: a server has no screen to protect, and service managers collect stderr.
 fn init_stderr_logging() {
-    let filter =
+    let asked = std::env::var("MCU_LOG").unwrap_or_default();
+    let mut filter =
         tracing_subscriber::EnvFilter::try_from_env("MCU_LOG").unwrap_or_else(|_| "info".into());
+    // PostgreSQL's notices (`relation "schema_version" already exists, skipping` at every
+    // start) are the first lines an admin reads in the journal, and they are no news; kept
+    // when MCU_LOG names tokio_postgres itself.
+    if !asked.contains("tokio_postgres")
+        && let Ok(quiet) = "tokio_postgres=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in journald or a log file.
