@@ -500,6 +500,13 @@ pub async fn console(
             team_tx,
             crate::sync::team::EVERY,
         ));
+        let files = crate::sync::files::FileLink::new(
+            &s.url,
+            &s.token,
+            &s.scope,
+            config.files_dir().join("from-server"),
+        )
+        .map_err(|e| Refused(e.to_string()))?;
         let sync = crate::tui::SyncLink {
             status: rx,
             kick,
@@ -507,6 +514,7 @@ pub async fn console(
             presence: presence_rx,
             team: team_rx,
             marks: marks_tx,
+            files,
         };
         let result = crate::tui::run(store, settings, None, Some(sync)).await;
         runner.abort();

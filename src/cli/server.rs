@@ -281,6 +281,7 @@ pub async fn serve(
         ),
         assign: config.assign,
         show_citizen: config.departments.show_citizen,
+        files_dir: Some(config.files_dir()),
         ..http::ServeOptions::default()
     };
     let compacting = (compact_every > 0.0).then(|| {

@@ -76,6 +76,9 @@ pub struct ServeOptions {
     pub assign: super::assign::AssignConfig,
     /// `[departments] show_citizen`: department accounts see the citizen (off by default).
     pub show_citizen: bool,
+    /// Where this process's gateways keep the files they fetch: `/v1/files` serves from
+    /// here, and from nowhere else (server/files.rs).
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -92,6 +95,7 @@ impl Default for ServeOptions {
             open311: Default::default(),
             assign: Default::default(),
             show_citizen: false,
+            files_dir: None,
         }
     }
 }
@@ -215,6 +219,7 @@ fn router<S: Backend>(app: Server<S>) -> Router {
         .route("/v1/sync/poke", get(poke::<S>))
         .route("/v1/seed", get(seed_copy::<S>))
         .merge(super::team::routes::<S>())
+        .merge(super::files::routes::<S>())
         .merge(presence::routes(presence::Routes {
             board: app.presence.clone(),
             stop: app.stop.clone(),

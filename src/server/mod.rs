@@ -10,6 +10,7 @@ pub mod backup;
 pub mod channel_metrics;
 pub mod engine;
 pub mod fence;
+mod files;
 pub mod gateway_link;
 pub mod http;
 pub mod invariants;

@@ -68,6 +68,8 @@ pub struct SyncLink {
     /// The server's channels and who is on shift (sync/team.rs), and the marks to send it.
     pub team: mpsc::UnboundedReceiver<crate::sync::team::News>,
     pub marks: mpsc::UnboundedSender<crate::sync::team::Ask>,
+    /// The files the server's gateway fetched, for the card's photo and `o`.
+    pub files: crate::sync::files::FileLink,
 }
 
 /// How long a frame may wait for the card the same keystroke asked for.
@@ -176,7 +178,7 @@ pub async fn run_command(store: &Store, cmd: Cmd) -> Option<Msg> {
             Ok(a) => Msg::Alarms(a),
             Err(e) => Msg::Failed(e.to_string()),
         },
-        Cmd::Open { program, path } => Msg::Opened(open_externally(&program, &path).await),
+        Cmd::Open { program, file } => Msg::Opened(open_externally(&program, &file.path).await),
         Cmd::Copy(text) => {
             copy_to_clipboard(&text);
             return None;
@@ -338,6 +340,24 @@ pub async fn export_csv(
         .map_err(|e| format!("{}: {e}", lang.pick("выгрузка не удалась", "export failed")))
 }
 
+/// Team mode's `o`: the file fetched from the server when it is not on this machine, then
+/// the viewer, on a task of its own (a photo over a slow link takes seconds).
+fn open_from_server(
+    files: crate::sync::files::FileLink,
+    program: Vec<String>,
+    file: crate::sync::files::FileRef,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let opened = match files.local(&file).await {
+            Ok(path) => open_externally(&program, &path.to_string_lossy()).await,
+            Err(e) => Err(e),
+        };
+        let _ = tx.send(Msg::Opened(opened));
+    });
+}
+
 /// Starts the viewer without waiting for it and without letting it write over the screen;
 /// only a failure to start (or an opener that fails at once) is reported.
 async fn open_externally(program: &[String], path: &str) -> Result<String, String> {
@@ -442,7 +462,7 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     // Taken apart so `select!` can wait on both receivers at once.
-    let (mut status, mut presence, mut team, marks, link) = match sync {
+    let (mut status, mut presence, mut team, marks, link, files) = match sync {
         Some(SyncLink {
             status,
             kick,
@@ -450,14 +470,16 @@ async fn event_loop(
             presence,
             team,
             marks,
+            files,
         }) => (
             Some(status),
             Some(presence),
             Some(team),
             Some(marks),
             Some((kick, here)),
+            Some(files),
         ),
-        None => (None, None, None, None, None),
+        None => (None, None, None, None, None, None),
     };
     let mut app = App::new(settings, store.now());
     if team.is_some() {
@@ -476,9 +498,14 @@ async fn event_loop(
     cmds.push(saved::load(&app));
     // Asked before the key reader exists: the terminal's answer arrives on stdin.
     let (photo_tx, mut photo_rx) = mpsc::unbounded_channel();
-    let mut photos = app
-        .photos
-        .then(|| photo::Photos::new(photo::picker(PICKER_TIMEOUT), photo_tx, app.lang));
+    let mut photos = app.photos.then(|| {
+        photo::Photos::new(
+            photo::picker(PICKER_TIMEOUT),
+            photo_tx,
+            app.lang,
+            files.clone(),
+        )
+    });
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
@@ -506,6 +533,10 @@ async fn event_loop(
                         crate::sync::team::Ask::Mark { user, on_shift }
                     }
                     Cmd::Team(ask) => ask,
+                    Cmd::Open { program, file } if let Some(files) = &files => {
+                        open_from_server(files.clone(), program, file, &tx);
+                        continue;
+                    }
                     c => {
                         execute(&store, c, &tx);
                         continue;

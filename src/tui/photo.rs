@@ -12,7 +12,9 @@ use std::sync::mpsc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::App;
+use crate::domain::Request;
 use crate::domain::request::AttachmentState;
+use crate::sync::files::{FileLink, FileRef};
 
 /// Photos larger than this in either side are refused before decoding: citizens' phones make
 /// 4000×3000, an attack makes 60000×60000.
@@ -25,13 +27,27 @@ pub enum PhotoMsg {
     Resized(ResizeResponse),
 }
 
-/// The file of the first downloaded photo of the selected request, if any.
-pub fn wanted(app: &App) -> Option<String> {
-    app.current()?
+/// The first downloaded photo of the selected request, if any.
+pub fn wanted(app: &App) -> Option<FileRef> {
+    let r = app.current()?;
+    let n = r
         .attachments
         .iter()
-        .find(|a| a.kind == "photo" && a.state == AttachmentState::Stored)
-        .and_then(|a| a.local_path.clone())
+        .position(|a| a.kind == "photo" && a.state == AttachmentState::Stored)?;
+    file_ref(r, n)
+}
+
+/// The request's file at place `n`, when the gateway has stored it.
+pub fn file_ref(r: &Request, n: usize) -> Option<FileRef> {
+    let a = r.attachments.get(n)?;
+    if a.state != AttachmentState::Stored {
+        return None;
+    }
+    Some(FileRef {
+        number: r.number.to_string(),
+        n,
+        path: a.local_path.clone()?,
+    })
 }
 
 pub fn decode(path: &str) -> Result<DynamicImage, String> {
@@ -56,7 +72,9 @@ pub fn decode(path: &str) -> Result<DynamicImage, String> {
 pub struct Photos {
     picker: Picker,
     protocol: ThreadProtocol,
-    shown: Option<String>,
+    shown: Option<FileRef>,
+    /// Team mode: where a photo that is not on this machine comes from.
+    files: Option<FileLink>,
     failed: Option<String>,
     tx: UnboundedSender<PhotoMsg>,
     resize_rx: mpsc::Receiver<ResizeRequest>,
@@ -68,12 +86,14 @@ impl Photos {
         picker: Picker,
         tx: UnboundedSender<PhotoMsg>,
         lang: super::strings::Lang,
+        files: Option<FileLink>,
     ) -> Photos {
         let (resize_tx, resize_rx) = mpsc::channel();
         Photos {
             picker,
             protocol: ThreadProtocol::new(resize_tx, None),
             shown: None,
+            files,
             failed: None,
             tx,
             resize_rx,
@@ -86,32 +106,55 @@ impl Photos {
     }
 
     /// Starts loading the photo the card should show, when it changed.
-    pub fn follow(&mut self, want: Option<String>) {
+    pub fn follow(&mut self, want: Option<FileRef>) {
         if want == self.shown {
             return;
         }
         self.protocol.empty_protocol();
         self.failed = None;
         self.shown = want.clone();
-        if let Some(path) = want {
-            let tx = self.tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let msg = match decode(&path) {
-                    Ok(image) => PhotoMsg::Decoded { path, image },
-                    Err(error) => PhotoMsg::Failed { path, error },
-                };
-                let _ = tx.send(msg);
-            });
-        }
+        let Some(file) = want else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let files = self.files.clone();
+        tokio::spawn(async move {
+            // The message names the photo by the gateway's path, which is what `shown` holds.
+            let path = file.path.clone();
+            let local = match &files {
+                Some(link) => link.local(&file).await,
+                None => Ok(file.path.clone().into()),
+            };
+            let msg = match local {
+                Ok(local) => {
+                    match tokio::task::spawn_blocking(move || decode(&local.to_string_lossy()))
+                        .await
+                    {
+                        Ok(Ok(image)) => PhotoMsg::Decoded { path, image },
+                        Ok(Err(error)) => PhotoMsg::Failed { path, error },
+                        Err(e) => PhotoMsg::Failed {
+                            path,
+                            error: e.to_string(),
+                        },
+                    }
+                }
+                Err(error) => PhotoMsg::Failed { path, error },
+            };
+            let _ = tx.send(msg);
+        });
+    }
+
+    fn shows(&self, path: &str) -> bool {
+        self.shown.as_ref().is_some_and(|f| f.path == path)
     }
 
     pub fn on_msg(&mut self, msg: PhotoMsg) {
         match msg {
-            PhotoMsg::Decoded { path, image } if Some(&path) == self.shown.as_ref() => {
+            PhotoMsg::Decoded { path, image } if self.shows(&path) => {
                 self.protocol
                     .replace_protocol(self.picker.new_resize_protocol(image));
             }
-            PhotoMsg::Failed { path, error } if Some(&path) == self.shown.as_ref() => {
+            PhotoMsg::Failed { path, error } if self.shows(&path) => {
                 tracing::warn!(%path, %error, "photo not shown");
                 self.failed = Some(error);
             }

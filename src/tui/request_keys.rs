@@ -90,13 +90,14 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::OpenAttachment => {
             use crate::domain::request::AttachmentState;
             // A file without a name of its own is «фото 2», never the bare kind three times over.
+            // The picker's value is the file's place in the request's list.
             let stored: Vec<(String, String)> = r
                 .attachments
                 .iter()
-                .filter(|a| a.state == AttachmentState::Stored)
                 .enumerate()
-                .filter_map(|(i, a)| {
-                    let path = a.local_path.clone()?;
+                .filter(|(_, a)| a.state == AttachmentState::Stored && a.local_path.is_some())
+                .enumerate()
+                .map(|(i, (n, a))| {
                     let name = a.name.clone().unwrap_or_else(|| {
                         format!(
                             "{} {}",
@@ -104,7 +105,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
                             i + 1
                         )
                     });
-                    Some((path, crate::sanitize::line(&name)))
+                    (n.to_string(), crate::sanitize::line(&name))
                 })
                 .collect();
             match stored.len() {
@@ -112,10 +113,7 @@ pub(super) fn on_request(app: &mut App, action: Action) -> Vec<Cmd> {
                     flash(app, lang.no_files().into(), true);
                     vec![]
                 }
-                1 => vec![Cmd::Open {
-                    program: app.open_command.clone(),
-                    path: stored[0].0.clone(),
-                }],
+                1 => open_file(app, &r, &stored[0].0),
                 _ => open_picker(app, PickerKind::Attachment, r.id, stored, None),
             }
         }
@@ -189,6 +187,17 @@ pub(super) fn label(lang: super::strings::Lang, ru: &str, en: &Option<String>) -
     crate::present::names::pick(ru, en.as_deref(), lang).to_string()
 }
 
+/// The viewer on the request's file at place `n` (the picker's value), if it is stored.
+fn open_file(app: &App, r: &crate::domain::Request, n: &str) -> Vec<Cmd> {
+    let Some(file) = n.parse().ok().and_then(|n| super::photo::file_ref(r, n)) else {
+        return vec![];
+    };
+    vec![Cmd::Open {
+        program: app.open_command.clone(),
+        file,
+    }]
+}
+
 pub(super) fn open_picker(
     app: &mut App,
     kind: PickerKind,
@@ -260,12 +269,7 @@ pub(super) fn choose(app: &mut App, p: &Picker, value: String) -> Vec<Cmd> {
         },
         PickerKind::CitizenRequest => return super::citizen::show(app, value),
         PickerKind::SplitMessage => return super::citizen::split(app, p.target, &value),
-        PickerKind::Attachment => {
-            return vec![Cmd::Open {
-                program: app.open_command.clone(),
-                path: value,
-            }];
-        }
+        PickerKind::Attachment => return open_file(app, &r, &value),
         // The forward itself happens when its note is written (or left empty).
         PickerKind::Forward => return compose(app, ComposeKind::Forward, r.id, some(value)),
     };

@@ -101,10 +101,11 @@ pub enum Cmd {
     LoadAlarms,
     /// Marks every open alarm as seen and dealt with.
     ClearAlarms,
-    /// A stored attachment in the system's viewer: the program (with its arguments) and the file.
+    /// A stored attachment in the system's viewer: the program (with its arguments) and the
+    /// file (in team mode fetched from the server first, when it is not on this machine).
     Open {
         program: Vec<String>,
-        path: String,
+        file: crate::sync::files::FileRef,
     },
     Copy(String),
     /// Hands the composer's text to `$VISUAL`/`$EDITOR`; the terminal is theirs until it exits.

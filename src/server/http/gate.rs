@@ -73,12 +73,13 @@ pub(super) async fn require_token<S: Backend>(
     }
 }
 
-/// What a department account's console needs: its requests (push, pull, poke) and the
-/// team's status (the channels' health and who is on shift). Not the seed file (every
-/// request of the city), nor presence (who looks at which request), nor a lead's calls.
+/// What a department account's console needs: its requests (push, pull, poke), their files
+/// (the route checks each is forwarded to it) and the team's status (the channels' health and
+/// who is on shift). Not the seed file (every request of the city), nor presence (who looks
+/// at which request), nor a lead's calls.
 fn department_route(method: &axum::http::Method, path: &str) -> bool {
     matches!(path, "/v1/sync/push" | "/v1/sync/pull" | "/v1/sync/poke")
-        || (path == "/v1/team" && method == axum::http::Method::GET)
+        || (matches!(path, "/v1/team" | "/v1/files") && method == axum::http::Method::GET)
 }
 
 /// The scopes (cities) a token's account reaches, put beside its `Principal` by the gate: every

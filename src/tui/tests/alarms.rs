@@ -9,6 +9,7 @@ use super::{app, code, key, loaded, now, render, screen};
 use crate::channels::gateway::GatewayEvent;
 use crate::domain::request::{Attachment, AttachmentState};
 use crate::store::alarms::Alarm;
+use crate::sync::files::FileRef;
 
 fn alarm(text: &str) -> Alarm {
     Alarm {
@@ -90,7 +91,11 @@ fn o_opens_the_one_stored_file_or_asks_which() {
         update(&mut a, key('o')),
         vec![Cmd::Open {
             program: vec![],
-            path: "/f/one".into()
+            file: FileRef {
+                number: a.rows[0].number.to_string(),
+                n: 0,
+                path: "/f/one".into()
+            }
         }]
     );
     a.rows[0]
@@ -106,7 +111,11 @@ fn o_opens_the_one_stored_file_or_asks_which() {
         update(&mut a, code(KeyCode::Enter)),
         vec![Cmd::Open {
             program: vec![],
-            path: "/f/two".into()
+            file: FileRef {
+                number: a.rows[0].number.to_string(),
+                n: 2,
+                path: "/f/two".into()
+            }
         }]
     );
     update(&mut a, Msg::Opened(Err("xdg-open: not found".into())));

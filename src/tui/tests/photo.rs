@@ -27,7 +27,9 @@ async fn a_stored_photo_is_drawn_in_the_card_without_blocking_the_draw() {
         local_path: Some(path.display().to_string()),
         state: AttachmentState::Stored,
     }];
-    assert_eq!(wanted(&a), Some(path.display().to_string()));
+    let want = wanted(&a).expect("the stored photo");
+    assert_eq!((want.n, want.path.clone()), (0, path.display().to_string()));
+    assert_eq!(want.number, a.rows[0].number.to_string());
     // No room at 80×24: the key `o` opens it instead.
     let mut small = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut slot = None;
@@ -37,7 +39,7 @@ async fn a_stored_photo_is_drawn_in_the_card_without_blocking_the_draw() {
     assert!(slot.is_none());
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut photos = Photos::new(Picker::halfblocks(), tx, Lang::Ru);
+    let mut photos = Photos::new(Picker::halfblocks(), tx, Lang::Ru, None);
     photos.follow(wanted(&a));
     let decoded = rx.recv().await.unwrap();
     assert!(matches!(decoded, PhotoMsg::Decoded { .. }));
@@ -75,8 +77,12 @@ async fn a_broken_photo_says_so_in_its_place() {
     let path = dir.path().join("broken.jpg");
     std::fs::write(&path, b"not an image").unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut photos = Photos::new(Picker::halfblocks(), tx, Lang::Ru);
-    photos.follow(Some(path.display().to_string()));
+    let mut photos = Photos::new(Picker::halfblocks(), tx, Lang::Ru, None);
+    photos.follow(Some(crate::sync::files::FileRef {
+        number: "2026-000001".into(),
+        n: 0,
+        path: path.display().to_string(),
+    }));
     photos.on_msg(rx.recv().await.unwrap());
     let mut t = Terminal::new(TestBackend::new(60, 5)).unwrap();
     t.draw(|f| photos.draw(f, f.area())).unwrap();

@@ -1,0 +1,183 @@
+//! The console's side of `/v1/files` (server/files.rs): in team mode the server's gateway
+//! fetches what citizens attach, so an attachment's path is a path on the server. A console on
+//! another machine asks the server for the bytes once and keeps them in its own cache, so the
+//! card's photo and the `o` key work at every desk.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::client::SyncError;
+
+/// A file of a request, as the console knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    /// The request's number (the server finds it within the console's scope).
+    pub number: String,
+    /// The attachment's place in the request's list, from 0.
+    pub n: usize,
+    /// Where the gateway that fetched it keeps it.
+    pub path: String,
+}
+
+/// A bound on one download: a citizen's file is at most 20 MB (Telegram), and the server
+/// refuses larger ones anyway.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct FileLink {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    scope: String,
+    cache: PathBuf,
+}
+
+impl FileLink {
+    /// `cache`: a directory of this console's own, made on first use.
+    pub fn new(
+        base: &str,
+        token: &str,
+        scope: &str,
+        cache: PathBuf,
+    ) -> Result<FileLink, SyncError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            // Photos over a slow office link: generous, but a dead server still ends.
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| SyncError::Unavailable(e.to_string()))?;
+        Ok(FileLink {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            scope: scope.to_string(),
+            cache,
+        })
+    }
+
+    /// The file on this machine: its own path where that exists here (the console runs beside
+    /// the server), else the server's copy, downloaded once into the cache.
+    pub async fn local(&self, f: &FileRef) -> Result<PathBuf, String> {
+        let own = PathBuf::from(&f.path);
+        if own.is_file() {
+            return Ok(own);
+        }
+        let cached = self.cache.join(cache_name(f));
+        if cached.is_file() {
+            return Ok(cached);
+        }
+        let bytes = self.download(f).await?;
+        let (cache, target) = (self.cache.clone(), cached.clone());
+        tokio::task::spawn_blocking(move || keep(&cache, &target, &bytes))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{}: {e}", cached.display()))?;
+        Ok(cached)
+    }
+
+    async fn download(&self, f: &FileRef) -> Result<Vec<u8>, String> {
+        let n = f.n.to_string();
+        let mut resp = self
+            .http
+            .get(format!("{}/v1/files", self.base))
+            .query(&[
+                ("scope_id", self.scope.as_str()),
+                ("number", f.number.as_str()),
+                ("n", n.as_str()),
+            ])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap_or_default();
+            let code = body["error"].as_str().unwrap_or_default();
+            let message = body["message"].as_str().unwrap_or_default();
+            return Err(format!(
+                "{}: {} {}",
+                status.as_u16(),
+                crate::sanitize::line(code),
+                crate::sanitize::line(message)
+            ));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| e.without_url().to_string())?
+        {
+            if bytes.len() + chunk.len() > MAX_BYTES {
+                return Err(format!("larger than {} MB", MAX_BYTES / 1024 / 1024));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+/// The request's number and the file's place, then the gateway's file name, which keeps its
+/// plain extension for the viewer (channels/gateway/fetch.rs). It came over the network, so
+/// it is cleaned all the same.
+fn cache_name(f: &FileRef) -> String {
+    let plain = |s: &str, keep: &[char]| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || keep.contains(c))
+            .take(120)
+            .collect()
+    };
+    let base = Path::new(&f.path)
+        .file_name()
+        .map(|n| plain(&n.to_string_lossy(), &['.', '-', '_']))
+        .unwrap_or_default();
+    let base = base.trim_start_matches('.');
+    let number = plain(&f.number, &['-']);
+    if base.is_empty() {
+        format!("{number}-{}.bin", f.n)
+    } else {
+        format!("{number}-{}-{base}", f.n)
+    }
+}
+
+/// Written beside and renamed, so a half-written file is never taken for the photo.
+fn keep(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.part"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(path: &str) -> FileRef {
+        FileRef {
+            number: "2026-000042".into(),
+            n: 1,
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn a_cached_file_keeps_the_gateways_name_and_nothing_that_climbs_out() {
+        assert_eq!(
+            cache_name(&at("/var/lib/mcu/files/AgADBAAD.jpg")),
+            "2026-000042-1-AgADBAAD.jpg"
+        );
+        assert_eq!(cache_name(&at("/x/../..")), "2026-000042-1.bin");
+        assert_eq!(cache_name(&at("/x/.hidden")), "2026-000042-1-hidden");
+        assert_eq!(cache_name(&at("C:\\a\\b.png")), "2026-000042-1-Cab.png");
+        assert_eq!(cache_name(&at("")), "2026-000042-1.bin");
+        assert_eq!(cache_name(&at("/f/фото 1.jpg")), "2026-000042-1-1.jpg");
+        let odd = FileRef {
+            number: "../../etc".into(),
+            ..at("/f/a.jpg")
+        };
+        assert_eq!(cache_name(&odd), "etc-1-a.jpg");
+    }
+}
