@@ -12,12 +12,12 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::StoreError;
-use super::db::{Env, Reindex, apply_with};
-use super::ingest::{IngestReport, IngestRules, Source, derive};
+use super::db::{Env, Reindex};
+use super::ingest::{IngestReport, IngestRules, Intake};
 use super::meta::{meta, set_meta};
 use super::rows::{self, Cached, ms};
 use super::{outbox, placement};
-use crate::domain::mutation::{Mutation, Op};
+use crate::domain::mutation::Op;
 use crate::domain::request::RequestNumber;
 use crate::domain::{Channel, Request, Status};
 use crate::templates::render;
@@ -39,18 +39,20 @@ pub(super) fn department_of<'a>(rules: &'a IngestRules, chat: &str) -> Option<&'
 }
 
 /// A message in a department's chat: its answer to one of its requests, or nothing.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn message(
-    tx: &Connection,
-    env: &Env,
-    src: &Source,
-    m: &IncomingMessage,
+    cx: &Intake,
     department: &str,
-    rules: &IngestRules,
-    now: DateTime<Utc>,
     report: &mut IngestReport,
     later: &mut Reindex,
 ) -> Result<(&'static str, Option<i64>), StoreError> {
+    let Intake {
+        tx,
+        env,
+        src,
+        rules,
+        now,
+        m,
+    } = *cx;
     let ch = src.channel.as_str();
     let replied: Option<i64> = match &m.reply_to {
         Some(r) => placement::mapped(tx, ch, &m.chat, r)?,
@@ -73,15 +75,11 @@ pub(super) fn message(
         && let Some(rid) = placement::mapped(tx, ch, &m.chat, &format!("album:{g}"))?
         && let Some((rid, r)) = rows::load_by(tx, "rid", &rid.to_string())?
     {
-        let key = format!("{}:{}", m.chat, m.message);
         let op = Op::DepartmentFiles {
             attachments: m.attachments.clone(),
         };
-        let mutation = Mutation {
-            id: derive(src, &key, "mutation", m.at),
-            ..Mutation::new(r.id, &answerer(env, src.channel, m, department), now, op)
-        };
-        apply_with(tx, env, &mutation, later)?;
+        let actor = answerer(env, src.channel, m, department);
+        cx.apply("mutation", r.id, &actor, op, later)?;
         super::placement::queue_files(tx, ch, m, rid, ms(now))?;
         report.appended += 1;
         return Ok(("department_files", Some(rid)));
@@ -94,7 +92,7 @@ pub(super) fn message(
     let Some((rid, r)) = theirs.filter(|_| !text.is_empty() || !m.attachments.is_empty()) else {
         report.ignored += 1;
         if src.channel == Channel::Email {
-            not_found_by_mail(tx, m, rules, now)?;
+            not_found_by_mail(cx)?;
         } else {
             outbox::enqueue_raw(
                 tx,
@@ -107,7 +105,6 @@ pub(super) fn message(
         }
         return Ok(("department_unmatched", None));
     };
-    let key = format!("{}:{}", m.chat, m.message);
     let actor = answerer(env, src.channel, m, department);
     // The operator reads on the card that files came with the answer, and finds them among
     // the request's attachments once fetched.
@@ -127,15 +124,11 @@ pub(super) fn message(
         }
     };
     let op = Op::DepartmentAnswer {
-        note_id: derive(src, &key, "department_answer", m.at),
+        note_id: cx.id("department_answer"),
         body,
         attachments: m.attachments.clone(),
     };
-    let mutation = Mutation {
-        id: derive(src, &key, "mutation", m.at),
-        ..Mutation::new(r.id, &actor, now, op)
-    };
-    apply_with(tx, env, &mutation, later)?;
+    cx.apply("mutation", r.id, &actor, op, later)?;
     placement::queue_files(tx, src.channel.as_str(), m, rid, ms(now))?;
     if let Some(g) = &m.media_group {
         placement::map_message(tx, ch, &m.chat, &format!("album:{g}"), None, rid)?;
@@ -159,38 +152,31 @@ fn answerer(env: &Env, channel: Channel, m: &IncomingMessage, department: &str) 
 
 /// A mail from an address no department has: never an answer, and never answered (it may be
 /// spam, and a reply to spam is spam).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn mail(
-    tx: &Connection,
-    env: &Env,
-    src: &Source,
-    m: &IncomingMessage,
-    rules: &IngestRules,
-    now: DateTime<Utc>,
+    cx: &Intake,
     report: &mut IngestReport,
     later: &mut Reindex,
 ) -> Result<(&'static str, Option<i64>), StoreError> {
-    let department = rules
+    let department = cx
+        .rules
         .department_mail
         .iter()
-        .find(|(_, a)| a.as_str() == m.chat)
+        .find(|(_, a)| a.as_str() == cx.m.chat)
         .map(|(d, _)| d.clone());
     let Some(department) = department else {
         report.ignored += 1;
         return Ok(("department_stranger", None));
     };
-    message(tx, env, src, m, &department, rules, now, report, later)
+    message(cx, &department, report, later)
 }
 
 /// Tells a department's mailbox how to answer, at most once an hour per address: a mailbox
 /// that answers every mail with one naming no request (a robot without `Auto-Submitted`)
 /// would otherwise trade mail with us for ever.
-fn not_found_by_mail(
-    tx: &Connection,
-    m: &IncomingMessage,
-    rules: &IngestRules,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+fn not_found_by_mail(cx: &Intake) -> Result<(), StoreError> {
+    let Intake {
+        tx, rules, now, m, ..
+    } = *cx;
     let hour = now.timestamp() / 3600;
     let message_id = crate::domain::ids::named(&[
         b"mcu-department-mail-not-found:",

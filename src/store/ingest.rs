@@ -127,6 +127,44 @@ pub struct Source<'a> {
     pub epoch: i64,
 }
 
+/// One message of a batch being placed, inside the batch's transaction: what every step of
+/// placing it reads (`placement`, `department_chat`).
+#[derive(Clone, Copy)]
+pub(super) struct Intake<'a> {
+    pub tx: &'a Connection,
+    pub env: &'a Env,
+    pub src: &'a Source<'a>,
+    pub rules: &'a IngestRules,
+    pub now: DateTime<Utc>,
+    pub m: &'a crate::wire::intake::IncomingMessage,
+}
+
+impl Intake<'_> {
+    /// The id this message names for `what` (its request, its thread's message, a
+    /// mutation): the same on every replay of the message ([`derive`]).
+    pub fn id(&self, what: &str) -> Uuid {
+        let key = format!("{}:{}", self.m.chat, self.m.message);
+        derive(self.src, &key, what, self.m.at)
+    }
+
+    /// `op` on request `target` by `actor`, under the mutation id this message names for
+    /// `what`.
+    pub fn apply(
+        &self,
+        what: &str,
+        target: Uuid,
+        actor: &str,
+        op: Op,
+        later: &mut Reindex,
+    ) -> Result<(), StoreError> {
+        let mutation = Mutation {
+            id: self.id(what),
+            ..Mutation::new(target, actor, self.now, op)
+        };
+        apply_with(self.tx, self.env, &mutation, later).map(|_| ())
+    }
+}
+
 pub fn ingest(
     conn: &mut Connection,
     env: &Env,
@@ -163,16 +201,17 @@ pub fn ingest(
         }
         let inbound = ev.inbound.bounded(now);
         let (outcome, rid) = match &inbound {
-            Inbound::Message(m) => message(
-                &tx,
-                env,
-                src,
-                m,
-                rules,
-                now,
-                &mut report,
-                &mut Reindex::Later(&mut pending),
-            )?,
+            Inbound::Message(m) => {
+                let cx = Intake {
+                    tx: &tx,
+                    env,
+                    src,
+                    rules,
+                    now,
+                    m,
+                };
+                message(&cx, &mut report, &mut Reindex::Later(&mut pending))?
+            }
             Inbound::Edit {
                 chat,
                 message,

@@ -3,14 +3,13 @@
 //! acknowledged with its row written once. Messages in a department's chat or mailbox go to
 //! `department_chat` instead. Runs inside `ingest`'s transaction.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::StoreError;
 use super::chain::Chain;
-use super::db::{Env, Reindex, apply_with};
-use super::ingest::{IngestReport, IngestRules, Source, derive, request_id};
+use super::db::Reindex;
+use super::ingest::{IngestReport, Intake, request_id};
 use super::rows::{self, Cached, ms};
 use crate::domain::feedback;
 use crate::domain::intake::{self, Candidates, Latest, Placement};
@@ -111,39 +110,30 @@ fn candidates(
 }
 
 // One citizen message's whole effect; the arguments are the transaction's shared context.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn message(
-    tx: &Connection,
-    env: &Env,
-    src: &Source,
-    m: &IncomingMessage,
-    rules: &IngestRules,
-    now: DateTime<Utc>,
+    cx: &Intake,
     report: &mut IngestReport,
     later: &mut Reindex,
 ) -> Result<(&'static str, Option<i64>), StoreError> {
+    let Intake {
+        tx,
+        env,
+        src,
+        rules,
+        now,
+        m,
+    } = *cx;
     let channel = src.channel;
     if channel == Channel::Telegram
         && let Some(department) = super::department_chat::department_of(rules, &m.chat)
     {
         let department = department.to_string();
-        return super::department_chat::message(
-            tx,
-            env,
-            src,
-            m,
-            &department,
-            rules,
-            now,
-            report,
-            later,
-        );
+        return super::department_chat::message(cx, &department, report, later);
     }
     if channel == Channel::Email {
-        return super::department_chat::mail(tx, env, src, m, rules, now, report, later);
+        return super::department_chat::mail(cx, report, later);
     }
     let ch = channel.as_str();
-    let key = format!("{}:{}", m.chat, m.message);
     // A citizen who writes again has unblocked the bot.
     tx.exec(
         "DELETE FROM unreachable WHERE channel = ?1 AND chat = ?2",
@@ -161,23 +151,14 @@ pub(super) fn message(
         && let Some((rid, r)) = rows::load_by(tx, "rid", &last.key.to_string())?
         && feedback::awaits_answer(&r)
     {
-        let key = format!("{}:{}", m.chat, m.message);
-        let message_id = derive(src, &key, "message", m.at);
+        let message_id = cx.id("message");
         let op = Op::Feedback {
             helped,
             message_id,
             body: m.text.clone(),
             at: m.at,
         };
-        apply_with(
-            tx,
-            env,
-            &Mutation {
-                id: derive(src, &key, "mutation", m.at),
-                ..Mutation::new(r.id, ch, now, op)
-            },
-            later,
-        )?;
+        cx.apply("mutation", r.id, ch, op, later)?;
         map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
         report.appended += 1;
         return Ok(("appended", Some(rid)));
@@ -197,7 +178,7 @@ pub(super) fn message(
     let (text, acknowledge) = match intake::place(facts, found, &rules.intake(), now) {
         Placement::Join(rid) | Placement::Reopen(rid) => {
             let rid = super::merge::follow(tx, rid)?.map_or(rid, |(to, _)| to);
-            append(tx, env, src, m, rid, now, later)?;
+            append(cx, rid, later)?;
             report.appended += 1;
             return Ok(("appended", Some(rid)));
         }
@@ -219,22 +200,17 @@ pub(super) fn message(
             .and_then(|c| rules.topic_of(c, &env.catalog)),
         ..NewRequest::new(channel, text, m.at.min(now))
     };
-    let request_id = derive(src, &key, "request", m.at);
+    let request_id = cx.id("request");
     // Created, triaged and acknowledged in memory, the row written once (`chain`); only a
     // request that may belong to an open incident is written first, for the neighbours'
     // search to find it in the place index before the acknowledgement names the incident.
     let mut chain = Chain::load(tx, request_id)?;
     let create = Mutation {
-        id: derive(src, &key, "create", m.at),
+        id: cx.id("create"),
         ..Mutation::new(request_id, ch, now, Op::Create(Box::new(new)))
     };
     let created = chain.push(tx, env, create)?.clone();
-    let decided = super::triage::auto_apply(
-        &created,
-        &env.catalog,
-        |what| derive(src, &key, what, m.at),
-        now,
-    );
+    let decided = super::triage::auto_apply(&created, &env.catalog, |what| cx.id(what), now);
     for d in decided {
         chain.push(tx, env, d)?;
     }
@@ -262,13 +238,13 @@ pub(super) fn message(
             ));
         }
         Some(Mutation {
-            id: derive(src, &key, "acknowledge", m.at),
+            id: cx.id("acknowledge"),
             ..Mutation::new(
                 request_id,
                 ch,
                 now,
                 Op::Acknowledge {
-                    message_id: derive(src, &key, "ack", m.at),
+                    message_id: cx.id("ack"),
                     body,
                 },
             )
@@ -291,18 +267,12 @@ pub(super) fn message(
 }
 
 /// A citizen's message added to a request the rules chose.
-fn append(
-    tx: &Connection,
-    env: &Env,
-    src: &Source,
-    m: &IncomingMessage,
-    rid: i64,
-    now: DateTime<Utc>,
-    later: &mut Reindex,
-) -> Result<(), StoreError> {
+fn append(cx: &Intake, rid: i64, later: &mut Reindex) -> Result<(), StoreError> {
+    let Intake {
+        tx, src, now, m, ..
+    } = *cx;
     let ch = src.channel.as_str();
-    let key = format!("{}:{}", m.chat, m.message);
-    let message_id = derive(src, &key, "message", m.at);
+    let message_id = cx.id("message");
     let target = request_id(tx, rid)?;
     // Another chat's message on this request came through a request merged into it: the
     // thread says whose it is, and their own request keeps their contact.
@@ -322,30 +292,14 @@ fn append(
         location: m.location.clone(),
         from: link.as_ref().map(crate::domain::merge::follow_up_author),
     };
-    apply_with(
-        tx,
-        env,
-        &Mutation {
-            id: derive(src, &key, "mutation", m.at),
-            ..Mutation::new(target, ch, now, op)
-        },
-        later,
-    )?;
+    cx.apply("mutation", target, ch, op, later)?;
     // The citizen shared their own contact: their request takes the number.
     if let Some(phone) = &m.phone {
         let request = link.as_ref().map_or(target, |l| l.id);
         let op = Op::SetPhone {
             phone: phone.clone(),
         };
-        apply_with(
-            tx,
-            env,
-            &Mutation {
-                id: derive(src, &key, "phone", m.at),
-                ..Mutation::new(request, ch, now, op)
-            },
-            later,
-        )?;
+        cx.apply("phone", request, ch, op, later)?;
     }
     map_message(tx, ch, &m.chat, &m.message, Some(message_id), rid)?;
     queue_files(tx, ch, m, rid, ms(now))?;
