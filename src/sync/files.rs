@@ -23,6 +23,11 @@ pub struct FileRef {
 /// refuses larger ones anyway.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
 
+/// How much the cache keeps. An operator who opens every photo of a 1,000-request day fetches
+/// a few hundred MB; without a bound a year of shifts would fill the disk. The files least
+/// recently shown go first, down to three quarters of this.
+const CACHE_BYTES: u64 = 512 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct FileLink {
     http: reqwest::Client,
@@ -64,14 +69,23 @@ impl FileLink {
         }
         let cached = self.cache.join(cache_name(f));
         if cached.is_file() {
+            // Shown again: the last to go when the cache is trimmed.
+            let _ = std::fs::File::options()
+                .append(true)
+                .open(&cached)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok(cached);
         }
         let bytes = self.download(f).await?;
         let (cache, target) = (self.cache.clone(), cached.clone());
-        tokio::task::spawn_blocking(move || keep(&cache, &target, &bytes))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("{}: {e}", cached.display()))?;
+        tokio::task::spawn_blocking(move || {
+            keep(&cache, &target, &bytes)?;
+            trim(&cache, &target, CACHE_BYTES);
+            Ok::<_, std::io::Error>(())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", cached.display()))?;
         Ok(cached)
     }
 
@@ -151,6 +165,35 @@ fn keep(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, target)
 }
 
+/// Deletes the least recently shown files until the cache holds three quarters of `limit`,
+/// when it holds more than `limit`; `just` (the file being shown) stays.
+fn trim(dir: &Path, just: &Path, limit: u64) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| {
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
+        .collect();
+    let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+    if total <= limit {
+        return;
+    }
+    files.sort();
+    for (_, len, path) in files {
+        if total <= limit / 4 * 3 {
+            break;
+        }
+        if path != just && std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(len);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +204,35 @@ mod tests {
             n: 1,
             path: path.into(),
         }
+    }
+
+    #[test]
+    fn the_cache_lets_the_least_recently_shown_files_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str, secs: u64| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, [0u8; 100]).unwrap();
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000 + secs);
+            std::fs::File::options()
+                .append(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+            p
+        };
+        let (old, mid, new) = (at("old.jpg", 1), at("mid.jpg", 2), at("new.jpg", 3));
+        let part = dir.path().join(".new.jpg.part");
+        std::fs::write(&part, [0u8; 100]).unwrap();
+        // Under the limit: nothing goes.
+        trim(dir.path(), &new, 300);
+        assert!(old.exists() && mid.exists() && new.exists());
+        // Over it: the oldest go until three quarters of it; the one being shown stays even
+        // when it is the oldest, and a half-written file is not counted or touched.
+        let shown = at("shown.jpg", 0);
+        trim(dir.path(), &shown, 300);
+        assert!(!old.exists() && !mid.exists(), "the two oldest gone");
+        assert!(new.exists() && shown.exists() && part.exists());
     }
 
     #[test]
