@@ -40,6 +40,8 @@ pub struct BotTexts {
     /// A request posted to a department's Telegram chat (`[departments.<id>]`): {number},
     /// {department}, {due} (its answer's), {text}, {address}, {note} (the operator's).
     pub department_forward: String,
+    /// The caption of each of the request's photos, posted after it ({number}).
+    pub department_photo: String,
     /// To a department's chat when its message names none of its requests.
     pub department_not_found: String,
     /// Not sent: added to a department's answer on the card when it came with {count} photos
@@ -125,6 +127,7 @@ impl BotTexts {
                 feedback_yes: "Да".into(),
                 feedback_no: "Нет".into(),
                 department_forward: "{number}: {text}".into(),
+                department_photo: "{number}".into(),
                 department_not_found: "?".into(),
                 department_attachments: "+{count}".into(),
                 department_at_risk: "{number}: {due}".into(),

@@ -187,6 +187,65 @@ async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizens_photo_follows_the_post_and_a_reply_to_it_is_the_answer() {
+    let rig = rig().await;
+    let chat = 8_880_007;
+    let mut update = citizen(chat, 1, "");
+    let m = update["message"].as_object_mut().unwrap();
+    m.remove("text");
+    m.insert(
+        "caption".into(),
+        json!("Яма во дворе, ул. Мира 7 — вот она"),
+    );
+    m.insert("photo".into(), rig.sim.photo());
+    let number = rig.new_request(chat, update).await;
+    let r = rig.store.resolve(&number).await.unwrap();
+    let file_id = r.attachments[0]
+        .source
+        .clone()
+        .expect("the photo's file_id");
+    let op = Op::Forward {
+        department: Some("city_economy".into()),
+        note_id: Uuid::now_v7(),
+        note: None,
+    };
+    rig.store
+        .apply(Mutation::new(r.id, "anna", chrono::Utc::now(), op))
+        .await
+        .unwrap();
+    let post = rig
+        .bot_said(ECONOMY, &format!("Обращение {number} передано вам"))
+        .await;
+    let photo = rig
+        .bot_said(ECONOMY, &format!("📷 Фото к обращению {number}"))
+        .await;
+    assert!(photo > post, "the photo after the post");
+    let sent = rig.sim.sent();
+    let to_department = &sent.chats[&ECONOMY.to_string()];
+    let photos: Vec<_> = to_department.iter().filter(|m| m.photo.is_some()).collect();
+    assert_eq!(photos.len(), 1, "one photo, once: {to_department:?}");
+    assert_eq!(photos[0].photo.as_deref(), Some(file_id.as_str()));
+
+    // The brigade answers under the photo: that is an answer to the request too.
+    rig.sim
+        .inject_raw(department(30, "Засыплем яму до пятницы", Some(photo)));
+    let sql =
+        format!("SELECT count(*) FROM request WHERE number = '{number}' AND status = 'in_work'");
+    until(
+        Duration::from_secs(10),
+        "the answer under the photo",
+        || count(&rig.db, &sql) == 1,
+    )
+    .await;
+    assert_eq!(
+        answer_on(&rig, &number).await.body,
+        "Засыплем яму до пятницы"
+    );
+    no_one_told_how_to_answer(&rig);
+    rig.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_report_without_a_word_is_the_answer_and_its_photo_reaches_the_request() {
     let rig = rig().await;
     let ours = forwarded(&rig, 8_880_003, "Сломана лавочка в сквере", "city_economy").await;

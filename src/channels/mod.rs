@@ -42,6 +42,9 @@ pub struct OutboundPart {
     /// One-tap answers, (label, data): a Telegram inline keyboard, a VK dialog's inline
     /// keyboard of text buttons; a VK wall thread and the platform send the text alone.
     pub buttons: Vec<(String, String)>,
+    /// A photo to send with `text` as its caption (a Telegram file_id or URL); only Telegram
+    /// parts carry one (a department's chat), and other channels send the text alone.
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -336,6 +336,25 @@ pub fn sweep(
             &body,
             ms(now),
         )?;
+        if reach.channel == Channel::Telegram {
+            let caption = render(
+                &texts.department_photo,
+                &[("number", &r.number.to_string())],
+            );
+            for (n, photo) in photos(&r).enumerate() {
+                let to = outbox::Named {
+                    message_id: crate::domain::ids::named(&[
+                        reach.kind("photo").as_bytes(),
+                        note_id.as_bytes(),
+                        &n.to_be_bytes(),
+                    ]),
+                    rid: Some(rid),
+                    channel: reach.channel,
+                    reply_to: None,
+                };
+                outbox::enqueue_photo(&tx, &to, chat, photo, &caption, ms(now))?;
+            }
+        }
         posted += 1;
     }
     if last != cursor {
@@ -344,6 +363,28 @@ pub fn sweep(
     posted += remind(&tx, env, reach, texts, now)?;
     tx.commit()?;
     Ok(posted)
+}
+
+/// The most photos posted after a forward: an album's worth.
+const MAX_PHOTOS: usize = 10;
+
+/// The request's photos Telegram can send by their handle: a file_id the bot received (its
+/// own ids only: a citizen's or a department's photo in this bot's chats) or a web address
+/// (VK's, the platform's); not a mailed file, which exists only in the gateway's Maildir.
+fn photos(r: &Request) -> impl Iterator<Item = &str> {
+    r.attachments
+        .iter()
+        .filter(|a| a.kind == "photo")
+        .filter_map(|a| a.source.as_deref())
+        .filter(move |s| {
+            s.starts_with("https://")
+                || s.starts_with("http://")
+                || (r.channel == Channel::Telegram
+                    && !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        })
+        .take(MAX_PHOTOS)
 }
 
 /// Tells a department, once per level, that its answer on a request turned due soon (at

@@ -94,6 +94,35 @@ pub fn enqueue_named(
     )
 }
 
+/// A photo with a caption, as one part under the id its caller named (a repeat adds nothing):
+/// `photo` is the channel's handle for it (a Telegram file_id or a URL).
+pub fn enqueue_photo(
+    tx: &Connection,
+    to: &Named,
+    chat: &str,
+    photo: &str,
+    caption: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO outbox(message_id, part_no, parts, request_rid, channel, chat, reply_to, body, state,
+            next_attempt_at, created_at, updated_at, photo)
+         VALUES (?1, 0, 1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, ?7, ?8)
+         ON CONFLICT(message_id, part_no) DO NOTHING",
+        params![
+            to.message_id.to_string(),
+            to.rid,
+            to.channel.as_str(),
+            chat,
+            to.reply_to,
+            caption,
+            now,
+            photo
+        ],
+    )?;
+    Ok(())
+}
+
 /// A message that belongs to no request (the /start greeting, a /status answer).
 pub fn enqueue_raw(
     tx: &Connection,
@@ -171,6 +200,8 @@ pub struct Part {
     pub parts: i64,
     /// One-tap answers under this part, (label, data); empty for most.
     pub buttons: Vec<(String, String)>,
+    /// A photo sent with `body` as its caption (`enqueue_photo`).
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -194,7 +225,7 @@ pub fn claim(
     super::lease::check_fence(&tx, lease, epoch)?;
     let picked = {
         let mut st = tx.prepare_cached(
-            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts, o.buttons
+            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts, o.buttons, o.photo
              FROM outbox o INDEXED BY outbox_pending
              WHERE o.channel = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel AND e.chat = o.chat
@@ -217,6 +248,7 @@ pub fn claim(
                     .get::<_, Option<String>>(9)?
                     .and_then(|b| serde_json::from_str(&b).ok())
                     .unwrap_or_default(),
+                photo: r.get(10)?,
             })
         })?;
         let mut picked = None;

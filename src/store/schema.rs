@@ -402,6 +402,9 @@ CREATE INDEX request_feedback_due ON request(channel, closed_at)
 ALTER TABLE outbox ADD COLUMN buttons TEXT;
 "#,
     ),
+    // A part may be a photo with its text as the caption (`outbox.photo`: the channel's handle
+    // for it, a Telegram file_id or a URL): the citizen's photos after a department's post.
+    M::up("ALTER TABLE outbox ADD COLUMN photo TEXT;"),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -456,9 +459,9 @@ mod tests {
     #[test]
     fn an_upgrade_keeps_the_audit_lines_of_settled_actions() {
         let mut c = Connection::open_in_memory().unwrap();
-        // The version before `event.server_id` (fifteen more came after it).
+        // The version before `event.server_id` (sixteen more came after it).
         migrations()
-            .to_version(&mut c, SCHEMA_VERSION - 15)
+            .to_version(&mut c, SCHEMA_VERSION - 16)
             .unwrap();
         c.execute_batch(
             "INSERT INTO request(rid, id, number, channel, text, received_at, status, priority,

@@ -1,4 +1,5 @@
-//! The Telegram Bot API adapter: getUpdates long polling, sendMessage, getFile and downloads.
+//! The Telegram Bot API adapter: getUpdates long polling, sendMessage (sendPhoto for a photo
+//! part), getFile and downloads.
 //! Hand-written on reqwest: three methods, and updates must be parsed one by one so a malformed
 //! update cannot fail a whole batch (a typed client would reject the batch).
 //! The token is part of every URL, so errors are stripped of URLs before anyone sees them.
@@ -180,7 +181,15 @@ impl Adapter for Telegram {
             Ok(id) => id.into(),
             Err(_) => part.chat.clone().into(),
         };
-        let mut body = json!({ "chat_id": chat, "text": part.text });
+        // A photo goes by its handle (the file_id the citizen's message carried, or a URL),
+        // with the text as its caption.
+        let (method, mut body) = match &part.photo {
+            Some(photo) => (
+                "sendPhoto",
+                json!({ "chat_id": chat, "photo": photo, "caption": part.text }),
+            ),
+            None => ("sendMessage", json!({ "chat_id": chat, "text": part.text })),
+        };
         if let Some(id) = part.reply_to.as_deref().and_then(|r| r.parse::<i64>().ok()) {
             // A deleted original must not turn the reply into a permanent failure.
             body["reply_parameters"] =
@@ -196,7 +205,7 @@ impl Adapter for Telegram {
         }
         let resp = match self
             .http
-            .post(self.method("sendMessage"))
+            .post(self.method(method))
             .json(&body)
             .timeout(self.send_timeout)
             .send()
@@ -237,7 +246,7 @@ impl Adapter for Telegram {
                     external_id: id.to_string(),
                 },
                 None => SendOutcome::Unknown {
-                    reason: "sendMessage answered without a message_id".into(),
+                    reason: format!("{method} answered without a message_id"),
                 },
             };
         }

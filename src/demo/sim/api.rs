@@ -145,10 +145,11 @@ async fn bot_method(
     resp
 }
 
-const METHODS: [&str; 7] = [
+const METHODS: [&str; 8] = [
     "getme",
     "getupdates",
     "sendmessage",
+    "sendphoto",
     "getfile",
     "deletewebhook",
     "setwebhook",
@@ -174,7 +175,7 @@ async fn call(
         let mut inner = shared.lock();
         let w = &mut inner.world;
         if w.faults.chance(shared.opts.fail_rate) {
-            if method == "sendmessage" {
+            if method == "sendmessage" || method == "sendphoto" {
                 w.counters.send.failed += 1;
             }
             return Err(if w.faults.chance(0.5) {
@@ -187,7 +188,8 @@ async fn call(
     match method.as_str() {
         "getme" => Ok(ok(shared.lock().world.bot_user.clone())),
         "getupdates" => get_updates(shared, &params).await,
-        "sendmessage" => send_message(shared, &params).await,
+        "sendmessage" => send_message(shared, &params, false).await,
+        "sendphoto" => send_message(shared, &params, true).await,
         // The spinner stops; nothing else to keep.
         "answercallbackquery" => Ok(ok(json!(true))),
         "getfile" => {
@@ -274,7 +276,12 @@ async fn get_updates(shared: &Arc<Shared>, params: &Params) -> Result<Response, 
     Ok(updates_response(&step?.unwrap_or_default()))
 }
 
-async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response, ApiError> {
+/// sendMessage, or sendPhoto (`photo`) with its caption in place of the text.
+async fn send_message(
+    shared: &Arc<Shared>,
+    params: &Params,
+    photo: bool,
+) -> Result<Response, ApiError> {
     {
         let mut inner = shared.lock();
         let w = &mut inner.world;
@@ -283,7 +290,7 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
             return Err(ApiError::too_many(1 + w.faults.below(3)));
         }
     }
-    let req = match send_request(params) {
+    let req = match send_request(params, photo) {
         Ok(req) => req,
         Err(e) => {
             shared.lock().world.counters.send.rejected += 1;
@@ -352,7 +359,7 @@ async fn send_message(shared: &Arc<Shared>, params: &Params) -> Result<Response,
     }
 }
 
-fn send_request(params: &Params) -> Result<SendRequest, ApiError> {
+fn send_request(params: &Params, photo: bool) -> Result<SendRequest, ApiError> {
     let reply = params.object("reply_parameters")?;
     let reply_to = match &reply {
         Some(r) => r.int("message_id")?,
@@ -364,7 +371,14 @@ fn send_request(params: &Params) -> Result<SendRequest, ApiError> {
             .int("chat_id")
             .map_err(|_| ApiError::bad_request("chat not found"))?
             .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?,
-        text: params.text("text").unwrap_or_default(),
+        text: params
+            .text(if photo { "caption" } else { "text" })
+            .unwrap_or_default(),
+        photo: match params.text("photo") {
+            Some(p) if photo => Some(p),
+            _ if photo => return Err(ApiError::bad_request("there is no photo in the request")),
+            _ => None,
+        },
         buttons: params.callback_data()?,
         reply_to,
         reply_chat: reply

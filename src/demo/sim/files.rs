@@ -57,6 +57,11 @@ impl Files {
         );
     }
 
+    /// Whether the bot was ever given this file (its own file_ids are all it may send).
+    pub fn knows(&self, file_id: &str) -> bool {
+        self.by_id.contains_key(file_id)
+    }
+
     /// A fresh path per call, so a client that refreshes an expired link gets a working one
     /// while the old one stays dead.
     pub fn get_file(&mut self, file_id: &str) -> Result<Value, ApiError> {

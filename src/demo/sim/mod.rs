@@ -106,6 +106,9 @@ pub struct SentMessage {
     /// Their texts, as the citizen sees them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// A photo's file_id or URL (sendPhoto); `text` is then its caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 /// Everything the bot sent; `chats` is keyed by chat id as a string (JSON object keys).

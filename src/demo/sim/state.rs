@@ -17,6 +17,8 @@ use crate::demo::corpus::Generator;
 
 /// Telegram's own limit: sendMessage counts UTF-16 code units.
 const MAX_TEXT_UTF16: usize = 4096;
+/// A photo's caption (Bot API: 0-1024 characters after entities parsing).
+const MAX_CAPTION_UTF16: usize = 1024;
 
 pub(super) struct Shared {
     pub opts: SimOptions,
@@ -155,6 +157,8 @@ pub(super) struct SendRequest {
     pub allow_without_reply: bool,
     /// The inline keyboard's (text, callback_data), in order.
     pub buttons: Vec<(String, String)>,
+    /// sendPhoto's `photo` (a file_id or URL); `text` is then its caption.
+    pub photo: Option<String>,
 }
 
 pub(super) struct World {
@@ -465,11 +469,26 @@ impl World {
     }
 
     pub fn send_message(&mut self, req: SendRequest) -> Result<Value, ApiError> {
-        if req.text.trim().is_empty() {
-            return Err(ApiError::bad_request("message text is empty"));
-        }
-        if req.text.encode_utf16().count() > MAX_TEXT_UTF16 {
-            return Err(ApiError::bad_request("message is too long"));
+        match &req.photo {
+            None if req.text.trim().is_empty() => {
+                return Err(ApiError::bad_request("message text is empty"));
+            }
+            None if req.text.encode_utf16().count() > MAX_TEXT_UTF16 => {
+                return Err(ApiError::bad_request("message is too long"));
+            }
+            Some(_) if req.text.encode_utf16().count() > MAX_CAPTION_UTF16 => {
+                return Err(ApiError::bad_request("message caption is too long"));
+            }
+            Some(p)
+                if !(p.starts_with("https://")
+                    || p.starts_with("http://")
+                    || self.files.knows(p)) =>
+            {
+                return Err(ApiError::bad_request(
+                    "wrong remote file identifier specified: Wrong padding length",
+                ));
+            }
+            _ => {}
         }
         let Some(chat) = self.chats.get(&req.chat_id) else {
             return Err(ApiError::bad_request("chat not found"));
@@ -509,8 +528,21 @@ impl World {
             "from": bot_user,
             "chat": chat.chat.clone(),
             "date": at.timestamp(),
-            "text": req.text,
         });
+        if let Some(obj) = msg.as_object_mut() {
+            match &req.photo {
+                Some(p) => {
+                    obj.insert(
+                        "photo".into(),
+                        json!([{ "file_id": p, "width": 1280, "height": 960 }]),
+                    );
+                    obj.insert("caption".into(), req.text.clone().into());
+                }
+                None => {
+                    obj.insert("text".into(), req.text.clone().into());
+                }
+            }
+        }
         if let (Some(obj), Some((_, original))) = (msg.as_object_mut(), &reply) {
             obj.insert("reply_to_message".into(), original.clone());
         }
@@ -537,6 +569,7 @@ impl World {
                 at,
                 buttons: req.buttons.iter().map(|(_, d)| d.clone()).collect(),
                 labels: req.buttons.into_iter().map(|(t, _)| t).collect(),
+                photo: req.photo,
             });
         Ok(msg)
     }

@@ -10,6 +10,48 @@ use super::tests::{Bot, GUARD, assert_error, quiet, sim};
 use super::*;
 
 #[tokio::test]
+async fn send_photo_takes_the_bots_own_file_ids_and_urls_with_a_caption() {
+    let sim = sim(quiet()).await;
+    let bot = Bot::new(&sim);
+    sim.inject_photo(42, Some("Яма"));
+    let file_id = sim.photo()[0]["file_id"].as_str().unwrap().to_string();
+    let photo =
+        |photo: &str, caption: &str| json!({"chat_id": 42, "photo": photo, "caption": caption});
+    let (status, body) = bot
+        .call("sendPhoto", photo(&file_id, "📷 2026-000001"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["result"]["caption"], "📷 2026-000001");
+    assert_eq!(body["result"]["photo"][0]["file_id"], file_id.as_str());
+    let url = "https://sun9-1.userapi.com/photo.jpg";
+    assert_eq!(
+        bot.call("sendPhoto", photo(url, "")).await.0,
+        StatusCode::OK
+    );
+    assert_error(
+        &bot.call("sendPhoto", photo("AgACnotours", "")).await,
+        400,
+        "Bad Request: wrong remote file identifier specified: Wrong padding length",
+    );
+    assert_error(
+        &bot.call("sendPhoto", photo(&file_id, &"я".repeat(1025)))
+            .await,
+        400,
+        "Bad Request: message caption is too long",
+    );
+    assert_error(
+        &bot.call("sendPhoto", json!({"chat_id": 42, "caption": "?"}))
+            .await,
+        400,
+        "Bad Request: there is no photo in the request",
+    );
+    let sent = &sim.sent().chats["42"];
+    let photos: Vec<_> = sent.iter().filter_map(|m| m.photo.as_deref()).collect();
+    assert_eq!(photos, [file_id.as_str(), url]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn send_message_validates_like_telegram() {
     let sim = sim(quiet()).await;
     let bot = Bot::new(&sim);
