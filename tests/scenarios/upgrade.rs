@@ -1,5 +1,5 @@
 //! Scenario 28: an upgrade with actions still queued. A console works offline under the
-//! previous schema — its file eleven migrations back, as the program before those versions left
+//! previous schema — its file twelve migrations back, as the program before those versions left
 //! it — then the new program opens it (migrating it) and syncs: every queued action reaches
 //! the server once, the console's file ends equal to the server's, the checker passes. And the
 //! server upgraded in place: its store one migration back opens, migrates, and serves on.
@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use crate::support::{Backend, Console, Env, notes, tags};
 
-/// Takes the last eleven migrations back out of `db`: what a console of the version before
+/// Takes the last twelve migrations back out of `db`: what a console of the version before
 /// them had (they only added tables and columns).
 fn to_previous_schema(db: &std::path::Path) {
     let c = Connection::open(db).unwrap();
@@ -21,7 +21,8 @@ fn to_previous_schema(db: &std::path::Path) {
         "the file starts at the current schema"
     );
     c.execute_batch(&format!(
-        "DROP INDEX request_feedback_due;
+        "ALTER TABLE outbox DROP COLUMN photo;
+         DROP INDEX request_feedback_due;
          ALTER TABLE request DROP COLUMN feedback_asked;
          ALTER TABLE request DROP COLUMN feedback_helped;
          ALTER TABLE request DROP COLUMN feedback_at;
@@ -51,7 +52,7 @@ fn to_previous_schema(db: &std::path::Path) {
          ALTER TABLE pending_mutation DROP COLUMN before;
          ALTER TABLE sync_rejection DROP COLUMN draft;
          PRAGMA user_version = {};",
-        SCHEMA_VERSION - 11
+        SCHEMA_VERSION - 12
     ))
     .unwrap();
 }
