@@ -76,9 +76,12 @@ pub struct Photos {
     /// Team mode: where a photo that is not on this machine comes from.
     files: Option<FileLink>,
     failed: Option<String>,
+    /// Asked for and not decoded yet: over a slow link a team console fetches it for seconds.
+    loading: bool,
     tx: UnboundedSender<PhotoMsg>,
     resize_rx: mpsc::Receiver<ResizeRequest>,
     say_failed: &'static str,
+    say_loading: &'static str,
 }
 
 impl Photos {
@@ -95,12 +98,18 @@ impl Photos {
             shown: None,
             files,
             failed: None,
+            loading: false,
             tx,
             resize_rx,
             say_failed: if lang == super::strings::Lang::En {
                 "the photo cannot be shown"
             } else {
                 "фото не показать"
+            },
+            say_loading: if lang == super::strings::Lang::En {
+                "loading the photo…"
+            } else {
+                "фото загружается…"
             },
         }
     }
@@ -112,6 +121,7 @@ impl Photos {
         }
         self.protocol.empty_protocol();
         self.failed = None;
+        self.loading = want.is_some();
         self.shown = want.clone();
         let Some(file) = want else {
             return;
@@ -151,11 +161,13 @@ impl Photos {
     pub fn on_msg(&mut self, msg: PhotoMsg) {
         match msg {
             PhotoMsg::Decoded { path, image } if self.shows(&path) => {
+                self.loading = false;
                 self.protocol
                     .replace_protocol(self.picker.new_resize_protocol(image));
             }
             PhotoMsg::Failed { path, error } if self.shows(&path) => {
                 tracing::warn!(%path, %error, "photo not shown");
+                self.loading = false;
                 self.failed = Some(error);
             }
             PhotoMsg::Resized(done) => {
@@ -170,6 +182,10 @@ impl Photos {
         if let Some(e) = &self.failed {
             let text = format!("{}: {}", self.say_failed, crate::sanitize::line(e));
             f.render_widget(ratatui::widgets::Paragraph::new(text), slot);
+            return;
+        }
+        if self.loading {
+            f.render_widget(ratatui::widgets::Paragraph::new(self.say_loading), slot);
             return;
         }
         f.render_stateful_widget(StatefulImage::default(), slot, &mut self.protocol);

@@ -41,6 +41,13 @@ async fn a_stored_photo_is_drawn_in_the_card_without_blocking_the_draw() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut photos = Photos::new(Picker::halfblocks(), tx, Lang::Ru, None);
     photos.follow(wanted(&a));
+    // Until it is decoded (fetched, in team mode), the slot says so.
+    let mut t = Terminal::new(TestBackend::new(60, 5)).unwrap();
+    t.draw(|f| photos.draw(f, f.area())).unwrap();
+    let line: String = (0..60)
+        .map(|x| t.backend().buffer()[(x, 0)].symbol().to_string())
+        .collect();
+    assert!(line.starts_with("фото загружается…"), "{line}");
     let decoded = rx.recv().await.unwrap();
     assert!(matches!(decoded, PhotoMsg::Decoded { .. }));
     photos.on_msg(decoded);
