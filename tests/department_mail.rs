@@ -99,8 +99,19 @@ impl MailRig {
 
     /// A citizen's request, forwarded to `to` with a note: its number.
     async fn forwarded(&self, text: &str, to: &str) -> String {
+        self.forwarded_with(text, to, vec![]).await
+    }
+
+    /// As [`forwarded`], the request carrying `attachments`.
+    async fn forwarded_with(
+        &self,
+        text: &str,
+        to: &str,
+        attachments: Vec<mcu_desk::domain::request::Attachment>,
+    ) -> String {
         let now = chrono::Utc::now();
         let mut new = NewRequest::new(Channel::Telegram, text, now);
+        new.attachments = attachments;
         new.channel_ref.chat = Some("4242".into());
         new.citizen = Some("Вера Петрова".into());
         new.phone = Some("+79181112233".into());
@@ -169,6 +180,48 @@ fn reply(from: &str, subject: &str, in_reply_to: Option<&str>, body: &str) -> St
         "From: =?utf-8?b?0JTQuNGB0L/QtdGC0YfQtdGA?= <{from}>\nTo: {US}\nSubject: {subject}\nMessage-ID: <{}@economy.city.example>\n{threading}Date: Mon, 7 Dec 2026 12:00:00 +0300\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n",
         Uuid::now_v7()
     )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizens_photo_goes_with_the_forward_mail() {
+    use mail_parser::MimeHeaders;
+    use mcu_desk::domain::request::{Attachment, AttachmentState};
+    let rig = MailRig::start().await;
+    let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7u8; 2000], &[0xFF, 0xD9]].concat();
+    let on_disk = rig._dir.path().join("files").join("AgACAgIAAxk.jpg");
+    std::fs::create_dir_all(on_disk.parent().unwrap()).unwrap();
+    std::fs::write(&on_disk, &jpeg).unwrap();
+    let photo = |path: &str, state| Attachment {
+        kind: "photo".into(),
+        name: None,
+        size: Some(jpeg.len() as u64),
+        source: Some("AgACAgIAAxk".into()),
+        local_path: Some(path.into()),
+        state,
+    };
+    let number = rig
+        .forwarded_with(
+            "Яма во дворе, вот фото",
+            "city_economy",
+            vec![
+                photo(&on_disk.display().to_string(), AttachmentState::Stored),
+                // Not fetched yet: nothing to attach.
+                photo("/nowhere/x.jpg", AttachmentState::Pending),
+            ],
+        )
+        .await;
+    let got = rig.sink.wait_for(1, Duration::from_secs(20)).await;
+    let m = parsed(&got[0]);
+    assert!(m.subject().unwrap_or_default().contains(&number));
+    assert!(
+        m.body_text(0).unwrap().contains("Яма во дворе"),
+        "the forward's text still reads first"
+    );
+    let attached: Vec<_> = m.attachments().collect();
+    assert_eq!(attached.len(), 1, "the stored photo, once");
+    assert_eq!(attached[0].attachment_name(), Some("фото-1.jpg"));
+    assert_eq!(attached[0].contents(), jpeg.as_slice());
+    rig.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

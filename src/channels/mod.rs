@@ -42,9 +42,10 @@ pub struct OutboundPart {
     /// One-tap answers, (label, data): a Telegram inline keyboard, a VK dialog's inline
     /// keyboard of text buttons; a VK wall thread and the platform send the text alone.
     pub buttons: Vec<(String, String)>,
-    /// A photo to send with `text` as its caption (a Telegram file_id or URL); only Telegram
-    /// parts carry one (a department's chat), and other channels send the text alone.
-    pub photo: Option<String>,
+    /// Files that go with the text: in Telegram a photo with `text` as its caption (its
+    /// file_id or URL), by mail the attachments (paths in the gateway's `files_dir`). Only
+    /// a department's post carries any; VK and the platform send the text alone.
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -336,6 +336,9 @@ pub fn sweep(
             &body,
             ms(now),
         )?;
+        if reach.channel == Channel::Email {
+            outbox::attach_files(&tx, message_id, &stored_files(&r))?;
+        }
         if reach.channel == Channel::Telegram {
             let caption = render(
                 &texts.department_photo,
@@ -365,7 +368,7 @@ pub fn sweep(
     Ok(posted)
 }
 
-/// The most photos posted after a forward: an album's worth.
+/// The most photos posted (or files mailed) after a forward: an album's worth.
 const MAX_PHOTOS: usize = 10;
 
 /// The request's photos Telegram can send by their handle: a file_id the bot received (its
@@ -385,6 +388,17 @@ fn photos(r: &Request) -> impl Iterator<Item = &str> {
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         })
         .take(MAX_PHOTOS)
+}
+
+/// The request's files the gateway has fetched, for a forward mail's attachments: what the
+/// citizen sent (and a department, on a request forwarded again).
+fn stored_files(r: &Request) -> Vec<String> {
+    r.attachments
+        .iter()
+        .filter(|a| a.state == crate::domain::request::AttachmentState::Stored)
+        .filter_map(|a| a.local_path.clone())
+        .take(MAX_PHOTOS)
+        .collect()
 }
 
 /// Tells a department, once per level, that its answer on a request turned due soon (at

@@ -106,7 +106,7 @@ pub fn enqueue_photo(
 ) -> Result<(), StoreError> {
     tx.exec(
         "INSERT INTO outbox(message_id, part_no, parts, request_rid, channel, chat, reply_to, body, state,
-            next_attempt_at, created_at, updated_at, photo)
+            next_attempt_at, created_at, updated_at, files)
          VALUES (?1, 0, 1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, ?7, ?8)
          ON CONFLICT(message_id, part_no) DO NOTHING",
         params![
@@ -119,6 +119,19 @@ pub fn enqueue_photo(
             now,
             photo
         ],
+    )?;
+    Ok(())
+}
+
+/// Files that go with the first part of a message already queued (a forward mail's
+/// attachments: paths in the gateway's `files_dir`).
+pub fn attach_files(tx: &Connection, message_id: Uuid, files: &[String]) -> Result<(), StoreError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    tx.exec(
+        "UPDATE outbox SET files = ?2 WHERE message_id = ?1 AND part_no = 0 AND state = 'pending'",
+        params![message_id.to_string(), files.join("\n")],
     )?;
     Ok(())
 }
@@ -200,8 +213,9 @@ pub struct Part {
     pub parts: i64,
     /// One-tap answers under this part, (label, data); empty for most.
     pub buttons: Vec<(String, String)>,
-    /// A photo sent with `body` as its caption (`enqueue_photo`).
-    pub photo: Option<String>,
+    /// Files sent with this part: a photo with `body` as its caption (`enqueue_photo`), a
+    /// mail's attachments (`attach_files`).
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -225,7 +239,7 @@ pub fn claim(
     super::lease::check_fence(&tx, lease, epoch)?;
     let picked = {
         let mut st = tx.prepare_cached(
-            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts, o.buttons, o.photo
+            "SELECT o.id, o.message_id, o.part_no, o.request_rid, o.chat, o.reply_to, o.body, o.attempts, o.parts, o.buttons, o.files
              FROM outbox o INDEXED BY outbox_pending
              WHERE o.channel = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel AND e.chat = o.chat
@@ -248,7 +262,10 @@ pub fn claim(
                     .get::<_, Option<String>>(9)?
                     .and_then(|b| serde_json::from_str(&b).ok())
                     .unwrap_or_default(),
-                photo: r.get(10)?,
+                files: r
+                    .get::<_, Option<String>>(10)?
+                    .map(|f| f.lines().map(str::to_string).collect())
+                    .unwrap_or_default(),
             })
         })?;
         let mut picked = None;

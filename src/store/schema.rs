@@ -402,9 +402,10 @@ CREATE INDEX request_feedback_due ON request(channel, closed_at)
 ALTER TABLE outbox ADD COLUMN buttons TEXT;
 "#,
     ),
-    // A part may be a photo with its text as the caption (`outbox.photo`: the channel's handle
-    // for it, a Telegram file_id or a URL): the citizen's photos after a department's post.
-    M::up("ALTER TABLE outbox ADD COLUMN photo TEXT;"),
+    // Files sent with a part (`outbox.files`, one per line): a photo with the text as its
+    // caption in a department's Telegram group (a file_id or a URL), or a forward mail's
+    // attachments (the gateway's own paths).
+    M::up("ALTER TABLE outbox ADD COLUMN files TEXT;"),
 ];
 
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -21,7 +21,7 @@ fn to_previous_schema(db: &std::path::Path) {
         "the file starts at the current schema"
     );
     c.execute_batch(&format!(
-        "ALTER TABLE outbox DROP COLUMN photo;
+        "ALTER TABLE outbox DROP COLUMN files;
          DROP INDEX request_feedback_due;
          ALTER TABLE request DROP COLUMN feedback_asked;
          ALTER TABLE request DROP COLUMN feedback_helped;

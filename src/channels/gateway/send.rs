@@ -88,7 +88,7 @@ pub(super) async fn sender<C: Adapter>(ctx: Arc<Ctx<C>>, mut stop: watch::Receiv
                     &ctx.opts.rules.texts.feedback_yes,
                     &ctx.opts.rules.texts.feedback_no,
                 ),
-                photo: part.photo.clone(),
+                files: part.files.clone(),
             })
             .await;
         next_per_chat.insert(

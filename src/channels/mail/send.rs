@@ -3,7 +3,7 @@
 //! reply to either copy names it.
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::channels::{OutboundPart, SendOutcome};
@@ -40,7 +40,6 @@ pub(super) async fn send(
         .subject(subject.unwrap_or("МЦУ"))
         .message_id(Some(format!("<{id}>")))
         .date_now()
-        .header(ContentType::TEXT_PLAIN)
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             auto.into(),
@@ -56,7 +55,19 @@ pub(super) async fn send(
             .in_reply_to(format!("<{r}>"))
             .references(format!("<{r}>"));
     }
-    let message = match builder.body(body.to_string()) {
+    let attached = attachments(&part.files).await;
+    let message = if attached.is_empty() {
+        builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+    } else {
+        let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(body.to_string()));
+        for a in attached {
+            mixed = mixed.singlepart(a);
+        }
+        builder.multipart(mixed)
+    };
+    let message = match message {
         Ok(m) => m,
         Err(e) => {
             return SendOutcome::Failed {
@@ -78,4 +89,49 @@ pub(super) async fn send(
             after: None,
         },
     }
+}
+
+/// The most a forward mail carries in files: mail servers commonly refuse messages over
+/// 25 MB, and base64 makes files a third larger.
+const MAX_ATTACHED: u64 = 15 * 1024 * 1024;
+
+/// The files as attachments, named by their kind and place (`фото-1.jpg`): the gateway's own
+/// file names are channel ids, meaningless to a department. A file gone from the disk, or one
+/// past the size bound, is left out and logged; the mail still goes.
+async fn attachments(files: &[String]) -> Vec<SinglePart> {
+    let mut out = vec![];
+    let mut total = 0u64;
+    for (i, path) in files.iter().enumerate() {
+        let bytes = match tokio::fs::read(path).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(%path, error = %e, "a forward's file left out");
+                continue;
+            }
+        };
+        total += bytes.len() as u64;
+        if total > MAX_ATTACHED {
+            tracing::warn!(%path, "a forward's file left out: the mail is full");
+            continue;
+        }
+        let ext = std::path::Path::new(path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+            .unwrap_or("bin")
+            .to_ascii_lowercase();
+        let (kind, mime) = match ext.as_str() {
+            "jpg" | "jpeg" => ("фото", "image/jpeg"),
+            "png" => ("фото", "image/png"),
+            "webp" => ("фото", "image/webp"),
+            "pdf" => ("файл", "application/pdf"),
+            _ => ("файл", "application/octet-stream"),
+        };
+        let Ok(content_type) = ContentType::parse(mime) else {
+            continue;
+        };
+        let name = format!("{kind}-{}.{ext}", i + 1);
+        out.push(Attachment::new(name).body(bytes, content_type));
+    }
+    out
 }

@@ -88,7 +88,7 @@ fn part(text: &str) -> OutboundPart {
         reply_to: None,
         text: text.into(),
         buttons: vec![],
-        photo: None,
+        files: vec![],
     }
 }
 

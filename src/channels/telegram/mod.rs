@@ -183,7 +183,7 @@ impl Adapter for Telegram {
         };
         // A photo goes by its handle (the file_id the citizen's message carried, or a URL),
         // with the text as its caption.
-        let (method, mut body) = match &part.photo {
+        let (method, mut body) = match part.files.first() {
             Some(photo) => (
                 "sendPhoto",
                 json!({ "chat_id": chat, "photo": photo, "caption": part.text }),

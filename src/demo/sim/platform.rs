@@ -306,7 +306,7 @@ mod tests {
             reply_to: None,
             text: "Бригада выехала".into(),
             buttons: vec![],
-            photo: None,
+            files: vec![],
         };
         let sent = c.send(&part).await;
         assert!(
