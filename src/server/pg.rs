@@ -3,31 +3,18 @@
 //! driven with `Handle::block_on` from the blocking thread the caller runs it on
 //! (`spawn_blocking` in the HTTP server, the test's own thread in tests).
 
+mod accounts;
+mod store;
+
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde_json::Value;
 use tokio::runtime::Handle;
-use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
 
-use super::engine::{
-    Access, Account, AccountUpdate, ClientRow, Principal, Role, ServerError, ServerTx,
-    Transactional, stored_role,
-};
+use super::engine::{ClientRow, ServerError, ServerTx};
 use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
-
-/// Schema versions in order; applied once each, recorded in `schema_version`.
-const MIGRATIONS: &[&str] = &[
-    include_str!("schema_pg.sql"),
-    include_str!("schema_pg_2.sql"),
-    include_str!("schema_pg_3.sql"),
-    include_str!("schema_pg_4.sql"),
-    include_str!("schema_pg_5.sql"),
-];
-
-/// The schema version this program brings a store to (a store newer than it is refused).
-pub const STORE_VERSION: usize = MIGRATIONS.len();
+pub use store::{PgStore, STORE_VERSION};
 
 fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
@@ -47,118 +34,6 @@ fn pg(e: tokio_postgres::Error) -> ServerError {
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::Corrupt(format!("{what}: {e}"))
-}
-
-pub struct PgStore {
-    pool: Pool,
-    rt: Handle,
-}
-
-impl PgStore {
-    /// Connects (`url` in libpq form: `postgres://…` or `host=… dbname=…`) and brings the
-    /// schema up to date. Call from inside a tokio runtime.
-    pub async fn connect(url: &str) -> Result<PgStore, ServerError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(err)?;
-        // A server frozen inside a transaction (a paused VM, SIGSTOP) would hold its row locks
-        // — the scope's counter among them — and stall every other server's pushes and a
-        // standby's takeover until it woke. Our transactions never wait on anything outside
-        // the database, so a session idle inside one this long is such a server: PostgreSQL
-        // ends it, and the pool opens a new connection when it wakes. Options given in the
-        // URL are left as they are.
-        if config.get_options().is_none() {
-            config.options("-c idle_in_transaction_session_timeout=10s");
-        }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager).max_size(16).build().map_err(err)?;
-        let store = PgStore {
-            pool,
-            rt: Handle::current(),
-        };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    async fn migrate(&self) -> Result<(), ServerError> {
-        let mut client = self.pool.get().await.map_err(err)?;
-        let tx = client.transaction().await.map_err(err)?;
-        // One migrator at a time when several replicas start together.
-        tx.execute("SELECT pg_advisory_xact_lock(7243001)", &[])
-            .await
-            .map_err(err)?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")
-            .await
-            .map_err(err)?;
-        let done: i64 = tx
-            .query_one("SELECT count(*) FROM schema_version", &[])
-            .await
-            .map_err(err)?
-            .get(0);
-        if done as usize > MIGRATIONS.len() {
-            return Err(ServerError::Storage(format!(
-                "the database has schema version {done}, newer than this server's {}",
-                MIGRATIONS.len()
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-            tx.batch_execute(sql).await.map_err(err)?;
-            tx.execute(
-                "INSERT INTO schema_version(version) VALUES ($1)",
-                &[&(i as i32 + 1)],
-            )
-            .await
-            .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)
-    }
-
-    fn run<R>(
-        &self,
-        isolation: IsolationLevel,
-        read_only: bool,
-        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-    ) -> Result<R, ServerError> {
-        let rt = self.rt.clone();
-        let mut client = rt.block_on(self.pool.get()).map_err(err)?;
-        let tx = rt
-            .block_on(
-                client
-                    .build_transaction()
-                    .isolation_level(isolation)
-                    .read_only(read_only)
-                    .start(),
-            )
-            .map_err(err)?;
-        let mut t = Tx { tx, rt: rt.clone() };
-        let r = f(&mut t)?;
-        rt.block_on(t.tx.commit()).map_err(pg)?;
-        Ok(r)
-    }
-}
-
-impl Transactional for PgStore {
-    fn in_tx<R>(
-        &self,
-        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-    ) -> Result<R, ServerError> {
-        // Rows are locked explicitly (FOR UPDATE, the scope's counter), so read committed
-        // is enough and never fails a push for a serialization conflict.
-        self.run(IsolationLevel::ReadCommitted, false, f)
-    }
-
-    fn in_snapshot<R>(
-        &self,
-        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-    ) -> Result<R, ServerError> {
-        // A pull reads the change log and the client's last mutation id in one snapshot.
-        // Not read-only: a scope's first pull creates its row.
-        self.run(IsolationLevel::RepeatableRead, false, f)
-    }
 }
 
 struct Tx<'a> {
@@ -189,28 +64,6 @@ impl Tx<'_> {
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<u64, ServerError> {
         self.rt.block_on(self.tx.execute(sql, params)).map_err(pg)
-    }
-
-    fn scopes_of(&mut self, name: &str) -> Result<Vec<String>, ServerError> {
-        let rows = self
-            .rt
-            .block_on(self.tx.query(
-                "SELECT scope_id FROM account_scope WHERE name = $1 ORDER BY scope_id",
-                &[&name],
-            ))
-            .map_err(pg)?;
-        Ok(rows.into_iter().map(|r| r.get(0)).collect())
-    }
-
-    fn departments_of(&mut self, name: &str) -> Result<Vec<String>, ServerError> {
-        let rows = self
-            .rt
-            .block_on(self.tx.query(
-                "SELECT department FROM account_department WHERE name = $1 ORDER BY department",
-                &[&name],
-            ))
-            .map_err(pg)?;
-        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 }
 
@@ -490,114 +343,6 @@ impl ServerTx for Tx<'_> {
         }
     }
 
-    fn add_account(
-        &mut self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, ServerError> {
-        let n = self.exec(
-            "INSERT INTO account(name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT(name) DO NOTHING",
-            &[&name, &role.as_str(), &token_hash, &ms(now)],
-        )?;
-        Ok(n == 1)
-    }
-
-    fn account_by_token_hash(
-        &mut self,
-        token_hash: &str,
-    ) -> Result<Option<Principal>, ServerError> {
-        let row = self.opt(
-            "SELECT name, role FROM account WHERE token_hash = $1",
-            &[&token_hash],
-        )?;
-        row.map(|r| {
-            let user: String = r.get(0);
-            let role: String = r.get(1);
-            Ok(Principal {
-                role: stored_role(&user, &role)?,
-                user,
-                departments: None,
-            })
-        })
-        .transpose()
-    }
-
-    fn accounts(&mut self) -> Result<Vec<Account>, ServerError> {
-        let rows = self
-            .rt
-            .block_on(self.tx.query(
-                "SELECT name, role, created_at, disabled, last_seen FROM account ORDER BY name",
-                &[],
-            ))
-            .map_err(pg)?;
-        let mut out = rows
-            .into_iter()
-            .map(|r| {
-                let name: String = r.get(0);
-                let role: String = r.get(1);
-                let at: i64 = r.get(2);
-                let seen: Option<i64> = r.get(4);
-                Ok(Account {
-                    role: stored_role(&name, &role)?,
-                    created_at: DateTime::from_timestamp_millis(at).ok_or_else(|| {
-                        ServerError::Corrupt(format!("account `{name}`: created_at {at}"))
-                    })?,
-                    disabled: r.get(3),
-                    last_seen: seen.and_then(DateTime::from_timestamp_millis),
-                    scopes: vec![],
-                    departments: vec![],
-                    name,
-                })
-            })
-            .collect::<Result<Vec<Account>, ServerError>>()?;
-        for a in &mut out {
-            a.scopes = self.scopes_of(&a.name)?;
-            a.departments = self.departments_of(&a.name)?;
-        }
-        Ok(out)
-    }
-
-    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError> {
-        let Some(row) = self.opt("SELECT disabled FROM account WHERE name = $1", &[&name])? else {
-            return Ok(None);
-        };
-        Ok(Some(Access {
-            disabled: row.get(0),
-            scopes: self.scopes_of(name)?,
-            departments: self.departments_of(name)?,
-        }))
-    }
-
-    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError> {
-        self.exec(
-            "INSERT INTO account_scope(name, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&name, &scope],
-        )?;
-        Ok(())
-    }
-
-    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError> {
-        self.exec(
-            "INSERT INTO account_department(name, department) VALUES ($1, $2)
-               ON CONFLICT DO NOTHING",
-            &[&name, &department],
-        )?;
-        Ok(())
-    }
-
-    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError> {
-        let role = u.role.map(|r| r.as_str());
-        let n = self.exec(
-            "UPDATE account SET role = COALESCE($2, role), disabled = COALESCE($3, disabled),
-               token_hash = COALESCE($4, token_hash) WHERE name = $1",
-            &[&name, &role, &u.disabled, &u.token_hash],
-        )?;
-        Ok(n == 1)
-    }
-
     fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError> {
         // The scope's row first: a push logging into it meanwhile waits, so the horizon is
         // the head of what was compacted.
@@ -659,14 +404,6 @@ impl ServerTx for Tx<'_> {
             ))
             .map_err(pg)?;
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
-    }
-
-    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError> {
-        self.exec(
-            "UPDATE account SET last_seen = $2 WHERE name = $1",
-            &[&name, &ms(now)],
-        )?;
-        Ok(())
     }
 
     fn replace_row(

@@ -1,73 +1,20 @@
 //! The server's store in one SQLite file (the default, for a city's five operators): the same
 //! tables and rules as the PostgreSQL store, one writer thread, `BEGIN IMMEDIATE` per mutation.
 
+mod accounts;
+mod store;
+
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use std::path::Path;
 use uuid::Uuid;
 
-use super::engine::{
-    Access, Account, AccountUpdate, ClientRow, Principal, Role, ServerError, ServerTx,
-    Transactional,
-};
+use super::engine::{ClientRow, ServerError, ServerTx};
 use crate::wire::sync::{Doc, Entity, MutationResult, RequestDoc};
-
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!("schema_sqlite.sql")),
-    M::up(include_str!("schema_sqlite_2.sql")),
-    M::up(include_str!("schema_sqlite_3.sql")),
-    M::up(include_str!("schema_sqlite_4.sql")),
-    M::up(include_str!("schema_sqlite_5.sql")),
-];
-
-/// The schema version this program brings a store to (a store newer than it is refused).
-pub const STORE_VERSION: usize = MIGRATIONS.len();
+pub use store::{STORE_VERSION, SqliteStore, in_snapshot, in_tx, open};
 
 fn err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(e.to_string())
-}
-
-pub fn open(path: &Path) -> Result<Connection, ServerError> {
-    let mut conn = Connection::open(path).map_err(err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(err)?;
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(err)?;
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(err)?;
-    Migrations::from_slice(MIGRATIONS)
-        .to_latest(&mut conn)
-        .map_err(err)?;
-    Ok(conn)
-}
-
-/// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only when it returns Ok.
-pub fn in_tx<R>(
-    conn: &mut Connection,
-    f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-) -> Result<R, ServerError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(err)?;
-    let r = f(&mut Tx(&tx))?;
-    tx.commit().map_err(err)?;
-    Ok(r)
-}
-
-/// A read snapshot: a deferred transaction sees one state of the WAL for its whole life.
-pub fn in_snapshot<R>(
-    conn: &mut Connection,
-    f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-) -> Result<R, ServerError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Deferred)
-        .map_err(err)?;
-    let r = f(&mut Tx(&tx))?;
-    tx.commit().map_err(err)?;
-    Ok(r)
 }
 
 struct Tx<'a>(&'a Connection);
@@ -75,64 +22,6 @@ struct Tx<'a>(&'a Connection);
 /// A string as an SQL literal, for the one batch that can't take parameters.
 fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-impl Tx<'_> {
-    fn scopes_of(&self, name: &str) -> Result<Vec<String>, ServerError> {
-        let mut st = self
-            .0
-            .prepare_cached("SELECT scope_id FROM account_scope WHERE name = ?1 ORDER BY scope_id")
-            .map_err(err)?;
-        let rows = st.query_map([name], |r| r.get(0)).map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
-    }
-
-    fn departments_of(&self, name: &str) -> Result<Vec<String>, ServerError> {
-        let mut st = self
-            .0
-            .prepare_cached(
-                "SELECT department FROM account_department WHERE name = ?1 ORDER BY department",
-            )
-            .map_err(err)?;
-        let rows = st.query_map([name], |r| r.get(0)).map_err(err)?;
-        rows.collect::<Result<_, _>>().map_err(err)
-    }
-}
-
-/// The server's SQLite store: one connection behind a mutex (one writer is what SQLite wants;
-/// a city's handful of consoles never queue long).
-pub struct SqliteStore {
-    conn: std::sync::Mutex<Connection>,
-}
-
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<SqliteStore, ServerError> {
-        Ok(SqliteStore {
-            conn: std::sync::Mutex::new(open(path)?),
-        })
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves no half transaction behind (rusqlite rolls
-        // back on drop), so the connection is still good.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Transactional for SqliteStore {
-    fn in_tx<R>(
-        &self,
-        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-    ) -> Result<R, ServerError> {
-        in_tx(&mut self.conn(), f)
-    }
-
-    fn in_snapshot<R>(
-        &self,
-        f: impl FnOnce(&mut dyn ServerTx) -> Result<R, ServerError>,
-    ) -> Result<R, ServerError> {
-        in_snapshot(&mut self.conn(), f)
-    }
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -432,143 +321,6 @@ impl ServerTx for Tx<'_> {
         Ok(out)
     }
 
-    fn add_account(
-        &mut self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, ServerError> {
-        // Only a taken name is "no"; a clash on the token hash stays an error (it would mean a
-        // broken random source, not a user's mistake).
-        let n = self
-            .0
-            .execute(
-                "INSERT INTO account(name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(name) DO NOTHING",
-                params![name, role.as_str(), token_hash, ms(now)],
-            )
-            .map_err(err)?;
-        Ok(n == 1)
-    }
-
-    fn account_by_token_hash(
-        &mut self,
-        token_hash: &str,
-    ) -> Result<Option<Principal>, ServerError> {
-        let row: Option<(String, String)> = self
-            .0
-            .query_row(
-                "SELECT name, role FROM account WHERE token_hash = ?1",
-                [token_hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(err)?;
-        row.map(|(user, role)| {
-            Ok(Principal {
-                role: super::engine::stored_role(&user, &role)?,
-                user,
-                departments: None,
-            })
-        })
-        .transpose()
-    }
-
-    fn accounts(&mut self) -> Result<Vec<Account>, ServerError> {
-        let mut st = self
-            .0
-            .prepare_cached(
-                "SELECT name, role, created_at, disabled, last_seen FROM account ORDER BY name",
-            )
-            .map_err(err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            })
-            .map_err(err)?;
-        let mut out = vec![];
-        for row in rows {
-            let (name, role, at, disabled, seen) = row.map_err(err)?;
-            out.push(Account {
-                role: super::engine::stored_role(&name, &role)?,
-                created_at: DateTime::from_timestamp_millis(at).ok_or_else(|| {
-                    ServerError::Corrupt(format!("account `{name}`: created_at {at}"))
-                })?,
-                disabled,
-                last_seen: seen.and_then(DateTime::from_timestamp_millis),
-                scopes: vec![],
-                departments: vec![],
-                name,
-            });
-        }
-        drop(st);
-        for a in &mut out {
-            a.scopes = self.scopes_of(&a.name)?;
-            a.departments = self.departments_of(&a.name)?;
-        }
-        Ok(out)
-    }
-
-    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError> {
-        let disabled: Option<bool> = self
-            .0
-            .query_row(
-                "SELECT disabled FROM account WHERE name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        let Some(disabled) = disabled else {
-            return Ok(None);
-        };
-        Ok(Some(Access {
-            disabled,
-            scopes: self.scopes_of(name)?,
-            departments: self.departments_of(name)?,
-        }))
-    }
-
-    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError> {
-        self.0
-            .execute(
-                "INSERT INTO account_scope(name, scope_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![name, scope],
-            )
-            .map_err(err)?;
-        Ok(())
-    }
-
-    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError> {
-        self.0
-            .execute(
-                "INSERT INTO account_department(name, department) VALUES (?1, ?2)
-                   ON CONFLICT DO NOTHING",
-                params![name, department],
-            )
-            .map_err(err)?;
-        Ok(())
-    }
-
-    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError> {
-        let n = self
-            .0
-            .execute(
-                "UPDATE account SET role = COALESCE(?2, role), disabled = COALESCE(?3, disabled),
-                   token_hash = COALESCE(?4, token_hash) WHERE name = ?1",
-                params![name, u.role.map(|r| r.as_str()), u.disabled, u.token_hash],
-            )
-            .map_err(err)?;
-        Ok(n == 1)
-    }
-
     fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError> {
         let gone = self
             .0
@@ -638,16 +390,6 @@ impl ServerTx for Tx<'_> {
             .query_map(params![list, entity.as_str()], |r| r.get(0))
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
-    }
-
-    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError> {
-        self.0
-            .execute(
-                "UPDATE account SET last_seen = ?2 WHERE name = ?1",
-                params![name, ms(now)],
-            )
-            .map_err(err)?;
-        Ok(())
     }
 
     fn replace_row(

@@ -150,9 +150,37 @@ pub struct ClientRow {
     pub last_mutation_id: i64,
 }
 
+/// The accounts a backend keeps (`server::accounts`): tokens by their hash, roles, and what
+/// each reaches.
+pub trait AccountTx {
+    /// Creates an account; false (and nothing written) when the name is taken.
+    fn add_account(
+        &mut self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServerError>;
+    /// Who holds the token with this hash (`accounts::hash_token`), if anyone.
+    fn account_by_token_hash(&mut self, token_hash: &str)
+    -> Result<Option<Principal>, ServerError>;
+    /// Every account, by name.
+    fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
+    /// What the account may reach, for the gate every `/v1` request passes (`http.rs`).
+    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError>;
+    /// Lets the account reach `scope` (again: no change).
+    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError>;
+    /// Binds a department account to a catalog department (again: no change).
+    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError>;
+    /// Changes what is given; false when there is no such account.
+    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError>;
+    /// When the account was last seen (the gate throttles these).
+    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError>;
+}
+
 /// A backend's statements inside one open transaction. Rows are locked where the backend
 /// can (`FOR UPDATE`); SQLite has one writer anyway.
-pub trait ServerTx {
+pub trait ServerTx: AccountTx {
     /// The scope's seq and epoch, created on first use.
     fn scope(&mut self, scope: &str) -> Result<(i64, Uuid), ServerError>;
     fn lock_client(&mut self, id: Uuid) -> Result<Option<ClientRow>, ServerError>;
@@ -217,27 +245,6 @@ pub trait ServerTx {
             .map(Some)
             .map_err(|e| ServerError::Corrupt(format!("{} {id}: {e}", entity.as_str())))
     }
-    /// Creates an account; false (and nothing written) when the name is taken.
-    fn add_account(
-        &mut self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, ServerError>;
-    /// Who holds the token with this hash (`accounts::hash_token`), if anyone.
-    fn account_by_token_hash(&mut self, token_hash: &str)
-    -> Result<Option<Principal>, ServerError>;
-    /// Every account, by name.
-    fn accounts(&mut self) -> Result<Vec<Account>, ServerError>;
-    /// What the account may reach, for the gate every `/v1` request passes (`http.rs`).
-    fn account_access(&mut self, name: &str) -> Result<Option<Access>, ServerError>;
-    /// Lets the account reach `scope` (again: no change).
-    fn grant_scope(&mut self, name: &str, scope: &str) -> Result<(), ServerError>;
-    /// Binds a department account to a catalog department (again: no change).
-    fn grant_department(&mut self, name: &str, department: &str) -> Result<(), ServerError>;
-    /// Changes what is given; false when there is no such account.
-    fn update_account(&mut self, name: &str, u: &AccountUpdate) -> Result<bool, ServerError>;
     /// Drops every logged change of the scope a later change of the same row supersedes, and
     /// records the head as the compaction horizon. Returns how many went.
     fn compact_log(&mut self, scope: &str) -> Result<usize, ServerError>;
@@ -249,8 +256,6 @@ pub trait ServerTx {
     fn drop_request(&mut self, scope: &str, id: &str) -> Result<(), ServerError>;
     /// The request each of these messages, notes or events is filed under.
     fn parents(&mut self, entity: Entity, ids: &[String]) -> Result<Vec<String>, ServerError>;
-    /// When the account was last seen (the gate throttles these).
-    fn touch_account(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ServerError>;
     /// Overwrites a message (its delivery state moved); the caller logs the change.
     fn replace_row(
         &mut self,
