@@ -18,7 +18,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::engine::{Principal, Role};
-use super::http::{Backend, Reach, Server};
+use super::http::{ApiError, Backend, Reach, Server};
 use crate::domain::request::AttachmentState;
 
 /// The largest file handed over: the channels' own limit is 20 MB (Telegram's getFile), so
@@ -38,9 +38,8 @@ pub(super) fn routes<S: Backend>() -> Router<Server<S>> {
     Router::new().route("/v1/files", get(file::<S>))
 }
 
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": code, "message": message });
-    (status, axum::Json(body)).into_response()
+fn refusal(status: StatusCode, code: &'static str, message: &str) -> Response {
+    ApiError::new(status, code, Some(message.into())).into_response()
 }
 
 async fn file<S: Backend>(

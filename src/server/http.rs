@@ -15,7 +15,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, Query, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -29,9 +29,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+mod error;
 mod gate;
 mod observe;
 
+pub(super) use error::ApiError;
 pub use gate::Reach;
 use gate::require_token;
 use observe::{Metrics, health, metrics_text};
@@ -255,95 +257,6 @@ fn router<S: Backend>(app: Server<S>) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(app)
-}
-
-/// An error answer: always JSON with an `error` code; `message` for people when there is more
-/// to say.
-#[derive(Debug)]
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: Option<String>,
-    /// More fields of the body, for the client to act on (the versions of a `schema` refusal).
-    extra: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: Option<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message,
-            extra: None,
-        }
-    }
-
-    fn unauthorized() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            Some("missing or unknown token: send Authorization: Bearer <token>".into()),
-        )
-    }
-
-    fn bad_request(message: String) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", Some(message))
-    }
-}
-
-impl From<ServerError> for ApiError {
-    fn from(e: ServerError) -> ApiError {
-        let message = Some(e.to_string());
-        match e {
-            // Both versions, so the console can say which side to update.
-            ServerError::Schema(v) => ApiError {
-                extra: json!({ "client_version": v, "server_version": SCHEMA_VERSION })
-                    .as_object()
-                    .cloned(),
-                ..ApiError::new(StatusCode::BAD_REQUEST, "schema", message)
-            },
-            ServerError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-            ServerError::Fenced(_) => ApiError::new(StatusCode::CONFLICT, "fenced", message),
-            ServerError::ReadOnly(_) => ApiError::new(StatusCode::FORBIDDEN, "read_only", message),
-            // The client re-registers and re-pushes (docs/sync-protocol.md §4).
-            ServerError::ClientUnknown => {
-                ApiError::new(StatusCode::CONFLICT, "client_unknown", None)
-            }
-            // Temporary as far as the client can tell: it retries with backoff. The store's
-            // own words (table names, SQL, values) stay in the server's log.
-            ServerError::Storage(_) => {
-                tracing::error!(error = %e, "store");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage", None)
-            }
-            ServerError::Corrupt(_) => {
-                tracing::error!(error = %e, "store");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "corrupt", None)
-            }
-            // A push turns these into refusals; elsewhere (a pull) it is the store's fault.
-            ServerError::Unstorable(_) => {
-                tracing::error!(error = %e, "store");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage", None)
-            }
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.code });
-        if let Some(m) = self.message {
-            body["message"] = m.into();
-        }
-        for (k, v) in self.extra.into_iter().flatten() {
-            body[k] = v;
-        }
-        let mut resp = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        resp
-    }
 }
 
 /// The engine and the store are synchronous: their work runs on tokio's blocking pool, never
@@ -591,7 +504,7 @@ impl Pokes {
 mod tests {
     use super::gate::bearer;
     use super::*;
-    use axum::http::HeaderMap;
+    use axum::http::{HeaderMap, header};
 
     #[test]
     fn bearer_tokens() {
@@ -636,24 +549,5 @@ mod tests {
         );
         let other = b.recorder.handle().render();
         assert!(other.contains("mcu_push_requests_total 0"), "{other}");
-    }
-
-    #[test]
-    fn engine_errors_map_to_statuses() {
-        let s = |e: ServerError| ApiError::from(e).status;
-        assert_eq!(s(ServerError::Schema(9)), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            s(ServerError::Forbidden(uuid::Uuid::nil())),
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(s(ServerError::ClientUnknown), StatusCode::CONFLICT);
-        assert_eq!(
-            s(ServerError::Storage("x".into())),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            s(ServerError::Corrupt("x".into())),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
     }
 }
