@@ -240,7 +240,7 @@ pub async fn demo(a: DemoArgs, config: Config, db: Option<PathBuf>) -> anyhow::R
         run_gateway(store, adapters, opts, en, shutdown_on_ctrl_c(a.duration)).await
     } else {
         let settings = settings(&config, false, store.env().catalog.clone())?;
-        let _trainer = super::live::TriageTrainer::spawn(store.clone(), config.triage.clone());
+        let _trainer = super::trainer::TriageTrainer::spawn(store.clone(), config.triage.clone());
         with_gateways(store, settings, &adapters, &opts).await
     };
     sim.shutdown().await;

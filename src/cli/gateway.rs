@@ -44,7 +44,7 @@ pub struct Running {
     sync: JoinHandle<()>,
     last_pull: BoxFuture<'static, ()>,
     /// Retrains the file's triage model where suggestions are applied at intake.
-    _trainer: Option<live::TriageTrainer>,
+    _trainer: Option<super::trainer::TriageTrainer>,
 }
 
 impl Running {
@@ -151,7 +151,7 @@ async fn start_with<C: crate::channels::Adapter>(
     let trainer = match s.config.triage.auto_apply_above {
         Some(_) => {
             store.configure_triage(s.config.triage.clone()).await?;
-            Some(live::TriageTrainer::spawn(
+            Some(super::trainer::TriageTrainer::spawn(
                 store.clone(),
                 s.config.triage.clone(),
             ))

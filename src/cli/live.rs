@@ -313,7 +313,7 @@ pub async fn gateway(
         .into());
     }
     let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
-    let _trainer = TriageTrainer::spawn(store.clone(), config.triage.clone());
+    let _trainer = super::trainer::TriageTrainer::spawn(store.clone(), config.triage.clone());
     run_gateway(
         store,
         adapters,
@@ -416,42 +416,6 @@ pub(super) fn need_terminal(en: bool) -> Result<(), Refused> {
 }
 
 /// The console; with a Telegram token configured it runs the gateway in the same process.
-/// How often a running console or gateway asks whether triage is due to retrain (a count of
-/// labels on the store's thread; the training itself runs on a blocking thread).
-const TRIAGE_EVERY: Duration = Duration::from_secs(30);
-
-/// Retrains triage in the background while a console or gateway runs; stops when dropped.
-pub(super) struct TriageTrainer(tokio::task::JoinHandle<()>);
-
-impl TriageTrainer {
-    pub(super) fn spawn(store: Store, settings: crate::triage::Settings) -> TriageTrainer {
-        TriageTrainer(tokio::spawn(async move {
-            // The first tick is at once: a console opened after an import trains right away.
-            let mut every = tokio::time::interval(TRIAGE_EVERY);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                match store.retrain_triage(&settings, false).await {
-                    Ok(Some(s)) => tracing::info!(
-                        labels = s.labels,
-                        version = %s.version,
-                        ms = s.train_ms.unwrap_or(0),
-                        "triage retrained"
-                    ),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "triage could not retrain"),
-                }
-            }
-        }))
-    }
-}
-
-impl Drop for TriageTrainer {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 pub async fn console(
     store: Store,
     config: &Config,
@@ -461,7 +425,7 @@ pub async fn console(
 ) -> anyhow::Result<()> {
     need_terminal(config.ui.language == "en")?;
     let _log = init_logging(db.parent().unwrap_or(Path::new(".")));
-    let _trainer = TriageTrainer::spawn(store.clone(), config.triage.clone());
+    let _trainer = super::trainer::TriageTrainer::spawn(store.clone(), config.triage.clone());
     let mut settings = settings(config, readonly, store.env().catalog.clone())?;
     settings.dashboard = dashboard;
     if config.server.team() {

@@ -23,6 +23,7 @@ mod report;
 mod server;
 mod shift;
 mod team;
+mod trainer;
 mod triage;
 mod views;
 
