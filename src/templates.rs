@@ -42,6 +42,8 @@ pub struct BotTexts {
     pub department_forward: String,
     /// The caption of each of the request's photos, posted after it ({number}).
     pub department_photo: String,
+    /// The caption of each of its documents (a scan, a photo sent as a file), the same way.
+    pub department_file: String,
     /// To a department's chat when its message names none of its requests.
     pub department_not_found: String,
     /// Not sent: added to a department's answer on the card when it came with {count} photos
@@ -128,6 +130,7 @@ impl BotTexts {
                 feedback_no: "Нет".into(),
                 department_forward: "{number}: {text}".into(),
                 department_photo: "{number}".into(),
+                department_file: "{number}".into(),
                 department_not_found: "?".into(),
                 department_attachments: "+{count}".into(),
                 department_at_risk: "{number}: {due}".into(),

@@ -186,24 +186,22 @@ async fn a_department_answers_in_its_chat_and_only_its_requests_take_it() {
     rig.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_citizens_photo_follows_the_post_and_a_reply_to_it_is_the_answer() {
-    let rig = rig().await;
-    let chat = 8_880_007;
+/// A citizen's message with one file (`field`: `photo` or `document`) and a caption, made a
+/// request and forwarded to the economy department; its number and the file's attachment.
+async fn forwarded_with_file(
+    rig: &Rig,
+    chat: i64,
+    caption: &str,
+    field: &str,
+    file: serde_json::Value,
+) -> (String, mcu_desk::domain::request::Attachment) {
     let mut update = citizen(chat, 1, "");
     let m = update["message"].as_object_mut().unwrap();
     m.remove("text");
-    m.insert(
-        "caption".into(),
-        json!("Яма во дворе, ул. Мира 7 — вот она"),
-    );
-    m.insert("photo".into(), rig.sim.photo());
+    m.insert("caption".into(), json!(caption));
+    m.insert(field.into(), file);
     let number = rig.new_request(chat, update).await;
     let r = rig.store.resolve(&number).await.unwrap();
-    let file_id = r.attachments[0]
-        .source
-        .clone()
-        .expect("the photo's file_id");
     let op = Op::Forward {
         department: Some("city_economy".into()),
         note_id: Uuid::now_v7(),
@@ -213,6 +211,35 @@ async fn the_citizens_photo_follows_the_post_and_a_reply_to_it_is_the_answer() {
         .apply(Mutation::new(r.id, "anna", chrono::Utc::now(), op))
         .await
         .unwrap();
+    (number, r.attachments[0].clone())
+}
+
+/// The brigade answers under the bot's message `under`: the request takes it as the answer.
+async fn answered_under(rig: &Rig, number: &str, id: i64, text: &str, under: i64) {
+    rig.sim.inject_raw(department(id, text, Some(under)));
+    let sql =
+        format!("SELECT count(*) FROM request WHERE number = '{number}' AND status = 'in_work'");
+    until(Duration::from_secs(10), "the answer under the file", || {
+        count(&rig.db, &sql) == 1
+    })
+    .await;
+    assert_eq!(answer_on(rig, number).await.body, text);
+    no_one_told_how_to_answer(rig);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citizens_photo_follows_the_post_and_a_reply_to_it_is_the_answer() {
+    let rig = rig().await;
+    let photo = rig.sim.photo();
+    let (number, file) = forwarded_with_file(
+        &rig,
+        8_880_007,
+        "Яма во дворе, ул. Мира 7 — вот она",
+        "photo",
+        photo,
+    )
+    .await;
+    let file_id = file.source.expect("the photo's file_id");
     let post = rig
         .bot_said(ECONOMY, &format!("Обращение {number} передано вам"))
         .await;
@@ -225,23 +252,38 @@ async fn the_citizens_photo_follows_the_post_and_a_reply_to_it_is_the_answer() {
     let photos: Vec<_> = to_department.iter().filter(|m| m.photo.is_some()).collect();
     assert_eq!(photos.len(), 1, "one photo, once: {to_department:?}");
     assert_eq!(photos[0].photo.as_deref(), Some(file_id.as_str()));
-
     // The brigade answers under the photo: that is an answer to the request too.
-    rig.sim
-        .inject_raw(department(30, "Засыплем яму до пятницы", Some(photo)));
-    let sql =
-        format!("SELECT count(*) FROM request WHERE number = '{number}' AND status = 'in_work'");
-    until(
-        Duration::from_secs(10),
-        "the answer under the photo",
-        || count(&rig.db, &sql) == 1,
-    )
-    .await;
-    assert_eq!(
-        answer_on(&rig, &number).await.body,
-        "Засыплем яму до пятницы"
-    );
-    no_one_told_how_to_answer(&rig);
+    answered_under(&rig, &number, 30, "Засыплем яму до пятницы", photo).await;
+    rig.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_sent_as_a_file_follows_the_post_as_a_document_and_a_reply_to_it_is_the_answer() {
+    let rig = rig().await;
+    // Sent "as a file" to keep its quality: Telegram delivers it as a document.
+    let document = rig.sim.picture_document("IMG_0042.JPG");
+    let caption = "Провал асфальта у дома 3, фото в полном качестве";
+    let (number, file) = forwarded_with_file(&rig, 8_880_008, caption, "document", document).await;
+    assert_eq!(file.kind, "document");
+    assert!(file.is_picture(), "the card draws it");
+    let file_id = file.source.expect("its file_id");
+    let post = rig
+        .bot_said(ECONOMY, &format!("Обращение {number} передано вам"))
+        .await;
+    let sent_file = rig
+        .bot_said(ECONOMY, &format!("📎 Файл к обращению {number}"))
+        .await;
+    assert!(sent_file > post, "the file after the post");
+    let sent = rig.sim.sent();
+    let to_department = &sent.chats[&ECONOMY.to_string()];
+    // By sendDocument: Telegram refuses a document's id in sendPhoto.
+    let documents: Vec<_> = to_department
+        .iter()
+        .filter_map(|m| m.document.as_deref())
+        .collect();
+    assert_eq!(documents, [file_id.as_str()], "{to_department:?}");
+    assert!(to_department.iter().all(|m| m.photo.is_none()));
+    answered_under(&rig, &number, 31, "Асфальт положим в среду", sent_file).await;
     rig.finish().await;
 }
 

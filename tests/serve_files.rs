@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use mcu_desk::sync::files::{FileLink, FileRef};
+use mcu_desk::sync::files::{FetchError, FileLink, FileRef};
 
 use common::{mcu_in, team_console as console, until};
 
@@ -96,20 +96,20 @@ async fn photo_at_every_desk(db: String, dir: tempfile::TempDir) {
         ..photo.clone()
     };
     let e = link(&anna, SCOPE).local(&missing).await.unwrap_err();
-    assert!(e.contains("404") && e.contains("not_found"), "{e}");
+    assert_eq!(e, FetchError::NotFound);
     let oleg_cache = tempfile::tempdir().unwrap();
     let e = FileLink::new(&base, &oleg, SCOPE, oleg_cache.path().into())
         .unwrap()
         .local(&photo)
         .await
         .unwrap_err();
-    assert!(e.contains("403") && e.contains("forbidden_scope"), "{e}");
+    assert_eq!(e, FetchError::Forbidden);
 
     // A department sees the photo of a request forwarded to it, and no other.
     let other_cache = tempfile::tempdir().unwrap();
     let economy_link = FileLink::new(&base, &economy, SCOPE, other_cache.path().into()).unwrap();
     let e = economy_link.local(&photo).await.unwrap_err();
-    assert!(e.contains("403") && e.contains("forwarded"), "{e}");
+    assert_eq!(e, FetchError::Forbidden);
     console(
         d,
         &base,

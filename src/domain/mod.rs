@@ -7,6 +7,7 @@ pub mod email;
 pub mod escalation;
 pub mod feedback;
 pub mod fields;
+pub mod files;
 pub mod ids;
 pub mod intake;
 pub mod merge;

@@ -17,6 +17,7 @@ use super::ingest::{IngestReport, IngestRules, Intake};
 use super::meta::{meta, set_meta};
 use super::rows::{self, Cached, ms};
 use super::{outbox, placement};
+use crate::domain::files::Resend;
 use crate::domain::mutation::Op;
 use crate::domain::request::RequestNumber;
 use crate::domain::{Channel, Request, Status};
@@ -340,11 +341,14 @@ pub fn sweep(
             outbox::attach_files(&tx, message_id, &stored_files(&r))?;
         }
         if reach.channel == Channel::Telegram {
-            let caption = render(
-                &texts.department_photo,
-                &[("number", &r.number.to_string())],
-            );
-            for (n, photo) in photos(&r).enumerate() {
+            let number = r.number.to_string();
+            let photo_caption = render(&texts.department_photo, &[("number", &number)]);
+            let file_caption = render(&texts.department_file, &[("number", &number)]);
+            for (n, file) in resends(&r).enumerate() {
+                let caption = match file {
+                    Resend::Photo(_) => &photo_caption,
+                    Resend::Document(_) => &file_caption,
+                };
                 let to = outbox::Named {
                     message_id: crate::domain::ids::named(&[
                         reach.kind("photo").as_bytes(),
@@ -355,7 +359,7 @@ pub fn sweep(
                     channel: reach.channel,
                     reply_to: None,
                 };
-                outbox::enqueue_photo(&tx, &to, chat, photo, &caption, ms(now))?;
+                outbox::enqueue_file(&tx, &to, chat, &file, caption, ms(now))?;
             }
         }
         posted += 1;
@@ -371,21 +375,29 @@ pub fn sweep(
 /// The most photos posted (or files mailed) after a forward: an album's worth.
 const MAX_PHOTOS: usize = 10;
 
-/// The request's photos Telegram can send by their handle: a file_id the bot received (its
-/// own ids only: a citizen's or a department's photo in this bot's chats) or a web address
-/// (VK's, the platform's); not a mailed file, which exists only in the gateway's Maildir.
-fn photos(r: &Request) -> impl Iterator<Item = &str> {
+/// The request's photos and documents Telegram can send by their handle: a file_id the bot
+/// received (its own ids only: a citizen's or a department's file in this bot's chats), or a
+/// photo's web address (VK's, the platform's; Telegram takes documents by address only as
+/// PDF, ZIP or GIF, which a VK document's address does not say). Not a mailed file, which
+/// exists only in the gateway's Maildir; not a voice message or a video.
+fn resends(r: &Request) -> impl Iterator<Item = Resend> + '_ {
+    let file_id = move |s: &str| {
+        r.channel == Channel::Telegram
+            && !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
     r.attachments
         .iter()
-        .filter(|a| a.kind == "photo")
-        .filter_map(|a| a.source.as_deref())
-        .filter(move |s| {
-            s.starts_with("https://")
-                || s.starts_with("http://")
-                || (r.channel == Channel::Telegram
-                    && !s.is_empty()
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .filter_map(move |a| {
+            let s = a.source.as_deref()?;
+            match a.kind.as_str() {
+                "photo" if s.starts_with("https://") || s.starts_with("http://") || file_id(s) => {
+                    Some(Resend::Photo(s.to_string()))
+                }
+                "document" if file_id(s) => Some(Resend::Document(s.to_string())),
+                _ => None,
+            }
         })
         .take(MAX_PHOTOS)
 }

@@ -94,13 +94,13 @@ pub fn enqueue_named(
     )
 }
 
-/// A photo with a caption, as one part under the id its caller named (a repeat adds nothing):
-/// `photo` is the channel's handle for it (a Telegram file_id or a URL).
-pub fn enqueue_photo(
+/// A photo or document with a caption, as one part under the id its caller named (a repeat
+/// adds nothing), sent by the channel's handle for it (a Telegram file_id or a URL).
+pub fn enqueue_file(
     tx: &Connection,
     to: &Named,
     chat: &str,
-    photo: &str,
+    file: &crate::domain::files::Resend,
     caption: &str,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -117,7 +117,7 @@ pub fn enqueue_photo(
             to.reply_to,
             caption,
             now,
-            photo
+            file.line()
         ],
     )?;
     Ok(())
@@ -213,8 +213,8 @@ pub struct Part {
     pub parts: i64,
     /// One-tap answers under this part, (label, data); empty for most.
     pub buttons: Vec<(String, String)>,
-    /// Files sent with this part: a photo with `body` as its caption (`enqueue_photo`), a
-    /// mail's attachments (`attach_files`).
+    /// Files sent with this part: a photo or document with `body` as its caption
+    /// (`enqueue_file`, a `Resend` line), a mail's attachments (`attach_files`: paths).
     pub files: Vec<String>,
 }
 

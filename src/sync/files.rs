@@ -19,6 +19,47 @@ pub struct FileRef {
     pub path: String,
 }
 
+/// Why a file could not be had: the console says it in the operator's language, and knows
+/// which of these pass by themselves (worth asking again) and which do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// The server could not be reached, or answered with a failure of its own.
+    Unreachable(String),
+    /// The server's gateway has not fetched it from the channel yet.
+    NotStored,
+    /// Another replica's gateway fetched it; this server's disk does not hold it.
+    Elsewhere,
+    /// The request is not in this account's reach.
+    Forbidden,
+    /// No such request or file on the server.
+    NotFound,
+    TooLarge,
+    /// This machine could not keep it (a full disk, a read-only cache).
+    Disk(String),
+}
+
+impl FetchError {
+    /// Worth asking again in a while without the operator doing anything.
+    pub fn passes(&self) -> bool {
+        matches!(self, FetchError::Unreachable(_) | FetchError::NotStored)
+    }
+
+    fn from_answer(status: u16, code: &str, message: &str) -> FetchError {
+        match code {
+            "not_stored" => FetchError::NotStored,
+            "elsewhere" => FetchError::Elsewhere,
+            "forbidden" | "forbidden_scope" => FetchError::Forbidden,
+            "not_found" => FetchError::NotFound,
+            "too_large" => FetchError::TooLarge,
+            _ => FetchError::Unreachable(format!(
+                "{status} {} {}",
+                crate::sanitize::line(code),
+                crate::sanitize::line(message)
+            )),
+        }
+    }
+}
+
 /// A bound on one download: a citizen's file is at most 20 MB (Telegram), and the server
 /// refuses larger ones anyway.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -62,7 +103,7 @@ impl FileLink {
 
     /// The file on this machine: its own path where that exists here (the console runs beside
     /// the server), else the server's copy, downloaded once into the cache.
-    pub async fn local(&self, f: &FileRef) -> Result<PathBuf, String> {
+    pub async fn local(&self, f: &FileRef) -> Result<PathBuf, FetchError> {
         let own = PathBuf::from(&f.path);
         if own.is_file() {
             return Ok(own);
@@ -84,12 +125,12 @@ impl FileLink {
             Ok::<_, std::io::Error>(())
         })
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{}: {e}", cached.display()))?;
+        .map_err(|e| FetchError::Disk(e.to_string()))?
+        .map_err(|e| FetchError::Disk(format!("{}: {e}", cached.display())))?;
         Ok(cached)
     }
 
-    async fn download(&self, f: &FileRef) -> Result<Vec<u8>, String> {
+    async fn download(&self, f: &FileRef) -> Result<Vec<u8>, FetchError> {
         let n = f.n.to_string();
         let mut resp = self
             .http
@@ -102,27 +143,22 @@ impl FileLink {
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| e.without_url().to_string())?;
+            .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?;
         if !resp.status().is_success() {
             let status = resp.status();
             let body: serde_json::Value = resp.json().await.unwrap_or_default();
             let code = body["error"].as_str().unwrap_or_default();
             let message = body["message"].as_str().unwrap_or_default();
-            return Err(format!(
-                "{}: {} {}",
-                status.as_u16(),
-                crate::sanitize::line(code),
-                crate::sanitize::line(message)
-            ));
+            return Err(FetchError::from_answer(status.as_u16(), code, message));
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| e.without_url().to_string())?
+            .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?
         {
             if bytes.len() + chunk.len() > MAX_BYTES {
-                return Err(format!("larger than {} MB", MAX_BYTES / 1024 / 1024));
+                return Err(FetchError::TooLarge);
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -233,6 +269,24 @@ mod tests {
         trim(dir.path(), &shown, 300);
         assert!(!old.exists() && !mid.exists(), "the two oldest gone");
         assert!(new.exists() && shown.exists() && part.exists());
+    }
+
+    #[test]
+    fn the_servers_refusals_are_told_apart_and_only_the_passing_ones_are_asked_again() {
+        let told = |code| FetchError::from_answer(404, code, "");
+        assert_eq!(told("not_stored"), FetchError::NotStored);
+        assert_eq!(told("elsewhere"), FetchError::Elsewhere);
+        assert_eq!(told("forbidden_scope"), FetchError::Forbidden);
+        assert_eq!(told("not_found"), FetchError::NotFound);
+        assert!(told("not_stored").passes());
+        assert!(!told("elsewhere").passes() && !told("forbidden").passes());
+        // Anything else (a proxy's 502, the store's 503) is the server being away.
+        let other = FetchError::from_answer(503, "storage\x1b[2J", "try again");
+        assert!(other.passes());
+        assert_eq!(
+            other,
+            FetchError::Unreachable("503 storage[2J try again".into())
+        );
     }
 
     #[test]

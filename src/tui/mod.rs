@@ -211,7 +211,7 @@ async fn event_loop(
                     }
                     Cmd::Team(ask) => ask,
                     Cmd::Open { program, file } if let Some(files) = &files => {
-                        open_from_server(files.clone(), program, file, &tx);
+                        open_from_server(files.clone(), program, file, app.lang, &tx);
                         continue;
                     }
                     c => {

@@ -11,13 +11,14 @@ pub(super) fn open_from_server(
     files: crate::sync::files::FileLink,
     program: Vec<String>,
     file: crate::sync::files::FileRef,
+    lang: super::strings::Lang,
     tx: &mpsc::UnboundedSender<Msg>,
 ) {
     let tx = tx.clone();
     tokio::spawn(async move {
         let opened = match files.local(&file).await {
             Ok(path) => open_externally(&program, &path.to_string_lossy()).await,
-            Err(e) => Err(e),
+            Err(e) => Err(super::photo::said(lang, &e)),
         };
         let _ = tx.send(Msg::Opened(opened));
     });

@@ -12,28 +12,68 @@ use std::sync::mpsc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::App;
+use super::strings::Lang;
 use crate::domain::Request;
 use crate::domain::request::AttachmentState;
-use crate::sync::files::{FileLink, FileRef};
+use crate::sync::files::{FetchError, FileLink, FileRef};
 
 /// Photos larger than this in either side are refused before decoding: citizens' phones make
 /// 4000×3000, an attack makes 60000×60000.
 const MAX_SIDE: u32 = 12_000;
 const MAX_ALLOC: u64 = 256 * 1024 * 1024;
 
+/// A server's refusal, put for the operator.
+pub fn said(lang: Lang, e: &FetchError) -> String {
+    let ru = lang != Lang::En;
+    match e {
+        FetchError::Unreachable(why) if ru => format!("сервер недоступен ({why})"),
+        FetchError::Unreachable(why) => format!("the server is unreachable ({why})"),
+        FetchError::NotStored if ru => "файл ещё не получен из канала".into(),
+        FetchError::NotStored => "the file has not been fetched from its channel yet".into(),
+        FetchError::Elsewhere if ru => {
+            "файл хранится на другом сервере команды (общий files_dir — docs/operations.md)".into()
+        }
+        FetchError::Elsewhere => {
+            "the file is kept by another of the team's servers (a shared files_dir — docs/operations.md)"
+                .into()
+        }
+        FetchError::Forbidden if ru => "нет доступа к этому обращению".into(),
+        FetchError::Forbidden => "no access to this request".into(),
+        FetchError::NotFound if ru => "на сервере нет такого файла".into(),
+        FetchError::NotFound => "the server has no such file".into(),
+        FetchError::TooLarge if ru => "файл слишком большой".into(),
+        FetchError::TooLarge => "the file is too large".into(),
+        FetchError::Disk(why) if ru => format!("не сохранить на этом компьютере: {why}"),
+        FetchError::Disk(why) => format!("cannot keep it on this machine: {why}"),
+    }
+}
+
+/// A photo the server could not give for a reason that passes is asked for again this often
+/// while the card shows it, so the operator need not step off the request and back.
+const ASK_AGAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub enum PhotoMsg {
-    Decoded { path: String, image: DynamicImage },
-    Failed { path: String, error: String },
+    Decoded {
+        path: String,
+        image: DynamicImage,
+    },
+    Failed {
+        path: String,
+        error: String,
+        /// Worth asking again (the server was away).
+        passes: bool,
+    },
     Resized(ResizeResponse),
 }
 
-/// The first downloaded photo of the selected request, if any.
+/// The first downloaded picture of the selected request (a photo, or one sent as a file),
+/// if any.
 pub fn wanted(app: &App) -> Option<FileRef> {
     let r = app.current()?;
     let n = r
         .attachments
         .iter()
-        .position(|a| a.kind == "photo" && a.state == AttachmentState::Stored)?;
+        .position(|a| a.is_picture() && a.state == AttachmentState::Stored)?;
     file_ref(r, n)
 }
 
@@ -76,6 +116,10 @@ pub struct Photos {
     /// Team mode: where a photo that is not on this machine comes from.
     files: Option<FileLink>,
     failed: Option<String>,
+    /// When a failure that passes may be asked about again.
+    ask_again: Option<std::time::Instant>,
+    pub(in crate::tui) ask_again_after: std::time::Duration,
+    lang: Lang,
     /// Asked for and not decoded yet: over a slow link a team console fetches it for seconds.
     loading: bool,
     tx: UnboundedSender<PhotoMsg>,
@@ -88,7 +132,7 @@ impl Photos {
     pub fn new(
         picker: Picker,
         tx: UnboundedSender<PhotoMsg>,
-        lang: super::strings::Lang,
+        lang: Lang,
         files: Option<FileLink>,
     ) -> Photos {
         let (resize_tx, resize_rx) = mpsc::channel();
@@ -98,15 +142,18 @@ impl Photos {
             shown: None,
             files,
             failed: None,
+            ask_again: None,
+            ask_again_after: ASK_AGAIN,
+            lang,
             loading: false,
             tx,
             resize_rx,
-            say_failed: if lang == super::strings::Lang::En {
+            say_failed: if lang == Lang::En {
                 "the photo cannot be shown"
             } else {
                 "фото не показать"
             },
-            say_loading: if lang == super::strings::Lang::En {
+            say_loading: if lang == Lang::En {
                 "loading the photo…"
             } else {
                 "фото загружается…"
@@ -116,11 +163,15 @@ impl Photos {
 
     /// Starts loading the photo the card should show, when it changed.
     pub fn follow(&mut self, want: Option<FileRef>) {
-        if want == self.shown {
+        let again = self
+            .ask_again
+            .is_some_and(|at| std::time::Instant::now() >= at);
+        if want == self.shown && !again {
             return;
         }
         self.protocol.empty_protocol();
         self.failed = None;
+        self.ask_again = None;
         self.loading = want.is_some();
         self.shown = want.clone();
         let Some(file) = want else {
@@ -128,6 +179,7 @@ impl Photos {
         };
         let tx = self.tx.clone();
         let files = self.files.clone();
+        let lang = self.lang;
         tokio::spawn(async move {
             // The message names the photo by the gateway's path, which is what `shown` holds.
             let path = file.path.clone();
@@ -141,14 +193,23 @@ impl Photos {
                         .await
                     {
                         Ok(Ok(image)) => PhotoMsg::Decoded { path, image },
-                        Ok(Err(error)) => PhotoMsg::Failed { path, error },
+                        Ok(Err(error)) => PhotoMsg::Failed {
+                            path,
+                            error,
+                            passes: false,
+                        },
                         Err(e) => PhotoMsg::Failed {
                             path,
                             error: e.to_string(),
+                            passes: false,
                         },
                     }
                 }
-                Err(error) => PhotoMsg::Failed { path, error },
+                Err(e) => PhotoMsg::Failed {
+                    path,
+                    error: said(lang, &e),
+                    passes: e.passes(),
+                },
             };
             let _ = tx.send(msg);
         });
@@ -165,10 +226,15 @@ impl Photos {
                 self.protocol
                     .replace_protocol(self.picker.new_resize_protocol(image));
             }
-            PhotoMsg::Failed { path, error } if self.shows(&path) => {
+            PhotoMsg::Failed {
+                path,
+                error,
+                passes,
+            } if self.shows(&path) => {
                 tracing::warn!(%path, %error, "photo not shown");
                 self.loading = false;
                 self.failed = Some(error);
+                self.ask_again = passes.then(|| std::time::Instant::now() + self.ask_again_after);
             }
             PhotoMsg::Resized(done) => {
                 self.protocol.update_resized_protocol(done);

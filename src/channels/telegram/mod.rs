@@ -1,5 +1,5 @@
-//! The Telegram Bot API adapter: getUpdates long polling, sendMessage (sendPhoto for a photo
-//! part), getFile and downloads.
+//! The Telegram Bot API adapter: getUpdates long polling, sendMessage (sendPhoto or
+//! sendDocument for a part with a file), getFile and downloads.
 //! Hand-written on reqwest: three methods, and updates must be parsed one by one so a malformed
 //! update cannot fail a whole batch (a typed client would reject the batch).
 //! The token is part of every URL, so errors are stripped of URLs before anyone sees them.
@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 use super::{Adapter, FileOutcome, OutboundPart, PollError, SendOutcome};
+use crate::domain::files::Resend;
 use crate::wire::intake::Batch;
 use crate::wire::split::utf16_units;
 
@@ -181,12 +182,16 @@ impl Adapter for Telegram {
             Ok(id) => id.into(),
             Err(_) => part.chat.clone().into(),
         };
-        // A photo goes by its handle (the file_id the citizen's message carried, or a URL),
-        // with the text as its caption.
-        let (method, mut body) = match part.files.first() {
-            Some(photo) => (
+        // A file goes by its handle (the file_id the citizen's message carried, or a URL),
+        // with the text as its caption; a document's id only through sendDocument.
+        let (method, mut body) = match part.files.first().map(|f| Resend::read(f)) {
+            Some(Resend::Photo(photo)) => (
                 "sendPhoto",
                 json!({ "chat_id": chat, "photo": photo, "caption": part.text }),
+            ),
+            Some(Resend::Document(document)) => (
+                "sendDocument",
+                json!({ "chat_id": chat, "document": document, "caption": part.text }),
             ),
             None => ("sendMessage", json!({ "chat_id": chat, "text": part.text })),
         };

@@ -145,11 +145,12 @@ async fn bot_method(
     resp
 }
 
-const METHODS: [&str; 8] = [
+const METHODS: [&str; 9] = [
     "getme",
     "getupdates",
     "sendmessage",
     "sendphoto",
+    "senddocument",
     "getfile",
     "deletewebhook",
     "setwebhook",
@@ -175,7 +176,7 @@ async fn call(
         let mut inner = shared.lock();
         let w = &mut inner.world;
         if w.faults.chance(shared.opts.fail_rate) {
-            if method == "sendmessage" || method == "sendphoto" {
+            if method.starts_with("send") {
                 w.counters.send.failed += 1;
             }
             return Err(if w.faults.chance(0.5) {
@@ -188,8 +189,9 @@ async fn call(
     match method.as_str() {
         "getme" => Ok(ok(shared.lock().world.bot_user.clone())),
         "getupdates" => get_updates(shared, &params).await,
-        "sendmessage" => send_message(shared, &params, false).await,
-        "sendphoto" => send_message(shared, &params, true).await,
+        "sendmessage" => send_message(shared, &params, Sending::Text).await,
+        "sendphoto" => send_message(shared, &params, Sending::Photo).await,
+        "senddocument" => send_message(shared, &params, Sending::Document).await,
         // The spinner stops; nothing else to keep.
         "answercallbackquery" => Ok(ok(json!(true))),
         "getfile" => {
@@ -276,11 +278,19 @@ async fn get_updates(shared: &Arc<Shared>, params: &Params) -> Result<Response, 
     Ok(updates_response(&step?.unwrap_or_default()))
 }
 
-/// sendMessage, or sendPhoto (`photo`) with its caption in place of the text.
+/// What a send method sends: sendPhoto and sendDocument carry a caption in place of the text.
+#[derive(Clone, Copy, PartialEq)]
+enum Sending {
+    Text,
+    Photo,
+    Document,
+}
+
+/// sendMessage, sendPhoto (`photo`) or sendDocument (`document`).
 async fn send_message(
     shared: &Arc<Shared>,
     params: &Params,
-    photo: bool,
+    sending: Sending,
 ) -> Result<Response, ApiError> {
     {
         let mut inner = shared.lock();
@@ -290,7 +300,7 @@ async fn send_message(
             return Err(ApiError::too_many(1 + w.faults.below(3)));
         }
     }
-    let req = match send_request(params, photo) {
+    let req = match send_request(params, sending) {
         Ok(req) => req,
         Err(e) => {
             shared.lock().world.counters.send.rejected += 1;
@@ -359,7 +369,7 @@ async fn send_message(
     }
 }
 
-fn send_request(params: &Params, photo: bool) -> Result<SendRequest, ApiError> {
+fn send_request(params: &Params, sending: Sending) -> Result<SendRequest, ApiError> {
     let reply = params.object("reply_parameters")?;
     let reply_to = match &reply {
         Some(r) => r.int("message_id")?,
@@ -372,11 +382,24 @@ fn send_request(params: &Params, photo: bool) -> Result<SendRequest, ApiError> {
             .map_err(|_| ApiError::bad_request("chat not found"))?
             .ok_or_else(|| ApiError::bad_request("chat_id is empty"))?,
         text: params
-            .text(if photo { "caption" } else { "text" })
+            .text(if sending == Sending::Text {
+                "text"
+            } else {
+                "caption"
+            })
             .unwrap_or_default(),
         photo: match params.text("photo") {
-            Some(p) if photo => Some(p),
-            _ if photo => return Err(ApiError::bad_request("there is no photo in the request")),
+            Some(p) if sending == Sending::Photo => Some(p),
+            _ if sending == Sending::Photo => {
+                return Err(ApiError::bad_request("there is no photo in the request"));
+            }
+            _ => None,
+        },
+        document: match params.text("document") {
+            Some(d) if sending == Sending::Document => Some(d),
+            _ if sending == Sending::Document => {
+                return Err(ApiError::bad_request("there is no document in the request"));
+            }
             _ => None,
         },
         buttons: params.callback_data()?,

@@ -15,6 +15,18 @@ pub(super) const MAX_DOWNLOAD: u64 = 20 * 1024 * 1024;
 pub(super) enum FileKind {
     Photo,
     Document,
+    /// A photo sent "as a file" to keep its quality: a document whose bytes are a JPEG.
+    PictureDocument,
+}
+
+impl FileKind {
+    /// What its file_id may be sent again as.
+    pub fn sent_as(self) -> FileKind {
+        match self {
+            FileKind::PictureDocument => FileKind::Document,
+            k => k,
+        }
+    }
 }
 
 struct FileMeta {
@@ -62,6 +74,11 @@ impl Files {
         self.by_id.contains_key(file_id)
     }
 
+    /// What the bot was given it as: a file_id is sent again only as what it is.
+    pub fn kind_of(&self, file_id: &str) -> Option<FileKind> {
+        self.by_id.get(file_id).map(|m| m.kind)
+    }
+
     /// A fresh path per call, so a client that refreshes an expired link gets a working one
     /// while the old one stays dead.
     pub fn get_file(&mut self, file_id: &str) -> Result<Value, ApiError> {
@@ -75,6 +92,7 @@ impl Files {
         let path = match meta.kind {
             FileKind::Photo => format!("photos/file_{}.jpg", self.seq),
             FileKind::Document => format!("documents/file_{}.pdf", self.seq),
+            FileKind::PictureDocument => format!("documents/file_{}.jpg", self.seq),
         };
         let reply = json!({
             "file_id": file_id,
@@ -102,7 +120,9 @@ impl Files {
         let meta = self.by_id.get(&issued.file_id)?;
         let size = usize::try_from(meta.size).ok()?;
         Some(match meta.kind {
-            FileKind::Photo => (picture_of_size(&issued.file_id, size), "image/jpeg"),
+            FileKind::Photo | FileKind::PictureDocument => {
+                (picture_of_size(&issued.file_id, size), "image/jpeg")
+            }
             FileKind::Document => (pdf_of_size(size), "application/pdf"),
         })
     }

@@ -109,6 +109,9 @@ pub struct SentMessage {
     /// A photo's file_id or URL (sendPhoto); `text` is then its caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<String>,
+    /// A document's file_id or URL (sendDocument), the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 /// Everything the bot sent; `chats` is keyed by chat id as a string (JSON object keys).
@@ -422,6 +425,14 @@ impl Simulator {
         let mut inner = self.shared.lock();
         let inner = &mut *inner;
         inner.traffic.photo_sizes(&mut inner.world, Some(2))
+    }
+
+    /// A photo sent "as a file" as a message's `document` carries it (its bytes a JPEG), for a
+    /// message made by hand.
+    pub fn picture_document(&self, name: &str) -> serde_json::Value {
+        let mut inner = self.shared.lock();
+        let inner = &mut *inner;
+        inner.traffic.picture_document(&mut inner.world, name)
     }
 
     /// Queue a document message; a `file_size` over 20 MB makes getFile answer "file is too big".

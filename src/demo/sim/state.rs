@@ -159,6 +159,8 @@ pub(super) struct SendRequest {
     pub buttons: Vec<(String, String)>,
     /// sendPhoto's `photo` (a file_id or URL); `text` is then its caption.
     pub photo: Option<String>,
+    /// sendDocument's `document`, the same way.
+    pub document: Option<String>,
 }
 
 pub(super) struct World {
@@ -469,7 +471,19 @@ impl World {
     }
 
     pub fn send_message(&mut self, req: SendRequest) -> Result<Value, ApiError> {
-        match &req.photo {
+        use super::files::FileKind;
+        // A file_id names its type: Telegram sends a document's only as a document.
+        let file = match (&req.photo, &req.document) {
+            (Some(p), _) => Some((p, FileKind::Photo)),
+            (None, Some(d)) => Some((d, FileKind::Document)),
+            (None, None) => None,
+        };
+        if let Some((id, kind)) = file
+            && self.files.kind_of(id).is_some_and(|k| k.sent_as() != kind)
+        {
+            return Err(ApiError::bad_request("type of file mismatch"));
+        }
+        match file.map(|(id, _)| id) {
             None if req.text.trim().is_empty() => {
                 return Err(ApiError::bad_request("message text is empty"));
             }
@@ -530,15 +544,19 @@ impl World {
             "date": at.timestamp(),
         });
         if let Some(obj) = msg.as_object_mut() {
-            match &req.photo {
-                Some(p) => {
+            match (&req.photo, &req.document) {
+                (Some(p), _) => {
                     obj.insert(
                         "photo".into(),
                         json!([{ "file_id": p, "width": 1280, "height": 960 }]),
                     );
                     obj.insert("caption".into(), req.text.clone().into());
                 }
-                None => {
+                (None, Some(d)) => {
+                    obj.insert("document".into(), json!({ "file_id": d }));
+                    obj.insert("caption".into(), req.text.clone().into());
+                }
+                (None, None) => {
                     obj.insert("text".into(), req.text.clone().into());
                 }
             }
@@ -570,6 +588,7 @@ impl World {
                 buttons: req.buttons.iter().map(|(_, d)| d.clone()).collect(),
                 labels: req.buttons.into_iter().map(|(t, _)| t).collect(),
                 photo: req.photo,
+                document: req.document,
             });
         Ok(msg)
     }

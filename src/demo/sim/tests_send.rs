@@ -52,6 +52,47 @@ async fn send_photo_takes_the_bots_own_file_ids_and_urls_with_a_caption() {
 }
 
 #[tokio::test]
+async fn send_document_takes_a_documents_id_and_a_file_id_goes_only_as_its_own_type() {
+    let sim = sim(quiet()).await;
+    let bot = Bot::new(&sim);
+    sim.inject_text(42, "Фото файлом");
+    let document = sim.picture_document("IMG_0042.JPG")["file_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let photo = sim.photo()[0]["file_id"].as_str().unwrap().to_string();
+    let (status, body) = bot
+        .call(
+            "sendDocument",
+            json!({"chat_id": 42, "document": document, "caption": "📎 2026-000001"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["result"]["document"]["file_id"], document.as_str());
+    assert_eq!(body["result"]["caption"], "📎 2026-000001");
+    for (method, field, id) in [
+        ("sendPhoto", "photo", &document),
+        ("sendDocument", "document", &photo),
+    ] {
+        assert_error(
+            &bot.call(method, json!({"chat_id": 42, field: id})).await,
+            400,
+            "Bad Request: type of file mismatch",
+        );
+    }
+    assert_error(
+        &bot.call("sendDocument", json!({"chat_id": 42, "caption": "?"}))
+            .await,
+        400,
+        "Bad Request: there is no document in the request",
+    );
+    let sent = &sim.sent().chats["42"];
+    let documents: Vec<_> = sent.iter().filter_map(|m| m.document.as_deref()).collect();
+    assert_eq!(documents, [document.as_str()]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn send_message_validates_like_telegram() {
     let sim = sim(quiet()).await;
     let bot = Bot::new(&sim);

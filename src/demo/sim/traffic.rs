@@ -432,6 +432,16 @@ impl Traffic {
         w.queue.history.last().map_or(0, |u| u.update_id)
     }
 
+    /// A photo sent as a file, as a message's `document` carries it, downloadable as a JPEG.
+    pub(super) fn picture_document(&mut self, w: &mut World, name: &str) -> Value {
+        let (file_id, unique) = self.file_ids("BQACAgIAAxkBAAI", "AgAD");
+        let size = 200_000 + self.g.below(2_000_000);
+        w.files
+            .register(&file_id, &unique, size, FileKind::PictureDocument);
+        json!({"file_name": name, "mime_type": "image/jpeg", "file_id": file_id,
+               "file_unique_id": unique, "file_size": size})
+    }
+
     pub fn inject_document(&mut self, w: &mut World, chat_id: i64, name: &str, size: u64) -> i64 {
         self.document(w, chat_id, None, Some(name), Some(size));
         w.queue.history.last().map_or(0, |u| u.update_id)

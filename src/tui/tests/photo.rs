@@ -78,6 +78,27 @@ async fn a_stored_photo_is_drawn_in_the_card_without_blocking_the_draw() {
     assert!(s.contains("[фото 1 КБ] — o открыть"), "{s}");
 }
 
+#[test]
+fn a_photo_sent_as_a_file_is_the_cards_picture_and_a_pdf_is_not() {
+    let mut a = loaded(Lang::Ru);
+    let file = |name: &str, path: &str| Attachment {
+        kind: "document".into(),
+        name: Some(name.into()),
+        size: Some(2_000_000),
+        source: Some("BQAC".into()),
+        local_path: Some(path.into()),
+        state: AttachmentState::Stored,
+    };
+    a.rows[0].attachments = vec![
+        file("заявление.pdf", "/f/BQAC-1.pdf"),
+        file("IMG_0042.JPG", "/f/BQAC-2.jpg"),
+    ];
+    let want = wanted(&a).expect("the picture");
+    assert_eq!((want.n, want.path.as_str()), (1, "/f/BQAC-2.jpg"));
+    a.rows[0].attachments.truncate(1);
+    assert!(wanted(&a).is_none());
+}
+
 #[tokio::test]
 async fn a_broken_photo_says_so_in_its_place() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,4 +118,67 @@ async fn a_broken_photo_says_so_in_its_place() {
         .map(|x| t.backend().buffer()[(x, 0)].symbol().to_string())
         .collect();
     assert!(line.starts_with("фото не показать"), "{line}");
+    // A broken file stays broken: it is not asked for again while the card shows it.
+    photos.ask_again_after = std::time::Duration::ZERO;
+    photos.follow(Some(crate::sync::files::FileRef {
+        number: "2026-000001".into(),
+        n: 0,
+        path: path.display().to_string(),
+    }));
+    assert!(rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn a_photo_the_server_could_not_give_is_asked_for_again_while_the_card_shows_it() {
+    // A port nobody listens on: the server is away.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cache = tempfile::tempdir().unwrap();
+    let link = crate::sync::files::FileLink::new(
+        &format!("http://127.0.0.1:{port}"),
+        "token",
+        "city",
+        cache.path().into(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pothole.png");
+    let want = crate::sync::files::FileRef {
+        number: "2026-000001".into(),
+        n: 0,
+        path: path.display().to_string(),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut photos = Photos::new(Picker::halfblocks(), tx, Lang::Ru, Some(link));
+    photos.follow(Some(want.clone()));
+    let failed = rx.recv().await.unwrap();
+    assert!(matches!(failed, PhotoMsg::Failed { passes: true, .. }));
+    photos.on_msg(failed);
+    let mut t = Terminal::new(TestBackend::new(90, 5)).unwrap();
+    t.draw(|f| photos.draw(f, f.area())).unwrap();
+    let line: String = (0..90)
+        .map(|x| t.backend().buffer()[(x, 0)].symbol().to_string())
+        .collect();
+    assert!(
+        line.starts_with("фото не показать: сервер недоступен"),
+        "{line}"
+    );
+    // Not at once: the one-second tick must not hammer a server that is down.
+    photos.follow(Some(want.clone()));
+    assert!(rx.try_recv().is_err());
+    // The file comes within reach (here: on this machine); the next ask shows it.
+    image::RgbImage::from_pixel(64, 48, image::Rgb([200, 30, 30]))
+        .save(&path)
+        .unwrap();
+    photos.ask_again_after = std::time::Duration::ZERO;
+    photos.on_msg(PhotoMsg::Failed {
+        path: want.path.clone(),
+        error: "away".into(),
+        passes: true,
+    });
+    photos.follow(Some(want));
+    assert!(matches!(rx.recv().await.unwrap(), PhotoMsg::Decoded { .. }));
 }
