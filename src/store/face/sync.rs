@@ -127,7 +127,7 @@ impl Store {
     }
 
     /// Writes one pulled page over the local rows, moves the cookie past it and applies the
-    /// actions still waiting on top, in one transaction (store/mirror.rs).
+    /// actions still waiting on top, in one transaction (store/mirror/pulled.rs).
     pub async fn write_pulled(&self, pulled: Pulled, step: Step) -> Result<(), StoreError> {
         self.call(move |c, env| mirror::apply_patch(c, env, &pulled, &step))
             .await

@@ -1,247 +1,19 @@
-//! Team mode on the console's own file: the journal of actions waiting for the server, the
-//! server's refusals, and the server's changes written over the local rows — with the
-//! actions not yet taken by the server applied again on top (docs/sync-protocol.md §5, rebase).
+//! The server's changes written over the local rows: a page parsed apart from the writes
+//! (off the store's thread), then applied with the actions the server has not taken yet
+//! applied again on top (rebase).
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Deserialize;
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::StoreError;
-use super::db::Env;
-use super::meta::{COOKIE, SENDS, meta, set_meta};
-use super::rows::{self, Cached, ms};
 use crate::domain::Request;
-use crate::domain::mutation::{Ctx, Mutation, Op};
+use crate::domain::mutation::Ctx;
 use crate::domain::request::{Event, Message, Note};
+use crate::store::StoreError;
+use crate::store::db::Env;
+use crate::store::meta::{COOKIE, SENDS, meta, set_meta};
+use crate::store::rows::{self, Cached, ms};
 use crate::wire::sync::{Entity, PatchOp};
-
-/// One journaled action, as the console recorded it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Journaled {
-    /// The journal's own row number; the wire id is this minus the client's id base.
-    pub local_id: i64,
-    pub base_seq: Option<i64>,
-    pub mutation: Mutation,
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-/// Actions the server has not confirmed, oldest first.
-pub fn unacked(conn: &Connection, limit: usize) -> Result<Vec<Journaled>, StoreError> {
-    let mut st = conn.prepare_cached(
-        "SELECT mutation_id, mutation_uuid, args, client_time, base_seq FROM pending_mutation
-         WHERE acked_at IS NULL ORDER BY mutation_id LIMIT ?1",
-    )?;
-    let rows = st.query_map([limit as i64], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<i64>>(4)?,
-        ))
-    })?;
-    let mut out = vec![];
-    for row in rows {
-        let (local_id, uuid, args, at, base_seq) = row?;
-        let args: Value = serde_json::from_str(&args).map_err(|e| corrupt("journal", e))?;
-        let op: Op =
-            serde_json::from_value(args["op"].clone()).map_err(|e| corrupt("journal op", e))?;
-        out.push(Journaled {
-            local_id,
-            base_seq,
-            mutation: Mutation {
-                id: uuid.parse().map_err(|e| corrupt("journal uuid", e))?,
-                request_id: serde_json::from_value(args["request_id"].clone())
-                    .map_err(|e| corrupt("journal request", e))?,
-                actor: args["actor"].as_str().unwrap_or_default().to_string(),
-                at: chrono::DateTime::parse_from_rfc3339(&at)
-                    .map_err(|e| corrupt("journal time", e))?
-                    .with_timezone(&chrono::Utc),
-                op,
-            },
-        });
-    }
-    Ok(out)
-}
-
-/// The journal's last row number, 0 when it is empty.
-pub fn last_local_id(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
-        "SELECT coalesce(max(mutation_id), 0) FROM pending_mutation",
-        [],
-        |r| r.get(0),
-    )?)
-}
-
-pub fn pending_count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.row(
-        "SELECT count(*) FROM pending_mutation WHERE acked_at IS NULL",
-        [],
-        |r| r.get(0),
-    )?)
-}
-
-/// The server has the action (applied or refused). The console's own audit lines for it stood
-/// in for the server's until now: they go, and the server's (if it wrote any) come with the
-/// pull, or have come already and replaced them.
-pub fn ack(conn: &Connection, local_id: i64, at: i64) -> Result<(), StoreError> {
-    conn.exec(
-        "UPDATE pending_mutation SET acked_at = ?2, before = NULL WHERE mutation_id = ?1 AND acked_at IS NULL",
-        params![local_id, at.to_string()],
-    )?;
-    conn.exec(
-        "DELETE FROM event WHERE server_id IS NULL AND mutation_id =
-           (SELECT mutation_uuid FROM pending_mutation WHERE mutation_id = ?1)",
-        [local_id],
-    )?;
-    Ok(())
-}
-
-/// A refused action's message or note was only ever on this console: it goes, with the
-/// reply's queued parts. (Its request comes back from the server with the next pull.)
-pub fn forget(conn: &Connection, op: &Op) -> Result<(), StoreError> {
-    match op {
-        Op::AddNote { note_id, .. }
-        | Op::DepartmentAnswer { note_id, .. }
-        | Op::Forward { note_id, .. } => {
-            conn.exec("DELETE FROM note WHERE id = ?1", [note_id.to_string()])?;
-        }
-        Op::Reply { message_id, .. } => {
-            conn.exec(
-                "DELETE FROM outbox WHERE message_id = ?1",
-                [message_id.to_string()],
-            )?;
-            conn.exec(
-                "DELETE FROM message WHERE id = ?1",
-                [message_id.to_string()],
-            )?;
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Rejected {
-    pub mutation_uuid: Uuid,
-    pub request_id: Uuid,
-    pub number: Option<String>,
-    pub code: String,
-    pub message: String,
-    pub current: Option<Value>,
-    /// A refused reply's text, kept so the operator can send it again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub draft: Option<String>,
-    /// Who made the value that stands now, and when, as the server says (none from an older
-    /// server, or a refusal about no request).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changed_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changed_at: Option<DateTime<Utc>>,
-}
-
-pub fn reject(conn: &Connection, r: &Rejected, at: i64) -> Result<(), StoreError> {
-    conn.exec(
-        "INSERT INTO sync_rejection(mutation_uuid, request_id, code, message, current, at, draft,
-           changed_by, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
-        params![
-            r.mutation_uuid.to_string(),
-            r.request_id.to_string(),
-            r.code,
-            r.message,
-            r.current.as_ref().map(Value::to_string),
-            at,
-            r.draft,
-            r.changed_by,
-            r.changed_at.map(ms),
-        ],
-    )?;
-    Ok(())
-}
-
-/// A refused action comes off this file: the request goes back to the server's state (the
-/// refusal's `current`, or, without one, the request as it was before the action) with the
-/// actions still waiting applied again on top. Call before the action is acknowledged: its
-/// journal row holds the state to go back to.
-pub fn undo(conn: &Connection, env: &Env, r: &Rejected) -> Result<(), StoreError> {
-    let (local_id, before): (i64, Option<String>) = match conn
-        .row(
-            "SELECT mutation_id, before FROM pending_mutation WHERE mutation_uuid = ?1",
-            [r.mutation_uuid.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?
-    {
-        Some(found) => found,
-        None => return Ok(()),
-    };
-    let (base, taken) = match (&r.current, before) {
-        // The server's state already holds every action it took: all waiting ones go on top.
-        (Some(cur), _) => (serde_json::from_value::<Request>(cur.clone()).ok(), 0),
-        // The state before this action holds the waiting ones before it: only later ones.
-        (None, Some(b)) => (serde_json::from_str::<Request>(&b).ok(), local_id),
-        (None, None) => (None, 0),
-    };
-    let Some(base) = base else {
-        return Ok(());
-    };
-    let Some((rid, _)) = rows::load_by(conn, "id", &base.id.to_string())? else {
-        return Ok(());
-    };
-    rows::write_request(conn, &base)?;
-    let mut later = std::collections::HashMap::from([(rid, base.clone())]);
-    let touched = std::collections::BTreeSet::from([base.id]);
-    rebase_except(conn, env, &touched, &mut later, taken, Some(local_id))?;
-    let now = later.remove(&rid).unwrap_or(base);
-    super::db::reindex(conn, rid, &now, false)
-}
-
-/// Refusals the operator has not been shown yet; marks them shown.
-pub fn take_rejections(conn: &Connection) -> Result<Vec<Rejected>, StoreError> {
-    let mut st = conn.prepare_cached(
-        "SELECT s.mutation_uuid, s.request_id, r.number, s.code, s.message, s.current, s.draft,
-           s.changed_by, s.changed_at
-         FROM sync_rejection s LEFT JOIN request r ON r.id = s.request_id
-         WHERE s.seen = 0 ORDER BY s.at",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<String>>(7)?,
-            r.get::<_, Option<i64>>(8)?,
-        ))
-    })?;
-    let mut out = vec![];
-    for row in rows {
-        let (uuid, rid, number, code, message, current, draft, changed_by, changed_at) = row?;
-        out.push(Rejected {
-            mutation_uuid: uuid.parse().map_err(|e| corrupt("rejection", e))?,
-            request_id: rid.parse().map_err(|e| corrupt("rejection", e))?,
-            number,
-            code,
-            message,
-            current: current.and_then(|c| serde_json::from_str(&c).ok()),
-            draft,
-            changed_by,
-            // A time out of range is a detail lost, not a refusal lost.
-            changed_at: changed_at.and_then(|t| rows::time(t).ok()),
-        });
-    }
-    conn.exec("UPDATE sync_rejection SET seen = 1 WHERE seen = 0", [])?;
-    Ok(out)
-}
 
 /// One page of the server's changes in the console's own types. Parsed apart from writing,
 /// so the parsing runs off the store's thread (which is what a long catch-up waits on).
@@ -252,7 +24,7 @@ pub struct Pulled {
     pub rows: Vec<Row>,
     /// Documents that don't read as their entity: kept aside (`store::quarantine`), never a
     /// reason to stop pulling.
-    pub quarantined: Vec<super::quarantine::Quarantined>,
+    pub quarantined: Vec<crate::store::quarantine::Quarantined>,
     /// Requests the server no longer shows this console (a department's request that was
     /// returned or went to another department): forgotten here.
     pub withdrawn: Vec<Uuid>,
@@ -315,12 +87,13 @@ pub fn parse_patch(patch: &[PatchOp]) -> Result<Pulled, StoreError> {
         };
         if let Err(e) = read {
             tracing::warn!(entity = entity.as_str(), %id, error = %e, "a pulled document set aside");
-            page.quarantined.push(super::quarantine::Quarantined {
-                kind: entity.as_str().to_string(),
-                id: id.clone(),
-                reason: e.to_string(),
-                doc: value.text().to_string(),
-            });
+            page.quarantined
+                .push(crate::store::quarantine::Quarantined {
+                    kind: entity.as_str().to_string(),
+                    id: id.clone(),
+                    reason: e.to_string(),
+                    doc: value.text().to_string(),
+                });
         }
     }
     Ok(page)
@@ -340,22 +113,22 @@ pub fn apply_patch(
     let (cookie, taken) = (step.cookie.as_str(), step.taken);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if step.reset {
-        let handed_back = super::reset::begin(&tx, taken)?;
+        let handed_back = crate::store::reset::begin(&tx, taken)?;
         tracing::warn!(
             handed_back,
             "the server's history was restored to an earlier point: pulling everything again"
         );
     }
-    let resetting = step.reset || super::reset::active(&tx)?;
+    let resetting = step.reset || crate::store::reset::active(&tx)?;
     if resetting {
-        super::reset::record(&tx, pulled)?;
+        crate::store::reset::record(&tx, pulled)?;
     }
     let mut page = Page {
         resetting,
         ..Page::default()
     };
     for q in &pulled.quarantined {
-        super::quarantine::keep(&tx, q)?;
+        crate::store::quarantine::keep(&tx, q)?;
     }
     // The server's gateway works a file like a console's; it alone sends what others wrote.
     let sends = meta(&tx, SENDS)?.is_some();
@@ -376,7 +149,7 @@ pub fn apply_patch(
                     // Parts already queued here (the gateway's own acknowledgement) stay as
                     // they are: the outbox ignores a repeat of a message's parts.
                     if let Some((_, request)) = rows::load_by(&tx, "rid", &rid.to_string())? {
-                        super::outbox::enqueue(&tx, rid, &request, m)?;
+                        crate::store::outbox::enqueue(&tx, rid, &request, m)?;
                     }
                 }
                 let direction = rows::direction(m.direction);
@@ -403,7 +176,7 @@ pub fn apply_patch(
                 page.reindex.insert(rid);
             }
             Row::Note(n) => {
-                super::db::insert_note(&tx, rid, n)?;
+                crate::store::db::insert_note(&tx, rid, n)?;
                 // A note this console wrote takes the server's time and author.
                 tx.exec(
                     "UPDATE note SET author = ?2, at = ?3 WHERE id = ?1",
@@ -469,19 +242,19 @@ pub fn apply_patch(
     for rid in &page.reindex {
         let created = page.created.contains(rid);
         match page.later.get(rid) {
-            Some(r) => super::db::reindex(&tx, *rid, r, created)?,
+            Some(r) => crate::store::db::reindex(&tx, *rid, r, created)?,
             None => {
                 // Rows for a request whose own change came in an earlier page.
                 let Some((_, r)) = rows::load_by(&tx, "rid", &rid.to_string())? else {
                     continue;
                 };
-                super::db::reindex(&tx, *rid, &r, created)?;
+                crate::store::db::reindex(&tx, *rid, &r, created)?;
             }
         }
     }
     for id in &pulled.withdrawn {
         if let Some(rid) = page.rid(&tx, *id)? {
-            super::forget::request(&tx, rid)?;
+            crate::store::forget::request(&tx, rid)?;
         }
     }
     // With the page, not after it: two syncs of one file (the console's loop and `mcu sync`)
@@ -489,7 +262,7 @@ pub fn apply_patch(
     // what lies between would never be pulled again.
     set_meta(&tx, COOKIE, cookie)?;
     if resetting && step.last {
-        let dropped = super::reset::sweep(&tx)?;
+        let dropped = crate::store::reset::sweep(&tx)?;
         tracing::warn!(dropped, "reset pull complete");
     }
     tx.commit()?;
@@ -583,7 +356,7 @@ fn put_request(
         .optional()?
     };
     if let Some(other) = clash {
-        let n = super::db::provisional_number(tx, request.number.year)?;
+        let n = crate::store::db::provisional_number(tx, request.number.year)?;
         tx.exec(
             "UPDATE request SET number = ?2 WHERE rid = ?1",
             params![other, n.to_string()],
@@ -625,7 +398,7 @@ fn rebase(
 }
 
 /// `rebase`, leaving out the journal row `skip` (an action being undone).
-fn rebase_except(
+pub(super) fn rebase_except(
     tx: &Connection,
     env: &Env,
     touched: &std::collections::BTreeSet<Uuid>,
@@ -636,7 +409,7 @@ fn rebase_except(
     if touched.is_empty() {
         return Ok(());
     }
-    for j in unacked(tx, usize::MAX >> 1)? {
+    for j in super::journal::unacked(tx, usize::MAX >> 1)? {
         if !touched.contains(&j.mutation.request_id)
             || j.local_id <= taken
             || Some(j.local_id) == skip
