@@ -166,13 +166,18 @@ impl Photos {
         let again = self
             .ask_again
             .is_some_and(|at| std::time::Instant::now() >= at);
-        if want == self.shown && !again {
+        let same = want == self.shown;
+        if same && !again {
             return;
         }
-        self.protocol.empty_protocol();
-        self.failed = None;
         self.ask_again = None;
-        self.loading = want.is_some();
+        // Asking again for the same photo keeps saying why it is missing until an answer
+        // comes, rather than flashing «загружается» every few seconds while the server is away.
+        if !same {
+            self.protocol.empty_protocol();
+            self.failed = None;
+            self.loading = want.is_some();
+        }
         self.shown = want.clone();
         let Some(file) = want else {
             return;
@@ -223,6 +228,7 @@ impl Photos {
         match msg {
             PhotoMsg::Decoded { path, image } if self.shows(&path) => {
                 self.loading = false;
+                self.failed = None;
                 self.protocol
                     .replace_protocol(self.picker.new_resize_protocol(image));
             }

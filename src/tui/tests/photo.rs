@@ -180,5 +180,19 @@ async fn a_photo_the_server_could_not_give_is_asked_for_again_while_the_card_sho
         passes: true,
     });
     photos.follow(Some(want));
-    assert!(matches!(rx.recv().await.unwrap(), PhotoMsg::Decoded { .. }));
+    let first_line = |photos: &mut Photos| {
+        let mut t = Terminal::new(TestBackend::new(90, 5)).unwrap();
+        t.draw(|f| photos.draw(f, f.area())).unwrap();
+        (0..90)
+            .map(|x| t.backend().buffer()[(x, 0)].symbol().to_string())
+            .collect::<String>()
+    };
+    // While it is asked again, the card still says why it is missing.
+    let line = first_line(&mut photos);
+    assert!(line.starts_with("фото не показать"), "{line}");
+    let decoded = rx.recv().await.unwrap();
+    assert!(matches!(decoded, PhotoMsg::Decoded { .. }));
+    photos.on_msg(decoded);
+    let line = first_line(&mut photos);
+    assert!(!line.contains("фото не показать"), "{line}");
 }
